@@ -1,0 +1,30 @@
+// swift-tools-version:5.9
+// libtextmodel: a Swift text-model engine shipped as a C library (libtextmodel.so).
+//
+// Targets:
+//   TextModel          the engine (pure Swift API, no @_cdecl); usable by Swift packages.
+//   TextModelC         the C ABI: @_cdecl functions that convert arguments and delegate.
+//   CTextModelSupport  a few lines of C the ABI needs (thread-local last-error storage).
+//   CJSON, CBLAS       system libraries json-c and OpenBLAS, found through pkg-config.
+// Product:
+//   textmodel (dynamic) -> .build/release/libtextmodel.so; build it with
+//   `swift build -c release -Xswiftc -static-stdlib` so it carries no Swift runtime dependency.
+import PackageDescription
+
+let package = Package(
+    name: "textmodel",
+    products: [
+        .library(name: "textmodel", type: .dynamic, targets: ["TextModelC"]),
+        .library(name: "TextModel", targets: ["TextModel"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CJSON", pkgConfig: "json-c",
+                       providers: [.apt(["libjson-c-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CTextModelSupport"),
+        .target(name: "TextModel", dependencies: ["CJSON", "CBLAS"]),
+        .target(name: "TextModelC", dependencies: ["TextModel", "CTextModelSupport"]),
+        .testTarget(name: "TextModelTests", dependencies: ["TextModel"]),
+    ]
+)

@@ -1,0 +1,135 @@
+/// The whole model config: what docs/config.md documents, with the same defaults.
+/// Parsing validates every value; `json` writes the resolved config back out.
+public struct Config {
+    public struct Tokenizer {
+        public var lowercase = true
+        public var replaceURLs = true
+        public var minFreq = 2
+        public var maxSize = 50_000
+        public var maxLength = 128
+    }
+
+    public struct Model {
+        public var type = "lstm"
+        public var embeddingDim = 100
+        public var hiddenDim = 128
+        public var layers = 1
+    }
+
+    public struct Training {
+        public var optimizer = "adam"
+        public var learningRate = 0.001
+        public var momentum = 0.0
+        public var beta1 = 0.9
+        public var beta2 = 0.999
+        public var epsilon = 1e-8
+        public var batchSize = 64
+        public var epochs = 5
+        public var seed: UInt64 = 1
+        public var threads = 0
+        public var progressEvery = 50
+        public var maxMemoryMB = 8192
+    }
+
+    public struct Data {
+        public var format = "auto"
+        public var textColumn = "text"
+        public var labelColumn = "label"
+    }
+
+    public var tokenizer = Tokenizer()
+    public var model = Model()
+    public var training = Training()
+    public var data = Data()
+
+    public init() {}
+
+    /// Parses a JSON config; nil or an empty/blank string gives the defaults.
+    public init(json: String?) throws {
+        guard let json = json, json.contains(where: { !$0.isWhitespace }) else { self.init(); return }
+        try self.init(value: JSONValue.parse(json, what: "the config"))
+    }
+
+    public init(value: JSONValue) throws {
+        guard case .object = value else {
+            throw TextModelError.config("the config must be a JSON object (got \(value.typeName))")
+        }
+        var root = try ConfigReader(value, path: "")
+
+        var t = try root.section("tokenizer")
+        tokenizer.lowercase = try t.bool("lowercase", default: tokenizer.lowercase)
+        tokenizer.replaceURLs = try t.bool("replace_urls", default: tokenizer.replaceURLs)
+        tokenizer.minFreq = try t.int("min_freq", default: tokenizer.minFreq, min: 1, max: 1_000_000_000)
+        tokenizer.maxSize = try t.int("max_size", default: tokenizer.maxSize, min: 3, max: 10_000_000)
+        tokenizer.maxLength = try t.int("max_length", default: tokenizer.maxLength, min: 1, max: 100_000)
+        try t.finish()
+
+        var m = try root.section("model")
+        model.type = try m.string("type", default: model.type, oneOf: ["lstm"])
+        model.embeddingDim = try m.int("embedding_dim", default: model.embeddingDim, min: 1, max: 4096)
+        model.hiddenDim = try m.int("hidden_dim", default: model.hiddenDim, min: 1, max: 4096)
+        model.layers = try m.int("layers", default: model.layers, min: 1, max: 16)
+        try m.finish()
+
+        var r = try root.section("training")
+        training.optimizer = try r.string("optimizer", default: training.optimizer, oneOf: ["adam", "sgd"])
+        training.learningRate = try r.double("learning_rate", default: training.learningRate, min: 0, max: 100, minExclusive: true)
+        training.momentum = try r.double("momentum", default: training.momentum, min: 0, max: 1, maxExclusive: true)
+        training.beta1 = try r.double("beta1", default: training.beta1, min: 0, max: 1, maxExclusive: true)
+        training.beta2 = try r.double("beta2", default: training.beta2, min: 0, max: 1, maxExclusive: true)
+        training.epsilon = try r.double("epsilon", default: training.epsilon, min: 0, max: 1, minExclusive: true)
+        training.batchSize = try r.int("batch_size", default: training.batchSize, min: 1, max: 1_000_000)
+        training.epochs = try r.int("epochs", default: training.epochs, min: 1, max: 100_000)
+        training.seed = UInt64(try r.int("seed", default: Int(training.seed), min: 0, max: 1 << 53))
+        training.threads = try r.int("threads", default: training.threads, min: 0, max: 1024)
+        training.progressEvery = try r.int("progress_every", default: training.progressEvery, min: 1, max: Int(Int32.max))
+        training.maxMemoryMB = try r.int("max_memory_mb", default: training.maxMemoryMB, min: 1, max: 1 << 30)
+        try r.finish()
+
+        var d = try root.section("data")
+        data.format = try d.string("format", default: data.format, oneOf: ["auto", "csv", "fasttext"])
+        data.textColumn = try d.string("text_column", default: data.textColumn)
+        data.labelColumn = try d.string("label_column", default: data.labelColumn)
+        try d.finish()
+
+        try root.finish()
+    }
+
+    /// The resolved config, every key present.
+    public var json: JSONValue {
+        .object([
+            ("tokenizer", .object([
+                ("lowercase", .bool(tokenizer.lowercase)),
+                ("replace_urls", .bool(tokenizer.replaceURLs)),
+                ("min_freq", .int(Int64(tokenizer.minFreq))),
+                ("max_size", .int(Int64(tokenizer.maxSize))),
+                ("max_length", .int(Int64(tokenizer.maxLength))),
+            ])),
+            ("model", .object([
+                ("type", .string(model.type)),
+                ("embedding_dim", .int(Int64(model.embeddingDim))),
+                ("hidden_dim", .int(Int64(model.hiddenDim))),
+                ("layers", .int(Int64(model.layers))),
+            ])),
+            ("training", .object([
+                ("optimizer", .string(training.optimizer)),
+                ("learning_rate", .double(training.learningRate)),
+                ("momentum", .double(training.momentum)),
+                ("beta1", .double(training.beta1)),
+                ("beta2", .double(training.beta2)),
+                ("epsilon", .double(training.epsilon)),
+                ("batch_size", .int(Int64(training.batchSize))),
+                ("epochs", .int(Int64(training.epochs))),
+                ("seed", .int(Int64(training.seed))),
+                ("threads", .int(Int64(training.threads))),
+                ("progress_every", .int(Int64(training.progressEvery))),
+                ("max_memory_mb", .int(Int64(training.maxMemoryMB))),
+            ])),
+            ("data", .object([
+                ("format", .string(data.format)),
+                ("text_column", .string(data.textColumn)),
+                ("label_column", .string(data.labelColumn)),
+            ])),
+        ])
+    }
+}

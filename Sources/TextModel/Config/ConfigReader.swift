@@ -1,0 +1,101 @@
+/// Reads one JSON object of a config, key by key, and reports problems with the full
+/// key path ("model.hidden_dim must be ..."). `finish()` rejects keys nobody asked for.
+struct ConfigReader {
+    let path: String
+    private let members: [(String, JSONValue)]
+    private var consumed = Set<String>()
+
+    init(_ value: JSONValue?, path: String) throws {
+        self.path = path
+        switch value {
+        case nil, .null?: members = []
+        case .object(let m)?: members = m
+        case let other?: throw TextModelError.config("\(path) must be an object (got \(other.typeName))")
+        }
+    }
+
+    private func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    private mutating func take(_ key: String) -> JSONValue? {
+        consumed.insert(key)
+        guard let v = members.last(where: { $0.0 == key })?.1 else { return nil }
+        if case .null = v { return nil }
+        return v
+    }
+
+    mutating func section(_ key: String) throws -> ConfigReader {
+        try ConfigReader(take(key), path: keyPath(key))
+    }
+
+    mutating func bool(_ key: String, default def: Bool) throws -> Bool {
+        guard let v = take(key) else { return def }
+        guard case .bool(let b) = v else {
+            throw TextModelError.config("\(keyPath(key)) must be true or false (got \(v.typeName))")
+        }
+        return b
+    }
+
+    mutating func int(_ key: String, default def: Int, min: Int, max: Int, what: String = "an integer") throws -> Int {
+        guard let v = take(key) else { return def }
+        let range = "between \(min) and \(max)"
+        switch v {
+        case .int(let i):
+            guard i >= Int64(min), i <= Int64(max) else {
+                if min == 1 && i <= 0 { throw TextModelError.config("\(keyPath(key)) must be a positive integer (got \(i))") }
+                throw TextModelError.config("\(keyPath(key)) must be \(range) (got \(i))")
+            }
+            return Int(i)
+        case .double(let d) where d == d.rounded() && abs(d) < 9e15:
+            return try int(fromWhole: Int64(d), key: key, min: min, max: max)
+        default:
+            throw TextModelError.config("\(keyPath(key)) must be \(what) \(range) (got \(v.typeName))")
+        }
+    }
+
+    private func int(fromWhole i: Int64, key: String, min: Int, max: Int) throws -> Int {
+        guard i >= Int64(min), i <= Int64(max) else {
+            throw TextModelError.config("\(keyPath(key)) must be between \(min) and \(max) (got \(i))")
+        }
+        return Int(i)
+    }
+
+    /// A number in [min, max] (or (min, max] when `minExclusive`).
+    mutating func double(_ key: String, default def: Double, min: Double, max: Double,
+                         minExclusive: Bool = false, maxExclusive: Bool = false) throws -> Double {
+        guard let v = take(key) else { return def }
+        guard let d = v.doubleValue, d.isFinite else {
+            throw TextModelError.config("\(keyPath(key)) must be a number (got \(v.typeName))")
+        }
+        let lowOK = minExclusive ? d > min : d >= min
+        let highOK = maxExclusive ? d < max : d <= max
+        guard lowOK, highOK else {
+            let low = minExclusive ? "greater than \(min)" : "at least \(min)"
+            let high = maxExclusive ? "less than \(max)" : "at most \(max)"
+            throw TextModelError.config("\(keyPath(key)) must be \(low) and \(high) (got \(d))")
+        }
+        return d
+    }
+
+    mutating func string(_ key: String, default def: String, oneOf choices: [String]? = nil) throws -> String {
+        guard let v = take(key) else { return def }
+        guard case .string(let s) = v else {
+            throw TextModelError.config("\(keyPath(key)) must be a string (got \(v.typeName))")
+        }
+        if let choices = choices, !choices.contains(s) {
+            let list = choices.map { "\"\($0)\"" }.joined(separator: ", ")
+            throw TextModelError.config("\(keyPath(key)) must be one of \(list) (got \"\(s)\")")
+        }
+        if choices == nil && s.isEmpty {
+            throw TextModelError.config("\(keyPath(key)) must not be empty")
+        }
+        return s
+    }
+
+    /// Fails on the first key that was never read.
+    func finish() throws {
+        for (key, _) in members where !consumed.contains(key) {
+            let known = consumed.sorted().joined(separator: ", ")
+            throw TextModelError.config("\(keyPath(key)) is not a known key (known keys\(path.isEmpty ? "" : " in \(path)"): \(known))")
+        }
+    }
+}

@@ -1,0 +1,43 @@
+/// fastText's supervised format: one example per line, labels first as
+/// `__label__NAME` tokens, then the text. CR before LF is dropped; invalid UTF-8 becomes
+/// U+FFFD. A line without a label counts as a missing label; a line with several labels
+/// is an error for a single-label model.
+enum FastTextReader {
+    static let prefix = Array("__label__".utf8)
+
+    static func read(_ bytes: [UInt8], source: String) throws -> LabelledTexts {
+        var result = LabelledTexts()
+        var lineNumber = 0
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        while start < bytes.count {
+            lineNumber += 1
+            var end = start
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            var lineEnd = end
+            if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            try parseLine(bytes[start..<lineEnd], line: lineNumber, source: source, into: &result)
+            start = end + 1
+        }
+        return result
+    }
+
+    private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C }
+
+    private static func parseLine(_ line: ArraySlice<UInt8>, line number: Int, source: String, into result: inout LabelledTexts) throws {
+        var i = line.startIndex
+        var labels = [String]()
+        while true {
+            while i < line.endIndex && isSpace(line[i]) { i += 1 }
+            guard line[i...].starts(with: prefix) else { break }
+            var j = i
+            while j < line.endIndex && !isSpace(line[j]) { j += 1 }
+            labels.append(String(decoding: line[(i + prefix.count)..<j], as: UTF8.self))
+            i = j
+        }
+        if labels.isEmpty && line.allSatisfy(isSpace) { return }  // blank line
+        if labels.count > 1 {
+            throw TextModelError.data("\(source):\(number): the line has \(labels.count) labels; a single-label model needs exactly one")
+        }
+        result.append(text: String(decoding: line[i...], as: UTF8.self), label: labels.first)
+    }
+}

@@ -1,0 +1,31 @@
+/// Texts with one label each, as read from a file or handed in from memory, plus the
+/// count of rows dropped on the way (reported to the user after training).
+public struct LabelledTexts {
+    public var texts: [String] = []
+    public var labels: [String] = []
+    public var skippedEmptyText = 0
+    public var skippedMissingLabel = 0
+
+    public init() {}
+
+    public var count: Int { texts.count }
+    public var skipped: Int { skippedEmptyText + skippedMissingLabel }
+
+    /// Adds a row, or counts it as skipped when its text is blank or its label missing.
+    public mutating func append(text: String?, label: String?) {
+        guard let label = label, !label.isEmpty else { skippedMissingLabel += 1; return }
+        guard let text = text, text.contains(where: { !$0.isWhitespace }) else { skippedEmptyText += 1; return }
+        texts.append(text)
+        labels.append(label)
+    }
+
+    /// Reads a labelled file in the format `config.format` names.
+    public static func read(path: String, config: Config.Data) throws -> LabelledTexts {
+        let bytes = try FileIO.readAll(path)
+        let useCSV = config.format == "csv" || (config.format == "auto" && path.lowercased().hasSuffix(".csv"))
+        if useCSV {
+            return try CSVReader.read(bytes, source: path, textColumn: config.textColumn, labelColumn: config.labelColumn)
+        }
+        return try FastTextReader.read(bytes, source: path)
+    }
+}

@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The public face of the engine: a text classifier built from a Config, trained on
+/// labelled texts, evaluated, saved, loaded and used for batch prediction.
+///
+/// Thread safety: prediction, evaluation and saving may run on many threads at once.
+/// Training runs one at a time per classifier; while it runs, other threads keep using
+/// the previous weights, and the new ones replace them atomically when it finishes.
+public final class TextClassifier {
+    public let config: Config
+    private var trained: TrainedModel?
+    private var stateLock = pthread_mutex_t()
+    private var trainingLock = pthread_mutex_t()
+
+    public init(config: Config) {
+        self.config = config
+        pthread_mutex_init(&stateLock, nil)
+        pthread_mutex_init(&trainingLock, nil)
+    }
+
+    init(model: TrainedModel) {
+        config = model.config
+        trained = model
+        pthread_mutex_init(&stateLock, nil)
+        pthread_mutex_init(&trainingLock, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(&stateLock)
+        pthread_mutex_destroy(&trainingLock)
+    }
+
+    /// The current trained model, read under the lock so training can swap it safely.
+    private var snapshot: TrainedModel? {
+        pthread_mutex_lock(&stateLock)
+        defer { pthread_mutex_unlock(&stateLock) }
+        return trained
+    }
+
+    private func trainedModel() throws -> TrainedModel {
+        guard let m = snapshot else {
+            throw TextModelError.state("the model is not trained yet: train it or load a saved model first")
+        }
+        return m
+    }
+
+    public var isTrained: Bool { snapshot != nil }
+    public var labels: [String] { snapshot?.labels ?? [] }
+    public var vocabularySize: Int { snapshot?.vocabulary.count ?? 0 }
+
+    // MARK: training
+
+    /// Trains from scratch. On error the classifier keeps its previous state. If
+    /// `progress` asks to cancel, the weights learned so far are kept and the report
+    /// says `cancelled`.
+    @discardableResult
+    public func train(_ data: LabelledTexts, validation: LabelledTexts? = nil,
+                      progress: ProgressHandler? = nil) throws -> TrainingReport {
+        pthread_mutex_lock(&trainingLock)
+        defer { pthread_mutex_unlock(&trainingLock) }
+        let outcome = try Trainer(config: config, progress: progress).train(data, validation: validation)
+        pthread_mutex_lock(&stateLock)
+        trained = outcome.model
+        pthread_mutex_unlock(&stateLock)
+        return outcome.report
+    }
+
+    /// Trains from labelled files (format from `config.data`).
+    @discardableResult
+    public func train(file: String, validationFile: String? = nil,
+                      progress: ProgressHandler? = nil) throws -> TrainingReport {
+        let data = try LabelledTexts.read(path: file, config: config.data)
+        let validation = try validationFile.map { try LabelledTexts.read(path: $0, config: config.data) }
+        return try train(data, validation: validation, progress: progress)
+    }
+
+    // MARK: prediction
+
+    /// Class probabilities [N × C], row-major, columns in `labels` order.
+    public func predictProbabilities(_ texts: [String]) throws -> [Float] {
+        let model = try trainedModel()
+        var out = [Float](repeating: 0, count: texts.count * model.labels.count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { model.probabilities(of: texts, into: base) }
+        }
+        return out
+    }
+
+    /// Writes probabilities [N × C] into caller memory.
+    public func predictProbabilities(_ texts: [String], into out: UnsafeMutablePointer<Float>) throws {
+        try trainedModel().probabilities(of: texts, into: out)
+    }
+
+    /// The k most probable label indices and their probabilities for each text,
+    /// written row-major into `labels` and (if given) `probabilities`, [N × k] each.
+    public func predictTopK(_ texts: [String], k: Int, labels out: UnsafeMutablePointer<Int32>,
+                            probabilities outProbs: UnsafeMutablePointer<Float>?) throws {
+        let model = try trainedModel()
+        let c = model.labels.count
+        guard k >= 1, k <= c else {
+            throw TextModelError.invalidArgument("k must be between 1 and the number of labels (\(c)); got \(k)")
+        }
+        let probs = FloatBuffer(count: texts.count * c)
+        model.probabilities(of: texts, into: probs.pointer)
+        var order = [Int](repeating: 0, count: c)
+        for i in 0..<texts.count {
+            let row = probs.pointer + i * c
+            for j in 0..<c { order[j] = j }
+            order.sort { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }
+            for j in 0..<k {
+                out[i * k + j] = Int32(order[j])
+                outProbs?[i * k + j] = row[order[j]]
+            }
+        }
+    }
+
+    // MARK: evaluation
+
+    public func evaluate(_ data: LabelledTexts) throws -> ClassificationMetrics {
+        let model = try trainedModel()
+        guard data.count > 0 else {
+            throw TextModelError.data("no usable evaluation rows (\(data.skippedEmptyText) with an empty text and \(data.skippedMissingLabel) with a missing label were skipped)")
+        }
+        var targets = [Int32]()
+        targets.reserveCapacity(data.count)
+        for label in data.labels {
+            guard let id = model.labelIDs[label] else {
+                throw TextModelError.data("the evaluation data has the label \"\(label)\", which the model was not trained on (its labels: \(model.labels.joined(separator: ", ")))")
+            }
+            targets.append(id)
+        }
+        let c = model.labels.count
+        let probs = FloatBuffer(count: data.count * c)
+        model.probabilities(of: data.texts, into: probs.pointer)
+        var loss = 0.0
+        var predicted = [Int]()
+        predicted.reserveCapacity(data.count)
+        for (i, t) in targets.enumerated() {
+            let row = probs.pointer + i * c
+            loss -= Double(logf(max(row[Int(t)], 1e-30)))
+            predicted.append(argmax(row, c))
+        }
+        return ClassificationMetrics(labels: model.labels, truth: targets.map { Int($0) }, predicted: predicted,
+                                     meanLoss: loss / Double(data.count), skipped: data.skipped)
+    }
+
+    public func evaluate(file: String) throws -> ClassificationMetrics {
+        try evaluate(LabelledTexts.read(path: file, config: config.data))
+    }
+
+    // MARK: files
+
+    public func save(to path: String) throws {
+        try ModelFile.save(trainedModel(), to: path)
+    }
+
+    public static func load(from path: String) throws -> TextClassifier {
+        TextClassifier(model: try ModelFile.load(from: path))
+    }
+}

@@ -1,0 +1,61 @@
+/// Everything a trained classifier needs to predict: tokenizer, vocabulary, labels,
+/// network shape and weights. Immutable once built, so any number of threads may
+/// predict from one instance at the same time; each call brings its own Workspace.
+final class TrainedModel {
+    let config: Config
+    let tokenizer: Tokenizer
+    let vocabulary: Vocabulary
+    let labels: [String]
+    let labelIDs: [String: Int32]
+    let network: LSTMNetwork
+    let parameters: FloatBuffer
+
+    /// Texts per forward pass at inference; any value gives the same results.
+    static let inferenceBatch = 256
+
+    init(config: Config, vocabulary: Vocabulary, labels: [String], parameters: FloatBuffer) {
+        self.config = config
+        tokenizer = Tokenizer(config.tokenizer)
+        self.vocabulary = vocabulary
+        self.labels = labels
+        var ids = [String: Int32]()
+        for (i, l) in labels.enumerated() { ids[l] = Int32(i) }
+        labelIDs = ids
+        network = LSTMNetwork(vocabSize: vocabulary.count, classes: labels.count, config: config.model)
+        self.parameters = parameters
+    }
+
+    func encode(_ text: String) -> [Int32] { vocabulary.encode(tokenizer.tokenize(text)) }
+
+    /// Class probabilities of already encoded texts, row-major [N × C], into `out`.
+    /// Texts are processed longest first in fixed-size groups; `threads` workspaces
+    /// share the groups.
+    func probabilities(of encoded: [[Int32]], into out: UnsafeMutablePointer<Float>, workspaces: [Workspace]) {
+        let order = encoded.indices.sorted { a, b in
+            encoded[a].count != encoded[b].count ? encoded[a].count > encoded[b].count : a < b
+        }
+        let groups = stride(from: 0, to: order.count, by: TrainedModel.inferenceBatch).map {
+            $0..<min($0 + TrainedModel.inferenceBatch, order.count)
+        }
+        let c = labels.count
+        let workers = max(1, min(workspaces.count, groups.count))
+        Parallel.run(workers) { w in
+            let ws = workspaces[w]
+            var g = w
+            while g < groups.count {
+                let rows = order[groups[g]]
+                ws.batch.pack(rows.map { encoded[$0][...] })
+                network.forward(parameters.pointer, batch: ws.batch, workspace: ws)
+                for (b, index) in rows.enumerated() {
+                    (out + index * c).update(from: ws.probs.pointer + b * c, count: c)
+                }
+                g += workers
+            }
+        }
+    }
+
+    /// Probabilities of raw texts [N × C].
+    func probabilities(of texts: [String], into out: UnsafeMutablePointer<Float>) {
+        probabilities(of: texts.map(encode), into: out, workspaces: [Workspace()])
+    }
+}

@@ -1,0 +1,110 @@
+/// One LSTM layer over a PackedBatch (gate order i, f, g, o as in PyTorch).
+///
+/// Shapes (N packed rows, I input width, H hidden width):
+///   x [N × I], weightIH [4H × I], weightHH [4H × H], bias [4H]
+///   gates [N × 4H] (after activation), cells [N × H], hidden [N × H]
+/// The input projection of all steps is one matrix product; only the recurrent product
+/// runs step by step, on the rows still running.
+enum LSTMLayer {
+    static func forward(x: UnsafePointer<Float>, inputDim: Int, hiddenDim: Int,
+                        weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                        batch: PackedBatch, gates: UnsafeMutablePointer<Float>,
+                        cells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
+        let h = hiddenDim, g4 = 4 * hiddenDim, n = batch.totalRows
+        for r in 0..<n { (gates + r * g4).update(from: bias, count: g4) }
+        BLAS.gemm(transB: true, m: n, n: g4, k: inputDim, a: x, lda: inputDim,
+                  b: weightIH, ldb: inputDim, beta: 1, c: gates, ldc: g4)
+        for t in 0..<batch.steps {
+            let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
+            let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
+            if t > 0 {
+                BLAS.gemm(transB: true, m: rows, n: g4, k: h, a: hidden + previous * h, lda: h,
+                          b: weightHH, ldb: h, beta: 1, c: gates + offset * g4, ldc: g4)
+            }
+            for b in 0..<rows {
+                let gate = gates + (offset + b) * g4
+                let c = cells + (offset + b) * h
+                let out = hidden + (offset + b) * h
+                sigmoidInPlace(gate, 2 * h)          // input and forget gates
+                tanhInPlace(gate + 2 * h, h)         // candidate
+                sigmoidInPlace(gate + 3 * h, h)      // output gate
+                let i = gate, f = gate + h, g = gate + 2 * h, o = gate + 3 * h
+                if t > 0 {
+                    let cPrev = cells + (previous + b) * h
+                    for j in 0..<h { c[j] = f[j] * cPrev[j] + i[j] * g[j] }
+                } else {
+                    for j in 0..<h { c[j] = i[j] * g[j] }
+                }
+                for j in 0..<h { out[j] = o[j] * tanhFloat(c[j]) }
+            }
+        }
+    }
+
+    /// Backward pass. `dHidden` [N × H] holds the loss gradient with respect to every
+    /// output row on entry and is used as scratch (recurrent gradients are added into it).
+    /// Accumulates into dWeightIH, dWeightHH, dBias; writes dX [N × I] when given.
+    /// Scratch: dGates [N × 4H], carry [B × H], previousHidden [N × H], zeros [H].
+    static func backward(x: UnsafePointer<Float>, inputDim: Int, hiddenDim: Int,
+                         weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>,
+                         batch: PackedBatch, gates: UnsafePointer<Float>, cells: UnsafePointer<Float>,
+                         hidden: UnsafePointer<Float>, dHidden: UnsafeMutablePointer<Float>,
+                         dWeightIH: UnsafeMutablePointer<Float>, dWeightHH: UnsafeMutablePointer<Float>,
+                         dBias: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+                         dGates: UnsafeMutablePointer<Float>, carry: UnsafeMutablePointer<Float>,
+                         previousHidden: UnsafeMutablePointer<Float>, zeros: UnsafeMutablePointer<Float>) {
+        let h = hiddenDim, g4 = 4 * hiddenDim, n = batch.totalRows
+        zeros.update(repeating: 0, count: h)
+        carry.update(repeating: 0, count: batch.size * h)
+        for t in stride(from: batch.steps - 1, through: 0, by: -1) {
+            let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
+            let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
+            for b in 0..<rows {
+                let row = offset + b
+                let gate = gates + row * g4
+                let dGate = dGates + row * g4
+                let c = cells + row * h
+                let dh = dHidden + row * h
+                let dc = carry + b * h
+                // Rows at t = 0 have no previous cell: read a row of zeros instead of
+                // branching inside the loop.
+                let cPrev: UnsafePointer<Float> = t > 0 ? cells + (previous + b) * h : UnsafePointer(zeros)
+                for j in 0..<h {
+                    let i = gate[j], f = gate[h + j], gg = gate[2 * h + j], o = gate[3 * h + j]
+                    let tc = tanhFloat(c[j])
+                    let dOut = dh[j]
+                    let dCell = dc[j] + dOut * o * (1 - tc * tc)
+                    dGate[j] = dCell * gg * i * (1 - i)
+                    dGate[h + j] = dCell * cPrev[j] * f * (1 - f)
+                    dGate[2 * h + j] = dCell * i * (1 - gg * gg)
+                    dGate[3 * h + j] = dOut * tc * o * (1 - o)
+                    dc[j] = dCell * f
+                }
+            }
+            if t > 0 {
+                // The previous step's states of these rows feed this step: pass gradients back.
+                BLAS.gemm(m: rows, n: h, k: g4, a: dGates + offset * g4, lda: g4,
+                          b: weightHH, ldb: h, beta: 1, c: dHidden + previous * h, ldc: h)
+            }
+        }
+        // previousHidden row (t, b) = hidden row (t-1, b), zero at t = 0.
+        if batch.steps > 0 {
+            previousHidden.update(repeating: 0, count: batch.stepRows[0] * h)
+            for t in 1..<max(batch.steps, 1) {
+                (previousHidden + batch.stepOffsets[t] * h)
+                    .update(from: hidden + batch.stepOffsets[t - 1] * h, count: batch.stepRows[t] * h)
+            }
+        }
+        BLAS.gemm(transA: true, m: g4, n: h, k: n, a: dGates, lda: g4,
+                  b: previousHidden, ldb: h, beta: 1, c: dWeightHH, ldc: h)
+        BLAS.gemm(transA: true, m: g4, n: inputDim, k: n, a: dGates, lda: g4,
+                  b: x, ldb: inputDim, beta: 1, c: dWeightIH, ldc: inputDim)
+        for r in 0..<n {
+            let d = dGates + r * g4
+            for j in 0..<g4 { dBias[j] += d[j] }
+        }
+        if let dX = dX {
+            BLAS.gemm(m: n, n: inputDim, k: g4, a: dGates, lda: g4,
+                      b: weightIH, ldb: inputDim, beta: 0, c: dX, ldc: inputDim)
+        }
+    }
+}

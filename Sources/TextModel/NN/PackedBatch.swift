@@ -1,0 +1,48 @@
+/// A batch of token sequences packed time-major with no padding.
+///
+/// Sequences are ordered longest first, so at step t the sequences still running are a
+/// prefix 0..<rows(t) of the batch. Row (t, b) of every packed matrix sits at
+/// `offset(t) + b`; step t's rows are contiguous, and so are the previous states of
+/// step t's sequences (a prefix of step t-1's rows). Work is proportional to real tokens
+/// and padding cannot change any result: a text computes the same alone or in a batch.
+final class PackedBatch {
+    /// Length of each sequence, longest first.
+    private(set) var lengths: [Int] = []
+    /// Rows running at each step, and where each step's rows start.
+    private(set) var stepRows: [Int] = []
+    private(set) var stepOffsets: [Int] = []
+    /// Token id of every packed row.
+    private(set) var tokens: [Int32] = []
+    /// Packed row holding each sequence's last token, or -1 for an empty sequence.
+    private(set) var lastRows: [Int] = []
+
+    var size: Int { lengths.count }
+    var steps: Int { stepRows.count }
+    var totalRows: Int { tokens.count }
+
+    /// Packs `sequences`, which must already be sorted by length, longest first.
+    func pack<C: Collection>(_ sequences: C) where C.Element == ArraySlice<Int32> {
+        lengths.removeAll(keepingCapacity: true)
+        stepRows.removeAll(keepingCapacity: true)
+        stepOffsets.removeAll(keepingCapacity: true)
+        tokens.removeAll(keepingCapacity: true)
+        lastRows.removeAll(keepingCapacity: true)
+        for s in sequences { lengths.append(s.count) }
+        let maxLength = lengths.first ?? 0
+        var running = lengths.count
+        for t in 0..<maxLength {
+            while running > 0 && lengths[running - 1] <= t { running -= 1 }
+            stepOffsets.append(tokens.count)
+            stepRows.append(running)
+            var b = 0
+            for s in sequences {
+                if b >= running { break }
+                tokens.append(s[s.startIndex + t])
+                b += 1
+            }
+        }
+        for (b, length) in lengths.enumerated() {
+            lastRows.append(length == 0 ? -1 : stepOffsets[length - 1] + b)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+/// The model file: a safetensors file (8-byte little-endian header length, a JSON
+/// header, then raw little-endian f32 tensors) that any safetensors reader can open.
+/// libtextmodel's own data rides in the header's `__metadata__` (string values only):
+///
+///   format            "libtextmodel"           (the magic: anything else is refused)
+///   format_version    "1"                      (newer versions are refused, not guessed at)
+///   library_version   the writer's version
+///   config            the resolved config JSON
+///   vocabulary        JSON array of tokens, in id order
+///   labels            JSON array of labels, in index order
+///   checksum_metadata CRC-32 of format, format_version, config, vocabulary and labels
+///   checksum_data     CRC-32 of all tensor bytes
+///
+/// Tensors are named and shaped as LSTMNetwork's layout says, stored in layout order.
+enum ModelFile {
+    static let formatName = "libtextmodel"
+    static let formatVersion = 1
+    /// Headers larger than this are refused rather than parsed (a corrupted length).
+    static let maxHeaderBytes = 1 << 30
+
+    static func save(_ model: TrainedModel, to path: String) throws {
+        let config = model.config.json.serialized
+        let vocabulary = JSONValue.array(model.vocabulary.tokens.map { .string($0) }).serialized
+        let labels = JSONValue.array(model.labels.map { .string($0) }).serialized
+        let dataBytes = model.network.layout.count * 4
+        let data = UnsafeRawBufferPointer(start: UnsafeRawPointer(model.parameters.pointer), count: dataBytes)
+        var metadata: [(String, JSONValue)] = [
+            ("format", .string(formatName)),
+            ("format_version", .string(String(formatVersion))),
+            ("library_version", .string(LibraryVersion.string)),
+            ("config", .string(config)),
+            ("vocabulary", .string(vocabulary)),
+            ("labels", .string(labels)),
+        ]
+        metadata.append(("checksum_metadata", .string(CRC32.hex(metadataChecksum(String(formatVersion), config, vocabulary, labels)))))
+        metadata.append(("checksum_data", .string(CRC32.hex(CRC32.checksum(data)))))
+
+        var header: [(String, JSONValue)] = [("__metadata__", .object(metadata))]
+        for t in model.network.layout.tensors {
+            header.append((t.name, .object([
+                ("dtype", .string("F32")),
+                ("shape", .array(t.shape.map { .int(Int64($0)) })),
+                ("data_offsets", .array([.int(Int64(t.offset * 4)), .int(Int64((t.offset + t.count) * 4))])),
+            ])))
+        }
+        var headerBytes = Array(JSONValue.object(header).serialized.utf8)
+        while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(0x20) }  // safetensors pads with spaces
+        var prefix = [UInt8](repeating: 0, count: 8)
+        var length = UInt64(headerBytes.count)
+        for i in 0..<8 { prefix[i] = UInt8(length & 0xFF); length >>= 8 }
+        try FileIO.writeAtomically(path, parts: [prefix, headerBytes, Array(data)])
+    }
+
+    static func load(from path: String) throws -> TrainedModel {
+        let bytes = try FileIO.readAll(path)
+        func bad(_ why: String) -> TextModelError { .modelFormat("\(path) is not a usable libtextmodel model file: \(why)") }
+        guard bytes.count >= 8 else { throw bad("it is only \(bytes.count) bytes long (truncated or empty)") }
+        var headerLength: UInt64 = 0
+        for i in (0..<8).reversed() { headerLength = headerLength << 8 | UInt64(bytes[i]) }
+        guard headerLength <= UInt64(bytes.count - 8), headerLength <= UInt64(maxHeaderBytes) else {
+            throw bad("its header claims \(headerLength) bytes but the file has \(bytes.count - 8) after the length (truncated or corrupted)")
+        }
+        let dataStart = 8 + Int(headerLength)
+        var headerBytes = Array(bytes[8..<dataStart])
+        let header: JSONValue
+        do { header = try JSONValue.parse(bytes: &headerBytes, what: "the header") } catch let e as TextModelError {
+            throw bad(e.message)
+        }
+        guard case .object(let meta)? = header["__metadata__"] else { throw bad("the header has no __metadata__") }
+        func field(_ key: String) throws -> String {
+            guard let v = meta.last(where: { $0.0 == key })?.1, case .string(let s) = v else { throw bad("the metadata has no \(key)") }
+            return s
+        }
+        guard (try? field("format")) == formatName else { throw bad("its metadata does not say format \"\(formatName)\"") }
+        let versionText = try field("format_version")
+        guard let version = Int(versionText), version >= 1 else { throw bad("format_version \"\(versionText)\" is not a version number") }
+        guard version <= formatVersion else {
+            throw TextModelError.modelFormat("\(path) was written by a newer libtextmodel (format version \(version)); this library (\(LibraryVersion.string)) reads format version \(formatVersion): upgrade libtextmodel to load it")
+        }
+        let configText = try field("config"), vocabularyText = try field("vocabulary"), labelsText = try field("labels")
+        let expected = CRC32.hex(metadataChecksum(versionText, configText, vocabularyText, labelsText))
+        guard try field("checksum_metadata") == expected else { throw bad("the metadata checksum does not match (the file is corrupted)") }
+
+        let config: Config
+        do { config = try Config(json: configText) } catch let e as TextModelError { throw bad("its config is invalid: \(e.message)") }
+        let tokens = try stringArray(vocabularyText, bad: bad, what: "vocabulary")
+        let vocabulary: Vocabulary
+        do { vocabulary = try Vocabulary(tokens: tokens) } catch let e as TextModelError { throw bad(e.message) }
+        let labels = try stringArray(labelsText, bad: bad, what: "labels")
+        guard labels.count >= 2, Set(labels).count == labels.count else { throw bad("it needs at least two distinct labels") }
+
+        let network = LSTMNetwork(vocabSize: vocabulary.count, classes: labels.count, config: config.model)
+        let dataBytes = bytes.count - dataStart
+        guard dataBytes == network.layout.count * 4 else {
+            throw bad("it holds \(dataBytes) bytes of weights but its config needs \(network.layout.count * 4) (truncated or corrupted)")
+        }
+        guard case .object(let entries) = header, entries.count == network.layout.tensors.count + 1 else {
+            throw bad("the header lists other tensors than the model needs")
+        }
+        for t in network.layout.tensors {
+            guard let entry = header[t.name],
+                  entry["dtype"]?.stringValue == "F32",
+                  let shape = entry["shape"]?.arrayValue, shape.count == t.shape.count,
+                  zip(shape, t.shape).allSatisfy({ $0.doubleValue == Double($1) }),
+                  let offsets = entry["data_offsets"]?.arrayValue, offsets.count == 2,
+                  offsets[0].doubleValue == Double(t.offset * 4),
+                  offsets[1].doubleValue == Double((t.offset + t.count) * 4) else {
+                throw bad("tensor \(t.name) is missing or has the wrong type, shape or position")
+            }
+        }
+        let parameters = FloatBuffer(count: network.layout.count)
+        let checksum = bytes.withUnsafeBytes { raw -> UInt32 in
+            let data = UnsafeRawBufferPointer(rebasing: raw[dataStart...])
+            UnsafeMutableRawPointer(parameters.pointer).copyMemory(from: data.baseAddress!, byteCount: dataBytes)
+            return CRC32.checksum(data)
+        }
+        guard try field("checksum_data") == CRC32.hex(checksum) else { throw bad("the weights checksum does not match (the file is corrupted)") }
+        for i in 0..<network.layout.count where !parameters.pointer[i].isFinite {
+            throw bad("weight \(i) is not a finite number")
+        }
+        return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, parameters: parameters)
+    }
+
+    private static func metadataChecksum(_ version: String, _ config: String, _ vocabulary: String, _ labels: String) -> UInt32 {
+        var bytes = [UInt8]()
+        for part in [formatName, version, config, vocabulary, labels] {
+            bytes.append(contentsOf: part.utf8)
+            bytes.append(0)
+        }
+        return CRC32.checksum(bytes)
+    }
+
+    private static func stringArray(_ text: String, bad: (String) -> TextModelError, what: String) throws -> [String] {
+        guard let value = try? JSONValue.parse(text, what: what), let items = value.arrayValue else {
+            throw bad("its \(what) is not a JSON array")
+        }
+        return try items.map { item -> String in
+            guard let s = item.stringValue else { throw bad("its \(what) holds a non-string") }
+            return s
+        }
+    }
+}

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs `body(0..<count)` on `count` threads: index 0 on the calling thread, the rest on
+/// fresh pthreads, and returns when all are done. Plain pthreads keep Dispatch and
+/// Foundation out of the shipped library. Used with count = configured threads, so a
+/// thread count fixes the work split and with it the floating-point result.
+enum Parallel {
+    private final class Job {
+        let body: (Int) -> Void
+        let index: Int
+        init(_ body: @escaping (Int) -> Void, _ index: Int) { self.body = body; self.index = index }
+    }
+
+    static func run(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 1 {
+            body(0)
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            var threads = [pthread_t]()
+            var inline: [Int] = [0]
+            for i in 1..<count {
+                let job = Unmanaged.passRetained(Job(escapable, i)).toOpaque()
+                var thread = pthread_t()
+                let rc = pthread_create(&thread, nil, { raw in
+                    let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+                    job.body(job.index)
+                    return nil
+                }, job)
+                if rc == 0 {
+                    threads.append(thread)
+                } else {
+                    // Could not start a thread: do its share here instead.
+                    Unmanaged<Job>.fromOpaque(job).release()
+                    inline.append(i)
+                }
+            }
+            for i in inline { escapable(i) }
+            for t in threads { pthread_join(t, nil) }
+        }
+    }
+
+    /// Number of online CPUs, at least 1.
+    static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}

@@ -1,0 +1,103 @@
+/// Turns raw text into tokens: optional Unicode lower-casing, URLs folded into `<url>`,
+/// words (letters, digits, marks, `_`, in-word apostrophes) kept whole, and every other
+/// visible character (punctuation, symbols, emoji) a token of its own.
+public struct Tokenizer {
+    public static let urlToken = "<url>"
+
+    public let lowercase: Bool
+    public let replaceURLs: Bool
+    public let maxLength: Int
+
+    public init(_ config: Config.Tokenizer) {
+        lowercase = config.lowercase
+        replaceURLs = config.replaceURLs
+        maxLength = config.maxLength
+    }
+
+    /// Tokens of `text`, at most `maxLength` of them.
+    public func tokenize(_ text: String) -> [String] {
+        let source = lowercase ? text.lowercased() : text
+        let scalars = Array(source.unicodeScalars)
+        var tokens = [String]()
+        var word = String.UnicodeScalarView()
+        var i = 0
+        func flush() {
+            if !word.isEmpty {
+                tokens.append(String(word))
+                word = String.UnicodeScalarView()
+            }
+        }
+        while i < scalars.count && tokens.count < maxLength {
+            let s = scalars[i]
+            if Tokenizer.isSeparator(s) {
+                flush()
+                i += 1
+            } else if replaceURLs && word.isEmpty && Tokenizer.urlLength(scalars, at: i) > 0 {
+                tokens.append(Tokenizer.urlToken)
+                i += Tokenizer.urlLength(scalars, at: i)
+            } else if Tokenizer.isWordScalar(s) {
+                word.append(s)
+                i += 1
+            } else if Tokenizer.isApostrophe(s), !word.isEmpty, i + 1 < scalars.count,
+                      Tokenizer.isWordScalar(scalars[i + 1]) {
+                word.append(s)
+                i += 1
+            } else if Tokenizer.isJoiner(s) {
+                i += 1  // zero-width joiners and variation selectors carry no meaning alone
+            } else {
+                flush()
+                tokens.append(String(Character(s)))
+                i += 1
+            }
+        }
+        if tokens.count < maxLength { flush() }
+        return tokens
+    }
+
+    static func isSeparator(_ s: Unicode.Scalar) -> Bool {
+        if s.isASCII { return s.value <= 0x20 || s.value == 0x7F }
+        return s.properties.isWhitespace || s.properties.generalCategory == .control
+            || s.properties.generalCategory == .format && !isJoiner(s)
+    }
+
+    static func isWordScalar(_ s: Unicode.Scalar) -> Bool {
+        if s.isASCII {
+            let v = s.value
+            return (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || v == 0x5F
+        }
+        if isJoiner(s) { return false }
+        let p = s.properties
+        switch p.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber:
+            return true
+        default:
+            return p.isAlphabetic
+        }
+    }
+
+    static func isApostrophe(_ s: Unicode.Scalar) -> Bool { s == "'" || s == "\u{2019}" }
+
+    static func isJoiner(_ s: Unicode.Scalar) -> Bool {
+        s == "\u{200D}" || (s.value >= 0xFE00 && s.value <= 0xFE0F)
+    }
+
+    /// Length in scalars of a URL starting at `i` ("http://", "https://" or "www."
+    /// up to the next separator), or 0.
+    static func urlLength(_ scalars: [Unicode.Scalar], at i: Int) -> Int {
+        func hasPrefix(_ p: String) -> Bool {
+            var j = i
+            for c in p.unicodeScalars {
+                guard j < scalars.count else { return false }
+                var s = scalars[j]
+                if s.value >= 0x41 && s.value <= 0x5A { s = Unicode.Scalar(UInt8(s.value + 32)) }
+                if s != c { return false }
+                j += 1
+            }
+            return true
+        }
+        guard hasPrefix("http://") || hasPrefix("https://") || hasPrefix("www.") else { return 0 }
+        var j = i
+        while j < scalars.count && !isSeparator(scalars[j]) { j += 1 }
+        return j - i
+    }
+}

@@ -1,0 +1,44 @@
+/// Sums the workers' gradient buffers into worker 0's, in worker order, and clears the
+/// others for the next step. A step touches only the embedding rows of its tokens, so
+/// for the (large) embedding table only those rows are added and cleared; the rest of
+/// the buffer is summed in full.
+struct GradientReducer {
+    private let rowWidth: Int
+    private let embeddingRange: Range<Int>
+    private let total: Int
+    private var lastSeen: [Int]   // per embedding row: the last (step, worker) stamp that merged it
+    private var stamp = 0
+
+    init(network: LSTMNetwork) {
+        let e = network.embeddingTensor
+        rowWidth = e.shape[1]
+        embeddingRange = e.offset..<(e.offset + e.count)
+        total = network.layout.count
+        lastSeen = [Int](repeating: -1, count: e.shape[0])
+    }
+
+    mutating func sum(_ grads: [FloatBuffer], workspaces: [Workspace], workers: Int) {
+        guard workers > 1 else { return }
+        let into = grads[0].pointer
+        for w in 1..<workers {
+            stamp += 1
+            let from = grads[w].pointer
+            for id in workspaces[w].batch.tokens {
+                let row = Int(id)
+                if lastSeen[row] == stamp { continue }
+                lastSeen[row] = stamp
+                let base = embeddingRange.lowerBound + row * rowWidth
+                for j in base..<(base + rowWidth) {
+                    into[j] += from[j]
+                    from[j] = 0
+                }
+            }
+            for range in [0..<embeddingRange.lowerBound, embeddingRange.upperBound..<total] {
+                for j in range {
+                    into[j] += from[j]
+                    from[j] = 0
+                }
+            }
+        }
+    }
+}

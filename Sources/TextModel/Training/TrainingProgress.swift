@@ -1,0 +1,20 @@
+/// What a progress callback receives during training (mirrors `tm_progress`).
+public struct TrainingProgress {
+    public enum Kind { case step, epoch }
+
+    public var kind: Kind
+    public var epoch: Int
+    public var epochs: Int
+    public var step: Int
+    public var totalSteps: Int
+    public var runningLoss: Double
+    public var examplesPerSecond: Double
+    public var etaSeconds: Double
+    public var trainLoss: Double = .nan
+    public var validLoss: Double = .nan
+    public var validAccuracy: Double = .nan
+    public var elapsedSeconds: Double
+}
+
+/// Receives progress; returns true to cancel training.
+public typealias ProgressHandler = (TrainingProgress) -> Bool

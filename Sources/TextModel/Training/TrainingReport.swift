@@ -1,0 +1,49 @@
+/// A summary of one training run, returned to the caller as JSON.
+public struct TrainingReport {
+    public struct Epoch {
+        public var epoch: Int
+        public var trainLoss: Double
+        public var validLoss: Double?
+        public var validAccuracy: Double?
+        public var seconds: Double
+    }
+
+    public var epochs: [Epoch] = []
+    public var trainExamples = 0
+    public var trainTokens = 0
+    public var skippedEmptyText = 0
+    public var skippedMissingLabel = 0
+    public var validExamples = 0
+    public var validSkipped = 0
+    public var vocabularySize = 0
+    public var labels: [String] = []
+    public var threads = 1
+    public var seconds = 0.0
+    public var cancelled = false
+
+    public var json: JSONValue {
+        func number(_ d: Double?) -> JSONValue { d.map { .double($0) } ?? .null }
+        return .object([
+            ("epochs", .array(epochs.map { e in
+                .object([
+                    ("epoch", .int(Int64(e.epoch))),
+                    ("train_loss", .double(e.trainLoss)),
+                    ("valid_loss", number(e.validLoss)),
+                    ("valid_accuracy", number(e.validAccuracy)),
+                    ("seconds", .double(e.seconds)),
+                ])
+            })),
+            ("train_examples", .int(Int64(trainExamples))),
+            ("train_tokens", .int(Int64(trainTokens))),
+            ("skipped_empty_text", .int(Int64(skippedEmptyText))),
+            ("skipped_missing_label", .int(Int64(skippedMissingLabel))),
+            ("valid_examples", .int(Int64(validExamples))),
+            ("valid_skipped", .int(Int64(validSkipped))),
+            ("vocabulary_size", .int(Int64(vocabularySize))),
+            ("labels", .array(labels.map { .string($0) })),
+            ("threads", .int(Int64(threads))),
+            ("seconds", .double(seconds)),
+            ("cancelled", .bool(cancelled)),
+        ])
+    }
+}

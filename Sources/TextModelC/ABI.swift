@@ -1,0 +1,209 @@
+// The C ABI of libtextmodel: each function converts C arguments, delegates to the
+// TextModel engine and converts the result back. No logic lives here. Declarations and
+// documentation: include/textmodel.h.
+import TextModel
+import CTextModelSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public typealias CStringArray = UnsafePointer<UnsafePointer<CChar>?>
+public typealias ProgressFunction = @convention(c) (UnsafePointer<tm_progress>?, UnsafeMutableRawPointer?) -> Int32
+
+// MARK: models
+
+@_cdecl("tm_model_new")
+public func tm_model_new(_ configJSON: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    abiCall {
+        let out = try require(out, "out_model")
+        let config = try Config(json: configJSON.map { String(cString: $0) })
+        out.pointee = ModelHandle(TextClassifier(config: config)).opaque
+    }
+}
+
+@_cdecl("tm_model_free")
+public func tm_model_free(_ model: OpaquePointer?) {
+    ModelHandle.release(model)
+}
+
+@_cdecl("tm_model_config_json")
+public func tm_model_config_json(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        try output(h.classifier.config.json.serialized, to: try require(out, "out_json"))
+    }
+}
+
+@_cdecl("tm_model_is_trained")
+public func tm_model_is_trained(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        try require(out, "out_trained").pointee = h.classifier.isTrained ? 1 : 0
+    }
+}
+
+@_cdecl("tm_model_num_labels")
+public func tm_model_num_labels(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        try require(out, "out_count").pointee = h.classifier.labels.count
+    }
+}
+
+@_cdecl("tm_model_label")
+public func tm_model_label(_ model: OpaquePointer?, _ index: Int, _ out: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        let out = try require(out, "out_label")
+        let labels = h.classifier.labels
+        guard index >= 0, index < labels.count else {
+            throw invalid("label index \(index) is out of range (the model has \(labels.count) labels)")
+        }
+        guard let p = h.cString(for: labels[index]) else { throw TextModelError(.resource, "out of memory") }
+        out.pointee = p
+    }
+}
+
+@_cdecl("tm_model_vocab_size")
+public func tm_model_vocab_size(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        try require(out, "out_size").pointee = h.classifier.vocabularySize
+    }
+}
+
+// MARK: training
+
+/// Wraps a C progress callback as an engine ProgressHandler.
+private func progressHandler(_ callback: ProgressFunction?, _ userData: UnsafeMutableRawPointer?) -> ProgressHandler? {
+    guard let callback = callback else { return nil }
+    return { p in
+        var c = tm_progress()
+        c.struct_size = MemoryLayout<tm_progress>.size
+        c.kind = p.kind == .step ? TM_PROGRESS_STEP : TM_PROGRESS_EPOCH
+        c.epoch = Int32(p.epoch)
+        c.epochs = Int32(p.epochs)
+        c.step = Int64(p.step)
+        c.total_steps = Int64(p.totalSteps)
+        c.running_loss = p.runningLoss
+        c.examples_per_sec = p.examplesPerSecond
+        c.eta_seconds = p.etaSeconds
+        c.train_loss = p.trainLoss
+        c.valid_loss = p.validLoss
+        c.valid_accuracy = p.validAccuracy
+        c.elapsed_seconds = p.elapsedSeconds
+        return withUnsafePointer(to: &c) { callback($0, userData) } != 0
+    }
+}
+
+/// Shared tail of both training entry points: report out, cancellation as a status.
+private func finishTraining(_ report: TrainingReport, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) throws {
+    if let out = out { try output(report.json.serialized, to: out) }
+    if report.cancelled {
+        throw TextModelError(.cancelled, "training was cancelled by the progress callback after \(report.epochs.count) complete epoch(s); the model keeps the weights learned so far")
+    }
+}
+
+@_cdecl("tm_model_train_files")
+public func tm_model_train_files(_ model: OpaquePointer?, _ trainPath: UnsafePointer<CChar>?, _ validPath: UnsafePointer<CChar>?,
+                                 _ progress: ProgressFunction?, _ userData: UnsafeMutableRawPointer?,
+                                 _ outReport: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        let train = try string(trainPath, "train_path")
+        let valid = validPath.map { String(cString: $0) }
+        let report = try h.classifier.train(file: train, validationFile: valid, progress: progressHandler(progress, userData))
+        try finishTraining(report, outReport)
+    }
+}
+
+@_cdecl("tm_model_train")
+public func tm_model_train(_ model: OpaquePointer?, _ texts: CStringArray?, _ labels: CStringArray?, _ count: Int,
+                           _ validTexts: CStringArray?, _ validLabels: CStringArray?, _ validCount: Int,
+                           _ progress: ProgressFunction?, _ userData: UnsafeMutableRawPointer?,
+                           _ outReport: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        let n = try checkedCount(count, "count")
+        guard n > 0 else { throw invalid("count is 0: there is nothing to train on") }
+        let data = try labelledTexts(texts, labels, n, textsName: "texts", labelsName: "labels")
+        let validation = validCount > 0
+            ? try labelledTexts(validTexts, validLabels, try checkedCount(validCount, "valid_count"),
+                                textsName: "valid_texts", labelsName: "valid_labels")
+            : nil
+        let report = try h.classifier.train(data, validation: validation, progress: progressHandler(progress, userData))
+        try finishTraining(report, outReport)
+    }
+}
+
+// MARK: evaluation
+
+@_cdecl("tm_model_evaluate")
+public func tm_model_evaluate(_ model: OpaquePointer?, _ texts: CStringArray?, _ labels: CStringArray?, _ count: Int,
+                              _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        let out = try require(out, "out_metrics_json")
+        let n = try checkedCount(count, "count")
+        guard n > 0 else { throw invalid("count is 0: there is nothing to evaluate") }
+        let data = try labelledTexts(texts, labels, n, textsName: "texts", labelsName: "labels")
+        try output(h.classifier.evaluate(data).json.serialized, to: out)
+    }
+}
+
+@_cdecl("tm_model_evaluate_file")
+public func tm_model_evaluate_file(_ model: OpaquePointer?, _ path: UnsafePointer<CChar>?,
+                                   _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        let out = try require(out, "out_metrics_json")
+        let file = try string(path, "path")
+        try output(h.classifier.evaluate(file: file).json.serialized, to: out)
+    }
+}
+
+// MARK: inference
+
+@_cdecl("tm_model_predict")
+public func tm_model_predict(_ model: OpaquePointer?, _ texts: CStringArray?, _ count: Int, _ k: Int,
+                             _ outLabels: UnsafeMutablePointer<Int32>?, _ outProbs: UnsafeMutablePointer<Float>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        let n = try checkedCount(count, "count")
+        let labels = try require(outLabels, "out_labels")
+        guard k >= 1 else { throw invalid("k must be at least 1") }
+        let input = try strings(texts, n, "texts").map { $0 ?? "" }
+        try h.classifier.predictTopK(input, k: k, labels: labels, probabilities: outProbs)
+    }
+}
+
+@_cdecl("tm_model_predict_proba")
+public func tm_model_predict_proba(_ model: OpaquePointer?, _ texts: CStringArray?, _ count: Int,
+                                   _ outProbs: UnsafeMutablePointer<Float>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        let n = try checkedCount(count, "count")
+        let probs = try require(outProbs, "out_probs")
+        let input = try strings(texts, n, "texts").map { $0 ?? "" }
+        try h.classifier.predictProbabilities(input, into: probs)
+    }
+}
+
+// MARK: files
+
+@_cdecl("tm_model_save")
+public func tm_model_save(_ model: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        try h.classifier.save(to: try string(path, "path"))
+    }
+}
+
+@_cdecl("tm_model_load")
+public func tm_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    abiCall {
+        let file = try string(path, "path")
+        let out = try require(out, "out_model")
+        out.pointee = ModelHandle(try TextClassifier.load(from: file)).opaque
+    }
+}

@@ -1,0 +1,74 @@
+import TextModel
+import CTextModelSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one ABI call: maps thrown errors to a status and this thread's last-error
+/// message, and clears the message on success.
+func abiCall(_ body: () throws -> Void) -> Int32 {
+    do {
+        try body()
+        tm_support_set_last_error(nil)
+        return 0
+    } catch let error as TextModelError {
+        tm_support_set_last_error(error.message)
+        return error.kind.rawValue
+    } catch {
+        tm_support_set_last_error("internal error: \(error)")
+        return TextModelError.Kind.internal.rawValue
+    }
+}
+
+func invalid(_ message: String) -> TextModelError { TextModelError(.invalidArgument, message) }
+
+func require<T>(_ value: T?, _ name: String) throws -> T {
+    guard let value = value else { throw invalid("\(name) is NULL") }
+    return value
+}
+
+func handle(_ pointer: OpaquePointer?) throws -> ModelHandle {
+    guard let h = ModelHandle.from(pointer) else { throw invalid("model is NULL") }
+    return h
+}
+
+/// A C string as a Swift String; invalid UTF-8 is replaced by U+FFFD.
+func string(_ p: UnsafePointer<CChar>?, _ name: String) throws -> String {
+    String(cString: try require(p, name))
+}
+
+/// `count` C strings; NULL entries are an error unless `nullable` (then nil).
+func strings(_ array: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int, _ name: String,
+             nullable: Bool = false) throws -> [String?] {
+    if count == 0 { return [] }
+    let a = try require(array, name)
+    return try (0..<count).map { i in
+        guard let p = a[i] else {
+            if nullable { return nil }
+            throw invalid("\(name)[\(i)] is NULL")
+        }
+        return String(cString: p)
+    }
+}
+
+/// Rows of texts and labels; a NULL text or label becomes a skipped row.
+func labelledTexts(_ texts: UnsafePointer<UnsafePointer<CChar>?>?, _ labels: UnsafePointer<UnsafePointer<CChar>?>?,
+                   _ count: Int, textsName: String, labelsName: String) throws -> LabelledTexts {
+    let t = try strings(texts, count, textsName, nullable: true)
+    let l = try strings(labels, count, labelsName, nullable: true)
+    var data = LabelledTexts()
+    for i in 0..<count { data.append(text: t[i], label: l[i]) }
+    return data
+}
+
+/// Hands a Swift string to C as a malloc'd copy the caller frees with tm_string_free.
+func output(_ s: String, to out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) throws {
+    guard let copy = strdup(s) else { throw TextModelError(.resource, "out of memory copying a result string") }
+    out.pointee = copy
+}
+
+/// Checks a count that sizes caller arrays, so multiplying it cannot overflow.
+func checkedCount(_ n: Int, _ name: String) throws -> Int {
+    guard n >= 0, n <= Int(Int32.max) else { throw invalid("\(name) is too large (\(n))") }
+    return n
+}

@@ -1,0 +1,30 @@
+"""textmodel: Python bindings for libtextmodel, a text-classification engine.
+
+Quick start::
+
+    from textmodel import TextClassifier
+    clf = TextClassifier({"training": {"epochs": 3}}).fit(texts, labels)
+    clf.predict(["some new text"])
+
+The shared library is found through the ``TEXTMODEL_LIBRARY`` environment variable,
+else as ``libtextmodel.so`` in this package's folder; it is loaded on first use.
+"""
+
+from ._lib import (CancelledError, ConfigError, DataError, FileError, InternalError,
+                   InvalidArgumentError, ModelFormatError, ResourceError, StateError,
+                   TextModelError)
+from ._lib import lib as _load
+from .classifier import TextClassifier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "TextClassifier", "library_version", "TextModelError", "InvalidArgumentError",
+    "ConfigError", "FileError", "DataError", "ModelFormatError", "StateError",
+    "CancelledError", "ResourceError", "InternalError",
+]
+
+
+def library_version():
+    """Version of the loaded libtextmodel, e.g. "0.1.0" (loads it if needed)."""
+    return _load().tm_version().decode("ascii")

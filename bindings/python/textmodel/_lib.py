@@ -1,0 +1,472 @@
+"""The ctypes layer: the only module that touches libtextmodel directly.
+
+It finds and loads ``libtextmodel.so``, declares the C signature of every function in
+``include/textmodel.h``, turns status codes into exceptions carrying the library's
+message, and converts strings, arrays and progress reports between C and Python.
+:class:`Model` owns one ``tm_model *`` and mirrors the ``tm_model_*`` calls with
+Python types; :mod:`textmodel.classifier` builds the public API on it.
+
+Ownership follows the header: pointer arguments are borrowed for the call; JSON
+strings the library returns are copied into Python and released with
+``tm_string_free``; models are released with ``tm_model_free`` by their owner.
+"""
+
+import ctypes
+import functools
+import math
+import os
+import warnings
+from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char_p, c_double, c_float,
+                    c_int, c_int32, c_int64, c_size_t, c_void_p)
+from pathlib import Path
+
+import numpy as np
+
+#: Version of ``include/textmodel.h`` these bindings were written against.
+HEADER_VERSION = (0, 1, 0)
+
+LIBRARY_ENV = "TEXTMODEL_LIBRARY"
+LIBRARY_NAME = "libtextmodel.so"
+
+# ------------------------------------------------------------------ statuses
+
+TM_OK = 0
+TM_ERR_INVALID_ARGUMENT = 1
+TM_ERR_CONFIG = 2
+TM_ERR_IO = 3
+TM_ERR_DATA = 4
+TM_ERR_MODEL_FORMAT = 5
+TM_ERR_STATE = 6
+TM_ERR_CANCELLED = 7
+TM_ERR_RESOURCE = 8
+TM_ERR_INTERNAL = 99
+
+TM_PROGRESS_STEP = 0
+TM_PROGRESS_EPOCH = 1
+
+
+class TextModelError(Exception):
+    """An error status returned by libtextmodel.
+
+    Attributes:
+        status: the ``tm_status`` code (int).
+        status_name: its constant name, e.g. "TM_ERR_CONFIG".
+        message: the library's description of the error (``tm_last_error()``).
+    """
+
+    def __init__(self, message, status=None, status_name=None):
+        super().__init__(f"{message} ({status_name})" if status_name else message)
+        self.message = message
+        self.status = status
+        self.status_name = status_name
+
+
+class InvalidArgumentError(TextModelError, ValueError):
+    """TM_ERR_INVALID_ARGUMENT: a NULL pointer, zero count, k out of range, ..."""
+
+
+class ConfigError(TextModelError, ValueError):
+    """TM_ERR_CONFIG: malformed config, unknown key, wrong type or value."""
+
+
+class FileError(TextModelError, OSError):
+    """TM_ERR_IO: a file is missing, unreadable, a directory or unwritable."""
+
+
+class DataError(TextModelError, ValueError):
+    """TM_ERR_DATA: malformed CSV, no usable rows, one class, an unseen label."""
+
+
+class ModelFormatError(TextModelError, ValueError):
+    """TM_ERR_MODEL_FORMAT: a model file is truncated, corrupted or too new."""
+
+
+class StateError(TextModelError, RuntimeError):
+    """TM_ERR_STATE: the operation needs a trained model."""
+
+
+class CancelledError(TextModelError):
+    """TM_ERR_CANCELLED: training was stopped by the progress callback."""
+
+
+class ResourceError(TextModelError, MemoryError):
+    """TM_ERR_RESOURCE: a config or input would need too much memory."""
+
+
+class InternalError(TextModelError):
+    """TM_ERR_INTERNAL: a bug in libtextmodel; please report the message."""
+
+
+_ERRORS = {
+    TM_ERR_INVALID_ARGUMENT: InvalidArgumentError,
+    TM_ERR_CONFIG: ConfigError,
+    TM_ERR_IO: FileError,
+    TM_ERR_DATA: DataError,
+    TM_ERR_MODEL_FORMAT: ModelFormatError,
+    TM_ERR_STATE: StateError,
+    TM_ERR_CANCELLED: CancelledError,
+    TM_ERR_RESOURCE: ResourceError,
+    TM_ERR_INTERNAL: InternalError,
+}
+
+# --------------------------------------------------------------------- types
+
+
+class Progress(Structure):
+    """``tm_progress``: a training progress report, valid only during the callback."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("kind", c_int),  # tm_progress_kind: a C enum, int-sized
+        ("epoch", c_int),
+        ("epochs", c_int),
+        ("step", c_int64),
+        ("total_steps", c_int64),
+        ("running_loss", c_double),
+        ("examples_per_sec", c_double),
+        ("eta_seconds", c_double),
+        ("train_loss", c_double),
+        ("valid_loss", c_double),
+        ("valid_accuracy", c_double),
+        ("elapsed_seconds", c_double),
+    ]
+
+
+#: ``tm_progress_fn``: ``int (*)(const tm_progress *progress, void *user_data)``.
+PROGRESS_FN = CFUNCTYPE(c_int, POINTER(Progress), c_void_p)
+
+_model_p = c_void_p  # tm_model *, opaque
+_texts_p = POINTER(c_char_p)  # const char *const *
+_out_str = POINTER(c_void_p)  # char **: kept as void * so we can free it
+
+# name: (restype, argtypes), one entry for every function in textmodel.h
+_SIGNATURES = {
+    "tm_version": (c_char_p, []),
+    "tm_version_number": (c_int, []),
+    "tm_last_error": (c_char_p, []),
+    "tm_status_name": (c_char_p, [c_int]),
+    "tm_string_free": (None, [c_void_p]),
+    "tm_model_new": (c_int, [c_char_p, POINTER(_model_p)]),
+    "tm_model_free": (None, [_model_p]),
+    "tm_model_config_json": (c_int, [_model_p, _out_str]),
+    "tm_model_is_trained": (c_int, [_model_p, POINTER(c_int)]),
+    "tm_model_num_labels": (c_int, [_model_p, POINTER(c_size_t)]),
+    "tm_model_label": (c_int, [_model_p, c_size_t, POINTER(c_char_p)]),
+    "tm_model_vocab_size": (c_int, [_model_p, POINTER(c_size_t)]),
+    "tm_model_train_files": (c_int, [_model_p, c_char_p, c_char_p, PROGRESS_FN,
+                                     c_void_p, _out_str]),
+    "tm_model_train": (c_int, [_model_p, _texts_p, _texts_p, c_size_t, _texts_p,
+                               _texts_p, c_size_t, PROGRESS_FN, c_void_p, _out_str]),
+    "tm_model_evaluate": (c_int, [_model_p, _texts_p, _texts_p, c_size_t, _out_str]),
+    "tm_model_evaluate_file": (c_int, [_model_p, c_char_p, _out_str]),
+    "tm_model_predict": (c_int, [_model_p, _texts_p, c_size_t, c_size_t,
+                                 POINTER(c_int32), POINTER(c_float)]),
+    "tm_model_predict_proba": (c_int, [_model_p, _texts_p, c_size_t,
+                                       POINTER(c_float)]),
+    "tm_model_save": (c_int, [_model_p, c_char_p]),
+    "tm_model_load": (c_int, [c_char_p, POINTER(_model_p)]),
+}
+
+# ------------------------------------------------------------------- loading
+
+
+def library_path():
+    """Path of the library to load: ``$TEXTMODEL_LIBRARY``, else the package folder."""
+    env = os.environ.get(LIBRARY_ENV)
+    if env:
+        if not os.path.isfile(env):
+            raise OSError(f"{LIBRARY_ENV}={env!r} does not name an existing file")
+        return env
+    bundled = Path(__file__).resolve().parent / LIBRARY_NAME
+    if bundled.is_file():
+        return str(bundled)
+    raise OSError(
+        f"cannot find {LIBRARY_NAME}: set {LIBRARY_ENV} to its path, or copy it into "
+        f"{bundled.parent} before installing the package")
+
+
+@functools.lru_cache(maxsize=None)
+def lib():
+    """The loaded library with every signature declared (loaded on first use).
+
+    ``ctypes.CDLL`` releases the GIL during each call, so training and prediction do
+    not block other Python threads.
+    """
+    path = library_path()
+    dll = ctypes.CDLL(path)
+    for name, (restype, argtypes) in _SIGNATURES.items():
+        try:
+            fn = getattr(dll, name)
+        except AttributeError:
+            raise OSError(f"{path} does not export {name}; is it libtextmodel?") from None
+        fn.restype = restype
+        fn.argtypes = argtypes
+    found = dll.tm_version_number()
+    major, minor, _ = HEADER_VERSION
+    if found // 10000 != major or (found // 100) % 100 < minor:
+        warnings.warn(f"{path} is libtextmodel {dll.tm_version().decode()}, but these "
+                      f"bindings expect {'.'.join(map(str, HEADER_VERSION))}",
+                      RuntimeWarning, stacklevel=2)
+    return dll
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def error_for(status):
+    """The :class:`TextModelError` for a failed call, with ``tm_last_error()``.
+
+    Call it right after the failing call, on the same thread: the message is
+    thread-local and valid only until the next libtextmodel call.
+    """
+    dll = lib()
+    message = (dll.tm_last_error() or b"").decode("utf-8", "replace")  # read it first
+    name = (dll.tm_status_name(status) or b"?").decode("ascii", "replace")
+    return _ERRORS.get(status, TextModelError)(message, status, name)
+
+
+def check(status):
+    """Raise the :class:`TextModelError` subclass for ``status`` unless it is TM_OK."""
+    if status != TM_OK:
+        raise error_for(status)
+
+
+def take_string(ptr):
+    """Copy a library-owned ``char *`` (a ``c_void_p``) to ``str`` and free it."""
+    if not ptr.value:
+        return None
+    try:
+        return ctypes.string_at(ptr.value).decode("utf-8", "replace")
+    finally:
+        lib().tm_string_free(ptr)
+
+
+def encode_texts(texts, what="texts"):
+    """Encode strings as UTF-8 into a ``const char *[]``; returns (array, count).
+
+    Lone surrogates become ``?`` rather than raising; ``bytes`` pass through;
+    ``None`` becomes NULL, which training and evaluation skip as an empty row.
+    """
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"{what} must be a sequence of strings, not a single string")
+    encoded = []
+    for t in texts:
+        if isinstance(t, str):
+            encoded.append(t.encode("utf-8", "replace"))
+        elif t is None or isinstance(t, bytes):
+            encoded.append(t)
+        else:
+            raise TypeError(f"{what} must contain str, got {type(t).__name__}")
+    return (c_char_p * len(encoded))(*encoded), len(encoded)
+
+
+def encode_path(path):
+    """Encode a path-like (or None) for a ``const char *path`` argument."""
+    return None if path is None else os.fsencode(path)
+
+
+def progress_dict(p):
+    """Convert a ``tm_progress`` to a dict; fields the library did not fill are NaN."""
+    out = {}
+    for name, ctype in Progress._fields_[1:]:
+        field = getattr(Progress, name)
+        if field.offset + field.size <= p.struct_size:
+            out[name] = getattr(p, name)
+        else:  # an older library with a shorter struct
+            out[name] = math.nan if ctype is c_double else None
+    out["kind"] = {TM_PROGRESS_STEP: "step", TM_PROGRESS_EPOCH: "epoch"}.get(
+        out["kind"], out["kind"])
+    return out
+
+
+def make_progress_callback(fn):
+    """Wrap ``fn(dict) -> bool`` (or None) as a ``tm_progress_fn``.
+
+    Returns ``(c_callback, state)``; for ``fn=None`` the callback is a NULL function
+    pointer. The caller must keep ``c_callback`` referenced for as long as C may
+    call it. ``state["error"]`` holds an exception ``fn`` raised (training was then
+    cancelled); ``state["cancelled"]`` is True if ``fn`` asked to stop.
+    """
+    state = {"error": None, "cancelled": False}
+    if fn is None:
+        return PROGRESS_FN(), state
+
+    def trampoline(progress, _user_data):
+        if state["error"] is not None:
+            return 1
+        try:
+            stop = bool(fn(progress_dict(progress.contents)))
+        except BaseException as e:  # re-raised after the C call returns
+            state["error"] = e
+            return 1
+        state["cancelled"] = state["cancelled"] or stop
+        return 1 if stop else 0
+
+    return PROGRESS_FN(trampoline), state
+
+
+# --------------------------------------------------------------------- model
+
+
+class Model:
+    """Owns one ``tm_model *`` and exposes each ``tm_model_*`` call with Python types.
+
+    JSON results are returned as ``str``; arrays as numpy arrays. The handle is
+    released by :meth:`close` (or when the object is garbage-collected).
+    """
+
+    def __init__(self, handle):
+        self._handle = handle
+
+    @classmethod
+    def new(cls, config_json=None):
+        """``tm_model_new``: an untrained model from a JSON config string (or None)."""
+        handle = c_void_p()
+        config = None if config_json is None else config_json.encode("utf-8", "replace")
+        check(lib().tm_model_new(config, byref(handle)))
+        return cls(handle)
+
+    @classmethod
+    def load(cls, path):
+        """``tm_model_load``: a model saved by :meth:`save`."""
+        handle = c_void_p()
+        check(lib().tm_model_load(encode_path(path), byref(handle)))
+        return cls(handle)
+
+    def close(self):
+        """``tm_model_free``; idempotent."""
+        handle, self._handle = self._handle, None
+        if handle:
+            lib().tm_model_free(handle)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: nothing left to do
+            pass
+
+    @property
+    def closed(self):
+        """True once :meth:`close` has run."""
+        return not self._handle
+
+    @property
+    def handle(self):
+        """The ``tm_model *``; ValueError once closed."""
+        if not self._handle:
+            raise ValueError("the model is closed")
+        return self._handle
+
+    # ------------------------------------------------------------ inspection
+
+    def config_json(self):
+        """``tm_model_config_json``: the resolved config as JSON text."""
+        out = c_void_p()
+        check(lib().tm_model_config_json(self.handle, byref(out)))
+        return take_string(out)
+
+    def is_trained(self):
+        """``tm_model_is_trained``."""
+        out = c_int()
+        check(lib().tm_model_is_trained(self.handle, byref(out)))
+        return bool(out.value)
+
+    def labels(self):
+        """Every ``tm_model_label``, in the library's (UTF-8 byte) order."""
+        count = c_size_t()
+        check(lib().tm_model_num_labels(self.handle, byref(count)))
+        labels = []
+        for i in range(count.value):
+            label = c_char_p()
+            check(lib().tm_model_label(self.handle, i, byref(label)))
+            labels.append(label.value.decode("utf-8", "replace"))
+        return labels
+
+    def vocab_size(self):
+        """``tm_model_vocab_size``."""
+        out = c_size_t()
+        check(lib().tm_model_vocab_size(self.handle, byref(out)))
+        return out.value
+
+    # -------------------------------------------------------------- training
+
+    def train(self, texts, labels, valid_texts=None, valid_labels=None, progress=None):
+        """``tm_model_train``; returns ``(report_json, cancelled_by_progress)``."""
+        t, n = encode_texts(texts)
+        y, m = encode_texts(labels, "labels")
+        if n != m:
+            raise ValueError(f"{n} texts but {m} labels")
+        vt, vy, vn = None, None, 0
+        if valid_texts is not None:
+            vt, vn = encode_texts(valid_texts, "validation texts")
+            vy, vm = encode_texts(valid_labels, "validation labels")
+            if vn != vm:
+                raise ValueError(f"{vn} validation texts but {vm} validation labels")
+        return self._train(lambda cb, out: lib().tm_model_train(
+            self.handle, t, y, n, vt, vy, vn, cb, None, out), progress)
+
+    def train_files(self, train_path, valid_path=None, progress=None):
+        """``tm_model_train_files``; returns ``(report_json, cancelled_by_progress)``."""
+        train, valid = encode_path(train_path), encode_path(valid_path)
+        return self._train(lambda cb, out: lib().tm_model_train_files(
+            self.handle, train, valid, cb, None, out), progress)
+
+    def _train(self, call, progress):
+        callback, state = make_progress_callback(progress)  # referenced until we return
+        report = c_void_p()
+        status = call(callback, byref(report))  # GIL released; callback reacquires it
+        error = error_for(status) if status != TM_OK else None  # before any other call
+        report_json = take_string(report)
+        if state["error"] is not None:
+            raise state["error"]
+        if status == TM_ERR_CANCELLED and state["cancelled"]:
+            return report_json, True
+        if error is not None:
+            raise error
+        return report_json, False
+
+    # ------------------------------------------------------------ evaluation
+
+    def evaluate(self, texts, labels):
+        """``tm_model_evaluate``: metrics as JSON text."""
+        t, n = encode_texts(texts)
+        y, m = encode_texts(labels, "labels")
+        if n != m:
+            raise ValueError(f"{n} texts but {m} labels")
+        out = c_void_p()
+        check(lib().tm_model_evaluate(self.handle, t, y, n, byref(out)))
+        return take_string(out)
+
+    def evaluate_file(self, path):
+        """``tm_model_evaluate_file``: metrics as JSON text."""
+        out = c_void_p()
+        check(lib().tm_model_evaluate_file(self.handle, encode_path(path), byref(out)))
+        return take_string(out)
+
+    # ------------------------------------------------------------- inference
+
+    def predict(self, texts, k):
+        """``tm_model_predict``: (label indices int32 (n, k), probabilities float32 (n, k))."""
+        t, n = encode_texts(texts)
+        indices = np.zeros((n, k), dtype=np.int32)
+        probs = np.zeros((n, k), dtype=np.float32)
+        check(lib().tm_model_predict(self.handle, t, n, k,
+                                     indices.ctypes.data_as(POINTER(c_int32)),
+                                     probs.ctypes.data_as(POINTER(c_float))))
+        return indices, probs
+
+    def predict_proba(self, texts):
+        """``tm_model_predict_proba``: probabilities float32 (n, num_labels)."""
+        t, n = encode_texts(texts)
+        count = c_size_t()
+        check(lib().tm_model_num_labels(self.handle, byref(count)))
+        probs = np.zeros((n, count.value), dtype=np.float32)
+        check(lib().tm_model_predict_proba(self.handle, t, n,
+                                           probs.ctypes.data_as(POINTER(c_float))))
+        return probs
+
+    # ------------------------------------------------------------ model file
+
+    def save(self, path):
+        """``tm_model_save``."""
+        check(lib().tm_model_save(self.handle, encode_path(path)))

@@ -1,0 +1,251 @@
+/*
+ * textmodel.h - C interface to libtextmodel.
+ *
+ * libtextmodel trains and serves text classifiers. A model is described by a JSON
+ * config (see docs/config.md), trained on labelled text from files or memory,
+ * evaluated, saved to one file and used for batch prediction.
+ *
+ * Conventions used by every function below:
+ *
+ *  - Status codes. Every fallible function returns a tm_status. TM_OK (0) means
+ *    success; any other value is an error and tm_last_error() describes it in words.
+ *    On error, output parameters are left unchanged unless stated otherwise.
+ *  - Strings are NUL-terminated UTF-8. Invalid UTF-8 in texts and labels is replaced
+ *    by U+FFFD, never rejected.
+ *  - Ownership. Pointer arguments are borrowed for the duration of the call only.
+ *    Objects the library creates (tm_model *, char * JSON strings) belong to the caller,
+ *    who releases them with exactly one matching free function; every free function
+ *    accepts NULL. Output arrays (labels, probabilities) are allocated by the caller.
+ *  - Thread safety. A tm_model may be used by many threads at once for read-only work
+ *    (predict, evaluate, save, config, labels). Training mutates the model: while
+ *    tm_model_train* runs, other calls on the same model wait for it to finish.
+ *    Different models are fully independent. tm_last_error() is per thread.
+ *  - The library never aborts the process on bad input: NULL pointers, malformed JSON,
+ *    bad files and bad data all return an error status.
+ */
+#ifndef TEXTMODEL_H
+#define TEXTMODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ version */
+
+/* Version of this header. Compare with tm_version() to detect a mismatch between the
+ * header a program was compiled against and the library it runs with. */
+#define TEXTMODEL_VERSION_MAJOR 0
+#define TEXTMODEL_VERSION_MINOR 1
+#define TEXTMODEL_VERSION_PATCH 0
+#define TEXTMODEL_VERSION_STRING "0.1.0"
+
+/* Version of the loaded library, e.g. "0.1.0". Static storage: never free it.
+ * Thread-safe. */
+const char *tm_version(void);
+
+/* The same version as one integer, major * 10000 + minor * 100 + patch.
+ * Thread-safe. */
+int tm_version_number(void);
+
+/* ------------------------------------------------------------------- errors */
+
+typedef enum tm_status {
+    TM_OK = 0,
+    TM_ERR_INVALID_ARGUMENT = 1, /* NULL pointer, zero count, k out of range, ...        */
+    TM_ERR_CONFIG = 2,           /* config JSON malformed, unknown key, wrong type/value  */
+    TM_ERR_IO = 3,               /* file missing, unreadable, a directory, unwritable     */
+    TM_ERR_DATA = 4,             /* malformed CSV, no usable rows, one class, unseen label */
+    TM_ERR_MODEL_FORMAT = 5,     /* model file truncated, corrupted or of a newer version */
+    TM_ERR_STATE = 6,            /* operation needs a trained model                       */
+    TM_ERR_CANCELLED = 7,        /* training stopped by the progress callback             */
+    TM_ERR_RESOURCE = 8,         /* a config or input would need too much memory          */
+    TM_ERR_INTERNAL = 99         /* a bug in libtextmodel; please report the message      */
+} tm_status;
+
+/* Message describing the last error returned on the calling thread, e.g.
+ * "model.hidden_dim must be a positive integer (got -3)". Empty string if the last
+ * call succeeded. The pointer stays valid until the next libtextmodel call on the
+ * same thread; copy it to keep it. Never NULL. Never free it. Thread-safe (per thread). */
+const char *tm_last_error(void);
+
+/* Short constant name of a status, e.g. "TM_ERR_CONFIG". Never NULL; never free it. */
+const char *tm_status_name(tm_status status);
+
+/* Frees a string returned by the library (JSON reports, configs). NULL is a no-op. */
+void tm_string_free(char *s);
+
+/* ------------------------------------------------------------------- models */
+
+/* An opaque model: config, vocabulary, labels and weights. */
+typedef struct tm_model tm_model;
+
+/* Creates an untrained model from a JSON config. config_json may be NULL or "" for
+ * the defaults, or a JSON object with any of the sections "tokenizer", "model",
+ * "training" and "data"; missing keys take their documented defaults, unknown keys
+ * are errors. On success *out_model receives a model the caller frees with
+ * tm_model_free.
+ * Errors: TM_ERR_INVALID_ARGUMENT (out_model NULL), TM_ERR_CONFIG (message names the
+ * key path, e.g. "model.hidden_dim must be a positive integer"), TM_ERR_RESOURCE. */
+tm_status tm_model_new(const char *config_json, tm_model **out_model);
+
+/* Frees a model and everything it owns. NULL is a no-op. The caller must ensure no
+ * other thread is still using the model. */
+void tm_model_free(tm_model *model);
+
+/* The resolved config (every default filled in) as a JSON object. *out_json receives
+ * a string the caller frees with tm_string_free.
+ * Errors: TM_ERR_INVALID_ARGUMENT. Thread-safe. */
+tm_status tm_model_config_json(const tm_model *model, char **out_json);
+
+/* 1 in *out_trained if the model has weights (trained or loaded), else 0.
+ * Errors: TM_ERR_INVALID_ARGUMENT. Thread-safe. */
+tm_status tm_model_is_trained(const tm_model *model, int *out_trained);
+
+/* Number of labels (classes) the model predicts; 0 before training.
+ * Errors: TM_ERR_INVALID_ARGUMENT. Thread-safe. */
+tm_status tm_model_num_labels(const tm_model *model, size_t *out_count);
+
+/* Name of label `index` (0 <= index < tm_model_num_labels). Labels are sorted by
+ * their UTF-8 bytes; this order indexes every label array and probability column.
+ * *out_label points into the model: valid until tm_model_free, do not free it.
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL, index out of range). Thread-safe. */
+tm_status tm_model_label(const tm_model *model, size_t index, const char **out_label);
+
+/* Number of entries in the model's vocabulary (including the padding and unknown
+ * tokens); 0 before training.
+ * Errors: TM_ERR_INVALID_ARGUMENT. Thread-safe. */
+tm_status tm_model_vocab_size(const tm_model *model, size_t *out_size);
+
+/* ----------------------------------------------------------------- training */
+
+/* What a progress report is about. */
+typedef enum tm_progress_kind {
+    TM_PROGRESS_STEP = 0,  /* periodic report during an epoch          */
+    TM_PROGRESS_EPOCH = 1  /* end of an epoch, with validation results */
+} tm_progress_kind;
+
+/* A progress report. Fields that do not apply are NaN (floats). The struct is
+ * library-owned and valid only during the callback. struct_size is
+ * sizeof(tm_progress) of the library that filled it: fields may be appended in later
+ * versions, never reordered. */
+typedef struct tm_progress {
+    size_t struct_size;
+    tm_progress_kind kind;
+    int epoch;                 /* 1-based current epoch                          */
+    int epochs;                /* total epochs configured                        */
+    int64_t step;              /* optimizer steps done so far, over all epochs   */
+    int64_t total_steps;       /* optimizer steps the whole run will take        */
+    double running_loss;       /* mean training loss so far in this epoch        */
+    double examples_per_sec;   /* training throughput so far in this run         */
+    double eta_seconds;        /* estimated time left for the whole run          */
+    double train_loss;         /* TM_PROGRESS_EPOCH: mean training loss          */
+    double valid_loss;         /* TM_PROGRESS_EPOCH: validation loss (NaN if none) */
+    double valid_accuracy;     /* TM_PROGRESS_EPOCH: validation accuracy (NaN if none) */
+    double elapsed_seconds;    /* wall time since training started               */
+} tm_progress;
+
+/* Progress callback. Called on the training thread. Return 0 to continue; any other
+ * value cancels training cleanly after the current step: the model keeps the weights
+ * learned so far and is usable, and the training call returns TM_ERR_CANCELLED. */
+typedef int (*tm_progress_fn)(const tm_progress *progress, void *user_data);
+
+/* Trains the model on a labelled file, validating after each epoch on valid_path if
+ * it is not NULL. The file format comes from the config's "data" section: CSV
+ * (RFC 4180 with a header row; column names data.text_column and data.label_column)
+ * or fastText lines ("__label__X text"); "auto" picks CSV for names ending in
+ * ".csv" and fastText otherwise. Rows with an empty text or a missing label are
+ * skipped and counted in the report. Training an already trained model starts
+ * again from scratch (new vocabulary, labels and weights).
+ *
+ * progress may be NULL; user_data is passed to it untouched. If out_report_json is
+ * not NULL it receives a JSON training report (per-epoch losses and accuracy,
+ * examples used and skipped, vocabulary size, labels, timings) that the caller frees
+ * with tm_string_free; it is also set when the result is TM_ERR_CANCELLED.
+ *
+ * Errors: TM_ERR_INVALID_ARGUMENT, TM_ERR_IO (unreadable file), TM_ERR_DATA
+ * (malformed CSV, missing column, no usable rows, fewer than two classes),
+ * TM_ERR_CONFIG, TM_ERR_RESOURCE, TM_ERR_CANCELLED. On any error other than
+ * TM_ERR_CANCELLED the model is left as it was before the call.
+ * Thread-safety: serialised with all other calls on the same model. */
+tm_status tm_model_train_files(tm_model *model, const char *train_path,
+                               const char *valid_path, tm_progress_fn progress,
+                               void *user_data, char **out_report_json);
+
+/* Like tm_model_train_files, from memory: texts[i] has label labels[i] for
+ * 0 <= i < count. A NULL or empty text or label skips that row (counted in the
+ * report). valid_texts/valid_labels/valid_count may be NULL/NULL/0 for no
+ * validation. The arrays are only read during the call. */
+tm_status tm_model_train(tm_model *model, const char *const *texts,
+                         const char *const *labels, size_t count,
+                         const char *const *valid_texts, const char *const *valid_labels,
+                         size_t valid_count, tm_progress_fn progress, void *user_data,
+                         char **out_report_json);
+
+/* --------------------------------------------------------------- evaluation */
+
+/* Evaluates a trained model on labelled texts. *out_metrics_json receives a JSON
+ * object the caller frees with tm_string_free:
+ *   {"examples": n, "accuracy": a, "loss": mean cross-entropy,
+ *    "macro_precision", "macro_recall", "macro_f1", "weighted_f1",
+ *    "labels": [names...],
+ *    "per_class": {"<label>": {"precision", "recall", "f1", "support"}, ...},
+ *    "confusion_matrix": [[...], ...]   rows = true label, columns = predicted,
+ *                                         both in "labels" order,
+ *    "skipped": rows skipped for an empty text or missing label}
+ * Errors: TM_ERR_INVALID_ARGUMENT, TM_ERR_STATE (untrained), TM_ERR_DATA (no usable
+ * rows, or a label the model was not trained on; the message names it).
+ * Thread-safe. */
+tm_status tm_model_evaluate(const tm_model *model, const char *const *texts,
+                            const char *const *labels, size_t count,
+                            char **out_metrics_json);
+
+/* Like tm_model_evaluate, reading a labelled file as tm_model_train_files does.
+ * Errors as tm_model_evaluate, plus TM_ERR_IO. Thread-safe. */
+tm_status tm_model_evaluate_file(const tm_model *model, const char *path,
+                                 char **out_metrics_json);
+
+/* ---------------------------------------------------------------- inference */
+
+/* Predicts the k most probable labels of each of `count` texts.
+ * out_labels and out_probs are caller-owned arrays of count * k elements, row-major:
+ * row i holds text i's label indices (see tm_model_label) and probabilities, most
+ * probable first. out_probs may be NULL. A text always predicts the same whether it
+ * is alone or in any batch. An empty text is valid (it predicts from no tokens).
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL array or text, k == 0 or k > number of
+ * labels), TM_ERR_STATE (untrained). Thread-safe: many threads may predict from one
+ * model at once. */
+tm_status tm_model_predict(const tm_model *model, const char *const *texts, size_t count,
+                           size_t k, int32_t *out_labels, float *out_probs);
+
+/* Full probability matrix: out_probs is a caller-owned array of
+ * count * tm_model_num_labels floats, row-major, columns in label order; each row
+ * sums to 1. Errors and thread-safety as tm_model_predict. */
+tm_status tm_model_predict_proba(const tm_model *model, const char *const *texts,
+                                 size_t count, float *out_probs);
+
+/* --------------------------------------------------------------- model file */
+
+/* Saves a trained model (config, vocabulary, labels, weights) to one file: a
+ * safetensors file whose metadata carries the libtextmodel format name, format
+ * version and CRC-32 checksums. The file is written to a temporary file in the same
+ * directory, flushed to disk and renamed over `path`, so an existing file at `path`
+ * is either fully replaced or left untouched, even if the process dies.
+ * Errors: TM_ERR_INVALID_ARGUMENT, TM_ERR_STATE (untrained), TM_ERR_IO (directory
+ * missing or unwritable, path is a directory, disk full). Thread-safe. */
+tm_status tm_model_save(const tm_model *model, const char *path);
+
+/* Loads a model saved by tm_model_save. On success *out_model receives a model the
+ * caller frees with tm_model_free.
+ * Errors: TM_ERR_INVALID_ARGUMENT, TM_ERR_IO (missing, unreadable, a directory),
+ * TM_ERR_MODEL_FORMAT (not a libtextmodel file, truncated, checksum mismatch,
+ * inconsistent shapes, or written by a newer format version). Thread-safe. */
+tm_status tm_model_load(const char *path, tm_model **out_model);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TEXTMODEL_H */
