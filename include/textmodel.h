@@ -17,9 +17,12 @@
  *    who releases them with exactly one matching free function; every free function
  *    accepts NULL. Output arrays (labels, probabilities) are allocated by the caller.
  *  - Thread safety. A tm_model may be used by many threads at once for read-only work
- *    (predict, evaluate, save, config, labels). Training mutates the model: while
- *    tm_model_train* runs, other calls on the same model wait for it to finish.
- *    Different models are fully independent. tm_last_error() is per thread.
+ *    (predict, evaluate, save, config, labels). Training replaces the model's weights:
+ *    while tm_model_train* runs, other threads keep using the previous weights, and
+ *    the new vocabulary, labels and weights replace them at once when training ends;
+ *    a second training of the same model waits for the first. Only tm_model_free
+ *    needs exclusive use. Different models are fully independent. tm_last_error() is
+ *    per thread.
  *  - The library never aborts the process on bad input: NULL pointers, malformed JSON,
  *    bad files and bad data all return an error status.
  */
@@ -54,7 +57,7 @@ int tm_version_number(void);
 
 typedef enum tm_status {
     TM_OK = 0,
-    TM_ERR_INVALID_ARGUMENT = 1, /* NULL pointer, zero count, k out of range, ...        */
+    TM_ERR_INVALID_ARGUMENT = 1, /* NULL pointer, empty path, k or index out of range, ... */
     TM_ERR_CONFIG = 2,           /* config JSON malformed, unknown key, wrong type/value  */
     TM_ERR_IO = 3,               /* file missing, unreadable, a directory, unwritable     */
     TM_ERR_DATA = 4,             /* malformed CSV, no usable rows, one class, unseen label */
@@ -67,7 +70,7 @@ typedef enum tm_status {
 
 /* Message describing the last error returned on the calling thread, e.g.
  * "model.hidden_dim must be a positive integer (got -3)". Empty string if the last
- * call succeeded. The pointer stays valid until the next libtextmodel call on the
+ * call that returns a tm_status succeeded. The pointer stays valid until the next libtextmodel call on the
  * same thread; copy it to keep it. Never NULL. Never free it. Thread-safe (per thread). */
 const char *tm_last_error(void);
 
@@ -166,10 +169,12 @@ typedef int (*tm_progress_fn)(const tm_progress *progress, void *user_data);
  * with tm_string_free; it is also set when the result is TM_ERR_CANCELLED.
  *
  * Errors: TM_ERR_INVALID_ARGUMENT, TM_ERR_IO (unreadable file), TM_ERR_DATA
- * (malformed CSV, missing column, no usable rows, fewer than two classes),
- * TM_ERR_CONFIG, TM_ERR_RESOURCE, TM_ERR_CANCELLED. On any error other than
- * TM_ERR_CANCELLED the model is left as it was before the call.
- * Thread-safety: serialised with all other calls on the same model. */
+ * (malformed CSV, missing column, no usable rows, fewer than two classes, a
+ * validation label absent from training), TM_ERR_CONFIG, TM_ERR_RESOURCE,
+ * TM_ERR_CANCELLED. On any error other than TM_ERR_CANCELLED the model is left as it
+ * was before the call.
+ * Thread-safety: other threads may predict meanwhile (with the previous weights);
+ * concurrent trainings of one model run one after the other. */
 tm_status tm_model_train_files(tm_model *model, const char *train_path,
                                const char *valid_path, tm_progress_fn progress,
                                void *user_data, char **out_report_json);
@@ -177,7 +182,8 @@ tm_status tm_model_train_files(tm_model *model, const char *train_path,
 /* Like tm_model_train_files, from memory: texts[i] has label labels[i] for
  * 0 <= i < count. A NULL or empty text or label skips that row (counted in the
  * report). valid_texts/valid_labels/valid_count may be NULL/NULL/0 for no
- * validation. The arrays are only read during the call. */
+ * validation. The arrays are only read during the call. count must be at least 1
+ * (TM_ERR_INVALID_ARGUMENT otherwise). */
 tm_status tm_model_train(tm_model *model, const char *const *texts,
                          const char *const *labels, size_t count,
                          const char *const *valid_texts, const char *const *valid_labels,
@@ -195,8 +201,9 @@ tm_status tm_model_train(tm_model *model, const char *const *texts,
  *    "confusion_matrix": [[...], ...]   rows = true label, columns = predicted,
  *                                         both in "labels" order,
  *    "skipped": rows skipped for an empty text or missing label}
- * Errors: TM_ERR_INVALID_ARGUMENT, TM_ERR_STATE (untrained), TM_ERR_DATA (no usable
- * rows, or a label the model was not trained on; the message names it).
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL, count == 0), TM_ERR_STATE (untrained),
+ * TM_ERR_DATA (no usable rows, or a label the model was not trained on; the message
+ * names it).
  * Thread-safe. */
 tm_status tm_model_evaluate(const tm_model *model, const char *const *texts,
                             const char *const *labels, size_t count,
@@ -212,8 +219,10 @@ tm_status tm_model_evaluate_file(const tm_model *model, const char *path,
 /* Predicts the k most probable labels of each of `count` texts.
  * out_labels and out_probs are caller-owned arrays of count * k elements, row-major:
  * row i holds text i's label indices (see tm_model_label) and probabilities, most
- * probable first. out_probs may be NULL. A text always predicts the same whether it
- * is alone or in any batch. An empty text is valid (it predicts from no tokens).
+ * probable first. out_probs may be NULL. A text predicts the same whether it is alone
+ * or in any batch (texts are never padded; probabilities may differ in the last bits
+ * of float rounding, below 1e-6). An empty text is valid (it predicts from no
+ * tokens). count may be 0 (nothing is written).
  * Errors: TM_ERR_INVALID_ARGUMENT (NULL array or text, k == 0 or k > number of
  * labels), TM_ERR_STATE (untrained). Thread-safe: many threads may predict from one
  * model at once. */

@@ -51,15 +51,15 @@ public func tm_model_num_labels(_ model: OpaquePointer?, _ out: UnsafeMutablePoi
 }
 
 @_cdecl("tm_model_label")
-public func tm_model_label(_ model: OpaquePointer?, _ index: Int, _ out: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+public func tm_model_label(_ model: OpaquePointer?, _ index: UInt, _ out: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
     abiCall {
         let h = try handle(model)
         let out = try require(out, "out_label")
         let labels = h.classifier.labels
-        guard index >= 0, index < labels.count else {
+        guard index < UInt(labels.count) else {
             throw invalid("label index \(index) is out of range (the model has \(labels.count) labels)")
         }
-        guard let p = h.cString(for: labels[index]) else { throw TextModelError(.resource, "out of memory") }
+        guard let p = h.cString(for: labels[Int(index)]) else { throw TextModelError(.resource, "out of memory") }
         out.pointee = p
     }
 }
@@ -110,16 +110,16 @@ public func tm_model_train_files(_ model: OpaquePointer?, _ trainPath: UnsafePoi
                                  _ outReport: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     abiCall {
         let h = try handle(model)
-        let train = try string(trainPath, "train_path")
-        let valid = validPath.map { String(cString: $0) }
+        let train = try path(trainPath, "train_path")
+        let valid = try validPath.map { try path($0, "valid_path") }
         let report = try h.classifier.train(file: train, validationFile: valid, progress: progressHandler(progress, userData))
         try finishTraining(report, outReport)
     }
 }
 
 @_cdecl("tm_model_train")
-public func tm_model_train(_ model: OpaquePointer?, _ texts: CStringArray?, _ labels: CStringArray?, _ count: Int,
-                           _ validTexts: CStringArray?, _ validLabels: CStringArray?, _ validCount: Int,
+public func tm_model_train(_ model: OpaquePointer?, _ texts: CStringArray?, _ labels: CStringArray?, _ count: UInt,
+                           _ validTexts: CStringArray?, _ validLabels: CStringArray?, _ validCount: UInt,
                            _ progress: ProgressFunction?, _ userData: UnsafeMutableRawPointer?,
                            _ outReport: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     abiCall {
@@ -139,7 +139,7 @@ public func tm_model_train(_ model: OpaquePointer?, _ texts: CStringArray?, _ la
 // MARK: evaluation
 
 @_cdecl("tm_model_evaluate")
-public func tm_model_evaluate(_ model: OpaquePointer?, _ texts: CStringArray?, _ labels: CStringArray?, _ count: Int,
+public func tm_model_evaluate(_ model: OpaquePointer?, _ texts: CStringArray?, _ labels: CStringArray?, _ count: UInt,
                               _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     abiCall {
         let h = try handle(model)
@@ -157,7 +157,7 @@ public func tm_model_evaluate_file(_ model: OpaquePointer?, _ path: UnsafePointe
     abiCall {
         let h = try handle(model)
         let out = try require(out, "out_metrics_json")
-        let file = try string(path, "path")
+        let file = try TextModelC.path(path, "path")
         try output(h.classifier.evaluate(file: file).json.serialized, to: out)
     }
 }
@@ -165,20 +165,23 @@ public func tm_model_evaluate_file(_ model: OpaquePointer?, _ path: UnsafePointe
 // MARK: inference
 
 @_cdecl("tm_model_predict")
-public func tm_model_predict(_ model: OpaquePointer?, _ texts: CStringArray?, _ count: Int, _ k: Int,
+public func tm_model_predict(_ model: OpaquePointer?, _ texts: CStringArray?, _ count: UInt, _ k: UInt,
                              _ outLabels: UnsafeMutablePointer<Int32>?, _ outProbs: UnsafeMutablePointer<Float>?) -> Int32 {
     abiCall {
         let h = try handle(model)
         let n = try checkedCount(count, "count")
         let labels = try require(outLabels, "out_labels")
-        guard k >= 1 else { throw invalid("k must be at least 1") }
+        let labelCount = h.classifier.labels.count
+        guard k >= 1, k <= UInt(max(labelCount, 1)) else {
+            throw invalid("k must be between 1 and the number of labels (\(labelCount)); got \(k)")
+        }
         let input = try strings(texts, n, "texts").map { $0 ?? "" }
-        try h.classifier.predictTopK(input, k: k, labels: labels, probabilities: outProbs)
+        try h.classifier.predictTopK(input, k: Int(k), labels: labels, probabilities: outProbs)
     }
 }
 
 @_cdecl("tm_model_predict_proba")
-public func tm_model_predict_proba(_ model: OpaquePointer?, _ texts: CStringArray?, _ count: Int,
+public func tm_model_predict_proba(_ model: OpaquePointer?, _ texts: CStringArray?, _ count: UInt,
                                    _ outProbs: UnsafeMutablePointer<Float>?) -> Int32 {
     abiCall {
         let h = try handle(model)
@@ -195,14 +198,14 @@ public func tm_model_predict_proba(_ model: OpaquePointer?, _ texts: CStringArra
 public func tm_model_save(_ model: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     abiCall {
         let h = try handle(model)
-        try h.classifier.save(to: try string(path, "path"))
+        try h.classifier.save(to: try TextModelC.path(path, "path"))
     }
 }
 
 @_cdecl("tm_model_load")
 public func tm_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     abiCall {
-        let file = try string(path, "path")
+        let file = try TextModelC.path(path, "path")
         let out = try require(out, "out_model")
         out.pointee = ModelHandle(try TextClassifier.load(from: file)).opaque
     }

@@ -37,6 +37,13 @@ func string(_ p: UnsafePointer<CChar>?, _ name: String) throws -> String {
     String(cString: try require(p, name))
 }
 
+/// A file path argument: not NULL and not empty.
+func path(_ p: UnsafePointer<CChar>?, _ name: String) throws -> String {
+    let s = try string(p, name)
+    guard !s.isEmpty else { throw invalid("\(name) is an empty string") }
+    return s
+}
+
 /// `count` C strings; NULL entries are an error unless `nullable` (then nil).
 func strings(_ array: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int, _ name: String,
              nullable: Bool = false) throws -> [String?] {
@@ -67,8 +74,8 @@ func output(_ s: String, to out: UnsafeMutablePointer<UnsafeMutablePointer<CChar
     out.pointee = copy
 }
 
-/// Checks a count that sizes caller arrays, so multiplying it cannot overflow.
-func checkedCount(_ n: Int, _ name: String) throws -> Int {
-    guard n >= 0, n <= Int(Int32.max) else { throw invalid("\(name) is too large (\(n))") }
-    return n
+/// A size_t count that sizes caller arrays, checked so multiplying it cannot overflow.
+func checkedCount(_ n: UInt, _ name: String) throws -> Int {
+    guard n <= UInt(Int32.max) else { throw invalid("\(name) is too large (\(n))") }
+    return Int(n)
 }

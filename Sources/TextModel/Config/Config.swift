@@ -14,6 +14,7 @@ public struct Config {
         public var embeddingDim = 100
         public var hiddenDim = 128
         public var layers = 1
+        public var pooling = "last"
     }
 
     public struct Training {
@@ -69,6 +70,7 @@ public struct Config {
         model.embeddingDim = try m.int("embedding_dim", default: model.embeddingDim, min: 1, max: 4096)
         model.hiddenDim = try m.int("hidden_dim", default: model.hiddenDim, min: 1, max: 4096)
         model.layers = try m.int("layers", default: model.layers, min: 1, max: 16)
+        model.pooling = try m.string("pooling", default: model.pooling, oneOf: SequencePooling.allCases.map(\.rawValue))
         try m.finish()
 
         var r = try root.section("training")
@@ -110,6 +112,7 @@ public struct Config {
                 ("embedding_dim", .int(Int64(model.embeddingDim))),
                 ("hidden_dim", .int(Int64(model.hiddenDim))),
                 ("layers", .int(Int64(model.layers))),
+                ("pooling", .string(model.pooling)),
             ])),
             ("training", .object([
                 ("optimizer", .string(training.optimizer)),

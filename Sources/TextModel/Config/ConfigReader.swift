@@ -63,9 +63,10 @@ struct ConfigReader {
     mutating func double(_ key: String, default def: Double, min: Double, max: Double,
                          minExclusive: Bool = false, maxExclusive: Bool = false) throws -> Double {
         guard let v = take(key) else { return def }
-        guard let d = v.doubleValue, d.isFinite else {
+        guard let d = v.doubleValue else {
             throw TextModelError.config("\(keyPath(key)) must be a number (got \(v.typeName))")
         }
+        guard d.isFinite else { throw TextModelError.config("\(keyPath(key)) must be a finite number (got \(d))") }
         let lowOK = minExclusive ? d > min : d >= min
         let highOK = maxExclusive ? d < max : d <= max
         guard lowOK, highOK else {

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// Embedding → LSTM (one or more layers) → last hidden state → Linear → softmax.
+/// Embedding → LSTM (one or more layers) → pooling over time → Linear → softmax.
 ///
 /// All weights live in one flat buffer described by `layout`:
 ///   embedding.weight [V × E]
@@ -15,6 +15,7 @@ struct LSTMNetwork {
     let embeddingDim: Int
     let hiddenDim: Int
     let layers: Int
+    let pooling: SequencePooling
     let classes: Int
     let layout: ParameterLayout
 
@@ -31,6 +32,7 @@ struct LSTMNetwork {
         embeddingDim = config.embeddingDim
         hiddenDim = config.hiddenDim
         layers = config.layers
+        pooling = SequencePooling(rawValue: config.pooling) ?? .last
         var layout = ParameterLayout()
         embedding = layout.add("embedding.weight", [vocabSize, embeddingDim])
         var ih = [ParameterLayout.Tensor](), hh = [ParameterLayout.Tensor](), b = [ParameterLayout.Tensor]()
@@ -63,6 +65,7 @@ struct LSTMNetwork {
             for t in [weightIH[l], weightHH[l], bias[l]] {
                 for k in 0..<t.count { params[t.offset + k] = rng.uniform(-lstmBound, lstmBound) }
             }
+            for j in hiddenDim..<(2 * hiddenDim) { params[bias[l].offset + j] += 1 }
         }
         let outBound = 1 / Float(hiddenDim).squareRoot()
         for t in [outputWeight, outputBias] {
@@ -93,13 +96,8 @@ struct LSTMNetwork {
                               bias: params + bias[l].offset, batch: batch, gates: ws.gates[l].pointer,
                               cells: ws.cells[l].pointer, hidden: ws.hidden[l].pointer)
         }
-        // Pool: each text's hidden state after its last token (zeros for an empty text).
-        let top = ws.hidden[layers - 1].pointer
-        for b in 0..<batch.size {
-            let row = batch.lastRows[b]
-            if row >= 0 { (ws.pooled.pointer + b * h).update(from: top + row * h, count: h) }
-            else { (ws.pooled.pointer + b * h).update(repeating: 0, count: h) }
-        }
+        pooling.forward(hidden: ws.hidden[layers - 1].pointer, width: h, batch: batch,
+                        pooled: ws.pooled.pointer, argmax: ws.poolArgmax.pointer)
         Linear.forward(x: ws.pooled.pointer, rows: batch.size, inputDim: h, outputDim: classes,
                        weight: params + outputWeight.offset, bias: params + outputBias.offset, out: ws.logits.pointer)
         SoftmaxCrossEntropy.softmax(logits: ws.logits.pointer, rows: batch.size, classes: classes, probs: ws.probs.pointer)
@@ -116,12 +114,9 @@ struct LSTMNetwork {
         Linear.backward(dOut: ws.dLogits.pointer, x: ws.pooled.pointer, rows: batch.size, inputDim: h, outputDim: classes,
                         weight: params + outputWeight.offset, dWeight: grads + outputWeight.offset,
                         dBias: grads + outputBias.offset, dx: ws.dPooled.pointer)
-        // Un-pool: only each text's last row receives gradient from the head.
         ws.dHidden.pointer.update(repeating: 0, count: n * h)
-        for b in 0..<batch.size {
-            let row = batch.lastRows[b]
-            if row >= 0 { (ws.dHidden.pointer + row * h).update(from: ws.dPooled.pointer + b * h, count: h) }
-        }
+        pooling.backward(dPooled: ws.dPooled.pointer, width: h, batch: batch,
+                         argmax: ws.poolArgmax.pointer, dHidden: ws.dHidden.pointer)
         for l in stride(from: layers - 1, through: 0, by: -1) {
             let input = l == 0 ? ws.embedded.pointer : ws.hidden[l - 1].pointer
             let inputDim = l == 0 ? embeddingDim : h
@@ -158,6 +153,7 @@ final class Workspace {
     var cells: [FloatBuffer] = []
     var hidden: [FloatBuffer] = []
     let pooled = FloatBuffer(count: 0)
+    let poolArgmax = IndexBuffer(count: 0)
     let logits = FloatBuffer(count: 0)
     let probs = FloatBuffer(count: 0)
     let dLogits = FloatBuffer(count: 0)
@@ -179,7 +175,7 @@ final class Workspace {
         for l in 0..<network.layers {
             gates[l].reserve(rows * 4 * h); cells[l].reserve(rows * h); hidden[l].reserve(rows * h)
         }
-        pooled.reserve(size * h); logits.reserve(size * c); probs.reserve(size * c)
+        pooled.reserve(size * h); poolArgmax.reserve(size * h); logits.reserve(size * c); probs.reserve(size * c)
     }
 
     /// Extra buffers only training needs.

@@ -49,9 +49,15 @@ public indirect enum JSONValue {
         return try parse(bytes: &utf8, what: what)
     }
 
+    /// Strict RFC 8259 parsing (no comments, single quotes or trailing commas).
     static func parse(bytes: inout [UInt8], what: String) throws -> JSONValue {
         guard let tokener = json_tokener_new() else { throw TextModelError.resource("out of memory parsing \(what)") }
         defer { json_tokener_free(tokener) }
+        json_tokener_set_flags(tokener, JSON_TOKENER_STRICT)
+        // A number or literal at the very end stays "incomplete" to json-c (more digits
+        // could follow); one space of whitespace after the text settles it.
+        bytes.append(0x20)
+        defer { bytes.removeLast() }
         if bytes.count > Int(Int32.max) { throw TextModelError.resource("\(what) is too large to parse") }
         let object: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(buffer.count, 1)) {
@@ -59,19 +65,20 @@ public indirect enum JSONValue {
             }
         }
         let error = json_tokener_get_error(tokener)
-        if error == json_tokener_continue || (object == nil && error == json_tokener_success) {
+        if error == json_tokener_continue {
             throw TextModelError.config("\(what) is incomplete: it ends before the JSON value does")
         }
-        guard error == json_tokener_success, let root = object else {
+        guard error == json_tokener_success else {
             let offset = json_tokener_get_parse_end(tokener)
             throw TextModelError.config("\(what) is not valid JSON (\(String(cString: json_tokener_error_desc(error))) near byte \(offset))")
         }
-        defer { json_object_put(root) }
+        // json-c represents a JSON null as a NULL object.
+        defer { if let root = object { json_object_put(root) } }
         let end = Int(json_tokener_get_parse_end(tokener))
         if end < bytes.count, bytes[end...].contains(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) {
             throw TextModelError.config("\(what) has extra text after the JSON value (at byte \(end))")
         }
-        return convert(root)
+        return convert(object)
     }
 
     private static func convert(_ object: OpaquePointer?) -> JSONValue {

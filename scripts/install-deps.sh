@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what building and testing libtextmodel needs on a fresh Debian machine that
+# already has the Swift toolchain, Python and gcc: json-c and OpenBLAS (the library's only
+# dependencies), pkg-config, valgrind (C tests), numpy and pytest (Python binding tests).
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+need_apt=()
+for pkg in libjson-c-dev libopenblas-dev pkg-config valgrind; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+python3 - <<'PY' || python3 -m pip install -q numpy pytest
+import numpy, pytest
+PY

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# tests/c/run.sh - builds the C example (bindings/c) and the C tests (tests/c), runs them,
+# then runs them again under valgrind with small inputs. Exits non-zero if anything fails.
+#
+#   tests/c/run.sh
+#
+# Environment:
+#   LIBDIR     directory holding libtextmodel.so (default: .build/release of this repo)
+#   DATA_DIR   labelled data for the example: train.csv, valid.csv, test.csv and
+#              {train,valid,test}.ft.txt (default: /work/shared/data/tweets; a small
+#              synthetic dataset is generated if it is missing)
+#   VALGRIND   0 to skip the valgrind runs
+#   MAKE_JOBS  parallel compile jobs (default 2)
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+LIBDIR=$(cd "${LIBDIR:-$root/.build/release}" 2>/dev/null && pwd) || {
+    echo "run.sh: LIBDIR ${LIBDIR:-$root/.build/release} does not exist" >&2
+    exit 1
+}
+DATA_DIR=${DATA_DIR:-/work/shared/data/tweets}
+VALGRIND=${VALGRIND:-1}
+MAKE_JOBS=${MAKE_JOBS:-2}
+
+if [ ! -f "$LIBDIR/libtextmodel.so" ]; then
+    echo "run.sh: $LIBDIR/libtextmodel.so not found (build the library first)" >&2
+    exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tm-run.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+failures=()
+started=$SECONDS
+
+# step NAME COMMAND...: runs a command, prints PASS/FAIL with its time, records failures.
+step() {
+    local name=$1
+    shift
+    local t0=$SECONDS rc
+    echo
+    echo "=== $name"
+    "$@"
+    rc=$?
+    if [ "$rc" -eq 0 ]; then
+        echo "--- PASS $name ($((SECONDS - t0)) s)"
+    else
+        echo "--- FAIL $name (exit $rc, $((SECONDS - t0)) s)"
+        failures+=("$name")
+    fi
+}
+
+# vg COMMAND...: runs a command under valgrind; prints the summary, and the whole log if
+# valgrind found errors.
+vg_count=0
+vg() {
+    vg_count=$((vg_count + 1))
+    local log="$work/valgrind.$vg_count.log" rc
+    valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+        --log-file="$log" "$@"
+    rc=$?
+    grep -E "ERROR SUMMARY|definitely lost" "$log" | sed 's/^==[0-9]*== /valgrind: /'
+    if ! grep -q "ERROR SUMMARY: 0 errors" "$log"; then
+        echo "valgrind log:"
+        cat "$log"
+    elif [ "$rc" -ne 0 ]; then
+        echo "(valgrind found no memory errors or leaks; the program's own checks failed)"
+    fi
+    return "$rc"
+}
+
+# vg_failing PATTERN COMMAND...: the command must fail with exit status 1 (its own error
+# path) printing PATTERN, and valgrind must find no errors or definite leaks on the way.
+vg_failing() {
+    local pattern=$1
+    shift
+    vg_count=$((vg_count + 1))
+    local log="$work/valgrind.$vg_count.log" rc
+    valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+        --log-file="$log" "$@" >"$work/out.$vg_count" 2>&1
+    rc=$?
+    grep -- "$pattern" "$work/out.$vg_count"
+    grep -E "ERROR SUMMARY|definitely lost" "$log" | sed 's/^==[0-9]*== /valgrind: /'
+    if [ "$rc" -ne 1 ]; then
+        echo "expected exit status 1, got $rc"
+        cat "$work/out.$vg_count" "$log"
+        return 1
+    fi
+    if ! grep -q -- "$pattern" "$work/out.$vg_count"; then
+        echo "expected the output to contain: $pattern"
+        cat "$work/out.$vg_count"
+        return 1
+    fi
+    return 0
+}
+
+# expect_failure PATTERN COMMAND...: the command must exit non-zero and print PATTERN.
+expect_failure() {
+    local pattern=$1 out rc
+    shift
+    out=$("$@" 2>&1)
+    rc=$?
+    echo "$out" | tail -n 3
+    if [ "$rc" -eq 0 ]; then
+        echo "expected a non-zero exit"
+        return 1
+    fi
+    if ! grep -q -- "$pattern" <<<"$out"; then
+        echo "expected the output to contain: $pattern"
+        return 1
+    fi
+    return 0
+}
+
+# ------------------------------------------------------------------- build
+
+step "build bindings/c" make -s -C "$root/bindings/c" -j"$MAKE_JOBS" LIBDIR="$LIBDIR"
+step "build tests/c" make -s -C "$here" -j"$MAKE_JOBS" LIBDIR="$LIBDIR"
+if [ ${#failures[@]} -ne 0 ]; then
+    echo
+    echo "run.sh: build failed"
+    exit 1
+fi
+classify=$root/bindings/c/build/classify
+config=$root/bindings/c/example_config.json
+
+# -------------------------------------------------------------------- data
+
+# Full data for the native example run, and a few hundred lines for valgrind.
+if [ -f "$DATA_DIR/train.csv" ] && [ -f "$DATA_DIR/train.ft.txt" ]; then
+    train=$DATA_DIR/train.csv valid=$DATA_DIR/valid.csv test=$DATA_DIR/test.csv
+    head -n 300 "$DATA_DIR/train.ft.txt" >"$work/small_train.txt"
+    head -n 100 "$DATA_DIR/valid.ft.txt" >"$work/small_valid.txt"
+    head -n 100 "$DATA_DIR/test.ft.txt" >"$work/small_test.txt"
+else
+    echo "run.sh: $DATA_DIR not found; using a synthetic dataset"
+    synth() { # synth ROWS SEED > file (fastText lines)
+        awk -v n="$1" -v seed="$2" 'BEGIN {
+            srand(seed)
+            split("good great love happy thanks", pos, " ")
+            split("bad awful hate late lost", neg, " ")
+            split("the a flight crew today my seat bag", fill, " ")
+            for (i = 0; i < n; i++) {
+                c = int(rand() * 2); line = c ? "__label__positive" : "__label__negative"
+                for (w = 0; w < 6; w++)
+                    line = line " " (w == 2 ? (c ? pos[int(rand() * 5) + 1] : neg[int(rand() * 5) + 1]) : fill[int(rand() * 8) + 1])
+                print line
+            }
+        }'
+    }
+    synth 3000 1 >"$work/train.txt"
+    synth 300 2 >"$work/valid.txt"
+    synth 300 3 >"$work/test.txt"
+    train=$work/train.txt valid=$work/valid.txt test=$work/test.txt
+    head -n 300 "$work/train.txt" >"$work/small_train.txt"
+    head -n 100 "$work/valid.txt" >"$work/small_valid.txt"
+    head -n 100 "$work/test.txt" >"$work/small_test.txt"
+fi
+
+# ------------------------------------------------------------ native runs
+
+step "test_header_cpp" "$here/build/test_header_cpp"
+step "test_errors" "$here/build/test_errors"
+step "test_threads" "$here/build/test_threads"
+step "test_determinism" "$here/build/test_determinism"
+step "test_roundtrip" "$here/build/test_roundtrip"
+step "classify (example, 1 epoch)" "$classify" --set training.epochs=1 \
+    "$config" "$train" "$valid" "$test" "$work/example.tmmodel"
+step "classify rejects an unknown config key" expect_failure "model.hidden_sizee" \
+    "$classify" --set model.hidden_sizee=3 "$config" "$train" "$valid" "$test" "$work/x.tmmodel"
+step "classify reports a missing file" expect_failure "TM_ERR_IO" \
+    "$classify" "$config" "$work/missing.csv" - "$test" "$work/x.tmmodel"
+
+# ------------------------------------------------------------ valgrind runs
+
+if [ "$VALGRIND" != 0 ]; then
+    if ! command -v valgrind >/dev/null; then
+        echo "run.sh: valgrind not found" >&2
+        failures+=("valgrind missing")
+    else
+        tiny=(--set model.embedding_dim=8 --set model.hidden_dim=8 --set training.epochs=1
+              --set training.threads=1 --set tokenizer.min_freq=1)
+        step "valgrind test_header_cpp" vg "$here/build/test_header_cpp"
+        step "valgrind test_errors --quick" vg "$here/build/test_errors" --quick
+        step "valgrind test_threads --quick" vg "$here/build/test_threads" --quick
+        step "valgrind test_determinism --quick" vg "$here/build/test_determinism" --quick
+        step "valgrind test_roundtrip --quick" vg "$here/build/test_roundtrip" --quick
+        step "valgrind classify (tiny)" vg "$classify" "${tiny[@]}" "$config" \
+            "$work/small_train.txt" "$work/small_valid.txt" "$work/small_test.txt" \
+            "$work/small.tmmodel" "thanks, great crew" "my bag is lost" ""
+        step "valgrind classify (config error path)" vg_failing "TM_ERR_CONFIG" "$classify" \
+            --set model.hidden_dim=-1 "$config" "$work/small_train.txt" - \
+            "$work/small_test.txt" "$work/x.tmmodel"
+        step "valgrind classify (data error path)" vg_failing "TM_ERR_IO" "$classify" "${tiny[@]}" \
+            "$config" "$work/small_train.txt" - "$work/missing.txt" "$work/x.tmmodel"
+    fi
+fi
+
+echo
+if [ ${#failures[@]} -eq 0 ]; then
+    echo "run.sh: all passed ($((SECONDS - started)) s)"
+    exit 0
+fi
+echo "run.sh: ${#failures[@]} failed ($((SECONDS - started)) s):"
+printf '  %s\n' "${failures[@]}"
+exit 1
