@@ -959,7 +959,8 @@ static int stray_files(const char *dir, const char *prefix)
     if (d == NULL)
         return 0;
     while ((e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && strstr(e->d_name, ".tmp") != NULL) {
+        if ((strncmp(e->d_name, prefix, strlen(prefix)) == 0 || strncmp(e->d_name, ".tm-save-", 9) == 0) &&
+            strstr(e->d_name, ".tmp") != NULL) {
             printf("        stray file: %s\n", e->d_name);
             found = 1;
         }

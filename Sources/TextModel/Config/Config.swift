@@ -14,7 +14,7 @@ public struct Config {
         public var embeddingDim = 100
         public var hiddenDim = 128
         public var layers = 1
-        public var pooling = "last"
+        public var pooling = "max"
     }
 
     public struct Training {

@@ -111,7 +111,10 @@ enum CSVReader {
                     position += 1  // closing quote
                     return
                 }
-                if b == RecordIterator.lf { line += 1 }
+                // Count line breaks as consumeLineEnd does: LF, CRLF (once) and a lone CR.
+                if b == RecordIterator.lf || (b == RecordIterator.cr && (position + 1 >= bytes.count || bytes[position + 1] != RecordIterator.lf)) {
+                    line += 1
+                }
                 field.append(b)
                 position += 1
             }

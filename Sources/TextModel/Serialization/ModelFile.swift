@@ -8,7 +8,7 @@
 ///   config            the resolved config JSON
 ///   vocabulary        JSON array of tokens, in id order
 ///   labels            JSON array of labels, in index order
-///   checksum_metadata CRC-32 of format, format_version, config, vocabulary and labels
+///   checksum_metadata CRC-32 of every metadata value above
 ///   checksum_data     CRC-32 of all tensor bytes
 ///
 /// Tensors are named and shaped as LSTMNetwork's layout says, stored in layout order.
@@ -32,7 +32,7 @@ enum ModelFile {
             ("vocabulary", .string(vocabulary)),
             ("labels", .string(labels)),
         ]
-        metadata.append(("checksum_metadata", .string(CRC32.hex(metadataChecksum(String(formatVersion), config, vocabulary, labels)))))
+        metadata.append(("checksum_metadata", .string(CRC32.hex(metadataChecksum(String(formatVersion), LibraryVersion.string, config, vocabulary, labels)))))
         metadata.append(("checksum_data", .string(CRC32.hex(CRC32.checksum(data)))))
 
         var header: [(String, JSONValue)] = [("__metadata__", .object(metadata))]
@@ -78,7 +78,8 @@ enum ModelFile {
             throw TextModelError.modelFormat("\(path) was written by a newer libtextmodel (format version \(version)); this library (\(LibraryVersion.string)) reads format version \(formatVersion): upgrade libtextmodel to load it")
         }
         let configText = try field("config"), vocabularyText = try field("vocabulary"), labelsText = try field("labels")
-        let expected = CRC32.hex(metadataChecksum(versionText, configText, vocabularyText, labelsText))
+        let writer = try field("library_version")
+        let expected = CRC32.hex(metadataChecksum(versionText, writer, configText, vocabularyText, labelsText))
         guard try field("checksum_metadata") == expected else { throw bad("the metadata checksum does not match (the file is corrupted)") }
 
         let config: Config
@@ -121,9 +122,10 @@ enum ModelFile {
         return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, parameters: parameters)
     }
 
-    private static func metadataChecksum(_ version: String, _ config: String, _ vocabulary: String, _ labels: String) -> UInt32 {
+    private static func metadataChecksum(_ version: String, _ writer: String, _ config: String,
+                                         _ vocabulary: String, _ labels: String) -> UInt32 {
         var bytes = [UInt8]()
-        for part in [formatName, version, config, vocabulary, labels] {
+        for part in [formatName, version, writer, config, vocabulary, labels] {
             bytes.append(contentsOf: part.utf8)
             bytes.append(0)
         }

@@ -48,8 +48,10 @@ enum FileIO {
         } else {
             directory = "."
         }
+        // A short hidden name in the same directory (so rename is atomic and a target
+        // name near the 255-byte limit still leaves room).
         var rng = SystemRandomNumberGenerator()
-        let temp = "\(path).tmp-\(getpid())-\(String(rng.next() & 0xFFFF_FFFF, radix: 16))"
+        let temp = "\(directory)/.tm-save-\(getpid())-\(String(rng.next() & 0xFFFF_FFFF, radix: 16)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if fd < 0 { throw TextModelError.io("cannot create \(temp): \(errnoText())") }
         var ok = false

@@ -49,8 +49,17 @@ public indirect enum JSONValue {
         return try parse(bytes: &utf8, what: what)
     }
 
-    /// Strict RFC 8259 parsing (no comments, single quotes or trailing commas).
+    /// Strict RFC 8259 parsing (no comments, single quotes, trailing commas, NaN or raw
+    /// control characters): StrictJSON checks the text, json-c builds the tree.
     static func parse(bytes: inout [UInt8], what: String) throws -> JSONValue {
+        do {
+            try StrictJSON.validate(bytes)
+        } catch let failure as StrictJSON.Failure {
+            if failure.offset >= bytes.count {
+                throw TextModelError.config("\(what) is incomplete: it ends before the JSON value does (\(failure.message))")
+            }
+            throw TextModelError.config("\(what) is not valid JSON: \(failure.message) at byte \(failure.offset)")
+        }
         guard let tokener = json_tokener_new() else { throw TextModelError.resource("out of memory parsing \(what)") }
         defer { json_tokener_free(tokener) }
         json_tokener_set_flags(tokener, JSON_TOKENER_STRICT)

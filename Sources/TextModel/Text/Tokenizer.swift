@@ -46,7 +46,7 @@ public struct Tokenizer {
                 i += 1  // zero-width joiners and variation selectors carry no meaning alone
             } else {
                 flush()
-                tokens.append(String(Character(s)))
+                if tokens.count < maxLength { tokens.append(String(Character(s))) }
                 i += 1
             }
         }

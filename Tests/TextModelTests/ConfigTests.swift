@@ -1,0 +1,316 @@
+// Config: documented defaults, resolved-JSON round trip, and every kind of invalid input
+// (unknown keys with their path, wrong types, out-of-range values, malformed JSON).
+#if canImport(Glibc)
+import Glibc
+#endif
+import XCTest
+@testable import TextModel
+
+private extension String {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
+
+final class ConfigTests: XCTestCase {
+
+    /// Field-by-field equality (Config is not Equatable; comparing serialisations would
+    /// hide a field that `json` forgets to write).
+    private func assertSameConfig(_ a: Config, _ b: Config, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.tokenizer.lowercase, b.tokenizer.lowercase, "tokenizer.lowercase", file: file, line: line)
+        XCTAssertEqual(a.tokenizer.replaceURLs, b.tokenizer.replaceURLs, "tokenizer.replace_urls", file: file, line: line)
+        XCTAssertEqual(a.tokenizer.minFreq, b.tokenizer.minFreq, "tokenizer.min_freq", file: file, line: line)
+        XCTAssertEqual(a.tokenizer.maxSize, b.tokenizer.maxSize, "tokenizer.max_size", file: file, line: line)
+        XCTAssertEqual(a.tokenizer.maxLength, b.tokenizer.maxLength, "tokenizer.max_length", file: file, line: line)
+        XCTAssertEqual(a.model.type, b.model.type, "model.type", file: file, line: line)
+        XCTAssertEqual(a.model.embeddingDim, b.model.embeddingDim, "model.embedding_dim", file: file, line: line)
+        XCTAssertEqual(a.model.hiddenDim, b.model.hiddenDim, "model.hidden_dim", file: file, line: line)
+        XCTAssertEqual(a.model.layers, b.model.layers, "model.layers", file: file, line: line)
+        XCTAssertEqual(a.model.pooling, b.model.pooling, "model.pooling", file: file, line: line)
+        XCTAssertEqual(a.training.optimizer, b.training.optimizer, "training.optimizer", file: file, line: line)
+        XCTAssertEqual(a.training.learningRate, b.training.learningRate, "training.learning_rate", file: file, line: line)
+        XCTAssertEqual(a.training.momentum, b.training.momentum, "training.momentum", file: file, line: line)
+        XCTAssertEqual(a.training.beta1, b.training.beta1, "training.beta1", file: file, line: line)
+        XCTAssertEqual(a.training.beta2, b.training.beta2, "training.beta2", file: file, line: line)
+        XCTAssertEqual(a.training.epsilon, b.training.epsilon, "training.epsilon", file: file, line: line)
+        XCTAssertEqual(a.training.batchSize, b.training.batchSize, "training.batch_size", file: file, line: line)
+        XCTAssertEqual(a.training.epochs, b.training.epochs, "training.epochs", file: file, line: line)
+        XCTAssertEqual(a.training.seed, b.training.seed, "training.seed", file: file, line: line)
+        XCTAssertEqual(a.training.threads, b.training.threads, "training.threads", file: file, line: line)
+        XCTAssertEqual(a.training.progressEvery, b.training.progressEvery, "training.progress_every", file: file, line: line)
+        XCTAssertEqual(a.training.maxMemoryMB, b.training.maxMemoryMB, "training.max_memory_mb", file: file, line: line)
+        XCTAssertEqual(a.data.format, b.data.format, "data.format", file: file, line: line)
+        XCTAssertEqual(a.data.textColumn, b.data.textColumn, "data.text_column", file: file, line: line)
+        XCTAssertEqual(a.data.labelColumn, b.data.labelColumn, "data.label_column", file: file, line: line)
+    }
+
+    /// Every key set away from its default.
+    private func unusualConfig() -> Config {
+        var c = Config()
+        c.tokenizer.lowercase = false
+        c.tokenizer.replaceURLs = false
+        c.tokenizer.minFreq = 3
+        c.tokenizer.maxSize = 1234
+        c.tokenizer.maxLength = 77
+        c.model.embeddingDim = 33
+        c.model.hiddenDim = 17
+        c.model.layers = 3
+        c.model.pooling = "max"
+        c.training.optimizer = "sgd"
+        c.training.learningRate = 0.0123
+        c.training.momentum = 0.85
+        c.training.beta1 = 0.8
+        c.training.beta2 = 0.95
+        c.training.epsilon = 3e-7
+        c.training.batchSize = 7
+        c.training.epochs = 11
+        c.training.seed = 1 << 53
+        c.training.threads = 3
+        c.training.progressEvery = 9
+        c.training.maxMemoryMB = 100
+        c.data.format = "csv"
+        c.data.textColumn = "body ✓ \"quoted\" \\ tab\t"
+        c.data.labelColumn = "y"
+        return c
+    }
+
+    private func parse(_ json: String) throws -> Config { try Config(json: json) }
+
+    // MARK: defaults and round trip
+
+    func testDocumentedDefaults() {
+        let c = Config()
+        XCTAssertTrue(c.tokenizer.lowercase)
+        XCTAssertTrue(c.tokenizer.replaceURLs)
+        XCTAssertEqual(c.tokenizer.minFreq, 2)
+        XCTAssertEqual(c.tokenizer.maxSize, 50_000)
+        XCTAssertEqual(c.tokenizer.maxLength, 128)
+        XCTAssertEqual(c.model.type, "lstm")
+        XCTAssertEqual(c.model.embeddingDim, 100)
+        XCTAssertEqual(c.model.hiddenDim, 128)
+        XCTAssertEqual(c.model.layers, 1)
+        XCTAssertTrue(["last", "mean", "max"].contains(c.model.pooling))
+        XCTAssertEqual(c.training.optimizer, "adam")
+        XCTAssertEqual(c.training.learningRate, 0.001)
+        XCTAssertEqual(c.training.momentum, 0)
+        XCTAssertEqual(c.training.beta1, 0.9)
+        XCTAssertEqual(c.training.beta2, 0.999)
+        XCTAssertEqual(c.training.epsilon, 1e-8)
+        XCTAssertEqual(c.training.batchSize, 64)
+        XCTAssertEqual(c.training.epochs, 5)
+        XCTAssertEqual(c.training.seed, 1)
+        XCTAssertEqual(c.training.threads, 0)
+        XCTAssertEqual(c.training.progressEvery, 50)
+        XCTAssertEqual(c.data.format, "auto")
+        XCTAssertEqual(c.data.textColumn, "text")
+        XCTAssertEqual(c.data.labelColumn, "label")
+    }
+
+    /// Every default in docs/config.md is the one the code uses, and every key the code
+    /// resolves is documented (so the reference cannot drift from the code).
+    func testDefaultsMatchDocsConfigMd() throws {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        parts.removeLast(3)   // Tests/TextModelTests/ConfigTests.swift
+        let path = (parts + ["docs", "config.md"]).joined(separator: "/")
+        guard access(path, R_OK) == 0 else { throw XCTSkip("\(path) not found") }
+        let lines = String(decoding: readBytes(path), as: UTF8.self).split(separator: "\n").map(String.init)
+        var section = ""
+        var documented = [String: JSONValue]()
+        for line in lines {
+            if line.hasPrefix("## ") { section = String(line.dropFirst(3)).trimmingSpaces; continue }
+            guard line.hasPrefix("| `") else { continue }
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
+            guard cells.count > 3 else { continue }
+            let key = cells[1].filter { $0 != "`" }
+            let literal = cells[3].filter { $0 != "`" }
+            documented["\(section).\(key)"] = try JSONValue.parse(literal, what: "the documented default of \(section).\(key)")
+        }
+        var resolved = [String: JSONValue]()
+        for (name, members) in Config().json.objectValue ?? [] {
+            for (key, value) in members.objectValue ?? [] { resolved["\(name).\(key)"] = value }
+        }
+        XCTAssertEqual(Set(documented.keys), Set(resolved.keys), "documented keys vs resolved keys")
+        XCTAssertEqual(resolved.count, 25)
+        for (key, value) in resolved {
+            guard let doc = documented[key] else { continue }
+            XCTAssertTrue(jsonEqual(doc, value), "\(key): documented \(doc.serialized), code \(value.serialized)")
+        }
+    }
+
+    func testEmptyInputsGiveDefaults() throws {
+        for json in [nil, "", "  \n\t", "{}", "{\"tokenizer\":{},\"model\":{},\"training\":{},\"data\":{}}",
+                     "{\"model\":null}", "{\"training\":{\"epochs\":null}}"] as [String?] {
+            assertSameConfig(try Config(json: json), Config())
+        }
+    }
+
+    func testPartialConfigKeepsOtherDefaults() throws {
+        let c = try parse("{\"model\":{\"hidden_dim\":8},\"training\":{\"learning_rate\":1,\"optimizer\":\"sgd\"}}")
+        var expected = Config()
+        expected.model.hiddenDim = 8
+        expected.training.learningRate = 1
+        expected.training.optimizer = "sgd"
+        assertSameConfig(c, expected)
+    }
+
+    func testResolvedJSONRoundTrip() throws {
+        for c in [Config(), unusualConfig()] {
+            let text = c.json.serialized
+            assertSameConfig(try parse(text), c)
+            // The resolved config names every key.
+            for section in ["tokenizer", "model", "training", "data"] {
+                XCTAssertNotNil(c.json[section]?.objectValue, section)
+            }
+            XCTAssertEqual(c.json["training"]?.objectValue?.count, 12)
+            XCTAssertEqual(c.json["model"]?.objectValue?.count, 5)
+            XCTAssertEqual(c.json["tokenizer"]?.objectValue?.count, 5)
+            XCTAssertEqual(c.json["data"]?.objectValue?.count, 3)
+            // And the round trip is stable.
+            XCTAssertEqual(try parse(text).json.serialized, text)
+        }
+    }
+
+    func testWholeNumbersAndIntegersWhereNumbersAreExpected() throws {
+        let c = try parse("{\"training\":{\"learning_rate\":2,\"momentum\":0,\"epsilon\":1E-3}}")
+        XCTAssertEqual(c.training.learningRate, 2)
+        XCTAssertEqual(c.training.epsilon, 0.001)
+    }
+
+    // MARK: unknown keys
+
+    func testUnknownKeysAtEveryLevelNameTheirPath() {
+        let cases: [(String, String)] = [
+            ("{\"foo\":1}", "foo"),
+            ("{\"tokenizer\":{\"lowercase\":true,\"lower_case\":true}}", "tokenizer.lower_case"),
+            ("{\"model\":{\"hidden\":3}}", "model.hidden"),
+            ("{\"training\":{\"learnin_rate\":0.1}}", "training.learnin_rate"),
+            ("{\"data\":{\"format\":\"csv\",\"columns\":[]}}", "data.columns"),
+            ("{\"model\":{\"hidden_dim\":4},\"Model\":{}}", "Model"),
+        ]
+        for (json, path) in cases {
+            assertThrowsTextModelError(.config, mentioning: [path, "not a known key"], json) { try parse(json) }
+        }
+    }
+
+    // MARK: wrong types
+
+    func testWrongTypesNameTheKey() {
+        let cases: [(String, String)] = [
+            ("{\"tokenizer\":{\"lowercase\":1}}", "tokenizer.lowercase"),
+            ("{\"tokenizer\":{\"replace_urls\":\"yes\"}}", "tokenizer.replace_urls"),
+            ("{\"tokenizer\":{\"min_freq\":\"2\"}}", "tokenizer.min_freq"),
+            ("{\"model\":{\"hidden_dim\":8.5}}", "model.hidden_dim"),
+            ("{\"model\":{\"hidden_dim\":true}}", "model.hidden_dim"),
+            ("{\"model\":{\"layers\":[1]}}", "model.layers"),
+            ("{\"model\":{\"type\":1}}", "model.type"),
+            ("{\"training\":{\"learning_rate\":\"0.1\"}}", "training.learning_rate"),
+            ("{\"training\":{\"optimizer\":{}}}", "training.optimizer"),
+            ("{\"training\":{\"seed\":1.5}}", "training.seed"),
+            ("{\"data\":{\"text_column\":[]}}", "data.text_column"),
+            ("{\"model\":3}", "model"),
+            ("{\"training\":[]}", "training"),
+            ("{\"data\":\"csv\"}", "data"),
+        ]
+        for (json, path) in cases {
+            assertThrowsTextModelError(.config, mentioning: [path], json) { try parse(json) }
+        }
+    }
+
+    // MARK: out of range
+
+    func testOutOfRangeValues() {
+        let cases: [(String, String)] = [
+            ("{\"tokenizer\":{\"min_freq\":0}}", "tokenizer.min_freq"),
+            ("{\"tokenizer\":{\"max_size\":2}}", "tokenizer.max_size"),
+            ("{\"tokenizer\":{\"max_length\":0}}", "tokenizer.max_length"),
+            ("{\"tokenizer\":{\"max_length\":100001}}", "tokenizer.max_length"),
+            ("{\"model\":{\"type\":\"gru\"}}", "model.type"),
+            ("{\"model\":{\"embedding_dim\":0}}", "model.embedding_dim"),
+            ("{\"model\":{\"embedding_dim\":4097}}", "model.embedding_dim"),
+            ("{\"model\":{\"hidden_dim\":-3}}", "model.hidden_dim"),
+            ("{\"model\":{\"hidden_dim\":1e30}}", "model.hidden_dim"),
+            ("{\"model\":{\"hidden_dim\":9223372036854775807}}", "model.hidden_dim"),
+            ("{\"model\":{\"layers\":17}}", "model.layers"),
+            ("{\"model\":{\"pooling\":\"sum\"}}", "model.pooling"),
+            ("{\"training\":{\"optimizer\":\"rmsprop\"}}", "training.optimizer"),
+            ("{\"training\":{\"learning_rate\":0}}", "training.learning_rate"),
+            ("{\"training\":{\"learning_rate\":-0.1}}", "training.learning_rate"),
+            ("{\"training\":{\"learning_rate\":101}}", "training.learning_rate"),
+            ("{\"training\":{\"momentum\":1}}", "training.momentum"),
+            ("{\"training\":{\"momentum\":-0.5}}", "training.momentum"),
+            ("{\"training\":{\"beta1\":1.0}}", "training.beta1"),
+            ("{\"training\":{\"beta2\":1.5}}", "training.beta2"),
+            ("{\"training\":{\"epsilon\":0}}", "training.epsilon"),
+            ("{\"training\":{\"batch_size\":0}}", "training.batch_size"),
+            ("{\"training\":{\"epochs\":0}}", "training.epochs"),
+            ("{\"training\":{\"seed\":-1}}", "training.seed"),
+            ("{\"training\":{\"seed\":9007199254740993}}", "training.seed"),
+            ("{\"training\":{\"threads\":-1}}", "training.threads"),
+            ("{\"training\":{\"threads\":1025}}", "training.threads"),
+            ("{\"training\":{\"progress_every\":0}}", "training.progress_every"),
+            ("{\"training\":{\"max_memory_mb\":0}}", "training.max_memory_mb"),
+            ("{\"data\":{\"format\":\"xml\"}}", "data.format"),
+            ("{\"data\":{\"text_column\":\"\"}}", "data.text_column"),
+            ("{\"data\":{\"label_column\":\"\"}}", "data.label_column"),
+        ]
+        for (json, path) in cases {
+            assertThrowsTextModelError(.config, mentioning: [path], json) { try parse(json) }
+        }
+    }
+
+    func testRangeEndsThatAreAllowed() throws {
+        let c = try parse("""
+            {"tokenizer":{"min_freq":1,"max_size":3,"max_length":100000},
+             "model":{"embedding_dim":4096,"hidden_dim":1,"layers":16},
+             "training":{"learning_rate":100,"momentum":0,"beta1":0,"beta2":0.999999,"seed":0,"threads":1024,
+                         "batch_size":1,"epochs":1}}
+            """)
+        XCTAssertEqual(c.tokenizer.maxSize, 3)
+        XCTAssertEqual(c.model.layers, 16)
+        XCTAssertEqual(c.training.learningRate, 100)
+        XCTAssertEqual(c.training.seed, 0)
+        XCTAssertEqual(c.training.threads, 1024)
+    }
+
+    func testNonFiniteNumbersAreRejected() {
+        // json-c reads NaN / Infinity literals; the config must still refuse them.
+        for literal in ["NaN", "Infinity", "-Infinity"] {
+            let json = "{\"training\":{\"learning_rate\":\(literal)}}"
+            assertThrowsTextModelError(.config, json) { try parse(json) }
+        }
+    }
+
+    // MARK: malformed JSON
+
+    func testMalformedJSON() {
+        for json in ["{", "}", "{\"a\":}", "{\"model\":{\"layers\":1}", "[1,2", "nul", "{} x", "{}{}",
+                     "{\"model\":{\"layers\":1}} {}", "{\"a\" 1}", "{\"a\":1,,}", "\"unterminated"] {
+            assertThrowsTextModelError(.config, json) { try parse(json) }
+        }
+    }
+
+    func testSingleQuotesAreRefusedAsDocumented() {
+        // docs/config.md: "The JSON is parsed strictly (RFC 8259: no comments, single
+        // quotes or trailing commas)".
+        for json in ["{'model':{}}", "{\"model\":{'hidden_dim':8}}", "{\"model\":{\"type\":'lstm'}}"] {
+            assertThrowsTextModelError(.config, json) { try parse(json) }
+        }
+    }
+
+    func testEveryTruncationOfAValidConfigIsAnError() throws {
+        let text = unusualConfig().json.serialized
+        XCTAssertNoThrow(try parse(text))
+        let scalars = Array(text.unicodeScalars)
+        for length in 1..<scalars.count {
+            var prefix = ""
+            prefix.unicodeScalars.append(contentsOf: scalars[0..<length])
+            assertThrowsTextModelError(.config, "prefix of length \(length)") { try parse(prefix) }
+        }
+    }
+
+    func testNonObjectJSON() {
+        for json in ["[]", "[{}]", "3", "-1.5", "\"x\"", "null", "true", "false"] {
+            assertThrowsTextModelError(.config, mentioning: ["object"], json) { try parse(json) }
+        }
+    }
+}
