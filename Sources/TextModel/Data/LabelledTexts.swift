@@ -21,11 +21,16 @@ public struct LabelledTexts {
 
     /// Reads a labelled file in the format `config.format` names.
     public static func read(path: String, config: Config.Data) throws -> LabelledTexts {
-        let bytes = try FileIO.readAll(path)
-        let useCSV = config.format == "csv" || (config.format == "auto" && path.lowercased().hasSuffix(".csv"))
+        try parse(FileIO.readAll(path), source: path, config: config)
+    }
+
+    /// Parses the bytes of a labelled file; `source` is the name used in messages and,
+    /// with format "auto", to choose CSV (a name ending in ".csv") or fastText lines.
+    public static func parse(_ bytes: [UInt8], source: String, config: Config.Data) throws -> LabelledTexts {
+        let useCSV = config.format == "csv" || (config.format == "auto" && source.lowercased().hasSuffix(".csv"))
         if useCSV {
-            return try CSVReader.read(bytes, source: path, textColumn: config.textColumn, labelColumn: config.labelColumn)
+            return try CSVReader.read(bytes, source: source, textColumn: config.textColumn, labelColumn: config.labelColumn)
         }
-        return try FastTextReader.read(bytes, source: path)
+        return try FastTextReader.read(bytes, source: source)
     }
 }

@@ -159,4 +159,9 @@ public final class TextClassifier {
     public static func load(from path: String) throws -> TextClassifier {
         TextClassifier(model: try ModelFile.load(from: path))
     }
+
+    /// Loads a model from the bytes of a model file held in memory.
+    public static func load(bytes: [UInt8], source: String = "model bytes") throws -> TextClassifier {
+        TextClassifier(model: try ModelFile.load(bytes: bytes, source: source))
+    }
 }

@@ -52,7 +52,11 @@ enum ModelFile {
     }
 
     static func load(from path: String) throws -> TrainedModel {
-        let bytes = try FileIO.readAll(path)
+        try load(bytes: FileIO.readAll(path), source: path)
+    }
+
+    /// Loads a model from the bytes of a model file; `path` names it in messages.
+    static func load(bytes: [UInt8], source path: String) throws -> TrainedModel {
         func bad(_ why: String) -> TextModelError { .modelFormat("\(path) is not a usable libtextmodel model file: \(why)") }
         guard bytes.count >= 8 else { throw bad("it is only \(bytes.count) bytes long (truncated or empty)") }
         var headerLength: UInt64 = 0
