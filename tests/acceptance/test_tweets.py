@@ -2,7 +2,8 @@
 
 Fits on train.csv with valid.csv, evaluates on test.csv and requires test accuracy of at
 least 0.750. The corpus lives outside the repository (../shared/data/tweets, or the
-folder named by TWEETS_DIR); without it the test is skipped, saying so.
+folder named by TWEETS_DIR, or /work/shared/data/tweets); without it the test is skipped,
+saying so.
 """
 import os
 import pathlib
@@ -13,7 +14,9 @@ import pytest
 from textmodel import TextClassifier
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-TWEETS = pathlib.Path(os.environ.get("TWEETS_DIR", ROOT.parent / "shared" / "data" / "tweets"))
+CANDIDATES = [ROOT.parent / "shared" / "data" / "tweets", pathlib.Path("/work/shared/data/tweets")]
+TWEETS = pathlib.Path(os.environ.get("TWEETS_DIR") or next(
+    (c for c in CANDIDATES if (c / "train.csv").exists()), CANDIDATES[0]))
 
 
 @pytest.mark.skipif(not (TWEETS / "train.csv").exists(), reason=f"tweets corpus not found at {TWEETS}")
