@@ -22,6 +22,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(a.tokenizer.minFreq, b.tokenizer.minFreq, "tokenizer.min_freq", file: file, line: line)
         XCTAssertEqual(a.tokenizer.maxSize, b.tokenizer.maxSize, "tokenizer.max_size", file: file, line: line)
         XCTAssertEqual(a.tokenizer.maxLength, b.tokenizer.maxLength, "tokenizer.max_length", file: file, line: line)
+        XCTAssertEqual(a.tokenizer.wordNgrams, b.tokenizer.wordNgrams, "tokenizer.word_ngrams", file: file, line: line)
+        XCTAssertEqual(a.tokenizer.buckets, b.tokenizer.buckets, "tokenizer.buckets", file: file, line: line)
         XCTAssertEqual(a.model.type, b.model.type, "model.type", file: file, line: line)
         XCTAssertEqual(a.model.embeddingDim, b.model.embeddingDim, "model.embedding_dim", file: file, line: line)
         XCTAssertEqual(a.model.hiddenDim, b.model.hiddenDim, "model.hidden_dim", file: file, line: line)
@@ -39,6 +41,10 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(a.training.threads, b.training.threads, "training.threads", file: file, line: line)
         XCTAssertEqual(a.training.progressEvery, b.training.progressEvery, "training.progress_every", file: file, line: line)
         XCTAssertEqual(a.training.maxMemoryMB, b.training.maxMemoryMB, "training.max_memory_mb", file: file, line: line)
+        XCTAssertEqual(a.training.lrSchedule, b.training.lrSchedule, "training.lr_schedule", file: file, line: line)
+        XCTAssertEqual(a.training.warmupSteps, b.training.warmupSteps, "training.warmup_steps", file: file, line: line)
+        XCTAssertEqual(a.training.lrStepEpochs, b.training.lrStepEpochs, "training.lr_step_epochs", file: file, line: line)
+        XCTAssertEqual(a.training.lrStepFactor, b.training.lrStepFactor, "training.lr_step_factor", file: file, line: line)
         XCTAssertEqual(a.data.format, b.data.format, "data.format", file: file, line: line)
         XCTAssertEqual(a.data.textColumn, b.data.textColumn, "data.text_column", file: file, line: line)
         XCTAssertEqual(a.data.labelColumn, b.data.labelColumn, "data.label_column", file: file, line: line)
@@ -130,7 +136,7 @@ final class ConfigTests: XCTestCase {
             for (key, value) in members.objectValue ?? [] { resolved["\(name).\(key)"] = value }
         }
         XCTAssertEqual(Set(documented.keys), Set(resolved.keys), "documented keys vs resolved keys")
-        XCTAssertEqual(resolved.count, 25)
+        XCTAssertEqual(resolved.count, 31)
         for (key, value) in resolved {
             guard let doc = documented[key] else { continue }
             XCTAssertTrue(jsonEqual(doc, value), "\(key): documented \(doc.serialized), code \(value.serialized)")
@@ -161,9 +167,9 @@ final class ConfigTests: XCTestCase {
             for section in ["tokenizer", "model", "training", "data"] {
                 XCTAssertNotNil(c.json[section]?.objectValue, section)
             }
-            XCTAssertEqual(c.json["training"]?.objectValue?.count, 12)
+            XCTAssertEqual(c.json["training"]?.objectValue?.count, 16)
             XCTAssertEqual(c.json["model"]?.objectValue?.count, 5)
-            XCTAssertEqual(c.json["tokenizer"]?.objectValue?.count, 5)
+            XCTAssertEqual(c.json["tokenizer"]?.objectValue?.count, 7)
             XCTAssertEqual(c.json["data"]?.objectValue?.count, 3)
             // And the round trip is stable.
             XCTAssertEqual(try parse(text).json.serialized, text)

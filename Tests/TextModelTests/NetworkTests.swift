@@ -57,7 +57,10 @@ final class NetworkTests: XCTestCase {
     /// i, f, g, o), in Double with libm functions.
     private func reference(_ model: TrainedModel, _ ids: [Int32]) -> [Double] {
         let p = model.parameters.pointer
-        let net = model.network
+        guard let net = model.network as? LSTMNetwork else {
+            XCTFail("the reference model is for LSTM networks")
+            return []
+        }
         func tensor(_ name: String) -> (Int, [Int]) {
             let t = net.layout.tensor(named: name)!
             return (t.offset, t.shape)

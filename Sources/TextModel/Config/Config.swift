@@ -7,6 +7,11 @@ public struct Config {
         public var minFreq = 2
         public var maxSize = 50_000
         public var maxLength = 128
+        public var wordNgrams = 1
+        public var buckets = 100_000
+
+        /// Feature ids beyond the vocabulary: hash buckets when n-grams are on.
+        public var hashedFeatures: Int { wordNgrams > 1 ? buckets : 0 }
     }
 
     public struct Model {
@@ -30,6 +35,10 @@ public struct Config {
         public var threads = 0
         public var progressEvery = 50
         public var maxMemoryMB = 8192
+        public var lrSchedule = "constant"
+        public var warmupSteps = 0
+        public var lrStepEpochs = 0
+        public var lrStepFactor = 0.1
     }
 
     public struct Data {
@@ -63,10 +72,12 @@ public struct Config {
         tokenizer.minFreq = try t.int("min_freq", default: tokenizer.minFreq, min: 1, max: 1_000_000_000)
         tokenizer.maxSize = try t.int("max_size", default: tokenizer.maxSize, min: 3, max: 10_000_000)
         tokenizer.maxLength = try t.int("max_length", default: tokenizer.maxLength, min: 1, max: 100_000)
+        tokenizer.wordNgrams = try t.int("word_ngrams", default: tokenizer.wordNgrams, min: 1, max: 6)
+        tokenizer.buckets = try t.int("buckets", default: tokenizer.buckets, min: 1, max: 10_000_000)
         try t.finish()
 
         var m = try root.section("model")
-        model.type = try m.string("type", default: model.type, oneOf: ["lstm"])
+        model.type = try m.string("type", default: model.type, oneOf: ["lstm", "bag"])
         model.embeddingDim = try m.int("embedding_dim", default: model.embeddingDim, min: 1, max: 4096)
         model.hiddenDim = try m.int("hidden_dim", default: model.hiddenDim, min: 1, max: 4096)
         model.layers = try m.int("layers", default: model.layers, min: 1, max: 16)
@@ -86,6 +97,10 @@ public struct Config {
         training.threads = try r.int("threads", default: training.threads, min: 0, max: 1024)
         training.progressEvery = try r.int("progress_every", default: training.progressEvery, min: 1, max: Int(Int32.max))
         training.maxMemoryMB = try r.int("max_memory_mb", default: training.maxMemoryMB, min: 1, max: 1 << 30)
+        training.lrSchedule = try r.string("lr_schedule", default: training.lrSchedule, oneOf: LearningRateSchedule.names)
+        training.warmupSteps = try r.int("warmup_steps", default: training.warmupSteps, min: 0, max: Int(Int32.max))
+        training.lrStepEpochs = try r.int("lr_step_epochs", default: training.lrStepEpochs, min: 0, max: 100_000)
+        training.lrStepFactor = try r.double("lr_step_factor", default: training.lrStepFactor, min: 0, max: 1, minExclusive: true)
         try r.finish()
 
         var d = try root.section("data")
@@ -95,6 +110,13 @@ public struct Config {
         try d.finish()
 
         try root.finish()
+
+        if tokenizer.wordNgrams > 1 && model.type != "bag" {
+            throw TextModelError.config("tokenizer.word_ngrams = \(tokenizer.wordNgrams) needs model.type \"bag\": a recurrent model reads the word order itself")
+        }
+        if training.lrSchedule == "step" && training.lrStepEpochs == 0 {
+            throw TextModelError.config("training.lr_step_epochs must be set (a positive integer) for training.lr_schedule \"step\"")
+        }
     }
 
     /// The resolved config, every key present.
@@ -106,6 +128,8 @@ public struct Config {
                 ("min_freq", .int(Int64(tokenizer.minFreq))),
                 ("max_size", .int(Int64(tokenizer.maxSize))),
                 ("max_length", .int(Int64(tokenizer.maxLength))),
+                ("word_ngrams", .int(Int64(tokenizer.wordNgrams))),
+                ("buckets", .int(Int64(tokenizer.buckets))),
             ])),
             ("model", .object([
                 ("type", .string(model.type)),
@@ -127,6 +151,10 @@ public struct Config {
                 ("threads", .int(Int64(training.threads))),
                 ("progress_every", .int(Int64(training.progressEvery))),
                 ("max_memory_mb", .int(Int64(training.maxMemoryMB))),
+                ("lr_schedule", .string(training.lrSchedule)),
+                ("warmup_steps", .int(Int64(training.warmupSteps))),
+                ("lr_step_epochs", .int(Int64(training.lrStepEpochs))),
+                ("lr_step_factor", .double(training.lrStepFactor)),
             ])),
             ("data", .object([
                 ("format", .string(data.format)),

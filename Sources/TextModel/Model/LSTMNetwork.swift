@@ -10,7 +10,7 @@ import Glibc
 ///   output.weight [C × H], output.bias [C]
 /// The network itself holds no mutable state; per-call buffers live in a Workspace, so
 /// one network and one parameter buffer serve many threads at once.
-struct LSTMNetwork {
+struct LSTMNetwork: TextNetwork {
     let vocabSize: Int
     let embeddingDim: Int
     let hiddenDim: Int
@@ -143,7 +143,6 @@ struct LSTMNetwork {
         }
     }
 
-    /// Offset and row width of the embedding table inside the flat buffers.
     var embeddingTensor: ParameterLayout.Tensor { embedding }
 }
 

@@ -1,31 +1,31 @@
-/// Everything a trained classifier needs to predict: tokenizer, vocabulary, labels,
-/// network shape and weights. Immutable once built, so any number of threads may
+/// Everything a trained classifier needs to predict: feature encoder (tokenizer,
+/// vocabulary, n-gram hashing), labels, network and weights. Immutable once built, so any number of threads may
 /// predict from one instance at the same time; each call brings its own Workspace.
 final class TrainedModel {
     let config: Config
-    let tokenizer: Tokenizer
-    let vocabulary: Vocabulary
+    let encoder: FeatureEncoder
     let labels: [String]
     let labelIDs: [String: Int32]
-    let network: LSTMNetwork
+    let network: TextNetwork
     let parameters: FloatBuffer
+
+    var vocabulary: Vocabulary { encoder.vocabulary }
 
     /// Texts per forward pass at inference; any value gives the same results.
     static let inferenceBatch = 256
 
     init(config: Config, vocabulary: Vocabulary, labels: [String], parameters: FloatBuffer) {
         self.config = config
-        tokenizer = Tokenizer(config.tokenizer)
-        self.vocabulary = vocabulary
+        encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
         self.labels = labels
         var ids = [String: Int32]()
         for (i, l) in labels.enumerated() { ids[l] = Int32(i) }
         labelIDs = ids
-        network = LSTMNetwork(vocabSize: vocabulary.count, classes: labels.count, config: config.model)
+        network = makeNetwork(config: config, vocabularySize: vocabulary.count, classes: labels.count)
         self.parameters = parameters
     }
 
-    func encode(_ text: String) -> [Int32] { vocabulary.encode(tokenizer.tokenize(text)) }
+    func encode(_ text: String) -> [Int32] { encoder.encode(text) }
 
     /// Class probabilities of already encoded texts, row-major [N × C], into `out`.
     /// Texts are processed longest first in fixed-size groups; `threads` workspaces

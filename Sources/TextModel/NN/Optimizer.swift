@@ -4,27 +4,39 @@
 /// cover the buffer (so several threads can share one step). `update` also zeroes the
 /// gradients it consumed, ready for the next step, saving a separate pass over memory.
 protocol Optimizer {
-    mutating func beginStep()
+    /// Starts a step whose learning rate is the configured one times `learningRateScale`
+    /// (the schedule's multiplier).
+    mutating func beginStep(learningRateScale: Double)
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, range: Range<Int>)
+}
+
+extension Optimizer {
+    mutating func beginStep() { beginStep(learningRateScale: 1) }
 }
 
 /// Stochastic gradient descent, optionally with (heavy-ball) momentum, as PyTorch
 /// defines it: v ← μ·v + g;  θ ← θ − lr·v.
 struct SGD: Optimizer {
-    let learningRate: Float
+    let learningRate: Double
     let momentum: Float
+    private var currentRate: Float
     private let velocity: FloatBuffer
 
     init(count: Int, learningRate: Double, momentum: Double) {
-        self.learningRate = Float(learningRate)
+        self.learningRate = learningRate
         self.momentum = Float(momentum)
+        currentRate = Float(learningRate)
         velocity = FloatBuffer(count: momentum > 0 ? count : 0)
     }
 
-    mutating func beginStep() {}
+    /// Plain SGD leaves a parameter with a zero gradient unchanged, so the trainer may
+    /// skip embedding rows no example in the step touched.
+    var skipsZeroGradients: Bool { momentum == 0 }
+
+    mutating func beginStep(learningRateScale: Double) { currentRate = Float(learningRate * learningRateScale) }
 
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, range: Range<Int>) {
-        let lr = learningRate, mu = momentum
+        let lr = currentRate, mu = momentum
         if mu == 0 {
             for i in range {
                 params[i] -= lr * grads[i]
@@ -60,10 +72,10 @@ struct Adam: Optimizer {
         v = FloatBuffer(count: count)
     }
 
-    mutating func beginStep() {
+    mutating func beginStep(learningRateScale: Double) {
         stepCount += 1
         let t = Double(stepCount)
-        stepSize = Float(learningRate / (1 - power(beta1, t)))
+        stepSize = Float(learningRate * learningRateScale / (1 - power(beta1, t)))
         rootCorrection2 = Float((1 - power(beta2, t)).squareRoot())
     }
 

@@ -11,7 +11,7 @@
 ///   checksum_metadata CRC-32 of every metadata value above
 ///   checksum_data     CRC-32 of all tensor bytes
 ///
-/// Tensors are named and shaped as LSTMNetwork's layout says, stored in layout order.
+/// Tensors are named and shaped as the config's network layout says, in layout order.
 enum ModelFile {
     static let formatName = "libtextmodel"
     static let formatVersion = 1
@@ -94,7 +94,7 @@ enum ModelFile {
         let labels = try stringArray(labelsText, bad: bad, what: "labels")
         guard labels.count >= 2, Set(labels).count == labels.count else { throw bad("it needs at least two distinct labels") }
 
-        let network = LSTMNetwork(vocabSize: vocabulary.count, classes: labels.count, config: config.model)
+        let network = makeNetwork(config: config, vocabularySize: vocabulary.count, classes: labels.count)
         let dataBytes = bytes.count - dataStart
         guard dataBytes == network.layout.count * 4 else {
             throw bad("it holds \(dataBytes) bytes of weights but its config needs \(network.layout.count * 4) (truncated or corrupted)")

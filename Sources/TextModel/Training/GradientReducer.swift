@@ -9,7 +9,7 @@ struct GradientReducer {
     private var lastSeen: [Int]   // per embedding row: the last (step, worker) stamp that merged it
     private var stamp = 0
 
-    init(network: LSTMNetwork) {
+    init(network: TextNetwork) {
         let e = network.embeddingTensor
         rowWidth = e.shape[1]
         embeddingRange = e.offset..<(e.offset + e.count)
@@ -40,5 +40,22 @@ struct GradientReducer {
                 }
             }
         }
+    }
+
+    /// Calls `body` with every part of the buffer a step may have changed: each embedding
+    /// row some worker's batch used (once), and everything outside the embedding table.
+    mutating func forEachTouchedRange(workspaces: [Workspace], workers: Int, _ body: (Range<Int>) -> Void) {
+        stamp += 1
+        for w in 0..<workers {
+            for id in workspaces[w].batch.tokens {
+                let row = Int(id)
+                if lastSeen[row] == stamp { continue }
+                lastSeen[row] = stamp
+                let base = embeddingRange.lowerBound + row * rowWidth
+                body(base..<(base + rowWidth))
+            }
+        }
+        body(0..<embeddingRange.lowerBound)
+        body(embeddingRange.upperBound..<total)
     }
 }

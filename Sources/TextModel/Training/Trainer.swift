@@ -36,7 +36,8 @@ struct Trainer {
         let vocabulary = Vocabulary.build(from: tokenized, minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize)
         var labelIDs = [String: Int32]()
         for (i, l) in labels.enumerated() { labelIDs[l] = Int32(i) }
-        let examples = tokenized.map(vocabulary.encode)
+        let encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
+        let examples = tokenized.map(encoder.encode(tokens:))
         let targets = data.labels.map { labelIDs[$0] ?? 0 }
         report.trainExamples = data.count
         report.trainTokens = examples.reduce(0) { $0 + $1.count }
@@ -51,12 +52,12 @@ struct Trainer {
                 guard let id = labelIDs[label] else {
                     throw TextModelError.data("the validation data has the label \"\(label)\", which the training data does not have")
                 }
-                validExamples.append(vocabulary.encode(tokenizer.tokenize(text)))
+                validExamples.append(encoder.encode(text))
                 validTargets.append(id)
             }
         }
 
-        let network = LSTMNetwork(vocabSize: vocabulary.count, classes: labels.count, config: config.model)
+        let network = makeNetwork(config: config, vocabularySize: vocabulary.count, classes: labels.count)
         let batchSize = config.training.batchSize
         let threads = max(1, min(config.training.threads == 0 ? Parallel.coreCount : config.training.threads, batchSize))
         report.threads = threads
@@ -70,6 +71,7 @@ struct Trainer {
             ? SGD(count: count, learningRate: config.training.learningRate, momentum: config.training.momentum)
             : Adam(count: count, learningRate: config.training.learningRate, beta1: config.training.beta1,
                    beta2: config.training.beta2, epsilon: config.training.epsilon)
+        let sparseUpdates = (optimizer as? SGD)?.skipsZeroGradients ?? false
 
         let workspaces = (0..<threads).map { _ in Workspace() }
         var reducer = GradientReducer(network: network)
@@ -85,6 +87,7 @@ struct Trainer {
         let epochs = config.training.epochs
         let stepsPerEpoch = (data.count + batchSize - 1) / batchSize
         let totalSteps = stepsPerEpoch * epochs
+        let schedule = LearningRateSchedule(config: config.training, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
         var step = 0, examplesSeen = 0
         var order = Array(0..<data.count)
         var cancelled = false
@@ -116,10 +119,17 @@ struct Trainer {
                     }
                 }
                 reducer.sum(grads, workspaces: workspaces, workers: threads)
-                optimizer.beginStep()
-                Parallel.run(threads) { w in
-                    optimizer.update(params: parameters.pointer, grads: grads[0].pointer,
-                                     range: (w * count / threads)..<((w + 1) * count / threads))
+                optimizer.beginStep(learningRateScale: schedule.multiplier(atStep: step + 1))
+                if sparseUpdates {
+                    // Untouched embedding rows have zero gradient: plain SGD would not move them.
+                    reducer.forEachTouchedRange(workspaces: workspaces, workers: threads) { range in
+                        optimizer.update(params: parameters.pointer, grads: grads[0].pointer, range: range)
+                    }
+                } else {
+                    Parallel.run(threads) { w in
+                        optimizer.update(params: parameters.pointer, grads: grads[0].pointer,
+                                         range: (w * count / threads)..<((w + 1) * count / threads))
+                    }
                 }
 
                 step += 1
@@ -183,7 +193,7 @@ struct Trainer {
 
     /// Refuses configs whose weights, optimizer state and activations would exceed
     /// training.max_memory_mb, before allocating any of it.
-    private func checkMemory(network: LSTMNetwork, threads: Int, longest: Int) throws {
+    private func checkMemory(network: TextNetwork, threads: Int, longest: Int) throws {
         let parameterBytes = Double(network.layout.count) * 4
         let buffers = 3 + Double(threads)  // weights, two Adam moments, one gradient per worker
         let rows = config.training.batchSize * min(longest, config.tokenizer.maxLength)

@@ -1,0 +1,27 @@
+/// What the trainer and predictor need from a network: a parameter layout over one flat
+/// buffer, initial weights, and forward/backward passes over a PackedBatch of feature ids
+/// that leave class probabilities in `workspace.probs` [B × C].
+protocol TextNetwork {
+    var layout: ParameterLayout { get }
+    var classes: Int { get }
+    /// The table looked up by feature id; gradients touch only the rows of a batch's ids.
+    var embeddingTensor: ParameterLayout.Tensor { get }
+
+    func initialize(_ params: UnsafeMutablePointer<Float>, rng: inout SeededGenerator)
+    /// Bytes of activations for a batch of `rows` packed ids and `size` texts.
+    func workspaceBytes(rows: Int, size: Int) -> Int
+    func forward(_ params: UnsafePointer<Float>, batch: PackedBatch, workspace: Workspace)
+    /// Adds the gradient of `scale · Σ cross-entropy` into `grads`; call after `forward`.
+    func backward(_ params: UnsafePointer<Float>, batch: PackedBatch, targets: UnsafePointer<Int32>,
+                  scale: Float, workspace: Workspace, grads: UnsafeMutablePointer<Float>)
+}
+
+/// The network a config describes, for a vocabulary and label count.
+func makeNetwork(config: Config, vocabularySize: Int, classes: Int) -> TextNetwork {
+    switch config.model.type {
+    case "bag":
+        return BagNetwork(features: vocabularySize + config.tokenizer.hashedFeatures, classes: classes, config: config.model)
+    default:
+        return LSTMNetwork(vocabSize: vocabularySize, classes: classes, config: config.model)
+    }
+}
