@@ -157,9 +157,10 @@ typedef int (*tm_progress_fn)(const tm_progress *progress, void *user_data);
 
 /* Trains the model on a labelled file, validating after each epoch on valid_path if
  * it is not NULL. The file format comes from the config's "data" section: CSV
- * (RFC 4180 with a header row; column names data.text_column and data.label_column)
- * or fastText lines ("__label__X text"); "auto" picks CSV for names ending in
- * ".csv" and fastText otherwise. Rows with an empty text or a missing label are
+ * (RFC 4180 with a header row; column names data.text_column and data.label_column),
+ * JSON Lines (one object per line; the same two names as field names) or fastText
+ * lines ("__label__X text"); "auto" picks CSV for names ending in ".csv", JSON Lines
+ * for ".jsonl" and ".ndjson", and fastText otherwise. Rows with an empty text or a missing label are
  * skipped and counted in the report. Training an already trained model starts
  * again from scratch (new vocabulary, labels and weights).
  *

@@ -171,6 +171,9 @@ public func tm_model_predict(_ model: OpaquePointer?, _ texts: CStringArray?, _ 
         let h = try handle(model)
         let n = try checkedCount(count, "count")
         let labels = try require(outLabels, "out_labels")
+        guard h.classifier.isTrained else {
+            throw TextModelError(.state, "the model is not trained yet: train it or load a saved model first")
+        }
         let labelCount = h.classifier.labels.count
         guard k >= 1, k <= UInt(max(labelCount, 1)) else {
             throw invalid("k must be between 1 and the number of labels (\(labelCount)); got \(k)")

@@ -136,7 +136,7 @@ final class ConfigTests: XCTestCase {
             for (key, value) in members.objectValue ?? [] { resolved["\(name).\(key)"] = value }
         }
         XCTAssertEqual(Set(documented.keys), Set(resolved.keys), "documented keys vs resolved keys")
-        XCTAssertEqual(resolved.count, 31)
+        XCTAssertEqual(resolved.count, 49)
         for (key, value) in resolved {
             guard let doc = documented[key] else { continue }
             XCTAssertTrue(jsonEqual(doc, value), "\(key): documented \(doc.serialized), code \(value.serialized)")
@@ -167,9 +167,9 @@ final class ConfigTests: XCTestCase {
             for section in ["tokenizer", "model", "training", "data"] {
                 XCTAssertNotNil(c.json[section]?.objectValue, section)
             }
-            XCTAssertEqual(c.json["training"]?.objectValue?.count, 16)
-            XCTAssertEqual(c.json["model"]?.objectValue?.count, 5)
-            XCTAssertEqual(c.json["tokenizer"]?.objectValue?.count, 7)
+            XCTAssertEqual(c.json["training"]?.objectValue?.count, 26)
+            XCTAssertEqual(c.json["model"]?.objectValue?.count, 11)
+            XCTAssertEqual(c.json["tokenizer"]?.objectValue?.count, 9)
             XCTAssertEqual(c.json["data"]?.objectValue?.count, 3)
             // And the round trip is stable.
             XCTAssertEqual(try parse(text).json.serialized, text)
@@ -230,7 +230,7 @@ final class ConfigTests: XCTestCase {
             ("{\"tokenizer\":{\"max_size\":2}}", "tokenizer.max_size"),
             ("{\"tokenizer\":{\"max_length\":0}}", "tokenizer.max_length"),
             ("{\"tokenizer\":{\"max_length\":100001}}", "tokenizer.max_length"),
-            ("{\"model\":{\"type\":\"gru\"}}", "model.type"),
+            ("{\"model\":{\"type\":\"transformer\"}}", "model.type"),
             ("{\"model\":{\"embedding_dim\":0}}", "model.embedding_dim"),
             ("{\"model\":{\"embedding_dim\":4097}}", "model.embedding_dim"),
             ("{\"model\":{\"hidden_dim\":-3}}", "model.hidden_dim"),

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # tests/c/run.sh - builds the C example (bindings/c) and the C tests (tests/c), runs them,
-# then runs them again under valgrind with small inputs. Exits non-zero if anything fails.
+# then runs them again under valgrind with small inputs, then the tests built with
+# AddressSanitizer + UBSan (all of them) and ThreadSanitizer (the concurrency tests),
+# with small inputs. Exits non-zero if anything fails.
 #
 #   tests/c/run.sh
 #
 # Environment:
-#   LIBDIR     directory holding libtextmodel.so (default: .build/release of this repo)
-#   DATA_DIR   labelled data for the example: train.csv, valid.csv, test.csv and
-#              {train,valid,test}.ft.txt (default: /work/shared/data/tweets; a small
-#              synthetic dataset is generated if it is missing)
-#   VALGRIND   0 to skip the valgrind runs
-#   MAKE_JOBS  parallel compile jobs (default 2)
+#   LIBDIR      directory holding libtextmodel.so (default: .build/release of this repo)
+#   DATA_DIR    labelled data for the example: train.csv, valid.csv, test.csv and
+#               {train,valid,test}.ft.txt (default: /work/shared/data/tweets; a small
+#               synthetic dataset is generated if it is missing)
+#   VALGRIND    0 to skip the valgrind runs
+#   SANITIZERS  0 to skip the ASan/UBSan and TSan runs
+#   MAKE_JOBS   parallel compile jobs (default 2)
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +24,7 @@ LIBDIR=$(cd "${LIBDIR:-$root/.build/release}" 2>/dev/null && pwd) || {
 }
 DATA_DIR=${DATA_DIR:-/work/shared/data/tweets}
 VALGRIND=${VALGRIND:-1}
+SANITIZERS=${SANITIZERS:-1}
 MAKE_JOBS=${MAKE_JOBS:-2}
 
 if [ ! -f "$LIBDIR/libtextmodel.so" ]; then
@@ -112,6 +116,51 @@ expect_failure() {
     return 0
 }
 
+# san COMMAND...: runs a sanitizer build; fails on a non-zero exit status or on any
+# sanitizer report in the output (a report in a forked child need not change the
+# parent's status). Prints the tail of the output, or all of it on failure.
+san_count=0
+san() {
+    san_count=$((san_count + 1))
+    local log="$work/san.$san_count.log" rc
+    "$@" >"$log" 2>&1
+    rc=$?
+    if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer" \
+        "$log"; then
+        cat "$log"
+        echo "(sanitizer report above)"
+        return 1
+    fi
+    if [ "$rc" -ne 0 ]; then
+        cat "$log"
+        return "$rc"
+    fi
+    tail -n 2 "$log"
+    return 0
+}
+
+# san_probe PATTERN COMMAND...: a program with a deliberate bug must fail and its
+# sanitizer must report it (PATTERN): proves that a sanitizer report fails a run.
+san_probe() {
+    local pattern=$1 out rc
+    shift
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ "$rc" -eq 0 ]; then
+        echo "$out"
+        echo "expected a non-zero exit: the sanitizer did not fail the run"
+        return 1
+    fi
+    if ! grep -q -- "$pattern" <<<"$out"; then
+        echo "$out"
+        echo "expected the output to contain: $pattern"
+        return 1
+    fi
+    grep -m1 -- "$pattern" <<<"$out"
+    echo "(exit status $rc, as expected)"
+    return 0
+}
+
 # ------------------------------------------------------------------- build
 
 step "build bindings/c" make -s -C "$root/bindings/c" -j"$MAKE_JOBS" LIBDIR="$LIBDIR"
@@ -164,6 +213,8 @@ step "test_errors" "$here/build/test_errors"
 step "test_threads" "$here/build/test_threads"
 step "test_determinism" "$here/build/test_determinism"
 step "test_roundtrip" "$here/build/test_roundtrip"
+step "test_stress" "$here/build/test_stress"
+step "test_crash_safety" "$here/build/test_crash_safety"
 step "classify (example, 1 epoch)" "$classify" --set training.epochs=1 \
     "$config" "$train" "$valid" "$test" "$work/example.tmmodel"
 step "classify rejects an unknown config key" expect_failure "model.hidden_sizee" \
@@ -185,6 +236,8 @@ if [ "$VALGRIND" != 0 ]; then
         step "valgrind test_threads --quick" vg "$here/build/test_threads" --quick
         step "valgrind test_determinism --quick" vg "$here/build/test_determinism" --quick
         step "valgrind test_roundtrip --quick" vg "$here/build/test_roundtrip" --quick
+        step "valgrind test_stress --quick" vg "$here/build/test_stress" --quick
+        step "valgrind test_crash_safety --quick" vg "$here/build/test_crash_safety" --quick
         step "valgrind classify (tiny)" vg "$classify" "${tiny[@]}" "$config" \
             "$work/small_train.txt" "$work/small_valid.txt" "$work/small_test.txt" \
             "$work/small.tmmodel" "thanks, great crew" "my bag is lost" ""
@@ -193,6 +246,32 @@ if [ "$VALGRIND" != 0 ]; then
             "$work/small_test.txt" "$work/x.tmmodel"
         step "valgrind classify (data error path)" vg_failing "TM_ERR_IO" "$classify" "${tiny[@]}" \
             "$config" "$work/small_train.txt" - "$work/missing.txt" "$work/x.tmmodel"
+    fi
+fi
+
+# ----------------------------------------------------------- sanitizer runs
+
+# The tests are instrumented; libtextmodel.so is the normal build. ASan/LSan intercept
+# every malloc/free of the library too, so its leaks and bad frees are caught; TSan sees
+# the library's pthread calls but not its own memory accesses (see Makefile).
+if [ "$SANITIZERS" != 0 ]; then
+    step "build tests/c (asan, tsan)" make -s -C "$here" -j"$MAKE_JOBS" LIBDIR="$LIBDIR" asan tsan
+    if [ -x "$here/build/asan/leak_probe" ] && [ -x "$here/build/tsan/race_probe" ]; then
+        export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
+        export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+        export TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
+        step "asan: a deliberate leak fails the run" san_probe "LeakSanitizer: detected memory leaks" \
+            "$here/build/asan/leak_probe"
+        step "asan test_header_cpp" san "$here/build/asan/test_header_cpp"
+        for t in test_errors test_threads test_determinism test_roundtrip test_stress \
+                 test_crash_safety; do
+            step "asan $t --quick" san "$here/build/asan/$t" --quick
+        done
+        step "tsan: a deliberate race fails the run" san_probe "ThreadSanitizer: data race" \
+            "$here/build/tsan/race_probe"
+        step "tsan test_threads --quick" san "$here/build/tsan/test_threads" --quick
+        step "tsan test_stress --quick" san "$here/build/tsan/test_stress" --quick
+        unset ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS
     fi
 fi
 

@@ -1,6 +1,9 @@
 /// The whole model config: what docs/config.md documents, with the same defaults.
 /// Parsing validates every value; `json` writes the resolved config back out.
 public struct Config {
+    /// Names of the encoders `model.type` accepts.
+    public static let modelTypes = ["lstm", "gru", "rnn", "bag", "cnn"]
+
     public struct Tokenizer {
         public var lowercase = true
         public var replaceURLs = true
@@ -8,10 +11,14 @@ public struct Config {
         public var maxSize = 50_000
         public var maxLength = 128
         public var wordNgrams = 1
+        public var charNgramsMin = 0
+        public var charNgramsMax = 0
         public var buckets = 100_000
 
-        /// Feature ids beyond the vocabulary: hash buckets when n-grams are on.
-        public var hashedFeatures: Int { wordNgrams > 1 ? buckets : 0 }
+        /// Character n-grams of each word (subwords) are on when charNgramsMax > 0.
+        public var usesCharNgrams: Bool { charNgramsMax > 0 }
+        /// Feature ids beyond the vocabulary: hash buckets when word or char n-grams are on.
+        public var hashedFeatures: Int { wordNgrams > 1 || usesCharNgrams ? buckets : 0 }
     }
 
     public struct Model {
@@ -20,6 +27,14 @@ public struct Config {
         public var hiddenDim = 128
         public var layers = 1
         public var pooling = "max"
+        public var bidirectional = false
+        public var dropout = 0.0
+        public var kernelSizes = [3, 4, 5]
+        public var filters = 100
+        public var pretrainedVectors: String? = nil
+        public var freezeEmbeddings = false
+
+        public var isRecurrent: Bool { type == "lstm" || type == "gru" || type == "rnn" }
     }
 
     public struct Training {
@@ -39,6 +54,16 @@ public struct Config {
         public var warmupSteps = 0
         public var lrStepEpochs = 0
         public var lrStepFactor = 0.1
+        public var nesterov = false
+        public var weightDecay = 0.0
+        public var clipNorm = 0.0
+        public var labelSmoothing = 0.0
+        public var classWeights = ClassWeights.none
+        public var earlyStopping = "none"
+        public var patience = 2
+        public var validationFraction = 0.0
+        public var augmentTokenDropout = 0.0
+        public var augmentSwap = 0.0
     }
 
     public struct Data {
@@ -73,19 +98,27 @@ public struct Config {
         tokenizer.maxSize = try t.int("max_size", default: tokenizer.maxSize, min: 3, max: 10_000_000)
         tokenizer.maxLength = try t.int("max_length", default: tokenizer.maxLength, min: 1, max: 100_000)
         tokenizer.wordNgrams = try t.int("word_ngrams", default: tokenizer.wordNgrams, min: 1, max: 6)
+        tokenizer.charNgramsMin = try t.int("char_ngrams_min", default: tokenizer.charNgramsMin, min: 0, max: 20)
+        tokenizer.charNgramsMax = try t.int("char_ngrams_max", default: tokenizer.charNgramsMax, min: 0, max: 20)
         tokenizer.buckets = try t.int("buckets", default: tokenizer.buckets, min: 1, max: 10_000_000)
         try t.finish()
 
         var m = try root.section("model")
-        model.type = try m.string("type", default: model.type, oneOf: ["lstm", "bag"])
+        model.type = try m.string("type", default: model.type, oneOf: Config.modelTypes)
         model.embeddingDim = try m.int("embedding_dim", default: model.embeddingDim, min: 1, max: 4096)
         model.hiddenDim = try m.int("hidden_dim", default: model.hiddenDim, min: 1, max: 4096)
         model.layers = try m.int("layers", default: model.layers, min: 1, max: 16)
         model.pooling = try m.string("pooling", default: model.pooling, oneOf: SequencePooling.allCases.map(\.rawValue))
+        model.bidirectional = try m.bool("bidirectional", default: model.bidirectional)
+        model.dropout = try m.double("dropout", default: model.dropout, min: 0, max: 1, maxExclusive: true)
+        model.kernelSizes = try m.intArray("kernel_sizes", default: model.kernelSizes, min: 1, max: 32, maxCount: 8)
+        model.filters = try m.int("filters", default: model.filters, min: 1, max: 4096)
+        model.pretrainedVectors = try m.optionalString("pretrained_vectors")
+        model.freezeEmbeddings = try m.bool("freeze_embeddings", default: model.freezeEmbeddings)
         try m.finish()
 
         var r = try root.section("training")
-        training.optimizer = try r.string("optimizer", default: training.optimizer, oneOf: ["adam", "sgd"])
+        training.optimizer = try r.string("optimizer", default: training.optimizer, oneOf: ["adam", "adamw", "sgd"])
         training.learningRate = try r.double("learning_rate", default: training.learningRate, min: 0, max: 100, minExclusive: true)
         training.momentum = try r.double("momentum", default: training.momentum, min: 0, max: 1, maxExclusive: true)
         training.beta1 = try r.double("beta1", default: training.beta1, min: 0, max: 1, maxExclusive: true)
@@ -101,10 +134,21 @@ public struct Config {
         training.warmupSteps = try r.int("warmup_steps", default: training.warmupSteps, min: 0, max: Int(Int32.max))
         training.lrStepEpochs = try r.int("lr_step_epochs", default: training.lrStepEpochs, min: 0, max: 100_000)
         training.lrStepFactor = try r.double("lr_step_factor", default: training.lrStepFactor, min: 0, max: 1, minExclusive: true)
+        training.nesterov = try r.bool("nesterov", default: training.nesterov)
+        training.weightDecay = try r.double("weight_decay", default: training.weightDecay, min: 0, max: 10)
+        training.clipNorm = try r.double("clip_norm", default: training.clipNorm, min: 0, max: 1e6)
+        training.labelSmoothing = try r.double("label_smoothing", default: training.labelSmoothing, min: 0, max: 1, maxExclusive: true)
+        training.classWeights = try r.classWeights("class_weights")
+        training.earlyStopping = try r.string("early_stopping", default: training.earlyStopping,
+                                              oneOf: ["none", "valid_loss", "valid_accuracy", "valid_macro_f1"])
+        training.patience = try r.int("patience", default: training.patience, min: 1, max: 100_000)
+        training.validationFraction = try r.double("validation_fraction", default: training.validationFraction, min: 0, max: 0.9)
+        training.augmentTokenDropout = try r.double("augment_token_dropout", default: training.augmentTokenDropout, min: 0, max: 1, maxExclusive: true)
+        training.augmentSwap = try r.double("augment_swap", default: training.augmentSwap, min: 0, max: 1)
         try r.finish()
 
         var d = try root.section("data")
-        data.format = try d.string("format", default: data.format, oneOf: ["auto", "csv", "fasttext"])
+        data.format = try d.string("format", default: data.format, oneOf: ["auto", "csv", "fasttext", "jsonl"])
         data.textColumn = try d.string("text_column", default: data.textColumn)
         data.labelColumn = try d.string("label_column", default: data.labelColumn)
         try d.finish()
@@ -112,7 +156,22 @@ public struct Config {
         try root.finish()
 
         if tokenizer.wordNgrams > 1 && model.type != "bag" {
-            throw TextModelError.config("tokenizer.word_ngrams = \(tokenizer.wordNgrams) needs model.type \"bag\": a recurrent model reads the word order itself")
+            throw TextModelError.config("tokenizer.word_ngrams = \(tokenizer.wordNgrams) needs model.type \"bag\": the other models read word order themselves")
+        }
+        if tokenizer.usesCharNgrams && model.type != "bag" {
+            throw TextModelError.config("tokenizer.char_ngrams_max needs model.type \"bag\"")
+        }
+        if tokenizer.usesCharNgrams && (tokenizer.charNgramsMin < 1 || tokenizer.charNgramsMin > tokenizer.charNgramsMax) {
+            throw TextModelError.config("tokenizer.char_ngrams_min must be between 1 and tokenizer.char_ngrams_max (\(tokenizer.charNgramsMax))")
+        }
+        if training.nesterov && (training.optimizer != "sgd" || training.momentum == 0) {
+            throw TextModelError.config("training.nesterov needs training.optimizer \"sgd\" with training.momentum > 0")
+        }
+        if model.freezeEmbeddings && model.pretrainedVectors == nil {
+            throw TextModelError.config("model.freeze_embeddings needs model.pretrained_vectors: frozen random embeddings would never learn")
+        }
+        if model.bidirectional && !model.isRecurrent {
+            throw TextModelError.config("model.bidirectional applies to recurrent models (lstm, gru, rnn), not \"\(model.type)\"")
         }
         if training.lrSchedule == "step" && training.lrStepEpochs == 0 {
             throw TextModelError.config("training.lr_step_epochs must be set (a positive integer) for training.lr_schedule \"step\"")
@@ -129,6 +188,8 @@ public struct Config {
                 ("max_size", .int(Int64(tokenizer.maxSize))),
                 ("max_length", .int(Int64(tokenizer.maxLength))),
                 ("word_ngrams", .int(Int64(tokenizer.wordNgrams))),
+                ("char_ngrams_min", .int(Int64(tokenizer.charNgramsMin))),
+                ("char_ngrams_max", .int(Int64(tokenizer.charNgramsMax))),
                 ("buckets", .int(Int64(tokenizer.buckets))),
             ])),
             ("model", .object([
@@ -137,6 +198,12 @@ public struct Config {
                 ("hidden_dim", .int(Int64(model.hiddenDim))),
                 ("layers", .int(Int64(model.layers))),
                 ("pooling", .string(model.pooling)),
+                ("bidirectional", .bool(model.bidirectional)),
+                ("dropout", .double(model.dropout)),
+                ("kernel_sizes", .array(model.kernelSizes.map { .int(Int64($0)) })),
+                ("filters", .int(Int64(model.filters))),
+                ("pretrained_vectors", model.pretrainedVectors.map { .string($0) } ?? .null),
+                ("freeze_embeddings", .bool(model.freezeEmbeddings)),
             ])),
             ("training", .object([
                 ("optimizer", .string(training.optimizer)),
@@ -155,6 +222,16 @@ public struct Config {
                 ("warmup_steps", .int(Int64(training.warmupSteps))),
                 ("lr_step_epochs", .int(Int64(training.lrStepEpochs))),
                 ("lr_step_factor", .double(training.lrStepFactor)),
+                ("nesterov", .bool(training.nesterov)),
+                ("weight_decay", .double(training.weightDecay)),
+                ("clip_norm", .double(training.clipNorm)),
+                ("label_smoothing", .double(training.labelSmoothing)),
+                ("class_weights", training.classWeights.json),
+                ("early_stopping", .string(training.earlyStopping)),
+                ("patience", .int(Int64(training.patience))),
+                ("validation_fraction", .double(training.validationFraction)),
+                ("augment_token_dropout", .double(training.augmentTokenDropout)),
+                ("augment_swap", .double(training.augmentSwap)),
             ])),
             ("data", .object([
                 ("format", .string(data.format)),
@@ -162,5 +239,22 @@ public struct Config {
                 ("label_column", .string(data.labelColumn)),
             ])),
         ])
+    }
+}
+
+/// How training weighs each class's examples in the loss.
+public enum ClassWeights {
+    case none
+    /// n / (classes · count(class)), as scikit-learn's "balanced".
+    case balanced
+    case explicit([String: Double])
+
+    var json: JSONValue {
+        switch self {
+        case .none: return .null
+        case .balanced: return .string("balanced")
+        case .explicit(let w):
+            return .object(w.sorted { Array($0.key.utf8).lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, .double($0.value)) })
+        }
     }
 }

@@ -40,6 +40,10 @@ struct ConfigReader {
         let range = "between \(min) and \(max)"
         switch v {
         case .int(let i):
+            // json-c saturates integers beyond 64 bits at the extremes.
+            if i == Int64.max || i == Int64.min {
+                throw TextModelError.config("\(keyPath(key)) must be \(range) (got a number beyond 64-bit range)")
+            }
             guard i >= Int64(min), i <= Int64(max) else {
                 if min == 1 && i <= 0 { throw TextModelError.config("\(keyPath(key)) must be a positive integer (got \(i))") }
                 throw TextModelError.config("\(keyPath(key)) must be \(range) (got \(i))")
@@ -90,6 +94,48 @@ struct ConfigReader {
             throw TextModelError.config("\(keyPath(key)) must not be empty")
         }
         return s
+    }
+
+    /// A non-empty string, or nil when the key is absent or null.
+    mutating func optionalString(_ key: String) throws -> String? {
+        guard let v = take(key) else { return nil }
+        guard case .string(let s) = v, !s.isEmpty else {
+            throw TextModelError.config("\(keyPath(key)) must be a non-empty string or null (got \(v.typeName))")
+        }
+        return s
+    }
+
+    /// A non-empty array of integers, each in [min, max].
+    mutating func intArray(_ key: String, default def: [Int], min: Int, max: Int, maxCount: Int) throws -> [Int] {
+        guard let v = take(key) else { return def }
+        guard case .array(let items) = v, !items.isEmpty, items.count <= maxCount else {
+            throw TextModelError.config("\(keyPath(key)) must be an array of 1 to \(maxCount) integers (got \(v.typeName))")
+        }
+        return try items.enumerated().map { i, item in
+            guard let d = item.doubleValue, d == d.rounded(), d >= Double(min), d <= Double(max) else {
+                throw TextModelError.config("\(keyPath(key))[\(i)] must be an integer between \(min) and \(max)")
+            }
+            return Int(d)
+        }
+    }
+
+    /// Class weights: null (none), "balanced", or an object mapping labels to weights > 0.
+    mutating func classWeights(_ key: String) throws -> ClassWeights {
+        guard let v = take(key) else { return .none }
+        switch v {
+        case .string("balanced"): return .balanced
+        case .object(let members):
+            var weights = [String: Double]()
+            for (label, value) in members {
+                guard let w = value.doubleValue, w.isFinite, w > 0 else {
+                    throw TextModelError.config("\(keyPath(key)).\(label) must be a number greater than 0")
+                }
+                weights[label] = w
+            }
+            return .explicit(weights)
+        default:
+            throw TextModelError.config("\(keyPath(key)) must be \"balanced\" or an object of label weights (got \(v.typeName))")
+        }
     }
 
     /// Fails on the first key that was never read.

@@ -1,8 +1,9 @@
 /// RFC 4180 CSV: a header row, comma-separated fields, fields optionally in double
 /// quotes (which may hold commas, doubled quotes, CR and LF). Records end with CRLF,
 /// LF or CR. Invalid UTF-8 becomes U+FFFD. Structural problems (a quote never closed,
-/// a row whose field count differs from the header's, a missing column) are errors
-/// that name the line.
+/// a row whose field count differs from the header's, a missing or doubled column) are
+/// errors that name the line. Like Python's csv module, a quote inside an unquoted field
+/// and text right after a closing quote are kept as ordinary characters.
 enum CSVReader {
     static func read(_ bytes: [UInt8], source: String, textColumn: String, labelColumn: String) throws -> LabelledTexts {
         var records = RecordIterator(bytes: bytes, source: source)
@@ -16,6 +17,9 @@ enum CSVReader {
                 throw TextModelError.data("\(source) has no column named \"\(name)\" (the header has \(shown))")
             }
             return i
+        }
+        for name in [textColumn, labelColumn] where names.filter({ $0 == name }).count > 1 {
+            throw TextModelError.data("\(source) has more than one column named \"\(name)\"")
         }
         let textIndex = try column(textColumn)
         let labelIndex = try column(labelColumn)

@@ -7,16 +7,8 @@ enum FastTextReader {
 
     static func read(_ bytes: [UInt8], source: String) throws -> LabelledTexts {
         var result = LabelledTexts()
-        var lineNumber = 0
-        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        while start < bytes.count {
-            lineNumber += 1
-            var end = start
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
-            var lineEnd = end
-            if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-            try parseLine(bytes[start..<lineEnd], line: lineNumber, source: source, into: &result)
-            start = end + 1
+        try Lines.forEach(in: bytes) { line, number in
+            try parseLine(line, line: number, source: source, into: &result)
         }
         return result
     }

@@ -27,10 +27,23 @@ public struct LabelledTexts {
     /// Parses the bytes of a labelled file; `source` is the name used in messages and,
     /// with format "auto", to choose CSV (a name ending in ".csv") or fastText lines.
     public static func parse(_ bytes: [UInt8], source: String, config: Config.Data) throws -> LabelledTexts {
-        let useCSV = config.format == "csv" || (config.format == "auto" && source.lowercased().hasSuffix(".csv"))
-        if useCSV {
+        switch format(of: source, config: config) {
+        case "csv":
             return try CSVReader.read(bytes, source: source, textColumn: config.textColumn, labelColumn: config.labelColumn)
+        case "jsonl":
+            return try JSONLReader.read(bytes, source: source, textField: config.textColumn, labelField: config.labelColumn)
+        default:
+            return try FastTextReader.read(bytes, source: source)
         }
-        return try FastTextReader.read(bytes, source: source)
+    }
+
+    /// The configured format, or for "auto" the one the file name suggests: CSV for
+    /// ".csv", JSON Lines for ".jsonl" and ".ndjson", fastText lines otherwise.
+    static func format(of source: String, config: Config.Data) -> String {
+        guard config.format == "auto" else { return config.format }
+        let name = source.lowercased()
+        if name.hasSuffix(".csv") { return "csv" }
+        if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") { return "jsonl" }
+        return "fasttext"
     }
 }

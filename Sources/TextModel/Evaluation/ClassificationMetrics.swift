@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Accuracy, per-class precision/recall/F1/support, macro and weighted averages,
 /// the confusion matrix (rows = true class, columns = predicted) and mean loss.
 public struct ClassificationMetrics {
@@ -21,6 +25,24 @@ public struct ClassificationMetrics {
         self.meanLoss = meanLoss
         self.skipped = skipped
     }
+
+    /// Metrics of predicted probabilities [N × C] against target classes: the predicted
+    /// class is the most probable, the loss the mean cross-entropy.
+    init(labels: [String], probabilities: UnsafePointer<Float>, targets: [Int32], skipped: Int = 0) {
+        let c = labels.count
+        var loss = 0.0
+        var predicted = [Int]()
+        predicted.reserveCapacity(targets.count)
+        for (i, t) in targets.enumerated() {
+            let row = probabilities + i * c
+            loss -= Double(logf(max(row[Int(t)], 1e-30)))
+            predicted.append(argmax(row, c))
+        }
+        self.init(labels: labels, truth: targets.map { Int($0) }, predicted: predicted,
+                  meanLoss: loss / Double(max(targets.count, 1)), skipped: skipped)
+    }
+
+    public var macroF1: Double { perClass.reduce(0) { $0 + $1.f1 } / Double(max(labels.count, 1)) }
 
     public var examples: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
 
@@ -54,7 +76,7 @@ public struct ClassificationMetrics {
             ("loss", .double(meanLoss)),
             ("macro_precision", .double(mean { $0.precision })),
             ("macro_recall", .double(mean { $0.recall })),
-            ("macro_f1", .double(mean { $0.f1 })),
+            ("macro_f1", .double(macroF1)),
             ("weighted_f1", .double(classes.reduce(0) { $0 + $1.f1 * Double($1.support) } / total)),
             ("labels", .array(labels.map { .string($0) })),
             ("per_class", .object(zip(labels, classes).map { label, m in

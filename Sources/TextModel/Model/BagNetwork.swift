@@ -52,14 +52,14 @@ struct BagNetwork: TextNetwork {
         SoftmaxCrossEntropy.softmax(logits: ws.logits.pointer, rows: batch.size, classes: classes, probs: ws.probs.pointer)
     }
 
-    func backward(_ params: UnsafePointer<Float>, batch: PackedBatch, targets: UnsafePointer<Int32>,
-                  scale: Float, workspace ws: Workspace, grads: UnsafeMutablePointer<Float>) {
+    func backward(_ params: UnsafePointer<Float>, batch: PackedBatch, loss: LossTargets,
+                  workspace ws: Workspace, grads: UnsafeMutablePointer<Float>) {
         let n = batch.totalRows, e = embeddingDim
         ws.dLogits.reserve(batch.size * classes)
         ws.dPooled.reserve(batch.size * e)
         ws.dInput.reserve(n * e)
-        SoftmaxCrossEntropy.backward(probs: ws.probs.pointer, targets: targets, rows: batch.size, classes: classes,
-                                     scale: scale, dLogits: ws.dLogits.pointer)
+        SoftmaxCrossEntropy.backward(probs: ws.probs.pointer, rows: batch.size, classes: classes, loss: loss,
+                                     dLogits: ws.dLogits.pointer)
         Linear.backward(dOut: ws.dLogits.pointer, x: ws.pooled.pointer, rows: batch.size, inputDim: e, outputDim: classes,
                         weight: params + outputWeight.offset, dWeight: grads + outputWeight.offset,
                         dBias: grads + outputBias.offset, dx: ws.dPooled.pointer)

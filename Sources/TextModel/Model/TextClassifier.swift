@@ -131,19 +131,9 @@ public final class TextClassifier {
             }
             targets.append(id)
         }
-        let c = model.labels.count
-        let probs = FloatBuffer(count: data.count * c)
+        let probs = FloatBuffer(count: data.count * model.labels.count)
         model.probabilities(of: data.texts, into: probs.pointer)
-        var loss = 0.0
-        var predicted = [Int]()
-        predicted.reserveCapacity(data.count)
-        for (i, t) in targets.enumerated() {
-            let row = probs.pointer + i * c
-            loss -= Double(logf(max(row[Int(t)], 1e-30)))
-            predicted.append(argmax(row, c))
-        }
-        return ClassificationMetrics(labels: model.labels, truth: targets.map { Int($0) }, predicted: predicted,
-                                     meanLoss: loss / Double(data.count), skipped: data.skipped)
+        return ClassificationMetrics(labels: model.labels, probabilities: probs.pointer, targets: targets, skipped: data.skipped)
     }
 
     public func evaluate(file: String) throws -> ClassificationMetrics {

@@ -11,9 +11,18 @@ protocol TextNetwork {
     /// Bytes of activations for a batch of `rows` packed ids and `size` texts.
     func workspaceBytes(rows: Int, size: Int) -> Int
     func forward(_ params: UnsafePointer<Float>, batch: PackedBatch, workspace: Workspace)
-    /// Adds the gradient of `scale · Σ cross-entropy` into `grads`; call after `forward`.
+    /// Adds the gradient of the batch's loss (see LossTargets) into `grads`; call after
+    /// `forward` on the same batch and workspace.
+    func backward(_ params: UnsafePointer<Float>, batch: PackedBatch, loss: LossTargets,
+                  workspace: Workspace, grads: UnsafeMutablePointer<Float>)
+}
+
+extension TextNetwork {
+    /// Plain cross-entropy: the gradient of `scale · Σ cross-entropy`.
     func backward(_ params: UnsafePointer<Float>, batch: PackedBatch, targets: UnsafePointer<Int32>,
-                  scale: Float, workspace: Workspace, grads: UnsafeMutablePointer<Float>)
+                  scale: Float, workspace: Workspace, grads: UnsafeMutablePointer<Float>) {
+        backward(params, batch: batch, loss: LossTargets(targets: targets, scale: scale), workspace: workspace, grads: grads)
+    }
 }
 
 /// The network a config describes, for a vocabulary and label count.
@@ -21,7 +30,9 @@ func makeNetwork(config: Config, vocabularySize: Int, classes: Int) -> TextNetwo
     switch config.model.type {
     case "bag":
         return BagNetwork(features: vocabularySize + config.tokenizer.hashedFeatures, classes: classes, config: config.model)
-    default:
-        return LSTMNetwork(vocabSize: vocabularySize, classes: classes, config: config.model)
+    case "cnn":
+        return CNNNetwork(vocabSize: vocabularySize, classes: classes, config: config.model)
+    default:   // "lstm", "gru", "rnn": RecurrentNetwork runs the cell model.type names
+        return RecurrentNetwork(vocabSize: vocabularySize, classes: classes, config: config.model)
     }
 }

@@ -1,26 +1,54 @@
-/// A growable block of Floats owned by one object and freed with it. Hot loops work on
-/// `pointer` directly (no bounds checks, no copy-on-write); `reserve` only reallocates
-/// when a larger batch than ever before arrives, so steady-state steps never allocate.
-final class FloatBuffer {
-    private(set) var pointer: UnsafeMutablePointer<Float>
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A growable block of zero-initialised numbers owned by one object and freed with it.
+/// Hot loops work on `pointer` directly (no bounds checks, no copy-on-write); `reserve`
+/// only reallocates when a larger batch than ever before arrives, so steady-state steps
+/// never allocate. Memory comes from calloc so that large buffers (weights, optimizer
+/// state) can report failure through `allocate` instead of stopping the process.
+final class Buffer<Element: Numeric> {
+    private(set) var pointer: UnsafeMutablePointer<Element>
     private(set) var capacity: Int
 
-    init(count: Int) {
-        capacity = max(count, 1)
-        pointer = .allocate(capacity: capacity)
-        pointer.initialize(repeating: 0, count: capacity)
+    /// For buffers whose size the memory estimate already covers; stops the process if
+    /// even that memory is not there.
+    convenience init(count: Int) {
+        guard let raw = Buffer.zeroed(max(count, 1)) else {
+            fatalError("libtextmodel: out of memory allocating \(count) elements")
+        }
+        self.init(raw, capacity: max(count, 1))
     }
 
-    deinit { pointer.deallocate() }
+    private init(_ pointer: UnsafeMutablePointer<Element>, capacity: Int) {
+        self.pointer = pointer
+        self.capacity = capacity
+    }
 
-    /// Makes room for `count` floats. Contents are not preserved when it grows.
+    /// A buffer of `count` zeros, or a TextModelError.resource naming `what`.
+    static func allocate(count: Int, what: String) throws -> Buffer {
+        guard let raw = zeroed(max(count, 1)) else {
+            throw TextModelError.resource("out of memory: \(what) needs \(count * MemoryLayout<Element>.stride / 1_048_576) MB that the system could not provide")
+        }
+        return Buffer(raw, capacity: max(count, 1))
+    }
+
+    private static func zeroed(_ count: Int) -> UnsafeMutablePointer<Element>? {
+        calloc(count, MemoryLayout<Element>.stride)?.bindMemory(to: Element.self, capacity: count)
+    }
+
+    deinit { free(pointer) }
+
+    /// Makes room for `count` elements. Contents are not preserved when it grows.
     @discardableResult
-    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
         if count > capacity {
-            pointer.deallocate()
+            guard let raw = Buffer.zeroed(count) else {
+                fatalError("libtextmodel: out of memory allocating \(count) elements")
+            }
+            free(pointer)
+            pointer = raw
             capacity = count
-            pointer = .allocate(capacity: capacity)
-            pointer.initialize(repeating: 0, count: capacity)
         }
         return pointer
     }
@@ -28,27 +56,5 @@ final class FloatBuffer {
     func zero(_ count: Int) { pointer.update(repeating: 0, count: min(count, capacity)) }
 }
 
-/// Same as FloatBuffer for Int32 indices.
-final class IndexBuffer {
-    private(set) var pointer: UnsafeMutablePointer<Int32>
-    private(set) var capacity: Int
-
-    init(count: Int) {
-        capacity = max(count, 1)
-        pointer = .allocate(capacity: capacity)
-        pointer.initialize(repeating: 0, count: capacity)
-    }
-
-    deinit { pointer.deallocate() }
-
-    @discardableResult
-    func reserve(_ count: Int) -> UnsafeMutablePointer<Int32> {
-        if count > capacity {
-            pointer.deallocate()
-            capacity = count
-            pointer = .allocate(capacity: capacity)
-            pointer.initialize(repeating: 0, count: capacity)
-        }
-        return pointer
-    }
-}
+typealias FloatBuffer = Buffer<Float>
+typealias IndexBuffer = Buffer<Int32>

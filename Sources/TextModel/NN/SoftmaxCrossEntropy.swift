@@ -2,6 +2,19 @@
 import Glibc
 #endif
 
+/// What the loss of one batch compares predictions with: a target class per row,
+/// optional per-row weights (class weights), label smoothing ε (the target becomes
+/// (1−ε)·onehot + ε/C) and an overall scale (1 / the batch's total weight, so the
+/// gradient is of the weighted mean loss).
+struct LossTargets {
+    let targets: UnsafePointer<Int32>
+    var weights: UnsafePointer<Float>? = nil
+    var smoothing: Float = 0
+    var scale: Float = 1
+
+    func weight(_ row: Int) -> Float { weights?[row] ?? 1 }
+}
+
 /// Softmax over classes and the cross-entropy loss. Shapes: logits/probs [N × C].
 enum SoftmaxCrossEntropy {
     /// Row-wise softmax, numerically stable (max subtracted).
@@ -31,12 +44,37 @@ enum SoftmaxCrossEntropy {
         return total
     }
 
-    /// dLogits = (p - onehot(target)) · scale, scale being 1 / (examples in the whole batch).
+    /// Σ over rows of weight · −Σ_j q_j log p_j with q the smoothed target (unscaled).
+    static func loss(probs: UnsafePointer<Float>, rows: Int, classes: Int, loss: LossTargets) -> Double {
+        let eps = Double(loss.smoothing)
+        var total = 0.0
+        for r in 0..<rows {
+            let p = probs + r * classes
+            var row = -(1 - eps) * Double(logf(max(p[Int(loss.targets[r])], 1e-30)))
+            if eps > 0 {
+                var sumLog = 0.0
+                for j in 0..<classes { sumLog += Double(logf(max(p[j], 1e-30))) }
+                row -= eps / Double(classes) * sumLog
+            }
+            total += Double(loss.weight(r)) * row
+        }
+        return total
+    }
+
+    /// dLogits = (p − q) · weight · scale, the gradient of the weighted, scaled loss.
+    static func backward(probs: UnsafePointer<Float>, rows: Int, classes: Int, loss: LossTargets,
+                         dLogits: UnsafeMutablePointer<Float>) {
+        let uniform = loss.smoothing / Float(classes)
+        for r in 0..<rows {
+            let s = loss.weight(r) * loss.scale
+            for j in 0..<classes { dLogits[r * classes + j] = (probs[r * classes + j] - uniform) * s }
+            dLogits[r * classes + Int(loss.targets[r])] -= (1 - loss.smoothing) * s
+        }
+    }
+
+    /// Plain cross-entropy gradient: dLogits = (p − onehot(target)) · scale.
     static func backward(probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, classes: Int,
                          scale: Float, dLogits: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            for j in 0..<classes { dLogits[r * classes + j] = probs[r * classes + j] * scale }
-            dLogits[r * classes + Int(targets[r])] -= scale
-        }
+        backward(probs: probs, rows: rows, classes: classes, loss: LossTargets(targets: targets, scale: scale), dLogits: dLogits)
     }
 }

@@ -113,7 +113,7 @@ enum ModelFile {
                 throw bad("tensor \(t.name) is missing or has the wrong type, shape or position")
             }
         }
-        let parameters = FloatBuffer(count: network.layout.count)
+        let parameters = try FloatBuffer.allocate(count: network.layout.count, what: "the model's weights")
         let checksum = bytes.withUnsafeBytes { raw -> UInt32 in
             let data = UnsafeRawBufferPointer(rebasing: raw[dataStart...])
             UnsafeMutableRawPointer(parameters.pointer).copyMemory(from: data.baseAddress!, byteCount: dataBytes)

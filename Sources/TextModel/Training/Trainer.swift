@@ -2,12 +2,13 @@
 import Glibc
 #endif
 
-/// Trains an LSTMNetwork with mini-batches and data-parallel workers.
+/// Trains a TextNetwork with mini-batches and data-parallel workers.
 ///
 /// Each optimizer step: the batch (texts sorted longest first) is dealt round-robin to
 /// `threads` workers; each runs forward and backward on its share into its own gradient
 /// buffer; the buffers are summed in worker order (so a seed and a thread count fix the
-/// result); then the optimizer updates the one parameter buffer.
+/// result); the sum is clipped if asked; then the optimizer updates the one parameter
+/// buffer at the schedule's learning rate.
 struct Trainer {
     let config: Config
     let progress: ProgressHandler?
@@ -19,106 +20,131 @@ struct Trainer {
 
     func train(_ data: LabelledTexts, validation: LabelledTexts?) throws -> Outcome {
         let started = Clock.now()
+        let set = try TrainingSet(config: config, data: data, validation: validation)
+        let t = config.training
         var report = TrainingReport()
         report.skippedEmptyText = data.skippedEmptyText
         report.skippedMissingLabel = data.skippedMissingLabel
-        guard data.count > 0 else {
-            throw TextModelError.data("no usable training rows (\(data.skippedEmptyText) with an empty text and \(data.skippedMissingLabel) with a missing label were skipped)")
+        report.trainExamples = set.examples.count
+        report.trainTokens = set.examples.reduce(0) { $0 + $1.count }
+        report.vocabularySize = set.vocabulary.count
+        report.labels = set.labels
+        report.validExamples = set.validExamples.count
+        report.validSkipped = set.validationSkipped
+        if t.earlyStopping != "none" && set.validExamples.isEmpty {
+            throw TextModelError.data("training.early_stopping = \"\(t.earlyStopping)\" needs validation data: pass a validation set or set training.validation_fraction")
         }
-        let labels = Set(data.labels).sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
-        guard labels.count >= 2 else {
-            throw TextModelError.data("the training data has only one class (\"\(labels[0])\"); a classifier needs at least two")
-        }
+        let classWeights = try set.classWeights(t.classWeights)
+        let weighted = classWeights.contains { $0 != 1 }
 
-        // Vocabulary and encoded examples.
-        let tokenizer = Tokenizer(config.tokenizer)
-        let tokenized = data.texts.map(tokenizer.tokenize)
-        let vocabulary = Vocabulary.build(from: tokenized, minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize)
-        var labelIDs = [String: Int32]()
-        for (i, l) in labels.enumerated() { labelIDs[l] = Int32(i) }
-        let encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
-        let examples = tokenized.map(encoder.encode(tokens:))
-        let targets = data.labels.map { labelIDs[$0] ?? 0 }
-        report.trainExamples = data.count
-        report.trainTokens = examples.reduce(0) { $0 + $1.count }
-        report.vocabularySize = vocabulary.count
-        report.labels = labels
-
-        var validExamples = [[Int32]](), validTargets = [Int32]()
-        if let v = validation {
-            report.validExamples = v.count
-            report.validSkipped = v.skipped
-            for (text, label) in zip(v.texts, v.labels) {
-                guard let id = labelIDs[label] else {
-                    throw TextModelError.data("the validation data has the label \"\(label)\", which the training data does not have")
-                }
-                validExamples.append(encoder.encode(text))
-                validTargets.append(id)
-            }
-        }
-
-        let network = makeNetwork(config: config, vocabularySize: vocabulary.count, classes: labels.count)
-        let batchSize = config.training.batchSize
-        let threads = max(1, min(config.training.threads == 0 ? Parallel.coreCount : config.training.threads, batchSize))
+        let network = makeNetwork(config: config, vocabularySize: set.vocabulary.count, classes: set.labels.count)
+        let batchSize = t.batchSize
+        let threads = max(1, min(t.threads == 0 ? Parallel.coreCount : t.threads, batchSize))
         report.threads = threads
-        try checkMemory(network: network, threads: threads, longest: examples.map(\.count).max() ?? 0)
+        try checkMemory(network: network, threads: threads, longest: set.examples.map(\.count).max() ?? 0,
+                        examples: set.examples.count)
 
         let count = network.layout.count
-        let parameters = FloatBuffer(count: count)
-        var rng = SeededGenerator(seed: config.training.seed)
+        let parameters = try FloatBuffer.allocate(count: count, what: "the model's weights")
+        var rng = SeededGenerator(seed: t.seed)
         network.initialize(parameters.pointer, rng: &rng)
-        var optimizer: Optimizer = config.training.optimizer == "sgd"
-            ? SGD(count: count, learningRate: config.training.learningRate, momentum: config.training.momentum)
-            : Adam(count: count, learningRate: config.training.learningRate, beta1: config.training.beta1,
-                   beta2: config.training.beta2, epsilon: config.training.epsilon)
+        let embedding = network.embeddingTensor
+        if let path = config.model.pretrainedVectors {
+            report.pretrainedFound = try PretrainedVectors.load(path: path, vocabulary: set.vocabulary, dim: embedding.shape[1],
+                                                                into: parameters.pointer + embedding.offset)
+        }
+        // Parts of the buffer the optimizer may change: all, or all but frozen embeddings.
+        let trainable: [Range<Int>] = config.model.freezeEmbeddings
+            ? [0..<embedding.offset, (embedding.offset + embedding.count)..<count] : [0..<count]
+        let augmenter = Augmenter(tokenDropout: Float(t.augmentTokenDropout), swap: Float(t.augmentSwap))
+        var optimizer = try makeOptimizer(t, count: count)
         let sparseUpdates = (optimizer as? SGD)?.skipsZeroGradients ?? false
+        var stopper = t.earlyStopping == "none" ? nil
+            : EarlyStopping(metric: t.earlyStopping, patience: t.patience,
+                            best: try FloatBuffer.allocate(count: count, what: "the best weights kept for early stopping"))
 
         let workspaces = (0..<threads).map { _ in Workspace() }
         var reducer = GradientReducer(network: network)
-        let grads = (0..<threads).map { _ in FloatBuffer(count: count) }
+        let grads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a gradient buffer") }
         var shards = [[Int]](repeating: [], count: threads)
         var shardTargets = [[Int32]](repeating: [], count: threads)
+        var shardWeights = [[Float]](repeating: [], count: threads)
         // Written by the workers in parallel, one slot each: a raw buffer, not a Swift
         // array, whose exclusivity checks would (rightly) refuse concurrent writes.
         let losses = UnsafeMutableBufferPointer<Double>.allocate(capacity: threads)
         losses.initialize(repeating: 0)
         defer { losses.deallocate() }
 
-        let epochs = config.training.epochs
-        let stepsPerEpoch = (data.count + batchSize - 1) / batchSize
+        let epochs = t.epochs
+        let stepsPerEpoch = (set.examples.count + batchSize - 1) / batchSize
         let totalSteps = stepsPerEpoch * epochs
-        let schedule = LearningRateSchedule(config: config.training, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
+        let schedule = LearningRateSchedule(config: t, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
         var step = 0, examplesSeen = 0
-        var order = Array(0..<data.count)
+        var order = Array(0..<set.examples.count)
         var cancelled = false
+        // What each example looks like this epoch: itself, or an augmented copy.
+        var sequences = set.examples.map { $0[...] }
 
         epochLoop: for epoch in 1...epochs {
             let epochStart = Clock.now()
             rng.shuffle(&order)
-            var epochLoss = 0.0, epochExamples = 0
+            var epochLoss = 0.0, epochWeight = 0.0
             for start in stride(from: 0, to: order.count, by: batchSize) {
-                let batch = order[start..<min(start + batchSize, order.count)].sorted { a, b in
-                    examples[a].count != examples[b].count ? examples[a].count > examples[b].count : a < b
+                let rows = order[start..<min(start + batchSize, order.count)]
+                if augmenter.isActive {
+                    for e in rows { sequences[e] = augmenter.apply(set.examples[e], rng: &rng) }
                 }
-                for w in 0..<threads { shards[w].removeAll(keepingCapacity: true); shardTargets[w].removeAll(keepingCapacity: true) }
+                let batch = rows.sorted { a, b in
+                    sequences[a].count != sequences[b].count ? sequences[a].count > sequences[b].count : a < b
+                }
+                for w in 0..<threads {
+                    shards[w].removeAll(keepingCapacity: true)
+                    shardTargets[w].removeAll(keepingCapacity: true)
+                    shardWeights[w].removeAll(keepingCapacity: true)
+                }
+                var batchWeight: Float = 0
                 for (i, e) in batch.enumerated() {
+                    let target = set.targets[e]
                     shards[i % threads].append(e)
-                    shardTargets[i % threads].append(targets[e])
+                    shardTargets[i % threads].append(target)
+                    shardWeights[i % threads].append(classWeights[Int(target)])
+                    batchWeight += classWeights[Int(target)]
                 }
-                let scale = 1 / Float(batch.count)
+                let scale = 1 / batchWeight
+                let stepSeed = t.seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15
                 Parallel.run(threads) { w in
                     losses[w] = 0
                     guard !shards[w].isEmpty else { return }
                     let ws = workspaces[w]
-                    ws.batch.pack(shards[w].map { examples[$0][...] })
+                    ws.training = true
+                    ws.rng = SeededGenerator(seed: stepSeed ^ UInt64(w))
+                    defer { ws.training = false }
+                    ws.batch.pack(shards[w].map { sequences[$0] })
                     network.forward(parameters.pointer, batch: ws.batch, workspace: ws)
-                    shardTargets[w].withUnsafeBufferPointer { t in
-                        losses[w] = SoftmaxCrossEntropy.loss(probs: ws.probs.pointer, targets: t.baseAddress!, rows: t.count, classes: labels.count)
-                        network.backward(parameters.pointer, batch: ws.batch, targets: t.baseAddress!, scale: scale,
-                                         workspace: ws, grads: grads[w].pointer)
+                    shardTargets[w].withUnsafeBufferPointer { targets in
+                        shardWeights[w].withUnsafeBufferPointer { rowWeights in
+                            let loss = LossTargets(targets: targets.baseAddress!, weights: weighted ? rowWeights.baseAddress : nil,
+                                                   smoothing: Float(t.labelSmoothing), scale: scale)
+                            losses[w] = SoftmaxCrossEntropy.loss(probs: ws.probs.pointer, rows: targets.count,
+                                                                 classes: set.labels.count, loss: loss)
+                            network.backward(parameters.pointer, batch: ws.batch, loss: loss, workspace: ws, grads: grads[w].pointer)
+                        }
                     }
                 }
                 reducer.sum(grads, workspaces: workspaces, workers: threads)
+                if config.model.freezeEmbeddings {
+                    reducer.forEachTouchedRange(workspaces: workspaces, workers: threads) { range in
+                        if range.lowerBound >= embedding.offset && range.upperBound <= embedding.offset + embedding.count {
+                            grads[0].pointer.advanced(by: range.lowerBound).update(repeating: 0, count: range.count)
+                        }
+                    }
+                }
+                if t.clipNorm > 0 {
+                    GradientClipping.clip(grads[0].pointer, maxNorm: t.clipNorm) { visit in
+                        if sparseUpdates { reducer.forEachTouchedRange(workspaces: workspaces, workers: threads, visit) }
+                        else { trainable.forEach(visit) }
+                    }
+                }
                 optimizer.beginStep(learningRateScale: schedule.multiplier(atStep: step + 1))
                 if sparseUpdates {
                     // Untouched embedding rows have zero gradient: plain SGD would not move them.
@@ -127,33 +153,43 @@ struct Trainer {
                     }
                 } else {
                     Parallel.run(threads) { w in
-                        optimizer.update(params: parameters.pointer, grads: grads[0].pointer,
-                                         range: (w * count / threads)..<((w + 1) * count / threads))
+                        for range in trainable {
+                            let n = range.count
+                            optimizer.update(params: parameters.pointer, grads: grads[0].pointer,
+                                             range: (range.lowerBound + w * n / threads)..<(range.lowerBound + (w + 1) * n / threads))
+                        }
                     }
                 }
 
                 step += 1
                 epochLoss += losses.reduce(0, +)
-                epochExamples += batch.count
+                epochWeight += Double(batchWeight)
                 examplesSeen += batch.count
-                if let progress = progress, step % config.training.progressEvery == 0 || step == totalSteps {
+                if let progress = progress, step % t.progressEvery == 0 || step == totalSteps {
                     let elapsed = Clock.now() - started
                     let rate = Double(examplesSeen) / max(elapsed, 1e-9)
                     let remaining = Double(totalSteps - step) * Double(batchSize)
                     let p = TrainingProgress(kind: .step, epoch: epoch, epochs: epochs, step: step, totalSteps: totalSteps,
-                                             runningLoss: epochLoss / Double(epochExamples), examplesPerSecond: rate,
+                                             runningLoss: epochLoss / epochWeight, examplesPerSecond: rate,
                                              etaSeconds: remaining / max(rate, 1e-9), elapsedSeconds: elapsed)
                     if progress(p) { cancelled = true; break epochLoop }
                 }
             }
 
-            let model = TrainedModel(config: config, vocabulary: vocabulary, labels: labels, parameters: parameters)
-            var epochReport = TrainingReport.Epoch(epoch: epoch, trainLoss: epochLoss / Double(max(epochExamples, 1)),
-                                                   validLoss: nil, validAccuracy: nil, seconds: Clock.now() - epochStart)
-            if !validExamples.isEmpty {
-                let (loss, accuracy) = Trainer.lossAndAccuracy(model: model, examples: validExamples, targets: validTargets, workspaces: workspaces)
-                epochReport.validLoss = loss
-                epochReport.validAccuracy = accuracy
+            var epochReport = TrainingReport.Epoch(epoch: epoch, trainLoss: epochLoss / max(epochWeight, 1e-30),
+                                                   validLoss: nil, validAccuracy: nil, seconds: 0)
+            var stop = false
+            if !set.validExamples.isEmpty {
+                let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, parameters: parameters)
+                let v = Trainer.validate(model: model, examples: set.validExamples, targets: set.validTargets, workspaces: workspaces)
+                epochReport.validLoss = v.loss
+                epochReport.validAccuracy = v.accuracy
+                epochReport.validMacroF1 = v.macroF1
+                if var watcher = stopper {
+                    let value = t.earlyStopping == "valid_loss" ? v.loss : t.earlyStopping == "valid_accuracy" ? v.accuracy : v.macroF1
+                    stop = watcher.record(epoch: epoch, value: value, parameters: parameters.pointer)
+                    stopper = watcher
+                }
             }
             epochReport.seconds = Clock.now() - epochStart
             report.epochs.append(epochReport)
@@ -169,35 +205,43 @@ struct Trainer {
                 p.validAccuracy = epochReport.validAccuracy ?? .nan
                 if progress(p) && epoch < epochs { cancelled = true; break epochLoop }
             }
+            if stop {
+                report.stoppedEarly = epoch < epochs
+                break epochLoop
+            }
+        }
+        if let stopper = stopper {
+            stopper.restore(into: parameters.pointer)
+            report.bestEpoch = stopper.bestEpoch
         }
         report.cancelled = cancelled
         report.seconds = Clock.now() - started
-        let model = TrainedModel(config: config, vocabulary: vocabulary, labels: labels, parameters: parameters)
+        let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, parameters: parameters)
         return Outcome(model: model, report: report)
     }
 
-    /// Mean cross-entropy and accuracy of a model on encoded examples.
-    static func lossAndAccuracy(model: TrainedModel, examples: [[Int32]], targets: [Int32], workspaces: [Workspace]) -> (Double, Double) {
-        let c = model.labels.count
-        let probs = FloatBuffer(count: examples.count * c)
+    struct Validation {
+        var loss: Double
+        var accuracy: Double
+        var macroF1: Double
+    }
+
+    /// Mean cross-entropy, accuracy and macro-F1 of a model on encoded examples.
+    static func validate(model: TrainedModel, examples: [[Int32]], targets: [Int32], workspaces: [Workspace]) -> Validation {
+        let probs = FloatBuffer(count: examples.count * model.labels.count)
         model.probabilities(of: examples, into: probs.pointer, workspaces: workspaces)
-        var loss = 0.0, correct = 0
-        for (i, t) in targets.enumerated() {
-            let row = probs.pointer + i * c
-            loss -= Double(logf(max(row[Int(t)], 1e-30)))
-            if argmax(row, c) == Int(t) { correct += 1 }
-        }
-        let n = Double(max(examples.count, 1))
-        return (loss / n, Double(correct) / n)
+        let metrics = ClassificationMetrics(labels: model.labels, probabilities: probs.pointer, targets: targets)
+        return Validation(loss: metrics.meanLoss, accuracy: metrics.accuracy, macroF1: metrics.macroF1)
     }
 
     /// Refuses configs whose weights, optimizer state and activations would exceed
     /// training.max_memory_mb, before allocating any of it.
-    private func checkMemory(network: TextNetwork, threads: Int, longest: Int) throws {
+    private func checkMemory(network: TextNetwork, threads: Int, longest: Int, examples: Int) throws {
         let parameterBytes = Double(network.layout.count) * 4
         let buffers = 3 + Double(threads)  // weights, two Adam moments, one gradient per worker
-        let rows = config.training.batchSize * min(longest, config.tokenizer.maxLength)
-        let activations = Double(network.workspaceBytes(rows: rows, size: config.training.batchSize)) * Double(threads)
+        let batch = min(config.training.batchSize, max(examples, 1))
+        let rows = batch * min(longest, config.tokenizer.maxLength)
+        let activations = Double(network.workspaceBytes(rows: rows, size: batch)) * Double(threads)
         let needed = parameterBytes * buffers + activations
         let cap = Double(config.training.maxMemoryMB) * 1_048_576
         if needed > cap {

@@ -5,6 +5,7 @@ public struct TrainingReport {
         public var trainLoss: Double
         public var validLoss: Double?
         public var validAccuracy: Double?
+        public var validMacroF1: Double? = nil
         public var seconds: Double
     }
 
@@ -20,6 +21,12 @@ public struct TrainingReport {
     public var threads = 1
     public var seconds = 0.0
     public var cancelled = false
+    /// With early stopping: the epoch whose weights the model kept, and whether training
+    /// ended before the configured number of epochs.
+    public var bestEpoch: Int? = nil
+    public var stoppedEarly = false
+    /// With model.pretrained_vectors: vocabulary words the vectors file had.
+    public var pretrainedFound: Int? = nil
 
     public var json: JSONValue {
         func number(_ d: Double?) -> JSONValue { d.map { .double($0) } ?? .null }
@@ -30,6 +37,7 @@ public struct TrainingReport {
                     ("train_loss", .double(e.trainLoss)),
                     ("valid_loss", number(e.validLoss)),
                     ("valid_accuracy", number(e.validAccuracy)),
+                    ("valid_macro_f1", number(e.validMacroF1)),
                     ("seconds", .double(e.seconds)),
                 ])
             })),
@@ -44,6 +52,9 @@ public struct TrainingReport {
             ("threads", .int(Int64(threads))),
             ("seconds", .double(seconds)),
             ("cancelled", .bool(cancelled)),
+            ("best_epoch", bestEpoch.map { .int(Int64($0)) } ?? .null),
+            ("stopped_early", .bool(stoppedEarly)),
+            ("pretrained_found", pretrainedFound.map { .int(Int64($0)) } ?? .null),
         ])
     }
 }

@@ -1,0 +1,69 @@
+/// One plain (Elman) recurrent layer over a PackedBatch: h' = tanh(W_ih x + W_hh h + b).
+///
+/// Shapes (N packed rows, I input width, H hidden width):
+///   x [N × I], weightIH [H × I], weightHH [H × H], bias [H], hidden [N × H]
+/// One bias stands for PyTorch's b_ih + b_hh (as in LSTMLayer). The input projection of
+/// all steps is one matrix product; only the recurrent product runs step by step, on the
+/// rows still running. The layer keeps no activations besides its outputs: tanh′ is
+/// 1 − h².
+enum RNNLayer {
+    static func forward(x: UnsafePointer<Float>, inputDim: Int, hiddenDim: Int,
+                        weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                        batch: PackedBatch, hidden: UnsafeMutablePointer<Float>) {
+        let h = hiddenDim, n = batch.totalRows
+        for r in 0..<n { (hidden + r * h).update(from: bias, count: h) }
+        BLAS.gemm(transB: true, m: n, n: h, k: inputDim, a: x, lda: inputDim,
+                  b: weightIH, ldb: inputDim, beta: 1, c: hidden, ldc: h)
+        for t in 0..<batch.steps {
+            let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
+            if t > 0 {
+                BLAS.gemm(transB: true, m: rows, n: h, k: h, a: hidden + batch.stepOffsets[t - 1] * h, lda: h,
+                          b: weightHH, ldb: h, beta: 1, c: hidden + offset * h, ldc: h)
+            }
+            tanhInPlace(hidden + offset * h, rows * h)
+        }
+    }
+
+    /// Backward pass. `dHidden` [N × H] holds the loss gradient with respect to every
+    /// output row on entry and is used as scratch (recurrent gradients are added into it).
+    /// Accumulates into dWeightIH, dWeightHH, dBias; writes dX [N × I] when given.
+    /// Scratch: dPre [N × H] (gradient of the pre-activations), previousHidden [N × H].
+    static func backward(x: UnsafePointer<Float>, inputDim: Int, hiddenDim: Int,
+                         weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>,
+                         batch: PackedBatch, hidden: UnsafePointer<Float>, dHidden: UnsafeMutablePointer<Float>,
+                         dWeightIH: UnsafeMutablePointer<Float>, dWeightHH: UnsafeMutablePointer<Float>,
+                         dBias: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+                         dPre: UnsafeMutablePointer<Float>, previousHidden: UnsafeMutablePointer<Float>) {
+        let h = hiddenDim, n = batch.totalRows
+        for t in stride(from: batch.steps - 1, through: 0, by: -1) {
+            let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
+            // A step's rows are contiguous: one loop over all of them.
+            let out = hidden + offset * h, d = dHidden + offset * h, dp = dPre + offset * h
+            for k in 0..<(rows * h) { dp[k] = d[k] * (1 - out[k] * out[k]) }
+            if t > 0 {
+                BLAS.gemm(m: rows, n: h, k: h, a: dp, lda: h,
+                          b: weightHH, ldb: h, beta: 1, c: dHidden + batch.stepOffsets[t - 1] * h, ldc: h)
+            }
+        }
+        // previousHidden row (t, b) = hidden row (t-1, b), zero at t = 0.
+        if batch.steps > 0 {
+            previousHidden.update(repeating: 0, count: batch.stepRows[0] * h)
+            for t in 1..<max(batch.steps, 1) {
+                (previousHidden + batch.stepOffsets[t] * h)
+                    .update(from: hidden + batch.stepOffsets[t - 1] * h, count: batch.stepRows[t] * h)
+            }
+        }
+        BLAS.gemm(transA: true, m: h, n: h, k: n, a: dPre, lda: h,
+                  b: previousHidden, ldb: h, beta: 1, c: dWeightHH, ldc: h)
+        BLAS.gemm(transA: true, m: h, n: inputDim, k: n, a: dPre, lda: h,
+                  b: x, ldb: inputDim, beta: 1, c: dWeightIH, ldc: inputDim)
+        for r in 0..<n {
+            let d = dPre + r * h
+            for j in 0..<h { dBias[j] += d[j] }
+        }
+        if let dX = dX {
+            BLAS.gemm(m: n, n: inputDim, k: h, a: dPre, lda: h,
+                      b: weightIH, ldb: inputDim, beta: 0, c: dX, ldc: inputDim)
+        }
+    }
+}
