@@ -10,9 +10,10 @@
 ///
 /// Short texts: a sequence of L tokens has L − K + 1 positions when L ≥ K. A non-empty
 /// sequence shorter than the kernel is treated as zero-padded on the right to length K
-/// and yields one position, so every text gets a feature from every kernel width. The
-/// padding is per sequence and always the same, so a text computes the same alone or in
-/// any batch. An empty sequence has no positions (see ReLUMaxOverTime).
+/// and yields one position (rather than none), so even a one-word text gets a feature
+/// from every kernel width. The padding belongs to the sequence alone and never depends
+/// on its neighbours, so a text computes the same alone or in any batch. An empty
+/// sequence has no positions (see ReLUMaxOverTime).
 ///
 /// Work and memory are proportional to real tokens: P ≤ N for every width.
 enum Conv1D {
@@ -97,8 +98,8 @@ enum Conv1D {
 /// Shapes: conv [P × F] rows as Conv1D lays them out; pooled and argmax [B × stride]
 /// with each sequence's F values at columns `column ..< column + F` (so several kernel
 /// widths can write side by side into one feature matrix). A sequence with no positions
-/// (an empty text) pools to 0 with argmax −1: the same value as the max of ReLU outputs,
-/// which are never negative, over an empty set would naturally take.
+/// (an empty text) pools to 0, the least value ReLU gives and what SequencePooling gives
+/// an empty text, with argmax −1 (no gradient).
 enum ReLUMaxOverTime {
     static func forward(conv: UnsafePointer<Float>, filters f: Int, width k: Int, batch: PackedBatch,
                         pooled: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>,
