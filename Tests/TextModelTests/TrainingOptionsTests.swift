@@ -214,4 +214,17 @@ final class TrainingOptionsTests: XCTestCase {
             }
         }
     }
+
+    func testSoftmaxAlwaysGivesADistribution() {
+        // Scores a damaged model can produce (found by fuzzing the model loader).
+        let rows: [[Float]] = [[.nan, 1, 2], [.infinity, 0, .infinity], [.nan, .nan, .nan],
+                               [-.infinity, -.infinity, -.infinity], [.nan, -.infinity, 3], [1e30, -1e30, 0]]
+        let expected: [[Float]] = [[0, 1 / (1 + exp(1)), exp(1) / (1 + exp(1))], [0.5, 0, 0.5], [1 / 3, 1 / 3, 1 / 3],
+                                   [1 / 3, 1 / 3, 1 / 3], [0, 0, 1], [1, 0, 0]]
+        let p = FloatBuffer(count: 3)
+        for (z, want) in zip(rows, expected) {
+            z.withUnsafeBufferPointer { SoftmaxCrossEntropy.softmax(logits: $0.baseAddress!, rows: 1, classes: 3, probs: p.pointer) }
+            for j in 0..<3 { XCTAssertEqual(p.pointer[j], want[j], accuracy: 1e-6, "\(z)") }
+        }
+    }
 }

@@ -17,16 +17,28 @@ struct LossTargets {
 
 /// Softmax over classes and the cross-entropy loss. Shapes: logits/probs [N × C].
 enum SoftmaxCrossEntropy {
-    /// Row-wise softmax, numerically stable (max subtracted).
+    /// Row-wise softmax, numerically stable (max subtracted). Always yields a probability
+    /// distribution, even from a damaged model whose scores overflowed: NaN scores count
+    /// as impossible, +∞ scores share the mass, and a row with no usable score is uniform.
     static func softmax(logits: UnsafePointer<Float>, rows: Int, classes: Int, probs: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             let z = logits + r * classes
             let p = probs + r * classes
-            var m = z[0]
-            for j in 1..<max(classes, 1) where z[j] > m { m = z[j] }
+            var m = -Float.infinity
+            for j in 0..<classes where z[j] > m { m = z[j] }   // NaN never compares greater
+            if m == -.infinity {
+                for j in 0..<classes { p[j] = 1 / Float(classes) }
+                continue
+            }
+            if m == .infinity {
+                var winners: Float = 0
+                for j in 0..<classes where z[j] == .infinity { winners += 1 }
+                for j in 0..<classes { p[j] = z[j] == .infinity ? 1 / winners : 0 }
+                continue
+            }
             var sum: Float = 0
             for j in 0..<classes {
-                p[j] = expf(z[j] - m)
+                p[j] = z[j].isNaN ? 0 : expf(z[j] - m)
                 sum += p[j]
             }
             let inv = 1 / sum
