@@ -1,5 +1,5 @@
 // Finite-difference checks of every layer's backward pass (NN/), of the composed
-// LSTMNetwork, and of the fast activation functions the layers use.
+// RecurrentNetwork (LSTM), and of the fast activation functions the layers use.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -279,7 +279,7 @@ final class GradientCheckTests: XCTestCase {
 
     // MARK: the whole network
 
-    /// Cross-entropy gradient of every parameter tensor of an LSTMNetwork on one batch.
+    /// Cross-entropy gradient of every parameter tensor of an LSTM RecurrentNetwork on one batch.
     private func checkNetwork(layers: Int, pooling: String = "last", sequences: [[Int32]], targets: [Int32], vocab: Int, classes: Int,
                               seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
         var model = Config.Model()
@@ -287,7 +287,7 @@ final class GradientCheckTests: XCTestCase {
         model.hiddenDim = 5
         model.layers = layers
         model.pooling = pooling
-        let network = LSTMNetwork(vocabSize: vocab, classes: classes, config: model)
+        let network = RecurrentNetwork(vocabSize: vocab, classes: classes, config: model)
         var rng = SeededGenerator(seed: seed)
         let count = network.layout.count
         let params = FloatBuffer(count: count)

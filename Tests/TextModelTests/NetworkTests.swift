@@ -57,7 +57,7 @@ final class NetworkTests: XCTestCase {
     /// i, f, g, o), in Double with libm functions.
     private func reference(_ model: TrainedModel, _ ids: [Int32]) -> [Double] {
         let p = model.parameters.pointer
-        guard let net = model.network as? LSTMNetwork else {
+        guard let net = model.network as? RecurrentNetwork else {
             XCTFail("the reference model is for LSTM networks")
             return []
         }

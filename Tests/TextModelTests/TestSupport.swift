@@ -207,7 +207,7 @@ func tinyConfig(embedding: Int = 8, hidden: Int = 8, layers: Int = 1, epochs: In
 func randomModel(config: Config, texts: [String], labels: [String], seed: UInt64 = 11) -> TrainedModel {
     let tokenizer = Tokenizer(config.tokenizer)
     let vocabulary = Vocabulary.build(from: texts.map(tokenizer.tokenize), minFreq: 1, maxSize: config.tokenizer.maxSize)
-    let network = LSTMNetwork(vocabSize: vocabulary.count, classes: labels.count, config: config.model)
+    let network = RecurrentNetwork(vocabSize: vocabulary.count, classes: labels.count, config: config.model)
     let parameters = FloatBuffer(count: network.layout.count)
     var rng = SeededGenerator(seed: seed)
     network.initialize(parameters.pointer, rng: &rng)
