@@ -15,6 +15,8 @@ public struct Config {
         public var charNgramsMax = 0
         public var buckets = 100_000
 
+        public init() {}
+
         /// Character n-grams of each word (subwords) are on when charNgramsMax > 0.
         public var usesCharNgrams: Bool { charNgramsMax > 0 }
         /// Feature ids beyond the vocabulary: hash buckets when word or char n-grams are on.
@@ -33,6 +35,8 @@ public struct Config {
         public var filters = 100
         public var pretrainedVectors: String? = nil
         public var freezeEmbeddings = false
+
+        public init() {}
 
         public var isRecurrent: Bool { type == "lstm" || type == "gru" || type == "rnn" }
     }
@@ -64,12 +68,16 @@ public struct Config {
         public var validationFraction = 0.0
         public var augmentTokenDropout = 0.0
         public var augmentSwap = 0.0
+
+        public init() {}
     }
 
     public struct Data {
         public var format = "auto"
         public var textColumn = "text"
         public var labelColumn = "label"
+
+        public init() {}
     }
 
     public var tokenizer = Tokenizer()
