@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The side-by-side benchmark: libtextmodel beside fastText, PyTorch and scikit-learn.
+# Builds the release library, sets up bench/.venv with the peers, generates the
+# synthetic corpus and runs every system on the tweets and on that corpus. See
+# bench/README.md. Knobs (environment):
+#   REPS=3               repetitions on the tweets corpus; 0 = skip it
+#   CORPUS_LINES=1000000 synthetic corpus size (lines; 90/5/5 train/valid/test); 0 = skip it
+#   CORPUS_REPS=1        repetitions on the synthetic corpus
+#   CORPUS_SEED=1        its generator seed
+#   LSTM_LINES=50000     training lines the LSTM pair uses on the synthetic corpus
+#   TWEETS=path          the tweets corpus (default ../shared/data/tweets, then /work/shared/data/tweets)
+#   TORCH_PADDED=1       also run PyTorch on padded+masked batches (same model, faster path)
+#   RUN_TIMEOUT=1800     seconds one system run may take before it is killed (reported TIMEOUT)
+#   SKIP_BUILD=1         use the existing .build-bench/release/libtextmodel.so
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+REPS=${REPS:-3} CORPUS_LINES=${CORPUS_LINES:-1000000} CORPUS_REPS=${CORPUS_REPS:-1}
+CORPUS_SEED=${CORPUS_SEED:-1} LSTM_LINES=${LSTM_LINES:-50000}
+started=$(date +%s)
+
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  echo "== building libtextmodel (release, .build-bench)"
+  swift build -c release -Xswiftc -static-stdlib --scratch-path "$ROOT/.build-bench" 2>&1 | tail -3
+fi
+export TEXTMODEL_LIBRARY="$ROOT/.build-bench/release/libtextmodel.so"
+test -f "$TEXTMODEL_LIBRARY"
+
+echo "== virtual environment bench/.venv"
+if [[ ! -x bench/.venv/bin/python ]]; then
+  python3 -m venv bench/.venv
+fi
+PY=bench/.venv/bin/python
+if ! $PY -c "import fasttext, sklearn, torch, numpy" 2>/dev/null; then
+  $PY -m pip install --quiet numpy scikit-learn torch
+  $PY -m pip install --quiet fasttext || $PY -m pip install --quiet fasttext-wheel
+fi
+
+args=(--reps "$REPS" --corpus-reps "$CORPUS_REPS" --lstm-lines "$LSTM_LINES")
+[[ -n "${TWEETS:-}" ]] && args+=(--tweets "$TWEETS")
+[[ -n "${TORCH_PADDED:-}" ]] && args+=(--torch-padded)
+if [[ "$CORPUS_LINES" -gt 0 ]]; then
+  echo "== synthetic corpus: $CORPUS_LINES lines, seed $CORPUS_SEED"
+  corpus="bench/.data/corpus-$CORPUS_LINES-seed$CORPUS_SEED"
+  $PY bench/make_corpus.py --lines "$CORPUS_LINES" --seed "$CORPUS_SEED" --out "$corpus"
+  args+=(--corpus "$corpus")
+else
+  args+=(--only tweets)
+fi
+
+echo "== running (REPS=$REPS CORPUS_LINES=$CORPUS_LINES CORPUS_REPS=$CORPUS_REPS LSTM_LINES=$LSTM_LINES)"
+$PY bench/compare.py "${args[@]}"
+echo "total wall time of bench/run.sh: $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s"

@@ -1,0 +1,73 @@
+"""One fastText supervised run, hyperparameters of examples/configs/bag.json.
+
+    python bench/run_fasttext.py TRAIN.tok.ft.txt TEST.csv --threads N --bucket B
+        --model M --result R.json [--epochs E]
+
+TRAIN.tok.ft.txt is the training split in fastText format, already tokenised by
+common.tokenize (lower-cased, punctuation split, URLs folded) as fastText's own
+tutorial preprocesses its input; compare.py writes it before any timing. Test texts
+are tokenised the same way before the inference timing starts, so fastText's figures
+exclude tokenisation (libtextmodel's include it).
+
+fasttext 0.9.3's Python predict() breaks under numpy 2 (np.array(copy=False)), so the
+runner calls the pybind11 object (model.f) directly, as predict() itself does.
+"""
+import argparse
+import importlib.metadata
+import time
+
+import fasttext
+
+import common
+
+PREFIX = "__label__"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("train")
+    p.add_argument("test")
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--bucket", type=int, required=True)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--model", required=True)
+    p.add_argument("--result", required=True)
+    a = p.parse_args()
+    rss_before = common.max_rss_mb()
+
+    started = time.perf_counter()
+    model = fasttext.train_supervised(
+        input=a.train, dim=100, wordNgrams=2, lr=0.25, lrUpdateRate=100, epoch=a.epochs,
+        bucket=a.bucket, minCount=1, minn=0, maxn=0, loss="softmax", thread=a.threads,
+        seed=1, verbose=0)
+    train_seconds = time.perf_counter() - started
+    rss_after = common.max_rss_mb()
+
+    texts, labels = common.read_csv(a.test)
+    texts = [" ".join(common.tokenize(t)) + "\n" for t in texts]
+
+    def predict_batch(batch):
+        found, _ = model.f.multilinePredict(batch, 1, 0.0, "strict")
+        return [f[0][len(PREFIX):] if f else "" for f in found]
+
+    def predict_one(text):
+        found = model.f.predict(text, 1, 0.0, "strict")
+        return found[0][1][len(PREFIX):] if found else ""
+
+    result = common.time_inference(predict_batch, predict_one, texts, labels)
+    model.save_model(a.model)
+    result.update({
+        "system": "fastText",
+        "version": importlib.metadata.version("fasttext"),
+        "train_seconds": train_seconds,
+        "epochs": a.epochs,
+        "effective_threads": a.threads,
+        "rss_before_training_mb": rss_before,
+        "rss_after_training_mb": rss_after,
+        "model_bytes": common.file_size(a.model),
+    })
+    common.write_result(a.result, result)
+
+
+if __name__ == "__main__":
+    main()

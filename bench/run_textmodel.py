@@ -1,0 +1,65 @@
+"""One libtextmodel run: train a config on a CSV, then time inference and save.
+
+    python bench/run_textmodel.py CONFIG TRAIN.csv TEST.csv --threads N --model M --result R.json
+        [--epochs E]
+
+Training wall time runs from fit_files() (it reads and parses the file, tokenises,
+builds the vocabulary) to the trained model in memory. No validation set is used.
+"""
+import argparse
+import json
+import os
+import pathlib
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bindings" / "python"))
+os.environ.setdefault("TEXTMODEL_LIBRARY", str(ROOT / ".build-bench" / "release" / "libtextmodel.so"))
+
+import common  # noqa: E402
+from textmodel import TextClassifier, library_version  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("config")
+    p.add_argument("train")
+    p.add_argument("test")
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--model", required=True)
+    p.add_argument("--result", required=True)
+    a = p.parse_args()
+
+    config = json.loads(pathlib.Path(a.config).read_text())
+    config.setdefault("training", {})["threads"] = a.threads
+    if a.epochs:
+        config["training"]["epochs"] = a.epochs
+    clf = TextClassifier(config)
+    rss_before = common.max_rss_mb()
+
+    started = time.perf_counter()
+    clf.fit_files(a.train)
+    train_seconds = time.perf_counter() - started
+    rss_after = common.max_rss_mb()
+
+    texts, labels = common.read_csv(a.test)
+    result = common.time_inference(clf.predict, lambda t: clf.predict([t])[0], texts, labels)
+    clf.save(a.model)
+    result.update({
+        "system": "libtextmodel",
+        "version": library_version(),
+        "train_seconds": train_seconds,
+        "epochs": len(clf.history_),
+        "effective_threads": clf.report_["threads"],
+        "library_train_tokens": clf.report_["train_tokens"],
+        "rss_before_training_mb": rss_before,
+        "rss_after_training_mb": rss_after,
+        "model_bytes": common.file_size(a.model),
+    })
+    common.write_result(a.result, result)
+
+
+if __name__ == "__main__":
+    main()
