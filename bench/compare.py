@@ -37,7 +37,7 @@ OUT = BENCH / ".out"
 PY = sys.executable
 HZ = os.sysconf("SC_CLK_TCK")
 NOISY_CORES, NOISY_STEAL = 0.25, 0.05
-TIMEOUT = float(os.environ.get("RUN_TIMEOUT", 1800))  # seconds per run, then it is killed
+TIMEOUT = float(os.environ.get("RUN_TIMEOUT", 1200))  # seconds per run, then it is killed
 BAG = ROOT / "examples" / "configs" / "bag.json"
 LSTM = ROOT / "examples" / "configs" / "lstm.json"
 
@@ -185,7 +185,12 @@ def describe(r):
 
 # --------------------------------------------------------------------- table
 
+UNTIMED = ("accuracy", "macro_f1", "peak_rss_mb", "model_mb")  # noise does not change these
+
+
 def med(runs, key):
+    """Median of `key` over pick(runs), or over every successful run for UNTIMED keys."""
+    runs = [r for r in runs if "error" not in r] if key in UNTIMED else pick(runs)
     values = [r[key] for r in runs if key in r]
     return statistics.median(values) if values else None
 
@@ -248,19 +253,19 @@ def table(runs, datasets):
                     else f"{name} (first {ds['lstm_lines']:,} train lines)"
                 systems = (peer,) if pair in ("ref", "lstm+") else (ours, peer)
                 for s in systems:
-                    rs = pick(group[s])
-                    used = {r.get("effective_threads") for r in rs}
+                    rs = group[s]
+                    used = {r.get("effective_threads") for r in rs if "error" not in r}
                     thr = str(threads) if used <= {threads} else f"{threads} ({'/'.join(map(str, sorted(used)))} used)"
                     cells = [fmt(med(rs, k), spec) for k, _, spec in METRICS]
                     failed = sum("error" in r for r in group[s])
                     timeouts = sum(r.get("timed_out", False) for r in group[s])
                     ok = len(group[s]) - failed
                     note = (f"{ok} ({sum(r['noisy'] for r in group[s] if 'error' not in r)})"
-                            + (" all noisy" if rs and all(r["noisy"] for r in rs) else "")
+                            + (" all noisy" if ok and all(r["noisy"] for r in pick(rs)) else "")
                             + (f", {failed - timeouts} FAILED" if failed - timeouts else "")
                             + (f", {timeouts} TIMEOUT" if timeouts else ""))
                     lines.append(f"| {data} | {LABELS[s]} | {thr} | " + " | ".join(cells) + f" | {note} |")
-                a, b = pick(group[ours]), pick(group[peer])
+                a, b = group[ours], group[peer]
                 cells = []
                 for k, _, _ in METRICS:
                     if k in ("accuracy", "macro_f1"):
@@ -311,8 +316,9 @@ def print_report(facts, datasets, runs, started, finished):
     print(f"Runs: {len(runs)}, noisy {noisy}; load average {runs[0]['load_start']:.2f} at the start, "
           f"{runs[-1]['load_end']:.2f} at the end; total {(finished - started) / 60:.1f} min\n")
     print(table(runs, datasets))
-    print("\nMedians over the runs that were not noisy (over all runs where every run was noisy; "
-          "last column: runs (of them noisy)). Ratio rows: libtextmodel ÷ peer (train s > 1× = we are slower; "
+    print("\nTimings: medians over the runs that were not noisy (over all runs where every run was noisy); "
+          "accuracy, F1, RSS, model size: medians over all runs. "
+          "Last column: runs (of them noisy). Ratio rows: libtextmodel ÷ peer (train s > 1× = we are slower; "
           "tokens/s and texts/s < 1× = we are slower; latency > 1× = we are slower); accuracy and "
           "F1 rows: libtextmodel − peer in percentage points.")
 
@@ -329,7 +335,7 @@ def main():
     p.add_argument("--corpus", default=str(DATA / "synthetic"))
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--corpus-reps", type=int, default=1)
-    p.add_argument("--lstm-lines", type=int, default=50_000)
+    p.add_argument("--lstm-lines", type=int, default=20_000)
     p.add_argument("--only", choices=["tweets", "corpus"])
     p.add_argument("--torch-padded", action="store_true",
                    help="also run PyTorch on padded+masked batches (same model)")

@@ -7,16 +7,16 @@
 #   CORPUS_LINES=1000000 synthetic corpus size (lines; 90/5/5 train/valid/test); 0 = skip it
 #   CORPUS_REPS=1        repetitions on the synthetic corpus
 #   CORPUS_SEED=1        its generator seed
-#   LSTM_LINES=50000     training lines the LSTM pair uses on the synthetic corpus
+#   LSTM_LINES=20000     training lines the LSTM pair uses on the synthetic corpus
 #   TWEETS=path          the tweets corpus (default ../shared/data/tweets, then /work/shared/data/tweets)
 #   TORCH_PADDED=1       also run PyTorch on padded+masked batches (same model, faster path)
-#   RUN_TIMEOUT=1800     seconds one system run may take before it is killed (reported TIMEOUT)
+#   RUN_TIMEOUT=1200     seconds one system run may take before it is killed (reported TIMEOUT)
 #   SKIP_BUILD=1         use the existing .build-bench/release/libtextmodel.so
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 REPS=${REPS:-3} CORPUS_LINES=${CORPUS_LINES:-1000000} CORPUS_REPS=${CORPUS_REPS:-1}
-CORPUS_SEED=${CORPUS_SEED:-1} LSTM_LINES=${LSTM_LINES:-50000}
+CORPUS_SEED=${CORPUS_SEED:-1} LSTM_LINES=${LSTM_LINES:-20000}
 started=$(date +%s)
 
 if [[ -z "${SKIP_BUILD:-}" ]]; then
