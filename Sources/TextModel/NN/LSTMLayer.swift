@@ -86,14 +86,7 @@ enum LSTMLayer {
                           b: weightHH, ldb: h, beta: 1, c: dHidden + previous * h, ldc: h)
             }
         }
-        // previousHidden row (t, b) = hidden row (t-1, b), zero at t = 0.
-        if batch.steps > 0 {
-            previousHidden.update(repeating: 0, count: batch.stepRows[0] * h)
-            for t in 1..<max(batch.steps, 1) {
-                (previousHidden + batch.stepOffsets[t] * h)
-                    .update(from: hidden + batch.stepOffsets[t - 1] * h, count: batch.stepRows[t] * h)
-            }
-        }
+        batch.shiftToPreviousStep(hidden, width: h, into: previousHidden)
         BLAS.gemm(transA: true, m: g4, n: h, k: n, a: dGates, lda: g4,
                   b: previousHidden, ldb: h, beta: 1, c: dWeightHH, ldc: h)
         BLAS.gemm(transA: true, m: g4, n: inputDim, k: n, a: dGates, lda: g4,

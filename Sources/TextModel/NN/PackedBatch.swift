@@ -45,4 +45,15 @@ final class PackedBatch {
             lastRows.append(length == 0 ? -1 : stepOffsets[length - 1] + b)
         }
     }
+
+    /// Writes into `out` [N × width] each row's previous-step state: row (t, b) gets row
+    /// (t−1, b) of `states`, and rows at t = 0 get zeros. Recurrent layers multiply their
+    /// gate gradients by this to get the recurrent weights' gradient in one product.
+    func shiftToPreviousStep(_ states: UnsafePointer<Float>, width: Int, into out: UnsafeMutablePointer<Float>) {
+        guard steps > 0 else { return }
+        out.update(repeating: 0, count: stepRows[0] * width)
+        for t in 1..<steps {
+            (out + stepOffsets[t] * width).update(from: states + stepOffsets[t - 1] * width, count: stepRows[t] * width)
+        }
+    }
 }
