@@ -4,28 +4,37 @@
 # the acceptance run on ../shared/data/tweets when that corpus is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# phase NAME: prints how long the previous phase took, so a slow CI run shows where.
+phase_start=$SECONDS
+phase() {
+  echo "   (previous phase: $((SECONDS - phase_start)) s; total $SECONDS s)"
+  phase_start=$SECONDS
+  echo "== $1"
+}
+
 scripts/install-deps.sh
 scripts/build.sh
 
-echo "== Swift tests"
+phase "Swift tests"
 swift test
 
 # Sanitizer builds use their own scratch folders. LeakSanitizer is off for the Swift
 # run: its only reports are XCTest's own test-case objects, which XCTest never frees
 # (no frame in Sources/); the library's leaks are checked by valgrind and ASan on the C
 # tests instead.
-echo "== Swift tests under AddressSanitizer"
+phase "Swift tests under AddressSanitizer"
 ASAN_OPTIONS=detect_leaks=0 swift test --sanitize=address --scratch-path .build-asan
-echo "== Swift concurrency tests under ThreadSanitizer"
+phase "Swift concurrency tests under ThreadSanitizer"
 swift test --sanitize=thread --scratch-path .build-tsan --filter "NetworkTests|TrainingTests"
 
-echo "== C tests (native, valgrind, ASan/UBSan, TSan)"
+phase "C tests (native, valgrind, ASan/UBSan, TSan)"
 tests/c/run.sh
 
-echo "== fuzzing (libFuzzer + ASan, ${FUZZ_SECONDS:-15} s per target)"
+phase "fuzzing (libFuzzer + ASan, ${FUZZ_SECONDS:-15} s per target)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}" fuzz/run.sh
 
-echo "== Python tests"
+phase "Python tests"
 TEXTMODEL_LIBRARY="$(pwd)/.build/release/libtextmodel.so" python3 -m pytest -q -p no:cacheprovider bindings/python/tests tests/acceptance
 
-echo "== all tests passed"
+phase "all tests passed"
