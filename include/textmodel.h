@@ -107,7 +107,15 @@ tm_status tm_model_config_json(const tm_model *model, char **out_json);
  * Errors: TM_ERR_INVALID_ARGUMENT. Thread-safe. */
 tm_status tm_model_is_trained(const tm_model *model, int *out_trained);
 
-/* Number of labels (classes) the model predicts; 0 before training.
+/* What the model predicts (its config's model.task): *out_task receives
+ * "single_label" (one label per text: softmax), "multi_label" (any set of labels per
+ * text: a sigmoid per label) or "regression" (a number per text). The string is
+ * static: do not free it.
+ * Errors: TM_ERR_INVALID_ARGUMENT. Thread-safe. */
+tm_status tm_model_task(const tm_model *model, const char **out_task);
+
+/* Number of labels (classes) the model predicts; 0 before training, and always 0 for
+ * a regression model.
  * Errors: TM_ERR_INVALID_ARGUMENT. Thread-safe. */
 tm_status tm_model_num_labels(const tm_model *model, size_t *out_count);
 
@@ -193,18 +201,27 @@ tm_status tm_model_train(tm_model *model, const char *const *texts,
 
 /* --------------------------------------------------------------- evaluation */
 
-/* Evaluates a trained model on labelled texts. *out_metrics_json receives a JSON
- * object the caller frees with tm_string_free:
- *   {"examples": n, "accuracy": a, "loss": mean cross-entropy,
- *    "macro_precision", "macro_recall", "macro_f1", "weighted_f1",
- *    "labels": [names...],
- *    "per_class": {"<label>": {"precision", "recall", "f1", "support"}, ...},
- *    "confusion_matrix": [[...], ...]   rows = true label, columns = predicted,
- *                                         both in "labels" order,
- *    "skipped": rows skipped for an empty text or missing label}
+/* Evaluates a trained model on labelled texts (multi-label: labels joined by
+ * data.label_separator, "|" by default; regression: numbers as text, e.g. "3.25").
+ * *out_metrics_json receives a JSON object the caller frees with tm_string_free.
+ * Every form has "task", "examples", "loss" (mean) and "skipped" (rows skipped for
+ * an empty text or missing label). By task:
+ *   single_label: "accuracy", "macro_precision", "macro_recall", "macro_f1",
+ *     "weighted_f1", "labels": [names...],
+ *     "per_class": {"<label>": {"precision", "recall", "f1", "support"}, ...},
+ *     "confusion_matrix": [[...], ...]   rows = true label, columns = predicted,
+ *                                         both in "labels" order;
+ *     "loss" is the mean cross-entropy.
+ *   multi_label: "accuracy" and "subset_accuracy" (the predicted label set equals
+ *     the true set), "hamming_loss", "threshold", "micro_precision", "micro_recall",
+ *     "micro_f1", "macro_precision", "macro_recall", "macro_f1",
+ *     "precision_at_k" and "recall_at_k": {"1": ..., ..., "5": ...} (k up to the
+ *     number of labels), "labels", "per_class" as above (one entry per label);
+ *     "loss" is the binary cross-entropy summed over labels.
+ *   regression: "mse" (= "loss"), "rmse", "mae", "r2", "mean_target".
  * Errors: TM_ERR_INVALID_ARGUMENT (NULL, count == 0), TM_ERR_STATE (untrained),
- * TM_ERR_DATA (no usable rows, or a label the model was not trained on; the message
- * names it).
+ * TM_ERR_DATA (no usable rows, a label the model was not trained on, or a regression
+ * target that is not a number; the message names it).
  * Thread-safe. */
 tm_status tm_model_evaluate(const tm_model *model, const char *const *texts,
                             const char *const *labels, size_t count,
@@ -217,7 +234,8 @@ tm_status tm_model_evaluate_file(const tm_model *model, const char *path,
 
 /* ---------------------------------------------------------------- inference */
 
-/* Predicts the k most probable labels of each of `count` texts.
+/* Classifiers (single- and multi-label): predicts the k most probable labels of
+ * each of `count` texts.
  * out_labels and out_probs are caller-owned arrays of count * k elements, row-major:
  * row i holds text i's label indices (see tm_model_label) and probabilities, most
  * probable first. out_probs may be NULL. A text predicts the same whether it is alone
@@ -225,16 +243,26 @@ tm_status tm_model_evaluate_file(const tm_model *model, const char *path,
  * of float rounding, below 1e-6). An empty text is valid (it predicts from no
  * tokens). count may be 0 (nothing is written).
  * Errors: TM_ERR_INVALID_ARGUMENT (NULL array or text, k == 0 or k > number of
- * labels), TM_ERR_STATE (untrained). Thread-safe: many threads may predict from one
- * model at once. */
+ * labels, a regression model), TM_ERR_STATE (untrained). Thread-safe: many threads
+ * may predict from one model at once. */
 tm_status tm_model_predict(const tm_model *model, const char *const *texts, size_t count,
                            size_t k, int32_t *out_labels, float *out_probs);
 
-/* Full probability matrix: out_probs is a caller-owned array of
- * count * tm_model_num_labels floats, row-major, columns in label order; each row
- * sums to 1. Errors and thread-safety as tm_model_predict. */
+/* Classifiers: the full probability matrix. out_probs is a caller-owned array of
+ * count * tm_model_num_labels floats, row-major, columns in label order. For a
+ * single-label model each row sums to 1; for a multi-label model each entry is that
+ * label's own probability, and the model predicts every label whose probability is
+ * at least its model.threshold (see tm_model_config_json).
+ * Errors and thread-safety as tm_model_predict. */
 tm_status tm_model_predict_proba(const tm_model *model, const char *const *texts,
                                  size_t count, float *out_probs);
+
+/* Regression: the predicted number of each of `count` texts, in the units of the
+ * training targets, into out_values, a caller-owned array of `count` floats.
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL array or text, a classifier model),
+ * TM_ERR_STATE (untrained). Thread-safe. */
+tm_status tm_model_predict_values(const tm_model *model, const char *const *texts,
+                                  size_t count, float *out_values);
 
 /* --------------------------------------------------------------- model file */
 

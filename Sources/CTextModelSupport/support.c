@@ -38,3 +38,8 @@ const char *tm_status_name(tm_status status) {
 }
 
 void tm_string_free(char *s) { free(s); }
+
+const char *tm_support_task_name(int task) {
+    static const char *const names[] = {"single_label", "multi_label", "regression"};
+    return task >= 0 && task < 3 ? names[task] : NULL;
+}

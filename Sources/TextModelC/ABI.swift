@@ -42,6 +42,14 @@ public func tm_model_is_trained(_ model: OpaquePointer?, _ out: UnsafeMutablePoi
     }
 }
 
+@_cdecl("tm_model_task")
+public func tm_model_task(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        try require(out, "out_task").pointee = taskName(h.classifier.task)
+    }
+}
+
 @_cdecl("tm_model_num_labels")
 public func tm_model_num_labels(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int>?) -> Int32 {
     abiCall {
@@ -174,6 +182,9 @@ public func tm_model_predict(_ model: OpaquePointer?, _ texts: CStringArray?, _ 
         guard h.classifier.isTrained else {
             throw TextModelError(.state, "the model is not trained yet: train it or load a saved model first")
         }
+        guard h.classifier.task.isClassification else {
+            throw invalid("tm_model_predict needs a classifier; this is a regression model: use tm_model_predict_values")
+        }
         let labelCount = h.classifier.labels.count
         guard k >= 1, k <= UInt(max(labelCount, 1)) else {
             throw invalid("k must be between 1 and the number of labels (\(labelCount)); got \(k)")
@@ -192,6 +203,18 @@ public func tm_model_predict_proba(_ model: OpaquePointer?, _ texts: CStringArra
         let probs = try require(outProbs, "out_probs")
         let input = try strings(texts, n, "texts").map { $0 ?? "" }
         try h.classifier.predictProbabilities(input, into: probs)
+    }
+}
+
+@_cdecl("tm_model_predict_values")
+public func tm_model_predict_values(_ model: OpaquePointer?, _ texts: CStringArray?, _ count: UInt,
+                                    _ outValues: UnsafeMutablePointer<Float>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        let n = try checkedCount(count, "count")
+        let values = try require(outValues, "out_values")
+        let input = try strings(texts, n, "texts").map { $0 ?? "" }
+        try h.classifier.predictValues(input, into: values)
     }
 }
 

@@ -79,3 +79,12 @@ func checkedCount(_ n: UInt, _ name: String) throws -> Int {
     guard n <= UInt(Int32.max) else { throw invalid("\(name) is too large (\(n))") }
     return Int(n)
 }
+
+/// The static C string tm_model_task returns for a task.
+func taskName(_ task: Config.Task) -> UnsafePointer<CChar>? {
+    switch task {
+    case .singleLabel: return tm_support_task_name(0)
+    case .multiLabel: return tm_support_task_name(1)
+    case .regression: return tm_support_task_name(2)
+    }
+}

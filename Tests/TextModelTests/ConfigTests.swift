@@ -25,6 +25,9 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(a.tokenizer.wordNgrams, b.tokenizer.wordNgrams, "tokenizer.word_ngrams", file: file, line: line)
         XCTAssertEqual(a.tokenizer.buckets, b.tokenizer.buckets, "tokenizer.buckets", file: file, line: line)
         XCTAssertEqual(a.model.type, b.model.type, "model.type", file: file, line: line)
+        XCTAssertEqual(a.model.task, b.model.task, "model.task", file: file, line: line)
+        XCTAssertEqual(a.model.threshold, b.model.threshold, "model.threshold", file: file, line: line)
+        XCTAssertEqual(a.data.labelSeparator, b.data.labelSeparator, "data.label_separator", file: file, line: line)
         XCTAssertEqual(a.model.embeddingDim, b.model.embeddingDim, "model.embedding_dim", file: file, line: line)
         XCTAssertEqual(a.model.hiddenDim, b.model.hiddenDim, "model.hidden_dim", file: file, line: line)
         XCTAssertEqual(a.model.layers, b.model.layers, "model.layers", file: file, line: line)
@@ -77,6 +80,9 @@ final class ConfigTests: XCTestCase {
         c.data.format = "csv"
         c.data.textColumn = "body ✓ \"quoted\" \\ tab\t"
         c.data.labelColumn = "y"
+        c.data.labelSeparator = ";"
+        c.model.task = .multiLabel
+        c.model.threshold = 0.25
         return c
     }
 
@@ -124,8 +130,10 @@ final class ConfigTests: XCTestCase {
         var documented = [String: JSONValue]()
         for line in lines {
             if line.hasPrefix("## ") { section = String(line.dropFirst(3)).trimmingSpaces; continue }
-            guard line.hasPrefix("| `") else { continue }
-            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
+            guard line.hasPrefix("| `"), ["tokenizer", "model", "training", "data"].contains(section) else { continue }
+            // Markdown writes a literal | inside a cell as \|.
+            let cells = line.replacingEscapedBars().split(separator: "|", omittingEmptySubsequences: false)
+                .map { String($0).trimmingSpaces.restoringEscapedBars() }
             guard cells.count > 3 else { continue }
             let key = cells[1].filter { $0 != "`" }
             let literal = cells[3].filter { $0 != "`" }
@@ -136,7 +144,7 @@ final class ConfigTests: XCTestCase {
             for (key, value) in members.objectValue ?? [] { resolved["\(name).\(key)"] = value }
         }
         XCTAssertEqual(Set(documented.keys), Set(resolved.keys), "documented keys vs resolved keys")
-        XCTAssertEqual(resolved.count, 49)
+        XCTAssertEqual(resolved.count, 52)
         for (key, value) in resolved {
             guard let doc = documented[key] else { continue }
             XCTAssertTrue(jsonEqual(doc, value), "\(key): documented \(doc.serialized), code \(value.serialized)")
@@ -168,9 +176,9 @@ final class ConfigTests: XCTestCase {
                 XCTAssertNotNil(c.json[section]?.objectValue, section)
             }
             XCTAssertEqual(c.json["training"]?.objectValue?.count, 26)
-            XCTAssertEqual(c.json["model"]?.objectValue?.count, 11)
+            XCTAssertEqual(c.json["model"]?.objectValue?.count, 13)
             XCTAssertEqual(c.json["tokenizer"]?.objectValue?.count, 9)
-            XCTAssertEqual(c.json["data"]?.objectValue?.count, 3)
+            XCTAssertEqual(c.json["data"]?.objectValue?.count, 4)
             // And the round trip is stable.
             XCTAssertEqual(try parse(text).json.serialized, text)
         }
@@ -319,4 +327,17 @@ final class ConfigTests: XCTestCase {
             assertThrowsTextModelError(.config, mentioning: ["object"], json) { try parse(json) }
         }
     }
+}
+
+private extension String {
+    func replacingEscapedBars() -> String {
+        var out = "", previous: Character = " "
+        for ch in self {
+            if ch == "|" && previous == "\\" { out.removeLast(); out.append("\u{1}") } else { out.append(ch) }
+            previous = ch
+        }
+        return out
+    }
+
+    func restoringEscapedBars() -> String { String(map { $0 == "\u{1}" ? "|" : $0 }) }
 }

@@ -170,7 +170,7 @@ final class NetworkTests: XCTestCase {
             let encoded = many.map { model.encode(texts[$0]) }
             var out = [Float](repeating: .nan, count: many.count * 3)
             out.withUnsafeMutableBufferPointer {
-                model.probabilities(of: encoded, into: $0.baseAddress!, workspaces: [Workspace(), Workspace(), Workspace()])
+                model.outputs(of: encoded, into: $0.baseAddress!, workspaces: [Workspace(), Workspace(), Workspace()])
             }
             for (row, index) in many.enumerated() {
                 for c in 0..<3 { XCTAssertEqual(out[row * 3 + c], alone[index][c], accuracy: 1e-5, "3 workspaces, row \(row)") }

@@ -605,6 +605,24 @@ static const config_case config_cases[] = {
      "{\"training\": {\"progress_every\": 2147483648}}", TM_ERR_CONFIG, NONE, {"training.progress_every", NULL}},
     {"config: integers written as 16.0", "{\"model\": {\"hidden_dim\": 16.0}}", TM_OK, NONE,
      {NULL}},
+    /* Tasks. */
+    {"config: model.task unknown", "{\"model\": {\"task\": \"ranking\"}}", CFG, NONE,
+     {"model.task", "ranking"}},
+    {"config: model.threshold 1", "{\"model\": {\"threshold\": 1}}", CFG, NONE,
+     {"model.threshold"}},
+    {"config: model.threshold a string", "{\"model\": {\"threshold\": \"high\"}}", CFG, NONE,
+     {"model.threshold"}},
+    {"config: empty data.label_separator", "{\"data\": {\"label_separator\": \"\"}}", CFG,
+     NONE, {"data.label_separator"}},
+    {"config: label smoothing, multi-label",
+     "{\"model\": {\"task\": \"multi_label\"}, \"training\": {\"label_smoothing\": 0.1}}",
+     CFG, NONE, {"label_smoothing", "multi_label"}},
+    {"config: class weights, regression",
+     "{\"model\": {\"task\": \"regression\"}, \"training\": {\"class_weights\": \"balanced\"}}",
+     CFG, NONE, {"class_weights", "regression"}},
+    {"config: regression stopping on accuracy",
+     "{\"model\": {\"task\": \"regression\"}, \"training\": {\"early_stopping\": \"valid_accuracy\"}}",
+     CFG, NONE, {"early_stopping", "valid_loss"}},
 };
 
 /* ------------------------------------------------------------- data files */
@@ -1254,6 +1272,109 @@ static void invalid_utf8_labels_case(void)
     tm_model_free(m);
 }
 
+/* ------------------------------------------------------------------ tasks */
+
+/* A regression model (T.regressor) and the calls that mix up the tasks. */
+static const char *const reg_texts[] = {"up", "up up", "down", "up down", "the", "up up up"};
+static const char *const reg_targets[] = {"12", "14", "9", "11", "10", "16"};
+
+static const char *task_config(const char *task)
+{
+    static char buf[512];
+    snprintf(buf, sizeof buf,
+             "{\"tokenizer\": {\"min_freq\": 1}, \"model\": {\"type\": \"bag\","
+             " \"embedding_dim\": 8, \"task\": \"%s\"}, \"training\": {\"epochs\": 2,"
+             " \"threads\": 1}}", task);
+    return buf;
+}
+
+typedef struct task_arg {
+    int which;   /* see c_task */
+    const char *const *labels;
+} task_arg;
+
+static tm_model *task_regressor;
+
+static tm_status c_task(const void *a)
+{
+    const task_arg *ta = a;
+    const char *task = SENTINEL_LABEL;
+    float values[8];
+    int32_t labels[8];
+    tm_model *m = NULL;
+    tm_status st = TM_OK;
+    size_t i;
+    for (i = 0; i < 8; i++)
+        values[i] = 42.0f;
+    switch (ta->which) {
+    case 0: st = snap(tm_model_task(NULL, &task)); break;
+    case 1: st = snap(tm_model_task(T.trained, NULL)); break;
+    case 2:
+        st = snap(tm_model_task(task_regressor, &task));
+        if (st == TM_OK && strcmp(task, "regression") != 0)
+            st = TM_ERR_INTERNAL;
+        break;
+    case 3: st = snap(tm_model_predict_values(T.trained, three_texts, 3, values)); break;
+    case 4: st = snap(tm_model_predict_values(task_regressor, three_texts, 3, NULL)); break;
+    case 5: st = snap(tm_model_predict_values(T.untrained, three_texts, 3, values)); break;
+    case 6: st = snap(tm_model_predict_values(NULL, three_texts, 3, values)); break;
+    case 7: st = snap(tm_model_predict_values(task_regressor, NULL, 3, values)); break;
+    case 8: st = snap(tm_model_predict(task_regressor, three_texts, 3, 1, labels, NULL)); break;
+    case 9: st = snap(tm_model_predict_proba(task_regressor, three_texts, 3, values)); break;
+    case 10: /* training a regressor on ta->labels */
+    case 11: /* training a multi-label model on ta->labels */
+        MUST(tm_model_new(task_config(ta->which == 10 ? "regression" : "multi_label"), &m));
+        st = snap(tm_model_train(m, reg_texts, ta->labels, 6, NULL, NULL, 0, NULL, NULL, NULL));
+        tm_model_free(m);
+        return st;
+    case 12: st = snap(tm_model_predict_values(task_regressor, reg_texts, 6, values)); break;
+    }
+    if (st != TM_OK)
+        for (i = 0; i < 8; i++)
+            if (values[i] != 42.0f)
+                out_changed = 1;
+    if (st != TM_OK && task != SENTINEL_LABEL)
+        out_changed = 1;
+    return st;
+}
+
+static void task_cases(void)
+{
+    static const char *const words[] = {"12", "lots", "9", "11", "10", "16"};
+    static const char *const constant[] = {"3", "3", "3", "3", "3", "3"};
+    static const char *const huge[] = {"12", "1e999", "9", "11", "10", "16"};
+    static const char *const sets[] = {"a|b", "b", "a", "|", "c|a", "b|c"};
+    static const task_arg cases[] = {{0, NULL}, {1, NULL}, {2, NULL}, {3, NULL}, {4, NULL},
+                                     {5, NULL}, {6, NULL}, {7, NULL}, {8, NULL}, {9, NULL},
+                                     {10, words}, {10, constant}, {10, huge}, {11, sets},
+                                     {12, NULL}};
+    MUST(tm_model_new(task_config("regression"), &task_regressor));
+    MUST(tm_model_train(task_regressor, reg_texts, reg_targets, 6, NULL, NULL, 0, NULL, NULL,
+                        NULL));
+    RUN("task: NULL model", c_task, &cases[0], TM_ERR_INVALID_ARGUMENT, NONE, "model");
+    RUN("task: NULL out_task", c_task, &cases[1], TM_ERR_INVALID_ARGUMENT, NONE, "out_task");
+    RUN("task: a regressor says regression", c_task, &cases[2], TM_OK, NONE, NULL);
+    RUN("predict_values: a classifier", c_task, &cases[3], TM_ERR_INVALID_ARGUMENT, NONE,
+        "regression model");
+    RUN("predict_values: NULL out_values", c_task, &cases[4], TM_ERR_INVALID_ARGUMENT, NONE,
+        "out_values");
+    RUN("predict_values: untrained model", c_task, &cases[5], TM_ERR_STATE, NONE, "train");
+    RUN("predict_values: NULL model", c_task, &cases[6], TM_ERR_INVALID_ARGUMENT, NONE, "model");
+    RUN("predict_values: NULL texts", c_task, &cases[7], TM_ERR_INVALID_ARGUMENT, NONE, "texts");
+    RUN("predict: a regressor", c_task, &cases[8], TM_ERR_INVALID_ARGUMENT, NONE,
+        "tm_model_predict_values");
+    RUN("predict_proba: a regressor", c_task, &cases[9], TM_ERR_INVALID_ARGUMENT, NONE,
+        "regression");
+    RUN("train regression: a word as target", c_task, &cases[10], TM_ERR_DATA, NONE, "lots",
+        "number");
+    RUN("train regression: constant targets", c_task, &cases[11], TM_ERR_DATA, NONE, "vary");
+    RUN("train regression: target 1e999", c_task, &cases[12], TM_ERR_DATA, NONE, "1e999");
+    RUN("train multi-label: label sets", c_task, &cases[13], TM_OK, NONE, NULL);
+    RUN("predict_values: a regressor", c_task, &cases[14], TM_OK, NONE, NULL);
+    tm_model_free(task_regressor);
+    task_regressor = NULL;
+}
+
 /* ------------------------------------------------------------------- main */
 
 static void setup(void)
@@ -1485,6 +1606,9 @@ int main(int argc, char **argv)
     RUN("save: path is a directory", c_save, "DIR", TM_ERR_IO, NONE, "directory");
     RUN("save: parent is a file", c_save, "good.csv/m.tmmodel", TM_ERR_IO, NONE, "good.csv");
     save_failure_cases();
+
+    printf("tasks:\n");
+    task_cases();
 
     printf("other:\n");
     status_name_cases();

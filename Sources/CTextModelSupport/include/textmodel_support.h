@@ -8,4 +8,8 @@
 /* Stores a copy of `message` as this thread's last error ("" clears it). */
 __attribute__((visibility("hidden"))) void tm_support_set_last_error(const char *message);
 
+/* The task names tm_model_task hands out, as static strings: 0 single_label,
+ * 1 multi_label, 2 regression; NULL for anything else. */
+__attribute__((visibility("hidden"))) const char *tm_support_task_name(int task);
+
 #endif

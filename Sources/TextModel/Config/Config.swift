@@ -4,6 +4,16 @@ public struct Config {
     /// Names of the encoders `model.type` accepts.
     public static let modelTypes = ["lstm", "gru", "rnn", "bag", "cnn"]
 
+    /// What the model predicts for a text: one label of several (softmax, cross-entropy),
+    /// any set of labels (a sigmoid per label, binary cross-entropy) or a number (MSE).
+    public enum Task: String, CaseIterable {
+        case singleLabel = "single_label"
+        case multiLabel = "multi_label"
+        case regression
+
+        public var isClassification: Bool { self != .regression }
+    }
+
     public struct Tokenizer {
         public var lowercase = true
         public var replaceURLs = true
@@ -25,6 +35,9 @@ public struct Config {
 
     public struct Model {
         public var type = "lstm"
+        public var task = Task.singleLabel
+        /// Multi-label: a label is predicted when its probability reaches this.
+        public var threshold = 0.5
         public var embeddingDim = 100
         public var hiddenDim = 128
         public var layers = 1
@@ -76,6 +89,8 @@ public struct Config {
         public var format = "auto"
         public var textColumn = "text"
         public var labelColumn = "label"
+        /// Multi-label: separates the labels of one text in a CSV or JSONL label field.
+        public var labelSeparator = "|"
 
         public init() {}
     }
@@ -113,6 +128,8 @@ public struct Config {
 
         var m = try root.section("model")
         model.type = try m.string("type", default: model.type, oneOf: Config.modelTypes)
+        model.task = Task(rawValue: try m.string("task", default: model.task.rawValue, oneOf: Task.allCases.map(\.rawValue))) ?? .singleLabel
+        model.threshold = try m.double("threshold", default: model.threshold, min: 0, max: 1, minExclusive: true, maxExclusive: true)
         model.embeddingDim = try m.int("embedding_dim", default: model.embeddingDim, min: 1, max: 4096)
         model.hiddenDim = try m.int("hidden_dim", default: model.hiddenDim, min: 1, max: 4096)
         model.layers = try m.int("layers", default: model.layers, min: 1, max: 16)
@@ -159,6 +176,7 @@ public struct Config {
         data.format = try d.string("format", default: data.format, oneOf: ["auto", "csv", "fasttext", "jsonl"])
         data.textColumn = try d.string("text_column", default: data.textColumn)
         data.labelColumn = try d.string("label_column", default: data.labelColumn)
+        data.labelSeparator = try d.string("label_separator", default: data.labelSeparator)
         try d.finish()
 
         try root.finish()
@@ -181,6 +199,20 @@ public struct Config {
         if model.bidirectional && !model.isRecurrent {
             throw TextModelError.config("model.bidirectional applies to recurrent models (lstm, gru, rnn), not \"\(model.type)\"")
         }
+        if data.labelSeparator.isEmpty {
+            throw TextModelError.config("data.label_separator must not be empty")
+        }
+        if model.task != .singleLabel {
+            if training.labelSmoothing > 0 {
+                throw TextModelError.config("training.label_smoothing applies to model.task \"single_label\", not \"\(model.task.rawValue)\"")
+            }
+            if case .none = training.classWeights {} else {
+                throw TextModelError.config("training.class_weights applies to model.task \"single_label\", not \"\(model.task.rawValue)\"")
+            }
+        }
+        if model.task == .regression && training.earlyStopping != "none" && training.earlyStopping != "valid_loss" {
+            throw TextModelError.config("training.early_stopping \"\(training.earlyStopping)\" needs a classifier; a regression model can stop on \"valid_loss\"")
+        }
         if training.lrSchedule == "step" && training.lrStepEpochs == 0 {
             throw TextModelError.config("training.lr_step_epochs must be set (a positive integer) for training.lr_schedule \"step\"")
         }
@@ -202,6 +234,8 @@ public struct Config {
             ])),
             ("model", .object([
                 ("type", .string(model.type)),
+                ("task", .string(model.task.rawValue)),
+                ("threshold", .double(model.threshold)),
                 ("embedding_dim", .int(Int64(model.embeddingDim))),
                 ("hidden_dim", .int(Int64(model.hiddenDim))),
                 ("layers", .int(Int64(model.layers))),
@@ -245,6 +279,7 @@ public struct Config {
                 ("format", .string(data.format)),
                 ("text_column", .string(data.textColumn)),
                 ("label_column", .string(data.labelColumn)),
+                ("label_separator", .string(data.labelSeparator)),
             ])),
         ])
     }

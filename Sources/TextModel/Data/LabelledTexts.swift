@@ -20,21 +20,34 @@ public struct LabelledTexts {
     }
 
     /// Reads a labelled file in the format `config.format` names.
-    public static func read(path: String, config: Config.Data) throws -> LabelledTexts {
-        try parse(FileIO.readAll(path), source: path, config: config)
+    public static func read(path: String, config: Config.Data, multiLabel: Bool = false) throws -> LabelledTexts {
+        try parse(FileIO.readAll(path), source: path, config: config, multiLabel: multiLabel)
     }
 
     /// Parses the bytes of a labelled file; `source` is the name used in messages and,
     /// with format "auto", to choose CSV (a name ending in ".csv") or fastText lines.
-    public static func parse(_ bytes: [UInt8], source: String, config: Config.Data) throws -> LabelledTexts {
+    /// For a multi-label model a row's labels end up in one field joined by
+    /// config.labelSeparator: CSV fields hold them so already; several `__label__`
+    /// tokens on a fastText line and JSON arrays of labels are joined.
+    public static func parse(_ bytes: [UInt8], source: String, config: Config.Data, multiLabel: Bool = false) throws -> LabelledTexts {
+        let separator = multiLabel ? config.labelSeparator : nil
         switch format(of: source, config: config) {
         case "csv":
             return try CSVReader.read(bytes, source: source, textColumn: config.textColumn, labelColumn: config.labelColumn)
         case "jsonl":
-            return try JSONLReader.read(bytes, source: source, textField: config.textColumn, labelField: config.labelColumn)
+            return try JSONLReader.read(bytes, source: source, textField: config.textColumn, labelField: config.labelColumn,
+                                        labelSeparator: separator)
         default:
-            return try FastTextReader.read(bytes, source: source)
+            return try FastTextReader.read(bytes, source: source, labelSeparator: separator)
         }
+    }
+
+    /// Several labels as one field, or an error naming the label that holds the separator.
+    static func join(_ labels: [String], separator: String, at location: String) throws -> String {
+        if let bad = labels.first(where: { $0.contains(separator) }) {
+            throw TextModelError.data("\(location): the label \"\(bad)\" contains data.label_separator \"\(separator)\"; choose another separator")
+        }
+        return labels.joined(separator: separator)
     }
 
     /// The configured format, or for "auto" the one the file name suggests: CSV for

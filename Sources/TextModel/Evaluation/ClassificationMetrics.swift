@@ -71,6 +71,7 @@ public struct ClassificationMetrics {
         let total = Double(max(examples, 1))
         func mean(_ f: (PerClass) -> Double) -> Double { classes.reduce(0) { $0 + f($1) } / n }
         return .object([
+            ("task", .string(Config.Task.singleLabel.rawValue)),
             ("examples", .int(Int64(examples))),
             ("accuracy", .double(accuracy)),
             ("loss", .double(meanLoss)),

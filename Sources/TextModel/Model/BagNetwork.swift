@@ -7,6 +7,7 @@ struct BagNetwork: TextNetwork {
     let features: Int
     let embeddingDim: Int
     let classes: Int
+    let head: OutputHead
     let layout: ParameterLayout
     let embeddingTensor: ParameterLayout.Tensor
     private let outputWeight: ParameterLayout.Tensor
@@ -15,6 +16,7 @@ struct BagNetwork: TextNetwork {
     init(features: Int, classes: Int, config: Config.Model) {
         self.features = features
         self.classes = classes
+        head = OutputHead(task: config.task)
         embeddingDim = config.embeddingDim
         var layout = ParameterLayout()
         embeddingTensor = layout.add("embedding.weight", [features, embeddingDim])
@@ -49,7 +51,7 @@ struct BagNetwork: TextNetwork {
                                      pooled: ws.pooled.pointer, argmax: ws.poolArgmax.pointer)
         Linear.forward(x: ws.pooled.pointer, rows: batch.size, inputDim: e, outputDim: classes,
                        weight: params + outputWeight.offset, bias: params + outputBias.offset, out: ws.logits.pointer)
-        SoftmaxCrossEntropy.softmax(logits: ws.logits.pointer, rows: batch.size, classes: classes, probs: ws.probs.pointer)
+        head.activate(logits: ws.logits.pointer, rows: batch.size, width: classes, outputs: ws.probs.pointer)
     }
 
     func backward(_ params: UnsafePointer<Float>, batch: PackedBatch, loss: LossTargets,
@@ -58,7 +60,7 @@ struct BagNetwork: TextNetwork {
         ws.dLogits.reserve(batch.size * classes)
         ws.dPooled.reserve(batch.size * e)
         ws.dInput.reserve(n * e)
-        SoftmaxCrossEntropy.backward(probs: ws.probs.pointer, rows: batch.size, classes: classes, loss: loss,
+        head.backward(outputs: ws.probs.pointer, rows: batch.size, width: classes, targets: loss,
                                      dLogits: ws.dLogits.pointer)
         Linear.backward(dOut: ws.dLogits.pointer, x: ws.pooled.pointer, rows: batch.size, inputDim: e, outputDim: classes,
                         weight: params + outputWeight.offset, dWeight: grads + outputWeight.offset,

@@ -19,6 +19,7 @@ struct CNNNetwork: TextNetwork {
     let filters: Int
     let dropout: Float
     let classes: Int
+    let head: OutputHead
     let layout: ParameterLayout
 
     private let embedding: ParameterLayout.Tensor
@@ -44,6 +45,7 @@ struct CNNNetwork: TextNetwork {
     init(vocabSize: Int, classes: Int, config: Config.Model) {
         self.vocabSize = vocabSize
         self.classes = classes
+        head = OutputHead(task: config.task)
         embeddingDim = config.embeddingDim
         kernelSizes = config.kernelSizes
         filters = config.filters
@@ -125,7 +127,7 @@ struct CNNNetwork: TextNetwork {
         }
         Linear.forward(x: features, rows: batch.size, inputDim: w, outputDim: classes,
                        weight: params + outputWeight.offset, bias: params + outputBias.offset, out: ws.logits.pointer)
-        SoftmaxCrossEntropy.softmax(logits: ws.logits.pointer, rows: batch.size, classes: classes, probs: ws.probs.pointer)
+        head.activate(logits: ws.logits.pointer, rows: batch.size, width: classes, outputs: ws.probs.pointer)
     }
 
     func backward(_ params: UnsafePointer<Float>, batch: PackedBatch, loss: LossTargets,
@@ -134,7 +136,7 @@ struct CNNNetwork: TextNetwork {
         let dFeatures = ws.dPooled.reserve(batch.size * w)
         let dEmbedded = ws.dInput.reserve(n * e)
         ws.dLogits.reserve(batch.size * classes)
-        SoftmaxCrossEntropy.backward(probs: ws.probs.pointer, rows: batch.size, classes: classes, loss: loss,
+        head.backward(outputs: ws.probs.pointer, rows: batch.size, width: classes, targets: loss,
                                      dLogits: ws.dLogits.pointer)
         Linear.backward(dOut: ws.dLogits.pointer, x: ws.pooled.pointer, rows: batch.size, inputDim: w, outputDim: classes,
                         weight: params + outputWeight.offset, dWeight: grads + outputWeight.offset,

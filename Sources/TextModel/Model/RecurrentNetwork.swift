@@ -62,6 +62,7 @@ struct RecurrentNetwork: TextNetwork {
     let dropout: Float
     let pooling: SequencePooling
     let classes: Int
+    let head: OutputHead
     let layout: ParameterLayout
 
     /// Width of a layer's output (both directions side by side), of the pooled vector
@@ -85,6 +86,7 @@ struct RecurrentNetwork: TextNetwork {
         cell = RecurrentCell(rawValue: config.type) ?? .lstm
         self.vocabSize = vocabSize
         self.classes = classes
+        head = OutputHead(task: config.task)
         embeddingDim = config.embeddingDim
         hiddenDim = config.hiddenDim
         layers = config.layers
@@ -257,7 +259,7 @@ struct RecurrentNetwork: TextNetwork {
         }
         Linear.forward(x: pooled, rows: size, inputDim: w, outputDim: classes,
                        weight: params + outputWeight.offset, bias: params + outputBias.offset, out: ws.logits.reserve(size * classes))
-        SoftmaxCrossEntropy.softmax(logits: ws.logits.pointer, rows: size, classes: classes, probs: ws.probs.reserve(size * classes))
+        head.activate(logits: ws.logits.pointer, rows: size, width: classes, outputs: ws.probs.reserve(size * classes))
     }
 
     /// One direction of one layer, its activations into that direction's workspace buffers.
@@ -294,7 +296,7 @@ struct RecurrentNetwork: TextNetwork {
         let n = batch.totalRows, size = batch.size, h = hiddenDim, e = embeddingDim, w = outputDim
         let dropping = ws.training && dropout > 0
         let dLogits = ws.dLogits.reserve(size * classes), dPooled = ws.dPooled.reserve(size * w)
-        SoftmaxCrossEntropy.backward(probs: ws.probs.pointer, rows: size, classes: classes, loss: loss, dLogits: dLogits)
+        head.backward(outputs: ws.probs.pointer, rows: size, width: classes, targets: loss, dLogits: dLogits)
         Linear.backward(dOut: dLogits, x: ws.pooled.pointer, rows: size, inputDim: w, outputDim: classes,
                         weight: params + outputWeight.offset, dWeight: grads + outputWeight.offset,
                         dBias: grads + outputBias.offset, dx: dPooled)

@@ -2,8 +2,10 @@
 import Glibc
 #endif
 
-/// The public face of the engine: a text classifier built from a Config, trained on
-/// labelled texts, evaluated, saved, loaded and used for batch prediction.
+/// The public face of the engine: a text model built from a Config, trained on
+/// labelled texts, evaluated, saved, loaded and used for batch prediction. Despite the
+/// name it serves every model.task: single-label and multi-label classification and
+/// regression (whose "label" is a number).
 ///
 /// Thread safety: prediction, evaluation and saving may run on many threads at once.
 /// Training runs one at a time per classifier; while it runs, other threads keep using
@@ -47,6 +49,8 @@ public final class TextClassifier {
     }
 
     public var isTrained: Bool { snapshot != nil }
+    public var task: Config.Task { config.model.task }
+    /// The labels, in output order; none for regression.
     public var labels: [String] { snapshot?.labels ?? [] }
     public var vocabularySize: Int { snapshot?.vocabulary.count ?? 0 }
 
@@ -71,39 +75,91 @@ public final class TextClassifier {
     @discardableResult
     public func train(file: String, validationFile: String? = nil,
                       progress: ProgressHandler? = nil) throws -> TrainingReport {
-        let data = try LabelledTexts.read(path: file, config: config.data)
-        let validation = try validationFile.map { try LabelledTexts.read(path: $0, config: config.data) }
+        let data = try read(file)
+        let validation = try validationFile.map(read)
         return try train(data, validation: validation, progress: progress)
+    }
+
+    /// A labelled file, read as config.data says (multi-label fastText lines may carry
+    /// several __label__ tokens).
+    private func read(_ path: String) throws -> LabelledTexts {
+        try LabelledTexts.read(path: path, config: config.data, multiLabel: task == .multiLabel)
     }
 
     // MARK: prediction
 
-    /// Class probabilities [N × C], row-major, columns in `labels` order.
-    public func predictProbabilities(_ texts: [String]) throws -> [Float] {
+    private func classifier(_ what: String) throws -> TrainedModel {
         let model = try trainedModel()
-        var out = [Float](repeating: 0, count: texts.count * model.labels.count)
+        guard model.task.isClassification else {
+            throw TextModelError.invalidArgument("\(what) needs a classifier; this is a regression model: predict its values instead")
+        }
+        return model
+    }
+
+    /// Class probabilities [N × C], row-major, columns in `labels` order (multi-label:
+    /// each label's own probability, so a row need not sum to 1).
+    public func predictProbabilities(_ texts: [String]) throws -> [Float] {
+        let model = try classifier("predicting probabilities")
+        var out = [Float](repeating: 0, count: texts.count * model.width)
         out.withUnsafeMutableBufferPointer { buffer in
-            if let base = buffer.baseAddress { model.probabilities(of: texts, into: base) }
+            if let base = buffer.baseAddress { model.outputs(of: texts, into: base) }
         }
         return out
     }
 
     /// Writes probabilities [N × C] into caller memory.
     public func predictProbabilities(_ texts: [String], into out: UnsafeMutablePointer<Float>) throws {
-        try trainedModel().probabilities(of: texts, into: out)
+        try classifier("predicting probabilities").outputs(of: texts, into: out)
+    }
+
+    /// The predicted labels of each text: the most probable one (single-label), or every
+    /// label whose probability reaches model.threshold, in label order (multi-label).
+    public func predictLabels(_ texts: [String]) throws -> [[String]] {
+        let model = try classifier("predicting labels")
+        let c = model.width
+        let probs = FloatBuffer(count: texts.count * c)
+        model.outputs(of: texts, into: probs.pointer)
+        return (0..<texts.count).map { i in
+            let row = probs.pointer + i * c
+            if model.task == .singleLabel { return [model.labels[argmax(row, c)]] }
+            return (0..<c).filter { Double(row[$0]) >= model.config.model.threshold }.map { model.labels[$0] }
+        }
+    }
+
+    /// Regression: the predicted value of each text, in the training targets' units.
+    public func predictValues(_ texts: [String]) throws -> [Float] {
+        let model = try regressor()
+        var out = [Float](repeating: 0, count: texts.count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { model.outputs(of: texts, into: base) }
+        }
+        return out
+    }
+
+    /// Regression: writes the predicted values [N] into caller memory.
+    public func predictValues(_ texts: [String], into out: UnsafeMutablePointer<Float>) throws {
+        try regressor().outputs(of: texts, into: out)
+    }
+
+    private func regressor() throws -> TrainedModel {
+        let model = try trainedModel()
+        guard model.task == .regression else {
+            throw TextModelError.invalidArgument("predicting values needs a regression model (model.task \"regression\"); this one is \"\(model.task.rawValue)\": predict labels or probabilities instead")
+        }
+        return model
     }
 
     /// The k most probable label indices and their probabilities for each text,
     /// written row-major into `labels` and (if given) `probabilities`, [N × k] each.
     public func predictTopK(_ texts: [String], k: Int, labels out: UnsafeMutablePointer<Int32>,
                             probabilities outProbs: UnsafeMutablePointer<Float>?) throws {
-        let model = try trainedModel()
+        let model = try classifier("top-k prediction")
         let c = model.labels.count
         guard k >= 1, k <= c else {
             throw TextModelError.invalidArgument("k must be between 1 and the number of labels (\(c)); got \(k)")
         }
         let probs = FloatBuffer(count: texts.count * c)
-        model.probabilities(of: texts, into: probs.pointer)
+        model.outputs(of: texts, into: probs.pointer)
         var order = [Int](repeating: 0, count: c)
         for i in 0..<texts.count {
             let row = probs.pointer + i * c
@@ -118,26 +174,21 @@ public final class TextClassifier {
 
     // MARK: evaluation
 
-    public func evaluate(_ data: LabelledTexts) throws -> ClassificationMetrics {
+    /// Metrics of the model on labelled texts (for regression, the labels are numbers).
+    public func evaluate(_ data: LabelledTexts) throws -> Evaluation {
         let model = try trainedModel()
         guard data.count > 0 else {
             throw TextModelError.data("no usable evaluation rows (\(data.skippedEmptyText) with an empty text and \(data.skippedMissingLabel) with a missing label were skipped)")
         }
-        var targets = [Int32]()
-        targets.reserveCapacity(data.count)
-        for label in data.labels {
-            guard let id = model.labelIDs[label] else {
-                throw TextModelError.data("the evaluation data has the label \"\(label)\", which the model was not trained on (its labels: \(model.labels.joined(separator: ", ")))")
-            }
-            targets.append(id)
-        }
-        let probs = FloatBuffer(count: data.count * model.labels.count)
-        model.probabilities(of: data.texts, into: probs.pointer)
-        return ClassificationMetrics(labels: model.labels, probabilities: probs.pointer, targets: targets, skipped: data.skipped)
+        let targets = try Targets(task: model.task, labels: data.labels, labelIDs: model.labelIDs, width: model.width,
+                                  separator: config.data.labelSeparator, what: "the evaluation data", knownLabels: model.labels)
+        let outputs = FloatBuffer(count: data.count * model.width)
+        model.outputs(of: data.texts, into: outputs.pointer)
+        return Evaluation(model: model, outputs: outputs.pointer, targets: targets, skipped: data.skipped)
     }
 
-    public func evaluate(file: String) throws -> ClassificationMetrics {
-        try evaluate(LabelledTexts.read(path: file, config: config.data))
+    public func evaluate(file: String) throws -> Evaluation {
+        try evaluate(read(file))
     }
 
     // MARK: files

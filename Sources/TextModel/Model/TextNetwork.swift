@@ -1,9 +1,12 @@
 /// What the trainer and predictor need from a network: a parameter layout over one flat
 /// buffer, initial weights, and forward/backward passes over a PackedBatch of feature ids
-/// that leave class probabilities in `workspace.probs` [B × C].
+/// that leave the head's outputs in `workspace.probs` [B × C]: class probabilities
+/// (softmax or per-label sigmoid) or, for regression, the predicted value (C = 1).
 protocol TextNetwork {
     var layout: ParameterLayout { get }
+    /// Outputs per text: the number of labels, or 1 for regression.
     var classes: Int { get }
+    var head: OutputHead { get }
     /// The table looked up by feature id; gradients touch only the rows of a batch's ids.
     var embeddingTensor: ParameterLayout.Tensor { get }
 

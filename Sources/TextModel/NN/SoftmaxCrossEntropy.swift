@@ -2,12 +2,14 @@
 import Glibc
 #endif
 
-/// What the loss of one batch compares predictions with: a target class per row,
-/// optional per-row weights (class weights), label smoothing ε (the target becomes
-/// (1−ε)·onehot + ε/C) and an overall scale (1 / the batch's total weight, so the
-/// gradient is of the weighted mean loss).
+/// What the loss of one batch compares predictions with: a target class per row
+/// (single-label) or target values per row and output (multi-label: 0/1 per label;
+/// regression: the standardised number), optional per-row weights (class weights),
+/// label smoothing ε (the target becomes (1−ε)·onehot + ε/C) and an overall scale
+/// (1 / the batch's total weight, so the gradient is of the weighted mean loss).
 struct LossTargets {
-    let targets: UnsafePointer<Int32>
+    var targets: UnsafePointer<Int32>? = nil
+    var values: UnsafePointer<Float>? = nil
     var weights: UnsafePointer<Float>? = nil
     var smoothing: Float = 0
     var scale: Float = 1
@@ -58,11 +60,12 @@ enum SoftmaxCrossEntropy {
 
     /// Σ over rows of weight · −Σ_j q_j log p_j with q the smoothed target (unscaled).
     static func loss(probs: UnsafePointer<Float>, rows: Int, classes: Int, loss: LossTargets) -> Double {
+        guard let targets = loss.targets else { return 0 }
         let eps = Double(loss.smoothing)
         var total = 0.0
         for r in 0..<rows {
             let p = probs + r * classes
-            var row = -(1 - eps) * Double(logf(max(p[Int(loss.targets[r])], 1e-30)))
+            var row = -(1 - eps) * Double(logf(max(p[Int(targets[r])], 1e-30)))
             if eps > 0 {
                 var sumLog = 0.0
                 for j in 0..<classes { sumLog += Double(logf(max(p[j], 1e-30))) }
@@ -76,11 +79,12 @@ enum SoftmaxCrossEntropy {
     /// dLogits = (p − q) · weight · scale, the gradient of the weighted, scaled loss.
     static func backward(probs: UnsafePointer<Float>, rows: Int, classes: Int, loss: LossTargets,
                          dLogits: UnsafeMutablePointer<Float>) {
+        guard let targets = loss.targets else { return }
         let uniform = loss.smoothing / Float(classes)
         for r in 0..<rows {
             let s = loss.weight(r) * loss.scale
             for j in 0..<classes { dLogits[r * classes + j] = (probs[r * classes + j] - uniform) * s }
-            dLogits[r * classes + Int(loss.targets[r])] -= (1 - loss.smoothing) * s
+            dLogits[r * classes + Int(targets[r])] -= (1 - loss.smoothing) * s
         }
     }
 

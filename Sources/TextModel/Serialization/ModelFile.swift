@@ -7,7 +7,9 @@
 ///   library_version   the writer's version
 ///   config            the resolved config JSON
 ///   vocabulary        JSON array of tokens, in id order
-///   labels            JSON array of labels, in index order
+///   labels            JSON array of labels, in index order (empty for regression)
+///   target_scaling    regression only: {"mean": m, "std": s} of the training targets;
+///                     the network predicts (y − m) / s
 ///   checksum_metadata CRC-32 of every metadata value above
 ///   checksum_data     CRC-32 of all tensor bytes
 ///
@@ -32,7 +34,13 @@ enum ModelFile {
             ("vocabulary", .string(vocabulary)),
             ("labels", .string(labels)),
         ]
-        metadata.append(("checksum_metadata", .string(CRC32.hex(metadataChecksum(String(formatVersion), LibraryVersion.string, config, vocabulary, labels)))))
+        var scaling: String? = nil
+        if model.task == .regression {
+            scaling = JSONValue.object([("mean", .double(model.scaling.mean)), ("std", .double(model.scaling.std))]).serialized
+            metadata.append(("target_scaling", .string(scaling ?? "")))
+        }
+        let checksum = metadataChecksum(String(formatVersion), LibraryVersion.string, config, vocabulary, labels, scaling)
+        metadata.append(("checksum_metadata", .string(CRC32.hex(checksum))))
         metadata.append(("checksum_data", .string(CRC32.hex(CRC32.checksum(data)))))
 
         var header: [(String, JSONValue)] = [("__metadata__", .object(metadata))]
@@ -83,7 +91,8 @@ enum ModelFile {
         }
         let configText = try field("config"), vocabularyText = try field("vocabulary"), labelsText = try field("labels")
         let writer = try field("library_version")
-        let expected = CRC32.hex(metadataChecksum(versionText, writer, configText, vocabularyText, labelsText))
+        let scalingText = try? field("target_scaling")
+        let expected = CRC32.hex(metadataChecksum(versionText, writer, configText, vocabularyText, labelsText, scalingText))
         guard try field("checksum_metadata") == expected else { throw bad("the metadata checksum does not match (the file is corrupted)") }
 
         let config: Config
@@ -92,9 +101,23 @@ enum ModelFile {
         let vocabulary: Vocabulary
         do { vocabulary = try Vocabulary(tokens: tokens) } catch let e as TextModelError { throw bad(e.message) }
         let labels = try stringArray(labelsText, bad: bad, what: "labels")
-        guard labels.count >= 2, Set(labels).count == labels.count else { throw bad("it needs at least two distinct labels") }
+        guard Set(labels).count == labels.count else { throw bad("its labels repeat") }
+        var scaling = TargetScaling.identity
+        switch config.model.task {
+        case .singleLabel: guard labels.count >= 2 else { throw bad("a single-label model needs at least two labels") }
+        case .multiLabel: guard !labels.isEmpty else { throw bad("a multi-label model needs labels") }
+        case .regression:
+            guard labels.isEmpty else { throw bad("a regression model has no labels") }
+            guard let text = scalingText, let value = try? JSONValue.parse(text, what: "target_scaling"),
+                  let mean = value["mean"]?.doubleValue, let std = value["std"]?.doubleValue,
+                  mean.isFinite, std.isFinite, std > 0 else {
+                throw bad("a regression model needs target_scaling with a finite mean and a positive std")
+            }
+            scaling = TargetScaling(mean: mean, std: std)
+        }
 
-        let network = makeNetwork(config: config, vocabularySize: vocabulary.count, classes: labels.count)
+        let network = makeNetwork(config: config, vocabularySize: vocabulary.count,
+                                  classes: config.model.task == .regression ? 1 : labels.count)
         let dataBytes = bytes.count - dataStart
         guard dataBytes == network.layout.count * 4 else {
             throw bad("it holds \(dataBytes) bytes of weights but its config needs \(network.layout.count * 4) (truncated or corrupted)")
@@ -123,13 +146,13 @@ enum ModelFile {
         for i in 0..<network.layout.count where !parameters.pointer[i].isFinite {
             throw bad("weight \(i) is not a finite number")
         }
-        return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, parameters: parameters)
+        return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, parameters: parameters)
     }
 
     private static func metadataChecksum(_ version: String, _ writer: String, _ config: String,
-                                         _ vocabulary: String, _ labels: String) -> UInt32 {
+                                         _ vocabulary: String, _ labels: String, _ scaling: String?) -> UInt32 {
         var bytes = [UInt8]()
-        for part in [formatName, version, writer, config, vocabulary, labels] {
+        for part in [formatName, version, writer, config, vocabulary, labels] + (scaling.map { [$0] } ?? []) {
             bytes.append(contentsOf: part.utf8)
             bytes.append(0)
         }

@@ -37,7 +37,7 @@ struct Trainer {
         let classWeights = try set.classWeights(t.classWeights)
         let weighted = classWeights.contains { $0 != 1 }
 
-        let network = makeNetwork(config: config, vocabularySize: set.vocabulary.count, classes: set.labels.count)
+        let network = makeNetwork(config: config, vocabularySize: set.vocabulary.count, classes: set.width)
         let batchSize = t.batchSize
         let threads = max(1, min(t.threads == 0 ? Parallel.coreCount : t.threads, batchSize))
         report.threads = threads
@@ -68,6 +68,7 @@ struct Trainer {
         let grads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a gradient buffer") }
         var shards = [[Int]](repeating: [], count: threads)
         var shardTargets = [[Int32]](repeating: [], count: threads)
+        var shardValues = [[Float]](repeating: [], count: threads)
         var shardWeights = [[Float]](repeating: [], count: threads)
         // Written by the workers in parallel, one slot each: a raw buffer, not a Swift
         // array, whose exclusivity checks would (rightly) refuse concurrent writes.
@@ -75,6 +76,9 @@ struct Trainer {
         losses.initialize(repeating: 0)
         defer { losses.deallocate() }
 
+        // Regression trains on standardised targets; its losses are reported in the
+        // data's own units (squared), comparable with the validation loss.
+        let lossUnit = set.scaling.std * set.scaling.std
         let epochs = t.epochs
         let stepsPerEpoch = (set.examples.count + batchSize - 1) / batchSize
         let totalSteps = stepsPerEpoch * epochs
@@ -100,15 +104,17 @@ struct Trainer {
                 for w in 0..<threads {
                     shards[w].removeAll(keepingCapacity: true)
                     shardTargets[w].removeAll(keepingCapacity: true)
+                    shardValues[w].removeAll(keepingCapacity: true)
                     shardWeights[w].removeAll(keepingCapacity: true)
                 }
                 var batchWeight: Float = 0
                 for (i, e) in batch.enumerated() {
-                    let target = set.targets[e]
-                    shards[i % threads].append(e)
-                    shardTargets[i % threads].append(target)
-                    shardWeights[i % threads].append(classWeights[Int(target)])
-                    batchWeight += classWeights[Int(target)]
+                    let w = i % threads
+                    shards[w].append(e)
+                    set.targets.append(row: e, classes: &shardTargets[w], values: &shardValues[w])
+                    let weight = weighted ? classWeights[Int(set.targets.classes[e])] : 1
+                    shardWeights[w].append(weight)
+                    batchWeight += weight
                 }
                 let scale = 1 / batchWeight
                 let stepSeed = t.seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15
@@ -122,12 +128,15 @@ struct Trainer {
                     ws.batch.pack(shards[w].map { sequences[$0] })
                     network.forward(parameters.pointer, batch: ws.batch, workspace: ws)
                     shardTargets[w].withUnsafeBufferPointer { targets in
-                        shardWeights[w].withUnsafeBufferPointer { rowWeights in
-                            let loss = LossTargets(targets: targets.baseAddress!, weights: weighted ? rowWeights.baseAddress : nil,
-                                                   smoothing: Float(t.labelSmoothing), scale: scale)
-                            losses[w] = SoftmaxCrossEntropy.loss(probs: ws.probs.pointer, rows: targets.count,
-                                                                 classes: set.labels.count, loss: loss)
-                            network.backward(parameters.pointer, batch: ws.batch, loss: loss, workspace: ws, grads: grads[w].pointer)
+                        shardValues[w].withUnsafeBufferPointer { values in
+                            shardWeights[w].withUnsafeBufferPointer { rowWeights in
+                                let loss = LossTargets(targets: targets.baseAddress, values: values.baseAddress,
+                                                       weights: weighted ? rowWeights.baseAddress : nil,
+                                                       smoothing: Float(t.labelSmoothing), scale: scale)
+                                losses[w] = network.head.loss(outputs: ws.probs.pointer, rows: shards[w].count,
+                                                              width: set.width, targets: loss)
+                                network.backward(parameters.pointer, batch: ws.batch, loss: loss, workspace: ws, grads: grads[w].pointer)
+                            }
                         }
                     }
                 }
@@ -170,23 +179,25 @@ struct Trainer {
                     let rate = Double(examplesSeen) / max(elapsed, 1e-9)
                     let remaining = Double(totalSteps - step) * Double(batchSize)
                     let p = TrainingProgress(kind: .step, epoch: epoch, epochs: epochs, step: step, totalSteps: totalSteps,
-                                             runningLoss: epochLoss / epochWeight, examplesPerSecond: rate,
+                                             runningLoss: lossUnit * epochLoss / epochWeight, examplesPerSecond: rate,
                                              etaSeconds: remaining / max(rate, 1e-9), elapsedSeconds: elapsed)
                     if progress(p) { cancelled = true; break epochLoop }
                 }
             }
 
-            var epochReport = TrainingReport.Epoch(epoch: epoch, trainLoss: epochLoss / max(epochWeight, 1e-30),
+            var epochReport = TrainingReport.Epoch(epoch: epoch, trainLoss: lossUnit * epochLoss / max(epochWeight, 1e-30),
                                                    validLoss: nil, validAccuracy: nil, seconds: 0)
             var stop = false
             if !set.validExamples.isEmpty {
-                let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, parameters: parameters)
+                let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling, parameters: parameters)
                 let v = Trainer.validate(model: model, examples: set.validExamples, targets: set.validTargets, workspaces: workspaces)
                 epochReport.validLoss = v.loss
                 epochReport.validAccuracy = v.accuracy
                 epochReport.validMacroF1 = v.macroF1
                 if var watcher = stopper {
-                    let value = t.earlyStopping == "valid_loss" ? v.loss : t.earlyStopping == "valid_accuracy" ? v.accuracy : v.macroF1
+                    // Config checks that a regression model stops on valid_loss only.
+                    let value = t.earlyStopping == "valid_loss" ? v.loss
+                        : t.earlyStopping == "valid_accuracy" ? v.accuracy ?? 0 : v.macroF1 ?? 0
                     stop = watcher.record(epoch: epoch, value: value, parameters: parameters.pointer)
                     stopper = watcher
                 }
@@ -216,21 +227,22 @@ struct Trainer {
         }
         report.cancelled = cancelled
         report.seconds = Clock.now() - started
-        let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, parameters: parameters)
+        let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling, parameters: parameters)
         return Outcome(model: model, report: report)
     }
 
     struct Validation {
         var loss: Double
-        var accuracy: Double
-        var macroF1: Double
+        var accuracy: Double?
+        var macroF1: Double?
     }
 
-    /// Mean cross-entropy, accuracy and macro-F1 of a model on encoded examples.
-    static func validate(model: TrainedModel, examples: [[Int32]], targets: [Int32], workspaces: [Workspace]) -> Validation {
-        let probs = FloatBuffer(count: examples.count * model.labels.count)
-        model.probabilities(of: examples, into: probs.pointer, workspaces: workspaces)
-        let metrics = ClassificationMetrics(labels: model.labels, probabilities: probs.pointer, targets: targets)
+    /// Mean loss, and for classifiers accuracy (subset accuracy for multi-label) and
+    /// macro-F1, of a model on encoded examples.
+    static func validate(model: TrainedModel, examples: [[Int32]], targets: Targets, workspaces: [Workspace]) -> Validation {
+        let outputs = FloatBuffer(count: examples.count * model.width)
+        model.outputs(of: examples, into: outputs.pointer, workspaces: workspaces)
+        let metrics = Evaluation(model: model, outputs: outputs.pointer, targets: targets)
         return Validation(loss: metrics.meanLoss, accuracy: metrics.accuracy, macroF1: metrics.macroF1)
     }
 

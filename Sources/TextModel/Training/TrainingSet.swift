@@ -1,15 +1,21 @@
 /// Training data ready for the trainer: labels, vocabulary, encoded examples with their
 /// targets, and the validation examples (given, or split off the training data when
-/// training.validation_fraction asks for it).
+/// training.validation_fraction asks for it). Regression targets are standardised for
+/// training (`scaling`); validation targets stay as given, since the model predicts in
+/// the data's own units.
 struct TrainingSet {
     let labels: [String]
     let vocabulary: Vocabulary
     let encoder: FeatureEncoder
     let examples: [[Int32]]
-    let targets: [Int32]
+    let targets: Targets
+    let scaling: TargetScaling
     let validExamples: [[Int32]]
-    let validTargets: [Int32]
+    let validTargets: Targets
     let validationSkipped: Int
+
+    /// Outputs per example: the number of labels, or 1 for regression.
+    var width: Int { targets.width }
 
     init(config: Config, data: LabelledTexts, validation: LabelledTexts?) throws {
         guard data.count > 0 else {
@@ -28,19 +34,34 @@ struct TrainingSet {
                 throw TextModelError.data("training.validation_fraction \(config.training.validationFraction) leaves no training rows")
             }
         }
-        let labels = Set(trainRows.map { data.labels[$0] }).sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
-        guard labels.count >= 2 else {
+        let task = config.model.task, separator = config.data.labelSeparator
+        let trainLabels = trainRows.map { data.labels[$0] }
+        let labels = Targets.labels(of: trainLabels, task: task, separator: separator)
+        if task == .singleLabel && labels.count < 2 {
             throw TextModelError.data("the training data has only one class (\"\(labels.first ?? "")\"); a classifier needs at least two")
+        }
+        if task == .multiLabel && labels.isEmpty {
+            throw TextModelError.data("the training data has no labels (data.label_separator is \"\(separator)\")")
         }
         var labelIDs = [String: Int32]()
         for (i, l) in labels.enumerated() { labelIDs[l] = Int32(i) }
+        let width = task == .regression ? 1 : labels.count
+        var targets = try Targets(task: task, labels: trainLabels, labelIDs: labelIDs, width: width,
+                                  separator: separator, what: "the training data", knownLabels: labels)
+        scaling = task == .regression ? TargetScaling(of: targets.values) : .identity
+        if task == .regression {
+            if let first = targets.values.first, targets.values.allSatisfy({ $0 == first }) {
+                throw TextModelError.data("every training target is \(first); a regression model needs targets that vary")
+            }
+            targets.standardize(scaling)
+        }
+        self.targets = targets
 
         let tokenizer = Tokenizer(config.tokenizer)
         let tokenized = trainRows.map { tokenizer.tokenize(data.texts[$0]) }
         vocabulary = Vocabulary.build(from: tokenized, minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize)
         encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
         examples = tokenized.map(encoder.encode(tokens:))
-        targets = trainRows.map { labelIDs[data.labels[$0]] ?? 0 }
         self.labels = labels
 
         var validTexts = heldOut.map { data.texts[$0] }, validLabels = heldOut.map { data.labels[$0] }
@@ -53,16 +74,9 @@ struct TrainingSet {
             validLabels = v.labels
             skipped = v.skipped
         }
-        var vx = [[Int32]](), vy = [Int32]()
-        for (text, label) in zip(validTexts, validLabels) {
-            guard let id = labelIDs[label] else {
-                throw TextModelError.data("the validation data has the label \"\(label)\", which the training data does not have")
-            }
-            vx.append(encoder.encode(text))
-            vy.append(id)
-        }
-        validExamples = vx
-        validTargets = vy
+        validTargets = try Targets(task: task, labels: validLabels, labelIDs: labelIDs, width: width,
+                                   separator: separator, what: "the validation data", knownLabels: labels)
+        validExamples = validTexts.map(encoder.encode)
         validationSkipped = skipped
     }
 
@@ -73,7 +87,7 @@ struct TrainingSet {
             return [Float](repeating: 1, count: labels.count)
         case .balanced:
             var counts = [Int](repeating: 0, count: labels.count)
-            for t in targets { counts[Int(t)] += 1 }
+            for t in targets.classes { counts[Int(t)] += 1 }
             return counts.map { Float(Double(targets.count) / Double(labels.count * max($0, 1))) }
         case .explicit(let weights):
             for name in weights.keys where !labels.contains(name) {

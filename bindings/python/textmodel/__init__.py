@@ -1,10 +1,14 @@
-"""textmodel: Python bindings for libtextmodel, a text-classification engine.
+"""textmodel: Python bindings for libtextmodel, an engine for text classification
+(single- and multi-label) and regression.
 
 Quick start::
 
     from textmodel import TextClassifier
     clf = TextClassifier({"training": {"epochs": 3}}).fit(texts, labels)
     clf.predict(["some new text"])
+
+    tagger = TextClassifier().fit(texts, [["sports", "news"], ["tech"], ...])
+    reg = TextRegressor().fit(texts, [3.5, 1.0, ...])
 
 The shared library is found through the ``TEXTMODEL_LIBRARY`` environment variable,
 else as ``libtextmodel.so`` in this package's folder; it is loaded on first use.
@@ -14,12 +18,12 @@ from ._lib import (CancelledError, ConfigError, DataError, FileError, InternalEr
                    InvalidArgumentError, ModelFormatError, ResourceError, StateError,
                    TextModelError)
 from ._lib import lib as _load
-from .classifier import TextClassifier
+from .classifier import TextClassifier, TextRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "TextClassifier", "library_version", "TextModelError", "InvalidArgumentError",
+    "TextClassifier", "TextRegressor", "library_version", "TextModelError", "InvalidArgumentError",
     "ConfigError", "FileError", "DataError", "ModelFormatError", "StateError",
     "CancelledError", "ResourceError", "InternalError",
 ]

@@ -150,6 +150,7 @@ _SIGNATURES = {
     "tm_model_free": (None, [_model_p]),
     "tm_model_config_json": (c_int, [_model_p, _out_str]),
     "tm_model_is_trained": (c_int, [_model_p, POINTER(c_int)]),
+    "tm_model_task": (c_int, [_model_p, POINTER(c_char_p)]),
     "tm_model_num_labels": (c_int, [_model_p, POINTER(c_size_t)]),
     "tm_model_label": (c_int, [_model_p, c_size_t, POINTER(c_char_p)]),
     "tm_model_vocab_size": (c_int, [_model_p, POINTER(c_size_t)]),
@@ -163,6 +164,8 @@ _SIGNATURES = {
                                  POINTER(c_int32), POINTER(c_float)]),
     "tm_model_predict_proba": (c_int, [_model_p, _texts_p, c_size_t,
                                        POINTER(c_float)]),
+    "tm_model_predict_values": (c_int, [_model_p, _texts_p, c_size_t,
+                                        POINTER(c_float)]),
     "tm_model_save": (c_int, [_model_p, c_char_p]),
     "tm_model_load": (c_int, [c_char_p, POINTER(_model_p)]),
 }
@@ -371,6 +374,12 @@ class Model:
         check(lib().tm_model_is_trained(self.handle, byref(out)))
         return bool(out.value)
 
+    def task(self):
+        """``tm_model_task``: "single_label", "multi_label" or "regression"."""
+        out = c_char_p()
+        check(lib().tm_model_task(self.handle, byref(out)))
+        return out.value.decode("ascii")
+
     def labels(self):
         """Every ``tm_model_label``, in the library's (UTF-8 byte) order."""
         count = c_size_t()
@@ -464,6 +473,14 @@ class Model:
         check(lib().tm_model_predict_proba(self.handle, t, n,
                                            probs.ctypes.data_as(POINTER(c_float))))
         return probs
+
+    def predict_values(self, texts):
+        """``tm_model_predict_values``: regression predictions float32 (n,)."""
+        t, n = encode_texts(texts)
+        values = np.zeros(n, dtype=np.float32)
+        check(lib().tm_model_predict_values(self.handle, t, n,
+                                            values.ctypes.data_as(POINTER(c_float))))
+        return values
 
     # ------------------------------------------------------------ model file
 

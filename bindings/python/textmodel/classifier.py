@@ -1,4 +1,5 @@
-"""A scikit-learn style text classifier on top of libtextmodel."""
+"""scikit-learn style text models on top of libtextmodel: TextClassifier (single- and
+multi-label) and TextRegressor."""
 
 import json
 import math
@@ -8,28 +9,21 @@ import sys
 from . import _lib
 
 
-class TextClassifier:
-    """An LSTM text classifier trained and run by libtextmodel.
+class _TextModel:
+    """What every libtextmodel model shares: the native handle, config, training from
+    memory or files, evaluation, saving and loading. See :class:`TextClassifier` and
+    :class:`TextRegressor`."""
 
-    Args:
-        config: None for the defaults, a dict, or the path of a JSON file, with any of
-            the sections "tokenizer", "model", "training" and "data" (docs/config.md).
-            The config is checked at once: a bad one raises :class:`ConfigError`
-            naming the key path.
-
-    Attributes set by :meth:`fit` and :meth:`fit_files`:
-        history_: one dict per completed epoch (the report's "epochs" array).
-        report_: the whole training report.
-        cancelled_: True if the progress callback stopped training early.
-
-    The native model is released by :meth:`close`, by leaving a ``with`` block, or
-    when the object is garbage-collected. Prediction and evaluation may run from many
-    threads at once; do not close the model while another thread uses it.
-    """
+    #: The model.task values this class serves.
+    _tasks = ()
 
     def __init__(self, config=None):
-        self._model = _lib.Model.new(_config_json(config))
+        self._model = _lib.Model.new(self._config_json(config))
         self._reset()
+
+    @classmethod
+    def _config_json(cls, config):
+        return _config_json(config)
 
     def _reset(self):
         self.history_ = []
@@ -40,11 +34,18 @@ class TextClassifier:
     def load(cls, path):
         """Load a model saved by :meth:`save`.
 
-        Raises FileError if the file cannot be read and ModelFormatError if it is not
-        a valid libtextmodel model file.
+        Raises FileError if the file cannot be read, ModelFormatError if it is not a
+        valid libtextmodel model file, and TypeError if it holds the other kind of
+        model (a regressor loaded as a classifier or the reverse).
         """
+        model = _lib.Model.load(path)
+        task = model.task()
+        if task not in cls._tasks:
+            model.close()
+            other = "TextRegressor" if task == "regression" else "TextClassifier"
+            raise TypeError(f"{path} holds a {task} model: load it with {other}.load")
         self = cls.__new__(cls)
-        self._model = _lib.Model.load(path)
+        self._model = model
         self._reset()
         return self
 
@@ -62,40 +63,21 @@ class TextClassifier:
     def __exit__(self, *exc_info):
         self.close()
 
-    def __repr__(self):
-        if self._model.closed:
-            return "TextClassifier(<closed>)"
-        return f"TextClassifier(classes={self.classes_!r}, trained={self.is_fitted})"
-
     # ------------------------------------------------------------- training
 
-    def fit(self, texts, labels, validation=None, progress=None, verbose=False):
-        """Train from memory, from scratch. Returns self.
-
-        Args:
-            texts: sequence of str.
-            labels: sequence of labels, one per text; non-strings are converted with
-                ``str`` (so ``classes_`` and :meth:`predict` give strings).
-            validation: optional ``(texts, labels)`` evaluated after every epoch.
-            progress: optional callable receiving a dict per progress report (see
-                :func:`textmodel._lib.progress_dict`); returning True stops training,
-                keeping the weights learned so far, and sets ``cancelled_``.
-                An exception it raises stops training and is re-raised here.
-            verbose: print a one-line progress display to stderr.
-        """
+    def _fit(self, texts, labels, validation, progress, verbose):
         valid_texts = valid_labels = None
         if validation is not None:
             valid_texts, valid_labels = validation
-            valid_labels = _labels(valid_labels)
+            valid_labels = self._encode_labels(valid_labels)
         with _Progress(progress, verbose) as handler:
-            result = self._model.train(texts, _labels(labels), valid_texts, valid_labels,
-                                       handler)
+            result = self._model.train(texts, self._encode_labels(labels), valid_texts,
+                                       valid_labels, handler)
         return self._finish(*result)
 
     def fit_files(self, train_path, valid_path=None, progress=None, verbose=False):
-        """Train from a CSV or fastText file (see the config's "data" section).
-
-        ``progress`` and ``verbose`` are as in :meth:`fit`. Returns self.
+        """Train from a CSV, fastText or JSON Lines file (see the config's "data"
+        section). ``progress`` and ``verbose`` are as in :meth:`fit`. Returns self.
         """
         with _Progress(progress, verbose) as handler:
             result = self._model.train_files(train_path, valid_path, handler)
@@ -115,9 +97,9 @@ class TextClassifier:
         return self._model.is_trained()
 
     @property
-    def classes_(self):
-        """Label names in the library's order (sorted by UTF-8 bytes)."""
-        return self._model.labels()
+    def task_(self):
+        """The model's task: "single_label", "multi_label" or "regression"."""
+        return self._model.task()
 
     @property
     def config_(self):
@@ -129,17 +111,134 @@ class TextClassifier:
         """Vocabulary entries, ``<pad>`` and ``<unk>`` included; 0 before training."""
         return self._model.vocab_size()
 
+    # ------------------------------------------------------------ evaluation
+
+    def evaluate(self, texts, labels):
+        """Metrics on labelled texts as a dict (its keys depend on the task; see
+        docs/config.md, "Tasks", and :meth:`TextClassifier.evaluate`)."""
+        return json.loads(self._model.evaluate(texts, self._encode_labels(labels)))
+
+    def evaluate_file(self, path):
+        """Like :meth:`evaluate`, reading a labelled CSV, fastText or JSON Lines file."""
+        return json.loads(self._model.evaluate_file(path))
+
+
+class TextClassifier(_TextModel):
+    """A text classifier trained and run by libtextmodel: single-label (each text has
+    one label) or multi-label (each text has any set of labels).
+
+    Args:
+        config: None for the defaults, a dict, or the path of a JSON file, with any of
+            the sections "tokenizer", "model", "training" and "data" (docs/config.md).
+            The config is checked at once: a bad one raises :class:`ConfigError`
+            naming the key path. ``model.task`` chooses single- or multi-label; when
+            the config leaves it unset, :meth:`fit` with a list of labels per text
+            makes the model multi-label.
+
+    Attributes set by :meth:`fit` and :meth:`fit_files`:
+        history_: one dict per completed epoch (the report's "epochs" array).
+        report_: the whole training report.
+        cancelled_: True if the progress callback stopped training early.
+
+    The native model is released by :meth:`close`, by leaving a ``with`` block, or
+    when the object is garbage-collected. Prediction and evaluation may run from many
+    threads at once; do not close the model while another thread uses it.
+    """
+
+    _tasks = ("single_label", "multi_label")
+
+    def __init__(self, config=None):
+        text = _config_json(config)
+        self._task_given = _task_of(text) is not None
+        if _task_of(text) == "regression":
+            raise ValueError('model.task "regression" needs TextRegressor, not TextClassifier')
+        self._config_text = text
+        self._model = _lib.Model.new(text)
+        self._reset()
+
+    @classmethod
+    def load(cls, path):
+        self = super().load(path)
+        self._task_given = True
+        self._config_text = None
+        return self
+
+    def __repr__(self):
+        if self._model.closed:
+            return "TextClassifier(<closed>)"
+        return (f"TextClassifier(task={self.task_!r}, classes={self.classes_!r}, "
+                f"trained={self.is_fitted})")
+
+    def fit(self, texts, labels, validation=None, progress=None, verbose=False):
+        """Train from memory, from scratch. Returns self.
+
+        Args:
+            texts: sequence of str.
+            labels: one per text: a label (non-strings are converted with ``str``, so
+                ``classes_`` and :meth:`predict` give strings), or for a multi-label
+                model a list (tuple, set) of labels. Lists make a model whose config
+                did not set ``model.task`` multi-label.
+            validation: optional ``(texts, labels)`` evaluated after every epoch.
+            progress: optional callable receiving a dict per progress report (see
+                :func:`textmodel._lib.progress_dict`); returning True stops training,
+                keeping the weights learned so far, and sets ``cancelled_``.
+                An exception it raises stops training and is re-raised here.
+            verbose: print a one-line progress display to stderr.
+        """
+        if isinstance(labels, (str, bytes)):
+            raise TypeError("labels must be a sequence, not a single string")
+        labels = list(labels)
+        if any(_is_label_set(y) for y in labels) and self.task_ == "single_label":
+            if self._task_given:
+                raise ValueError('lists of labels need model.task "multi_label"; '
+                                 'this model is "single_label"')
+            self._become_multi_label()
+        return self._fit(texts, labels, validation, progress, verbose)
+
+    def _become_multi_label(self):
+        config = json.loads(self._config_text) if self._config_text else {}
+        config.setdefault("model", {})["task"] = "multi_label"
+        model = _lib.Model.new(json.dumps(config))
+        self._model.close()
+        self._model = model
+
+    def _encode_labels(self, labels):
+        if self.task_ != "multi_label":
+            return _labels(labels)
+        separator = self.config_["data"]["label_separator"]
+        return [_join_labels(y, separator) for y in _sequence(labels)]
+
+    # ------------------------------------------------------------ inspection
+
+    @property
+    def classes_(self):
+        """Label names in the library's order (sorted by UTF-8 bytes)."""
+        return self._model.labels()
+
+    @property
+    def threshold_(self):
+        """Multi-label: the probability at which a label is predicted."""
+        return self.config_["model"]["threshold"]
+
     # ------------------------------------------------------------- inference
 
     def predict(self, texts):
-        """The most probable label of each text, as a list of str."""
+        """Single-label: the most probable label of each text, as a list of str.
+        Multi-label: for each text the list of labels whose probability is at least
+        ``threshold_`` (possibly empty), in ``classes_`` order."""
+        if self.task_ == "multi_label":
+            probs = self.predict_proba(texts)
+            classes, threshold = self.classes_, self.threshold_
+            return [[classes[j] for j in range(len(classes)) if row[j] >= threshold]
+                    for row in probs]
         indices, _ = self._model.predict(texts, 1)
         classes = self.classes_
         return [classes[i] for i in indices[:, 0]]
 
     def predict_proba(self, texts):
-        """Class probabilities: float32 array (n_texts, n_classes), columns in
-        ``classes_`` order, rows summing to 1."""
+        """Probabilities: float32 array (n_texts, n_classes), columns in ``classes_``
+        order. Single-label rows sum to 1; multi-label entries are each label's own
+        probability."""
         return self._model.predict_proba(texts)
 
     def predict_top_k(self, texts, k):
@@ -153,17 +252,73 @@ class TextClassifier:
     # ------------------------------------------------------------ evaluation
 
     def evaluate(self, texts, labels):
-        """Metrics on labelled texts: accuracy, loss, macro/weighted F1, per_class,
-        confusion_matrix (rows true, columns predicted, in "labels" order), ..."""
-        return json.loads(self._model.evaluate(texts, _labels(labels)))
+        """Metrics on labelled texts as a dict.
 
-    def evaluate_file(self, path):
-        """Like :meth:`evaluate`, reading a labelled CSV or fastText file."""
-        return json.loads(self._model.evaluate_file(path))
+        Single-label: accuracy, loss, macro/weighted F1, per_class,
+        confusion_matrix (rows true, columns predicted, in "labels" order), ...
+        Multi-label: accuracy (= subset_accuracy), hamming_loss, micro_/macro_
+        precision/recall/f1, per_class, precision_at_k, recall_at_k, ...
+        """
+        return super().evaluate(texts, labels)
 
     def score(self, texts, labels):
-        """Accuracy on labelled texts."""
+        """Accuracy on labelled texts (multi-label: subset accuracy)."""
         return self.evaluate(texts, labels)["accuracy"]
+
+
+class TextRegressor(_TextModel):
+    """A model that predicts a number for each text (``model.task`` "regression":
+    one linear output trained on mean squared error), trained and run by
+    libtextmodel. The same config sections, encoders and training options as
+    :class:`TextClassifier`; targets may have any scale (they are standardised for
+    training and predictions are mapped back).
+
+    Args:
+        config: None for the defaults, a dict, or the path of a JSON file;
+            ``model.task`` is set to "regression" (any other task is an error).
+    """
+
+    _tasks = ("regression",)
+
+    @classmethod
+    def _config_json(cls, config):
+        text = _config_json(config)
+        task = _task_of(text)
+        if task not in (None, "regression"):
+            raise ValueError(f'TextRegressor needs model.task "regression", not {task!r}')
+        parsed = json.loads(text) if text and text.strip() else {}
+        if not isinstance(parsed, dict):
+            return text  # the library names the problem
+        model = parsed.setdefault("model", {})
+        if isinstance(model, dict):
+            model["task"] = "regression"
+        return json.dumps(parsed)
+
+    def __repr__(self):
+        if self._model.closed:
+            return "TextRegressor(<closed>)"
+        return f"TextRegressor(trained={self.is_fitted})"
+
+    def fit(self, texts, y, validation=None, progress=None, verbose=False):
+        """Train from memory, from scratch: ``y`` holds one number per text.
+        ``validation``, ``progress`` and ``verbose`` are as in
+        :meth:`TextClassifier.fit`. Returns self."""
+        return self._fit(texts, y, validation, progress, verbose)
+
+    def _encode_labels(self, values):
+        return [_number(v) for v in _sequence(values)]
+
+    def predict(self, texts):
+        """Predicted values: float32 array (n_texts,), in the targets' units."""
+        return self._model.predict_values(texts)
+
+    def evaluate(self, texts, y):
+        """Metrics as a dict: mse (= loss), rmse, mae, r2, mean_target, examples."""
+        return super().evaluate(texts, y)
+
+    def score(self, texts, y):
+        """R² on labelled texts (1 is perfect, 0 is predicting the mean)."""
+        return self.evaluate(texts, y)["r2"]
 
 
 # ----------------------------------------------------------------- helpers
@@ -177,6 +332,49 @@ def _config_json(config):
         with open(config, encoding="utf-8") as f:
             return f.read()
     raise TypeError(f"config must be None, a dict or a path, not {type(config).__name__}")
+
+
+def _task_of(config_text):
+    """model.task of a config's JSON text, or None when it does not say (or is not
+    JSON at all: the library reports that)."""
+    try:
+        config = json.loads(config_text) if config_text else None
+    except ValueError:
+        return None
+    model = config.get("model") if isinstance(config, dict) else None
+    return model.get("task") if isinstance(model, dict) else None
+
+
+def _is_label_set(y):
+    return isinstance(y, (list, tuple, set, frozenset))
+
+
+def _sequence(values):
+    if isinstance(values, (str, bytes)):
+        raise TypeError("labels must be a sequence, not a single string")
+    return list(values)
+
+
+def _join_labels(y, separator):
+    """One text's labels as the library's label field: joined by the separator."""
+    if y is None or isinstance(y, (str, bytes)):
+        return y  # already a field ("a|b"); None is skipped by the library
+    if not _is_label_set(y):
+        return str(y)
+    labels = sorted(str(v) for v in y) if isinstance(y, (set, frozenset)) else [str(v) for v in y]
+    for label in labels:
+        if separator in label:
+            raise ValueError(f"the label {label!r} contains data.label_separator {separator!r}")
+    return separator.join(labels) if labels else None
+
+
+def _number(v):
+    """A regression target as text the library parses; None is skipped."""
+    if v is None:
+        return None
+    if isinstance(v, (str, bytes)):
+        return v
+    return repr(float(v))
 
 
 def _labels(labels):

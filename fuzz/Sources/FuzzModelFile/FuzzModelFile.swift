@@ -45,11 +45,26 @@ private func tryLoad(_ bytes: [UInt8]) {
 /// embedding row the file holds is used) and ones with no known token at all.
 private func exercise(_ model: TextClassifier) {
     let labels = model.labels
-    require(labels.count >= 2, "a loaded model has \(labels.count) labels")
     require(model.isTrained, "a loaded model is not trained")
     var texts = ["", "   ", "hello world", "zzzz qqqq", "👍🏽 emoji \u{FFFD} text", "see https://example.com/a?b=c now",
                  String(repeating: "word ", count: 40)]
     texts.append(vocabularyText(model))
+    switch model.task {
+    case .regression:
+        require(labels.isEmpty, "a loaded regression model has \(labels.count) labels")
+        var values = [Float]()
+        expectOnlyTextModelErrors("predictValues") { values = try model.predictValues(texts) }
+        require(values.count == texts.count, "predictValues returned \(values.count) values for \(texts.count) texts")
+        var set = LabelledTexts()
+        set.append(text: texts[2], label: "1.5")
+        set.append(text: texts[7].isEmpty ? "x" : texts[7], label: "-3")
+        expectOnlyTextModelErrors("evaluate") { _ = try model.evaluate(set) }
+        return
+    case .multiLabel:
+        require(!labels.isEmpty, "a loaded multi-label model has no labels")
+    case .singleLabel:
+        require(labels.count >= 2, "a loaded model has \(labels.count) labels")
+    }
     let c = labels.count
     var probabilities = [Float]()
     expectOnlyTextModelErrors("predictProbabilities") { probabilities = try model.predictProbabilities(texts) }
@@ -61,7 +76,8 @@ private func exercise(_ model: TextClassifier) {
         for i in 0..<texts.count {
             let row = probabilities[(i * c)..<((i + 1) * c)]
             let sum = row.reduce(0, +)
-            require(row.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 } && abs(sum - 1) < 1e-3,
+            // Multi-label probabilities are each label's own: no sum to check.
+            require(row.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 } && (model.task == .multiLabel || abs(sum - 1) < 1e-3),
                     "text \(i): probabilities \(Array(row)) are not a distribution")
         }
     }
@@ -182,7 +198,17 @@ private let seedConfigs: [(name: String, json: String)] = [
     ("gru-bidirectional", #"{"tokenizer":{"min_freq":1,"max_size":10,"max_length":8},"model":{"type":"gru","embedding_dim":3,"hidden_dim":2,"bidirectional":true,"dropout":0.2,"pooling":"last"},"training":{"epochs":1,"batch_size":4,"threads":1}}"#),
     ("rnn-2layer", #"{"tokenizer":{"min_freq":1,"max_size":10,"max_length":8},"model":{"type":"rnn","embedding_dim":3,"hidden_dim":2,"layers":2,"pooling":"mean"},"training":{"epochs":1,"batch_size":4,"threads":1}}"#),
     ("cnn", #"{"tokenizer":{"min_freq":1,"max_size":10,"max_length":8},"model":{"type":"cnn","embedding_dim":3,"kernel_sizes":[1,3],"filters":2},"training":{"epochs":1,"batch_size":4,"threads":1}}"#),
+    ("bag-multilabel", #"{"tokenizer":{"min_freq":1,"max_size":10,"max_length":8},"model":{"type":"bag","task":"multi_label","threshold":0.4,"embedding_dim":3},"training":{"epochs":1,"batch_size":4,"threads":1}}"#),
+    ("lstm-regression", #"{"tokenizer":{"min_freq":1,"max_size":10,"max_length":8},"model":{"task":"regression","embedding_dim":3,"hidden_dim":2},"training":{"epochs":1,"batch_size":4,"threads":1}}"#),
 ]
+
+/// A seed text's label as the seed model's task needs it: several labels for the
+/// multi-label seed, a number for the regression one.
+private func seedLabel(_ label: String, text: String, model name: String) -> String {
+    if name.hasSuffix("-multilabel") { return text.contains("fun") || text.contains("ok") ? label + "|fun" : label }
+    if name.hasSuffix("-regression") { return label == "pos" ? "4.5" : label == "neg" ? "-1.25" : String(text.count) }
+    return label
+}
 
 private let seedTexts: [(String, String)] = [
     ("good great fun 👍", "pos"), ("great movie, loved it", "pos"), ("fun fun fun www.example.com", "pos"),
@@ -197,7 +223,9 @@ private func writeSeedModels(to dir: String) -> CInt {
             let classifier = TextClassifier(config: try Config(json: json))
             var data = LabelledTexts()
             // Two labels for the first model (the smallest header), three for the others.
-            for (text, label) in seedTexts where name != "lstm-max" || label != "meh" { data.append(text: text, label: label) }
+            for (text, label) in seedTexts where name != "lstm-max" || label != "meh" {
+                data.append(text: text, label: seedLabel(label, text: text, model: name))
+            }
             try classifier.train(data)
             let path = dir + "/model-" + name
             try classifier.save(to: path)
