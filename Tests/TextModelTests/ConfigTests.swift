@@ -28,6 +28,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(a.model.task, b.model.task, "model.task", file: file, line: line)
         XCTAssertEqual(a.model.threshold, b.model.threshold, "model.threshold", file: file, line: line)
         XCTAssertEqual(a.data.labelSeparator, b.data.labelSeparator, "data.label_separator", file: file, line: line)
+        XCTAssertEqual(a.training.checkpointPath, b.training.checkpointPath, "training.checkpoint_path", file: file, line: line)
+        XCTAssertEqual(a.training.resume, b.training.resume, "training.resume", file: file, line: line)
         XCTAssertEqual(a.model.embeddingDim, b.model.embeddingDim, "model.embedding_dim", file: file, line: line)
         XCTAssertEqual(a.model.hiddenDim, b.model.hiddenDim, "model.hidden_dim", file: file, line: line)
         XCTAssertEqual(a.model.layers, b.model.layers, "model.layers", file: file, line: line)
@@ -83,6 +85,8 @@ final class ConfigTests: XCTestCase {
         c.data.labelSeparator = ";"
         c.model.task = .multiLabel
         c.model.threshold = 0.25
+        c.training.checkpointPath = "/tmp/run ✓.ckpt"
+        c.training.resume = true
         return c
     }
 
@@ -144,7 +148,7 @@ final class ConfigTests: XCTestCase {
             for (key, value) in members.objectValue ?? [] { resolved["\(name).\(key)"] = value }
         }
         XCTAssertEqual(Set(documented.keys), Set(resolved.keys), "documented keys vs resolved keys")
-        XCTAssertEqual(resolved.count, 52)
+        XCTAssertEqual(resolved.count, 54)
         for (key, value) in resolved {
             guard let doc = documented[key] else { continue }
             XCTAssertTrue(jsonEqual(doc, value), "\(key): documented \(doc.serialized), code \(value.serialized)")
@@ -175,7 +179,7 @@ final class ConfigTests: XCTestCase {
             for section in ["tokenizer", "model", "training", "data"] {
                 XCTAssertNotNil(c.json[section]?.objectValue, section)
             }
-            XCTAssertEqual(c.json["training"]?.objectValue?.count, 26)
+            XCTAssertEqual(c.json["training"]?.objectValue?.count, 28)
             XCTAssertEqual(c.json["model"]?.objectValue?.count, 13)
             XCTAssertEqual(c.json["tokenizer"]?.objectValue?.count, 9)
             XCTAssertEqual(c.json["data"]?.objectValue?.count, 4)

@@ -1,7 +1,9 @@
-"""Acceptance run of issue 2: examples/configs/lstm.json on the shared tweets corpus.
+"""Acceptance runs of issues 2 and 3: the single-label example configs on the shared
+tweets corpus.
 
-Fits on train.csv with valid.csv, evaluates on test.csv and requires test accuracy of at
-least 0.750. The corpus lives outside the repository (../shared/data/tweets, or the
+Each fits on train.csv with valid.csv, evaluates on test.csv and requires the test
+accuracy the issues set: 0.750 for lstm.json, cnn.json, gru.json and bilstm.json, 0.740
+for bag.json (fastText's bigram model measured 0.750 here). The corpus lives outside the repository (../shared/data/tweets, or the
 folder named by TWEETS_DIR, or /work/shared/data/tweets); without it the test is skipped,
 saying so.
 """
@@ -19,16 +21,20 @@ TWEETS = pathlib.Path(os.environ.get("TWEETS_DIR") or next(
     (c for c in CANDIDATES if (c / "train.csv").exists()), CANDIDATES[0]))
 
 
+BARS = {"lstm": 0.750, "bag": 0.740, "cnn": 0.750, "gru": 0.750, "bilstm": 0.750}
+
+
 @pytest.mark.skipif(not (TWEETS / "train.csv").exists(), reason=f"tweets corpus not found at {TWEETS}")
-def test_lstm_config_reaches_0_750_on_tweets():
-    model = TextClassifier(str(ROOT / "examples" / "configs" / "lstm.json"))
+@pytest.mark.parametrize("name", list(BARS))
+def test_example_config_reaches_its_bar_on_tweets(name):
+    model = TextClassifier(str(ROOT / "examples" / "configs" / f"{name}.json"))
     started = time.monotonic()
     model.fit_files(str(TWEETS / "train.csv"), str(TWEETS / "valid.csv"))
     seconds = time.monotonic() - started
     metrics = model.evaluate_file(str(TWEETS / "test.csv"))
     epochs = len(model.history_)
-    print(f"\ntweets: test accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}, "
-          f"{seconds / epochs:.1f} s per epoch over {epochs} epochs")
+    print(f"\ntweets, {name}.json: test accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}, "
+          f"{seconds:.1f} s training ({seconds / epochs:.1f} s per epoch over {epochs} epochs)")
     assert epochs == 5
     assert metrics["examples"] == 3725
-    assert metrics["accuracy"] >= 0.750, metrics
+    assert metrics["accuracy"] >= BARS[name], metrics

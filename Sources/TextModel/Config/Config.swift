@@ -81,6 +81,10 @@ public struct Config {
         public var validationFraction = 0.0
         public var augmentTokenDropout = 0.0
         public var augmentSwap = 0.0
+        /// Where the trainer writes its state after every epoch (nil: nowhere).
+        public var checkpointPath: String? = nil
+        /// Continue from checkpointPath when that file exists.
+        public var resume = false
 
         public init() {}
     }
@@ -170,6 +174,8 @@ public struct Config {
         training.validationFraction = try r.double("validation_fraction", default: training.validationFraction, min: 0, max: 0.9)
         training.augmentTokenDropout = try r.double("augment_token_dropout", default: training.augmentTokenDropout, min: 0, max: 1, maxExclusive: true)
         training.augmentSwap = try r.double("augment_swap", default: training.augmentSwap, min: 0, max: 1)
+        training.checkpointPath = try r.optionalString("checkpoint_path")
+        training.resume = try r.bool("resume", default: training.resume)
         try r.finish()
 
         var d = try root.section("data")
@@ -199,6 +205,9 @@ public struct Config {
         if model.bidirectional && !model.isRecurrent {
             throw TextModelError.config("model.bidirectional applies to recurrent models (lstm, gru, rnn), not \"\(model.type)\"")
         }
+        if training.resume && training.checkpointPath == nil {
+            throw TextModelError.config("training.resume needs training.checkpoint_path: the checkpoint to continue from")
+        }
         if data.labelSeparator.isEmpty {
             throw TextModelError.config("data.label_separator must not be empty")
         }
@@ -216,6 +225,20 @@ public struct Config {
         if training.lrSchedule == "step" && training.lrStepEpochs == 0 {
             throw TextModelError.config("training.lr_step_epochs must be set (a positive integer) for training.lr_schedule \"step\"")
         }
+    }
+
+    /// The settings a checkpoint must share with the run that resumes it: the resolved
+    /// config but for the keys that may change between the two (epochs, threads,
+    /// progress_every, max_memory_mb, checkpoint_path, resume).
+    var checkpointIdentity: JSONValue {
+        var copy = self
+        copy.training.epochs = 1
+        copy.training.threads = 0
+        copy.training.progressEvery = 1
+        copy.training.maxMemoryMB = 1
+        copy.training.checkpointPath = nil
+        copy.training.resume = false
+        return copy.json
     }
 
     /// The resolved config, every key present.
@@ -274,6 +297,8 @@ public struct Config {
                 ("validation_fraction", .double(training.validationFraction)),
                 ("augment_token_dropout", .double(training.augmentTokenDropout)),
                 ("augment_swap", .double(training.augmentSwap)),
+                ("checkpoint_path", training.checkpointPath.map { .string($0) } ?? .null),
+                ("resume", .bool(training.resume)),
             ])),
             ("data", .object([
                 ("format", .string(data.format)),

@@ -9,6 +9,10 @@ protocol Optimizer {
     /// (the schedule's multiplier).
     mutating func beginStep(learningRateScale: Double)
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, range: Range<Int>)
+    /// What a checkpoint must keep to continue exactly: the steps taken so far and the
+    /// per-parameter state buffers, by name (restored by writing into the buffers).
+    var stepCount: Int { get set }
+    var stateBuffers: [(name: String, buffer: FloatBuffer)] { get }
 }
 
 extension Optimizer {
@@ -39,6 +43,8 @@ struct SGD: Optimizer {
     let weightDecay: Float
     private var currentRate: Float
     private let velocity: FloatBuffer
+    var stepCount = 0
+    var stateBuffers: [(name: String, buffer: FloatBuffer)] { momentum > 0 ? [("velocity", velocity)] : [] }
 
     init(count: Int, learningRate: Double, momentum: Double, nesterov: Bool = false, weightDecay: Double = 0) {
         self.init(learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay,
@@ -58,7 +64,10 @@ struct SGD: Optimizer {
     /// skip embedding rows no example in the step touched.
     var skipsZeroGradients: Bool { momentum == 0 && weightDecay == 0 }
 
-    mutating func beginStep(learningRateScale: Double) { currentRate = Float(learningRate * learningRateScale) }
+    mutating func beginStep(learningRateScale: Double) {
+        stepCount += 1
+        currentRate = Float(learningRate * learningRateScale)
+    }
 
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, range: Range<Int>) {
         let lr = currentRate, mu = momentum, wd = weightDecay
@@ -88,12 +97,13 @@ struct Adam: Optimizer {
     let beta1: Double, beta2: Double, epsilon: Double
     let weightDecay: Double
     let decoupled: Bool
-    private(set) var stepCount = 0
+    var stepCount = 0
     private var stepSize: Float = 0
     private var rootCorrection2: Float = 1
     private var decay: Float = 1
     private let m: FloatBuffer
     private let v: FloatBuffer
+    var stateBuffers: [(name: String, buffer: FloatBuffer)] { [("m", m), ("v", v)] }
 
     init(count: Int, learningRate: Double, beta1: Double, beta2: Double, epsilon: Double,
          weightDecay: Double = 0, decoupled: Bool = false) {

@@ -43,20 +43,11 @@ enum ModelFile {
         metadata.append(("checksum_metadata", .string(CRC32.hex(checksum))))
         metadata.append(("checksum_data", .string(CRC32.hex(CRC32.checksum(data)))))
 
-        var header: [(String, JSONValue)] = [("__metadata__", .object(metadata))]
-        for t in model.network.layout.tensors {
-            header.append((t.name, .object([
-                ("dtype", .string("F32")),
-                ("shape", .array(t.shape.map { .int(Int64($0)) })),
-                ("data_offsets", .array([.int(Int64(t.offset * 4)), .int(Int64((t.offset + t.count) * 4))])),
-            ])))
+        let tensors = model.network.layout.tensors.map { t in
+            SafeTensors.Tensor(name: t.name, dtype: "F32", shape: t.shape,
+                               bytes: Array(data[(t.offset * 4)..<((t.offset + t.count) * 4)]))
         }
-        var headerBytes = Array(JSONValue.object(header).serialized.utf8)
-        while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(0x20) }  // safetensors pads with spaces
-        var prefix = [UInt8](repeating: 0, count: 8)
-        var length = UInt64(headerBytes.count)
-        for i in 0..<8 { prefix[i] = UInt8(length & 0xFF); length >>= 8 }
-        try FileIO.writeAtomically(path, parts: [prefix, headerBytes, Array(data)])
+        try FileIO.writeAtomically(path, parts: SafeTensors.encode(metadata: metadata, tensors: tensors))
     }
 
     static func load(from path: String) throws -> TrainedModel {
@@ -66,17 +57,10 @@ enum ModelFile {
     /// Loads a model from the bytes of a model file; `path` names it in messages.
     static func load(bytes: [UInt8], source path: String) throws -> TrainedModel {
         func bad(_ why: String) -> TextModelError { .modelFormat("\(path) is not a usable libtextmodel model file: \(why)") }
-        guard bytes.count >= 8 else { throw bad("it is only \(bytes.count) bytes long (truncated or empty)") }
-        var headerLength: UInt64 = 0
-        for i in (0..<8).reversed() { headerLength = headerLength << 8 | UInt64(bytes[i]) }
-        guard headerLength <= UInt64(bytes.count - 8), headerLength <= UInt64(maxHeaderBytes) else {
-            throw bad("its header claims \(headerLength) bytes but the file has \(bytes.count - 8) after the length (truncated or corrupted)")
-        }
-        let dataStart = 8 + Int(headerLength)
-        var headerBytes = Array(bytes[8..<dataStart])
-        let header: JSONValue
-        do { header = try JSONValue.parse(bytes: &headerBytes, what: "the header") } catch let e as TextModelError {
-            throw bad(e.message)
+        let (header, dataStart): (JSONValue, Int)
+        switch SafeTensors.header(of: bytes, maxHeaderBytes: maxHeaderBytes) {
+        case .success(let parsed): (header, dataStart) = parsed
+        case .failure(let failure): throw bad(failure.reason)
         }
         guard case .object(let meta)? = header["__metadata__"] else { throw bad("the header has no __metadata__") }
         func field(_ key: String) throws -> String {

@@ -13,6 +13,12 @@ enum FileIO {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// True if something (a file, a directory, ...) exists at `path`.
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
     /// Reads a whole regular file.
     static func readAll(_ path: String) throws -> [UInt8] {
         if isDirectory(path) { throw TextModelError.io("\(path) is a directory, not a file") }

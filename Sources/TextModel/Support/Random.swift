@@ -16,6 +16,14 @@ struct SeededGenerator: RandomNumberGenerator {
         s = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
+    /// The four state words, for checkpoints; `init(state:)` continues the sequence.
+    var state: [UInt64] { [s.0, s.1, s.2, s.3] }
+
+    init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        s = (state[0], state[1], state[2], state[3])
+    }
+
     mutating func next() -> UInt64 {
         let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
         let t = s.1 << 17

@@ -33,6 +33,24 @@ struct EarlyStopping {
         return epochsWithoutImprovement >= patience
     }
 
+    /// What a checkpoint keeps: the counters here, and `bestWeights`.
+    struct State {
+        var bestEpoch: Int
+        var bestValue: Double
+        var epochsWithoutImprovement: Int
+    }
+
+    var state: State {
+        get { State(bestEpoch: bestEpoch, bestValue: bestValue, epochsWithoutImprovement: epochsWithoutImprovement) }
+        set {
+            bestEpoch = newValue.bestEpoch
+            bestValue = newValue.bestValue
+            epochsWithoutImprovement = newValue.epochsWithoutImprovement
+        }
+    }
+
+    var bestWeights: FloatBuffer { best }
+
     /// Puts the best epoch's weights back.
     func restore(into parameters: UnsafeMutablePointer<Float>) {
         guard bestEpoch > 0 else { return }

@@ -86,10 +86,31 @@ struct Trainer {
         var step = 0, examplesSeen = 0
         var order = Array(0..<set.examples.count)
         var cancelled = false
+        var firstEpoch = 1
+        var secondsBefore = 0.0   // training time of the run a checkpoint continues
+        let identity = TrainingCheckpoint.Identity(config: config.checkpointIdentity.serialized, data: set.fingerprint())
+        if t.resume, let path = t.checkpointPath, FileIO.exists(path) {
+            let checkpoint = try TrainingCheckpoint.load(from: path, identity: identity, parameters: parameters, count: count,
+                                                         order: &order, optimizer: &optimizer, best: stopper?.bestWeights)
+            if let state = checkpoint.earlyStopping { stopper?.state = state }
+            step = checkpoint.step
+            examplesSeen = checkpoint.examplesSeen
+            rng = checkpoint.rng
+            report.epochs = checkpoint.epochs
+            report.resumedFromEpoch = checkpoint.epoch
+            secondsBefore = checkpoint.seconds
+            firstEpoch = checkpoint.epoch + 1
+            // A run that had stopped early stays stopped.
+            if let s = checkpoint.earlyStopping, s.bestEpoch > 0, s.epochsWithoutImprovement >= t.patience {
+                firstEpoch = epochs + 1
+                report.stoppedEarly = checkpoint.epoch < epochs
+            }
+        }
         // What each example looks like this epoch: itself, or an augmented copy.
         var sequences = set.examples.map { $0[...] }
 
-        epochLoop: for epoch in 1...epochs {
+        let examplesBefore = examplesSeen   // progress rates count this run's examples only
+        epochLoop: for epoch in stride(from: firstEpoch, through: epochs, by: 1) {
             let epochStart = Clock.now()
             rng.shuffle(&order)
             var epochLoss = 0.0, epochWeight = 0.0
@@ -176,7 +197,7 @@ struct Trainer {
                 examplesSeen += batch.count
                 if let progress = progress, step % t.progressEvery == 0 || step == totalSteps {
                     let elapsed = Clock.now() - started
-                    let rate = Double(examplesSeen) / max(elapsed, 1e-9)
+                    let rate = Double(examplesSeen - examplesBefore) / max(elapsed, 1e-9)
                     let remaining = Double(totalSteps - step) * Double(batchSize)
                     let p = TrainingProgress(kind: .step, epoch: epoch, epochs: epochs, step: step, totalSteps: totalSteps,
                                              runningLoss: lossUnit * epochLoss / epochWeight, examplesPerSecond: rate,
@@ -204,9 +225,16 @@ struct Trainer {
             }
             epochReport.seconds = Clock.now() - epochStart
             report.epochs.append(epochReport)
+            if let path = t.checkpointPath {
+                let checkpoint = TrainingCheckpoint(epoch: epoch, step: step, examplesSeen: examplesSeen,
+                                                    seconds: secondsBefore + Clock.now() - started, rng: rng,
+                                                    earlyStopping: stopper?.state, epochs: report.epochs)
+                try checkpoint.save(to: path, identity: identity, parameters: parameters, count: count, order: order,
+                                    optimizer: optimizer, best: stopper?.bestWeights)
+            }
             if let progress = progress {
                 let elapsed = Clock.now() - started
-                let rate = Double(examplesSeen) / max(elapsed, 1e-9)
+                let rate = Double(examplesSeen - examplesBefore) / max(elapsed, 1e-9)
                 var p = TrainingProgress(kind: .epoch, epoch: epoch, epochs: epochs, step: step, totalSteps: totalSteps,
                                          runningLoss: epochReport.trainLoss, examplesPerSecond: rate,
                                          etaSeconds: Double(totalSteps - step) * Double(batchSize) / max(rate, 1e-9),

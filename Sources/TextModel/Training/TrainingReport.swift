@@ -27,6 +27,8 @@ public struct TrainingReport {
     public var stoppedEarly = false
     /// With model.pretrained_vectors: vocabulary words the vectors file had.
     public var pretrainedFound: Int? = nil
+    /// With training.resume: the last epoch of the checkpoint this run continued.
+    public var resumedFromEpoch: Int? = nil
 
     public var json: JSONValue {
         func number(_ d: Double?) -> JSONValue { d.map { .double($0) } ?? .null }
@@ -55,6 +57,7 @@ public struct TrainingReport {
             ("best_epoch", bestEpoch.map { .int(Int64($0)) } ?? .null),
             ("stopped_early", .bool(stoppedEarly)),
             ("pretrained_found", pretrainedFound.map { .int(Int64($0)) } ?? .null),
+            ("resumed_from_epoch", resumedFromEpoch.map { .int(Int64($0)) } ?? .null),
         ])
     }
 }

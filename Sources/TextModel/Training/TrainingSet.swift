@@ -80,6 +80,25 @@ struct TrainingSet {
         validationSkipped = skipped
     }
 
+    /// CRC-32 of everything training reads from the data: encoded examples, targets,
+    /// labels and the validation examples (a checkpoint names the data it belongs to).
+    func fingerprint() -> UInt32 {
+        var crc: UInt32 = 0
+        func add(_ values: [Int32]) {
+            var n = Int32(truncatingIfNeeded: values.count)
+            crc = withUnsafeBytes(of: &n) { CRC32.checksum($0, seed: crc) }
+            crc = values.withUnsafeBytes { CRC32.checksum($0, seed: crc) }
+        }
+        for e in examples { add(e) }
+        for e in validExamples { add(e) }
+        for t in [targets, validTargets] {
+            add(t.classes)
+            add(t.values.map { Int32(bitPattern: $0.bitPattern) })
+        }
+        add(labels.flatMap { Array($0.utf8).map(Int32.init) + [0] })
+        return crc
+    }
+
     /// Per-class loss weights from training.class_weights (1 for every class if none).
     func classWeights(_ setting: ClassWeights) throws -> [Float] {
         switch setting {
