@@ -8,9 +8,13 @@ import Glibc
 /// Thread safety: prediction, evaluation and saving may run on many threads at once.
 /// Training runs one at a time per classifier; while it runs, other threads keep using
 /// the previous weights, and the new ones replace them atomically when it finishes.
+///
+/// Each prediction or evaluation call itself runs on up to `predictionThreads` threads
+/// (tokenising, encoding and the forward passes); training uses `training.threads`.
 public final class TextClassifier {
     public let config: Config
     private var trained: TrainedModel?
+    private var threadSetting = 0
     private var stateLock = pthread_mutex_t()
     private var trainingLock = pthread_mutex_t()
 
@@ -44,6 +48,29 @@ public final class TextClassifier {
             throw TextModelError.state("the model is not trained yet: train it or load a saved model first")
         }
         return m
+    }
+
+    /// Largest accepted thread count, as for training.threads.
+    public static let maxThreads = 1024
+
+    /// Threads one prediction or evaluation call may use: 0 (the default) = every core.
+    /// Results do not depend on it. A call with few texts uses fewer (a thread gets at
+    /// least 64 texts to encode and 256 to run). Callers that already predict from
+    /// many threads at once should set 1, so the threads do not outnumber the cores.
+    public var predictionThreads: Int {
+        pthread_mutex_lock(&stateLock)
+        defer { pthread_mutex_unlock(&stateLock) }
+        return threadSetting
+    }
+
+    /// Sets `predictionThreads`; throws invalidArgument outside 0 … `maxThreads`.
+    public func setPredictionThreads(_ threads: Int) throws {
+        guard threads >= 0, threads <= TextClassifier.maxThreads else {
+            throw TextModelError.invalidArgument("threads must be between 0 (every core) and \(TextClassifier.maxThreads); got \(threads)")
+        }
+        pthread_mutex_lock(&stateLock)
+        threadSetting = threads
+        pthread_mutex_unlock(&stateLock)
     }
 
     public var isTrained: Bool { snapshot != nil }
@@ -83,14 +110,14 @@ public final class TextClassifier {
         let model = try trainedModel()
         var out = [Float](repeating: 0, count: texts.count * model.labels.count)
         out.withUnsafeMutableBufferPointer { buffer in
-            if let base = buffer.baseAddress { model.probabilities(of: texts, into: base) }
+            if let base = buffer.baseAddress { model.probabilities(of: texts, into: base, threads: predictionThreads) }
         }
         return out
     }
 
     /// Writes probabilities [N × C] into caller memory.
     public func predictProbabilities(_ texts: [String], into out: UnsafeMutablePointer<Float>) throws {
-        try trainedModel().probabilities(of: texts, into: out)
+        try trainedModel().probabilities(of: texts, into: out, threads: predictionThreads)
     }
 
     /// The k most probable label indices and their probabilities for each text,
@@ -103,7 +130,7 @@ public final class TextClassifier {
             throw TextModelError.invalidArgument("k must be between 1 and the number of labels (\(c)); got \(k)")
         }
         let probs = FloatBuffer(count: texts.count * c)
-        model.probabilities(of: texts, into: probs.pointer)
+        model.probabilities(of: texts, into: probs.pointer, threads: predictionThreads)
         var order = [Int](repeating: 0, count: c)
         for i in 0..<texts.count {
             let row = probs.pointer + i * c
@@ -132,7 +159,7 @@ public final class TextClassifier {
             targets.append(id)
         }
         let probs = FloatBuffer(count: data.count * model.labels.count)
-        model.probabilities(of: data.texts, into: probs.pointer)
+        model.probabilities(of: data.texts, into: probs.pointer, threads: predictionThreads)
         return ClassificationMetrics(labels: model.labels, probabilities: probs.pointer, targets: targets, skipped: data.skipped)
     }
 

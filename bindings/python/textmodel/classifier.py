@@ -16,6 +16,10 @@ class TextClassifier:
             the sections "tokenizer", "model", "training" and "data" (docs/config.md).
             The config is checked at once: a bad one raises :class:`ConfigError`
             naming the key path.
+        threads: threads each predict, predict_proba, score or evaluate call may use
+            (tokenising too): 0 = every core (the default), 1 = the calling thread.
+            Results do not depend on it. Training uses the config's
+            ``training.threads`` instead. Readable and settable as :attr:`threads`.
 
     Attributes set by :meth:`fit` and :meth:`fit_files`:
         history_: one dict per completed epoch (the report's "epochs" array).
@@ -27,8 +31,9 @@ class TextClassifier:
     threads at once; do not close the model while another thread uses it.
     """
 
-    def __init__(self, config=None):
+    def __init__(self, config=None, threads=0):
         self._model = _lib.Model.new(_config_json(config))
+        self.threads = threads
         self._reset()
 
     def _reset(self):
@@ -37,16 +42,27 @@ class TextClassifier:
         self.cancelled_ = False
 
     @classmethod
-    def load(cls, path):
-        """Load a model saved by :meth:`save`.
+    def load(cls, path, threads=0):
+        """Load a model saved by :meth:`save`; ``threads`` as in the constructor.
 
         Raises FileError if the file cannot be read and ModelFormatError if it is not
         a valid libtextmodel model file.
         """
         self = cls.__new__(cls)
         self._model = _lib.Model.load(path)
+        self.threads = threads
         self._reset()
         return self
+
+    @property
+    def threads(self):
+        """Threads per prediction or evaluation call; 0 = every core."""
+        return self._model.threads()
+
+    @threads.setter
+    def threads(self, value):
+        # InvalidArgumentError outside 0 ... 1024; TypeError for a non-int.
+        self._model.set_threads(value)
 
     def save(self, path):
         """Save the trained model to one file, atomically replacing ``path``."""
