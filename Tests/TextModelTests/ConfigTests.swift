@@ -136,7 +136,7 @@ final class ConfigTests: XCTestCase {
             for (key, value) in members.objectValue ?? [] { resolved["\(name).\(key)"] = value }
         }
         XCTAssertEqual(Set(documented.keys), Set(resolved.keys), "documented keys vs resolved keys")
-        XCTAssertEqual(resolved.count, 49)
+        XCTAssertEqual(resolved.count, 50)
         for (key, value) in resolved {
             guard let doc = documented[key] else { continue }
             XCTAssertTrue(jsonEqual(doc, value), "\(key): documented \(doc.serialized), code \(value.serialized)")
@@ -167,7 +167,7 @@ final class ConfigTests: XCTestCase {
             for section in ["tokenizer", "model", "training", "data"] {
                 XCTAssertNotNil(c.json[section]?.objectValue, section)
             }
-            XCTAssertEqual(c.json["training"]?.objectValue?.count, 26)
+            XCTAssertEqual(c.json["training"]?.objectValue?.count, 27)
             XCTAssertEqual(c.json["model"]?.objectValue?.count, 11)
             XCTAssertEqual(c.json["tokenizer"]?.objectValue?.count, 9)
             XCTAssertEqual(c.json["data"]?.objectValue?.count, 3)

@@ -52,6 +52,7 @@ public struct Config {
         public var epochs = 5
         public var seed: UInt64 = 1
         public var threads = 0
+        public var hogwild = false
         public var progressEvery = 50
         public var maxMemoryMB = 8192
         public var lrSchedule = "constant"
@@ -136,6 +137,7 @@ public struct Config {
         training.epochs = try r.int("epochs", default: training.epochs, min: 1, max: 100_000)
         training.seed = UInt64(try r.int("seed", default: Int(training.seed), min: 0, max: 1 << 53))
         training.threads = try r.int("threads", default: training.threads, min: 0, max: 1024)
+        training.hogwild = try r.bool("hogwild", default: training.hogwild)
         training.progressEvery = try r.int("progress_every", default: training.progressEvery, min: 1, max: Int(Int32.max))
         training.maxMemoryMB = try r.int("max_memory_mb", default: training.maxMemoryMB, min: 1, max: 1 << 30)
         training.lrSchedule = try r.string("lr_schedule", default: training.lrSchedule, oneOf: LearningRateSchedule.names)
@@ -181,6 +183,21 @@ public struct Config {
         if model.bidirectional && !model.isRecurrent {
             throw TextModelError.config("model.bidirectional applies to recurrent models (lstm, gru, rnn), not \"\(model.type)\"")
         }
+        if training.hogwild {
+            // Hogwild applies each example's plain-SGD update to the shared weights
+            // directly (HogwildTrainer), which only the bag model's sparse step supports.
+            var needs = [String]()
+            if model.type != "bag" { needs.append("model.type \"bag\"") }
+            if training.optimizer != "sgd" || training.momentum != 0 || training.weightDecay != 0 {
+                needs.append("training.optimizer \"sgd\" with momentum 0 and weight_decay 0")
+            }
+            if training.batchSize != 1 { needs.append("training.batch_size 1") }
+            if training.clipNorm != 0 { needs.append("training.clip_norm 0") }
+            if training.augmentTokenDropout != 0 || training.augmentSwap != 0 { needs.append("no augmentation (augment_token_dropout and augment_swap 0)") }
+            if !needs.isEmpty {
+                throw TextModelError.config("training.hogwild needs " + needs.joined(separator: ", "))
+            }
+        }
         if training.lrSchedule == "step" && training.lrStepEpochs == 0 {
             throw TextModelError.config("training.lr_step_epochs must be set (a positive integer) for training.lr_schedule \"step\"")
         }
@@ -224,6 +241,7 @@ public struct Config {
                 ("epochs", .int(Int64(training.epochs))),
                 ("seed", .int(Int64(training.seed))),
                 ("threads", .int(Int64(training.threads))),
+                ("hogwild", .bool(training.hogwild)),
                 ("progress_every", .int(Int64(training.progressEvery))),
                 ("max_memory_mb", .int(Int64(training.maxMemoryMB))),
                 ("lr_schedule", .string(training.lrSchedule)),

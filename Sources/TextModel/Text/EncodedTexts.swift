@@ -33,6 +33,12 @@ struct EncodedTexts: Equatable {
     /// Text i's ids: a view into the shared buffer, not a copy.
     subscript(i: Int) -> ArraySlice<Int32> { ids[offsets[i]..<offsets[i + 1]] }
 
+    /// Calls `body` with the flat ids and the offsets, for loops that must not touch
+    /// the arrays' reference counts (threads sharing them would contend on the count).
+    func withUnsafeStorage<R>(_ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Int>) throws -> R) rethrows -> R {
+        try ids.withUnsafeBufferPointer { ids in try offsets.withUnsafeBufferPointer { offsets in try body(ids, offsets) } }
+    }
+
     mutating func reserve(texts: Int, ids count: Int) {
         offsets.reserveCapacity(texts + 1)
         ids.reserveCapacity(count)

@@ -5,9 +5,10 @@ struct TrainingSet {
     let labels: [String]
     let vocabulary: Vocabulary
     let encoder: FeatureEncoder
-    let examples: [[Int32]]
+    /// Encoded training texts, flat (one buffer for the whole set, see EncodedTexts).
+    let examples: EncodedTexts
     let targets: [Int32]
-    let validExamples: [[Int32]]
+    let validExamples: EncodedTexts
     let validTargets: [Int32]
     let validationSkipped: Int
 
@@ -35,11 +36,16 @@ struct TrainingSet {
         var labelIDs = [String: Int32]()
         for (i, l) in labels.enumerated() { labelIDs[l] = Int32(i) }
 
-        let tokenizer = Tokenizer(config.tokenizer)
-        let tokenized = trainRows.map { tokenizer.tokenize(data.texts[$0]) }
-        vocabulary = Vocabulary.build(from: tokenized, minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize)
+        // Tokenised twice (to count, then to encode) rather than keeping every text's
+        // tokens: a million texts' [String] arrays would outweigh the encoded set.
+        let threads = config.training.threads
+        let trainTexts = trainRows.map { data.texts[$0] }
+        vocabulary = Vocabulary.build(texts: trainTexts, tokenizer: Tokenizer(config.tokenizer), threads: threads,
+                                      minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize)
         encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
-        examples = tokenized.map(encoder.encode(tokens:))
+        var encoded = encoder.encode(trainTexts, threads: threads)
+        encoded.shrinkToFit()
+        examples = encoded
         targets = trainRows.map { labelIDs[data.labels[$0]] ?? 0 }
         self.labels = labels
 
@@ -53,7 +59,7 @@ struct TrainingSet {
             validLabels = v.labels
             skipped = v.skipped
         }
-        var vx = [[Int32]](), vy = [Int32]()
+        var vx = EncodedTexts(), vy = [Int32]()
         for (text, label) in zip(validTexts, validLabels) {
             guard let id = labelIDs[label] else {
                 throw TextModelError.data("the validation data has the label \"\(label)\", which the training data does not have")
