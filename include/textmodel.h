@@ -264,6 +264,22 @@ tm_status tm_model_predict_proba(const tm_model *model, const char *const *texts
 tm_status tm_model_predict_values(const tm_model *model, const char *const *texts,
                                   size_t count, float *out_values);
 
+/* Sets how many threads one tm_model_predict, tm_model_predict_proba or
+ * tm_model_evaluate* call may use for tokenising, encoding and the forward passes:
+ * 0 = every core (the default, also after tm_model_load), 1 = the calling thread only.
+ * Results are the same for every thread count. A call with few texts uses fewer
+ * threads (each gets at least 64 texts to encode and 256 to run). The setting belongs
+ * to the model handle, survives retraining, is not saved in the model file, and does
+ * not change training, which uses the config's training.threads. If your program
+ * already predicts from many threads at once, set 1 so threads do not outnumber cores.
+ * Errors: TM_ERR_INVALID_ARGUMENT (model NULL, threads > 1024).
+ * Thread-safe: calls already running keep the count they started with. */
+tm_status tm_model_set_threads(tm_model *model, size_t threads);
+
+/* The thread setting of tm_model_set_threads (0 = every core) into *out_threads.
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL). Thread-safe. */
+tm_status tm_model_threads(const tm_model *model, size_t *out_threads);
+
 /* --------------------------------------------------------------- model file */
 
 /* Saves a trained model (config, vocabulary, labels, weights) to one file: a

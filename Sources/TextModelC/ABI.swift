@@ -218,6 +218,25 @@ public func tm_model_predict_values(_ model: OpaquePointer?, _ texts: CStringArr
     }
 }
 
+@_cdecl("tm_model_set_threads")
+public func tm_model_set_threads(_ model: OpaquePointer?, _ threads: UInt) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        guard threads <= UInt(TextClassifier.maxThreads) else {
+            throw invalid("threads must be between 0 (every core) and \(TextClassifier.maxThreads); got \(threads)")
+        }
+        try h.classifier.setPredictionThreads(Int(threads))
+    }
+}
+
+@_cdecl("tm_model_threads")
+public func tm_model_threads(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int>?) -> Int32 {
+    abiCall {
+        let h = try handle(model)
+        try require(out, "out_threads").pointee = h.classifier.predictionThreads
+    }
+}
+
 // MARK: files
 
 @_cdecl("tm_model_save")

@@ -148,7 +148,7 @@ final class ConfigTests: XCTestCase {
             for (key, value) in members.objectValue ?? [] { resolved["\(name).\(key)"] = value }
         }
         XCTAssertEqual(Set(documented.keys), Set(resolved.keys), "documented keys vs resolved keys")
-        XCTAssertEqual(resolved.count, 54)
+        XCTAssertEqual(resolved.count, 55)
         for (key, value) in resolved {
             guard let doc = documented[key] else { continue }
             XCTAssertTrue(jsonEqual(doc, value), "\(key): documented \(doc.serialized), code \(value.serialized)")
@@ -179,7 +179,7 @@ final class ConfigTests: XCTestCase {
             for section in ["tokenizer", "model", "training", "data"] {
                 XCTAssertNotNil(c.json[section]?.objectValue, section)
             }
-            XCTAssertEqual(c.json["training"]?.objectValue?.count, 28)
+            XCTAssertEqual(c.json["training"]?.objectValue?.count, 29)
             XCTAssertEqual(c.json["model"]?.objectValue?.count, 13)
             XCTAssertEqual(c.json["tokenizer"]?.objectValue?.count, 9)
             XCTAssertEqual(c.json["data"]?.objectValue?.count, 4)

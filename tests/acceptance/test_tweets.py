@@ -1,9 +1,11 @@
-"""Acceptance runs of issues 2 and 3: the single-label example configs on the shared
+"""Acceptance runs of issues 2, 3 and 4: the single-label example configs on the shared
 tweets corpus.
 
 Each fits on train.csv with valid.csv, evaluates on test.csv and requires the test
-accuracy the issues set: 0.750 for lstm.json, cnn.json, gru.json and bilstm.json, 0.740
-for bag.json (fastText's bigram model measured 0.750 here). The corpus lives outside the repository (../shared/data/tweets, or the
+accuracy the issues set: 0.750 for lstm.json, cnn.json, gru.json and bilstm.json; 0.745
+for bag.json (within 0.5 points of fastText's 0.750 measured here; it trains with
+Hogwild threads, so its accuracy varies a little from run to run: 0.7635-0.7656 seen).
+The corpus lives outside the repository (../shared/data/tweets, or the
 folder named by TWEETS_DIR, or /work/shared/data/tweets); without it the test is skipped,
 saying so.
 """
@@ -21,7 +23,7 @@ TWEETS = pathlib.Path(os.environ.get("TWEETS_DIR") or next(
     (c for c in CANDIDATES if (c / "train.csv").exists()), CANDIDATES[0]))
 
 
-BARS = {"lstm": 0.750, "bag": 0.740, "cnn": 0.750, "gru": 0.750, "bilstm": 0.750}
+BARS = {"lstm": 0.750, "bag": 0.745, "cnn": 0.750, "gru": 0.750, "bilstm": 0.750}
 
 
 @pytest.mark.skipif(not (TWEETS / "train.csv").exists(), reason=f"tweets corpus not found at {TWEETS}")
@@ -34,7 +36,7 @@ def test_example_config_reaches_its_bar_on_tweets(name):
     metrics = model.evaluate_file(str(TWEETS / "test.csv"))
     epochs = len(model.history_)
     print(f"\ntweets, {name}.json: test accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}, "
-          f"{seconds:.1f} s training ({seconds / epochs:.1f} s per epoch over {epochs} epochs)")
+          f"{seconds:.1f} s training ({seconds / epochs:.1f} s per epoch over {epochs} epochs, {model.report_['threads']} threads)")
     assert epochs == 5
     assert metrics["examples"] == 3725
     assert metrics["accuracy"] >= BARS[name], metrics

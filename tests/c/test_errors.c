@@ -233,6 +233,37 @@ static tm_status c_vocab_size_null_out(const void *a)
     return snap(tm_model_vocab_size(T.trained, NULL));
 }
 
+/* arg: NULL for a NULL model, else the thread count to set on the trained model. The
+ * setting must be unchanged after a refused call. */
+static tm_status c_set_threads(const void *a)
+{
+    size_t before = SENTINEL_SIZE, after = SENTINEL_SIZE;
+    tm_status st;
+    if (!a)
+        return snap(tm_model_set_threads(NULL, 1));
+    MUST(tm_model_threads(T.trained, &before));
+    st = snap(tm_model_set_threads(T.trained, *(const size_t *)a));
+    MUST(tm_model_threads(T.trained, &after));
+    if (st != TM_OK && after != before)
+        out_changed = 1;
+    return st;
+}
+
+static tm_status c_threads(const void *a)
+{
+    size_t v = SENTINEL_SIZE;
+    tm_status st = snap(tm_model_threads(a ? T.trained : NULL, &v));
+    if (st != TM_OK && v != SENTINEL_SIZE)
+        out_changed = 1;
+    return st;
+}
+
+static tm_status c_threads_null_out(const void *a)
+{
+    (void)a;
+    return snap(tm_model_threads(T.trained, NULL));
+}
+
 /* arg: index as size_t; NULL model when index is SIZE_MAX - 1 */
 typedef struct label_arg {
     int model; /* 0 NULL, 1 trained, 2 untrained */
@@ -1453,6 +1484,21 @@ int main(int argc, char **argv)
     RUN("vocab_size: NULL model", c_vocab_size, NULL, TM_ERR_INVALID_ARGUMENT, NONE, "model");
     RUN("vocab_size: NULL out", c_vocab_size_null_out, NULL, TM_ERR_INVALID_ARGUMENT, NONE,
         "out_size");
+    {
+        static const size_t too_many = 1025, huge = (size_t)-1, one = 1;
+        RUN("set_threads: NULL model", c_set_threads, NULL, TM_ERR_INVALID_ARGUMENT, NONE,
+            "model");
+        RUN("set_threads: 1025", c_set_threads, &too_many, TM_ERR_INVALID_ARGUMENT, NONE,
+            "1024");
+        RUN("set_threads: SIZE_MAX", c_set_threads, &huge, TM_ERR_INVALID_ARGUMENT, NONE,
+            "threads");
+        RUN("threads: NULL model", c_threads, NULL, TM_ERR_INVALID_ARGUMENT, NONE, "model");
+        RUN("threads: NULL out", c_threads_null_out, NULL, TM_ERR_INVALID_ARGUMENT, NONE,
+            "out_threads");
+        /* The trained model is shared by later cases: restore the default. */
+        CHECK(tm_model_set_threads(T.trained, one) == TM_OK, "set_threads 1 refused");
+        CHECK(tm_model_set_threads(T.trained, 0) == TM_OK, "set_threads 0 refused");
+    }
     {
         static const label_arg null_model = {0, 0, 0}, null_out = {1, 0, 1},
                                past_end = {1, 3, 0}, huge = {1, (size_t)-1, 0},

@@ -7,6 +7,8 @@
  *     text alone, comparing with the reference; each thread also checks that
  *     tm_last_error() is its own.
  *  4. Checks a text predicts the same alone and inside batches of other sizes/orders.
+ *  4b. Checks tm_model_set_threads: a large batch predicts bit-identically on 1, 2, 3
+ *     and all cores, and evaluation agrees.
  *  5. Predicts from other threads while the same model is being retrained (they must
  *     wait, and see the retrained model, identical because the seed is the same).
  *  6. Cancels training from the progress callback (on a step and on an epoch report).
@@ -465,6 +467,63 @@ static void batch_invariance(void)
     free(probs);
 }
 
+/* ------------------------------------------------- per-call thread count */
+
+/* A batch of several inference groups (256 texts each) predicted with 1 thread is the
+ * reference; 2, 3 and 0 (every core) threads must give the same bits, since a text's
+ * group does not depend on the thread count. */
+static void thread_setting(void)
+{
+    size_t L = S.labels, copies = S.quick ? 6 : 3, n = S.n * copies, i, c;
+    const size_t settings[] = {2, 3, 0};
+    const char **texts = malloc(sizeof *texts * n);
+    const char **labels_in = malloc(sizeof *labels_in * n);
+    int32_t *ref_labels = malloc(sizeof *ref_labels * n * L), *labels = malloc(sizeof *labels * n * L);
+    float *ref_probs = malloc(sizeof *ref_probs * n * L), *probs = malloc(sizeof *probs * n * L);
+    size_t got = 99;
+    int bad = 0;
+    char *ref_json = NULL, *json = NULL;
+
+    /* Copies in other orders, so equal texts land in different groups. */
+    for (c = 0; c < copies; c++)
+        for (i = 0; i < S.n; i++)
+            texts[c * S.n + i] = S.batch[(i * (2 * c + 1)) % S.n];
+    for (i = 0; i < n; i++)
+        labels_in[i] = tu_class_names[i % TU_NUM_CLASSES];
+    MUST(tm_model_threads(S.model, &got));
+    CHECK(got == 0, "a new model's thread setting is %zu, expected 0 (every core)", got);
+    MUST(tm_model_set_threads(S.model, 1));
+    MUST(tm_model_threads(S.model, &got));
+    CHECK(got == 1, "thread setting reads back %zu after setting 1", got);
+    MUST(tm_model_predict(S.model, texts, n, L, ref_labels, ref_probs));
+    MUST(tm_model_evaluate(S.model, texts, labels_in, n, &ref_json));
+    for (i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        MUST(tm_model_set_threads(S.model, settings[i]));
+        MUST(tm_model_predict(S.model, texts, n, L, labels, probs));
+        if (memcmp(labels, ref_labels, sizeof *labels * n * L) != 0 ||
+            memcmp(probs, ref_probs, sizeof *probs * n * L) != 0) {
+            bad++;
+            fprintf(stderr, "threads %zu: predictions differ from 1 thread's\n", settings[i]);
+        }
+        MUST(tm_model_evaluate(S.model, texts, labels_in, n, &json));
+        if (strcmp(json, ref_json) != 0) {
+            bad++;
+            fprintf(stderr, "threads %zu: evaluation differs from 1 thread's\n", settings[i]);
+        }
+        tm_string_free(json);
+    }
+    printf("thread setting: %zu texts on 1, 2, 3 and all cores: %d differences\n", n, bad);
+    CHECK(bad == 0, "predictions depend on the thread setting");
+    MUST(tm_model_set_threads(S.model, 0));
+    tm_string_free(ref_json);
+    free((void *)texts);
+    free((void *)labels_in);
+    free(ref_labels);
+    free(labels);
+    free(ref_probs);
+    free(probs);
+}
+
 /* -------------------------------------------- predict while retraining */
 
 /* Retrains S.model on other data while two threads predict with it. textmodel.h says
@@ -715,6 +774,7 @@ int main(int argc, char **argv)
     setup();
     concurrent_predict();
     batch_invariance();
+    thread_setting();
     predict_while_training();
     /* The retrained model equals a model trained from scratch on the same data. */
     {

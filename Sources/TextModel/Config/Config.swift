@@ -65,6 +65,7 @@ public struct Config {
         public var epochs = 5
         public var seed: UInt64 = 1
         public var threads = 0
+        public var hogwild = false
         public var progressEvery = 50
         public var maxMemoryMB = 8192
         public var lrSchedule = "constant"
@@ -157,6 +158,7 @@ public struct Config {
         training.epochs = try r.int("epochs", default: training.epochs, min: 1, max: 100_000)
         training.seed = UInt64(try r.int("seed", default: Int(training.seed), min: 0, max: 1 << 53))
         training.threads = try r.int("threads", default: training.threads, min: 0, max: 1024)
+        training.hogwild = try r.bool("hogwild", default: training.hogwild)
         training.progressEvery = try r.int("progress_every", default: training.progressEvery, min: 1, max: Int(Int32.max))
         training.maxMemoryMB = try r.int("max_memory_mb", default: training.maxMemoryMB, min: 1, max: 1 << 30)
         training.lrSchedule = try r.string("lr_schedule", default: training.lrSchedule, oneOf: LearningRateSchedule.names)
@@ -222,6 +224,22 @@ public struct Config {
         if model.task == .regression && training.earlyStopping != "none" && training.earlyStopping != "valid_loss" {
             throw TextModelError.config("training.early_stopping \"\(training.earlyStopping)\" needs a classifier; a regression model can stop on \"valid_loss\"")
         }
+        if training.hogwild {
+            // Hogwild applies each example's plain-SGD update to the shared weights
+            // directly (HogwildTrainer), which only the bag model's sparse step supports.
+            var needs = [String]()
+            if model.type != "bag" { needs.append("model.type \"bag\"") }
+            if model.task != .singleLabel { needs.append("model.task \"single_label\"") }
+            if training.optimizer != "sgd" || training.momentum != 0 || training.weightDecay != 0 {
+                needs.append("training.optimizer \"sgd\" with momentum 0 and weight_decay 0")
+            }
+            if training.batchSize != 1 { needs.append("training.batch_size 1") }
+            if training.clipNorm != 0 { needs.append("training.clip_norm 0") }
+            if training.augmentTokenDropout != 0 || training.augmentSwap != 0 { needs.append("no augmentation (augment_token_dropout and augment_swap 0)") }
+            if !needs.isEmpty {
+                throw TextModelError.config("training.hogwild needs " + needs.joined(separator: ", "))
+            }
+        }
         if training.lrSchedule == "step" && training.lrStepEpochs == 0 {
             throw TextModelError.config("training.lr_step_epochs must be set (a positive integer) for training.lr_schedule \"step\"")
         }
@@ -281,6 +299,7 @@ public struct Config {
                 ("epochs", .int(Int64(training.epochs))),
                 ("seed", .int(Int64(training.seed))),
                 ("threads", .int(Int64(training.threads))),
+                ("hogwild", .bool(training.hogwild)),
                 ("progress_every", .int(Int64(training.progressEvery))),
                 ("max_memory_mb", .int(Int64(training.maxMemoryMB))),
                 ("lr_schedule", .string(training.lrSchedule)),

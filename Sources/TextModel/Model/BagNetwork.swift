@@ -74,4 +74,66 @@ struct BagNetwork: TextNetwork {
             }
         }
     }
+
+    /// Floats of scratch `sgdStep` needs: hidden and its gradient [E], logits,
+    /// probabilities and their gradient [C].
+    var sgdScratchCount: Int { 2 * embeddingDim + 3 * classes }
+
+    /// One plain-SGD step on one example, as fastText does it: forward, loss, and the
+    /// update of the output layer and of the example's embedding rows, written straight
+    /// into `params` without a gradient buffer. The backward pass of `backward` plus
+    /// `θ ← θ − lr·g`, fused: only the rows the example uses are touched, so threads
+    /// may run steps on one shared `params` at once (HogwildTrainer). A feature id the
+    /// text holds k times gets k updates of 1/n each, where `backward` sums them first:
+    /// the same step up to float rounding.
+    ///
+    /// `ids`: the example's feature ids (n of them; none is valid). `loss`: its one
+    /// target row. `scratch`: `sgdScratchCount` floats of this thread's own.
+    /// Returns the example's loss as `SoftmaxCrossEntropy.loss` counts it.
+    func sgdStep(_ params: UnsafeMutablePointer<Float>, ids: UnsafeBufferPointer<Int32>, loss: LossTargets,
+                 learningRate lr: Float, updateEmbeddings: Bool, scratch: UnsafeMutablePointer<Float>) -> Double {
+        let e = embeddingDim, c = classes
+        let hidden = scratch, dHidden = scratch + e
+        let logits = scratch + 2 * e, probs = logits + c, dLogits = probs + c
+        let table = params + embeddingTensor.offset
+        let weight = params + outputWeight.offset, bias = params + outputBias.offset
+
+        hidden.update(repeating: 0, count: e)
+        for id in ids {
+            let row = table + Int(id) * e
+            for j in 0..<e { hidden[j] += row[j] }
+        }
+        if !ids.isEmpty {
+            let scale = 1 / Float(ids.count)
+            for j in 0..<e { hidden[j] *= scale }
+        }
+        for k in 0..<c {
+            let w = weight + k * e
+            var sum: Float = 0
+            for j in 0..<e { sum += w[j] * hidden[j] }
+            logits[k] = sum + bias[k]
+        }
+        SoftmaxCrossEntropy.softmax(logits: logits, rows: 1, classes: c, probs: probs)
+        let value = SoftmaxCrossEntropy.loss(probs: probs, rows: 1, classes: c, loss: loss)
+        SoftmaxCrossEntropy.backward(probs: probs, rows: 1, classes: c, loss: loss, dLogits: dLogits)
+
+        // dHidden takes each output weight before that weight's own update.
+        dHidden.update(repeating: 0, count: e)
+        for k in 0..<c {
+            let g = dLogits[k], w = weight + k * e
+            for j in 0..<e {
+                dHidden[j] += g * w[j]
+                w[j] -= lr * g * hidden[j]
+            }
+            bias[k] -= lr * g
+        }
+        if updateEmbeddings && !ids.isEmpty {
+            let step = lr / Float(ids.count)
+            for id in ids {
+                let row = table + Int(id) * e
+                for j in 0..<e { row[j] -= step * dHidden[j] }
+            }
+        }
+        return value
+    }
 }

@@ -10,9 +10,13 @@ import Glibc
 /// Thread safety: prediction, evaluation and saving may run on many threads at once.
 /// Training runs one at a time per classifier; while it runs, other threads keep using
 /// the previous weights, and the new ones replace them atomically when it finishes.
+///
+/// Each prediction or evaluation call itself runs on up to `predictionThreads` threads
+/// (tokenising, encoding and the forward passes); training uses `training.threads`.
 public final class TextClassifier {
     public let config: Config
     private var trained: TrainedModel?
+    private var threadSetting = 0
     private var stateLock = pthread_mutex_t()
     private var trainingLock = pthread_mutex_t()
 
@@ -46,6 +50,29 @@ public final class TextClassifier {
             throw TextModelError.state("the model is not trained yet: train it or load a saved model first")
         }
         return m
+    }
+
+    /// Largest accepted thread count, as for training.threads.
+    public static let maxThreads = 1024
+
+    /// Threads one prediction or evaluation call may use: 0 (the default) = every core.
+    /// Results do not depend on it. A call with few texts uses fewer (a thread gets at
+    /// least 64 texts to encode and 256 to run). Callers that already predict from
+    /// many threads at once should set 1, so the threads do not outnumber the cores.
+    public var predictionThreads: Int {
+        pthread_mutex_lock(&stateLock)
+        defer { pthread_mutex_unlock(&stateLock) }
+        return threadSetting
+    }
+
+    /// Sets `predictionThreads`; throws invalidArgument outside 0 … `maxThreads`.
+    public func setPredictionThreads(_ threads: Int) throws {
+        guard threads >= 0, threads <= TextClassifier.maxThreads else {
+            throw TextModelError.invalidArgument("threads must be between 0 (every core) and \(TextClassifier.maxThreads); got \(threads)")
+        }
+        pthread_mutex_lock(&stateLock)
+        threadSetting = threads
+        pthread_mutex_unlock(&stateLock)
     }
 
     public var isTrained: Bool { snapshot != nil }
@@ -102,14 +129,14 @@ public final class TextClassifier {
         let model = try classifier("predicting probabilities")
         var out = [Float](repeating: 0, count: texts.count * model.width)
         out.withUnsafeMutableBufferPointer { buffer in
-            if let base = buffer.baseAddress { model.outputs(of: texts, into: base) }
+            if let base = buffer.baseAddress { model.outputs(of: texts, into: base, threads: predictionThreads) }
         }
         return out
     }
 
     /// Writes probabilities [N × C] into caller memory.
     public func predictProbabilities(_ texts: [String], into out: UnsafeMutablePointer<Float>) throws {
-        try classifier("predicting probabilities").outputs(of: texts, into: out)
+        try classifier("predicting probabilities").outputs(of: texts, into: out, threads: predictionThreads)
     }
 
     /// The predicted labels of each text: the most probable one (single-label), or every
@@ -118,7 +145,7 @@ public final class TextClassifier {
         let model = try classifier("predicting labels")
         let c = model.width
         let probs = FloatBuffer(count: texts.count * c)
-        model.outputs(of: texts, into: probs.pointer)
+        model.outputs(of: texts, into: probs.pointer, threads: predictionThreads)
         return (0..<texts.count).map { i in
             let row = probs.pointer + i * c
             if model.task == .singleLabel { return [model.labels[argmax(row, c)]] }
@@ -131,14 +158,14 @@ public final class TextClassifier {
         let model = try regressor()
         var out = [Float](repeating: 0, count: texts.count)
         out.withUnsafeMutableBufferPointer { buffer in
-            if let base = buffer.baseAddress { model.outputs(of: texts, into: base) }
+            if let base = buffer.baseAddress { model.outputs(of: texts, into: base, threads: predictionThreads) }
         }
         return out
     }
 
     /// Regression: writes the predicted values [N] into caller memory.
     public func predictValues(_ texts: [String], into out: UnsafeMutablePointer<Float>) throws {
-        try regressor().outputs(of: texts, into: out)
+        try regressor().outputs(of: texts, into: out, threads: predictionThreads)
     }
 
     private func regressor() throws -> TrainedModel {
@@ -159,7 +186,7 @@ public final class TextClassifier {
             throw TextModelError.invalidArgument("k must be between 1 and the number of labels (\(c)); got \(k)")
         }
         let probs = FloatBuffer(count: texts.count * c)
-        model.outputs(of: texts, into: probs.pointer)
+        model.outputs(of: texts, into: probs.pointer, threads: predictionThreads)
         var order = [Int](repeating: 0, count: c)
         for i in 0..<texts.count {
             let row = probs.pointer + i * c
@@ -183,7 +210,7 @@ public final class TextClassifier {
         let targets = try Targets(task: model.task, labels: data.labels, labelIDs: model.labelIDs, width: model.width,
                                   separator: config.data.labelSeparator, what: "the evaluation data", knownLabels: model.labels)
         let outputs = FloatBuffer(count: data.count * model.width)
-        model.outputs(of: data.texts, into: outputs.pointer)
+        model.outputs(of: data.texts, into: outputs.pointer, threads: predictionThreads)
         return Evaluation(model: model, outputs: outputs.pointer, targets: targets, skipped: data.skipped)
     }
 

@@ -1,7 +1,8 @@
 /// Everything a trained model needs to predict: feature encoder (tokenizer, vocabulary,
 /// n-gram hashing), labels (none for regression), the regression target scaling,
-/// network and weights. Immutable once built, so any number of threads may predict from
-/// one instance at the same time; each call brings its own Workspace.
+/// network and weights. Immutable once built (its workspace pool locks itself), so any
+/// number of threads may predict from one instance at the same time; each call brings
+/// its own workspaces.
 final class TrainedModel {
     let config: Config
     let encoder: FeatureEncoder
@@ -10,6 +11,7 @@ final class TrainedModel {
     let scaling: TargetScaling
     let network: TextNetwork
     let parameters: FloatBuffer
+    private let workspaces = WorkspacePool()
 
     var vocabulary: Vocabulary { encoder.vocabulary }
     var task: Config.Task { config.model.task }
@@ -37,23 +39,22 @@ final class TrainedModel {
     /// The model's outputs for already encoded texts, row-major [N × width], into `out`:
     /// class probabilities, per-label probabilities (multi-label) or predicted values
     /// (regression, in the training targets' units). Texts are processed longest first
-    /// in fixed-size groups; the workspaces share the groups.
-    func outputs(of encoded: [[Int32]], into out: UnsafeMutablePointer<Float>, workspaces: [Workspace]) {
-        let order = encoded.indices.sorted { a, b in
-            encoded[a].count != encoded[b].count ? encoded[a].count > encoded[b].count : a < b
+    /// in groups of `inferenceBatch`; the workspaces' threads take the groups in turn. A
+    /// group's members do not depend on the number of workspaces, so neither do the
+    /// results.
+    func outputs(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace]) {
+        let order = (0..<encoded.count).sorted { a, b in
+            encoded.length(a) != encoded.length(b) ? encoded.length(a) > encoded.length(b) : a < b
         }
-        let groups = stride(from: 0, to: order.count, by: TrainedModel.inferenceBatch).map {
-            $0..<min($0 + TrainedModel.inferenceBatch, order.count)
-        }
+        let groups = (order.count + TrainedModel.inferenceBatch - 1) / TrainedModel.inferenceBatch
         let c = width
         let unscale = task == .regression && scaling != .identity
-        let workers = max(1, min(workspaces.count, groups.count))
+        let workers = max(1, min(workspaces.count, groups))
         Parallel.run(workers) { w in
             let ws = workspaces[w]
-            var g = w
-            while g < groups.count {
-                let rows = order[groups[g]]
-                ws.batch.pack(rows.map { encoded[$0][...] })
+            for g in stride(from: w, to: groups, by: workers) {
+                let rows = order[(g * TrainedModel.inferenceBatch)..<min((g + 1) * TrainedModel.inferenceBatch, order.count)]
+                ws.batch.pack(rows.lazy.map { encoded[$0] })
                 network.forward(parameters.pointer, batch: ws.batch, workspace: ws)
                 for (b, index) in rows.enumerated() {
                     (out + index * c).update(from: ws.probs.pointer + b * c, count: c)
@@ -61,13 +62,21 @@ final class TrainedModel {
                         for j in 0..<c { out[index * c + j] = scaling.unscale(out[index * c + j]) }
                     }
                 }
-                g += workers
             }
         }
     }
 
-    /// Outputs of raw texts [N × width].
-    func outputs(of texts: [String], into out: UnsafeMutablePointer<Float>) {
-        outputs(of: texts.map(encode), into: out, workspaces: [Workspace()])
+    func outputs(of encoded: [[Int32]], into out: UnsafeMutablePointer<Float>, workspaces: [Workspace]) {
+        outputs(of: EncodedTexts(encoded), into: out, workspaces: workspaces)
+    }
+
+    /// Outputs of raw texts [N × width], tokenised, encoded and run on up to `threads`
+    /// threads (0 = every core); the result is the same for any thread count.
+    func outputs(of texts: [String], into out: UnsafeMutablePointer<Float>, threads: Int = 1) {
+        let encoded = encoder.encode(texts, threads: threads)
+        let groups = (texts.count + TrainedModel.inferenceBatch - 1) / TrainedModel.inferenceBatch
+        workspaces.withWorkspaces(max(1, min(Parallel.threads(threads), groups))) { ws in
+            outputs(of: encoded, into: out, workspaces: ws)
+        }
     }
 }

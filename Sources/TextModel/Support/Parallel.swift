@@ -42,6 +42,16 @@ enum Parallel {
         }
     }
 
+    /// A thread setting as a count: 0 means every core.
+    static func threads(_ setting: Int) -> Int { setting <= 0 ? coreCount : setting }
+
+    /// Workers worth starting for `items` pieces of work: at most `threads` (0 = every
+    /// core), and none that would get fewer than `minimumEach` items, because starting a
+    /// thread costs tens of microseconds, more than a few short texts take.
+    static func workers(threads setting: Int, items: Int, minimumEach: Int) -> Int {
+        max(1, min(threads(setting), items / max(minimumEach, 1)))
+    }
+
     /// Number of online CPUs, at least 1.
     static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }

@@ -18,4 +18,24 @@ struct FeatureEncoder {
     }
 
     func encode(_ text: String) -> [Int32] { encode(tokens: tokenizer.tokenize(text)) }
+
+    /// Encodes `texts` on up to `threads` threads (0 = every core). Each worker encodes a
+    /// contiguous share into its own flat buffer; the shares are joined in order, so the
+    /// result does not depend on the thread count.
+    func encode(_ texts: [String], threads: Int) -> EncodedTexts {
+        let workers = Parallel.workers(threads: threads, items: texts.count, minimumEach: 64)
+        var shares = [EncodedTexts](repeating: EncodedTexts(), count: workers)
+        shares.withUnsafeMutableBufferPointer { out in
+            Parallel.run(workers) { w in
+                var share = EncodedTexts()
+                for i in (w * texts.count / workers)..<((w + 1) * texts.count / workers) { share.append(encode(texts[i])) }
+                out[w] = share
+            }
+        }
+        guard workers > 1 else { return shares[0] }
+        var all = EncodedTexts()
+        all.reserve(texts: texts.count, ids: shares.reduce(0) { $0 + $1.totalLength })
+        for share in shares { all.append(contentsOf: share) }
+        return all
+    }
 }

@@ -27,12 +27,41 @@ public struct Vocabulary {
         }
     }
 
+    /// Builds a vocabulary from raw training texts, tokenising them on up to `threads`
+    /// threads (0 = every core) without keeping the tokens: each thread counts its
+    /// share, the counts are merged. The same texts give the same vocabulary as
+    /// `build(from:)` on their tokens, for any thread count.
+    static func build(texts: [String], tokenizer: Tokenizer, threads: Int, minFreq: Int, maxSize: Int) -> Vocabulary {
+        let workers = Parallel.workers(threads: threads, items: texts.count, minimumEach: 256)
+        var shares = [[String: Int]](repeating: [:], count: workers)
+        shares.withUnsafeMutableBufferPointer { out in
+            Parallel.run(workers) { w in
+                var counts = [String: Int]()
+                for i in (w * texts.count / workers)..<((w + 1) * texts.count / workers) {
+                    for token in tokenizer.tokenize(texts[i]) { counts[token, default: 0] += 1 }
+                }
+                out[w] = counts
+            }
+        }
+        var counts = shares[0]
+        for share in shares.dropFirst() {
+            counts.merge(share, uniquingKeysWith: +)
+        }
+        return build(counts: counts, minFreq: minFreq, maxSize: maxSize)
+    }
+
     /// Builds a vocabulary from tokenized training texts.
     public static func build(from texts: [[String]], minFreq: Int, maxSize: Int) -> Vocabulary {
         var counts = [String: Int]()
         for text in texts {
             for token in text { counts[token, default: 0] += 1 }
         }
+        return build(counts: counts, minFreq: minFreq, maxSize: maxSize)
+    }
+
+    /// The `maxSize` − 2 most frequent tokens seen at least `minFreq` times, after the
+    /// two special tokens.
+    private static func build(counts: [String: Int], minFreq: Int, maxSize: Int) -> Vocabulary {
         let kept = counts.filter { $0.value >= minFreq && $0.key != paddingToken && $0.key != unknownToken }
             .sorted { a, b in a.value != b.value ? a.value > b.value : Array(a.key.utf8).lexicographicallyPrecedes(b.key.utf8) }
             .prefix(max(0, maxSize - 2))

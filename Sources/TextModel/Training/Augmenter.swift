@@ -7,7 +7,9 @@ struct Augmenter {
 
     var isActive: Bool { tokenDropout > 0 || swap > 0 }
 
-    func apply(_ ids: [Int32], rng: inout SeededGenerator) -> ArraySlice<Int32> {
+    func apply(_ ids: [Int32], rng: inout SeededGenerator) -> ArraySlice<Int32> { apply(ids[...], rng: &rng) }
+
+    func apply(_ ids: ArraySlice<Int32>, rng: inout SeededGenerator) -> ArraySlice<Int32> {
         var out = [Int32]()
         out.reserveCapacity(ids.count)
         for id in ids where tokenDropout == 0 || rng.uniform(0, 1) >= tokenDropout { out.append(id) }
@@ -24,5 +26,23 @@ struct Augmenter {
             }
         }
         return out[...]
+    }
+}
+
+/// Every training example as this epoch sees it: the stored one, or the augmented copy
+/// the trainer put in its place. Without augmentation it is a view of the stored set and
+/// holds no per-example copy.
+struct EpochExamples {
+    let stored: EncodedTexts
+    private var replaced: [ArraySlice<Int32>] = []
+
+    init(_ stored: EncodedTexts) { self.stored = stored }
+
+    subscript(e: Int) -> ArraySlice<Int32> {
+        get { replaced.isEmpty ? stored[e] : replaced[e] }
+        set {
+            if replaced.isEmpty { replaced = (0..<stored.count).map { stored[$0] } }
+            replaced[e] = newValue
+        }
     }
 }

@@ -6,19 +6,27 @@ struct GradientReducer {
     private let rowWidth: Int
     private let embeddingRange: Range<Int>
     private let total: Int
-    private var lastSeen: [Int]   // per embedding row: the last (step, worker) stamp that merged it
+    private let rows: Int
+    // Per embedding row: the last (step, worker) stamp that merged it. Made on first
+    // use, so a trainer that never reduces (Hogwild) does not pay 8 bytes per row.
+    private var lastSeen: [Int] = []
     private var stamp = 0
 
     init(network: TextNetwork) {
         let e = network.embeddingTensor
         rowWidth = e.shape[1]
+        rows = e.shape[0]
         embeddingRange = e.offset..<(e.offset + e.count)
         total = network.layout.count
-        lastSeen = [Int](repeating: -1, count: e.shape[0])
+    }
+
+    private mutating func prepare() {
+        if lastSeen.isEmpty { lastSeen = [Int](repeating: -1, count: rows) }
     }
 
     mutating func sum(_ grads: [FloatBuffer], workspaces: [Workspace], workers: Int) {
         guard workers > 1 else { return }
+        prepare()
         let into = grads[0].pointer
         for w in 1..<workers {
             stamp += 1
@@ -45,6 +53,7 @@ struct GradientReducer {
     /// Calls `body` with every part of the buffer a step may have changed: each embedding
     /// row some worker's batch used (once), and everything outside the embedding table.
     mutating func forEachTouchedRange(workspaces: [Workspace], workers: Int, _ body: (Range<Int>) -> Void) {
+        prepare()
         stamp += 1
         for w in 0..<workers {
             for id in workspaces[w].batch.tokens {

@@ -9,6 +9,9 @@ import Glibc
 /// buffer; the buffers are summed in worker order (so a seed and a thread count fix the
 /// result); the sum is clipped if asked; then the optimizer updates the one parameter
 /// buffer at the schedule's learning rate.
+///
+/// With training.hogwild (bag model, plain SGD, batches of one) the steps run on
+/// HogwildTrainer's lock-free threads instead.
 struct Trainer {
     let config: Config
     let progress: ProgressHandler?
@@ -26,7 +29,7 @@ struct Trainer {
         report.skippedEmptyText = data.skippedEmptyText
         report.skippedMissingLabel = data.skippedMissingLabel
         report.trainExamples = set.examples.count
-        report.trainTokens = set.examples.reduce(0) { $0 + $1.count }
+        report.trainTokens = set.examples.totalLength
         report.vocabularySize = set.vocabulary.count
         report.labels = set.labels
         report.validExamples = set.validExamples.count
@@ -39,9 +42,11 @@ struct Trainer {
 
         let network = makeNetwork(config: config, vocabularySize: set.vocabulary.count, classes: set.width)
         let batchSize = t.batchSize
-        let threads = max(1, min(t.threads == 0 ? Parallel.coreCount : t.threads, batchSize))
+        // Hogwild threads each take whole examples; data-parallel ones split a batch.
+        let hogwild = t.hogwild ? (network as? BagNetwork).map { HogwildTrainer(network: $0, threads: Parallel.threads(t.threads)) } : nil
+        let threads = hogwild?.threads ?? max(1, min(Parallel.threads(t.threads), batchSize))
         report.threads = threads
-        try checkMemory(network: network, threads: threads, longest: set.examples.map(\.count).max() ?? 0,
+        try checkMemory(network: network, threads: hogwild == nil ? threads : 0, longest: set.examples.longest,
                         examples: set.examples.count)
 
         let count = network.layout.count
@@ -65,7 +70,8 @@ struct Trainer {
 
         let workspaces = (0..<threads).map { _ in Workspace() }
         var reducer = GradientReducer(network: network)
-        let grads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a gradient buffer") }
+        // Hogwild writes its updates straight into the weights: no gradient buffers.
+        let grads = try (0..<(hogwild == nil ? threads : 0)).map { _ in try FloatBuffer.allocate(count: count, what: "a gradient buffer") }
         var shards = [[Int]](repeating: [], count: threads)
         var shardTargets = [[Int32]](repeating: [], count: threads)
         var shardValues = [[Float]](repeating: [], count: threads)
@@ -107,14 +113,26 @@ struct Trainer {
             }
         }
         // What each example looks like this epoch: itself, or an augmented copy.
-        var sequences = set.examples.map { $0[...] }
+        var sequences = EpochExamples(set.examples)
 
         let examplesBefore = examplesSeen   // progress rates count this run's examples only
         epochLoop: for epoch in stride(from: firstEpoch, through: epochs, by: 1) {
             let epochStart = Clock.now()
             rng.shuffle(&order)
             var epochLoss = 0.0, epochWeight = 0.0
-            for start in stride(from: 0, to: order.count, by: batchSize) {
+            if let hogwild = hogwild {
+                let outcome = runHogwildEpoch(hogwild, set: set, order: order, classWeights: classWeights, weighted: weighted,
+                                              parameters: parameters.pointer, firstStep: step, totalSteps: totalSteps,
+                                              schedule: schedule, epoch: epoch, started: started)
+                step += order.count
+                examplesSeen += order.count
+                epochLoss = outcome.loss
+                epochWeight = outcome.weight
+                if outcome.cancelled { cancelled = true; break epochLoop }
+            }
+            // The data-parallel steps; none when the Hogwild threads did this epoch.
+            let dataParallelRows = hogwild == nil ? order.count : 0
+            for start in stride(from: 0, to: dataParallelRows, by: batchSize) {
                 let rows = order[start..<min(start + batchSize, order.count)]
                 if augmenter.isActive {
                     for e in rows { sequences[e] = augmenter.apply(set.examples[e], rng: &rng) }
@@ -259,6 +277,42 @@ struct Trainer {
         return Outcome(model: model, report: report)
     }
 
+    /// One epoch of HogwildTrainer steps, with the progress reports the data-parallel
+    /// loop would make (from thread 0's view) and its final-step report.
+    private func runHogwildEpoch(_ hogwild: HogwildTrainer, set: TrainingSet, order: [Int], classWeights: [Float], weighted: Bool,
+                                 parameters: UnsafeMutablePointer<Float>, firstStep: Int, totalSteps: Int,
+                                 schedule: LearningRateSchedule, epoch: Int, started: Double) -> HogwildTrainer.Epoch {
+        let t = config.training
+        let rate = t.learningRate
+        func report(_ step: Int, _ runningLoss: Double) -> Bool {
+            guard let progress = progress else { return false }
+            let elapsed = Clock.now() - started
+            let perSecond = Double(step) / max(elapsed, 1e-9)
+            return progress(TrainingProgress(kind: .step, epoch: epoch, epochs: t.epochs, step: step, totalSteps: totalSteps,
+                                             runningLoss: runningLoss, examplesPerSecond: perSecond,
+                                             etaSeconds: Double(totalSteps - step) / max(perSecond, 1e-9), elapsedSeconds: elapsed))
+        }
+        var outcome = set.examples.withUnsafeStorage { ids, offsets in
+            set.targets.classes.withUnsafeBufferPointer { targets in
+                classWeights.withUnsafeBufferPointer { weights in
+                    order.withUnsafeBufferPointer { order in
+                        hogwild.runEpoch(order: order,
+                                         examples: .init(ids: ids, offsets: offsets, targets: targets, classWeights: weights,
+                                                         weighted: weighted, smoothing: Float(t.labelSmoothing)),
+                                         parameters: parameters, updateEmbeddings: !config.model.freezeEmbeddings,
+                                         firstStep: firstStep, progressEvery: t.progressEvery,
+                                         learningRate: { Float(rate * schedule.multiplier(atStep: $0)) }, progress: report)
+                    }
+                }
+            }
+        }
+        let last = firstStep + order.count
+        if !outcome.cancelled && last == totalSteps && (hogwild.threads > 1 || last % t.progressEvery != 0) {
+            outcome.cancelled = report(last, outcome.loss / max(outcome.weight, 1e-30))
+        }
+        return outcome
+    }
+
     struct Validation {
         var loss: Double
         var accuracy: Double?
@@ -267,7 +321,7 @@ struct Trainer {
 
     /// Mean loss, and for classifiers accuracy (subset accuracy for multi-label) and
     /// macro-F1, of a model on encoded examples.
-    static func validate(model: TrainedModel, examples: [[Int32]], targets: Targets, workspaces: [Workspace]) -> Validation {
+    static func validate(model: TrainedModel, examples: EncodedTexts, targets: Targets, workspaces: [Workspace]) -> Validation {
         let outputs = FloatBuffer(count: examples.count * model.width)
         model.outputs(of: examples, into: outputs.pointer, workspaces: workspaces)
         let metrics = Evaluation(model: model, outputs: outputs.pointer, targets: targets)

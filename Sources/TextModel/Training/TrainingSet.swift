@@ -7,10 +7,11 @@ struct TrainingSet {
     let labels: [String]
     let vocabulary: Vocabulary
     let encoder: FeatureEncoder
-    let examples: [[Int32]]
+    /// Encoded training texts, flat (one buffer for the whole set, see EncodedTexts).
+    let examples: EncodedTexts
     let targets: Targets
     let scaling: TargetScaling
-    let validExamples: [[Int32]]
+    let validExamples: EncodedTexts
     let validTargets: Targets
     let validationSkipped: Int
 
@@ -57,11 +58,16 @@ struct TrainingSet {
         }
         self.targets = targets
 
-        let tokenizer = Tokenizer(config.tokenizer)
-        let tokenized = trainRows.map { tokenizer.tokenize(data.texts[$0]) }
-        vocabulary = Vocabulary.build(from: tokenized, minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize)
+        // Tokenised twice (to count, then to encode) rather than keeping every text's
+        // tokens: a million texts' [String] arrays would outweigh the encoded set.
+        let threads = config.training.threads
+        let trainTexts = trainRows.map { data.texts[$0] }
+        vocabulary = Vocabulary.build(texts: trainTexts, tokenizer: Tokenizer(config.tokenizer), threads: threads,
+                                      minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize)
         encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
-        examples = tokenized.map(encoder.encode(tokens:))
+        var encoded = encoder.encode(trainTexts, threads: threads)
+        encoded.shrinkToFit()
+        examples = encoded
         self.labels = labels
 
         var validTexts = heldOut.map { data.texts[$0] }, validLabels = heldOut.map { data.labels[$0] }
@@ -76,7 +82,7 @@ struct TrainingSet {
         }
         validTargets = try Targets(task: task, labels: validLabels, labelIDs: labelIDs, width: width,
                                    separator: separator, what: "the validation data", knownLabels: labels)
-        validExamples = validTexts.map(encoder.encode)
+        validExamples = encoder.encode(validTexts, threads: threads)
         validationSkipped = skipped
     }
 
@@ -89,8 +95,10 @@ struct TrainingSet {
             crc = withUnsafeBytes(of: &n) { CRC32.checksum($0, seed: crc) }
             crc = values.withUnsafeBytes { CRC32.checksum($0, seed: crc) }
         }
-        for e in examples { add(e) }
-        for e in validExamples { add(e) }
+        for set in [examples, validExamples] {
+            add(set.ids)
+            add(set.offsets.map { Int32(truncatingIfNeeded: $0) })
+        }
         for t in [targets, validTargets] {
             add(t.classes)
             add(t.values.map { Int32(bitPattern: $0.bitPattern) })

@@ -113,6 +113,40 @@ def test_batch_does_not_change_predictions(clf):
     np.testing.assert_allclose(batch, alone, atol=1e-6)
 
 
+def test_threads_do_not_change_predictions(clf, tmp_path):
+    # 6 copies of TEST in shifted orders: 720 texts, three inference groups of 256, so
+    # 2 and 3 threads really split the work.
+    texts = [t for shift in range(6) for t in TEST[0][shift:] + TEST[0][:shift]]
+    labels = [l for shift in range(6) for l in TEST[1][shift:] + TEST[1][:shift]]
+    assert clf.threads == 0, "the default is every core"
+    clf.threads = 1
+    try:
+        reference = clf.predict_proba(texts)
+        reference_metrics = clf.evaluate(texts, labels)
+        for threads in (2, 3, 0):
+            clf.threads = threads
+            assert clf.threads == threads
+            np.testing.assert_array_equal(clf.predict_proba(texts), reference)
+            assert clf.evaluate(texts, labels) == reference_metrics
+    finally:
+        clf.threads = 0
+    clf.save(tmp_path / "m.tmmodel")
+    with TextClassifier.load(tmp_path / "m.tmmodel", threads=2) as loaded:
+        assert loaded.threads == 2
+        np.testing.assert_array_equal(loaded.predict_proba(texts), reference)
+
+
+@pytest.mark.parametrize("threads,error", [(-1, InvalidArgumentError), (1025, InvalidArgumentError),
+                                           (2**70, InvalidArgumentError), ("2", TypeError), (1.5, TypeError),
+                                           (True, TypeError)])
+def test_bad_thread_counts(clf, threads, error):
+    with pytest.raises(error):
+        clf.threads = threads
+    assert clf.threads == 0, "a refused setting leaves the old one"
+    with pytest.raises(error):
+        TextClassifier(TINY, threads=threads)
+
+
 def test_history_and_report(clf):
     assert len(clf.history_) == EPOCHS
     for epoch in clf.history_:

@@ -166,6 +166,8 @@ _SIGNATURES = {
                                        POINTER(c_float)]),
     "tm_model_predict_values": (c_int, [_model_p, _texts_p, c_size_t,
                                         POINTER(c_float)]),
+    "tm_model_set_threads": (c_int, [_model_p, c_size_t]),
+    "tm_model_threads": (c_int, [_model_p, POINTER(c_size_t)]),
     "tm_model_save": (c_int, [_model_p, c_char_p]),
     "tm_model_load": (c_int, [c_char_p, POINTER(_model_p)]),
 }
@@ -481,6 +483,23 @@ class Model:
         check(lib().tm_model_predict_values(self.handle, t, n,
                                             values.ctypes.data_as(POINTER(c_float))))
         return values
+
+    def set_threads(self, threads):
+        """``tm_model_set_threads``: threads per prediction call, 0 = every core."""
+        if isinstance(threads, bool) or not isinstance(threads, int):
+            raise TypeError(f"threads must be an int, got {type(threads).__name__}")
+        if threads < 0 or threads >= 2**63:
+            # c_size_t would wrap a negative number and refuse a huge one with ctypes'
+            # own ArgumentError; the library's range check cannot see either.
+            raise InvalidArgumentError(f"threads must be between 0 (every core) and 1024; got {threads}",
+                                       TM_ERR_INVALID_ARGUMENT, "TM_ERR_INVALID_ARGUMENT")
+        check(lib().tm_model_set_threads(self.handle, threads))
+
+    def threads(self):
+        """``tm_model_threads``."""
+        out = c_size_t()
+        check(lib().tm_model_threads(self.handle, byref(out)))
+        return out.value
 
     # ------------------------------------------------------------ model file
 

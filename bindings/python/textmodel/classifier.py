@@ -17,8 +17,9 @@ class _TextModel:
     #: The model.task values this class serves.
     _tasks = ()
 
-    def __init__(self, config=None):
+    def __init__(self, config=None, threads=0):
         self._model = _lib.Model.new(self._config_json(config))
+        self.threads = threads
         self._reset()
 
     @classmethod
@@ -31,8 +32,8 @@ class _TextModel:
         self.cancelled_ = False
 
     @classmethod
-    def load(cls, path):
-        """Load a model saved by :meth:`save`.
+    def load(cls, path, threads=0):
+        """Load a model saved by :meth:`save`; ``threads`` as in the constructor.
 
         Raises FileError if the file cannot be read, ModelFormatError if it is not a
         valid libtextmodel model file, and TypeError if it holds the other kind of
@@ -46,8 +47,19 @@ class _TextModel:
             raise TypeError(f"{path} holds a {task} model: load it with {other}.load")
         self = cls.__new__(cls)
         self._model = model
+        self.threads = threads
         self._reset()
         return self
+
+    @property
+    def threads(self):
+        """Threads per prediction or evaluation call; 0 = every core."""
+        return self._model.threads()
+
+    @threads.setter
+    def threads(self, value):
+        # InvalidArgumentError outside 0 ... 1024; TypeError for a non-int.
+        self._model.set_threads(value)
 
     def save(self, path):
         """Save the trained model to one file, atomically replacing ``path``."""
@@ -134,6 +146,10 @@ class TextClassifier(_TextModel):
             naming the key path. ``model.task`` chooses single- or multi-label; when
             the config leaves it unset, :meth:`fit` with a list of labels per text
             makes the model multi-label.
+        threads: threads each predict, predict_proba, score or evaluate call may use
+            (tokenising too): 0 = every core (the default), 1 = the calling thread.
+            Results do not depend on it. Training uses the config's
+            ``training.threads`` instead. Readable and settable as :attr:`threads`.
 
     Attributes set by :meth:`fit` and :meth:`fit_files`:
         history_: one dict per completed epoch (the report's "epochs" array).
@@ -147,18 +163,19 @@ class TextClassifier(_TextModel):
 
     _tasks = ("single_label", "multi_label")
 
-    def __init__(self, config=None):
+    def __init__(self, config=None, threads=0):
         text = _config_json(config)
         self._task_given = _task_of(text) is not None
         if _task_of(text) == "regression":
             raise ValueError('model.task "regression" needs TextRegressor, not TextClassifier')
         self._config_text = text
         self._model = _lib.Model.new(text)
+        self.threads = threads
         self._reset()
 
     @classmethod
-    def load(cls, path):
-        self = super().load(path)
+    def load(cls, path, threads=0):
+        self = super().load(path, threads)
         self._task_given = True
         self._config_text = None
         return self
@@ -199,6 +216,7 @@ class TextClassifier(_TextModel):
         config = json.loads(self._config_text) if self._config_text else {}
         config.setdefault("model", {})["task"] = "multi_label"
         model = _lib.Model.new(json.dumps(config))
+        model.set_threads(self.threads)
         self._model.close()
         self._model = model
 
@@ -276,6 +294,7 @@ class TextRegressor(_TextModel):
     Args:
         config: None for the defaults, a dict, or the path of a JSON file;
             ``model.task`` is set to "regression" (any other task is an error).
+        threads: as in :class:`TextClassifier`.
     """
 
     _tasks = ("regression",)

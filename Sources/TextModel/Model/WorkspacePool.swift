@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Workspaces kept between prediction calls, so a call borrows buffers already grown to
+/// its batch shape instead of allocating (and zero-filling) them anew every time. Calls
+/// on many threads at once each take their own; a workspace is used by one thread at a
+/// time. The pool holds at most as many as were ever in use at once.
+final class WorkspacePool {
+    private var idle: [Workspace] = []
+    private var lock = pthread_mutex_t()
+
+    init() { pthread_mutex_init(&lock, nil) }
+    deinit { pthread_mutex_destroy(&lock) }
+
+    /// Runs `body` with `count` workspaces no other call is using, then keeps them.
+    func withWorkspaces<R>(_ count: Int, _ body: ([Workspace]) throws -> R) rethrows -> R {
+        pthread_mutex_lock(&lock)
+        let reused = idle.suffix(count)
+        idle.removeLast(reused.count)
+        pthread_mutex_unlock(&lock)
+        var workspaces = Array(reused)
+        while workspaces.count < count { workspaces.append(Workspace()) }
+        defer {
+            pthread_mutex_lock(&lock)
+            idle.append(contentsOf: workspaces)
+            pthread_mutex_unlock(&lock)
+        }
+        return try body(workspaces)
+    }
+}

@@ -1,0 +1,130 @@
+import XCTest
+@testable import TextModel
+
+/// training.hogwild: the fused per-example SGD step of the bag model, and lock-free
+/// training on several threads.
+///
+/// Named so that the ThreadSanitizer run of scripts/test.sh (filter
+/// "NetworkTests|TrainingTests") leaves it out: Hogwild threads read and write shared
+/// weights without synchronisation on purpose, and TSan would rightly report those
+/// races. Everything else about the trainer runs under TSan through TrainingTests.
+final class HogwildRaceTests: XCTestCase {
+    private func hogwildConfig(threads: Int, epochs: Int = 5) -> Config {
+        var c = Config()
+        c.model.type = "bag"
+        c.model.embeddingDim = 16
+        c.tokenizer.minFreq = 1
+        c.tokenizer.wordNgrams = 2
+        c.tokenizer.buckets = 500
+        c.training.optimizer = "sgd"
+        c.training.learningRate = 0.5
+        c.training.lrSchedule = "linear"
+        c.training.batchSize = 1
+        c.training.epochs = epochs
+        c.training.threads = threads
+        c.training.hogwild = true
+        c.training.seed = 3
+        return c
+    }
+
+    func testFusedStepEqualsBackwardThenSGD() {
+        var c = Config()
+        c.model.embeddingDim = 5
+        let network = BagNetwork(features: 12, classes: 3, config: c.model)
+        let count = network.layout.count
+        let start = FloatBuffer(count: count)
+        var rng = SeededGenerator(seed: 9)
+        for i in 0..<count { start.pointer[i] = rng.uniform(-0.5, 0.5) }
+        let ids: [Int32] = [3, 7, 0, 11]   // distinct: the fused step is then exact
+        var target: Int32 = 2
+        let lr: Float = 0.3
+
+        // Reference: forward, backward into a gradient buffer, then θ ← θ − lr·g.
+        let reference = copyBuffer(start, count)
+        let grads = FloatBuffer(count: count)
+        let ws = Workspace()
+        ws.batch.pack([ids[...]])
+        network.forward(reference.pointer, batch: ws.batch, workspace: ws)
+        network.backward(reference.pointer, batch: ws.batch, targets: &target, scale: 1, workspace: ws, grads: grads.pointer)
+        for i in 0..<count { reference.pointer[i] -= lr * grads.pointer[i] }
+
+        let fused = copyBuffer(start, count)
+        let scratch = FloatBuffer(count: network.sgdScratchCount)
+        let loss = ids.withUnsafeBufferPointer { ids in
+            network.sgdStep(fused.pointer, ids: ids, loss: LossTargets(targets: &target), learningRate: lr,
+                            updateEmbeddings: true, scratch: scratch.pointer)
+        }
+        XCTAssertEqual(loss, -Double(logf(ws.probs.pointer[2])), accuracy: 1e-6)
+        var changed = 0
+        for i in 0..<count {
+            XCTAssertEqual(fused.pointer[i], reference.pointer[i], accuracy: 1e-6, "parameter \(i)")
+            if fused.pointer[i] != start.pointer[i] { changed += 1 }
+        }
+        XCTAssertEqual(changed, 4 * 5 + 3 * 5 + 3, "the four rows used and the output layer move, nothing else")
+    }
+
+    func testOneThreadIsDeterministicAndMatchesTheDataParallelTrainer() throws {
+        let data = KeywordData.make(count: 300, seed: 1), test = KeywordData.make(count: 200, seed: 2)
+        let a = TextClassifier(config: hogwildConfig(threads: 1)), b = TextClassifier(config: hogwildConfig(threads: 1))
+        try a.train(data)
+        try b.train(data)
+        let pa = try a.predictProbabilities(test.texts)
+        XCTAssertEqual(pa, try b.predictProbabilities(test.texts), "one Hogwild thread is deterministic")
+
+        var plain = hogwildConfig(threads: 1)
+        plain.training.hogwild = false
+        let c = TextClassifier(config: plain)
+        try c.train(data)
+        let pc = try c.predictProbabilities(test.texts)
+        // The same per-example SGD, up to float rounding (duplicate ids, summation order).
+        let worst = zip(pa, pc).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-3, "Hogwild on one thread is plain per-example SGD")
+    }
+
+    func testSeveralThreadsLearnAndReportTheirCount() throws {
+        let data = KeywordData.make(count: 600, seed: 4), test = KeywordData.make(count: 300, seed: 5)
+        let classifier = TextClassifier(config: hogwildConfig(threads: 3))
+        var steps = [Int]()
+        let report = try classifier.train(data) { p in
+            if p.kind == .step { steps.append(p.step) }
+            return false
+        }
+        XCTAssertEqual(report.threads, 3)
+        XCTAssertFalse(report.cancelled)
+        XCTAssertEqual(steps.last, 5 * 600, "the last step report is the run's last step")
+        XCTAssertEqual(steps, steps.sorted(), "step reports move forward")
+        XCTAssertGreaterThanOrEqual(try classifier.evaluate(test).accuracy ?? -1, 0.9)
+        XCTAssertTrue(report.epochs.allSatisfy { $0.trainLoss.isFinite })
+        XCTAssertLessThan(report.epochs.last!.trainLoss, report.epochs.first!.trainLoss)
+    }
+
+    func testCancellingStopsEveryThread() throws {
+        var config = hogwildConfig(threads: 2, epochs: 5)
+        config.training.progressEvery = 50
+        let classifier = TextClassifier(config: config)
+        var reports = 0
+        let report = try classifier.train(KeywordData.make(count: 400, seed: 6)) { p in
+            reports += 1
+            return p.kind == .step && p.step >= 200
+        }
+        XCTAssertTrue(report.cancelled)
+        XCTAssertEqual(report.epochs.count, 0, "cancelled inside the first epoch")
+        XCTAssertEqual(reports, 4, "no report after the cancelling one")
+        XCTAssertTrue(classifier.isTrained, "the weights learned so far are kept")
+    }
+
+    func testHogwildNeedsTheBagModelWithPlainSGDOnSingleExamples() {
+        let cases: [(String, String)] = [
+            (#"{"training": {"hogwild": true, "optimizer": "sgd", "batch_size": 1}}"#, "model.type \"bag\""),
+            (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "batch_size": 1}}"#, "training.optimizer \"sgd\""),
+            (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "optimizer": "sgd", "momentum": 0.9, "batch_size": 1}}"#, "momentum 0"),
+            (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "optimizer": "sgd"}}"#, "training.batch_size 1"),
+            (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "optimizer": "sgd", "batch_size": 1, "clip_norm": 1}}"#, "clip_norm 0"),
+            (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "optimizer": "sgd", "batch_size": 1, "augment_swap": 0.1}}"#, "augmentation"),
+        ]
+        for (json, mention) in cases {
+            assertThrowsTextModelError(.config, mentioning: ["training.hogwild", mention]) { try Config(json: json) }
+        }
+        XCTAssertNoThrow(try Config(json: #"{"model": {"type": "bag"}, "training": {"hogwild": true, "optimizer": "sgd", "batch_size": 1}}"#))
+    }
+}
