@@ -2,7 +2,11 @@
 several kinds of text and prints accuracy and training time for each, so the default
 is chosen on measurements rather than taste.
 
-    python3 bench/default_model.py [--tweets DIR] [--candidates bag_subwords,lstm,...]
+    python3 bench/default_model.py [--tweets DIR] [--candidates library_default,lstm,...]
+
+Candidates: library_default (an empty config: the bag of words, bigrams and
+subwords), bag_json (examples/configs/bag.json: words and bigrams, fastText's
+recipe), lstm (lstm.json) and cnn (cnn.json). Results: docs/config.md.
 
 Data sets (all but tweets and support are generated here, seeded):
   tweets      ../shared/data/tweets: short real tweets, 3 sentiment classes
@@ -28,19 +32,7 @@ from textmodel import TextClassifier  # noqa: E402
 
 CANDIDATES = {
     "library_default": None,
-    "bag_words": {"tokenizer": {"min_freq": 1, "max_length": 1024},
-                  "model": {"type": "bag"},
-                  "training": {"optimizer": "sgd", "learning_rate": 0.25, "lr_schedule": "linear",
-                               "batch_size": 1, "threads": 1}},
-    "bag_bigrams": {"tokenizer": {"min_freq": 1, "max_length": 1024, "word_ngrams": 2, "buckets": 200000},
-                    "model": {"type": "bag"},
-                    "training": {"optimizer": "sgd", "learning_rate": 0.25, "lr_schedule": "linear",
-                                 "batch_size": 1, "threads": 1}},
-    "bag_subwords": {"tokenizer": {"min_freq": 1, "max_length": 1024, "word_ngrams": 2, "buckets": 200000,
-                                   "char_ngrams_min": 3, "char_ngrams_max": 5},
-                     "model": {"type": "bag"},
-                     "training": {"optimizer": "sgd", "learning_rate": 0.25, "lr_schedule": "linear",
-                                  "batch_size": 1, "threads": 1}},
+    "bag_json": json.loads((ROOT / "examples" / "configs" / "bag.json").read_text()),
     "lstm": json.loads((ROOT / "examples" / "configs" / "lstm.json").read_text()),
     "cnn": json.loads((ROOT / "examples" / "configs" / "cnn.json").read_text()),
 }

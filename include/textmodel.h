@@ -86,9 +86,10 @@ void tm_string_free(char *s);
 typedef struct tm_model tm_model;
 
 /* Creates an untrained model from a JSON config. config_json may be NULL or "" for
- * the defaults, or a JSON object with any of the sections "tokenizer", "model",
- * "training" and "data"; missing keys take their documented defaults, unknown keys
- * are errors. On success *out_model receives a model the caller frees with
+ * the defaults (the library's default model: a bag of word, bigram and character
+ * n-gram embeddings), or a JSON object with any of the sections "tokenizer", "model",
+ * "training" and "data"; missing keys take their documented defaults (some depend on
+ * model.type, see docs/config.md), unknown keys are errors. On success *out_model receives a model the caller frees with
  * tm_model_free.
  * Errors: TM_ERR_INVALID_ARGUMENT (out_model NULL), TM_ERR_CONFIG (message names the
  * key path, e.g. "model.hidden_dim must be a positive integer"), TM_ERR_RESOURCE. */

@@ -5,7 +5,7 @@ import XCTest
 /// sparse SGD update path.
 final class BagModelTests: XCTestCase {
     private func bagConfig(ngrams: Int = 2, buckets: Int = 50) -> Config {
-        var c = Config()
+        var c = Config(modelType: "lstm")
         c.model.type = "bag"
         c.model.embeddingDim = 6
         c.tokenizer.wordNgrams = ngrams
@@ -74,7 +74,7 @@ final class BagModelTests: XCTestCase {
     }
 
     func testNGramsNeedTheBagModel() {
-        XCTAssertThrowsError(try Config(json: #"{"tokenizer": {"word_ngrams": 2}}"#)) { error in
+        XCTAssertThrowsError(try Config(json: #"{"tokenizer": {"word_ngrams": 2}, "model": {"type": "cnn"}}"#)) { error in
             XCTAssertTrue((error as? TextModelError)?.message.contains("tokenizer.word_ngrams") ?? false)
         }
         XCTAssertNoThrow(try Config(json: #"{"tokenizer": {"word_ngrams": 2}, "model": {"type": "bag"}}"#))

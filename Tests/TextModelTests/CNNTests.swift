@@ -402,7 +402,7 @@ final class CNNTests: XCTestCase {
     // MARK: training and the model file
 
     func testCNNLearnsKeywordsAndRoundTrips() throws {
-        var config = Config()
+        var config = Config(modelType: "lstm")
         config.model.type = "cnn"
         config.tokenizer.minFreq = 1
         config.model.embeddingDim = 16

@@ -94,13 +94,46 @@ final class ConfigTests: XCTestCase {
 
     // MARK: defaults and round trip
 
-    func testDocumentedDefaults() {
-        let c = Config()
+    /// The library's default model: the bag of words, bigrams and subwords, trained
+    /// by SGD as fastText trains.
+    func testTheDefaultModelIsTheSubwordBag() throws {
+        for c in [Config(), try Config(json: nil), try Config(json: "{}"), try Config(json: "{\"model\":{\"type\":\"bag\"}}")] {
+            XCTAssertEqual(c.model.type, "bag")
+            XCTAssertEqual(c.model.task, .singleLabel)
+            XCTAssertEqual(c.tokenizer.minFreq, 1)
+            XCTAssertEqual(c.tokenizer.maxLength, 1024)
+            XCTAssertEqual(c.tokenizer.wordNgrams, 2)
+            XCTAssertEqual(c.tokenizer.charNgramsMin, 3)
+            XCTAssertEqual(c.tokenizer.charNgramsMax, 5)
+            XCTAssertEqual(c.tokenizer.buckets, 200_000)
+            XCTAssertEqual(c.training.optimizer, "sgd")
+            XCTAssertEqual(c.training.learningRate, 1.0)
+            XCTAssertEqual(c.training.batchSize, 1)
+            XCTAssertEqual(c.training.lrSchedule, "linear")
+            XCTAssertEqual(c.training.epochs, 5)
+            XCTAssertFalse(c.training.hogwild, "the default model trains deterministically")
+        }
+        // Keys given explicitly win over the type's defaults, in any order.
+        let c = try Config(json: "{\"training\":{\"learning_rate\":0.1},\"model\":{\"type\":\"bag\"},\"tokenizer\":{\"char_ngrams_max\":0}}")
+        XCTAssertEqual(c.training.learningRate, 0.1)
+        XCTAssertEqual(c.tokenizer.charNgramsMax, 0)
+        XCTAssertEqual(c.training.optimizer, "sgd")
+    }
+
+    /// Naming a neural model type gives the neural defaults: Adam on batches of 64.
+    func testDocumentedDefaultsOfTheNeuralModels() throws {
+        for type in ["lstm", "gru", "rnn", "cnn"] {
+            let parsed = try Config(json: "{\"model\":{\"type\":\"\(type)\"}}")
+            XCTAssertEqual(parsed.json.serialized, Config(modelType: type).json.serialized, type)
+        }
+        let c = Config(modelType: "lstm")
         XCTAssertTrue(c.tokenizer.lowercase)
         XCTAssertTrue(c.tokenizer.replaceURLs)
         XCTAssertEqual(c.tokenizer.minFreq, 2)
         XCTAssertEqual(c.tokenizer.maxSize, 50_000)
         XCTAssertEqual(c.tokenizer.maxLength, 128)
+        XCTAssertEqual(c.tokenizer.wordNgrams, 1)
+        XCTAssertEqual(c.tokenizer.charNgramsMax, 0)
         XCTAssertEqual(c.model.type, "lstm")
         XCTAssertEqual(c.model.embeddingDim, 100)
         XCTAssertEqual(c.model.hiddenDim, 128)
@@ -131,7 +164,9 @@ final class ConfigTests: XCTestCase {
         guard access(path, R_OK) == 0 else { throw XCTSkip("\(path) not found") }
         let lines = String(decoding: readBytes(path), as: UTF8.self).split(separator: "\n").map(String.init)
         var section = ""
-        var documented = [String: JSONValue]()
+        // A default cell is `value`, or `value` (bag: `value`) where the bag model's
+        // default differs from the neural models'.
+        var documented = [String: JSONValue](), documentedForBag = [String: JSONValue]()
         for line in lines {
             if line.hasPrefix("## ") { section = String(line.dropFirst(3)).trimmingSpaces; continue }
             guard line.hasPrefix("| `"), ["tokenizer", "model", "training", "data"].contains(section) else { continue }
@@ -139,17 +174,28 @@ final class ConfigTests: XCTestCase {
             let cells = line.replacingEscapedBars().split(separator: "|", omittingEmptySubsequences: false)
                 .map { String($0).trimmingSpaces.restoringEscapedBars() }
             guard cells.count > 3 else { continue }
-            let key = cells[1].filter { $0 != "`" }
-            let literal = cells[3].filter { $0 != "`" }
-            documented["\(section).\(key)"] = try JSONValue.parse(literal, what: "the documented default of \(section).\(key)")
+            let key = "\(section).\(cells[1].filter { $0 != "`" })"
+            let parts = cells[3].split(separator: "(bag: ", omittingEmptySubsequences: false).map(String.init)
+            documented[key] = try JSONValue.parse(parts[0].filter { $0 != "`" }.trimmingSpaces, what: "the documented default of \(key)")
+            documentedForBag[key] = parts.count > 1
+                ? try JSONValue.parse(String(parts[1].filter { $0 != "`" }.dropLast()).trimmingSpaces, what: "the bag default of \(key)")
+                : documented[key]
         }
-        var resolved = [String: JSONValue]()
-        for (name, members) in Config().json.objectValue ?? [] {
-            for (key, value) in members.objectValue ?? [] { resolved["\(name).\(key)"] = value }
+        func resolved(_ config: Config) -> [String: JSONValue] {
+            var out = [String: JSONValue]()
+            for (name, members) in config.json.objectValue ?? [] {
+                for (key, value) in members.objectValue ?? [] { out["\(name).\(key)"] = value }
+            }
+            return out
         }
-        XCTAssertEqual(Set(documented.keys), Set(resolved.keys), "documented keys vs resolved keys")
-        XCTAssertEqual(resolved.count, 55)
-        for (key, value) in resolved {
+        let neural = resolved(Config(modelType: "lstm")), bag = resolved(Config())
+        XCTAssertEqual(Set(documented.keys), Set(bag.keys), "documented keys vs resolved keys")
+        XCTAssertEqual(bag.count, 55)
+        for (key, value) in bag {
+            guard let doc = documentedForBag[key] else { continue }
+            XCTAssertTrue(jsonEqual(doc, value), "\(key): documented for bag \(doc.serialized), code \(value.serialized)")
+        }
+        for (key, value) in neural where key != "model.type" {
             guard let doc = documented[key] else { continue }
             XCTAssertTrue(jsonEqual(doc, value), "\(key): documented \(doc.serialized), code \(value.serialized)")
         }

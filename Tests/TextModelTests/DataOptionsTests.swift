@@ -49,7 +49,7 @@ final class DataOptionsTests: XCTestCase {
     func testPretrainedVectorsInitialiseAndCanBeFrozen() throws {
         let dir = ScratchDirectory()
         let path = vectorsFile(dir, ["3 2", "pizza 0.5 -0.5", "goal 1 2", "absent 9 9"])
-        var config = Config()
+        var config = Config(modelType: "lstm")
         config.model.type = "bag"
         config.model.embeddingDim = 2
         config.tokenizer.minFreq = 1
@@ -77,7 +77,7 @@ final class DataOptionsTests: XCTestCase {
 
     func testPretrainedVectorErrors() throws {
         let dir = ScratchDirectory()
-        var config = Config()
+        var config = Config(modelType: "lstm")
         config.model.embeddingDim = 3
         config.tokenizer.minFreq = 1
         config.training.epochs = 1
@@ -112,7 +112,7 @@ final class DataOptionsTests: XCTestCase {
     }
 
     func testTrainingWithAugmentationLearns() throws {
-        var config = Config()
+        var config = Config(modelType: "lstm")
         config.model.embeddingDim = 8
         config.model.hiddenDim = 8
         config.tokenizer.minFreq = 1

@@ -10,7 +10,7 @@ import XCTest
 /// races. Everything else about the trainer runs under TSan through TrainingTests.
 final class HogwildRaceTests: XCTestCase {
     private func hogwildConfig(threads: Int, epochs: Int = 5) -> Config {
-        var c = Config()
+        var c = Config(modelType: "lstm")
         c.model.type = "bag"
         c.model.embeddingDim = 16
         c.tokenizer.minFreq = 1
@@ -28,7 +28,7 @@ final class HogwildRaceTests: XCTestCase {
     }
 
     func testFusedStepEqualsBackwardThenSGD() {
-        var c = Config()
+        var c = Config(modelType: "lstm")
         c.model.embeddingDim = 5
         let network = BagNetwork(features: 12, classes: 3, config: c.model)
         let count = network.layout.count
@@ -115,10 +115,11 @@ final class HogwildRaceTests: XCTestCase {
 
     func testHogwildNeedsTheBagModelWithPlainSGDOnSingleExamples() {
         let cases: [(String, String)] = [
-            (#"{"training": {"hogwild": true, "optimizer": "sgd", "batch_size": 1}}"#, "model.type \"bag\""),
-            (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "batch_size": 1}}"#, "training.optimizer \"sgd\""),
+            (#"{"model": {"type": "lstm"}, "training": {"hogwild": true, "optimizer": "sgd", "batch_size": 1}}"#, "model.type \"bag\""),
+            (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "optimizer": "adam"}}"#, "training.optimizer \"sgd\""),
             (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "optimizer": "sgd", "momentum": 0.9, "batch_size": 1}}"#, "momentum 0"),
-            (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "optimizer": "sgd"}}"#, "training.batch_size 1"),
+            (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "batch_size": 8}}"#, "training.batch_size 1"),
+            (#"{"model": {"type": "bag", "task": "regression"}, "training": {"hogwild": true}}"#, "model.task \"single_label\""),
             (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "optimizer": "sgd", "batch_size": 1, "clip_norm": 1}}"#, "clip_norm 0"),
             (#"{"model": {"type": "bag"}, "training": {"hogwild": true, "optimizer": "sgd", "batch_size": 1, "augment_swap": 0.1}}"#, "augmentation"),
         ]

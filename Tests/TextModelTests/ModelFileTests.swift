@@ -131,7 +131,7 @@ final class ModelFileTests: XCTestCase {
         XCTAssertTrue(loaded.isTrained)
         XCTAssertEqual(loaded.labels, ModelFileTests.labels)
         XCTAssertEqual(try loaded.predictProbabilities(probe), try classifier.predictProbabilities(probe))
-        let untrained = TextClassifier(config: Config())
+        let untrained = TextClassifier(config: Config(modelType: "lstm"))
         assertThrowsTextModelError(.state) { try untrained.save(to: dir.file("u.safetensors")) }
         XCTAssertFalse(directoryEntries(dir.path).contains("u.safetensors"))
     }

@@ -247,7 +247,7 @@ final class NetworkTests: XCTestCase {
     }
 
     func testUntrainedClassifier() {
-        let c = TextClassifier(config: Config())
+        let c = TextClassifier(config: Config(modelType: "lstm"))
         XCTAssertFalse(c.isTrained)
         XCTAssertEqual(c.labels, [])
         XCTAssertEqual(c.vocabularySize, 0)

@@ -64,7 +64,7 @@ final class TaskTests: XCTestCase {
     func testEveryEncoderWithEveryNewHeadMatchesFiniteDifferences() {
         for type in ["bag", "cnn", "lstm", "gru", "rnn"] {
             for task in [Config.Task.multiLabel, .regression] {
-                var config = Config()
+                var config = Config(modelType: "lstm")
                 config.model.type = type
                 config.model.task = task
                 config.model.embeddingDim = 4

@@ -100,7 +100,7 @@ final class TrainingOptionsTests: XCTestCase {
     }
 
     private func smallConfig() -> Config {
-        var c = Config()
+        var c = Config(modelType: "lstm")
         c.model.embeddingDim = 8
         c.model.hiddenDim = 8
         c.tokenizer.minFreq = 1
@@ -205,8 +205,9 @@ final class TrainingOptionsTests: XCTestCase {
             (#"{"training": {"early_stopping": "soon"}}"#, "training.early_stopping"),
             (#"{"training": {"validation_fraction": 0.95}}"#, "training.validation_fraction"),
             (#"{"training": {"lr_schedule": "step"}}"#, "training.lr_step_epochs"),
-            (#"{"tokenizer": {"char_ngrams_max": 4}, "model": {"type": "bag"}}"#, "tokenizer.char_ngrams_min"),
-            (#"{"tokenizer": {"char_ngrams_min": 2, "char_ngrams_max": 4}}"#, "tokenizer.char_ngrams_max"),
+            (#"{"tokenizer": {"char_ngrams_min": 0, "char_ngrams_max": 4}, "model": {"type": "bag"}}"#, "tokenizer.char_ngrams_min"),
+            (#"{"tokenizer": {"char_ngrams_min": 5, "char_ngrams_max": 4}}"#, "tokenizer.char_ngrams_min"),
+            (#"{"tokenizer": {"char_ngrams_min": 2, "char_ngrams_max": 4}, "model": {"type": "lstm"}}"#, "tokenizer.char_ngrams_max"),
         ] {
             XCTAssertThrowsError(try Config(json: json), json) { error in
                 let message = (error as? TextModelError)?.message ?? ""

@@ -132,7 +132,7 @@ const char *tu_tiny_config(const char *extra_training)
     int own_threads = extra_training && strstr(extra_training, "\"threads\"") != NULL;
     snprintf(buf, sizeof buf,
              "{\"tokenizer\": {\"min_freq\": 1},"
-             " \"model\": {\"embedding_dim\": 16, \"hidden_dim\": 16},"
+             " \"model\": {\"type\": \"lstm\", \"embedding_dim\": 16, \"hidden_dim\": 16},"
              " \"training\": {\"epochs\": 3, %s\"batch_size\": 16,"
              " \"learning_rate\": 0.01%s%s}}",
              own_threads ? "" : "\"threads\": 1, ", extra_training ? ", " : "",

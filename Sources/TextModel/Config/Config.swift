@@ -105,7 +105,35 @@ public struct Config {
     public var training = Training()
     public var data = Data()
 
-    public init() {}
+    /// The library's default model, what an empty config trains: a bag of word, word
+    /// bigram and character 3-5-gram embeddings, trained by SGD as fastText trains. It is
+    /// the fastest model here and, measured over short and long texts, single tokens,
+    /// and few and many classes (bench/default_model.py), the most robust.
+    public static let defaultModelType = "bag"
+
+    /// The defaults of the default model type (see `init(modelType:)`).
+    public init() { self.init(modelType: Config.defaultModelType) }
+
+    /// The defaults for one model type. Most keys have one default for every type; the
+    /// bag model's differ where its recipe differs from the neural models': it reads
+    /// hashed word bigrams and character n-grams, keeps rare words (min_freq 1) and
+    /// long texts, and learns by SGD on one example at a time at a high, linearly
+    /// decaying rate, where the others use Adam on batches of 64.
+    public init(modelType: String) {
+        model.type = modelType
+        guard modelType == "bag" else { return }
+        tokenizer.minFreq = 1
+        tokenizer.maxLength = 1024
+        tokenizer.wordNgrams = 2
+        tokenizer.charNgramsMin = 3
+        tokenizer.charNgramsMax = 5
+        tokenizer.buckets = 200_000
+        training.optimizer = "sgd"
+        training.learningRate = 1.0
+        training.batchSize = 1
+        training.lrSchedule = "linear"
+        training.progressEvery = 1000
+    }
 
     /// Parses a JSON config; nil or an empty/blank string gives the defaults.
     public init(json: String?) throws {
@@ -117,6 +145,10 @@ public struct Config {
         guard case .object = value else {
             throw TextModelError.config("the config must be a JSON object (got \(value.typeName))")
         }
+        // Defaults depend on the model type, so it is read first (a bad one is reported
+        // by the model section below).
+        let type = value["model"]?["type"]?.stringValue ?? Config.defaultModelType
+        self.init(modelType: Config.modelTypes.contains(type) ? type : Config.defaultModelType)
         var root = try ConfigReader(value, path: "")
 
         var t = try root.section("tokenizer")

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The result of evaluating a model, by task. `json` is what the C ABI and Python
 /// return; every form has "task", "examples", "loss" and "skipped".
 public enum Evaluation {
@@ -17,10 +13,8 @@ public enum Evaluation {
             self = .singleLabel(ClassificationMetrics(labels: model.labels, probabilities: outputs, targets: targets.classes, skipped: skipped))
         case .multiLabel:
             let scores = Array(UnsafeBufferPointer(start: outputs, count: n * w))
-            var loss = 0.0
-            for i in 0..<(n * w) {
-                let p = scores[i], t = targets.values[i]
-                loss -= Double(t) * Double(logf(max(p, 1e-30))) + Double(1 - t) * Double(logf(max(1 - p, 1e-30)))
+            let loss = targets.values.withUnsafeBufferPointer { y in
+                OutputHead.sigmoid.loss(outputs: outputs, rows: n, width: w, targets: LossTargets(values: y.baseAddress))
             }
             self = .multiLabel(MultiLabelMetrics(labels: model.labels, truth: targets.values, scores: scores,
                                                  threshold: model.config.model.threshold,

@@ -44,7 +44,7 @@ struct Targets {
     static func split(_ field: String, separator: String) -> [String] {
         var seen = Set<String>(), out = [String]()
         for part in field.split(separator: separator, omittingEmptySubsequences: true) {
-            let label = String(part.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+            let label = trimmed(part)
             if !label.isEmpty && seen.insert(label).inserted { out.append(label) }
         }
         return out
@@ -52,11 +52,14 @@ struct Targets {
 
     /// A regression target: a finite decimal number.
     static func number(_ field: String, row: Int, what: String) throws -> Double {
-        let trimmed = String(field.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-        guard let value = Double(trimmed), value.isFinite, abs(value) < 1e30 else {
+        guard let value = Double(Targets.trimmed(field[...])), value.isFinite, abs(value) < 1e30 else {
             throw TextModelError.data("\(what) has the target \"\(field.prefix(40))\" (example \(row + 1)), which is not a finite number; a regression model needs a number for every text")
         }
         return value
+    }
+
+    private static func trimmed(_ s: Substring) -> String {
+        String(s.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 
     /// Distinct labels of raw label fields, in byte order (the model's label order).

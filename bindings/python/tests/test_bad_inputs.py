@@ -39,7 +39,7 @@ from textmodel import (ConfigError, DataError, FileError, InvalidArgumentError,
 
 TINY = {
     "tokenizer": {"min_freq": 1},
-    "model": {"embedding_dim": 8, "hidden_dim": 8},
+    "model": {"type": "lstm", "embedding_dim": 8, "hidden_dim": 8},
     "training": {"epochs": 1, "batch_size": 16, "threads": 1, "seed": 3},
 }
 TEXTS = ["pizza and pasta today", "a late goal in the match", "my laptop runs the code",
@@ -406,7 +406,7 @@ CASES = [
          capped(lambda c: TextClassifier({"tokenizer": {"buckets": 10 ** 15}})),
          ConfigError, "tokenizer.buckets"),
     Case("fit/absurd-lstm-4096x4096x16",
-         capped(fit({"model": {"embedding_dim": 4096, "hidden_dim": 4096, "layers": 16}})),
+         capped(fit({"model": {"type": "lstm", "embedding_dim": 4096, "hidden_dim": 4096, "layers": 16}})),
          ResourceError, "max_memory_mb"),
     Case("fit/absurd-bag-10M-buckets-x4096",
          capped(fit({"model": {"type": "bag", "embedding_dim": 4096},
@@ -414,7 +414,7 @@ CASES = [
          ResourceError, "max_memory_mb"),
     Case("fit/absurd-batch-and-length",
          capped(fit({"tokenizer": {"max_length": 100000, "min_freq": 1},
-                     "model": {"embedding_dim": 1024, "hidden_dim": 1024},
+                     "model": {"type": "lstm", "embedding_dim": 1024, "hidden_dim": 1024},
                      "training": {"batch_size": 1000000, "epochs": 1, "threads": 1}},
                     texts=["pizza " * 200000] * 2 + ["goal"] * 2,
                     labels=["food", "food", "sports", "sports"])),

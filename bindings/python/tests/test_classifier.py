@@ -29,7 +29,7 @@ FILLER = ("the a today we talked about really very nice some with friends and th
 EPOCHS = 4
 TINY = {
     "tokenizer": {"min_freq": 1},
-    "model": {"embedding_dim": 16, "hidden_dim": 16},
+    "model": {"type": "lstm", "embedding_dim": 16, "hidden_dim": 16},
     "training": {"epochs": EPOCHS, "batch_size": 16, "learning_rate": 0.02,
                  "threads": 1, "seed": 7, "progress_every": 5},
 }

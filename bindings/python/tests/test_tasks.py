@@ -16,7 +16,7 @@ TOPICS = {"music": ["guitar", "song", "concert"], "travel": ["flight", "hotel", 
 FILLER = ["the", "a", "very", "today", "we", "saw", "nice", "big", "and", "it", "was"]
 TINY = {"tokenizer": {"min_freq": 1},
         "model": {"type": "bag", "embedding_dim": 16},
-        "training": {"epochs": 15, "batch_size": 16, "learning_rate": 0.02, "threads": 1}}
+        "training": {"optimizer": "adam", "epochs": 15, "batch_size": 16, "learning_rate": 0.02, "threads": 1}}
 
 
 def topic_data(n, seed):
