@@ -36,7 +36,9 @@ def main():
     config.setdefault("training", {})["threads"] = a.threads
     if a.epochs:
         config["training"]["epochs"] = a.epochs
-    clf = TextClassifier(config)
+    # Prediction runs on as many threads as training (the bench's thread count), so a
+    # 1-thread row is 1 thread throughout.
+    clf = TextClassifier(config, threads=a.threads)
     rss_before = common.max_rss_mb()
 
     started = time.perf_counter()

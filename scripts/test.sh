@@ -26,7 +26,8 @@ swift test
 phase "Swift tests under AddressSanitizer"
 ASAN_OPTIONS=detect_leaks=0 swift test --sanitize=address --scratch-path .build-asan
 phase "Swift concurrency tests under ThreadSanitizer"
-swift test --sanitize=thread --scratch-path .build-tsan --filter "NetworkTests|TrainingTests"
+# HogwildRaceTests stay out on purpose: Hogwild training races on the weights by design.
+swift test --sanitize=thread --scratch-path .build-tsan --filter "NetworkTests|TrainingTests|PredictionThreadsTests"
 
 phase "C tests (native, valgrind, ASan/UBSan, TSan)"
 tests/c/run.sh

@@ -89,9 +89,16 @@ public final class TextClassifier {
     @discardableResult
     public func train(_ data: LabelledTexts, validation: LabelledTexts? = nil,
                       progress: ProgressHandler? = nil) throws -> TrainingReport {
+        try train(owned: data, validation: validation, progress: progress)
+    }
+
+    /// `train` taking the data over: the trainer drops the raw texts once they are
+    /// encoded, unless the caller still holds them.
+    private func train(owned data: consuming LabelledTexts, validation: LabelledTexts?,
+                       progress: ProgressHandler?) throws -> TrainingReport {
         pthread_mutex_lock(&trainingLock)
         defer { pthread_mutex_unlock(&trainingLock) }
-        let outcome = try Trainer(config: config, progress: progress).train(data, validation: validation)
+        let outcome = try Trainer(config: config, progress: progress).train(consume data, validation: validation)
         pthread_mutex_lock(&stateLock)
         trained = outcome.model
         pthread_mutex_unlock(&stateLock)
@@ -104,7 +111,9 @@ public final class TextClassifier {
                       progress: ProgressHandler? = nil) throws -> TrainingReport {
         let data = try read(file)
         let validation = try validationFile.map(read)
-        return try train(data, validation: validation, progress: progress)
+        // Handed over, not shared: the file's texts are freed once encoded (a million
+        // texts are ~200 MB, as much as the encoded set and the weights together).
+        return try train(owned: consume data, validation: validation, progress: progress)
     }
 
     /// A labelled file, read as config.data says (multi-label fastText lines may carry

@@ -35,7 +35,12 @@ struct FeatureEncoder {
         guard workers > 1 else { return shares[0] }
         var all = EncodedTexts()
         all.reserve(texts: texts.count, ids: shares.reduce(0) { $0 + $1.totalLength })
-        for share in shares { all.append(contentsOf: share) }
+        // Each share is freed as soon as it is copied, so the shares and the joined
+        // buffer are never all resident at once.
+        for w in shares.indices {
+            all.append(contentsOf: shares[w])
+            shares[w] = EncodedTexts()
+        }
         return all
     }
 }

@@ -21,13 +21,20 @@ struct Trainer {
         var report: TrainingReport
     }
 
-    func train(_ data: LabelledTexts, validation: LabelledTexts?) throws -> Outcome {
+    func train(_ data: consuming LabelledTexts, validation: LabelledTexts?) throws -> Outcome {
         let started = Clock.now()
-        let set = try TrainingSet(config: config, data: data, validation: validation)
-        let t = config.training
         var report = TrainingReport()
         report.skippedEmptyText = data.skippedEmptyText
         report.skippedMissingLabel = data.skippedMissingLabel
+        // Handed over, so the raw texts are freed when TrainingSet has encoded them
+        // (if the caller handed them over too) rather than held through every epoch.
+        let set = try TrainingSet(config: config, data: consume data, validation: validation)
+        #if canImport(Glibc)
+        // Those texts were a million small blocks: free()d, their pages stay with malloc
+        // (and in the RSS) until trimmed, while the weights come next from fresh pages.
+        _ = glibcMallocTrim(0)
+        #endif
+        let t = config.training
         report.trainExamples = set.examples.count
         report.trainTokens = set.examples.totalLength
         report.vocabularySize = set.vocabulary.count
@@ -73,6 +80,8 @@ struct Trainer {
         // Hogwild writes its updates straight into the weights: no gradient buffers.
         let grads = try (0..<(hogwild == nil ? threads : 0)).map { _ in try FloatBuffer.allocate(count: count, what: "a gradient buffer") }
         var shards = [[Int]](repeating: [], count: threads)
+        var batch = [Int]()   // this step's examples, longest first; reused, not reallocated
+        batch.reserveCapacity(batchSize)
         var shardTargets = [[Int32]](repeating: [], count: threads)
         var shardValues = [[Float]](repeating: [], count: threads)
         var shardWeights = [[Float]](repeating: [], count: threads)
@@ -137,7 +146,9 @@ struct Trainer {
                 if augmenter.isActive {
                     for e in rows { sequences[e] = augmenter.apply(set.examples[e], rng: &rng) }
                 }
-                let batch = rows.sorted { a, b in
+                batch.removeAll(keepingCapacity: true)
+                batch.append(contentsOf: rows)
+                batch.sort { a, b in
                     sequences[a].count != sequences[b].count ? sequences[a].count > sequences[b].count : a < b
                 }
                 for w in 0..<threads {
@@ -164,7 +175,7 @@ struct Trainer {
                     ws.training = true
                     ws.rng = SeededGenerator(seed: stepSeed ^ UInt64(w))
                     defer { ws.training = false }
-                    ws.batch.pack(shards[w].map { sequences[$0] })
+                    ws.batch.pack(shards[w].lazy.map { sequences[$0] })
                     network.forward(parameters.pointer, batch: ws.batch, workspace: ws)
                     shardTargets[w].withUnsafeBufferPointer { targets in
                         shardValues[w].withUnsafeBufferPointer { values in
@@ -359,3 +370,10 @@ enum Clock {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 }
+
+#if canImport(Glibc)
+/// glibc's `int malloc_trim(size_t pad)` (malloc.h, which the Glibc module leaves out):
+/// hands free pages inside malloc's heap back to the system.
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
