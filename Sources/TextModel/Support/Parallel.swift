@@ -52,6 +52,7 @@ enum Parallel {
         max(1, min(threads(setting), items / max(minimumEach, 1)))
     }
 
-    /// Number of online CPUs, at least 1.
-    static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// Number of online CPUs, at least 1, read once: glibc's sysconf reads it from
+    /// /sys on every call, tens of microseconds that a one-text prediction would pay.
+    static let coreCount: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }
