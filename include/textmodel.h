@@ -41,11 +41,11 @@ extern "C" {
 /* Version of this header. Compare with tm_version() to detect a mismatch between the
  * header a program was compiled against and the library it runs with. */
 #define TEXTMODEL_VERSION_MAJOR 0
-#define TEXTMODEL_VERSION_MINOR 1
+#define TEXTMODEL_VERSION_MINOR 2
 #define TEXTMODEL_VERSION_PATCH 0
-#define TEXTMODEL_VERSION_STRING "0.1.0"
+#define TEXTMODEL_VERSION_STRING "0.2.0"
 
-/* Version of the loaded library, e.g. "0.1.0". Static storage: never free it.
+/* Version of the loaded library, e.g. "0.2.0". Static storage: never free it.
  * Thread-safe. */
 const char *tm_version(void);
 
