@@ -36,6 +36,10 @@ phase "fuzzing (libFuzzer + ASan, ${FUZZ_SECONDS:-15} s per target)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}" fuzz/run.sh
 
 phase "Python tests"
-TEXTMODEL_LIBRARY="$(pwd)/.build/release/libtextmodel.so" python3 -m pytest -q -p no:cacheprovider bindings/python/tests tests/acceptance
+TEXTMODEL_LIBRARY="$(pwd)/.build/release/libtextmodel.so" python3 -m pytest -q -p no:cacheprovider bindings/python/tests
+
+phase "acceptance runs (example configs; tweets corpus when present)"
+# -rP prints each passing run's figures (accuracy, seconds) into the log.
+TEXTMODEL_LIBRARY="$(pwd)/.build/release/libtextmodel.so" python3 -m pytest -q -rP -p no:cacheprovider tests/acceptance
 
 phase "all tests passed"
