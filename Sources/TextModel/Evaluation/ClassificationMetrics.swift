@@ -80,16 +80,21 @@ public struct ClassificationMetrics {
             ("macro_f1", .double(macroF1)),
             ("weighted_f1", .double(classes.reduce(0) { $0 + $1.f1 * Double($1.support) } / total)),
             ("labels", .array(labels.map { .string($0) })),
-            ("per_class", .object(zip(labels, classes).map { label, m in
-                (label, .object([
-                    ("precision", .double(m.precision)),
-                    ("recall", .double(m.recall)),
-                    ("f1", .double(m.f1)),
-                    ("support", .int(Int64(m.support))),
-                ]))
-            })),
+            ("per_class", perClassJSON(labels, classes.map { ($0.precision, $0.recall, $0.f1, $0.support) })),
             ("confusion_matrix", .array(confusion.map { row in .array(row.map { .int(Int64($0)) }) })),
             ("skipped", .int(Int64(skipped))),
         ])
     }
+}
+
+/// The "per_class" object of the metrics JSON: label → precision, recall, f1, support.
+func perClassJSON(_ labels: [String], _ rows: [(precision: Double, recall: Double, f1: Double, support: Int)]) -> JSONValue {
+    .object(zip(labels, rows).map { label, m in
+        (label, .object([
+            ("precision", .double(m.precision)),
+            ("recall", .double(m.recall)),
+            ("f1", .double(m.f1)),
+            ("support", .int(Int64(m.support))),
+        ]))
+    })
 }

@@ -128,14 +128,7 @@ public struct MultiLabelMetrics {
             ("precision_at_k", .object(atK.map { (String($0.k), .double($0.precision)) })),
             ("recall_at_k", .object(atK.map { (String($0.k), .double($0.recall)) })),
             ("labels", .array(labels.map { .string($0) })),
-            ("per_class", .object(zip(labels, perLabel).map { label, m in
-                (label, .object([
-                    ("precision", .double(m.precision)),
-                    ("recall", .double(m.recall)),
-                    ("f1", .double(m.f1)),
-                    ("support", .int(Int64(m.support))),
-                ]))
-            })),
+            ("per_class", perClassJSON(labels, perLabel.map { ($0.precision, $0.recall, $0.f1, $0.support) })),
             ("skipped", .int(Int64(skipped))),
         ])
     }

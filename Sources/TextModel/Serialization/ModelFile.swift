@@ -57,17 +57,8 @@ enum ModelFile {
     /// Loads a model from the bytes of a model file; `path` names it in messages.
     static func load(bytes: [UInt8], source path: String) throws -> TrainedModel {
         func bad(_ why: String) -> TextModelError { .modelFormat("\(path) is not a usable libtextmodel model file: \(why)") }
-        let (header, dataStart): (JSONValue, Int)
-        switch SafeTensors.header(of: bytes, maxHeaderBytes: maxHeaderBytes) {
-        case .success(let parsed): (header, dataStart) = parsed
-        case .failure(let failure): throw bad(failure.reason)
-        }
-        guard case .object(let meta)? = header["__metadata__"] else { throw bad("the header has no __metadata__") }
-        func field(_ key: String) throws -> String {
-            guard let v = meta.last(where: { $0.0 == key })?.1, case .string(let s) = v else { throw bad("the metadata has no \(key)") }
-            return s
-        }
-        guard (try? field("format")) == formatName else { throw bad("its metadata does not say format \"\(formatName)\"") }
+        let file = try SafeTensors.open(bytes, format: formatName, maxHeaderBytes: maxHeaderBytes, bad: bad)
+        let header = file.header, dataStart = file.dataStart, field = file.field
         let versionText = try field("format_version")
         guard let version = Int(versionText), version >= 1 else { throw bad("format_version \"\(versionText)\" is not a version number") }
         guard version <= formatVersion else {
@@ -75,7 +66,7 @@ enum ModelFile {
         }
         let configText = try field("config"), vocabularyText = try field("vocabulary"), labelsText = try field("labels")
         let writer = try field("library_version")
-        let scalingText = try? field("target_scaling")
+        let scalingText = file.optionalField("target_scaling")
         let expected = CRC32.hex(metadataChecksum(versionText, writer, configText, vocabularyText, labelsText, scalingText))
         guard try field("checksum_metadata") == expected else { throw bad("the metadata checksum does not match (the file is corrupted)") }
 

@@ -33,7 +33,7 @@ enum SafeTensors {
 
     /// The parsed header of a file's bytes and where its data starts. Errors are plain
     /// reasons ("it is only 3 bytes long ..."), for the caller to wrap with the file name.
-    static func header(of bytes: [UInt8], maxHeaderBytes: Int) -> Result<(header: JSONValue, dataStart: Int), Failure> {
+    private static func header(of bytes: [UInt8], maxHeaderBytes: Int) -> Result<(header: JSONValue, dataStart: Int), Failure> {
         guard bytes.count >= 8 else { return .failure(Failure("it is only \(bytes.count) bytes long (truncated or empty)")) }
         var headerLength: UInt64 = 0
         for i in (0..<8).reversed() { headerLength = headerLength << 8 | UInt64(bytes[i]) }
@@ -49,6 +49,48 @@ enum SafeTensors {
         } catch {
             return .failure(Failure("its header cannot be read"))
         }
+    }
+
+    /// A file of our own format, opened: its header, where the data starts, and the
+    /// string fields of its `__metadata__`. Every complaint goes through `bad`, which
+    /// names the file.
+    struct File {
+        let header: JSONValue
+        let dataStart: Int
+        private let metadata: [(String, JSONValue)]
+        private let bad: (String) -> TextModelError
+
+        /// The metadata string `key` (its last value if repeated), or an error naming it.
+        func field(_ key: String) throws -> String {
+            guard let value = optionalField(key) else { throw bad("the metadata has no \(key)") }
+            return value
+        }
+
+        func optionalField(_ key: String) -> String? {
+            guard let v = metadata.last(where: { $0.0 == key })?.1, case .string(let s) = v else { return nil }
+            return s
+        }
+
+        fileprivate init(header: JSONValue, dataStart: Int, metadata: [(String, JSONValue)], bad: @escaping (String) -> TextModelError) {
+            self.header = header
+            self.dataStart = dataStart
+            self.metadata = metadata
+            self.bad = bad
+        }
+    }
+
+    /// Parses `bytes` as a safetensors file whose metadata says `format` (the magic).
+    static func open(_ bytes: [UInt8], format: String, maxHeaderBytes: Int,
+                     bad: @escaping (String) -> TextModelError) throws -> File {
+        let (header, dataStart): (JSONValue, Int)
+        switch SafeTensors.header(of: bytes, maxHeaderBytes: maxHeaderBytes) {
+        case .success(let parsed): (header, dataStart) = parsed
+        case .failure(let failure): throw bad(failure.reason)
+        }
+        guard case .object(let metadata)? = header["__metadata__"] else { throw bad("the header has no __metadata__") }
+        let file = File(header: header, dataStart: dataStart, metadata: metadata, bad: bad)
+        guard file.optionalField("format") == format else { throw bad("its metadata does not say format \"\(format)\"") }
+        return file
     }
 
     /// The bytes of tensor `name`, checked to have the expected dtype and element count.

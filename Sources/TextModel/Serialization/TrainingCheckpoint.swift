@@ -77,17 +77,8 @@ struct TrainingCheckpoint {
         func bad(_ why: String) -> TextModelError {
             .modelFormat("\(path) is not a usable checkpoint of this training run: \(why)")
         }
-        let (header, dataStart): (JSONValue, Int)
-        switch SafeTensors.header(of: bytes, maxHeaderBytes: 1 << 30) {
-        case .success(let parsed): (header, dataStart) = parsed
-        case .failure(let failure): throw bad(failure.reason)
-        }
-        guard case .object(let meta)? = header["__metadata__"] else { throw bad("the header has no __metadata__") }
-        func field(_ key: String) throws -> String {
-            guard let v = meta.last(where: { $0.0 == key })?.1, case .string(let s) = v else { throw bad("the metadata has no \(key)") }
-            return s
-        }
-        guard (try? field("format")) == formatName else { throw bad("its metadata does not say format \"\(formatName)\"") }
+        let file = try SafeTensors.open(bytes, format: formatName, maxHeaderBytes: 1 << 30, bad: bad)
+        let header = file.header, dataStart = file.dataStart, field = file.field
         let values = try ["format_version", "library_version", "config", "data", "state"].map(field)
         guard values[0] == String(formatVersion) else { throw bad("it has format version \(values[0]); this library reads \(formatVersion)") }
         guard try field("checksum_metadata") == CRC32.hex(checksum(values)) else { throw bad("the metadata checksum does not match (the file is corrupted)") }
