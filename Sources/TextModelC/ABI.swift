@@ -198,10 +198,7 @@ public func tm_model_predict(_ model: OpaquePointer?, _ texts: CStringArray?, _ 
 public func tm_model_predict_proba(_ model: OpaquePointer?, _ texts: CStringArray?, _ count: UInt,
                                    _ outProbs: UnsafeMutablePointer<Float>?) -> Int32 {
     abiCall {
-        let h = try handle(model)
-        let n = try checkedCount(count, "count")
-        let probs = try require(outProbs, "out_probs")
-        let input = try strings(texts, n, "texts").map { $0 ?? "" }
+        let (h, input, probs) = try predictionArguments(model, texts, count, outProbs, "out_probs")
         try h.classifier.predictProbabilities(input, into: probs)
     }
 }
@@ -210,12 +207,20 @@ public func tm_model_predict_proba(_ model: OpaquePointer?, _ texts: CStringArra
 public func tm_model_predict_values(_ model: OpaquePointer?, _ texts: CStringArray?, _ count: UInt,
                                     _ outValues: UnsafeMutablePointer<Float>?) -> Int32 {
     abiCall {
-        let h = try handle(model)
-        let n = try checkedCount(count, "count")
-        let values = try require(outValues, "out_values")
-        let input = try strings(texts, n, "texts").map { $0 ?? "" }
+        let (h, input, values) = try predictionArguments(model, texts, count, outValues, "out_values")
         try h.classifier.predictValues(input, into: values)
     }
+}
+
+/// The checked arguments of a call that writes one array of outputs for `count` texts:
+/// the model, the texts (NULL inside the array is an error, see `strings`) and the array.
+private func predictionArguments(_ model: OpaquePointer?, _ texts: CStringArray?, _ count: UInt,
+                                 _ out: UnsafeMutablePointer<Float>?, _ outName: String) throws
+    -> (ModelHandle, [String], UnsafeMutablePointer<Float>) {
+    let h = try handle(model)
+    let n = try checkedCount(count, "count")
+    let output = try require(out, outName)
+    return (h, try strings(texts, n, "texts").map { $0 ?? "" }, output)
 }
 
 @_cdecl("tm_model_set_threads")

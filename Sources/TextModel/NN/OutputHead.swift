@@ -40,31 +40,26 @@ enum OutputHead {
         switch self {
         case .softmax:
             return SoftmaxCrossEntropy.loss(probs: outputs, rows: rows, classes: width, loss: targets)
-        case .sigmoid:
+        case .sigmoid, .identity:
             guard let y = targets.values else { return 0 }
             var total = 0.0
             for r in 0..<rows {
                 var row = 0.0
-                for j in 0..<width {
-                    let p = outputs[r * width + j], t = y[r * width + j]
-                    row -= Double(t) * Double(logf(max(p, 1e-30))) + Double(1 - t) * Double(logf(max(1 - p, 1e-30)))
-                }
-                total += Double(targets.weight(r)) * row
-            }
-            return total
-        case .identity:
-            guard let y = targets.values else { return 0 }
-            var total = 0.0
-            for r in 0..<rows {
-                var row = 0.0
-                for j in 0..<width {
-                    let e = Double(outputs[r * width + j]) - Double(y[r * width + j])
-                    row += e * e
-                }
+                for j in 0..<width { row += elementLoss(output: outputs[r * width + j], target: y[r * width + j]) }
                 total += Double(targets.weight(r)) * row
             }
             return total
         }
+    }
+
+    /// One output's loss for the heads whose outputs are independent: binary
+    /// cross-entropy (sigmoid) or squared error (identity).
+    private func elementLoss(output p: Float, target t: Float) -> Double {
+        if self == .identity {
+            let e = Double(p) - Double(t)
+            return e * e
+        }
+        return -(Double(t) * Double(logf(max(p, 1e-30))) + Double(1 - t) * Double(logf(max(1 - p, 1e-30))))
     }
 
     /// dLogits of `scale · Σ weight · loss(row)`: (p − q) for softmax and sigmoid (their

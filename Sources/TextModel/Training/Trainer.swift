@@ -103,8 +103,11 @@ struct Trainer {
         var cancelled = false
         var firstEpoch = 1
         var secondsBefore = 0.0   // training time of the run a checkpoint continues
-        let identity = TrainingCheckpoint.Identity(config: config.checkpointIdentity.serialized, data: set.fingerprint())
-        if t.resume, let path = t.checkpointPath, FileIO.exists(path) {
+        // What a checkpoint of this run is checked against; the data's CRC reads every
+        // encoded token, so only runs that checkpoint pay for it.
+        let identity = t.checkpointPath == nil ? nil
+            : TrainingCheckpoint.Identity(config: config.checkpointIdentity.serialized, data: set.fingerprint())
+        if t.resume, let path = t.checkpointPath, let identity = identity, FileIO.exists(path) {
             let checkpoint = try TrainingCheckpoint.load(from: path, identity: identity, parameters: parameters, count: count,
                                                          order: &order, optimizer: &optimizer, best: stopper?.bestWeights)
             if let state = checkpoint.earlyStopping { stopper?.state = state }
@@ -254,7 +257,7 @@ struct Trainer {
             }
             epochReport.seconds = Clock.now() - epochStart
             report.epochs.append(epochReport)
-            if let path = t.checkpointPath {
+            if let path = t.checkpointPath, let identity = identity {
                 let checkpoint = TrainingCheckpoint(epoch: epoch, step: step, examplesSeen: examplesSeen,
                                                     seconds: secondsBefore + Clock.now() - started, rng: rng,
                                                     earlyStopping: stopper?.state, epochs: report.epochs)
