@@ -127,3 +127,14 @@ def write_result(path, result):
 
 def file_size(path):
     return os.path.getsize(path)
+
+
+def finish_run(args, result, rss_before, rss_after, **fields):
+    """The end of every runner: the timing result plus the fields each system reports
+    (system, version, train_seconds, epochs, effective_threads, ...), the RSS around
+    training and the saved model's size, written to args.result."""
+    result.update(fields)
+    result["rss_before_training_mb"] = rss_before
+    result["rss_after_training_mb"] = rss_after
+    result["model_bytes"] = file_size(args.model)
+    write_result(args.result, result)

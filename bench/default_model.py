@@ -29,6 +29,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bindings" / "python"))
 os.environ.setdefault("TEXTMODEL_LIBRARY", str(ROOT / ".build" / "release" / "libtextmodel.so"))
 from textmodel import TextClassifier  # noqa: E402
+from common import read_csv  # noqa: E402  (bench/common.py)
 
 CANDIDATES = {
     "library_default": None,
@@ -36,13 +37,6 @@ CANDIDATES = {
     "lstm": json.loads((ROOT / "examples" / "configs" / "lstm.json").read_text()),
     "cnn": json.loads((ROOT / "examples" / "configs" / "cnn.json").read_text()),
 }
-
-
-def read_csv(path):
-    import csv
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return [r["text"] for r in rows], [r["label"] for r in rows]
 
 
 def tokens_data(rng, n):

@@ -56,17 +56,14 @@ def main():
 
     result = common.time_inference(predict_batch, predict_one, texts, labels)
     model.save_model(a.model)
-    result.update({
-        "system": "fastText",
-        "version": importlib.metadata.version("fasttext"),
-        "train_seconds": train_seconds,
-        "epochs": a.epochs,
-        "effective_threads": a.threads,
-        "rss_before_training_mb": rss_before,
-        "rss_after_training_mb": rss_after,
-        "model_bytes": common.file_size(a.model),
-    })
-    common.write_result(a.result, result)
+    common.finish_run(
+        a, result, rss_before, rss_after,
+        system="fastText",
+        version=importlib.metadata.version("fasttext"),
+        train_seconds=train_seconds,
+        epochs=a.epochs,
+        effective_threads=a.threads,
+    )
 
 
 if __name__ == "__main__":

@@ -51,18 +51,15 @@ def main():
     pipeline[0].stop_words_ = None
     with open(a.model, "wb") as f:
         pickle.dump(pipeline, f, protocol=pickle.HIGHEST_PROTOCOL)
-    result.update({
-        "system": "scikit-learn",
-        "version": sklearn.__version__,
-        "train_seconds": train_seconds,
-        "epochs": 1,
-        "effective_threads": a.threads,
-        "features": len(pipeline[0].vocabulary_),
-        "rss_before_training_mb": rss_before,
-        "rss_after_training_mb": rss_after,
-        "model_bytes": common.file_size(a.model),
-    })
-    common.write_result(a.result, result)
+    common.finish_run(
+        a, result, rss_before, rss_after,
+        system="scikit-learn",
+        version=sklearn.__version__,
+        train_seconds=train_seconds,
+        epochs=1,
+        effective_threads=a.threads,
+        features=len(pipeline[0].vocabulary_),
+    )
 
 
 if __name__ == "__main__":

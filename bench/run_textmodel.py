@@ -49,18 +49,15 @@ def main():
     texts, labels = common.read_csv(a.test)
     result = common.time_inference(clf.predict, lambda t: clf.predict([t])[0], texts, labels)
     clf.save(a.model)
-    result.update({
-        "system": "libtextmodel",
-        "version": library_version(),
-        "train_seconds": train_seconds,
-        "epochs": len(clf.history_),
-        "effective_threads": clf.report_["threads"],
-        "library_train_tokens": clf.report_["train_tokens"],
-        "rss_before_training_mb": rss_before,
-        "rss_after_training_mb": rss_after,
-        "model_bytes": common.file_size(a.model),
-    })
-    common.write_result(a.result, result)
+    common.finish_run(
+        a, result, rss_before, rss_after,
+        system="libtextmodel",
+        version=library_version(),
+        train_seconds=train_seconds,
+        epochs=len(clf.history_),
+        effective_threads=clf.report_["threads"],
+        library_train_tokens=clf.report_["train_tokens"],
+    )
 
 
 if __name__ == "__main__":

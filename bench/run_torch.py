@@ -123,17 +123,14 @@ def main():
     result = common.time_inference(predict_batch, lambda t: predict_batch([t])[0],
                                    test_texts, test_labels)
     torch.save({"state_dict": model.state_dict(), "vocab": vocab, "classes": classes}, a.model)
-    result.update({
-        "system": "PyTorch" + (" padded" if a.padded else " packed"),
-        "version": torch.__version__,
-        "train_seconds": train_seconds,
-        "epochs": a.epochs,
-        "effective_threads": torch.get_num_threads(),
-        "rss_before_training_mb": rss_before,
-        "rss_after_training_mb": rss_after,
-        "model_bytes": common.file_size(a.model),
-    })
-    common.write_result(a.result, result)
+    common.finish_run(
+        a, result, rss_before, rss_after,
+        system="PyTorch" + (" padded" if a.padded else " packed"),
+        version=torch.__version__,
+        train_seconds=train_seconds,
+        epochs=a.epochs,
+        effective_threads=torch.get_num_threads(),
+    )
 
 
 if __name__ == "__main__":
