@@ -12,12 +12,28 @@ struct FeatureEncoder {
                              charMin: config.charNgramsMin, charMax: config.charNgramsMax)
     }
 
-    func encode(tokens: [String]) -> [Int32] {
-        vocabulary.encode(tokens) + hasher.features(of: tokens, base: vocabulary.count)
-            + hasher.characterFeatures(of: tokens, base: vocabulary.count)
+    /// One thread's working memory for encoding, reused from text to text.
+    struct Scratch {
+        var tokens = TokenBuffer()
+        var ids = [Int32]()
+        var characters = NGramHasher.Scratch()
     }
 
-    func encode(_ text: String) -> [Int32] { encode(tokens: tokenizer.tokenize(text)) }
+    /// Encodes `text` into `scratch.ids`: vocabulary ids of its tokens, then hashed word
+    /// n-grams, then hashed character n-grams.
+    func encode(_ text: String, scratch: inout Scratch) {
+        tokenizer.tokenize(text, into: &scratch.tokens)
+        scratch.ids.removeAll(keepingCapacity: true)
+        vocabulary.encode(scratch.tokens, into: &scratch.ids)
+        hasher.features(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids)
+        hasher.characterFeatures(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids, scratch: &scratch.characters)
+    }
+
+    func encode(_ text: String) -> [Int32] {
+        var scratch = Scratch()
+        encode(text, scratch: &scratch)
+        return scratch.ids
+    }
 
     /// Encodes `texts` on up to `threads` threads (0 = every core). Each worker encodes a
     /// contiguous share into its own flat buffer; the shares are joined in order, so the
@@ -27,8 +43,11 @@ struct FeatureEncoder {
         var shares = [EncodedTexts](repeating: EncodedTexts(), count: workers)
         shares.withUnsafeMutableBufferPointer { out in
             Parallel.run(workers) { w in
-                var share = EncodedTexts()
-                for i in (w * texts.count / workers)..<((w + 1) * texts.count / workers) { share.append(encode(texts[i])) }
+                var share = EncodedTexts(), scratch = Scratch()
+                for i in (w * texts.count / workers)..<((w + 1) * texts.count / workers) {
+                    encode(texts[i], scratch: &scratch)
+                    share.append(scratch.ids)
+                }
                 out[w] = share
             }
         }

@@ -4,57 +4,90 @@
 ///    every token wrapped as "<token>", so unseen words still get features.
 /// Each maps to one of `buckets` feature ids after the vocabulary's, by FNV-1a. Distinct
 /// n-grams may share a bucket; that costs a little accuracy, not memory.
+///
+/// The work is done on a TokenBuffer (token bytes and hashes); the `[String]` forms
+/// wrap it for tests and small inputs.
 struct NGramHasher {
     let order: Int
     let buckets: Int
     var charMin = 0
     var charMax = 0
 
-    /// Feature ids of the character n-grams of every token, offset by `base`.
-    func characterFeatures(of tokens: [String], base: Int) -> [Int32] {
-        guard charMax > 0, charMin >= 1, buckets > 0 else { return [] }
-        var out = [Int32]()
-        for token in tokens {
-            let scalars = ["<"] + Array(token.unicodeScalars).map { String($0) } + [">"]
-            for start in 0..<scalars.count {
-                var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    static let fnvOffset: UInt64 = 0xCBF2_9CE4_8422_2325
+    static let fnvPrime: UInt64 = 0x100_0000_01B3
+
+    /// Per-thread scratch of `characterFeatures`: a token wrapped in "<" ">" and where
+    /// its characters (Unicode scalars) start.
+    struct Scratch {
+        var wrapped: [UInt8] = []
+        var starts: [Int] = []
+    }
+
+    /// Feature ids of the n-grams of the tokens, each offset by `base` (the vocabulary
+    /// size), appended to `out`.
+    func features(of tokens: TokenBuffer, base: Int, into out: inout [Int32]) {
+        guard order >= 2, buckets > 0, tokens.count >= 2 else { return }
+        let hashes = tokens.hashes
+        for start in 0..<(tokens.count - 1) {
+            var h = hashes[start]
+            for n in 2...order {
+                let end = start + n - 1
+                guard end < tokens.count else { break }
+                // Combine token hashes with a separator so ("ab","c") ≠ ("a","bc").
+                h = (h ^ 0x20) &* NGramHasher.fnvPrime
+                h = (h ^ hashes[end]) &* NGramHasher.fnvPrime
+                out.append(Int32(base + Int(h % UInt64(buckets))))
+            }
+        }
+    }
+
+    /// Feature ids of the character n-grams of every token, offset by `base`, appended
+    /// to `out`. A character is a Unicode scalar; its hash step takes its UTF-8 bytes.
+    func characterFeatures(of tokens: TokenBuffer, base: Int, into out: inout [Int32], scratch: inout Scratch) {
+        guard charMax > 0, charMin >= 1, buckets > 0 else { return }
+        for t in 0..<tokens.count {
+            scratch.wrapped.removeAll(keepingCapacity: true)
+            scratch.wrapped.append(0x3C)  // "<"
+            scratch.wrapped.append(contentsOf: tokens.bytes[tokens.start(t)..<tokens.ends[t]])
+            scratch.wrapped.append(0x3E)  // ">"
+            scratch.starts.removeAll(keepingCapacity: true)
+            for (k, b) in scratch.wrapped.enumerated() where b & 0xC0 != 0x80 { scratch.starts.append(k) }
+            scratch.starts.append(scratch.wrapped.count)
+            let characters = scratch.starts.count - 1
+            for start in 0..<characters {
+                var h = NGramHasher.fnvOffset
                 for n in 1...charMax {
                     let end = start + n
-                    guard end <= scalars.count else { break }
-                    for b in scalars[end - 1].utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+                    guard end <= characters else { break }
+                    for k in scratch.starts[end - 1]..<scratch.starts[end] {
+                        h = (h ^ UInt64(scratch.wrapped[k])) &* NGramHasher.fnvPrime
+                    }
                     // Lone boundary markers carry nothing.
-                    if n >= charMin && !(n == 1 && (start == 0 || end == scalars.count)) {
+                    if n >= charMin && !(n == 1 && (start == 0 || end == characters)) {
                         out.append(Int32(base + Int(h % UInt64(buckets))))
                     }
                 }
             }
         }
+    }
+
+    /// Feature ids of the n-grams of `tokens`, each offset by `base`.
+    func features(of tokens: [String], base: Int) -> [Int32] {
+        var out = [Int32]()
+        features(of: TokenBuffer(tokens), base: base, into: &out)
         return out
     }
 
-    /// Feature ids of the n-grams of `tokens`, each offset by `base` (the vocabulary size).
-    func features(of tokens: [String], base: Int) -> [Int32] {
-        guard order >= 2, buckets > 0, tokens.count >= 2 else { return [] }
-        var out = [Int32]()
-        out.reserveCapacity(tokens.count * (order - 1))
-        let tokenHashes = tokens.map { NGramHasher.fnv1a($0.utf8) }
-        for start in 0..<(tokens.count - 1) {
-            var h = tokenHashes[start]
-            for n in 2...order {
-                let end = start + n - 1
-                guard end < tokens.count else { break }
-                // Combine token hashes with a separator so ("ab","c") ≠ ("a","bc").
-                h = (h ^ 0x20) &* 0x100_0000_01B3
-                h = (h ^ tokenHashes[end]) &* 0x100_0000_01B3
-                out.append(Int32(base + Int(h % UInt64(buckets))))
-            }
-        }
+    /// Feature ids of the character n-grams of every token, offset by `base`.
+    func characterFeatures(of tokens: [String], base: Int) -> [Int32] {
+        var out = [Int32](), scratch = Scratch()
+        characterFeatures(of: TokenBuffer(tokens), base: base, into: &out, scratch: &scratch)
         return out
     }
 
     static func fnv1a<S: Sequence>(_ bytes: S) -> UInt64 where S.Element == UInt8 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        var h = fnvOffset
+        for b in bytes { h = (h ^ UInt64(b)) &* fnvPrime }
         return h
     }
 }

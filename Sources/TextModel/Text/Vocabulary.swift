@@ -9,6 +9,11 @@ public struct Vocabulary {
 
     public private(set) var tokens: [String]
     private var ids: [String: Int32]
+    /// The tokens by bytes (entry i is token i), for lookups from a TokenBuffer.
+    private var table = TokenTable()
+    /// Whether every token is ASCII: then a token the table lacks is unknown without
+    /// asking `ids` (see id(of:hash:)).
+    private var allASCII = true
 
     public var count: Int { tokens.count }
 
@@ -25,27 +30,33 @@ public struct Vocabulary {
                 throw TextModelError.modelFormat("the vocabulary lists \"\(t)\" twice")
             }
         }
+        indexBytes()
     }
 
     /// Builds a vocabulary from raw training texts, tokenising them on up to `threads`
     /// threads (0 = every core) without keeping the tokens: each thread counts its
-    /// share, the counts are merged. The same texts give the same vocabulary as
-    /// `build(from:)` on their tokens, for any thread count.
+    /// share by bytes (TokenTable), the counts are merged as `String`s, which joins
+    /// canonically equivalent spellings as `build(from:)` does. The same texts give the
+    /// same vocabulary as `build(from:)` on their tokens, for any thread count.
     static func build(texts: [String], tokenizer: Tokenizer, threads: Int, minFreq: Int, maxSize: Int) -> Vocabulary {
         let workers = Parallel.workers(threads: threads, items: texts.count, minimumEach: 256)
-        var shares = [[String: Int]](repeating: [:], count: workers)
+        var shares = [(table: TokenTable, counts: [Int])](repeating: (TokenTable(), []), count: workers)
         shares.withUnsafeMutableBufferPointer { out in
             Parallel.run(workers) { w in
-                var counts = [String: Int]()
+                var table = TokenTable(), counts = [Int](), buffer = TokenBuffer()
                 for i in (w * texts.count / workers)..<((w + 1) * texts.count / workers) {
-                    for token in tokenizer.tokenize(texts[i]) { counts[token, default: 0] += 1 }
+                    tokenizer.tokenize(texts[i], into: &buffer)
+                    for t in 0..<buffer.count {
+                        let k = buffer.withToken(t) { table.insert($0, hash: buffer.hashes[t]) }
+                        if k == counts.count { counts.append(1) } else { counts[k] += 1 }
+                    }
                 }
-                out[w] = counts
+                out[w] = (table, counts)
             }
         }
-        var counts = shares[0]
-        for share in shares.dropFirst() {
-            counts.merge(share, uniquingKeysWith: +)
+        var counts = [String: Int]()
+        for share in shares {
+            for k in 0..<share.table.count { counts[share.table.string(k), default: 0] += share.counts[k] }
         }
         return build(counts: counts, minFreq: minFreq, maxSize: maxSize)
     }
@@ -63,7 +74,7 @@ public struct Vocabulary {
     /// two special tokens.
     private static func build(counts: [String: Int], minFreq: Int, maxSize: Int) -> Vocabulary {
         let kept = counts.filter { $0.value >= minFreq && $0.key != paddingToken && $0.key != unknownToken }
-            .sorted { a, b in a.value != b.value ? a.value > b.value : Array(a.key.utf8).lexicographicallyPrecedes(b.key.utf8) }
+            .sorted { a, b in a.value != b.value ? a.value > b.value : a.key.utf8.lexicographicallyPrecedes(b.key.utf8) }
             .prefix(max(0, maxSize - 2))
             .map { $0.key }
         return Vocabulary(uniqueTokens: [paddingToken, unknownToken] + kept)
@@ -75,9 +86,33 @@ public struct Vocabulary {
         ids = [:]
         ids.reserveCapacity(uniqueTokens.count)
         for (i, t) in uniqueTokens.enumerated() { ids[t] = Int32(i) }
+        indexBytes()
+    }
+
+    private mutating func indexBytes() {
+        table = TokenTable(minimumCapacity: tokens.count)
+        for t in tokens {
+            table.insert(t)
+            allASCII = allASCII && t.utf8.allSatisfy { $0 < 0x80 }
+        }
     }
 
     public func id(of token: String) -> Int32 { ids[token] ?? Vocabulary.unknownID }
 
     public func encode(_ tokens: [String]) -> [Int32] { tokens.map { id(of: $0) } }
+
+    /// The id of a token given as UTF-8 bytes with its FNV-1a hash. Bytes equal to a
+    /// token's are that token. Otherwise the `String` lookup decides, since `String`
+    /// equality is canonical equivalence (a decomposed "é" is the precomposed one);
+    /// when every token and the asked one are ASCII, no other spelling can match.
+    func id(of token: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32 {
+        if let i = table.index(of: token, hash: hash) { return Int32(truncatingIfNeeded: i) }
+        if allASCII && Tokenizer.isASCII(token) { return Vocabulary.unknownID }
+        return ids[String(decoding: token, as: UTF8.self)] ?? Vocabulary.unknownID
+    }
+
+    /// The ids of a buffer's tokens, appended to `out`.
+    func encode(_ tokens: TokenBuffer, into out: inout [Int32]) {
+        for t in 0..<tokens.count { out.append(tokens.withToken(t) { id(of: $0, hash: tokens.hashes[t]) }) }
+    }
 }

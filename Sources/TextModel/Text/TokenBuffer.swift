@@ -1,0 +1,67 @@
+/// One text's tokens as UTF-8 bytes in a reusable buffer, each with its FNV-1a hash:
+/// all that encoding needs from the tokenizer (vocabulary lookup, word n-gram hashes,
+/// character n-grams), without a `String` per token.
+///
+/// Why: building a `String` for every token, then hashing it again for the vocabulary
+/// dictionary, was most of the time a bag model spent before its first epoch (tokenising
+/// a corpus twice: to count, then to encode). Each encoding thread keeps one buffer and
+/// refills it per text, so encoding allocates nothing per token.
+struct TokenBuffer {
+    /// Every token's bytes, back to back; the open token (being built) at the end.
+    private(set) var bytes: [UInt8] = []
+    /// Token i is bytes[ends[i - 1] ..< ends[i]] (from 0 for i = 0).
+    private(set) var ends: [Int] = []
+    /// FNV-1a of each token's bytes (NGramHasher.fnv1a), the same hash word n-grams use.
+    private(set) var hashes: [UInt64] = []
+
+    init() {}
+
+    /// A buffer holding `tokens`.
+    init(_ tokens: [String]) {
+        for t in tokens { append(token: t.utf8) }
+    }
+
+    /// Closed tokens.
+    var count: Int { ends.count }
+    var isEmpty: Bool { ends.isEmpty }
+    /// Whether a token is being built (bytes appended since the last close).
+    var hasOpenToken: Bool { bytes.count > (ends.last ?? 0) }
+
+    func start(_ i: Int) -> Int { i == 0 ? 0 : ends[i - 1] }
+
+    /// Empties the buffer, keeping its capacity.
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        hashes.removeAll(keepingCapacity: true)
+    }
+
+    /// Adds a byte to the open token.
+    mutating func appendToOpen(_ byte: UInt8) { bytes.append(byte) }
+
+    /// Closes the open token, if there is one.
+    mutating func closeToken() {
+        let start = ends.last ?? 0
+        guard bytes.count > start else { return }
+        ends.append(bytes.count)
+        hashes.append(NGramHasher.fnv1a(bytes[start...]))
+    }
+
+    /// Drops the open token's bytes (a text cut at max_length drops a word in progress).
+    mutating func discardOpenToken() { bytes.removeLast(bytes.count - (ends.last ?? 0)) }
+
+    /// Adds a whole token (closing any open one first).
+    mutating func append<C: Collection>(token utf8: C) where C.Element == UInt8 {
+        closeToken()
+        bytes.append(contentsOf: utf8)
+        closeToken()
+    }
+
+    /// Token i's bytes, for the duration of `body`.
+    func withToken<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        bytes.withUnsafeBufferPointer { all in body(UnsafeBufferPointer(rebasing: all[start(i)..<ends[i]])) }
+    }
+
+    /// Token i as a String (tests and the non-ASCII vocabulary path).
+    func string(_ i: Int) -> String { String(decoding: bytes[start(i)..<ends[i]], as: UTF8.self) }
+}

@@ -1,0 +1,78 @@
+/// The tokenizer's byte path: the tokens of `tokenize(_:)`, written as UTF-8 bytes into
+/// a reusable TokenBuffer for the encoder.
+///
+/// Why: most texts are ASCII, and for them every rule of `tokenize(_:)` (separators,
+/// URLs, word characters, in-word apostrophes, one token per other character, ASCII
+/// lower-casing) is a test on one byte. The loop below applies those same rules to the
+/// bytes, with no `String`, scalar array or lower-cased copy of the text; any text with
+/// a non-ASCII byte goes through `tokenize(_:)` itself. TokenizerBytesTests checks that
+/// both give the same tokens.
+extension Tokenizer {
+    /// `tokenize(text)` into `buffer`, which is emptied first.
+    func tokenize(_ text: String, into buffer: inout TokenBuffer) {
+        buffer.removeAll()
+        let done = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            guard Tokenizer.isASCII(utf8) else { return false }
+            tokenizeASCII(utf8, into: &buffer)
+            return true
+        }
+        if done == true { return }
+        for token in tokenize(text) { buffer.append(token: token.utf8) }
+    }
+
+    private func tokenizeASCII(_ text: UnsafeBufferPointer<UInt8>, into buffer: inout TokenBuffer) {
+        let n = text.count
+        var i = 0
+        while i < n && buffer.count < maxLength {
+            let b = text[i]
+            if b <= 0x20 || b == 0x7F {
+                buffer.closeToken()
+                i += 1
+            } else if replaceURLs && !buffer.hasOpenToken, let length = Tokenizer.urlLength(text, at: i) {
+                buffer.append(token: Tokenizer.urlToken.utf8)
+                i += length
+            } else if Tokenizer.isWordByte(b) {
+                buffer.appendToOpen(lowercase && b >= 0x41 && b <= 0x5A ? b + 32 : b)
+                i += 1
+            } else if b == 0x27 && buffer.hasOpenToken && i + 1 < n && Tokenizer.isWordByte(text[i + 1]) {
+                buffer.appendToOpen(b)
+                i += 1
+            } else {
+                buffer.closeToken()
+                if buffer.count < maxLength { buffer.append(token: CollectionOfOne(b)) }
+                i += 1
+            }
+        }
+        if buffer.count < maxLength { buffer.closeToken() } else { buffer.discardOpenToken() }
+    }
+
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var any: UInt8 = 0
+        for b in bytes { any |= b }
+        return any < 0x80
+    }
+
+    @inline(__always)
+    static func isWordByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F
+    }
+
+    /// Length in bytes of a URL at `i` of ASCII text (as `urlLength(_:at:)`), or nil.
+    static func urlLength(_ text: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
+        func hasPrefix(_ prefix: StaticString) -> Bool {
+            guard i + prefix.utf8CodeUnitCount <= text.count else { return false }
+            let p = prefix.utf8Start
+            for k in 0..<prefix.utf8CodeUnitCount {
+                var b = text[i + k]
+                if b >= 0x41 && b <= 0x5A { b += 32 }
+                if b != p[k] { return false }
+            }
+            return true
+        }
+        let first = text[i] | 0x20
+        guard (first == 0x68 || first == 0x77) && (hasPrefix("http://") || hasPrefix("https://") || hasPrefix("www.")) else { return nil }
+        var j = i
+        while j < text.count && text[j] > 0x20 && text[j] != 0x7F { j += 1 }
+        return j - i
+    }
+}
