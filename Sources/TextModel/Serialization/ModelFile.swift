@@ -45,7 +45,7 @@ enum ModelFile {
 
         let tensors = model.network.layout.tensors.map { t in
             SafeTensors.Tensor(name: t.name, dtype: "F32", shape: t.shape,
-                               bytes: Array(data[(t.offset * 4)..<((t.offset + t.count) * 4)]))
+                               bytes: .borrowed(UnsafeRawBufferPointer(rebasing: data[(t.offset * 4)..<((t.offset + t.count) * 4)])))
         }
         try FileIO.writeAtomically(path, parts: SafeTensors.encode(metadata: metadata, tensors: tensors))
     }

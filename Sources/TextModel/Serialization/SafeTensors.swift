@@ -7,12 +7,26 @@ enum SafeTensors {
         let name: String
         let dtype: String      // "F32" or "I32"
         let shape: [Int]
-        let bytes: [UInt8]
+        let bytes: FileIO.Part
+
+        init(name: String, dtype: String, shape: [Int], bytes: [UInt8]) {
+            self.init(name: name, dtype: dtype, shape: shape, bytes: .owned(bytes))
+        }
+
+        /// `bytes` may borrow memory (the weights, written where they lie rather than
+        /// copied: a copy would double the process's memory while saving a big model);
+        /// it must stay valid until the write is done.
+        init(name: String, dtype: String, shape: [Int], bytes: FileIO.Part) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+            self.bytes = bytes
+        }
     }
 
     /// The file's parts in order (length, header, then each tensor's bytes), for
     /// FileIO.writeAtomically; tensors are laid out back to back in the given order.
-    static func encode(metadata: [(String, JSONValue)], tensors: [Tensor]) -> [[UInt8]] {
+    static func encode(metadata: [(String, JSONValue)], tensors: [Tensor]) -> [FileIO.Part] {
         var header: [(String, JSONValue)] = [("__metadata__", .object(metadata))]
         var offset = 0
         for t in tensors {
@@ -28,7 +42,7 @@ enum SafeTensors {
         var prefix = [UInt8](repeating: 0, count: 8)
         var length = UInt64(headerBytes.count)
         for i in 0..<8 { prefix[i] = UInt8(length & 0xFF); length >>= 8 }
-        return [prefix, headerBytes] + tensors.map(\.bytes)
+        return [.owned(prefix), .owned(headerBytes)] + tensors.map(\.bytes)
     }
 
     /// The parsed header of a file's bytes and where its data starts. Errors are plain

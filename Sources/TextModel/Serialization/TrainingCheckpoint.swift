@@ -39,17 +39,17 @@ struct TrainingCheckpoint {
     func save(to path: String, identity: Identity, parameters: FloatBuffer, count: Int, order: [Int],
               optimizer: Optimizer, best: FloatBuffer?) throws {
         var tensors = [SafeTensors.Tensor(name: "parameters", dtype: "F32", shape: [count],
-                                          bytes: [UInt8](rawBytesOf: parameters.pointer, count: count))]
+                                          bytes: .borrowed(UnsafeRawBufferPointer(start: parameters.pointer, count: 4 * count)))]
         for (name, buffer) in optimizer.stateBuffers {
             tensors.append(.init(name: "optimizer." + name, dtype: "F32", shape: [count],
-                                 bytes: [UInt8](rawBytesOf: buffer.pointer, count: count)))
+                                 bytes: .borrowed(UnsafeRawBufferPointer(start: buffer.pointer, count: 4 * count))))
         }
         let order32 = order.map { Int32(truncatingIfNeeded: $0) }
         tensors.append(.init(name: "order", dtype: "I32", shape: [order.count],
                              bytes: order32.withUnsafeBufferPointer { [UInt8](rawBytesOf: $0.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: $0.count) }))
         if let best = best {
             tensors.append(.init(name: "early_stopping.best", dtype: "F32", shape: [count],
-                                 bytes: [UInt8](rawBytesOf: best.pointer, count: count)))
+                                 bytes: .borrowed(UnsafeRawBufferPointer(start: best.pointer, count: 4 * count))))
         }
         let state = stateJSON(optimizerSteps: optimizer.stepCount).serialized
         let values = [String(TrainingCheckpoint.formatVersion), LibraryVersion.string, identity.config,

@@ -45,7 +45,31 @@ enum FileIO {
     /// Replaces `path` with `parts` atomically: write a temporary file in the same
     /// directory, fsync it, rename it over `path`, fsync the directory. Whatever happens,
     /// `path` holds either its old content or the complete new content.
+    /// A piece of a file to write: bytes of its own, or memory it borrows.
+    enum Part {
+        case owned([UInt8])
+        case borrowed(UnsafeRawBufferPointer)
+
+        var count: Int {
+            switch self {
+            case .owned(let bytes): return bytes.count
+            case .borrowed(let buffer): return buffer.count
+            }
+        }
+
+        func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            switch self {
+            case .owned(let bytes): return try bytes.withUnsafeBytes(body)
+            case .borrowed(let buffer): return try body(buffer)
+            }
+        }
+    }
+
     static func writeAtomically(_ path: String, parts: [[UInt8]]) throws {
+        try writeAtomically(path, parts: parts.map(Part.owned))
+    }
+
+    static func writeAtomically(_ path: String, parts: [Part]) throws {
         if path.isEmpty { throw TextModelError.invalidArgument("the path is empty") }
         if isDirectory(path) { throw TextModelError.io("\(path) is a directory; give a file name to save to") }
         let directory: String

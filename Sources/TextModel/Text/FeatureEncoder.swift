@@ -39,13 +39,32 @@ struct FeatureEncoder {
     /// contiguous share into its own flat buffer; the shares are joined in order, so the
     /// result does not depend on the thread count.
     func encode(_ texts: [String], threads: Int) -> EncodedTexts {
-        let workers = Parallel.workers(threads: threads, items: texts.count, minimumEach: 64)
+        texts.withUnsafeBufferPointer { texts in
+            encode(count: texts.count, threads: threads, text: { texts[$0] }, encoded: { _ in })
+        }
+    }
+
+    /// `encode(_:threads:)` that empties `texts` as it goes, each text freed once
+    /// encoded (when `texts` was its only owner), and leaves `texts` empty.
+    func encode(consuming texts: inout [String], threads: Int) -> EncodedTexts {
+        let result = texts.withUnsafeMutableBufferPointer { texts in
+            encode(count: texts.count, threads: threads, text: { texts[$0] }, encoded: { texts[$0] = "" })
+        }
+        texts = []
+        return result
+    }
+
+    /// Text i comes from `text(i)`; `encoded(i)` is called once it is encoded. Both are
+    /// called from the worker threads, each i from one of them.
+    private func encode(count: Int, threads: Int, text: (Int) -> String, encoded: (Int) -> Void) -> EncodedTexts {
+        let workers = Parallel.workers(threads: threads, items: count, minimumEach: 64)
         var shares = [EncodedTexts](repeating: EncodedTexts(), count: workers)
         shares.withUnsafeMutableBufferPointer { out in
             Parallel.run(workers) { w in
                 var share = EncodedTexts(), scratch = Scratch()
-                for i in (w * texts.count / workers)..<((w + 1) * texts.count / workers) {
-                    encode(texts[i], scratch: &scratch)
+                for i in (w * count / workers)..<((w + 1) * count / workers) {
+                    encode(text(i), scratch: &scratch)
+                    encoded(i)
                     share.append(scratch.ids)
                 }
                 out[w] = share
@@ -53,7 +72,7 @@ struct FeatureEncoder {
         }
         guard workers > 1 else { return shares[0] }
         var all = EncodedTexts()
-        all.reserve(texts: texts.count, ids: shares.reduce(0) { $0 + $1.totalLength })
+        all.reserve(texts: count, ids: shares.reduce(0) { $0 + $1.totalLength })
         // Each share is freed as soon as it is copied, so the shares and the joined
         // buffer are never all resident at once.
         for w in shares.indices {

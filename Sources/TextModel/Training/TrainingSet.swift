@@ -18,7 +18,11 @@ struct TrainingSet {
     /// Outputs per example: the number of labels, or 1 for regression.
     var width: Int { targets.width }
 
-    init(config: Config, data: LabelledTexts, validation: LabelledTexts?) throws {
+    /// Takes the rows over from `data`: each raw text is freed as soon as it is encoded,
+    /// and the label strings once they are targets, so a big file's texts and its
+    /// encoded set are not both whole in memory (when the caller handed `data` over
+    /// rather than keeping a copy).
+    init(config: Config, data: consuming LabelledTexts, validation: LabelledTexts?) throws {
         guard data.count > 0 else {
             throw TextModelError.data("no usable training rows (\(data.skippedEmptyText) with an empty text and \(data.skippedMissingLabel) with a missing label were skipped)")
         }
@@ -36,7 +40,18 @@ struct TrainingSet {
             }
         }
         let task = config.model.task, separator = config.data.labelSeparator
-        let trainLabels = trainRows.map { data.labels[$0] }
+        // Rows move out of `data` (held-out ones first), so each string has one owner.
+        var validTexts = heldOut.map { TrainingSet.take(&data.texts[$0]) }, validLabels = heldOut.map { TrainingSet.take(&data.labels[$0]) }
+        var trainTexts: [String], trainLabels: [String]
+        if heldOut.isEmpty {
+            trainTexts = data.texts
+            trainLabels = data.labels
+        } else {
+            trainTexts = trainRows.map { TrainingSet.take(&data.texts[$0]) }
+            trainLabels = trainRows.map { TrainingSet.take(&data.labels[$0]) }
+        }
+        data.texts = []
+        data.labels = []
         let labels = Targets.labels(of: trainLabels, task: task, separator: separator)
         if task == .singleLabel && labels.count < 2 {
             throw TextModelError.data("the training data has only one class (\"\(labels.first ?? "")\"); a classifier needs at least two")
@@ -57,20 +72,19 @@ struct TrainingSet {
             targets.standardize(scaling)
         }
         self.targets = targets
+        trainLabels = []
 
         // Tokenised twice (to count, then to encode) rather than keeping every text's
         // tokens: a million texts' [String] arrays would outweigh the encoded set.
         let threads = config.training.threads
-        let trainTexts = trainRows.map { data.texts[$0] }
         vocabulary = Vocabulary.build(texts: trainTexts, tokenizer: Tokenizer(config.tokenizer), threads: threads,
                                       minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize)
         encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
-        var encoded = encoder.encode(trainTexts, threads: threads)
+        var encoded = encoder.encode(consuming: &trainTexts, threads: threads)
         encoded.shrinkToFit()
         examples = encoded
         self.labels = labels
 
-        var validTexts = heldOut.map { data.texts[$0] }, validLabels = heldOut.map { data.labels[$0] }
         var skipped = 0
         if let v = validation {
             guard v.count > 0 else {
@@ -84,6 +98,12 @@ struct TrainingSet {
                                    separator: separator, what: "the validation data", knownLabels: labels)
         validExamples = encoder.encode(validTexts, threads: threads)
         validationSkipped = skipped
+    }
+
+    /// The string at `s`, leaving an empty one behind (so the string has one owner).
+    private static func take(_ s: inout String) -> String {
+        defer { s = "" }
+        return s
     }
 
     /// CRC-32 of everything training reads from the data: encoded examples, targets,
