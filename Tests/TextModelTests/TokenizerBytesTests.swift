@@ -98,7 +98,7 @@ final class TokenizerBytesTests: XCTestCase {
         parts.removeLast(3)   // Tests/TextModelTests/TokenizerBytesTests.swift
         texts += try LabelledTexts.read(path: (parts + ["data", "support", "train.csv"]).joined(separator: "/"),
                                         config: Config.Data()).texts
-        for (order, charMin, charMax, minFreq) in [(2, 3, 5, 1), (3, 1, 2, 2), (1, 0, 0, 2)] {
+        for (order, charMin, charMax, minFreq) in [(2, 3, 5, 1), (3, 1, 2, 2), (1, 0, 0, 2), (2, 1, 1, 1), (4, 2, 6, 1)] {
             var config = Config(modelType: "bag").tokenizer
             config.buckets = 5003
             config.wordNgrams = order
@@ -111,6 +111,19 @@ final class TokenizerBytesTests: XCTestCase {
             for text in texts { XCTAssertEqual(encoder.encode(text), reference.encode(text), "text \(text.debugDescription)") }
             let flat = encoder.encode(texts, threads: 3)
             for (i, text) in texts.enumerated() { XCTAssertEqual(Array(flat[i]), reference.encode(text)) }
+            // The training path: lengths counted beforehand, ids written in place.
+            let hasher = NGramHasher(config: config)
+            var buffer = TokenBuffer()
+            let lengths = texts.map { text in
+                t.tokenize(text, into: &buffer)
+                return FeatureEncoder.encodedLength(buffer, hasher: hasher)
+            }
+            XCTAssertEqual(lengths, texts.map { reference.encode($0).count }, "order \(order), characters \(charMin)-\(charMax)")
+            for threads in [1, 3] {
+                var consumed = texts
+                XCTAssertEqual(encoder.encode(consuming: &consumed, lengths: lengths, threads: threads), flat)
+                XCTAssertTrue(consumed.isEmpty)
+            }
         }
     }
 }

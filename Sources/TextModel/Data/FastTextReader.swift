@@ -7,16 +7,37 @@ enum FastTextReader {
     static let prefix = Array("__label__".utf8)
 
     static func read(_ bytes: [UInt8], source: String, labelSeparator: String? = nil) throws -> LabelledTexts {
-        var result = LabelledTexts()
-        try Lines.forEach(in: bytes) { line, number in
-            try parseLine(line, line: number, source: source, labelSeparator: labelSeparator, into: &result)
+        var parser = Parser(source: source, labelSeparator: labelSeparator)
+        _ = try bytes.withUnsafeBufferPointer { try parser.consume($0, first: true, last: true) }
+        return parser.result
+    }
+
+    /// The parse of one file, fed in chunks (see CSVReader.Parser.consume).
+    struct Parser {
+        let source: String
+        let labelSeparator: String?
+        private(set) var result = LabelledTexts()
+        private var number = 0
+
+        init(source: String, labelSeparator: String?) {
+            self.source = source
+            self.labelSeparator = labelSeparator
         }
-        return result
+
+        mutating func consume(_ chunk: UnsafeBufferPointer<UInt8>, first: Bool, last: Bool) throws -> Int {
+            let (source, separator) = (self.source, labelSeparator)
+            var result = self.result
+            self.result = LabelledTexts()  // one owner while appending, so no copy
+            defer { self.result = result }
+            return try Lines.forEach(in: chunk, first: first, last: last, number: &number) { line, number in
+                try parseLine(line, line: number, source: source, labelSeparator: separator, into: &result)
+            }
+        }
     }
 
     private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C }
 
-    private static func parseLine(_ line: ArraySlice<UInt8>, line number: Int, source: String, labelSeparator: String?,
+    private static func parseLine(_ line: Lines.Line, line number: Int, source: String, labelSeparator: String?,
                                   into result: inout LabelledTexts) throws {
         var i = line.startIndex
         var labels = [String]()

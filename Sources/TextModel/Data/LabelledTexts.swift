@@ -19,9 +19,30 @@ public struct LabelledTexts {
         labels.append(label)
     }
 
-    /// Reads a labelled file in the format `config.format` names.
+    /// Reads a labelled file in the format `config.format` names, a chunk at a time
+    /// (ChunkedFile), with the same results as `parse` on the whole file's bytes.
     public static func read(path: String, config: Config.Data, multiLabel: Bool = false) throws -> LabelledTexts {
-        try parse(FileIO.readAll(path), source: path, config: config, multiLabel: multiLabel)
+        try read(path: path, config: config, multiLabel: multiLabel, chunkBytes: 8 << 20)
+    }
+
+    /// `read` with a given chunk size (tests use tiny ones to cut records anywhere).
+    static func read(path: String, config: Config.Data, multiLabel: Bool, chunkBytes: Int) throws -> LabelledTexts {
+        let separator = multiLabel ? config.labelSeparator : nil
+        switch format(of: path, config: config) {
+        case "csv":
+            var parser = CSVReader.Parser(source: path, textColumn: config.textColumn, labelColumn: config.labelColumn)
+            try ChunkedFile.forEachChunk(path, chunkBytes: chunkBytes) { try parser.consume($0, first: $1, last: $2) }
+            return try parser.finish()
+        case "jsonl":
+            var parser = JSONLReader.Parser(source: path, textField: config.textColumn, labelField: config.labelColumn,
+                                            labelSeparator: separator)
+            try ChunkedFile.forEachChunk(path, chunkBytes: chunkBytes) { try parser.consume($0, first: $1, last: $2) }
+            return parser.result
+        default:
+            var parser = FastTextReader.Parser(source: path, labelSeparator: separator)
+            try ChunkedFile.forEachChunk(path, chunkBytes: chunkBytes) { try parser.consume($0, first: $1, last: $2) }
+            return parser.result
+        }
     }
 
     /// Parses the bytes of a labelled file; `source` is the name used in messages and,

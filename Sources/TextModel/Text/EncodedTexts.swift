@@ -16,6 +16,19 @@ struct EncodedTexts: Equatable {
         for t in texts { append(t) }
     }
 
+    /// Texts of the given lengths, their ids written by `fill` straight into the one
+    /// buffer (allocated once, at its final size). `fill` gets the buffer and the
+    /// offsets and must write every id.
+    init(lengths: [Int], fill: (UnsafeMutableBufferPointer<Int32>, UnsafeBufferPointer<Int>) -> Void) {
+        var offsets = [Int](repeating: 0, count: lengths.count + 1)
+        for (i, n) in lengths.enumerated() { offsets[i + 1] = offsets[i] + n }
+        self.offsets = offsets
+        ids = [Int32](unsafeUninitializedCapacity: offsets[lengths.count]) { buffer, initialized in
+            offsets.withUnsafeBufferPointer { fill(buffer, $0) }
+            initialized = buffer.count
+        }
+    }
+
     var count: Int { offsets.count - 1 }
     var isEmpty: Bool { count == 0 }
     /// Ids of all texts together.

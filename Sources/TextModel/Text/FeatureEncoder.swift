@@ -8,8 +8,7 @@ struct FeatureEncoder {
     init(config: Config.Tokenizer, vocabulary: Vocabulary) {
         tokenizer = Tokenizer(config)
         self.vocabulary = vocabulary
-        hasher = NGramHasher(order: config.wordNgrams, buckets: config.hashedFeatures,
-                             charMin: config.charNgramsMin, charMax: config.charNgramsMax)
+        hasher = NGramHasher(config: config)
     }
 
     /// One thread's working memory for encoding, reused from text to text.
@@ -40,23 +39,48 @@ struct FeatureEncoder {
     /// result does not depend on the thread count.
     func encode(_ texts: [String], threads: Int) -> EncodedTexts {
         texts.withUnsafeBufferPointer { texts in
-            encode(count: texts.count, threads: threads, text: { texts[$0] }, encoded: { _ in })
+            encode(count: texts.count, threads: threads, text: { texts[$0] })
         }
     }
 
-    /// `encode(_:threads:)` that empties `texts` as it goes, each text freed once
-    /// encoded (when `texts` was its only owner), and leaves `texts` empty.
-    func encode(consuming texts: inout [String], threads: Int) -> EncodedTexts {
+    /// How many ids `encode` gives for a text with these tokens, when `hasher` is
+    /// NGramHasher(config:) of the encoder's config.
+    static func encodedLength(_ tokens: TokenBuffer, hasher: NGramHasher) -> Int {
+        tokens.count + hasher.featureCount(of: tokens)
+    }
+
+    /// `encode(_:threads:)` for a training set whose encoded lengths are known (counted
+    /// with `encodedLength` while the vocabulary was counted): every thread writes its
+    /// texts' ids straight into the one buffer, allocated once at its final size, so
+    /// there are no growing shares to join. Empties `texts` as it goes, each text freed
+    /// once encoded (when `texts` was its only owner), and returns the freed pages to
+    /// the system every 65,536 texts, so the raw texts shrink as the encoded set grows.
+    func encode(consuming texts: inout [String], lengths: [Int], threads: Int) -> EncodedTexts {
+        let count = texts.count
+        let workers = Parallel.workers(threads: threads, items: count, minimumEach: 64)
         let result = texts.withUnsafeMutableBufferPointer { texts in
-            encode(count: texts.count, threads: threads, text: { texts[$0] }, encoded: { texts[$0] = "" })
+            EncodedTexts(lengths: lengths) { ids, offsets in
+                Parallel.run(workers) { w in
+                    var scratch = Scratch()
+                    for i in (w * count / workers)..<((w + 1) * count / workers) {
+                        encode(texts[i], scratch: &scratch)
+                        texts[i] = ""
+                        // encodedLength counts what encode writes, so the two agree;
+                        // min() only keeps a disagreement from writing out of bounds.
+                        let n = min(scratch.ids.count, offsets[i + 1] - offsets[i])
+                        for k in 0..<n { ids[offsets[i] + k] = scratch.ids[k] }
+                        for k in n..<(offsets[i + 1] - offsets[i]) { ids[offsets[i] + k] = Vocabulary.paddingID }
+                        if w == 0 && i % 65_536 == 65_535 { Memory.returnFreePages() }
+                    }
+                }
+            }
         }
         texts = []
         return result
     }
 
-    /// Text i comes from `text(i)`; `encoded(i)` is called once it is encoded. Both are
-    /// called from the worker threads, each i from one of them.
-    private func encode(count: Int, threads: Int, text: (Int) -> String, encoded: (Int) -> Void) -> EncodedTexts {
+    /// Text i comes from `text(i)`, called on the worker threads.
+    private func encode(count: Int, threads: Int, text: (Int) -> String) -> EncodedTexts {
         let workers = Parallel.workers(threads: threads, items: count, minimumEach: 64)
         var shares = [EncodedTexts](repeating: EncodedTexts(), count: workers)
         shares.withUnsafeMutableBufferPointer { out in
@@ -64,7 +88,6 @@ struct FeatureEncoder {
                 var share = EncodedTexts(), scratch = Scratch()
                 for i in (w * count / workers)..<((w + 1) * count / workers) {
                     encode(text(i), scratch: &scratch)
-                    encoded(i)
                     share.append(scratch.ids)
                 }
                 out[w] = share

@@ -13,6 +13,19 @@ struct NGramHasher {
     var charMin = 0
     var charMax = 0
 
+    /// The hasher a tokenizer config asks for.
+    init(config: Config.Tokenizer) {
+        self.init(order: config.wordNgrams, buckets: config.hashedFeatures,
+                  charMin: config.charNgramsMin, charMax: config.charNgramsMax)
+    }
+
+    init(order: Int, buckets: Int, charMin: Int = 0, charMax: Int = 0) {
+        self.order = order
+        self.buckets = buckets
+        self.charMin = charMin
+        self.charMax = charMax
+    }
+
     static let fnvOffset: UInt64 = 0xCBF2_9CE4_8422_2325
     static let fnvPrime: UInt64 = 0x100_0000_01B3
 
@@ -69,6 +82,27 @@ struct NGramHasher {
                 }
             }
         }
+    }
+
+    /// How many ids `features` and `characterFeatures` together give for `tokens`,
+    /// without hashing (so the encoded set can be sized before it is filled).
+    func featureCount(of tokens: TokenBuffer) -> Int {
+        guard buckets > 0 else { return 0 }
+        var count = 0
+        if order >= 2 {
+            for n in 2...order { count += max(0, tokens.count - n + 1) }
+        }
+        if charMax > 0 && charMin >= 1 && charMin <= charMax {
+            tokens.bytes.withUnsafeBufferPointer { bytes in
+                for t in 0..<tokens.count {
+                    var characters = 2  // "<" and ">"
+                    for k in tokens.start(t)..<tokens.ends[t] where bytes[k] & 0xC0 != 0x80 { characters += 1 }
+                    for n in charMin...charMax { count += max(0, characters - n + 1) }
+                    if charMin == 1 { count -= 2 }  // the lone "<" and ">"
+                }
+            }
+        }
+        return count
     }
 
     /// Feature ids of the n-grams of `tokens`, each offset by `base`.

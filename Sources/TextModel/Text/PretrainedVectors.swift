@@ -37,7 +37,7 @@ enum PretrainedVectors {
         return found
     }
 
-    private static func split(_ line: ArraySlice<UInt8>) -> [String] {
+    private static func split(_ line: Lines.Line) -> [String] {
         var fields = [String](), i = line.startIndex
         while i < line.endIndex {
             while i < line.endIndex && (line[i] == 0x20 || line[i] == 0x09 || line[i] == 0x0D) { i += 1 }

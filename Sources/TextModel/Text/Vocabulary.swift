@@ -38,7 +38,10 @@ public struct Vocabulary {
     /// share by bytes (TokenTable), the counts are merged as `String`s, which joins
     /// canonically equivalent spellings as `build(from:)` does. The same texts give the
     /// same vocabulary as `build(from:)` on their tokens, for any thread count.
-    static func build(texts: [String], tokenizer: Tokenizer, threads: Int, minFreq: Int, maxSize: Int) -> Vocabulary {
+    ///
+    /// `each(i, tokens)`, if given, sees text i's tokens, on the counting thread.
+    static func build(texts: [String], tokenizer: Tokenizer, threads: Int, minFreq: Int, maxSize: Int,
+                      each: ((Int, TokenBuffer) -> Void)? = nil) -> Vocabulary {
         let workers = Parallel.workers(threads: threads, items: texts.count, minimumEach: 256)
         var shares = [(table: TokenTable, counts: [Int])](repeating: (TokenTable(), []), count: workers)
         shares.withUnsafeMutableBufferPointer { out in
@@ -46,6 +49,7 @@ public struct Vocabulary {
                 var table = TokenTable(), counts = [Int](), buffer = TokenBuffer()
                 for i in (w * texts.count / workers)..<((w + 1) * texts.count / workers) {
                     tokenizer.tokenize(texts[i], into: &buffer)
+                    each?(i, buffer)
                     for t in 0..<buffer.count {
                         let k = buffer.withToken(t) { table.insert($0, hash: buffer.hashes[t]) }
                         if k == counts.count { counts.append(1) } else { counts[k] += 1 }

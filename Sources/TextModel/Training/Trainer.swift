@@ -29,11 +29,9 @@ struct Trainer {
         // Handed over, so the raw texts are freed when TrainingSet has encoded them
         // (if the caller handed them over too) rather than held through every epoch.
         let set = try TrainingSet(config: config, data: consume data, validation: validation)
-        #if canImport(Glibc)
         // Those texts were a million small blocks: free()d, their pages stay with malloc
         // (and in the RSS) until trimmed, while the weights come next from fresh pages.
-        _ = glibcMallocTrim(0)
-        #endif
+        Memory.returnFreePages()
         let t = config.training
         report.trainExamples = set.examples.count
         report.trainTokens = set.examples.totalLength
@@ -374,9 +372,3 @@ enum Clock {
     }
 }
 
-#if canImport(Glibc)
-/// glibc's `int malloc_trim(size_t pad)` (malloc.h, which the Glibc module leaves out):
-/// hands free pages inside malloc's heap back to the system.
-@_silgen_name("malloc_trim")
-private func glibcMallocTrim(_ pad: Int) -> Int32
-#endif

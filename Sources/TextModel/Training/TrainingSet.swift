@@ -75,13 +75,20 @@ struct TrainingSet {
         trainLabels = []
 
         // Tokenised twice (to count, then to encode) rather than keeping every text's
-        // tokens: a million texts' [String] arrays would outweigh the encoded set.
+        // tokens: a million texts' [String] arrays would outweigh the encoded set. The
+        // counting pass also measures each text's encoded length, so the encoded set
+        // is allocated once, at its size.
         let threads = config.training.threads
-        vocabulary = Vocabulary.build(texts: trainTexts, tokenizer: Tokenizer(config.tokenizer), threads: threads,
-                                      minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize)
+        let hasher = NGramHasher(config: config.tokenizer)
+        var lengths = [Int](repeating: 0, count: trainTexts.count)
+        vocabulary = lengths.withUnsafeMutableBufferPointer { buffer in
+            let lengths = buffer
+            return Vocabulary.build(texts: trainTexts, tokenizer: Tokenizer(config.tokenizer), threads: threads,
+                             minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize,
+                             each: { i, tokens in lengths[i] = FeatureEncoder.encodedLength(tokens, hasher: hasher) })
+        }
         encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
-        var encoded = encoder.encode(consuming: &trainTexts, threads: threads)
-        encoded.shrinkToFit()
+        let encoded = encoder.encode(consuming: &trainTexts, lengths: lengths, threads: threads)
         examples = encoded
         self.labels = labels
 
