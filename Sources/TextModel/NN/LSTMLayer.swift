@@ -10,10 +10,16 @@ enum LSTMLayer {
                         weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                         batch: PackedBatch, gates: UnsafeMutablePointer<Float>,
                         cells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
-        let h = hiddenDim, g4 = 4 * hiddenDim, n = batch.totalRows
-        for r in 0..<n { (gates + r * g4).update(from: bias, count: g4) }
-        BLAS.gemm(transB: true, m: n, n: g4, k: inputDim, a: x, lda: inputDim,
-                  b: weightIH, ldb: inputDim, beta: 1, c: gates, ldc: g4)
+        InputProjection.compute(x: x, rows: batch.totalRows, inputDim: inputDim, weight: weightIH, bias: bias,
+                                width: 4 * hiddenDim, into: gates)
+        forward(projected: gates, hiddenDim: hiddenDim, weightHH: weightHH, batch: batch, cells: cells, hidden: hidden)
+    }
+
+    /// The steps after the input projection: `gates` holds W_ih x + b of every row on
+    /// entry (from `forward(x:…)` or an inference table) and the activated gates on return.
+    static func forward(projected gates: UnsafeMutablePointer<Float>, hiddenDim: Int, weightHH: UnsafePointer<Float>,
+                        batch: PackedBatch, cells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
+        let h = hiddenDim, g4 = 4 * hiddenDim
         for t in 0..<batch.steps {
             let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
             let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
