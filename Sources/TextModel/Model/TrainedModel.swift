@@ -47,9 +47,9 @@ final class TrainedModel {
     /// The model's outputs for already encoded texts, row-major [N × width], into `out`:
     /// class probabilities, per-label probabilities (multi-label) or predicted values
     /// (regression, in the training targets' units). Texts are processed longest first
-    /// in groups of `inferenceBatch`; the workspaces' threads take the groups in turn. A
-    /// group's members do not depend on the number of workspaces, so neither do the
-    /// results. `inputTable` must hold this model's weights (see InputTableCache).
+    /// in groups of `inferenceBatch`; each workspace's thread takes the next group when it
+    /// is free. A group's members do not depend on the number of workspaces, so neither
+    /// do the results. `inputTable` must hold this model's weights (see InputTableCache).
     func outputs(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace],
                  inputTable: InputProjectionTable? = nil) {
         let order = (0..<encoded.count).sorted { a, b in
@@ -58,18 +58,15 @@ final class TrainedModel {
         let groups = (order.count + TrainedModel.inferenceBatch - 1) / TrainedModel.inferenceBatch
         let c = width
         let unscale = task == .regression && scaling != .identity
-        let workers = max(1, min(workspaces.count, groups))
-        Parallel.run(workers) { w in
+        Parallel.forEach(groups, workers: min(workspaces.count, groups)) { g, w in
             let ws = workspaces[w]
-            for g in stride(from: w, to: groups, by: workers) {
-                let rows = order[(g * TrainedModel.inferenceBatch)..<min((g + 1) * TrainedModel.inferenceBatch, order.count)]
-                ws.batch.pack(rows.lazy.map { encoded[$0] })
-                network.forward(parameters.pointer, batch: ws.batch, workspace: ws, inputTable: inputTable)
-                for (b, index) in rows.enumerated() {
-                    (out + index * c).update(from: ws.probs.pointer + b * c, count: c)
-                    if unscale {
-                        for j in 0..<c { out[index * c + j] = scaling.unscale(out[index * c + j]) }
-                    }
+            let rows = order[(g * TrainedModel.inferenceBatch)..<min((g + 1) * TrainedModel.inferenceBatch, order.count)]
+            ws.batch.pack(rows.lazy.map { encoded[$0] })
+            network.forward(parameters.pointer, batch: ws.batch, workspace: ws, inputTable: inputTable)
+            for (b, index) in rows.enumerated() {
+                (out + index * c).update(from: ws.probs.pointer + b * c, count: c)
+                if unscale {
+                    for j in 0..<c { out[index * c + j] = scaling.unscale(out[index * c + j]) }
                 }
             }
         }
