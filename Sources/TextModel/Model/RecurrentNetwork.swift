@@ -293,23 +293,25 @@ struct RecurrentNetwork: TextNetwork {
         let hidden = ws.extra(Slot.activation(l, d, 2)).reserve(n * h)
         // LSTM and GRU keep the projections in their gates; a plain RNN in its states.
         let projected = cell == .rnn ? hidden : ws.extra(Slot.activation(l, d, 0)).reserve(n * width)
+        var gather: InputProjection.TableRows? = nil
         switch input {
         case let .rows(x, inputDim):
             InputProjection.compute(x: x, rows: n, inputDim: inputDim, weight: params + t.weightIH.offset,
                                     bias: params + t.biases[0].offset, width: width, into: projected)
         case let .table(table, reversed):
-            InputProjection.gather(table: table, width: width, batch: batch, reversed: reversed, into: projected)
+            gather = InputProjection.TableRows(table: table, width: width, reversed: reversed)
         }
         switch cell {
         case .lstm:
             LSTMLayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset, batch: batch,
-                              cells: ws.extra(Slot.activation(l, d, 1)).reserve(n * h), hidden: hidden)
+                              cells: ws.extra(Slot.activation(l, d, 1)).reserve(n * h), hidden: hidden, tableRows: gather)
         case .gru:
             GRULayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset,
                              biasHH: params + t.biases[1].offset, batch: batch,
-                             recurrent: ws.extra(Slot.activation(l, d, 1)).reserve(n * 3 * h), hidden: hidden)
+                             recurrent: ws.extra(Slot.activation(l, d, 1)).reserve(n * 3 * h), hidden: hidden, tableRows: gather)
         case .rnn:
-            RNNLayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset, batch: batch)
+            RNNLayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset, batch: batch,
+                             tableRows: gather)
         }
     }
 

@@ -25,15 +25,18 @@ enum GRULayer {
     }
 
     /// The steps after the input projection: `gates` holds W_ih x + b_ih of every row on
-    /// entry (from `forward(x:…)` or an inference table) and the activated gates on return.
+    /// entry (from `forward(x:…)`), or, with `tableRows`, step t's rows gathered from an
+    /// inference table just before the step reads them and the activated gates on return.
     static func forward(projected gates: UnsafeMutablePointer<Float>, hiddenDim: Int, weightHH: UnsafePointer<Float>,
                         biasHH: UnsafePointer<Float>, batch: PackedBatch,
-                        recurrent: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
+                        recurrent: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
+                        tableRows: InputProjection.TableRows? = nil) {
         let h = hiddenDim, g3 = 3 * hiddenDim, n = batch.totalRows
         for r in 0..<n {
             (recurrent + r * g3).update(from: biasHH, count: g3)   // h = 0 at t = 0: the bias alone
         }
         for t in 0..<batch.steps {
+            tableRows?.gather(batch: batch, step: t, into: gates)
             let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
             let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
             if t > 0 {

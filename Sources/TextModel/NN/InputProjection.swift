@@ -12,26 +12,31 @@ enum InputProjection {
                   b: weight, ldb: inputDim, beta: 1, c: out, ldc: width)
     }
 
-    /// out [N × width]: row (t, b) of the packed batch gets the table row of its token,
-    /// or, when `reversed`, of token L_b − 1 − t of text b (the reverse direction's input
-    /// order, as ReversedRows gathers it). Token ids must be below the table's rows, as
-    /// for an embedding lookup.
-    static func gather(table: UnsafePointer<Float>, width: Int, batch: PackedBatch, reversed: Bool,
-                       into out: UnsafeMutablePointer<Float>) {
-        batch.tokens.withUnsafeBufferPointer { tokens in
-            guard let ids = tokens.baseAddress else { return }
-            if !reversed {
-                for r in 0..<tokens.count {
-                    (out + r * width).update(from: table + Int(ids[r]) * width, count: width)
-                }
-                return
-            }
-            let offsets = batch.stepOffsets, lengths = batch.lengths
-            for b in 0..<lengths.count {
-                let length = lengths[b]
-                for t in 0..<length {
-                    let id = Int(ids[offsets[length - 1 - t] + b])
-                    (out + (offsets[t] + b) * width).update(from: table + id * width, count: width)
+    /// Where a layer's steps get their pre-activations from an inference table
+    /// (InputProjectionTable): a value, so passing one allocates nothing.
+    struct TableRows {
+        /// One direction's table [words × width].
+        let table: UnsafePointer<Float>
+        let width: Int
+        /// True for a reverse direction, whose row (t, b) reads token L_b − 1 − t.
+        let reversed: Bool
+
+        /// Step t's rows of out [N × width]: row (t, b) gets the table row of its token,
+        /// or, when `reversed`, of token L_b − 1 − t of text b (the reverse direction's
+        /// input order, as ReversedRows gathers it). Token ids must be below the table's
+        /// rows, as for an embedding lookup. One step at a time, so that the rows are
+        /// still in cache when the step reads them.
+        func gather(batch: PackedBatch, step t: Int, into out: UnsafeMutablePointer<Float>) {
+            let offset = batch.stepOffsets[t], rows = batch.stepRows[t]
+            batch.tokens.withUnsafeBufferPointer { tokens in
+                guard let ids = tokens.baseAddress else { return }
+                batch.lengths.withUnsafeBufferPointer { lengths in
+                    batch.stepOffsets.withUnsafeBufferPointer { offsets in
+                        for b in 0..<rows {
+                            let id = Int(ids[reversed ? offsets[lengths[b] - 1 - t] + b : offset + b])
+                            (out + (offset + b) * width).update(from: table + id * width, count: width)
+                        }
+                    }
                 }
             }
         }

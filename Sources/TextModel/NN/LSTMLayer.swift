@@ -18,11 +18,14 @@ enum LSTMLayer {
     }
 
     /// The steps after the input projection: `gates` holds W_ih x + b of every row on
-    /// entry (from `forward(x:…)` or an inference table) and the activated gates on return.
+    /// entry (from `forward(x:…)`), or, with `tableRows`, step t's rows gathered from an
+    /// inference table just before the step reads them and the activated gates on return.
     static func forward(projected gates: UnsafeMutablePointer<Float>, hiddenDim: Int, weightHH: UnsafePointer<Float>,
-                        batch: PackedBatch, cells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
+                        batch: PackedBatch, cells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
+                        tableRows: InputProjection.TableRows? = nil) {
         let h = hiddenDim, g4 = 4 * hiddenDim
         for t in 0..<batch.steps {
+            tableRows?.gather(batch: batch, step: t, into: gates)
             let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
             let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
             if t > 0 {

@@ -16,11 +16,13 @@ enum RNNLayer {
     }
 
     /// The steps after the input projection: `hidden` holds W_ih x + b of every row on
-    /// entry (from `forward(x:…)` or an inference table) and the states on return.
+    /// entry (from `forward(x:…)`), or, with `tableRows`, step t's rows gathered from an
+    /// inference table just before the step reads them and the states on return.
     static func forward(projected hidden: UnsafeMutablePointer<Float>, hiddenDim: Int, weightHH: UnsafePointer<Float>,
-                        batch: PackedBatch) {
+                        batch: PackedBatch, tableRows: InputProjection.TableRows? = nil) {
         let h = hiddenDim
         for t in 0..<batch.steps {
+            tableRows?.gather(batch: batch, step: t, into: hidden)
             let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
             if t > 0 {
                 BLAS.gemm(transB: true, m: rows, n: h, k: h, a: hidden + batch.stepOffsets[t - 1] * h, lda: h,
