@@ -5,6 +5,8 @@
 //   TextModel          the engine (pure Swift API, no @_cdecl); usable by Swift packages.
 //   TextModelC         the C ABI: @_cdecl functions that convert arguments and delegate.
 //   CTextModelSupport  a few lines of C the ABI needs (thread-local last-error storage).
+//   CKernels           hot loops compiled for AVX2, picked at run time (bit-identical to
+//                      the engine's own Swift loops, which remain the fallback).
 //   CJSON, CBLAS       system libraries json-c and OpenBLAS, found through pkg-config.
 // Product:
 //   textmodel (dynamic) -> .build/release/libtextmodel.so; build it with
@@ -23,7 +25,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CTextModelSupport"),
-        .target(name: "TextModel", dependencies: ["CJSON", "CBLAS"]),
+        .target(name: "CKernels"),
+        .target(name: "TextModel", dependencies: ["CJSON", "CBLAS", "CKernels"]),
         .target(name: "TextModelC", dependencies: ["TextModel", "CTextModelSupport"]),
         .testTarget(name: "TextModelTests", dependencies: ["TextModel"]),
     ]

@@ -528,7 +528,9 @@ final class RecurrentTests: XCTestCase {
         let validated = TextClassifier(config: trainingConfig("gru", bidirectional: true, layers: 2, dropout: 0.5, threads: 2))
         let report = try validated.train(KeywordData.make(count: 120, seed: 5), validation: data)
         XCTAssertEqual(report.epochs.last!.validAccuracy!, try validated.evaluate(data).accuracy ?? -1, accuracy: 1e-12)
-        XCTAssertEqual(report.epochs.last!.validLoss!, try validated.evaluate(data).meanLoss, accuracy: 1e-9)
+        // Evaluation may use the inference input table (InputProjectionTable), which
+        // validation never does: equal to float rounding, not to the bit.
+        XCTAssertEqual(report.epochs.last!.validLoss!, try validated.evaluate(data).meanLoss, accuracy: 1e-6)
         let probs = try classifier.predictProbabilities(data.texts)
         var correct = 0
         for (i, label) in data.labels.enumerated() {

@@ -207,27 +207,44 @@ struct RecurrentNetwork: TextNetwork {
 
     /// Computes class probabilities for a packed batch into `workspace.probs` [B × C].
     func forward(_ params: UnsafePointer<Float>, batch: PackedBatch, workspace ws: Workspace) {
+        forward(params, batch: batch, workspace: ws, inputTable: nil)
+    }
+
+    /// `forward`, with the first layer's input projections gathered from `inputTable`
+    /// when there is one (then the embeddings are not looked up at all). Training never
+    /// uses it: its weights change, and dropout applies to the embeddings themselves.
+    func forward(_ params: UnsafePointer<Float>, batch: PackedBatch, workspace ws: Workspace,
+                 inputTable: InputProjectionTable?) {
         let n = batch.totalRows, size = batch.size, h = hiddenDim, e = embeddingDim, w = outputDim
         let dropping = ws.training && dropout > 0
-        let embedded = ws.embedded.reserve(n * e)
-        batch.tokens.withUnsafeBufferPointer { ids in
-            if let base = ids.baseAddress {
-                Embedding.forward(table: params + embedding.offset, dim: e, ids: base, count: n, out: embedded)
+        var table: InputProjectionTable? = nil
+        if !ws.training, let t = inputTable, t.rows == vocabSize, t.width == cell.blocks * h { table = t }
+        if table == nil {
+            let embedded = ws.embedded.reserve(n * e)
+            batch.tokens.withUnsafeBufferPointer { ids in
+                if let base = ids.baseAddress {
+                    Embedding.forward(table: params + embedding.offset, dim: e, ids: base, count: n, out: embedded)
+                }
             }
-        }
-        if dropping {
-            Dropout.forward(embedded, count: n * e, rate: dropout, mask: ws.extra(Slot.embeddingMask).reserve(n * e), rng: &ws.rng)
+            if dropping {
+                Dropout.forward(embedded, count: n * e, rate: dropout, mask: ws.extra(Slot.embeddingMask).reserve(n * e), rng: &ws.rng)
+            }
         }
         for l in 0..<layers {
             let x = layerInput(l, ws, dropping: dropping), inputDim = l == 0 ? e : w
             for d in 0..<directions {
+                if l == 0, let table = table {
+                    cellForward(params, recurrent[l][d], input: .table(table.direction(d), reversed: d == 1),
+                                batch: batch, ws: ws, layer: l, direction: d)
+                    continue
+                }
                 var input = UnsafePointer(x)
                 if d == 1 {
                     let reversed = ws.extra(Slot.reversedInput(l)).reserve(n * inputDim)
                     ReversedRows.copy(from: x, stride: inputDim, to: reversed, stride: inputDim, width: inputDim, batch: batch)
                     input = UnsafePointer(reversed)
                 }
-                cellForward(params, recurrent[l][d], x: input, inputDim: inputDim, batch: batch, ws: ws, layer: l, direction: d)
+                cellForward(params, recurrent[l][d], input: .rows(input, width: inputDim), batch: batch, ws: ws, layer: l, direction: d)
             }
             if l < layers - 1 && (directions == 2 || dropping) {
                 let out = ws.extra(Slot.output(l)).reserve(n * w)
@@ -262,28 +279,58 @@ struct RecurrentNetwork: TextNetwork {
         head.activate(logits: ws.logits.pointer, rows: size, width: classes, outputs: ws.probs.reserve(size * classes))
     }
 
+    /// Where a direction's input projections W_ih x + b come from: its input rows,
+    /// projected here, or an inference table, gathered by token.
+    private enum CellInput {
+        case rows(UnsafePointer<Float>, width: Int)
+        case table(UnsafePointer<Float>, reversed: Bool)
+    }
+
     /// One direction of one layer, its activations into that direction's workspace buffers.
-    private func cellForward(_ params: UnsafePointer<Float>, _ t: DirectionTensors, x: UnsafePointer<Float>, inputDim: Int,
+    private func cellForward(_ params: UnsafePointer<Float>, _ t: DirectionTensors, input: CellInput,
                              batch: PackedBatch, ws: Workspace, layer l: Int, direction d: Int) {
-        let n = batch.totalRows, h = hiddenDim
+        let n = batch.totalRows, h = hiddenDim, width = cell.blocks * h
         let hidden = ws.extra(Slot.activation(l, d, 2)).reserve(n * h)
+        // LSTM and GRU keep the projections in their gates; a plain RNN in its states.
+        let projected = cell == .rnn ? hidden : ws.extra(Slot.activation(l, d, 0)).reserve(n * width)
+        var gather: InputProjection.TableRows? = nil
+        switch input {
+        case let .rows(x, inputDim):
+            InputProjection.compute(x: x, rows: n, inputDim: inputDim, weight: params + t.weightIH.offset,
+                                    bias: params + t.biases[0].offset, width: width, into: projected)
+        case let .table(table, reversed):
+            gather = InputProjection.TableRows(table: table, width: width, reversed: reversed)
+        }
         switch cell {
         case .lstm:
-            LSTMLayer.forward(x: x, inputDim: inputDim, hiddenDim: h, weightIH: params + t.weightIH.offset,
-                              weightHH: params + t.weightHH.offset, bias: params + t.biases[0].offset, batch: batch,
-                              gates: ws.extra(Slot.activation(l, d, 0)).reserve(n * 4 * h),
-                              cells: ws.extra(Slot.activation(l, d, 1)).reserve(n * h), hidden: hidden)
+            LSTMLayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset, batch: batch,
+                              cells: ws.extra(Slot.activation(l, d, 1)).reserve(n * h), hidden: hidden, tableRows: gather)
         case .gru:
-            GRULayer.forward(x: x, inputDim: inputDim, hiddenDim: h, weightIH: params + t.weightIH.offset,
-                             weightHH: params + t.weightHH.offset, biasIH: params + t.biases[0].offset,
+            GRULayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset,
                              biasHH: params + t.biases[1].offset, batch: batch,
-                             gates: ws.extra(Slot.activation(l, d, 0)).reserve(n * 3 * h),
-                             recurrent: ws.extra(Slot.activation(l, d, 1)).reserve(n * 3 * h), hidden: hidden)
+                             recurrent: ws.extra(Slot.activation(l, d, 1)).reserve(n * 3 * h), hidden: hidden, tableRows: gather)
         case .rnn:
-            RNNLayer.forward(x: x, inputDim: inputDim, hiddenDim: h, weightIH: params + t.weightIH.offset,
-                             weightHH: params + t.weightHH.offset, bias: params + t.biases[0].offset,
-                             batch: batch, hidden: hidden)
+            RNNLayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset, batch: batch,
+                             tableRows: gather)
         }
+    }
+
+    // MARK: inference table
+
+    /// One table per direction of the first layer, over the whole vocabulary.
+    var inputTableShape: InputTableShape? {
+        InputTableShape(rows: vocabSize, width: cell.blocks * hiddenDim, directions: directions)
+    }
+
+    /// Table rows `words` of direction d: the projection cellForward would compute for
+    /// those embedding rows, by the same call.
+    func fillInputTable(_ params: UnsafePointer<Float>, direction d: Int, words: Range<Int>,
+                        into table: UnsafeMutablePointer<Float>) {
+        guard d >= 0, d < directions, words.lowerBound >= 0, words.upperBound <= vocabSize else { return }
+        let t = recurrent[0][d], e = embeddingDim, width = cell.blocks * hiddenDim
+        InputProjection.compute(x: params + embedding.offset + words.lowerBound * e, rows: words.count, inputDim: e,
+                                weight: params + t.weightIH.offset, bias: params + t.biases[0].offset, width: width,
+                                into: table + words.lowerBound * width)
     }
 
     // MARK: backward

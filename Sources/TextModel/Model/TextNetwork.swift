@@ -14,6 +14,14 @@ protocol TextNetwork {
     /// Bytes of activations for a batch of `rows` packed ids and `size` texts.
     func workspaceBytes(rows: Int, size: Int) -> Int
     func forward(_ params: UnsafePointer<Float>, batch: PackedBatch, workspace: Workspace)
+    /// `forward` at inference with an InputProjectionTable of the same weights (nil: none).
+    func forward(_ params: UnsafePointer<Float>, batch: PackedBatch, workspace: Workspace,
+                 inputTable: InputProjectionTable?)
+    /// Shape of the network's InputProjectionTable; nil for networks that have none.
+    var inputTableShape: InputTableShape? { get }
+    /// Writes rows `words` of direction d's table [rows × width] (`table` is its start).
+    func fillInputTable(_ params: UnsafePointer<Float>, direction: Int, words: Range<Int>,
+                        into table: UnsafeMutablePointer<Float>)
     /// Adds the gradient of the batch's loss (see LossTargets) into `grads`; call after
     /// `forward` on the same batch and workspace.
     func backward(_ params: UnsafePointer<Float>, batch: PackedBatch, loss: LossTargets,
@@ -21,6 +29,16 @@ protocol TextNetwork {
 }
 
 extension TextNetwork {
+    /// Networks without an input projection table (bag, CNN): their embeddings feed a
+    /// sum or a convolution, not one projection per token.
+    var inputTableShape: InputTableShape? { nil }
+    func fillInputTable(_ params: UnsafePointer<Float>, direction: Int, words: Range<Int>,
+                        into table: UnsafeMutablePointer<Float>) {}
+    func forward(_ params: UnsafePointer<Float>, batch: PackedBatch, workspace: Workspace,
+                 inputTable: InputProjectionTable?) {
+        forward(params, batch: batch, workspace: workspace)
+    }
+
     /// Plain cross-entropy: the gradient of `scale · Σ cross-entropy`.
     func backward(_ params: UnsafePointer<Float>, batch: PackedBatch, targets: UnsafePointer<Int32>,
                   scale: Float, workspace: Workspace, grads: UnsafeMutablePointer<Float>) {

@@ -12,8 +12,12 @@ final class TrainedModel {
     let network: TextNetwork
     let parameters: FloatBuffer
     private let workspaces = WorkspacePool()
+    /// The first recurrent layer's input projections per word, built when they pay.
+    private let inputTables: InputTableCache
 
     var vocabulary: Vocabulary { encoder.vocabulary }
+    /// Whether predictions now use an InputProjectionTable (tests).
+    var hasInputTable: Bool { inputTables.isBuilt }
     var task: Config.Task { config.model.task }
     /// Outputs per text: one per label, or 1 for regression.
     var width: Int { network.classes }
@@ -21,8 +25,12 @@ final class TrainedModel {
     /// Texts per forward pass at inference; any value gives the same results.
     static let inferenceBatch = 256
 
-    init(config: Config, vocabulary: Vocabulary, labels: [String], scaling: TargetScaling = .identity, parameters: FloatBuffer) {
+    /// `inputTable` says when predictions may use an InputProjectionTable: a model whose
+    /// weights still change (the trainer's validation) must say `.never`.
+    init(config: Config, vocabulary: Vocabulary, labels: [String], scaling: TargetScaling = .identity, parameters: FloatBuffer,
+         inputTable: InputTablePolicy = .automatic) {
         self.config = config
+        inputTables = InputTableCache(policy: inputTable)
         self.scaling = scaling
         encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
         self.labels = labels
@@ -39,28 +47,26 @@ final class TrainedModel {
     /// The model's outputs for already encoded texts, row-major [N × width], into `out`:
     /// class probabilities, per-label probabilities (multi-label) or predicted values
     /// (regression, in the training targets' units). Texts are processed longest first
-    /// in groups of `inferenceBatch`; the workspaces' threads take the groups in turn. A
-    /// group's members do not depend on the number of workspaces, so neither do the
-    /// results.
-    func outputs(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace]) {
+    /// in groups of `inferenceBatch`; each workspace's thread takes the next group when it
+    /// is free. A group's members do not depend on the number of workspaces, so neither
+    /// do the results. `inputTable` must hold this model's weights (see InputTableCache).
+    func outputs(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace],
+                 inputTable: InputProjectionTable? = nil) {
         let order = (0..<encoded.count).sorted { a, b in
             encoded.length(a) != encoded.length(b) ? encoded.length(a) > encoded.length(b) : a < b
         }
         let groups = (order.count + TrainedModel.inferenceBatch - 1) / TrainedModel.inferenceBatch
         let c = width
         let unscale = task == .regression && scaling != .identity
-        let workers = max(1, min(workspaces.count, groups))
-        Parallel.run(workers) { w in
+        Parallel.forEach(groups, workers: min(workspaces.count, groups)) { g, w in
             let ws = workspaces[w]
-            for g in stride(from: w, to: groups, by: workers) {
-                let rows = order[(g * TrainedModel.inferenceBatch)..<min((g + 1) * TrainedModel.inferenceBatch, order.count)]
-                ws.batch.pack(rows.lazy.map { encoded[$0] })
-                network.forward(parameters.pointer, batch: ws.batch, workspace: ws)
-                for (b, index) in rows.enumerated() {
-                    (out + index * c).update(from: ws.probs.pointer + b * c, count: c)
-                    if unscale {
-                        for j in 0..<c { out[index * c + j] = scaling.unscale(out[index * c + j]) }
-                    }
+            let rows = order[(g * TrainedModel.inferenceBatch)..<min((g + 1) * TrainedModel.inferenceBatch, order.count)]
+            ws.batch.pack(rows.lazy.map { encoded[$0] })
+            network.forward(parameters.pointer, batch: ws.batch, workspace: ws, inputTable: inputTable)
+            for (b, index) in rows.enumerated() {
+                (out + index * c).update(from: ws.probs.pointer + b * c, count: c)
+                if unscale {
+                    for j in 0..<c { out[index * c + j] = scaling.unscale(out[index * c + j]) }
                 }
             }
         }
@@ -75,8 +81,9 @@ final class TrainedModel {
     func outputs(of texts: [String], into out: UnsafeMutablePointer<Float>, threads: Int = 1) {
         let encoded = encoder.encode(texts, threads: threads)
         let groups = (texts.count + TrainedModel.inferenceBatch - 1) / TrainedModel.inferenceBatch
+        let table = inputTables.table(network: network, params: parameters.pointer, tokens: encoded.totalLength, threads: threads)
         workspaces.withWorkspaces(max(1, min(Parallel.threads(threads), groups))) { ws in
-            outputs(of: encoded, into: out, workspaces: ws)
+            outputs(of: encoded, into: out, workspaces: ws, inputTable: table)
         }
     }
 }

@@ -18,14 +18,25 @@ enum GRULayer {
                         biasIH: UnsafePointer<Float>, biasHH: UnsafePointer<Float>,
                         batch: PackedBatch, gates: UnsafeMutablePointer<Float>,
                         recurrent: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
+        InputProjection.compute(x: x, rows: batch.totalRows, inputDim: inputDim, weight: weightIH, bias: biasIH,
+                                width: 3 * hiddenDim, into: gates)
+        forward(projected: gates, hiddenDim: hiddenDim, weightHH: weightHH, biasHH: biasHH, batch: batch,
+                recurrent: recurrent, hidden: hidden)
+    }
+
+    /// The steps after the input projection: `gates` holds W_ih x + b_ih of every row on
+    /// entry (from `forward(x:…)`), or, with `tableRows`, step t's rows gathered from an
+    /// inference table just before the step reads them and the activated gates on return.
+    static func forward(projected gates: UnsafeMutablePointer<Float>, hiddenDim: Int, weightHH: UnsafePointer<Float>,
+                        biasHH: UnsafePointer<Float>, batch: PackedBatch,
+                        recurrent: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
+                        tableRows: InputProjection.TableRows? = nil) {
         let h = hiddenDim, g3 = 3 * hiddenDim, n = batch.totalRows
         for r in 0..<n {
-            (gates + r * g3).update(from: biasIH, count: g3)
             (recurrent + r * g3).update(from: biasHH, count: g3)   // h = 0 at t = 0: the bias alone
         }
-        BLAS.gemm(transB: true, m: n, n: g3, k: inputDim, a: x, lda: inputDim,
-                  b: weightIH, ldb: inputDim, beta: 1, c: gates, ldc: g3)
         for t in 0..<batch.steps {
+            tableRows?.gather(batch: batch, step: t, into: gates)
             let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
             let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
             if t > 0 {

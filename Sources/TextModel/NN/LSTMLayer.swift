@@ -1,3 +1,5 @@
+import CKernels
+
 /// One LSTM layer over a PackedBatch (gate order i, f, g, o as in PyTorch).
 ///
 /// Shapes (N packed rows, I input width, H hidden width):
@@ -10,33 +12,61 @@ enum LSTMLayer {
                         weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                         batch: PackedBatch, gates: UnsafeMutablePointer<Float>,
                         cells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
-        let h = hiddenDim, g4 = 4 * hiddenDim, n = batch.totalRows
-        for r in 0..<n { (gates + r * g4).update(from: bias, count: g4) }
-        BLAS.gemm(transB: true, m: n, n: g4, k: inputDim, a: x, lda: inputDim,
-                  b: weightIH, ldb: inputDim, beta: 1, c: gates, ldc: g4)
+        InputProjection.compute(x: x, rows: batch.totalRows, inputDim: inputDim, weight: weightIH, bias: bias,
+                                width: 4 * hiddenDim, into: gates)
+        forward(projected: gates, hiddenDim: hiddenDim, weightHH: weightHH, batch: batch, cells: cells, hidden: hidden)
+    }
+
+    /// The steps after the input projection: `gates` holds W_ih x + b of every row on
+    /// entry (from `forward(x:…)`), or, with `tableRows`, step t's rows gathered from an
+    /// inference table just before the step reads them and the activated gates on return.
+    static func forward(projected gates: UnsafeMutablePointer<Float>, hiddenDim: Int, weightHH: UnsafePointer<Float>,
+                        batch: PackedBatch, cells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
+                        tableRows: InputProjection.TableRows? = nil) {
+        let h = hiddenDim, g4 = 4 * hiddenDim
         for t in 0..<batch.steps {
+            tableRows?.gather(batch: batch, step: t, into: gates)
             let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
             let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
             if t > 0 {
                 BLAS.gemm(transB: true, m: rows, n: g4, k: h, a: hidden + previous * h, lda: h,
                           b: weightHH, ldb: h, beta: 1, c: gates + offset * g4, ldc: g4)
             }
-            for b in 0..<rows {
-                let gate = gates + (offset + b) * g4
-                let c = cells + (offset + b) * h
-                let out = hidden + (offset + b) * h
-                sigmoidInPlace(gate, 2 * h)          // input and forget gates
-                tanhInPlace(gate + 2 * h, h)         // candidate
-                sigmoidInPlace(gate + 3 * h, h)      // output gate
-                let i = gate, f = gate + h, g = gate + 2 * h, o = gate + 3 * h
-                if t > 0 {
-                    let cPrev = cells + (previous + b) * h
-                    for j in 0..<h { c[j] = f[j] * cPrev[j] + i[j] * g[j] }
-                } else {
-                    for j in 0..<h { c[j] = i[j] * g[j] }
-                }
-                for j in 0..<h { out[j] = o[j] * tanhFloat(c[j]) }
+            let previousCells: UnsafePointer<Float>? = t > 0 ? UnsafePointer(cells + previous * h) : nil
+            if LSTMLayer.avx2 {
+                tm_lstm_step_avx2(gates + offset * g4, cells + offset * h, hidden + offset * h, previousCells, rows, h)
+            } else {
+                step(gates: gates + offset * g4, cells: cells + offset * h, hidden: hidden + offset * h,
+                     previousCells: previousCells, rows: rows, hiddenDim: h)
             }
+        }
+    }
+
+    /// Whether this CPU runs the AVX2 copy of `step` (CKernels), whose floats are the same.
+    static let avx2 = tm_kernels_avx2() != 0
+
+    /// One step's gates, cells and states for `rows` contiguous rows: gates [rows × 4H]
+    /// pre-activations on entry, activations on return; previousCells [rows × H] is nil
+    /// at the first step.
+    static func step(gates: UnsafeMutablePointer<Float>, cells: UnsafeMutablePointer<Float>,
+                     hidden: UnsafeMutablePointer<Float>, previousCells: UnsafePointer<Float>?,
+                     rows: Int, hiddenDim h: Int) {
+        let g4 = 4 * h
+        for b in 0..<rows {
+            let gate = gates + b * g4
+            let c = cells + b * h
+            let out = hidden + b * h
+            sigmoidInPlace(gate, 2 * h)          // input and forget gates
+            tanhInPlace(gate + 2 * h, h)         // candidate
+            sigmoidInPlace(gate + 3 * h, h)      // output gate
+            let i = gate, f = gate + h, g = gate + 2 * h, o = gate + 3 * h
+            if let previousCells = previousCells {
+                let cPrev = previousCells + b * h
+                for j in 0..<h { c[j] = f[j] * cPrev[j] + i[j] * g[j] }
+            } else {
+                for j in 0..<h { c[j] = i[j] * g[j] }
+            }
+            for j in 0..<h { out[j] = o[j] * tanhFloat(c[j]) }
         }
     }
 

@@ -10,11 +10,19 @@ enum RNNLayer {
     static func forward(x: UnsafePointer<Float>, inputDim: Int, hiddenDim: Int,
                         weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                         batch: PackedBatch, hidden: UnsafeMutablePointer<Float>) {
-        let h = hiddenDim, n = batch.totalRows
-        for r in 0..<n { (hidden + r * h).update(from: bias, count: h) }
-        BLAS.gemm(transB: true, m: n, n: h, k: inputDim, a: x, lda: inputDim,
-                  b: weightIH, ldb: inputDim, beta: 1, c: hidden, ldc: h)
+        InputProjection.compute(x: x, rows: batch.totalRows, inputDim: inputDim, weight: weightIH, bias: bias,
+                                width: hiddenDim, into: hidden)
+        forward(projected: hidden, hiddenDim: hiddenDim, weightHH: weightHH, batch: batch)
+    }
+
+    /// The steps after the input projection: `hidden` holds W_ih x + b of every row on
+    /// entry (from `forward(x:…)`), or, with `tableRows`, step t's rows gathered from an
+    /// inference table just before the step reads them and the states on return.
+    static func forward(projected hidden: UnsafeMutablePointer<Float>, hiddenDim: Int, weightHH: UnsafePointer<Float>,
+                        batch: PackedBatch, tableRows: InputProjection.TableRows? = nil) {
+        let h = hiddenDim
         for t in 0..<batch.steps {
+            tableRows?.gather(batch: batch, step: t, into: hidden)
             let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
             if t > 0 {
                 BLAS.gemm(transB: true, m: rows, n: h, k: h, a: hidden + batch.stepOffsets[t - 1] * h, lda: h,

@@ -30,13 +30,32 @@ enum SequencePooling: String, CaseIterable {
                 arg.update(repeating: Int32(first), count: h)
                 for t in 1..<Swift.max(length, 1) {
                     let r = batch.stepOffsets[t] + b
-                    let row = hidden + r * h
-                    for j in 0..<h where row[j] > out[j] {
-                        out[j] = row[j]
-                        arg[j] = Int32(r)
-                    }
+                    SequencePooling.keepLarger(row: hidden + r * h, index: Int32(r), out: out, argmax: arg, count: h)
                 }
             }
+        }
+    }
+
+    /// out[j], argmax[j] = row[j], index where row[j] > out[j]. Four lanes at a time in
+    /// explicit vectors: written as a scalar loop, the compiler turns the select back
+    /// into a branch and a conditional store, and the loop stays scalar.
+    @inline(__always)
+    private static func keepLarger(row: UnsafePointer<Float>, index: Int32, out: UnsafeMutablePointer<Float>,
+                                   argmax: UnsafeMutablePointer<Int32>, count: Int) {
+        let indices = SIMD4<Int32>(repeating: index)
+        var j = 0
+        while j + 4 <= count {
+            let v = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD4<Float>.self)
+            let o = UnsafeRawPointer(out + j).loadUnaligned(as: SIMD4<Float>.self)
+            let a = UnsafeRawPointer(argmax + j).loadUnaligned(as: SIMD4<Int32>.self)
+            let greater = v .> o
+            UnsafeMutableRawPointer(out + j).storeBytes(of: o.replacing(with: v, where: greater), as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(argmax + j).storeBytes(of: a.replacing(with: indices, where: greater), as: SIMD4<Int32>.self)
+            j += 4
+        }
+        while j < count {
+            if row[j] > out[j] { out[j] = row[j]; argmax[j] = index }
+            j += 1
         }
     }
 

@@ -240,7 +240,9 @@ struct Trainer {
                                                    validLoss: nil, validAccuracy: nil, seconds: 0)
             var stop = false
             if !set.validExamples.isEmpty {
-                let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling, parameters: parameters)
+                // Its weights keep training after this validation: no inference table.
+                let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling,
+                                         parameters: parameters, inputTable: .never)
                 let v = Trainer.validate(model: model, examples: set.validExamples, targets: set.validTargets, workspaces: workspaces)
                 epochReport.validLoss = v.loss
                 epochReport.validAccuracy = v.accuracy
