@@ -157,6 +157,13 @@ typedef struct tm_progress {
     double valid_loss;         /* TM_PROGRESS_EPOCH: validation loss (NaN if none) */
     double valid_accuracy;     /* TM_PROGRESS_EPOCH: validation accuracy (NaN if none) */
     double elapsed_seconds;    /* wall time since training started               */
+    /* TM_PROGRESS_EPOCH of a classifier: share of this epoch's training examples whose
+     * forward pass during the epoch predicted the target (argmax; multi-label: the
+     * exact label set), counted as PyTorch training loops do, under dropout and with
+     * the weights of the moment. NaN for regression and step reports. Added after
+     * 0.2.0, whose libraries fill a shorter struct: read it only if
+     * struct_size > offsetof(tm_progress, train_accuracy). */
+    double train_accuracy;
 } tm_progress;
 
 /* Progress callback. Called on the training thread. Return 0 to continue; any other

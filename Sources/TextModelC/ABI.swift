@@ -100,6 +100,7 @@ private func progressHandler(_ callback: ProgressFunction?, _ userData: UnsafeMu
         c.valid_loss = p.validLoss
         c.valid_accuracy = p.validAccuracy
         c.elapsed_seconds = p.elapsedSeconds
+        c.train_accuracy = p.trainAccuracy
         return withUnsafePointer(to: &c) { callback($0, userData) } != 0
     }
 }

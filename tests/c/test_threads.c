@@ -102,7 +102,7 @@ typedef struct progress_log {
     int steps, epochs, bad;
     int last_epoch;
     int64_t last_step, total_steps;
-    double last_elapsed;
+    double last_elapsed, first_train_accuracy, last_train_accuracy;
     int has_validation;
     int expected_epochs;
 } progress_log;
@@ -144,14 +144,21 @@ static int check_progress(const tm_progress *p, void *user_data)
     if (p->kind == TM_PROGRESS_STEP) {
         PCHECK(isfinite(p->running_loss) && p->running_loss >= 0, "step running_loss %g",
                p->running_loss);
-        PCHECK(isnan(p->train_loss) && isnan(p->valid_loss) && isnan(p->valid_accuracy),
+        PCHECK(isnan(p->train_loss) && isnan(p->valid_loss) && isnan(p->valid_accuracy) &&
+                   isnan(p->train_accuracy),
                "step report has epoch-only fields set: train_loss %g valid_loss %g "
-               "valid_accuracy %g", p->train_loss, p->valid_loss, p->valid_accuracy);
+               "valid_accuracy %g train_accuracy %g", p->train_loss, p->valid_loss,
+               p->valid_accuracy, p->train_accuracy);
         log->steps++;
     } else {
         PCHECK(p->epoch == log->epochs + 1, "epoch report for epoch %d after %d epoch reports",
                p->epoch, log->epochs);
         PCHECK(isfinite(p->train_loss) && p->train_loss >= 0, "train_loss %g", p->train_loss);
+        PCHECK(p->train_accuracy >= 0 && p->train_accuracy <= 1, "train_accuracy %g",
+               p->train_accuracy);
+        if (log->epochs == 0)
+            log->first_train_accuracy = p->train_accuracy;
+        log->last_train_accuracy = p->train_accuracy;
         if (log->has_validation) {
             PCHECK(isfinite(p->valid_loss) && p->valid_loss >= 0, "valid_loss %g", p->valid_loss);
             PCHECK(p->valid_accuracy >= 0 && p->valid_accuracy <= 1, "valid_accuracy %g",
@@ -165,8 +172,9 @@ static int check_progress(const tm_progress *p, void *user_data)
             PCHECK(p->step == p->total_steps, "last epoch report at step %lld of %lld",
                    (long long)p->step, (long long)p->total_steps);
         log->epochs++;
-        printf("  epoch %d/%d train_loss %.4f valid_loss %.4f valid_acc %.3f\n", p->epoch,
-               p->epochs, p->train_loss, p->valid_loss, p->valid_accuracy);
+        printf("  epoch %d/%d train_loss %.4f train_acc %.3f valid_loss %.4f valid_acc %.3f\n",
+               p->epoch, p->epochs, p->train_loss, p->train_accuracy, p->valid_loss,
+               p->valid_accuracy);
     }
     log->last_epoch = p->epoch;
     log->last_step = p->step;
@@ -227,6 +235,9 @@ static void setup(void)
     CHECK(log.steps >= 1, "no step reports with progress_every %d", S.quick ? 2 : 5);
     printf("trained: %d step reports, %d epoch reports, %lld steps\n", log.steps, log.epochs,
            (long long)log.total_steps);
+    CHECK(log.last_train_accuracy > log.first_train_accuracy,
+          "training accuracy did not rise while the model learned (%.3f, then %.3f)",
+          log.first_train_accuracy, log.last_train_accuracy);
 
     MUST(tm_model_num_labels(S.model, &S.labels));
     CHECK(S.labels == TU_NUM_CLASSES, "%zu labels", S.labels);

@@ -155,6 +155,7 @@ struct TrainingCheckpoint {
                 .object([
                     ("epoch", .int(Int64(e.epoch))),
                     ("train_loss", .double(e.trainLoss)),
+                    ("train_accuracy", e.trainAccuracy.map { .double($0) } ?? .null),
                     ("valid_loss", e.validLoss.map { .double($0) } ?? .null),
                     ("valid_accuracy", e.validAccuracy.map { .double($0) } ?? .null),
                     ("valid_macro_f1", e.validMacroF1.map { .double($0) } ?? .null),
@@ -186,6 +187,8 @@ struct TrainingCheckpoint {
                                               validAccuracy: e["valid_accuracy"]?.doubleValue,
                                               seconds: e["seconds"]?.doubleValue ?? 0)
             report.validMacroF1 = e["valid_macro_f1"]?.doubleValue
+            // Absent from checkpoints of 0.2.0, which did not count it.
+            report.trainAccuracy = e["train_accuracy"]?.doubleValue
             epochs.append(report)
         }
         var stopping: EarlyStopping.State? = nil

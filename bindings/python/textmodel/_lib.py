@@ -129,6 +129,9 @@ class Progress(Structure):
         ("valid_loss", c_double),
         ("valid_accuracy", c_double),
         ("elapsed_seconds", c_double),
+        # Appended after 0.2.0; progress_dict gives NaN when an older library's
+        # struct_size ends before it.
+        ("train_accuracy", c_double),
     ]
 
 
