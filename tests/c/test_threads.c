@@ -14,6 +14,9 @@
  *  5. Predicts from other threads while the same model is being retrained (they must
  *     wait, and see the retrained model, identical because the seed is the same).
  *  6. Cancels training from the progress callback (on a step and on an epoch report).
+ *  7. Calls tm_model_train, tm_model_train_files and tm_model_free on the model being
+ *     trained from its own progress callback: refused (TM_ERR_STATE; free does
+ *     nothing), where a non-recursive lock used to deadlock; other calls work there.
  *
  *   test_threads [--quick]     --quick: less data, fewer threads (for valgrind)
  */
@@ -804,6 +807,83 @@ static void cancellation(tm_progress_kind on, const char *name)
     tm_model_free(m);
 }
 
+/* ----------------------------------------------- re-entrant progress calls */
+
+typedef struct reentry_log {
+    tm_model *model, *other;
+    int reports, train_refused, files_refused, free_refused, other_trained, unexpected;
+} reentry_log;
+
+static int reentrant_progress(const tm_progress *p, void *user_data)
+{
+    reentry_log *r = user_data;
+    const char *text = "pizza";
+    int32_t label;
+    tm_status st;
+
+    if (p->kind != TM_PROGRESS_EPOCH)
+        return 0;
+    r->reports++;
+    st = tm_model_train(r->model, (const char *const *)S.train.texts, S.train.labels,
+                        S.train.count, NULL, NULL, 0, NULL, NULL, NULL);
+    if (st == TM_ERR_STATE && strstr(tm_last_error(), "already running") != NULL)
+        r->train_refused++;
+    else
+        fprintf(stderr, "re-entrant tm_model_train: %s: %s\n", tm_status_name(st), tm_last_error());
+    st = tm_model_train_files(r->model, "/nonexistent/train.csv", NULL, NULL, NULL, NULL);
+    if (st == TM_ERR_STATE && strstr(tm_last_error(), "already running") != NULL)
+        r->files_refused++;
+    else
+        fprintf(stderr, "re-entrant tm_model_train_files: %s: %s\n", tm_status_name(st),
+                tm_last_error());
+    tm_model_free(r->model); /* refused: the training below this callback uses it */
+    if (strstr(tm_last_error(), "not freed") != NULL)
+        r->free_refused++;
+    /* Allowed here: reading this model, which has its previous weights (none: this is
+     * its first training, so predicting says it is untrained), and training another. */
+    st = tm_model_predict(r->model, &text, 1, 1, &label, NULL);
+    if (st != TM_ERR_STATE || strstr(tm_last_error(), "not trained") == NULL)
+        r->unexpected++;
+    if (!r->other_trained) {
+        st = tm_model_train(r->other, (const char *const *)S.train.texts, S.train.labels,
+                            S.train.count, NULL, NULL, 0, NULL, NULL, NULL);
+        if (st == TM_OK)
+            r->other_trained = 1;
+        else
+            r->unexpected++;
+    }
+    return 0;
+}
+
+static void reentrant_calls(void)
+{
+    reentry_log r;
+    int trained = 0;
+    tm_status st;
+
+    memset(&r, 0, sizeof r);
+    MUST(tm_model_new(tu_tiny_config(NULL), &r.model)); /* 3 epochs */
+    MUST(tm_model_new(tu_tiny_config(NULL), &r.other));
+    st = tm_model_train(r.model, (const char *const *)S.train.texts, S.train.labels,
+                        S.train.count, NULL, NULL, 0, reentrant_progress, &r, NULL);
+    printf("re-entrant calls from the progress callback: training %s; %d epoch reports, "
+           "train refused %d, train_files refused %d, free refused %d\n", tm_status_name(st),
+           r.reports, r.train_refused, r.files_refused, r.free_refused);
+    CHECK(st == TM_OK, "training with re-entrant callback calls returned %s: %s",
+          tm_status_name(st), tm_last_error());
+    CHECK(r.reports == 3, "%d epoch reports, expected 3", r.reports);
+    CHECK(r.train_refused == 3 && r.files_refused == 3,
+          "re-entrant training not refused with TM_ERR_STATE (%d, %d of 3)", r.train_refused,
+          r.files_refused);
+    CHECK(r.free_refused == 3, "re-entrant tm_model_free not refused (%d of 3)", r.free_refused);
+    CHECK(r.unexpected == 0 && r.other_trained, "%d unexpected results of allowed calls",
+          r.unexpected);
+    MUST(tm_model_is_trained(r.model, &trained));
+    CHECK(trained == 1, "the model is not trained after its training returned");
+    tm_model_free(r.model);
+    tm_model_free(r.other);
+}
+
 /* ------------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -828,6 +908,7 @@ int main(int argc, char **argv)
     concurrent_training();
     cancellation(TM_PROGRESS_STEP, "step");
     cancellation(TM_PROGRESS_EPOCH, "epoch");
+    reentrant_calls();
 
     tm_model_free(S.model);
     free(S.ref_labels);
