@@ -321,7 +321,8 @@ tm_status tm_model_threads(const tm_model *model, size_t *out_threads);
 
 /* Saves a trained model (config, vocabulary, labels, weights) to one file: a
  * safetensors file whose metadata carries the libtextmodel format name, format
- * version and CRC-32 checksums. The file is written to a temporary file in the same
+ * version and CRC-32 checksums; its bytes 8 to 48 are always the magic
+ * {"__metadata__":{"format":"libtextmodel", (see README, "Model file"). The file is written to a temporary file in the same
  * directory, flushed to disk and renamed over `path`, so an existing file at `path`
  * is either fully replaced or left untouched, even if the process dies.
  * Errors: TM_ERR_INVALID_ARGUMENT, TM_ERR_STATE (untrained), TM_ERR_IO (directory
@@ -331,8 +332,9 @@ tm_status tm_model_save(const tm_model *model, const char *path);
 /* Loads a model saved by tm_model_save. On success *out_model receives a model the
  * caller frees with tm_model_free.
  * Errors: TM_ERR_INVALID_ARGUMENT, TM_ERR_IO (missing, unreadable, a directory),
- * TM_ERR_MODEL_FORMAT (not a libtextmodel file, truncated, checksum mismatch,
- * inconsistent shapes, or written by a newer format version). Thread-safe. */
+ * TM_ERR_MODEL_FORMAT (not a libtextmodel file, i.e. no magic at byte 8; truncated,
+ * checksum mismatch, inconsistent shapes, or written by a newer format version).
+ * Thread-safe. */
 tm_status tm_model_load(const char *path, tm_model **out_model);
 
 #ifdef __cplusplus

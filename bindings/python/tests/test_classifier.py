@@ -317,7 +317,8 @@ def test_load_newer_format_version(clf, tmp_path):
     length = int.from_bytes(data[:8], "little")
     header = json.loads(data[8:8 + length])
     header["__metadata__"]["format_version"] = "2"
-    new_header = json.dumps(header).encode()
+    # Compact, in the same key order: the loader's magic is the header's first bytes.
+    new_header = json.dumps(header, separators=(",", ":")).encode()
     new_header += b" " * (-len(new_header) % 8)
     path.write_bytes(len(new_header).to_bytes(8, "little") + new_header + data[8 + length:])
     with pytest.raises(ModelFormatError, match="version"):
@@ -611,3 +612,18 @@ def test_progress_from_an_older_library_lacks_train_accuracy():
     assert d["elapsed_seconds"] == 1.5 and math.isnan(d["train_accuracy"])
     p.struct_size = ctypes.sizeof(_lib.Progress)
     assert _lib.progress_dict(p)["train_accuracy"] == 0.75
+
+
+def test_model_file_magic(tmp_path, clf):
+    # Bytes 8.. of every model file are a fixed prefix; a file whose header says the
+    # same thing in other bytes (here: Python's default JSON spacing) is refused by it.
+    path = tmp_path / "m.tmmodel"
+    clf.save(path)
+    data = path.read_bytes()
+    assert data[8:49] == b'{"__metadata__":{"format":"libtextmodel",'
+    length = int.from_bytes(data[:8], "little")
+    header = json.dumps(json.loads(data[8:8 + length])).encode()
+    header += b" " * (-len(header) % 8)
+    path.write_bytes(len(header).to_bytes(8, "little") + header + data[8 + length:])
+    with pytest.raises(ModelFormatError, match="not a libtextmodel model file"):
+        TextClassifier.load(path)
