@@ -20,9 +20,10 @@
  *    (predict, evaluate, save, config, labels). Training replaces the model's weights:
  *    while tm_model_train* runs, other threads keep using the previous weights, and
  *    the new vocabulary, labels and weights replace them at once when training ends;
- *    a second training of the same model waits for the first. Only tm_model_free
- *    needs exclusive use. Different models are fully independent. tm_last_error() is
- *    per thread.
+ *    a second training of the same model from another thread waits for the first.
+ *    Only tm_model_free needs exclusive use. Different models are fully independent.
+ *    tm_last_error() is per thread. Each function below states its own rule; what a
+ *    progress callback may call is listed at tm_progress_fn.
  *  - The library never aborts the process on bad input: NULL pointers, malformed JSON,
  *    bad files and bad data all return an error status.
  */
@@ -62,7 +63,7 @@ typedef enum tm_status {
     TM_ERR_IO = 3,               /* file missing, unreadable, a directory, unwritable     */
     TM_ERR_DATA = 4,             /* malformed CSV, no usable rows, one class, unseen label */
     TM_ERR_MODEL_FORMAT = 5,     /* model file truncated, corrupted or of a newer version */
-    TM_ERR_STATE = 6,            /* operation needs a trained model                       */
+    TM_ERR_STATE = 6,            /* needs a trained model, or re-enters its own training  */
     TM_ERR_CANCELLED = 7,        /* training stopped by the progress callback             */
     TM_ERR_RESOURCE = 8,         /* a config or input would need too much memory          */
     TM_ERR_INTERNAL = 99         /* a bug in libtextmodel; please report the message      */
@@ -74,10 +75,12 @@ typedef enum tm_status {
  * same thread; copy it to keep it. Never NULL. Never free it. Thread-safe (per thread). */
 const char *tm_last_error(void);
 
-/* Short constant name of a status, e.g. "TM_ERR_CONFIG". Never NULL; never free it. */
+/* Short constant name of a status, e.g. "TM_ERR_CONFIG"; "TM_ERR_UNKNOWN" for a value
+ * that is not a tm_status. Static storage: never NULL; never free it. Thread-safe. */
 const char *tm_status_name(tm_status status);
 
-/* Frees a string returned by the library (JSON reports, configs). NULL is a no-op. */
+/* Frees a string returned by the library (JSON reports, configs). NULL is a no-op.
+ * Thread-safe: a string may be freed on any thread, not only the one that got it. */
 void tm_string_free(char *s);
 
 /* ------------------------------------------------------------------- models */
@@ -92,11 +95,15 @@ typedef struct tm_model tm_model;
  * model.type, see docs/config.md), unknown keys are errors. On success *out_model receives a model the caller frees with
  * tm_model_free.
  * Errors: TM_ERR_INVALID_ARGUMENT (out_model NULL), TM_ERR_CONFIG (message names the
- * key path, e.g. "model.hidden_dim must be a positive integer"), TM_ERR_RESOURCE. */
+ * key path, e.g. "model.hidden_dim must be a positive integer"), TM_ERR_RESOURCE.
+ * Thread-safe: each call makes a new, independent model. */
 tm_status tm_model_new(const char *config_json, tm_model **out_model);
 
-/* Frees a model and everything it owns. NULL is a no-op. The caller must ensure no
- * other thread is still using the model. */
+/* Frees a model and everything it owns. NULL is a no-op.
+ * Thread-safety: not with other calls on the same model; the caller must ensure no
+ * other thread is still using it. Called from the progress callback of this model's
+ * own training (whose call still uses the model) it does nothing and tm_last_error()
+ * says so: free the model after the training call returns. */
 void tm_model_free(tm_model *model);
 
 /* The resolved config (every default filled in) as a JSON object. *out_json receives
@@ -157,11 +164,30 @@ typedef struct tm_progress {
     double valid_loss;         /* TM_PROGRESS_EPOCH: validation loss (NaN if none) */
     double valid_accuracy;     /* TM_PROGRESS_EPOCH: validation accuracy (NaN if none) */
     double elapsed_seconds;    /* wall time since training started               */
+    /* TM_PROGRESS_EPOCH of a classifier: share of this epoch's training examples whose
+     * forward pass during the epoch predicted the target (argmax; multi-label: the
+     * exact label set), counted as PyTorch training loops do, under dropout and with
+     * the weights of the moment. NaN for regression and step reports. Added after
+     * 0.2.0, whose libraries fill a shorter struct: read it only if
+     * struct_size > offsetof(tm_progress, train_accuracy). */
+    double train_accuracy;
 } tm_progress;
 
-/* Progress callback. Called on the training thread. Return 0 to continue; any other
- * value cancels training cleanly after the current step: the model keeps the weights
- * learned so far and is usable, and the training call returns TM_ERR_CANCELLED. */
+/* Progress callback. Called on the thread that called tm_model_train*, never on
+ * another. Return 0 to continue; any other value cancels training cleanly after the
+ * current step: the model keeps the weights learned so far and is usable, and the
+ * training call returns TM_ERR_CANCELLED.
+ *
+ * Library calls inside the callback:
+ *  - on the model being trained: every read-only call (predict, evaluate, save,
+ *    config, labels, tm_model_set_threads, ...), which sees the model as it was
+ *    before this training (untrained on a first training: TM_ERR_STATE);
+ *    tm_model_train* on it returns TM_ERR_STATE ("training is already running on
+ *    this model") and tm_model_free on it is refused (see tm_model_free);
+ *  - on other models: anything, including training them;
+ *  - tm_last_error, tm_status_name, tm_string_free, tm_version*: anything.
+ * A call inside the callback changes this thread's tm_last_error(); the training
+ * call sets it again when it returns. */
 typedef int (*tm_progress_fn)(const tm_progress *progress, void *user_data);
 
 /* Trains the model on a labelled file, validating after each epoch on valid_path if
@@ -178,13 +204,17 @@ typedef int (*tm_progress_fn)(const tm_progress *progress, void *user_data);
  * examples used and skipped, vocabulary size, labels, timings) that the caller frees
  * with tm_string_free; it is also set when the result is TM_ERR_CANCELLED.
  *
- * Errors: TM_ERR_INVALID_ARGUMENT, TM_ERR_IO (unreadable file), TM_ERR_DATA
- * (malformed CSV, missing column, no usable rows, fewer than two classes, a
- * validation label absent from training), TM_ERR_CONFIG, TM_ERR_RESOURCE,
- * TM_ERR_CANCELLED. On any error other than TM_ERR_CANCELLED the model is left as it
- * was before the call.
+ * Errors: TM_ERR_INVALID_ARGUMENT (model or train_path NULL or empty), TM_ERR_IO
+ * (a missing or unreadable file), TM_ERR_DATA (malformed CSV, missing column, no
+ * usable rows, fewer than two classes, a validation label absent from training, a
+ * regression target that is not a number), TM_ERR_CONFIG (e.g. training.resume with
+ * a checkpoint of another config), TM_ERR_MODEL_FORMAT (a damaged
+ * training.checkpoint_path file when resuming), TM_ERR_RESOURCE (the model would
+ * exceed training.max_memory_mb), TM_ERR_STATE (called from this model's own
+ * progress callback), TM_ERR_CANCELLED. On any error other than TM_ERR_CANCELLED the
+ * model is left as it was before the call.
  * Thread-safety: other threads may predict meanwhile (with the previous weights);
- * concurrent trainings of one model run one after the other. */
+ * trainings of one model started on several threads run one after the other. */
 tm_status tm_model_train_files(tm_model *model, const char *train_path,
                                const char *valid_path, tm_progress_fn progress,
                                void *user_data, char **out_report_json);
@@ -192,8 +222,14 @@ tm_status tm_model_train_files(tm_model *model, const char *train_path,
 /* Like tm_model_train_files, from memory: texts[i] has label labels[i] for
  * 0 <= i < count. A NULL or empty text or label skips that row (counted in the
  * report). valid_texts/valid_labels/valid_count may be NULL/NULL/0 for no
- * validation. The arrays are only read during the call. count must be at least 1
- * (TM_ERR_INVALID_ARGUMENT otherwise). */
+ * validation. The arrays are only read during the call.
+ * Errors: TM_ERR_INVALID_ARGUMENT (model, texts or labels NULL, count == 0 or too
+ * large), then as tm_model_train_files: TM_ERR_DATA, TM_ERR_CONFIG,
+ * TM_ERR_MODEL_FORMAT, TM_ERR_RESOURCE, TM_ERR_STATE, TM_ERR_CANCELLED, and TM_ERR_IO
+ * only for files the config names (model.pretrained_vectors,
+ * training.checkpoint_path). On any error other than TM_ERR_CANCELLED the model is
+ * left as it was before the call.
+ * Thread-safety as tm_model_train_files. */
 tm_status tm_model_train(tm_model *model, const char *const *texts,
                          const char *const *labels, size_t count,
                          const char *const *valid_texts, const char *const *valid_labels,
@@ -285,7 +321,8 @@ tm_status tm_model_threads(const tm_model *model, size_t *out_threads);
 
 /* Saves a trained model (config, vocabulary, labels, weights) to one file: a
  * safetensors file whose metadata carries the libtextmodel format name, format
- * version and CRC-32 checksums. The file is written to a temporary file in the same
+ * version and CRC-32 checksums; its bytes 8 to 48 are always the magic
+ * {"__metadata__":{"format":"libtextmodel", (see README, "Model file"). The file is written to a temporary file in the same
  * directory, flushed to disk and renamed over `path`, so an existing file at `path`
  * is either fully replaced or left untouched, even if the process dies.
  * Errors: TM_ERR_INVALID_ARGUMENT, TM_ERR_STATE (untrained), TM_ERR_IO (directory
@@ -295,8 +332,9 @@ tm_status tm_model_save(const tm_model *model, const char *path);
 /* Loads a model saved by tm_model_save. On success *out_model receives a model the
  * caller frees with tm_model_free.
  * Errors: TM_ERR_INVALID_ARGUMENT, TM_ERR_IO (missing, unreadable, a directory),
- * TM_ERR_MODEL_FORMAT (not a libtextmodel file, truncated, checksum mismatch,
- * inconsistent shapes, or written by a newer format version). Thread-safe. */
+ * TM_ERR_MODEL_FORMAT (not a libtextmodel file, i.e. no magic at byte 8; truncated,
+ * checksum mismatch, inconsistent shapes, or written by a newer format version).
+ * Thread-safe. */
 tm_status tm_model_load(const char *path, tm_model **out_model);
 
 #ifdef __cplusplus

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: Swift unit tests (also under ASan and TSan), the C tests (with valgrind and
+# Every test: the shipped library's dependencies (ldd: no Swift runtime), the main job
+# (scripts/demo.sh), Swift unit tests (also under ASan and TSan), the C tests (with valgrind and
 # sanitizers), a bounded fuzzing run of every fuzz target, the Python binding tests and
 # the acceptance run on ../shared/data/tweets when that corpus is present.
 set -euo pipefail
@@ -15,6 +16,20 @@ phase() {
 
 scripts/install-deps.sh
 scripts/build.sh
+
+phase "shipped library: no Swift runtime dependency"
+# build.sh links the Swift runtime in statically, so hosts without a Swift toolchain can
+# load the library: it must need no libswift* or libFoundation*, and nothing missing.
+deps=$(ldd .build/release/libtextmodel.so)
+echo "$deps"
+if grep -E 'libswift|libFoundation|not found' <<<"$deps"; then
+  echo "libtextmodel.so needs the libraries above; it must need only libc, libstdc++, libm, json-c and OpenBLAS" >&2
+  exit 1
+fi
+
+phase "main job (scripts/demo.sh)"
+# README's main job, so that CI runs it as users will (about 5 s after the build).
+scripts/demo.sh
 
 phase "Swift tests"
 swift test

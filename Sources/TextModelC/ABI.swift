@@ -23,6 +23,12 @@ public func tm_model_new(_ configJSON: UnsafePointer<CChar>?, _ out: UnsafeMutab
 
 @_cdecl("tm_model_free")
 public func tm_model_free(_ model: OpaquePointer?) {
+    // From the model's own progress callback the training call below it still uses the
+    // model: freeing it there would pull it out from under that call, so it is refused.
+    if let h = ModelHandle.from(model), h.classifier.isTrainingOnCurrentThread {
+        tm_support_set_last_error("tm_model_free was called from the progress callback of this model's own training, which still uses the model; the model was not freed: free it after the training call returns")
+        return
+    }
     ModelHandle.release(model)
 }
 
@@ -100,6 +106,7 @@ private func progressHandler(_ callback: ProgressFunction?, _ userData: UnsafeMu
         c.valid_loss = p.validLoss
         c.valid_accuracy = p.validAccuracy
         c.elapsed_seconds = p.elapsedSeconds
+        c.train_accuracy = p.trainAccuracy
         return withUnsafePointer(to: &c) { callback($0, userData) } != 0
     }
 }

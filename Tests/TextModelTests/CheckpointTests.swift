@@ -76,6 +76,9 @@ final class CheckpointTests: XCTestCase {
                 XCTAssertEqual(report.epochs.count, 4, name)
                 XCTAssertEqual(report.epochs.map(\.trainLoss), wholeReport.epochs.map(\.trainLoss), "\(name): per-epoch losses")
                 XCTAssertEqual(report.epochs.map(\.validLoss), wholeReport.epochs.map(\.validLoss), "\(name): validation losses")
+                // Training accuracy travels in the checkpoint's report too (none for regression).
+                XCTAssertEqual(report.epochs.map(\.trainAccuracy), wholeReport.epochs.map(\.trainAccuracy), "\(name): training accuracies")
+                XCTAssertEqual(report.epochs.allSatisfy { $0.trainAccuracy == nil }, name == "regression", name)
                 XCTAssertEqual(try outputs(resumed), try outputs(whole), "\(name) stopped after \(stopAfter): the same final weights")
                 XCTAssertEqual(report.bestEpoch, wholeReport.bestEpoch, name)
             }

@@ -50,17 +50,74 @@ final class HogwildRaceTests: XCTestCase {
 
         let fused = copyBuffer(start, count)
         let scratch = FloatBuffer(count: network.sgdScratchCount)
-        let loss = ids.withUnsafeBufferPointer { ids in
+        let result = ids.withUnsafeBufferPointer { ids in
             network.sgdStep(fused.pointer, ids: ids, loss: LossTargets(targets: &target), learningRate: lr,
                             updateEmbeddings: true, scratch: scratch.pointer)
         }
-        XCTAssertEqual(loss, -Double(logf(ws.probs.pointer[2])), accuracy: 1e-6)
+        XCTAssertEqual(result.loss, -Double(logf(ws.probs.pointer[2])), accuracy: 1e-6)
+        // Right exactly when the unfused forward pass's argmax was the target.
+        XCTAssertEqual(result.correct, argmax(ws.probs.pointer, network.classes) == Int(target))
         var changed = 0
         for i in 0..<count {
             XCTAssertEqual(fused.pointer[i], reference.pointer[i], accuracy: 1e-6, "parameter \(i)")
             if fused.pointer[i] != start.pointer[i] { changed += 1 }
         }
         XCTAssertEqual(changed, 4 * 5 + 3 * 5 + 3, "the four rows used and the output layer move, nothing else")
+    }
+
+    /// With a learning rate of 0 the weights never move, so the epoch's count of right
+    /// predictions must be exactly what forward passes on the starting weights predict.
+    func testEpochCountsRightPredictionsOfItsForwardPasses() {
+        var c = Config(modelType: "lstm")
+        c.model.embeddingDim = 4
+        let network = BagNetwork(features: 10, classes: 3, config: c.model)
+        let params = FloatBuffer(count: network.layout.count)
+        var rng = SeededGenerator(seed: 5)
+        for i in 0..<network.layout.count { params.pointer[i] = rng.uniform(-1, 1) }
+        var texts = [[Int32]]()
+        for i in 0..<40 {
+            let length = 1 + i % 4
+            texts.append((0..<length).map { k -> Int32 in Int32((i * 7 + k * 3) % 10) })
+        }
+        let targets: [Int32] = (0..<40).map { Int32(($0 * 5) % 3) }
+        var expected = 0
+        let ws = Workspace()
+        for (text, target) in zip(texts, targets) {
+            ws.batch.pack([text[...]])
+            network.forward(params.pointer, batch: ws.batch, workspace: ws)
+            if argmax(ws.probs.pointer, 3) == Int(target) { expected += 1 }
+        }
+        XCTAssertGreaterThan(expected, 0)
+        XCTAssertLessThan(expected, 40, "a discriminating case: neither none nor all right")
+        let ids = texts.flatMap { $0 }
+        let offsets = texts.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        let order = Array((0..<40).reversed()), weights: [Float] = [1, 1, 1]
+        for threads in [1, 2] {
+            let epoch = ids.withUnsafeBufferPointer { ids in
+                offsets.withUnsafeBufferPointer { offsets in
+                    targets.withUnsafeBufferPointer { targets in
+                        weights.withUnsafeBufferPointer { weights in
+                            order.withUnsafeBufferPointer { order in
+                                HogwildTrainer(network: network, threads: threads).runEpoch(
+                                    order: order, examples: .init(ids: ids, offsets: offsets, targets: targets, classWeights: weights,
+                                                                  weighted: false, smoothing: 0),
+                                    parameters: params.pointer, updateEmbeddings: true, firstStep: 0, progressEvery: 1000,
+                                    learningRate: { _ in 0 }, progress: { _, _ in false })
+                            }
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(epoch.correct, expected, "\(threads) thread(s)")
+        }
+    }
+
+    func testHogwildTrainingReportsTrainingAccuracy() throws {
+        let report = try TextClassifier(config: hogwildConfig(threads: 2)).train(KeywordData.make(count: 300, seed: 8))
+        let accuracies = report.epochs.compactMap(\.trainAccuracy)
+        XCTAssertEqual(accuracies.count, 5)
+        XCTAssertTrue(accuracies.allSatisfy { (0...1).contains($0) }, "\(accuracies)")
+        XCTAssertGreaterThan(accuracies.last!, 0.9)
     }
 
     func testOneThreadIsDeterministicAndMatchesTheDataParallelTrainer() throws {

@@ -181,6 +181,47 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(undetected, [], "bit flips that loaded a different model")
     }
 
+    /// The magic: a fixed byte prefix at offset 8 (where the JSON header starts), checked
+    /// by byte compare before anything is parsed.
+    func testModelFileHoldsTheMagicAtOffset8() throws {
+        let dir = ScratchDirectory()
+        try ModelFile.save(makeModel(layers: 1), to: dir.file("m.safetensors"))
+        let bytes = readBytes(dir.file("m.safetensors"))
+        let magic = Array(#"{"__metadata__":{"format":"libtextmodel","#.utf8)
+        XCTAssertEqual(Array(bytes[8..<(8 + magic.count)]), magic)
+        XCTAssertEqual(SafeTensors.magic(format: ModelFile.formatName), magic)
+    }
+
+    func testFilesWithoutTheMagicAreRefusedAsForeign() throws {
+        let dir = ScratchDirectory()
+        try ModelFile.save(makeModel(layers: 1), to: dir.file("m.safetensors"))
+        let bytes = readBytes(dir.file("m.safetensors"))
+        let (header, data) = try split(bytes)
+        // Each alteration of the prefix alone: another format name of the same length,
+        // a key in other case, a space JSON allows.
+        var otherName = bytes
+        otherName[8 + 27] = UInt8(ascii: "L")                       // "Libtextmodel"
+        var otherKey = bytes
+        otherKey[8 + 18] = UInt8(ascii: "F")                        // "Format"
+        let spaced = Array(bytes[0..<8]) + Array(" ".utf8) + Array(bytes[8...])
+        // The same metadata, checksums and tensors, but a tensor's entry before
+        // __metadata__: a valid safetensors file that parsing alone would accept.
+        var reordered = header
+        reordered.append(reordered.removeFirst())
+        let cases: [(String, [UInt8])] = [("other format name", otherName), ("other key", otherKey),
+                                          ("leading space", spaced), ("metadata not first", build(reordered, data))]
+        for (name, altered) in cases {
+            assertThrowsTextModelError(.modelFormat, mentioning: ["is not a libtextmodel model file", "offset 8"], name) {
+                try loadBytes(altered, in: dir)
+            }
+        }
+        // A checkpoint's magic is not a model file's either.
+        var checkpoint = bytes
+        checkpoint.replaceSubrange((8 + 26)..<(8 + 41), with: Array(#""libtextmodel-checkpoint","#.utf8))
+        assertThrowsTextModelError(.modelFormat, mentioning: ["is not a libtextmodel model file"]) { try loadBytes(checkpoint, in: dir) }
+        XCTAssertNoThrow(try loadBytes(bytes, in: dir), "the unaltered file loads")
+    }
+
     func testEmptyGarbageAndForeignFiles() throws {
         let dir = ScratchDirectory()
         var rng = SeededGenerator(seed: 77)

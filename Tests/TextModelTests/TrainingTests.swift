@@ -187,6 +187,39 @@ final class TrainingTests: XCTestCase {
         XCTAssertTrue(probs.allSatisfy { $0.isFinite })
     }
 
+    /// A progress callback that trains its own classifier again would wait forever for
+    /// the training it is called from; it gets a state error instead, and the outer
+    /// training goes on. Another classifier trains normally from the same callback.
+    func testTrainingFromItsOwnProgressCallbackIsRefused() throws {
+        let classifier = TextClassifier(config: config(epochs: 2))
+        let other = TextClassifier(config: config(epochs: 1))
+        var refusals = 0, otherTrained = false
+        let report = try classifier.train(TrainingTests.train) { p in
+            guard p.kind == .epoch else { return false }
+            XCTAssertTrue(classifier.isTrainingOnCurrentThread)
+            let error = assertThrowsTextModelError(.state, mentioning: ["already running"]) {
+                try classifier.train(TrainingTests.train)
+            }
+            if error != nil { refusals += 1 }
+            if !otherTrained {
+                XCTAssertFalse(other.isTrainingOnCurrentThread)
+                do { try other.train(TrainingTests.heldOut) } catch { XCTFail("training another model: \(error)") }
+                otherTrained = true
+            }
+            return false
+        }
+        XCTAssertEqual(refusals, 2)
+        XCTAssertFalse(report.cancelled)
+        XCTAssertTrue(other.isTrained)
+        XCTAssertFalse(classifier.isTrainingOnCurrentThread, "cleared when training returns")
+        // Another thread still waits its turn rather than being refused.
+        var fromAnotherThread: Error? = nil
+        Parallel.run(2) { w in
+            if w == 1 { do { try classifier.train(TrainingTests.heldOut) } catch { fromAnotherThread = error } }
+        }
+        XCTAssertNil(fromAnotherThread)
+    }
+
     func testCancelFromAnEpochReport() throws {
         let classifier = TextClassifier(config: config(epochs: 4))
         let report = try classifier.train(TrainingTests.train) { $0.kind == .epoch && $0.epoch == 2 }

@@ -207,6 +207,7 @@ static int on_progress(const tm_progress *p, void *user_data)
     if (p->kind == TM_PROGRESS_EPOCH) {
         printf("epoch %d/%d", p->epoch, p->epochs);
         print_value("train_loss", p->train_loss, "%.4f");
+        print_value("train_acc", p->train_accuracy, "%.4f");
         print_value("valid_loss", p->valid_loss, "%.4f");
         print_value("valid_acc", p->valid_accuracy, "%.4f");
         printf("  [");

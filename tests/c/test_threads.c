@@ -2,16 +2,21 @@
  * test_threads.c - concurrency, batch invariance, progress reports and cancellation.
  *
  *  1. Trains a tiny model in memory (checking every progress report on the way).
- *  2. Predicts a batch from one thread: the reference.
- *  3. Predicts the same batch from N threads at once, several times each, and each
- *     text alone, comparing with the reference; each thread also checks that
- *     tm_last_error() is its own.
+ *  2. Predicts a batch with tm_model_set_threads(model, 1): the reference.
+ *  3. Predicts the same batch from N threads at once (each call on every core),
+ *     several times each, and each text alone; the batches must equal the reference
+ *     bit for bit (textmodel.h promises the same results for any thread count), the
+ *     lone texts within BATCH_TOL; each thread also checks that tm_last_error() is
+ *     its own.
  *  4. Checks a text predicts the same alone and inside batches of other sizes/orders.
  *  4b. Checks tm_model_set_threads: a large batch predicts bit-identically on 1, 2, 3
  *     and all cores, and evaluation agrees.
  *  5. Predicts from other threads while the same model is being retrained (they must
  *     wait, and see the retrained model, identical because the seed is the same).
  *  6. Cancels training from the progress callback (on a step and on an epoch report).
+ *  7. Calls tm_model_train, tm_model_train_files and tm_model_free on the model being
+ *     trained from its own progress callback: refused (TM_ERR_STATE; free does
+ *     nothing), where a non-recursive lock used to deadlock; other calls work there.
  *
  *   test_threads [--quick]     --quick: less data, fewer threads (for valgrind)
  */
@@ -26,7 +31,7 @@
 
 #include "testutil.h"
 
-#define THREAD_TOL 1e-6f /* same batch, other threads */
+#define THREAD_TOL 1e-6f /* other models that should be equal (retraining) */
 #define BATCH_TOL 1e-5f  /* alone vs. inside other batches */
 
 static struct {
@@ -96,13 +101,35 @@ static int compare_rows(const char *who, const int32_t *labels, const float *pro
     return bad;
 }
 
+/* Compares `count` rows of k = L predictions with the single-thread reference bit for
+ * bit: identical label indices and memcmp-equal probabilities. Returns the number of
+ * differing rows; prints the first few with `who`. */
+static int exact_rows(const char *who, const int32_t *labels, const float *probs, size_t count)
+{
+    size_t i, L = S.labels;
+    int bad = 0;
+    for (i = 0; i < count; i++) {
+        if (memcmp(labels + i * L, S.ref_labels + i * L, sizeof *labels * L) == 0 &&
+            memcmp(probs + i * L, S.ref_probs + i * L, sizeof *probs * L) == 0)
+            continue;
+        if (bad++ < 3) {
+            pthread_mutex_lock(&print_lock);
+            fprintf(stderr, "%s: text %zu differs from the 1-thread reference: label %d "
+                            "p=%a, reference label %d p=%a\n", who, i, labels[i * L],
+                    (double)probs[i * L], S.ref_labels[i * L], (double)S.ref_probs[i * L]);
+            pthread_mutex_unlock(&print_lock);
+        }
+    }
+    return bad;
+}
+
 /* ------------------------------------------------------- progress reports */
 
 typedef struct progress_log {
     int steps, epochs, bad;
     int last_epoch;
     int64_t last_step, total_steps;
-    double last_elapsed;
+    double last_elapsed, first_train_accuracy, last_train_accuracy;
     int has_validation;
     int expected_epochs;
 } progress_log;
@@ -144,14 +171,21 @@ static int check_progress(const tm_progress *p, void *user_data)
     if (p->kind == TM_PROGRESS_STEP) {
         PCHECK(isfinite(p->running_loss) && p->running_loss >= 0, "step running_loss %g",
                p->running_loss);
-        PCHECK(isnan(p->train_loss) && isnan(p->valid_loss) && isnan(p->valid_accuracy),
+        PCHECK(isnan(p->train_loss) && isnan(p->valid_loss) && isnan(p->valid_accuracy) &&
+                   isnan(p->train_accuracy),
                "step report has epoch-only fields set: train_loss %g valid_loss %g "
-               "valid_accuracy %g", p->train_loss, p->valid_loss, p->valid_accuracy);
+               "valid_accuracy %g train_accuracy %g", p->train_loss, p->valid_loss,
+               p->valid_accuracy, p->train_accuracy);
         log->steps++;
     } else {
         PCHECK(p->epoch == log->epochs + 1, "epoch report for epoch %d after %d epoch reports",
                p->epoch, log->epochs);
         PCHECK(isfinite(p->train_loss) && p->train_loss >= 0, "train_loss %g", p->train_loss);
+        PCHECK(p->train_accuracy >= 0 && p->train_accuracy <= 1, "train_accuracy %g",
+               p->train_accuracy);
+        if (log->epochs == 0)
+            log->first_train_accuracy = p->train_accuracy;
+        log->last_train_accuracy = p->train_accuracy;
         if (log->has_validation) {
             PCHECK(isfinite(p->valid_loss) && p->valid_loss >= 0, "valid_loss %g", p->valid_loss);
             PCHECK(p->valid_accuracy >= 0 && p->valid_accuracy <= 1, "valid_accuracy %g",
@@ -165,8 +199,9 @@ static int check_progress(const tm_progress *p, void *user_data)
             PCHECK(p->step == p->total_steps, "last epoch report at step %lld of %lld",
                    (long long)p->step, (long long)p->total_steps);
         log->epochs++;
-        printf("  epoch %d/%d train_loss %.4f valid_loss %.4f valid_acc %.3f\n", p->epoch,
-               p->epochs, p->train_loss, p->valid_loss, p->valid_accuracy);
+        printf("  epoch %d/%d train_loss %.4f train_acc %.3f valid_loss %.4f valid_acc %.3f\n",
+               p->epoch, p->epochs, p->train_loss, p->train_accuracy, p->valid_loss,
+               p->valid_accuracy);
     }
     log->last_epoch = p->epoch;
     log->last_step = p->step;
@@ -227,6 +262,9 @@ static void setup(void)
     CHECK(log.steps >= 1, "no step reports with progress_every %d", S.quick ? 2 : 5);
     printf("trained: %d step reports, %d epoch reports, %lld steps\n", log.steps, log.epochs,
            (long long)log.total_steps);
+    CHECK(log.last_train_accuracy > log.first_train_accuracy,
+          "training accuracy did not rise while the model learned (%.3f, then %.3f)",
+          log.first_train_accuracy, log.last_train_accuracy);
 
     MUST(tm_model_num_labels(S.model, &S.labels));
     CHECK(S.labels == TU_NUM_CLASSES, "%zu labels", S.labels);
@@ -240,8 +278,12 @@ static void setup(void)
     S.ref_labels = malloc(sizeof *S.ref_labels * S.n * L);
     S.ref_probs = malloc(sizeof *S.ref_probs * S.n * L);
     S.ref_full = malloc(sizeof *S.ref_full * S.n * L);
+    /* The reference is computed on the calling thread alone; the default (every core)
+     * is restored for the tests that follow. */
+    MUST(tm_model_set_threads(S.model, 1));
     MUST(tm_model_predict(S.model, S.batch, S.n, L, S.ref_labels, S.ref_probs));
     MUST(tm_model_predict_proba(S.model, S.batch, S.n, S.ref_full));
+    MUST(tm_model_set_threads(S.model, 0));
     S.cmp_labels = S.ref_labels;
     S.cmp_probs = S.ref_probs;
 
@@ -335,14 +377,13 @@ static void *predict_worker(void *arg)
         if (tm_last_error()[0] != '\0')
             w->errors++;
         snprintf(who, sizeof who, "thread %d batch %d", w->id, r);
-        w->mismatches += compare_rows(who, labels, probs, NULL, S.n, L, THREAD_TOL);
-        /* Top-1 only, as a second shape of output. */
+        w->mismatches += exact_rows(who, labels, probs, S.n);
+        /* Top-1 only, as a second shape of output: the same labels exactly. */
         st = tm_model_predict(S.model, S.batch, S.n, 1, labels, NULL);
         if (st != TM_OK)
             w->errors++;
         for (i = 0; i < S.n; i++)
-            if (labels[i] != S.ref_labels[i * L] &&
-                S.ref_probs[i * L] - S.ref_probs[i * L + 1] > THREAD_TOL)
+            if (labels[i] != S.ref_labels[i * L])
                 w->mismatches++;
     }
     /* Each text alone, in an order of its own. */
@@ -766,6 +807,83 @@ static void cancellation(tm_progress_kind on, const char *name)
     tm_model_free(m);
 }
 
+/* ----------------------------------------------- re-entrant progress calls */
+
+typedef struct reentry_log {
+    tm_model *model, *other;
+    int reports, train_refused, files_refused, free_refused, other_trained, unexpected;
+} reentry_log;
+
+static int reentrant_progress(const tm_progress *p, void *user_data)
+{
+    reentry_log *r = user_data;
+    const char *text = "pizza";
+    int32_t label;
+    tm_status st;
+
+    if (p->kind != TM_PROGRESS_EPOCH)
+        return 0;
+    r->reports++;
+    st = tm_model_train(r->model, (const char *const *)S.train.texts, S.train.labels,
+                        S.train.count, NULL, NULL, 0, NULL, NULL, NULL);
+    if (st == TM_ERR_STATE && strstr(tm_last_error(), "already running") != NULL)
+        r->train_refused++;
+    else
+        fprintf(stderr, "re-entrant tm_model_train: %s: %s\n", tm_status_name(st), tm_last_error());
+    st = tm_model_train_files(r->model, "/nonexistent/train.csv", NULL, NULL, NULL, NULL);
+    if (st == TM_ERR_STATE && strstr(tm_last_error(), "already running") != NULL)
+        r->files_refused++;
+    else
+        fprintf(stderr, "re-entrant tm_model_train_files: %s: %s\n", tm_status_name(st),
+                tm_last_error());
+    tm_model_free(r->model); /* refused: the training below this callback uses it */
+    if (strstr(tm_last_error(), "not freed") != NULL)
+        r->free_refused++;
+    /* Allowed here: reading this model, which has its previous weights (none: this is
+     * its first training, so predicting says it is untrained), and training another. */
+    st = tm_model_predict(r->model, &text, 1, 1, &label, NULL);
+    if (st != TM_ERR_STATE || strstr(tm_last_error(), "not trained") == NULL)
+        r->unexpected++;
+    if (!r->other_trained) {
+        st = tm_model_train(r->other, (const char *const *)S.train.texts, S.train.labels,
+                            S.train.count, NULL, NULL, 0, NULL, NULL, NULL);
+        if (st == TM_OK)
+            r->other_trained = 1;
+        else
+            r->unexpected++;
+    }
+    return 0;
+}
+
+static void reentrant_calls(void)
+{
+    reentry_log r;
+    int trained = 0;
+    tm_status st;
+
+    memset(&r, 0, sizeof r);
+    MUST(tm_model_new(tu_tiny_config(NULL), &r.model)); /* 3 epochs */
+    MUST(tm_model_new(tu_tiny_config(NULL), &r.other));
+    st = tm_model_train(r.model, (const char *const *)S.train.texts, S.train.labels,
+                        S.train.count, NULL, NULL, 0, reentrant_progress, &r, NULL);
+    printf("re-entrant calls from the progress callback: training %s; %d epoch reports, "
+           "train refused %d, train_files refused %d, free refused %d\n", tm_status_name(st),
+           r.reports, r.train_refused, r.files_refused, r.free_refused);
+    CHECK(st == TM_OK, "training with re-entrant callback calls returned %s: %s",
+          tm_status_name(st), tm_last_error());
+    CHECK(r.reports == 3, "%d epoch reports, expected 3", r.reports);
+    CHECK(r.train_refused == 3 && r.files_refused == 3,
+          "re-entrant training not refused with TM_ERR_STATE (%d, %d of 3)", r.train_refused,
+          r.files_refused);
+    CHECK(r.free_refused == 3, "re-entrant tm_model_free not refused (%d of 3)", r.free_refused);
+    CHECK(r.unexpected == 0 && r.other_trained, "%d unexpected results of allowed calls",
+          r.unexpected);
+    MUST(tm_model_is_trained(r.model, &trained));
+    CHECK(trained == 1, "the model is not trained after its training returned");
+    tm_model_free(r.model);
+    tm_model_free(r.other);
+}
+
 /* ------------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -790,6 +908,7 @@ int main(int argc, char **argv)
     concurrent_training();
     cancellation(TM_PROGRESS_STEP, "step");
     cancellation(TM_PROGRESS_EPOCH, "epoch");
+    reentrant_calls();
 
     tm_model_free(S.model);
     free(S.ref_labels);

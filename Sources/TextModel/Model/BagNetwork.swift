@@ -105,9 +105,13 @@ struct BagNetwork: TextNetwork {
     ///
     /// `ids`: the example's feature ids (n of them; none is valid). `loss`: its one
     /// target row. `scratch`: `sgdScratchCount` floats of this thread's own.
-    /// Returns the example's loss as `SoftmaxCrossEntropy.loss` counts it.
+    /// Returns the example's loss as `SoftmaxCrossEntropy.loss` counts it, and whether
+    /// the forward pass's argmax was the target (training accuracy; free to tell here,
+    /// where the probabilities already are).
+    @discardableResult
     func sgdStep(_ params: UnsafeMutablePointer<Float>, ids: UnsafeBufferPointer<Int32>, loss: LossTargets,
-                 learningRate lr: Float, updateEmbeddings: Bool, scratch: UnsafeMutablePointer<Float>) -> Double {
+                 learningRate lr: Float, updateEmbeddings: Bool,
+                 scratch: UnsafeMutablePointer<Float>) -> (loss: Double, correct: Bool) {
         let e = embeddingDim, c = classes
         let hidden = scratch, dHidden = scratch + e
         let logits = scratch + 2 * e, probs = logits + c, dLogits = probs + c
@@ -131,6 +135,7 @@ struct BagNetwork: TextNetwork {
         }
         SoftmaxCrossEntropy.softmax(logits: logits, rows: 1, classes: c, probs: probs)
         let value = SoftmaxCrossEntropy.loss(probs: probs, rows: 1, classes: c, loss: loss)
+        let correct = loss.targets.map { argmax(probs, c) == Int($0[0]) } ?? false
         SoftmaxCrossEntropy.backward(probs: probs, rows: 1, classes: c, loss: loss, dLogits: dLogits)
 
         // dHidden takes each output weight before that weight's own update.
@@ -150,6 +155,6 @@ struct BagNetwork: TextNetwork {
                 for j in 0..<e { row[j] -= step * dHidden[j] }
             }
         }
-        return value
+        return (value, correct)
     }
 }

@@ -19,6 +19,10 @@ public final class TextClassifier {
     private var threadSetting = 0
     private var stateLock = pthread_mutex_t()
     private var trainingLock = pthread_mutex_t()
+    /// The thread inside `train` (under stateLock), so that a progress callback (which
+    /// runs on that thread) calling back into this classifier's train gets an error
+    /// instead of waiting forever on trainingLock, which its own caller holds.
+    private var trainingThread: pthread_t? = nil
 
     public init(config: Config) {
         self.config = config
@@ -83,6 +87,20 @@ public final class TextClassifier {
 
     // MARK: training
 
+    /// True on the thread running this classifier's training while it runs, i.e. inside
+    /// its own progress callback. The C layer refuses tm_model_free there.
+    public var isTrainingOnCurrentThread: Bool {
+        pthread_mutex_lock(&stateLock)
+        defer { pthread_mutex_unlock(&stateLock) }
+        return trainingThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+    }
+
+    private func refuseReentrantTraining() throws {
+        if isTrainingOnCurrentThread {
+            throw TextModelError.state("training is already running on this model: its progress callback cannot train it again (train another model, or train this one after the call returns)")
+        }
+    }
+
     /// Trains from scratch. On error the classifier keeps its previous state. If
     /// `progress` asks to cancel, the weights learned so far are kept and the report
     /// says `cancelled`.
@@ -96,8 +114,11 @@ public final class TextClassifier {
     /// encoded, unless the caller still holds them.
     private func train(owned data: consuming LabelledTexts, validation: LabelledTexts?,
                        progress: ProgressHandler?) throws -> TrainingReport {
+        try refuseReentrantTraining()
         pthread_mutex_lock(&trainingLock)
         defer { pthread_mutex_unlock(&trainingLock) }
+        setTrainingThread(pthread_self())
+        defer { setTrainingThread(nil) }
         let outcome = try Trainer(config: config, progress: progress).train(consume data, validation: validation)
         pthread_mutex_lock(&stateLock)
         trained = outcome.model
@@ -105,10 +126,17 @@ public final class TextClassifier {
         return outcome.report
     }
 
+    private func setTrainingThread(_ thread: pthread_t?) {
+        pthread_mutex_lock(&stateLock)
+        trainingThread = thread
+        pthread_mutex_unlock(&stateLock)
+    }
+
     /// Trains from labelled files (format from `config.data`).
     @discardableResult
     public func train(file: String, validationFile: String? = nil,
                       progress: ProgressHandler? = nil) throws -> TrainingReport {
+        try refuseReentrantTraining()   // before reading files it would not use
         let data = try read(file)
         let validation = try validationFile.map(read)
         // Handed over, not shared: the file's texts are freed once encoded (a million

@@ -52,6 +52,33 @@ enum OutputHead {
         }
     }
 
+    /// Rows whose prediction is right: argmax equals the target class (softmax), or
+    /// every label's "probability ≥ threshold" agrees with the target (sigmoid, subset
+    /// accuracy). Always 0 for identity: regression has no accuracy. The trainer counts
+    /// it on the outputs the loss already read, so training accuracy costs one pass
+    /// over them and no second forward pass.
+    func correct(outputs: UnsafePointer<Float>, rows: Int, width: Int, targets: LossTargets, threshold: Double) -> Int {
+        var n = 0
+        switch self {
+        case .softmax:
+            guard let t = targets.targets else { return 0 }
+            for r in 0..<rows where argmax(outputs + r * width, width) == Int(t[r]) { n += 1 }
+        case .sigmoid:
+            guard let y = targets.values else { return 0 }
+            for r in 0..<rows {
+                var all = true
+                for j in 0..<width where (Double(outputs[r * width + j]) >= threshold) != (y[r * width + j] > 0.5) {
+                    all = false
+                    break
+                }
+                if all { n += 1 }
+            }
+        case .identity:
+            break
+        }
+        return n
+    }
+
     /// One output's loss for the heads whose outputs are independent: binary
     /// cross-entropy (sigmoid) or squared error (identity).
     private func elementLoss(output p: Float, target t: Float) -> Double {

@@ -2,7 +2,11 @@
 /// header, then raw little-endian f32 tensors) that any safetensors reader can open.
 /// libtextmodel's own data rides in the header's `__metadata__` (string values only):
 ///
-///   format            "libtextmodel"           (the magic: anything else is refused)
+///   format            "libtextmodel"           (the magic: written first, so every model
+///                                              file holds the bytes
+///                                              {"__metadata__":{"format":"libtextmodel",
+///                                              at offset 8; files without them are refused
+///                                              before their header is parsed)
 ///   format_version    "1"                      (newer versions are refused, not guessed at)
 ///   library_version   the writer's version
 ///   config            the resolved config JSON
@@ -27,7 +31,6 @@ enum ModelFile {
         let dataBytes = model.network.layout.count * 4
         let data = UnsafeRawBufferPointer(start: UnsafeRawPointer(model.parameters.pointer), count: dataBytes)
         var metadata: [(String, JSONValue)] = [
-            ("format", .string(formatName)),
             ("format_version", .string(String(formatVersion))),
             ("library_version", .string(LibraryVersion.string)),
             ("config", .string(config)),
@@ -47,7 +50,7 @@ enum ModelFile {
             SafeTensors.Tensor(name: t.name, dtype: "F32", shape: t.shape,
                                bytes: .borrowed(UnsafeRawBufferPointer(rebasing: data[(t.offset * 4)..<((t.offset + t.count) * 4)])))
         }
-        try FileIO.writeAtomically(path, parts: SafeTensors.encode(metadata: metadata, tensors: tensors))
+        try FileIO.writeAtomically(path, parts: SafeTensors.encode(format: formatName, metadata: metadata, tensors: tensors))
     }
 
     static func load(from path: String) throws -> TrainedModel {
@@ -57,6 +60,13 @@ enum ModelFile {
     /// Loads a model from the bytes of a model file; `path` names it in messages.
     static func load(bytes: [UInt8], source path: String) throws -> TrainedModel {
         func bad(_ why: String) -> TextModelError { .modelFormat("\(path) is not a usable libtextmodel model file: \(why)") }
+        // A file long enough to hold the magic but without it is some other file: say
+        // so rather than report whatever parsing it would trip over. Shorter ones are
+        // refused below as truncated.
+        let magic = SafeTensors.magic(format: formatName)
+        if bytes.count >= 8 + magic.count && !SafeTensors.hasMagic(bytes, format: formatName) {
+            throw bad("no magic \(String(decoding: magic, as: UTF8.self)) at offset 8 (it is not a libtextmodel model file: those start their metadata with format \"libtextmodel\")")
+        }
         let file = try SafeTensors.open(bytes, format: formatName, maxHeaderBytes: maxHeaderBytes, bad: bad)
         let header = file.header, dataStart = file.dataStart, field = file.field
         let versionText = try field("format_version")

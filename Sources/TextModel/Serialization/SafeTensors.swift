@@ -26,8 +26,10 @@ enum SafeTensors {
 
     /// The file's parts in order (length, header, then each tensor's bytes), for
     /// FileIO.writeAtomically; tensors are laid out back to back in the given order.
-    static func encode(metadata: [(String, JSONValue)], tensors: [Tensor]) -> [FileIO.Part] {
-        var header: [(String, JSONValue)] = [("__metadata__", .object(metadata))]
+    /// `format` is written as the first metadata entry, so the header starts with
+    /// `magic(format:)`.
+    static func encode(format: String, metadata: [(String, JSONValue)], tensors: [Tensor]) -> [FileIO.Part] {
+        var header: [(String, JSONValue)] = [("__metadata__", .object([("format", .string(format))] + metadata))]
         var offset = 0
         for t in tensors {
             header.append((t.name, .object([
@@ -43,6 +45,21 @@ enum SafeTensors {
         var length = UInt64(headerBytes.count)
         for i in 0..<8 { prefix[i] = UInt8(length & 0xFF); length >>= 8 }
         return [.owned(prefix), .owned(headerBytes)] + tensors.map(\.bytes)
+    }
+
+    /// The bytes at offset 8 (the start of the JSON header) of every file `encode` writes
+    /// for `format`: the metadata comes first, its format entry first, in compact JSON,
+    /// so a reader tells its own files from any other by comparing bytes, before parsing
+    /// anything. The closing quote and comma keep "libtextmodel" from matching
+    /// "libtextmodel-checkpoint". Every libtextmodel release has written its files so.
+    static func magic(format: String) -> [UInt8] {
+        Array("{\"__metadata__\":{\"format\":".utf8) + Array(JSONValue.string(format).serialized.utf8) + [UInt8(ascii: ",")]
+    }
+
+    /// Whether `bytes` hold `magic(format:)` at offset 8.
+    static func hasMagic(_ bytes: [UInt8], format: String) -> Bool {
+        let magic = self.magic(format: format)
+        return bytes.count >= 8 + magic.count && bytes[8..<(8 + magic.count)].elementsEqual(magic)
     }
 
     /// The parsed header of a file's bytes and where its data starts. Errors are plain

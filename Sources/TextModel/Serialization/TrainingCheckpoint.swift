@@ -56,7 +56,6 @@ struct TrainingCheckpoint {
                       CRC32.hex(identity.data), state]
         let dataChecksum = tensors.reduce(UInt32(0)) { crc, t in t.bytes.withUnsafeBytes { CRC32.checksum($0, seed: crc) } }
         let metadata: [(String, JSONValue)] = [
-            ("format", .string(TrainingCheckpoint.formatName)),
             ("format_version", .string(values[0])),
             ("library_version", .string(values[1])),
             ("config", .string(values[2])),
@@ -65,7 +64,7 @@ struct TrainingCheckpoint {
             ("checksum_metadata", .string(CRC32.hex(TrainingCheckpoint.checksum(values)))),
             ("checksum_data", .string(CRC32.hex(dataChecksum))),
         ]
-        try FileIO.writeAtomically(path, parts: SafeTensors.encode(metadata: metadata, tensors: tensors))
+        try FileIO.writeAtomically(path, parts: SafeTensors.encode(format: TrainingCheckpoint.formatName, metadata: metadata, tensors: tensors))
     }
 
     /// Reads a checkpoint of the run `identity` describes into the run's buffers:
@@ -76,6 +75,9 @@ struct TrainingCheckpoint {
         let bytes = try FileIO.readAll(path)
         func bad(_ why: String) -> TextModelError {
             .modelFormat("\(path) is not a usable checkpoint of this training run: \(why)")
+        }
+        guard SafeTensors.hasMagic(bytes, format: formatName) else {
+            throw bad("it does not start its header with \(String(decoding: SafeTensors.magic(format: formatName), as: UTF8.self)) (a checkpoint always does)")
         }
         let file = try SafeTensors.open(bytes, format: formatName, maxHeaderBytes: 1 << 30, bad: bad)
         let header = file.header, dataStart = file.dataStart, field = file.field
@@ -155,6 +157,7 @@ struct TrainingCheckpoint {
                 .object([
                     ("epoch", .int(Int64(e.epoch))),
                     ("train_loss", .double(e.trainLoss)),
+                    ("train_accuracy", e.trainAccuracy.map { .double($0) } ?? .null),
                     ("valid_loss", e.validLoss.map { .double($0) } ?? .null),
                     ("valid_accuracy", e.validAccuracy.map { .double($0) } ?? .null),
                     ("valid_macro_f1", e.validMacroF1.map { .double($0) } ?? .null),
@@ -186,6 +189,8 @@ struct TrainingCheckpoint {
                                               validAccuracy: e["valid_accuracy"]?.doubleValue,
                                               seconds: e["seconds"]?.doubleValue ?? 0)
             report.validMacroF1 = e["valid_macro_f1"]?.doubleValue
+            // Absent from checkpoints of 0.2.0, which did not count it.
+            report.trainAccuracy = e["train_accuracy"]?.doubleValue
             epochs.append(report)
         }
         var stopping: EarlyStopping.State? = nil

@@ -31,6 +31,8 @@ struct HogwildTrainer {
     struct Epoch {
         var loss = 0.0
         var weight = 0.0
+        /// Examples whose forward pass predicted their target, before the update.
+        var correct = 0
         var cancelled = false
     }
 
@@ -77,8 +79,10 @@ struct HogwildTrainer {
                                        smoothing: examples.smoothing, scale: 1 / weight)
                 let ids = UnsafeBufferPointer(rebasing: examples.ids[examples.offsets[e]..<examples.offsets[e + 1]])
                 let rate = learningRate(firstStep + k * workers + w + 1)
-                total.loss += network.sgdStep(parameters, ids: ids, loss: loss, learningRate: rate,
-                                              updateEmbeddings: updateEmbeddings, scratch: scratch)
+                let result = network.sgdStep(parameters, ids: ids, loss: loss, learningRate: rate,
+                                             updateEmbeddings: updateEmbeddings, scratch: scratch)
+                total.loss += result.loss
+                if result.correct { total.correct += 1 }
                 total.weight += Double(weight)
                 // Thread 0 reports each time its estimate of the global step passes a
                 // multiple of progressEvery (with one thread: at exactly those steps).
@@ -96,6 +100,7 @@ struct HogwildTrainer {
         for total in totals {
             epoch.loss += total.loss
             epoch.weight += total.weight
+            epoch.correct += total.correct
             epoch.cancelled = epoch.cancelled || total.cancelled
         }
         return epoch

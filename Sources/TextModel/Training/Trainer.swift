@@ -88,6 +88,14 @@ struct Trainer {
         let losses = UnsafeMutableBufferPointer<Double>.allocate(capacity: threads)
         losses.initialize(repeating: 0)
         defer { losses.deallocate() }
+        // Each worker's count of rows predicted right, for the epoch's training accuracy.
+        let corrects = UnsafeMutableBufferPointer<Int>.allocate(capacity: threads)
+        corrects.initialize(repeating: 0)
+        defer { corrects.deallocate() }
+        // Training accuracy as PyTorch loops usually count it: on the training-mode
+        // forward passes the loss came from (dropout, augmentation, weights changing
+        // through the epoch), not a second pass with the epoch's final weights.
+        let hasAccuracy = set.targets.task != .regression
 
         // Regression trains on standardised targets; its losses are reported in the
         // data's own units (squared), comparable with the validation loss.
@@ -130,6 +138,7 @@ struct Trainer {
             let epochStart = Clock.now()
             rng.shuffle(&order)
             var epochLoss = 0.0, epochWeight = 0.0
+            var epochCorrect = 0, epochExamples = 0
             if let hogwild = hogwild {
                 let outcome = runHogwildEpoch(hogwild, set: set, order: order, classWeights: classWeights, weighted: weighted,
                                               parameters: parameters.pointer, firstStep: step, totalSteps: totalSteps,
@@ -138,6 +147,8 @@ struct Trainer {
                 examplesSeen += order.count
                 epochLoss = outcome.loss
                 epochWeight = outcome.weight
+                epochCorrect = outcome.correct
+                epochExamples = order.count
                 if outcome.cancelled { cancelled = true; break epochLoop }
             }
             // The data-parallel steps; none when the Hogwild threads did this epoch.
@@ -171,6 +182,7 @@ struct Trainer {
                 let stepSeed = t.seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15
                 Parallel.run(threads) { w in
                     losses[w] = 0
+                    corrects[w] = 0
                     guard !shards[w].isEmpty else { return }
                     let ws = workspaces[w]
                     ws.training = true
@@ -186,6 +198,10 @@ struct Trainer {
                                                        smoothing: Float(t.labelSmoothing), scale: scale)
                                 losses[w] = network.head.loss(outputs: ws.probs.pointer, rows: shards[w].count,
                                                               width: set.width, targets: loss)
+                                if hasAccuracy {
+                                    corrects[w] = network.head.correct(outputs: ws.probs.pointer, rows: shards[w].count, width: set.width,
+                                                                       targets: loss, threshold: config.model.threshold)
+                                }
                                 network.backward(parameters.pointer, batch: ws.batch, loss: loss, workspace: ws, grads: grads[w].pointer)
                             }
                         }
@@ -224,6 +240,8 @@ struct Trainer {
                 step += 1
                 epochLoss += losses.reduce(0, +)
                 epochWeight += Double(batchWeight)
+                epochCorrect += corrects.reduce(0, +)
+                epochExamples += batch.count
                 examplesSeen += batch.count
                 if let progress = progress, step % t.progressEvery == 0 || step == totalSteps {
                     let elapsed = Clock.now() - started
@@ -238,6 +256,7 @@ struct Trainer {
 
             var epochReport = TrainingReport.Epoch(epoch: epoch, trainLoss: lossUnit * epochLoss / max(epochWeight, 1e-30),
                                                    validLoss: nil, validAccuracy: nil, seconds: 0)
+            if hasAccuracy && epochExamples > 0 { epochReport.trainAccuracy = Double(epochCorrect) / Double(epochExamples) }
             var stop = false
             if !set.validExamples.isEmpty {
                 // Its weights keep training after this validation: no inference table.
@@ -272,6 +291,7 @@ struct Trainer {
                                          etaSeconds: Double(totalSteps - step) * Double(batchSize) / max(rate, 1e-9),
                                          elapsedSeconds: elapsed)
                 p.trainLoss = epochReport.trainLoss
+                p.trainAccuracy = epochReport.trainAccuracy ?? .nan
                 p.validLoss = epochReport.validLoss ?? .nan
                 p.validAccuracy = epochReport.validAccuracy ?? .nan
                 if progress(p) && epoch < epochs { cancelled = true; break epochLoop }

@@ -14,6 +14,9 @@ public struct TrainingProgress {
     public var validLoss: Double = .nan
     public var validAccuracy: Double = .nan
     public var elapsedSeconds: Double
+    /// Epoch reports of classifiers: the epoch's training accuracy (see
+    /// TrainingReport.Epoch.trainAccuracy); NaN otherwise.
+    public var trainAccuracy: Double = .nan
 }
 
 /// Receives progress; returns true to cancel training.

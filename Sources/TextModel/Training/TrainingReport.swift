@@ -7,6 +7,11 @@ public struct TrainingReport {
         public var validAccuracy: Double?
         public var validMacroF1: Double? = nil
         public var seconds: Double
+        /// Share of the epoch's training examples whose forward pass during the epoch
+        /// predicted the target (argmax; multi-label: the exact label set at
+        /// model.threshold), as PyTorch training loops count it: under dropout and
+        /// augmentation, with the weights of the moment. nil for regression.
+        public var trainAccuracy: Double? = nil
     }
 
     public var epochs: [Epoch] = []
@@ -37,6 +42,7 @@ public struct TrainingReport {
                 .object([
                     ("epoch", .int(Int64(e.epoch))),
                     ("train_loss", .double(e.trainLoss)),
+                    ("train_accuracy", number(e.trainAccuracy)),
                     ("valid_loss", number(e.validLoss)),
                     ("valid_accuracy", number(e.validAccuracy)),
                     ("valid_macro_f1", number(e.validMacroF1)),

@@ -5,6 +5,7 @@ class, so a tiny model learns the rule in a few epochs.
 """
 
 import csv
+import ctypes
 import json
 import math
 import random
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 import textmodel
+from textmodel import _lib
 from textmodel import (ConfigError, DataError, FileError, InvalidArgumentError,
                        ModelFormatError, ResourceError, StateError, TextClassifier)
 
@@ -152,6 +154,10 @@ def test_history_and_report(clf):
     for epoch in clf.history_:
         assert math.isfinite(epoch["train_loss"]) and epoch["train_loss"] > 0
     assert clf.history_[-1]["train_loss"] < clf.history_[0]["train_loss"]
+    # Training accuracy per epoch, counted on the epoch's own forward passes.
+    for epoch in clf.history_:
+        assert 0 <= epoch["train_accuracy"] <= 1
+    assert clf.history_[-1]["train_accuracy"] > clf.history_[0]["train_accuracy"]
     assert clf.report_["epochs"] == clf.history_
     assert clf.cancelled_ is False
 
@@ -311,7 +317,8 @@ def test_load_newer_format_version(clf, tmp_path):
     length = int.from_bytes(data[:8], "little")
     header = json.loads(data[8:8 + length])
     header["__metadata__"]["format_version"] = "2"
-    new_header = json.dumps(header).encode()
+    # Compact, in the same key order: the loader's magic is the header's first bytes.
+    new_header = json.dumps(header, separators=(",", ":")).encode()
     new_header += b" " * (-len(new_header) % 8)
     path.write_bytes(len(new_header).to_bytes(8, "little") + new_header + data[8 + length:])
     with pytest.raises(ModelFormatError, match="version"):
@@ -478,11 +485,14 @@ def test_progress_events():
     for e in epochs:
         assert math.isfinite(e["train_loss"]) and math.isfinite(e["valid_loss"])
         assert 0 <= e["valid_accuracy"] <= 1
+        assert 0 <= e["train_accuracy"] <= 1
     assert epochs[-1]["step"] == epochs[-1]["total_steps"]
     steps = [e for e in events if e["kind"] == "step"]
     assert all(math.isfinite(e["running_loss"]) for e in steps)
     assert all(math.isnan(e["valid_loss"]) for e in steps)
+    assert all(math.isnan(e["train_accuracy"]) for e in steps)
     assert model.history_[-1]["train_loss"] == pytest.approx(epochs[-1]["train_loss"])
+    assert [h["train_accuracy"] for h in model.history_] == [e["train_accuracy"] for e in epochs]
 
     no_valid = []
     TextClassifier(tiny(epochs=1)).fit(*TRAIN, progress=no_valid.append)
@@ -521,6 +531,7 @@ def test_verbose_prints_progress(capsys):
     TextClassifier(tiny(epochs=2)).fit(*TRAIN, validation=VALID, verbose=True)
     err = capsys.readouterr().err
     assert "epoch 2/2" in err and "valid_acc" in err and "ex/s" in err and "ETA" in err
+    assert "train_acc" in err
 
 
 def test_training_releases_the_gil():
@@ -587,3 +598,32 @@ def test_non_string_labels_become_strings():
     numeric = [sorted(KEYWORDS).index(y) for y in labels]
     model = TextClassifier(tiny(epochs=1)).fit(texts, numeric)
     assert model.classes_ == ["0", "1", "2"]
+
+
+def test_progress_from_an_older_library_lacks_train_accuracy():
+    # A 0.2.0 library fills tm_progress up to elapsed_seconds; struct_size says so and
+    # the appended field reads as NaN instead of whatever memory follows.
+    p = _lib.Progress()
+    p.struct_size = _lib.Progress.train_accuracy.offset
+    p.kind = _lib.TM_PROGRESS_EPOCH
+    p.elapsed_seconds = 1.5
+    p.train_accuracy = 0.75
+    d = _lib.progress_dict(p)
+    assert d["elapsed_seconds"] == 1.5 and math.isnan(d["train_accuracy"])
+    p.struct_size = ctypes.sizeof(_lib.Progress)
+    assert _lib.progress_dict(p)["train_accuracy"] == 0.75
+
+
+def test_model_file_magic(tmp_path, clf):
+    # Bytes 8.. of every model file are a fixed prefix; a file whose header says the
+    # same thing in other bytes (here: Python's default JSON spacing) is refused by it.
+    path = tmp_path / "m.tmmodel"
+    clf.save(path)
+    data = path.read_bytes()
+    assert data[8:49] == b'{"__metadata__":{"format":"libtextmodel",'
+    length = int.from_bytes(data[:8], "little")
+    header = json.dumps(json.loads(data[8:8 + length])).encode()
+    header += b" " * (-len(header) % 8)
+    path.write_bytes(len(header).to_bytes(8, "little") + header + data[8 + length:])
+    with pytest.raises(ModelFormatError, match="not a libtextmodel model file"):
+        TextClassifier.load(path)

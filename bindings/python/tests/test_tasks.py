@@ -70,6 +70,8 @@ def test_lists_of_labels_make_a_multi_label_model(tagger):
     assert tagger.task_ == "multi_label"
     assert tagger.classes_ == ["health", "money", "music", "travel"]
     assert tagger.history_[-1]["valid_accuracy"] > 0.8
+    # Subset accuracy on the training passes.
+    assert 0.5 < tagger.history_[-1]["train_accuracy"] <= 1
 
 
 def test_multi_label_learns_the_rule(tagger):
@@ -202,6 +204,7 @@ def test_regression_history_is_in_target_units(regressor):
     assert regressor.history_[0]["train_loss"] > 1.0
     assert regressor.history_[-1]["valid_loss"] < regressor.history_[0]["valid_loss"]
     assert regressor.history_[-1]["valid_accuracy"] is None
+    assert all(e["train_accuracy"] is None for e in regressor.history_)
 
 
 def test_regressor_save_load(regressor, tmp_path):

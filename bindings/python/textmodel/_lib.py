@@ -15,6 +15,7 @@ import ctypes
 import functools
 import math
 import os
+import threading
 import warnings
 from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char_p, c_double, c_float,
                     c_int, c_int32, c_int64, c_size_t, c_void_p)
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 #: Version of ``include/textmodel.h`` these bindings were written against.
-HEADER_VERSION = (0, 1, 0)
+HEADER_VERSION = (0, 2, 0)
 
 LIBRARY_ENV = "TEXTMODEL_LIBRARY"
 LIBRARY_NAME = "libtextmodel.so"
@@ -82,7 +83,8 @@ class ModelFormatError(TextModelError, ValueError):
 
 
 class StateError(TextModelError, RuntimeError):
-    """TM_ERR_STATE: the operation needs a trained model."""
+    """TM_ERR_STATE: the operation needs a trained model, or trains or closes a model
+    from its own training's progress callback."""
 
 
 class CancelledError(TextModelError):
@@ -129,6 +131,9 @@ class Progress(Structure):
         ("valid_loss", c_double),
         ("valid_accuracy", c_double),
         ("elapsed_seconds", c_double),
+        # Appended after 0.2.0; progress_dict gives NaN when an older library's
+        # struct_size ends before it.
+        ("train_accuracy", c_double),
     ]
 
 
@@ -322,6 +327,9 @@ class Model:
 
     def __init__(self, handle):
         self._handle = handle
+        # The thread inside _train, whose progress callback runs on it: close() from
+        # there is refused, as tm_model_free is, so the handle is not lost.
+        self._training_thread = None
 
     @classmethod
     def new(cls, config_json=None):
@@ -339,7 +347,12 @@ class Model:
         return cls(handle)
 
     def close(self):
-        """``tm_model_free``; idempotent."""
+        """``tm_model_free``; idempotent. StateError from this model's own progress
+        callback, whose training still uses the model."""
+        if self._training_thread is not None and self._training_thread == threading.get_ident():
+            raise StateError("training is already running on this model: its progress "
+                             "callback cannot close it; close it after training returns",
+                             TM_ERR_STATE, "TM_ERR_STATE")
         handle, self._handle = self._handle, None
         if handle:
             lib().tm_model_free(handle)
@@ -425,7 +438,11 @@ class Model:
     def _train(self, call, progress):
         callback, state = make_progress_callback(progress)  # referenced until we return
         report = c_void_p()
-        status = call(callback, byref(report))  # GIL released; callback reacquires it
+        outer, self._training_thread = self._training_thread, threading.get_ident()
+        try:
+            status = call(callback, byref(report))  # GIL released; callback reacquires it
+        finally:
+            self._training_thread = outer
         error = error_for(status) if status != TM_OK else None  # before any other call
         report_json = take_string(report)
         if state["error"] is not None:

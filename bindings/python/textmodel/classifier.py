@@ -152,7 +152,9 @@ class TextClassifier(_TextModel):
             ``training.threads`` instead. Readable and settable as :attr:`threads`.
 
     Attributes set by :meth:`fit` and :meth:`fit_files`:
-        history_: one dict per completed epoch (the report's "epochs" array).
+        history_: one dict per completed epoch (the report's "epochs" array): epoch,
+            train_loss, train_accuracy, valid_loss, valid_accuracy, valid_macro_f1,
+            seconds (None where they do not apply).
         report_: the whole training report.
         cancelled_: True if the progress callback stopped training early.
 
@@ -431,6 +433,7 @@ class _Progress:
         head = f"epoch {p['epoch']}/{p['epochs']}"
         if p["kind"] == "epoch":
             line = (f"{head}  train_loss {_num(p['train_loss'])}"
+                    f"  train_acc {_num(p['train_accuracy'])}"
                     f"  valid_loss {_num(p['valid_loss'])}"
                     f"  valid_acc {_num(p['valid_accuracy'])}"
                     f"  {_num(p['elapsed_seconds'], '.1f')}s")
