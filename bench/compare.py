@@ -337,6 +337,8 @@ def main():
     p.add_argument("--corpus-reps", type=int, default=1)
     p.add_argument("--lstm-lines", type=int, default=20_000)
     p.add_argument("--only", choices=["tweets", "corpus"])
+    p.add_argument("--no-corpus-sklearn", action="store_true",
+                   help="skip scikit-learn on the synthetic corpus (the tweets still run it)")
     p.add_argument("--torch-padded", action="store_true",
                    help="also run PyTorch on padded+masked batches (same model)")
     p.add_argument("--render")
@@ -369,7 +371,8 @@ def main():
         for rep in range(1, reps + 1):
             systems = ["tm_bag", "fasttext", "tm_lstm", "torch"] + (["torch_padded"] if a.torch_padded else [])
             schedule = [(s, t) for t in (2, 1) for s in systems]
-            schedule.append(("sklearn", 1))
+            if ds["name"] == "tweets" or not a.no_corpus_sklearn:
+                schedule.append(("sklearn", 1))
             for system, threads in schedule:
                 r = run(system, ds, threads, rep, log_dir)
                 runs.append(r)

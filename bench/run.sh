@@ -10,6 +10,8 @@
 #   LSTM_LINES=20000     training lines the LSTM pair uses on the synthetic corpus
 #   TWEETS=path          the tweets corpus (default ../shared/data/tweets, then /work/shared/data/tweets)
 #   TORCH_PADDED=1       also run PyTorch on padded+masked batches (same model, faster path)
+#   CORPUS_SKLEARN=0     skip scikit-learn on the synthetic corpus (its tf-idf + LR fit
+#                        takes ~13 min on 900,000 lines; the tweets still run it)
 #   RUN_TIMEOUT=1200     seconds one system run may take before it is killed (reported TIMEOUT)
 #   SKIP_BUILD=1         use the existing .build-bench/release/libtextmodel.so
 set -euo pipefail
@@ -39,6 +41,7 @@ fi
 args=(--reps "$REPS" --corpus-reps "$CORPUS_REPS" --lstm-lines "$LSTM_LINES")
 [[ -n "${TWEETS:-}" ]] && args+=(--tweets "$TWEETS")
 [[ -n "${TORCH_PADDED:-}" ]] && args+=(--torch-padded)
+[[ "${CORPUS_SKLEARN:-1}" == 0 ]] && args+=(--no-corpus-sklearn)
 if [[ "$CORPUS_LINES" -gt 0 ]]; then
   echo "== synthetic corpus: $CORPUS_LINES lines, seed $CORPUS_SEED"
   corpus="bench/.data/corpus-$CORPUS_LINES-seed$CORPUS_SEED"
