@@ -42,11 +42,11 @@ extern "C" {
 /* Version of this header. Compare with tm_version() to detect a mismatch between the
  * header a program was compiled against and the library it runs with. */
 #define TEXTMODEL_VERSION_MAJOR 0
-#define TEXTMODEL_VERSION_MINOR 2
+#define TEXTMODEL_VERSION_MINOR 3
 #define TEXTMODEL_VERSION_PATCH 0
-#define TEXTMODEL_VERSION_STRING "0.2.0"
+#define TEXTMODEL_VERSION_STRING "0.3.0"
 
-/* Version of the loaded library, e.g. "0.2.0". Static storage: never free it.
+/* Version of the loaded library, e.g. "0.3.0". Static storage: never free it.
  * Thread-safe. */
 const char *tm_version(void);
 
@@ -167,8 +167,8 @@ typedef struct tm_progress {
     /* TM_PROGRESS_EPOCH of a classifier: share of this epoch's training examples whose
      * forward pass during the epoch predicted the target (argmax; multi-label: the
      * exact label set), counted as PyTorch training loops do, under dropout and with
-     * the weights of the moment. NaN for regression and step reports. Added after
-     * 0.2.0, whose libraries fill a shorter struct: read it only if
+     * the weights of the moment. NaN for regression and step reports. Added in
+     * 0.3.0; 0.2.0 libraries fill a shorter struct: read it only if
      * struct_size > offsetof(tm_progress, train_accuracy). */
     double train_accuracy;
 } tm_progress;

@@ -21,11 +21,14 @@ struct HogwildTrainer {
     let network: BagNetwork
     let threads: Int
     private let scratch: [FloatBuffer]
+    /// Floats left unused before and after each thread's scratch: one cache line, so two
+    /// threads' scratch (written at every step) never share a line (false sharing).
+    private static let padding = 16
 
     init(network: BagNetwork, threads: Int) {
         self.network = network
         self.threads = threads
-        scratch = (0..<threads).map { _ in FloatBuffer(count: network.sgdScratchCount) }
+        scratch = (0..<threads).map { _ in FloatBuffer(count: network.sgdScratchCount + 2 * HogwildTrainer.padding) }
     }
 
     struct Epoch {
@@ -67,7 +70,7 @@ struct HogwildTrainer {
         Parallel.run(workers) { w in
             var total = Epoch()
             let share = (w * order.count / workers)..<((w + 1) * order.count / workers)
-            let scratch = self.scratch[w].pointer
+            let scratch = self.scratch[w].pointer + HogwildTrainer.padding
             for (k, position) in share.enumerated() {
                 if stop.load(ordering: .relaxed) { break }
                 let e = order[position]

@@ -20,7 +20,7 @@ from ._lib import (CancelledError, ConfigError, DataError, FileError, InternalEr
 from ._lib import lib as _load
 from .classifier import TextClassifier, TextRegressor
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "TextClassifier", "TextRegressor", "library_version", "TextModelError", "InvalidArgumentError",
@@ -30,5 +30,5 @@ __all__ = [
 
 
 def library_version():
-    """Version of the loaded libtextmodel, e.g. "0.2.0" (loads it if needed)."""
+    """Version of the loaded libtextmodel, e.g. "0.3.0" (loads it if needed)."""
     return _load().tm_version().decode("ascii")

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 #: Version of ``include/textmodel.h`` these bindings were written against.
-HEADER_VERSION = (0, 2, 0)
+HEADER_VERSION = (0, 3, 0)
 
 LIBRARY_ENV = "TEXTMODEL_LIBRARY"
 LIBRARY_NAME = "libtextmodel.so"
@@ -131,7 +131,7 @@ class Progress(Structure):
         ("valid_loss", c_double),
         ("valid_accuracy", c_double),
         ("elapsed_seconds", c_double),
-        # Appended after 0.2.0; progress_dict gives NaN when an older library's
+        # Appended in 0.3.0; progress_dict gives NaN when an older library's
         # struct_size ends before it.
         ("train_accuracy", c_double),
     ]
