@@ -254,3 +254,12 @@ enum KeywordData {
         return data
     }
 }
+
+/// A tokenizer with the given settings (the rest at their defaults).
+func makeTokenizer(lowercase: Bool = true, replaceURLs: Bool = true, maxLength: Int = 128) -> Tokenizer {
+    var c = Config.Tokenizer()
+    c.lowercase = lowercase
+    c.replaceURLs = replaceURLs
+    c.maxLength = maxLength
+    return Tokenizer(c)
+}

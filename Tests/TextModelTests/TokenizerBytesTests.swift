@@ -7,11 +7,7 @@ import XCTest
 final class TokenizerBytesTests: XCTestCase {
 
     private func tokenizer(lowercase: Bool = true, replaceURLs: Bool = true, maxLength: Int = 128) -> Tokenizer {
-        var c = Config.Tokenizer()
-        c.lowercase = lowercase
-        c.replaceURLs = replaceURLs
-        c.maxLength = maxLength
-        return Tokenizer(c)
+        makeTokenizer(lowercase: lowercase, replaceURLs: replaceURLs, maxLength: maxLength)
     }
 
     private func byteTokens(_ t: Tokenizer, _ text: String) -> [[UInt8]] {

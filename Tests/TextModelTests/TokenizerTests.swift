@@ -6,11 +6,7 @@ import XCTest
 final class TokenizerTests: XCTestCase {
 
     private func tokenizer(lowercase: Bool = true, replaceURLs: Bool = true, maxLength: Int = 128) -> Tokenizer {
-        var c = Config.Tokenizer()
-        c.lowercase = lowercase
-        c.replaceURLs = replaceURLs
-        c.maxLength = maxLength
-        return Tokenizer(c)
+        makeTokenizer(lowercase: lowercase, replaceURLs: replaceURLs, maxLength: maxLength)
     }
 
     /// Compares token lists by their exact scalars (String == would accept canonically
