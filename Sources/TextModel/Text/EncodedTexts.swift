@@ -67,11 +67,4 @@ struct EncodedTexts: Equatable {
         ids.append(contentsOf: other.ids)
         offsets.append(contentsOf: other.offsets.dropFirst().lazy.map { $0 + base })
     }
-
-    /// Releases the spare capacity growing appends leave (up to half the buffer).
-    mutating func shrinkToFit() {
-        // Array(array) would share the old storage; copying through a buffer does not.
-        if ids.capacity > ids.count + ids.count / 8 { ids = ids.withUnsafeBufferPointer { Array($0) } }
-        if offsets.capacity > offsets.count + offsets.count / 8 { offsets = offsets.withUnsafeBufferPointer { Array($0) } }
-    }
 }
