@@ -87,6 +87,11 @@ enum FileIO {
     static func writeAtomically(_ path: String, parts: [[UInt8]]) throws {
         if path.isEmpty { throw TextModelError.invalidArgument("the path is empty") }
         if isDirectory(path) { throw TextModelError.io("\(path) is a directory; give a file name to save to") }
+        // Renaming over a file needs only the directory's permission; the file's own
+        // (read-only, another user's) would be ignored. Honour it as writing in place would.
+        if exists(path) && faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0 {
+            throw TextModelError.io("cannot save over \(path): \(errnoText())")
+        }
         let directory: String
         if let slash = path.lastIndex(of: "/") {
             directory = slash == path.startIndex ? "/" : String(path[..<slash])
@@ -98,7 +103,7 @@ enum FileIO {
         var rng = SystemRandomNumberGenerator()
         let temp = "\(directory)/.tm-save-\(getpid())-\(String(rng.next() & 0xFFFF_FFFF, radix: 16)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if fd < 0 { throw TextModelError.io("cannot create \(temp): \(errnoText())") }
+        if fd < 0 { throw TextModelError.io("cannot save to \(path): cannot create a temporary file in its directory (\(temp)): \(errnoText())") }
         var ok = false
         defer {
             if !ok { unlink(temp) }
