@@ -76,6 +76,13 @@ struct TrainingCheckpoint {
     static func load(from path: String, identity: Identity, parameters: FloatBuffer, count: Int, order: inout [Int],
                      optimizer: inout Optimizer, best: FloatBuffer?, maxMemoryMB: Int = 8192) throws -> TrainingCheckpoint {
         let bytes = try FileIO.readAll(path, limit: maxMemoryMB * 1_048_576, limitName: "training.max_memory_mb")
+        return try load(bytes: bytes, source: path, identity: identity, parameters: parameters, count: count,
+                        order: &order, optimizer: &optimizer, best: best)
+    }
+
+    /// The same from the bytes of a checkpoint file; `path` names it in messages.
+    static func load(bytes: [UInt8], source path: String, identity: Identity, parameters: FloatBuffer, count: Int,
+                     order: inout [Int], optimizer: inout Optimizer, best: FloatBuffer?) throws -> TrainingCheckpoint {
         func bad(_ why: String) -> TextModelError {
             .modelFormat("\(path) is not a usable checkpoint of this training run: \(why)")
         }
