@@ -122,6 +122,10 @@ static void run_case(const char *name, call_fn call, const void *arg, tm_status 
     } else if (last_message[0] == '\0') {
         ok = 0;
         snprintf(why, sizeof why, "failed with an empty tm_last_error()");
+    } else if (must == NULL || must[0] == NULL) {
+        /* Every failure a row expects must also name its problem. */
+        ok = 0;
+        snprintf(why, sizeof why, "an error row without a message check (must)");
     } else {
         for (i = 0; i < 3 && must && must[i]; i++) {
             if (!matches(last_message, must[i])) {
@@ -1136,7 +1140,8 @@ static void save_failure_cases(void)
     {
         tm_status st = snap(tm_model_save(T.untrained, keep));
         cases_run++;
-        if (st != TM_ERR_STATE || !loads_like_trained(keep)) {
+        if (st != TM_ERR_STATE || !contains(last_message, "not trained", 11) ||
+            !loads_like_trained(keep)) {
             cases_failed++;
             printf("  FAIL  %-40s got %s: %s\n", "save: untrained over existing file",
                    tm_status_name(st), last_message);
@@ -1575,7 +1580,8 @@ static void failed_training_keeps_model_case(void)
     MUST(tm_model_num_labels(T.trained, &labels_after));
     MUST(tm_model_vocab_size(T.trained, &vocab_after));
     after = probabilities(T.trained, three_texts, 3);
-    if (st != TM_ERR_DATA || !trained || labels_after != labels_before ||
+    if (st != TM_ERR_DATA || !contains(last_message, "keep_bad.csv:3", 14) || !trained ||
+        labels_after != labels_before ||
         vocab_after != vocab_before)
         ok = 0;
     for (i = 0; ok && i < 3 * labels_before; i++)
