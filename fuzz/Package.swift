@@ -10,7 +10,8 @@
 // Every target defines LLVMFuzzerTestOneInput; libFuzzer supplies main().
 import PackageDescription
 
-let fuzzTargets = ["FuzzConfig", "FuzzCSV", "FuzzFastText", "FuzzModelFile", "FuzzTokenizer", "FuzzJSONL"]
+let fuzzTargets = ["FuzzConfig", "FuzzCSV", "FuzzFastText", "FuzzModelFile", "FuzzTokenizer", "FuzzJSONL",
+                   "FuzzVectors", "FuzzCheckpoint"]
 
 // SwiftPM names a path dependency by its folder (lower-cased), not by the name in its
 // manifest: the root package is "main" when checked out as /work/main. Derive it so the

@@ -21,7 +21,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 scratch="${FUZZ_SCRATCH:-$root/.build-fuzz}"
 seconds="${FUZZ_SECONDS:-30}"
-all_targets=(FuzzConfig FuzzCSV FuzzFastText FuzzModelFile FuzzTokenizer FuzzJSONL)
+all_targets=(FuzzConfig FuzzCSV FuzzFastText FuzzModelFile FuzzTokenizer FuzzJSONL FuzzVectors
+             FuzzCheckpoint)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
@@ -51,6 +52,9 @@ export SWIFT_BACKTRACE=enable=no
 
 status=0
 summary=()
+# One row per target for the closing table: name, executions, exec/s, coverage,
+# features, corpus, peak RSS, result.
+table=()
 for t in "${targets[@]}"; do
     exe="$bin/$t"
     [ -x "$exe" ] || { echo "no binary $exe" >&2; status=2; continue; }
@@ -69,6 +73,8 @@ for t in "${targets[@]}"; do
     rc=$?
     after=$(ls "$artifacts" | wc -l)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    # Without -print_final_stats output (a crash), the last "#N ..." status line counts.
+    [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
     cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*' "$log" | tail -1)
@@ -81,10 +87,18 @@ for t in "${targets[@]}"; do
     fi
     echo "$line"
     summary+=("$line")
+    result=ok
+    [ $rc -ne 0 ] || [ "$after" -gt "$before" ] && result="FINDING rc=$rc"
+    read -r c f k <<<"$(sed -E 's/cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+).*/\1 \2 \3/' <<<"${cov:-? ? ?}")"
+    table+=("$(printf '%-16s %12s %9s %7s %7s %6s %8s  %s' "$t" "${execs:-?}" "${rate:-?}" "$c" "$f" "$k" \
+        "${rss:-?}" "$result")")
 done
 
 echo
 echo "== summary (${seconds}s per target)"
 printf '%s\n' "${summary[@]}"
+echo
+printf '%-16s %12s %9s %7s %7s %6s %8s  %s\n' target executions exec/s cov ft corpus rss_mb result
+printf '%s\n' "${table[@]}"
 [ "${FUZZ_KEEP_CORPUS:-0}" = 1 ] && echo "working corpora and logs kept in $work"
 exit $status

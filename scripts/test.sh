@@ -42,9 +42,15 @@ phase "Swift tests under AddressSanitizer"
 ASAN_OPTIONS=detect_leaks=0 swift test --sanitize=address --scratch-path .build-asan
 phase "Swift concurrency tests under ThreadSanitizer"
 # HogwildRaceTests stay out on purpose: Hogwild training races on the weights by design.
-swift test --sanitize=thread --scratch-path .build-tsan --filter "NetworkTests|TrainingTests|PredictionThreadsTests"
+# The classes that run threads (training, prediction, checkpoints written during
+# multi-threaded training, CNN thread-count checks, capped prediction workers), ~40 s;
+# RecurrentTests (17 s more under TSan) runs the same Parallel/WorkspacePool code.
+swift test --sanitize=thread --scratch-path .build-tsan \
+  --filter "NetworkTests|TrainingTests|PredictionThreadsTests|CNNTests|CheckpointTests|ResourceLimitTests"
 
 phase "C tests (native, valgrind, ASan/UBSan, TSan)"
+# The sanitizer builds above leave .build-asan/debug and .build-tsan/debug/libtextmodel.so
+# (instrumented); run.sh runs the error catalogue and the concurrency tests against them.
 tests/c/run.sh
 
 phase "fuzzing (libFuzzer + ASan, ${FUZZ_SECONDS:-15} s per target)"

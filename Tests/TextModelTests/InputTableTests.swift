@@ -22,7 +22,7 @@ final class InputTableTests: XCTestCase {
 
     private func outputs(_ model: TrainedModel, _ texts: [String], threads: Int) -> [Float] {
         var out = [Float](repeating: .nan, count: texts.count * model.width)
-        out.withUnsafeMutableBufferPointer { model.outputs(of: texts, into: $0.baseAddress!, threads: threads) }
+        try! out.withUnsafeMutableBufferPointer { try model.outputs(of: texts, into: $0.baseAddress!, threads: threads) }
         return out
     }
 

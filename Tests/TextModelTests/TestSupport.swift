@@ -217,7 +217,7 @@ func randomModel(config: Config, texts: [String], labels: [String], seed: UInt64
 /// Probabilities [N × C] of raw texts through a model.
 func probabilities(_ model: TrainedModel, _ texts: [String]) -> [Float] {
     var out = [Float](repeating: .nan, count: texts.count * model.labels.count)
-    out.withUnsafeMutableBufferPointer { model.outputs(of: texts, into: $0.baseAddress!) }
+    out.withUnsafeMutableBufferPointer { try! model.outputs(of: texts, into: $0.baseAddress!) }
     return out
 }
 

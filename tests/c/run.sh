@@ -2,7 +2,10 @@
 # tests/c/run.sh - builds the C example (bindings/c) and the C tests (tests/c), runs them,
 # then runs them again under valgrind with small inputs, then the tests built with
 # AddressSanitizer + UBSan (all of them) and ThreadSanitizer (the concurrency tests),
-# with small inputs. Exits non-zero if anything fails.
+# with small inputs, first against the normal library, then against libraries built
+# with the sanitizers themselves (the error catalogue under ASan, test_threads and
+# test_stress under TSan), which check the library's own memory accesses too.
+# Exits non-zero if anything fails.
 #
 #   tests/c/run.sh
 #
@@ -13,6 +16,10 @@
 #               synthetic dataset is generated if it is missing)
 #   VALGRIND    0 to skip the valgrind runs
 #   SANITIZERS  0 to skip the ASan/UBSan and TSan runs
+#   ASAN_LIBDIR, TSAN_LIBDIR  directories of libtextmodel.so built with
+#               `swift build --sanitize=address|thread` (default: .build-asan/debug and
+#               .build-tsan/debug, which scripts/test.sh's Swift sanitizer runs leave
+#               behind; built there if missing)
 #   MAKE_JOBS   parallel compile jobs (default 2)
 set -u
 
@@ -161,6 +168,48 @@ san_probe() {
     return 0
 }
 
+# instrumented_lib KIND DIR: makes sure DIR holds a libtextmodel.so built with
+# --sanitize=KIND (building it with SwiftPM, debug, in DIR's scratch path if missing)
+# and that it really is instrumented: it must call into the sanitizer runtime.
+instrumented_lib() {
+    local kind=$1 dir=$2 symbol
+    case $kind in address) symbol=__asan_report_load ;; thread) symbol=__tsan_read ;; esac
+    if [ ! -f "$dir/libtextmodel.so" ]; then
+        (cd "$root" && swift build --sanitize="$kind" --scratch-path "$(dirname "$dir")") || return 1
+    fi
+    if ! nm -D "$dir/libtextmodel.so" | grep -q " U $symbol"; then
+        echo "$dir/libtextmodel.so is not built with --sanitize=$kind (no $symbol)"
+        return 1
+    fi
+    echo "$dir/libtextmodel.so: instrumented ($symbol)"
+}
+
+# The error catalogue against an ASan-instrumented library, the concurrency tests
+# against a TSan-instrumented one; a probe whose Hogwild training races inside the
+# library proves TSan sees the library's own accesses.
+sanitized_library_runs() {
+    local asan_dir=${ASAN_LIBDIR:-$root/.build-asan/debug} tsan_dir=${TSAN_LIBDIR:-$root/.build-tsan/debug}
+    if step "asan library: build" instrumented_lib address "$asan_dir" &&
+        step "asan library: build tests/c" make -s -C "$here" ASAN_LIBDIR="$asan_dir" asan-lib; then
+        export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
+        export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+        step "asan library: test_errors --quick" san "$here/build/asan-lib/test_errors" --quick
+        unset ASAN_OPTIONS UBSAN_OPTIONS
+    fi
+    if step "tsan library: build" instrumented_lib thread "$tsan_dir" &&
+        step "tsan library: build tests/c" make -s -C "$here" TSAN_LIBDIR="$tsan_dir" tsan-lib; then
+        export TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
+        # The pattern is a stack frame inside the library: only an instrumented library
+        # makes TSan report one.
+        step "tsan library: Hogwild's race inside the library is reported" san_probe \
+            "libtextmodel.so+0x" \
+            "$here/build/tsan-lib/lib_race_probe"
+        step "tsan library: test_threads --quick" san "$here/build/tsan-lib/test_threads" --quick
+        step "tsan library: test_stress --quick" san "$here/build/tsan-lib/test_stress" --quick
+        unset TSAN_OPTIONS
+    fi
+}
+
 # ------------------------------------------------------------------- build
 
 step "build bindings/c" make -s -C "$root/bindings/c" -j"$MAKE_JOBS" LIBDIR="$LIBDIR"
@@ -273,6 +322,7 @@ if [ "$SANITIZERS" != 0 ]; then
         step "tsan test_stress --quick" san "$here/build/tsan/test_stress" --quick
         unset ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS
     fi
+    sanitized_library_runs
 fi
 
 echo

@@ -122,6 +122,10 @@ static void run_case(const char *name, call_fn call, const void *arg, tm_status 
     } else if (last_message[0] == '\0') {
         ok = 0;
         snprintf(why, sizeof why, "failed with an empty tm_last_error()");
+    } else if (must == NULL || must[0] == NULL) {
+        /* Every failure a row expects must also name its problem. */
+        ok = 0;
+        snprintf(why, sizeof why, "an error row without a message check (must)");
     } else {
         for (i = 0; i < 3 && must && must[i]; i++) {
             if (!matches(last_message, must[i])) {
@@ -558,8 +562,8 @@ static const config_case config_cases[] = {
     {"config: embedding_dim 0", "{\"model\": {\"embedding_dim\": 0}}", CFG, NONE,
      {"model.embedding_dim"}},
     {"config: layers 0", "{\"model\": {\"layers\": 0}}", CFG, NONE, {"model.layers"}},
-    {"config: layers 17", "{\"model\": {\"layers\": 17}}", CFG, TM_ERR_RESOURCE, {"model.layers"}},
-    {"config: embedding_dim 4097", "{\"model\": {\"embedding_dim\": 4097}}", CFG, TM_ERR_RESOURCE,
+    {"config: layers 17", "{\"model\": {\"layers\": 17}}", CFG, NONE, {"model.layers"}},
+    {"config: embedding_dim 4097", "{\"model\": {\"embedding_dim\": 4097}}", CFG, NONE,
      {"model.embedding_dim"}},
     {"config: max_length 0", "{\"tokenizer\": {\"max_length\": 0}}", CFG, NONE,
      {"tokenizer.max_length"}},
@@ -592,16 +596,16 @@ static const config_case config_cases[] = {
      {"training.progress_every"}},
     /* Absurd sizes: rejected by range checks or as too much memory, never attempted. */
     {"config: hidden_dim 100000000", "{\"model\": {\"hidden_dim\": 100000000}}", CFG,
-     TM_ERR_RESOURCE, {"model.hidden_dim"}},
+     NONE, {"model.hidden_dim"}},
     {"config: embedding_dim 10^12", "{\"model\": {\"embedding_dim\": 1000000000000}}", CFG,
-     TM_ERR_RESOURCE, {"model.embedding_dim"}},
-    {"config: hidden_dim 1e20", "{\"model\": {\"hidden_dim\": 1e20}}", CFG, TM_ERR_RESOURCE,
+     NONE, {"model.embedding_dim"}},
+    {"config: hidden_dim 1e20", "{\"model\": {\"hidden_dim\": 1e20}}", CFG, NONE,
      {"model.hidden_dim"}},
     {"config: hidden_dim INT64_MAX", "{\"model\": {\"hidden_dim\": 9223372036854775807}}", CFG,
-     TM_ERR_RESOURCE, {"model.hidden_dim"}},
+     NONE, {"model.hidden_dim"}},
     {"config: hidden_dim 2^64", "{\"model\": {\"hidden_dim\": 18446744073709551616}}", CFG,
-     TM_ERR_RESOURCE, {"model.hidden_dim"}},
-    {"config: max_size 1e300", "{\"tokenizer\": {\"max_size\": 1e300}}", CFG, TM_ERR_RESOURCE,
+     NONE, {"model.hidden_dim"}},
+    {"config: max_size 1e300", "{\"tokenizer\": {\"max_size\": 1e300}}", CFG, NONE,
      {"tokenizer.max_size"}},
     {"config: batch_size INT64_MIN", "{\"training\": {\"batch_size\": -9223372036854775808}}", CFG,
      NONE, {"training.batch_size"}},
@@ -768,6 +772,15 @@ static const file_case file_cases[] = {
      {"row|example|label"}},
     {"train: fasttext empty file", c_train_file, {"empty.txt", "", NULL, NULL}, DATA, NONE,
      {"row|example|empty"}},
+    {"train: jsonl malformed line", c_train_file,
+     {"bad.jsonl", "{\"label\": \"food\", \"text\": \"pizza\"}\n{\"label\": \"sports\", \"text\":\n",
+      NULL, NULL}, DATA, NONE, {"bad.jsonl:2", "incomplete"}},
+    {"train: jsonl line not an object", c_train_file,
+     {"array.jsonl", "{\"label\": \"food\", \"text\": \"pizza\"}\n[\"sports\", \"goal\"]\n", NULL,
+      NULL}, DATA, NONE, {"array.jsonl:2", "must be a JSON object"}},
+    {"train: jsonl label list, single-label", c_train_file,
+     {"list.jsonl", "{\"label\": [\"food\", \"tech\"], \"text\": \"pizza\"}\n", NULL, NULL},
+     DATA, NONE, {"list.jsonl:1", "is a list"}},
     {"evaluate: label unseen in training", c_evaluate_file,
      {"unseen.csv", "label,text\nfood,pizza\nweather,rain today\n", NULL, NULL}, DATA, NONE,
      {"weather"}},
@@ -803,13 +816,18 @@ static size_t safetensors_data_start(const unsigned char *b, size_t n)
     return (size_t)(8 + len);
 }
 
+/* What every refused model file's message starts with (ModelFile.load). */
+#define NOT_A_MODEL "is not a usable libtextmodel model file"
+
+/* Loads `bytes`; the message must contain NOT_A_MODEL and `why` (the check that caught
+ * it; '|' separates alternatives where one byte flip can trip several checks). */
 static void run_bytes_case(const char *name, const unsigned char *bytes, size_t size,
-                           tm_status expect, const char *must0)
+                           tm_status expect, const char *why)
 {
     bytes_arg arg;
     arg.bytes = bytes;
     arg.size = size;
-    RUN(name, c_load_bytes, &arg, expect, NONE, must0, NULL, NULL);
+    RUN(name, c_load_bytes, &arg, expect, NONE, NOT_A_MODEL, why);
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -833,7 +851,8 @@ static void truncated_model_cases(void)
         if (i > 0 && lengths[i] == lengths[i - 1])
             continue;
         snprintf(name, sizeof name, "load: truncated to %zu of %zu bytes", lengths[i], n);
-        run_bytes_case(name, T.model, lengths[i], TM_ERR_MODEL_FORMAT, NULL);
+        run_bytes_case(name, T.model, lengths[i], TM_ERR_MODEL_FORMAT,
+                       "(truncated or empty)|(truncated or corrupted)");
     }
 }
 
@@ -846,21 +865,29 @@ static void flipped_model_cases(void)
     unsigned char *copy = malloc(n);
     if (copy == NULL)
         exit(1);
+    /* Which check catches a flip depends on where it is: the length (the header no
+     * longer ends where the JSON does), the JSON header (its syntax, or the metadata
+     * checksum or a tensor entry when it stays valid JSON), or the weights. */
+    static const char *const length_why = "header claims|not valid JSON|header is incomplete";
+    static const char *const header_why =
+        "not valid JSON|header is incomplete|metadata checksum|wrong type, shape or position";
+    static const char *const data_why = "weights checksum does not match";
     for (i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
         char name[96];
         size_t at = offsets[i];
+        const char *why = at < 8 ? length_why : at < h ? header_why : data_why;
         if (at >= n || (i > 0 && at == offsets[i - 1]))
             continue;
         memcpy(copy, T.model, n);
         copy[at] ^= 0x01;
         snprintf(name, sizeof name, "load: byte %zu xor 0x01 (%s)", at,
                  at < 8 ? "length" : at < h ? "header" : "data");
-        run_bytes_case(name, copy, n, TM_ERR_MODEL_FORMAT, NULL);
+        run_bytes_case(name, copy, n, TM_ERR_MODEL_FORMAT, why);
         memcpy(copy, T.model, n);
         copy[at] ^= 0x80;
         snprintf(name, sizeof name, "load: byte %zu xor 0x80 (%s)", at,
                  at < 8 ? "length" : at < h ? "header" : "data");
-        run_bytes_case(name, copy, n, TM_ERR_MODEL_FORMAT, NULL);
+        run_bytes_case(name, copy, n, TM_ERR_MODEL_FORMAT, why);
     }
     free(copy);
 }
@@ -872,20 +899,21 @@ static void semantic_flip_cases(void)
 {
     static const struct {
         const char *what, *needle;
-        size_t at; /* byte of needle to flip */
+        size_t at;       /* byte of needle to flip */
+        const char *why; /* the check that must catch it */
     } targets[] = {
-        {"format name", "libtextmodel", 3},
-        {"config hidden_dim", "hidden_dim\\\":16", 13},
-        {"config seed", "seed\\\":", 7},
-        {"config lowercase", "lowercase\\\":true", 13},
-        {"a label", "sports", 1},
-        {"a vocabulary word", "pizza", 2},
-        {"metadata checksum", "checksum_metadata\":\"", 20},
-        {"data checksum", "checksum_data\":\"", 16},
-        {"a tensor shape", "\"shape\":[", 9},
-        {"a data offset", "\"data_offsets\":[0,", 18},
-        {"a dtype", "\"F32\"", 1},
-        {"a tensor name", "output.bias", 0},
+        {"format name", "libtextmodel", 3, "does not say format \"libtextmodel\""},
+        {"config hidden_dim", "hidden_dim\\\":16", 13, "metadata checksum"},
+        {"config seed", "seed\\\":", 7, "metadata checksum"},
+        {"config lowercase", "lowercase\\\":true", 13, "metadata checksum"},
+        {"a label", "sports", 1, "metadata checksum"},
+        {"a vocabulary word", "pizza", 2, "metadata checksum"},
+        {"metadata checksum", "checksum_metadata\":\"", 20, "metadata checksum"},
+        {"data checksum", "checksum_data\":\"", 16, "weights checksum"},
+        {"a tensor shape", "\"shape\":[", 9, "wrong type, shape or position"},
+        {"a data offset", "\"data_offsets\":[0,", 18, "wrong type, shape or position"},
+        {"a dtype", "\"F32\"", 1, "wrong type, shape or position"},
+        {"a tensor name", "output.bias", 0, "output.bias is missing"},
     };
     size_t n = T.model_size, h = T.header_end, i;
     unsigned char *copy = malloc(n);
@@ -904,7 +932,7 @@ static void semantic_flip_cases(void)
         }
         memcpy(copy, T.model, n);
         copy[8 + (size_t)(found - header) + targets[i].at] ^= 0x01;
-        run_bytes_case(name, copy, n, TM_ERR_MODEL_FORMAT, NULL);
+        run_bytes_case(name, copy, n, TM_ERR_MODEL_FORMAT, targets[i].why);
     }
     free(header);
     free(copy);
@@ -923,9 +951,10 @@ static void foreign_model_cases(void)
 
     for (i = 0; i < sizeof buf; i++)
         buf[i] = (unsigned char)tu_rand(&rng);
-    run_bytes_case("load: 4 KiB of random bytes", buf, sizeof buf, TM_ERR_MODEL_FORMAT, NULL);
+    run_bytes_case("load: 4 KiB of random bytes", buf, sizeof buf, TM_ERR_MODEL_FORMAT,
+                   "header claims");
     run_bytes_case("load: a CSV file", (const unsigned char *)GOOD_CSV, strlen(GOOD_CSV),
-                   TM_ERR_MODEL_FORMAT, NULL);
+                   TM_ERR_MODEL_FORMAT, "header claims");
 
     /* Header length far beyond the file (must not allocate it). */
     memset(buf, 0, 64);
@@ -933,12 +962,14 @@ static void foreign_model_cases(void)
         buf[i] = 0xFF;
     buf[7] = 0x7F;
     memcpy(buf + 8, "{}", 2);
-    run_bytes_case("load: header length 2^63", buf, 10, TM_ERR_MODEL_FORMAT, NULL);
+    run_bytes_case("load: header length 2^63", buf, 10, TM_ERR_MODEL_FORMAT,
+                   "header claims 9223372036854775807 bytes");
     buf[0] = 0x00;
     buf[1] = 0x10;
     for (i = 2; i < 8; i++)
         buf[i] = 0;
-    run_bytes_case("load: header length beyond the file", buf, 10, TM_ERR_MODEL_FORMAT, NULL);
+    run_bytes_case("load: header length beyond the file", buf, 10, TM_ERR_MODEL_FORMAT,
+                   "header claims 4096 bytes");
 
     /* A valid safetensors file from another program. */
     for (i = 0; i < 8; i++)
@@ -946,13 +977,14 @@ static void foreign_model_cases(void)
     memcpy(buf + 8, other_header, hl);
     memset(buf + 8 + hl, 0, 4);
     run_bytes_case("load: safetensors file of another program", buf, 8 + hl + 4,
-                   TM_ERR_MODEL_FORMAT, "libtextmodel|format");
+                   TM_ERR_MODEL_FORMAT, "does not say format \"libtextmodel\"");
 
     /* Header JSON is an array. */
     for (i = 0; i < 8; i++)
         buf[i] = (unsigned char)(i == 0 ? 2 : 0);
     memcpy(buf + 8, "[]", 2);
-    run_bytes_case("load: header is a JSON array", buf, 10, TM_ERR_MODEL_FORMAT, NULL);
+    run_bytes_case("load: header is a JSON array", buf, 10, TM_ERR_MODEL_FORMAT,
+                   "no __metadata__");
 }
 
 /* Raises every number in a metadata member whose name mentions "version" to 999 and
@@ -991,7 +1023,10 @@ static void newer_version_case(void)
     } else {
         for (i = 0; i < hl; i++)
             copy[8 + i] = (unsigned char)header[i];
-        run_bytes_case("load: newer format version", copy, n, TM_ERR_MODEL_FORMAT, "version");
+        /* Not NOT_A_MODEL: a newer file is usable, by a newer library. */
+        RUN("load: newer format version", c_load_bytes,
+            (&(bytes_arg){copy, n}), TM_ERR_MODEL_FORMAT, NONE, "newer libtextmodel",
+            "format version 9");
     }
     free(header);
     free(copy);
@@ -1092,7 +1127,7 @@ static void save_failure_cases(void)
         char *old_model_path = T.model_path;
         T.model_path = keep;
         RUN("save: write fails (file size limit) over an existing file", c_save_disk_full, NULL,
-            TM_ERR_IO, TM_ERR_RESOURCE, NULL);
+            TM_ERR_IO, NONE, "cannot write", "File too large");
         T.model_path = old_model_path;
     }
     cases_run++;
@@ -1105,7 +1140,8 @@ static void save_failure_cases(void)
     {
         tm_status st = snap(tm_model_save(T.untrained, keep));
         cases_run++;
-        if (st != TM_ERR_STATE || !loads_like_trained(keep)) {
+        if (st != TM_ERR_STATE || !contains(last_message, "not trained", 11) ||
+            !loads_like_trained(keep)) {
             cases_failed++;
             printf("  FAIL  %-40s got %s: %s\n", "save: untrained over existing file",
                    tm_status_name(st), last_message);
@@ -1121,10 +1157,23 @@ static void save_failure_cases(void)
 /* ----------------------------------------------------- memory-limit cases */
 
 /* A config whose ranges are all valid but whose model needs tens of gigabytes must fail
- * with TM_ERR_RESOURCE (at tm_model_new or at training), not try to allocate. Runs in a
- * child process with a 4 GiB address-space limit so that a missing check shows up as a
- * failure instead of exhausting the machine. Must run before this process starts threads. */
-static void huge_model_case(const char *name, const char *config)
+ * with TM_ERR_RESOURCE (at tm_model_new or at training), not try to allocate. */
+static const char *huge_config;
+static tm_status new_and_train_huge(void)
+{
+    tm_model *m = NULL;
+    tm_status st = tm_model_new(huge_config, &m);
+    if (st == TM_OK)
+        st = tm_model_train(m, three_texts, three_labels, 3, NULL, NULL, 0, NULL, NULL, NULL);
+    tm_model_free(m);
+    return st;
+}
+
+/* Runs body() in a child process with a 4 GiB address-space limit, so that a missing
+ * check shows up as a failure instead of exhausting the machine; the child must return
+ * TM_ERR_RESOURCE with a message containing `must`, not die. Must run before this
+ * process starts threads. */
+static void capped_case(const char *name, tm_status (*body)(void), const char *must)
 {
     int fds[2];
     pid_t pid;
@@ -1141,16 +1190,11 @@ static void huge_model_case(const char *name, const char *config)
     pid = fork();
     if (pid == 0) {
         struct rlimit lim;
-        tm_model *m = NULL;
         char out[2048];
         close(fds[0]);
         lim.rlim_cur = lim.rlim_max = (rlim_t)4 << 30;
         setrlimit(RLIMIT_AS, &lim);
-        st = tm_model_new(config, &m);
-        if (st == TM_OK) {
-            st = tm_model_train(m, three_texts, three_labels, 3, NULL, NULL, 0, NULL, NULL,
-                                NULL);
-        }
+        st = body();
         snprintf(out, sizeof out, "%d %s", (int)st, tm_last_error());
         if (write(fds[1], out, strlen(out)) < 0)
             _exit(3);
@@ -1170,12 +1214,292 @@ static void huge_model_case(const char *name, const char *config)
     }
     buf[got] = '\0';
     st = (tm_status)atoi(buf);
-    if (st == TM_ERR_RESOURCE && strchr(buf, ' ')[1] != '\0') {
+    if (st == TM_ERR_RESOURCE && strchr(buf, ' ')[1] != '\0' && matches(buf, must)) {
         printf("  ok    %-40s %s:%s\n", name, tm_status_name(st), strchr(buf, ' '));
     } else {
         cases_failed++;
-        printf("  FAIL  %-40s expected TM_ERR_RESOURCE, got %s\n", name, buf);
+        printf("  FAIL  %-40s expected TM_ERR_RESOURCE with \"%s\", got %s\n", name, must, buf);
     }
+}
+
+/* ------------------------------------------------- odd but valid data files */
+
+/* The integer member `key` of a report or metrics JSON text; -1 if absent. */
+static long json_int(const char *json, const char *key)
+{
+    char pattern[64];
+    const char *p;
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    p = strstr(json, pattern);
+    if (p == NULL)
+        return -1;
+    p += strlen(pattern);
+    while (*p == ' ')
+        p++;
+    return strtol(p, NULL, 10);
+}
+
+/* A file that must train (documented: invalid UTF-8 becomes U+FFFD, an over-long line
+ * is cut to tokenizer.max_length, a JSONL row without a usable text or label is
+ * skipped): the report must show `examples` examples, `skipped` skipped rows and
+ * `labels` labels, the first being `first_label`. */
+typedef struct trains_arg {
+    const char *name;
+    const char *content; /* NULL: built by the case (10 MB lines) */
+    long examples, skipped, labels;
+    const char *first_label;
+} trains_arg;
+
+static char *ten_mb_content; /* set by the 10 MB cases before running */
+
+static tm_status c_file_trains(const void *a)
+{
+    const trains_arg *ta = a;
+    char *path = write_case_file(ta->name, ta->content ? ta->content : ten_mb_content);
+    char *report = NULL;
+    tm_model *m = NULL;
+    const char *first = NULL;
+    size_t labels = 0;
+    tm_status st;
+
+    MUST(tm_model_new(tu_tiny_config("\"epochs\": 1"), &m));
+    st = snap(tm_model_train_files(m, path, NULL, NULL, NULL, &report));
+    if (st == TM_OK) {
+        long examples = json_int(report, "train_examples");
+        long skipped = json_int(report, "skipped_empty_text") +
+                       json_int(report, "skipped_missing_label");
+        MUST(tm_model_num_labels(m, &labels));
+        MUST(tm_model_label(m, 0, &first));
+        if (examples != ta->examples || skipped != ta->skipped || (long)labels != ta->labels ||
+            strcmp(first, ta->first_label) != 0) {
+            snprintf(last_message, sizeof last_message,
+                     "trained, but %ld examples, %ld skipped, %zu labels, first \"%s\"; expected "
+                     "%ld, %ld, %ld, \"%s\"", examples, skipped, labels, first, ta->examples,
+                     ta->skipped, ta->labels, ta->first_label);
+            st = TM_ERR_INTERNAL;
+        }
+        tm_string_free(report);
+    }
+    tm_model_free(m);
+    unlink(path);
+    free(path);
+    return st;
+}
+
+/* Texts with invalid UTF-8 predict a valid label with a probability in [0, 1]. */
+static tm_status c_predict_invalid_utf8(const void *a)
+{
+    static const char *const texts[] = {"pizza \xff\xfe", "\xc3", "caf\xe9 \xe2\x82", "\xed\xa0\x80"};
+    int32_t labels[4];
+    float probs[4];
+    size_t i;
+    tm_status st = snap(tm_model_predict(T.trained, texts, 4, 1, labels, probs));
+    (void)a;
+    for (i = 0; st == TM_OK && i < 4; i++)
+        if (labels[i] < 0 || labels[i] >= 3 || !(probs[i] >= 0.0f && probs[i] <= 1.0f)) {
+            snprintf(last_message, sizeof last_message, "text %zu: label %d, probability %g",
+                     i, (int)labels[i], (double)probs[i]);
+            st = TM_ERR_INTERNAL;
+        }
+    return st;
+}
+
+/* A 10 MB line, as the text of one CSV row or one fastText line. */
+static void ten_mb_line_cases(void)
+{
+    static const char words[] = "pizza goal laptop the and a ";
+    static const trains_arg csv = {"long.csv", NULL, 4, 0, 3, "food"},
+                            ft = {"long.txt", NULL, 4, 0, 3, "food"};
+    const size_t ten_mb = 10u << 20;
+    char *line = malloc(ten_mb + 1);
+    size_t i, n;
+    if (line == NULL)
+        exit(1);
+    for (i = 0; i < ten_mb; i++)
+        line[i] = words[i % (sizeof words - 1)];
+    line[ten_mb] = '\0';
+    n = ten_mb + 256;
+    ten_mb_content = malloc(n);
+    if (ten_mb_content == NULL)
+        exit(1);
+    snprintf(ten_mb_content, n, "label,text\nfood,pizza and pasta\nsports,a late goal\n"
+             "tech,\"%s\"\nfood,fresh bread\n", line);
+    RUN("train: csv with a 10 MB line (cut to max_length)", c_file_trains, &csv, TM_OK, NONE,
+        NULL);
+    snprintf(ten_mb_content, n, "__label__food pizza and pasta\n__label__sports a late goal\n"
+             "__label__tech %s\n__label__food fresh bread\n", line);
+    RUN("train: fasttext with a 10 MB line (cut to max_length)", c_file_trains, &ft, TM_OK, NONE,
+        NULL);
+    free(ten_mb_content);
+    ten_mb_content = NULL;
+    free(line);
+}
+
+static void odd_valid_file_cases(void)
+{
+    static const trains_arg
+        csv_utf8 = {"utf8.csv", "label,text\nf\xffood,pizza \xfe pasta\nsports,goal \xc3\n"
+                                "sports,a match\xe2\x82\n", 3, 0, 2, "f\xef\xbf\xbdood"},
+        ft_utf8 = {"utf8.txt", "__label__f\xffood pizza \xfe\n__label__sports goal\xc3\n"
+                               "__label__sports \xed\xa0\x80 match\n", 3, 0, 2, "f\xef\xbf\xbdood"},
+        jsonl_utf8 = {"utf8.jsonl", "{\"label\": \"food\", \"text\": \"pizza \xff\"}\n"
+                                    "{\"label\": \"sports\", \"text\": \"goal \xc3\"}\n", 2, 0, 2,
+                      "food"},
+        jsonl_missing = {"missing.jsonl", "{\"label\": \"food\", \"text\": \"pizza\"}\n"
+                                          "{\"label\": \"sports\"}\n"
+                                          "{\"text\": \"a late goal\"}\n"
+                                          "{\"label\": \"sports\", \"text\": \"goal\"}\n",
+                         2, 2, 2, "food"},
+        jsonl_types = {"types.jsonl", "{\"label\": \"food\", \"text\": \"pizza\"}\n"
+                                      "{\"label\": \"sports\", \"text\": {\"words\": \"goal\"}}\n"
+                                      "{\"label\": {\"name\": \"tech\"}, \"text\": \"laptop\"}\n"
+                                      "{\"label\": 7, \"text\": \"seven\"}\n"
+                                      "{\"label\": \"sports\", \"text\": null}\n",
+                       2, 3, 2, "7"};
+    RUN("train: csv with invalid UTF-8 (U+FFFD)", c_file_trains, &csv_utf8, TM_OK, NONE, NULL);
+    RUN("train: fasttext with invalid UTF-8 (U+FFFD)", c_file_trains, &ft_utf8, TM_OK, NONE,
+        NULL);
+    RUN("train: jsonl with invalid UTF-8 (U+FFFD)", c_file_trains, &jsonl_utf8, TM_OK, NONE, NULL);
+    RUN("train: jsonl rows missing a field are skipped", c_file_trains, &jsonl_missing, TM_OK,
+        NONE, NULL);
+    RUN("train: jsonl object or null fields are skipped", c_file_trains, &jsonl_types, TM_OK, NONE,
+        NULL);
+    RUN("predict: texts with invalid UTF-8", c_predict_invalid_utf8, NULL, TM_OK, NONE, NULL);
+    if (T.quick)
+        printf("  skip  10 MB lines (--quick)\n");
+    else
+        ten_mb_line_cases();
+}
+
+/* ------------------------------------------------- endless and huge inputs */
+
+/* /dev/zero as training data: read until training.max_memory_mb, then refused. */
+static tm_status c_train_dev_zero(const void *a)
+{
+    tm_model *m = NULL;
+    tm_status st;
+    (void)a;
+    MUST(tm_model_new(tu_tiny_config("\"max_memory_mb\": 16"), &m));
+    st = snap(tm_model_train_files(m, "/dev/zero", NULL, NULL, NULL, NULL));
+    tm_model_free(m);
+    return st;
+}
+
+/* /dev/zero as the pretrained vectors file: the same limit. */
+static tm_status c_vectors_dev_zero(const void *a)
+{
+    tm_model *m = NULL;
+    tm_status st;
+    char *path = tu_path(T.dir, "good.csv");
+    (void)a;
+    MUST(tm_model_new("{\"tokenizer\": {\"min_freq\": 1}, \"model\": {\"type\": \"bag\","
+                      " \"embedding_dim\": 8, \"pretrained_vectors\": \"/dev/zero\"},"
+                      " \"training\": {\"epochs\": 1, \"threads\": 1, \"max_memory_mb\": 48}}",
+                      &m));
+    st = snap(tm_model_train_files(m, path, NULL, NULL, NULL, NULL));
+    tm_model_free(m);
+    free(path);
+    return st;
+}
+
+/* /dev/zero as a model (child of capped_case): the read stops when memory runs out. */
+static tm_status load_dev_zero(void)
+{
+    tm_model *m = NULL;
+    tm_status st = tm_model_load("/dev/zero", &m);
+    tm_model_free(m);
+    return st;
+}
+
+/* ------------------------------------------- saving without write permission */
+
+/* Child mode (--as-nobody DIR): drops root to nobody (65534), then saves the model
+ * DIR/closed/m.tmmodel holds into DIR/closed (a directory it cannot write), over
+ * DIR/closed/m.tmmodel, and over DIR/open/m.tmmodel (a read-only file in a directory
+ * it can write). Prints "<status> <message>" per save. */
+static int as_nobody(const char *dir)
+{
+    char path[4096];
+    tm_model *m = NULL;
+    const char *targets[] = {"closed/new.tmmodel", "closed/m.tmmodel", "open/m.tmmodel"};
+    size_t i;
+    if (setgid(65534) != 0 || setuid(65534) != 0 || geteuid() != 65534) {
+        perror("dropping privileges");
+        return 2;
+    }
+    snprintf(path, sizeof path, "%s/closed/m.tmmodel", dir);
+    MUST(tm_model_load(path, &m));
+    for (i = 0; i < 3; i++) {
+        tm_status st;
+        snprintf(path, sizeof path, "%s/%s", dir, targets[i]);
+        st = tm_model_save(m, path);
+        printf("%d %s\n", (int)st, tm_last_error());
+    }
+    tm_model_free(m);
+    return 0;
+}
+
+static void unwritable_save_cases(const char *self)
+{
+    static const char *const names[] = {"save as nobody: into an unwritable directory",
+                                        "save as nobody: over a file in it",
+                                        "save as nobody: over a read-only file"};
+    static const char *const musts[] = {"cannot create a temporary file", "cannot save over",
+                                        "cannot save over"};
+    char *dir = tu_path(T.dir, "perm"), *closed, *open_dir, *closed_model, *open_model;
+    char cmd[8192], line[8192];
+    FILE *child;
+    size_t i = 0;
+    int status;
+
+    if (geteuid() != 0) {
+        printf("  skip  %-40s (needs root to drop to nobody)\n", "save as nobody");
+        free(dir);
+        return;
+    }
+    closed = tu_path(dir, "closed");
+    open_dir = tu_path(dir, "open");
+    closed_model = tu_path(closed, "m.tmmodel");
+    open_model = tu_path(open_dir, "m.tmmodel");
+    mkdir(dir, 0755);
+    mkdir(closed, 0755);
+    mkdir(open_dir, 0777);
+    chmod(open_dir, 0777); /* past the umask */
+    MUST(tm_model_save(T.trained, closed_model));
+    MUST(tm_model_save(T.trained, open_model));
+    chmod(open_model, 0444);
+    chmod(T.dir, 0711); /* nobody may pass through the test directory, not list it */
+    snprintf(cmd, sizeof cmd, "'%s' --as-nobody '%s' 2>&1", self, dir);
+    child = popen(cmd, "r");
+    while (child != NULL && i < 3 && fgets(line, sizeof line, child) != NULL) {
+        tm_status st = (tm_status)atoi(line);
+        const char *msg = strchr(line, ' ') ? strchr(line, ' ') + 1 : "";
+        int ok = st == TM_ERR_IO && matches(msg, musts[i]) &&
+                 contains(msg, "Permission denied", 17);
+        line[strcspn(line, "\n")] = '\0';
+        cases_run++;
+        if (!ok)
+            cases_failed++;
+        printf("  %s  %-40s %s\n", ok ? "ok  " : "FAIL", names[i], line);
+        i++;
+    }
+    status = child ? pclose(child) : -1;
+    chmod(T.dir, 0700);
+    cases_run++;
+    if (i != 3 || status != 0 || !loads_like_trained(closed_model) ||
+        !loads_like_trained(open_model) || stray_files(closed, "m.tmmodel") ||
+        stray_files(open_dir, "m.tmmodel")) {
+        cases_failed++;
+        printf("  FAIL  %-40s %zu results, child status %d\n",
+               "save as nobody: files intact", i, status);
+    } else {
+        printf("  ok    %-40s\n", "save as nobody: files intact, no temporary files");
+    }
+    free(open_model);
+    free(closed_model);
+    free(open_dir);
+    free(closed);
+    free(dir);
 }
 
 /* ------------------------------------------------------------ misc checks */
@@ -1256,7 +1580,8 @@ static void failed_training_keeps_model_case(void)
     MUST(tm_model_num_labels(T.trained, &labels_after));
     MUST(tm_model_vocab_size(T.trained, &vocab_after));
     after = probabilities(T.trained, three_texts, 3);
-    if (st != TM_ERR_DATA || !trained || labels_after != labels_before ||
+    if (st != TM_ERR_DATA || !contains(last_message, "keep_bad.csv:3", 14) || !trained ||
+        labels_after != labels_before ||
         vocab_after != vocab_before)
         ok = 0;
     for (i = 0; ok && i < 3 * labels_before; i++)
@@ -1455,6 +1780,8 @@ static void teardown(void)
 int main(int argc, char **argv)
 {
     size_t i;
+    if (argc == 3 && strcmp(argv[1], "--as-nobody") == 0)
+        return as_nobody(argv[2]);
     T.quick = tu_quick(argc, argv);
 
     printf("memory-limit cases:\n");
@@ -1462,10 +1789,13 @@ int main(int argc, char **argv)
         printf("  skip  (--quick)\n");
     } else {
         /* Before any thread exists in this process (fork). */
-        huge_model_case("new/train: 4096x4096x16 LSTM",
-                        "{\"model\": {\"embedding_dim\": 4096, \"hidden_dim\": 4096,"
-                        " \"layers\": 16}, \"tokenizer\": {\"min_freq\": 1},"
-                        " \"training\": {\"threads\": 1, \"epochs\": 1}}");
+        huge_config = "{\"model\": {\"embedding_dim\": 4096, \"hidden_dim\": 4096,"
+                      " \"layers\": 16}, \"tokenizer\": {\"min_freq\": 1},"
+                      " \"training\": {\"threads\": 1, \"epochs\": 1}}";
+        capped_case("new/train: 4096x4096x16 LSTM", new_and_train_huge,
+                    "training.max_memory_mb");
+        capped_case("load: /dev/zero as the model path", load_dev_zero,
+                    "out of memory reading /dev/zero");
     }
 
     setup();
@@ -1508,8 +1838,8 @@ int main(int argc, char **argv)
         RUN("label: index == num_labels", c_label, &past_end, TM_ERR_INVALID_ARGUMENT, NONE,
             "index", "3");
         RUN("label: index SIZE_MAX", c_label, &huge, TM_ERR_INVALID_ARGUMENT, NONE, "index");
-        RUN("label: untrained model", c_label, &untrained, TM_ERR_INVALID_ARGUMENT, TM_ERR_STATE,
-            "index|train");
+        RUN("label: untrained model", c_label, &untrained, TM_ERR_INVALID_ARGUMENT, NONE,
+            "index 0 is out of range", "0 labels");
     }
     {
         static const train_arg null_model = {1, 0, 0, 3, 0, NULL, NULL},
@@ -1527,8 +1857,8 @@ int main(int argc, char **argv)
         RUN("train: NULL model", c_train, &null_model, TM_ERR_INVALID_ARGUMENT, NONE, "model");
         RUN("train: NULL texts", c_train, &null_texts, TM_ERR_INVALID_ARGUMENT, NONE, "texts");
         RUN("train: NULL labels", c_train, &null_labels, TM_ERR_INVALID_ARGUMENT, NONE, "labels");
-        RUN("train: count 0", c_train, &zero, TM_ERR_INVALID_ARGUMENT, TM_ERR_DATA,
-            "count|row|example");
+        RUN("train: count 0", c_train, &zero, TM_ERR_INVALID_ARGUMENT, NONE,
+            "count is 0");
         RUN("train: NULL valid arrays, count 3", c_train, &null_valid, TM_ERR_INVALID_ARGUMENT,
             NONE, "valid");
         RUN("train: NULL valid arrays, count SIZE_MAX", c_train, &null_valid_huge,
@@ -1562,8 +1892,8 @@ int main(int argc, char **argv)
             "labels");
         RUN("evaluate: NULL out_metrics_json", c_evaluate, &null_out, TM_ERR_INVALID_ARGUMENT,
             NONE, "out_metrics_json");
-        RUN("evaluate: count 0", c_evaluate, &zero, TM_ERR_INVALID_ARGUMENT, TM_ERR_DATA,
-            "count|row|example");
+        RUN("evaluate: count 0", c_evaluate, &zero, TM_ERR_INVALID_ARGUMENT, NONE,
+            "count is 0");
         RUN("evaluate: untrained model", c_evaluate, &untrained, TM_ERR_STATE, NONE, "train");
         RUN("evaluate: label unseen in training", c_evaluate, &unseen_label, TM_ERR_DATA, NONE,
             "zebra");
@@ -1599,8 +1929,7 @@ int main(int argc, char **argv)
             "label");
         RUN("predict: untrained model", c_predict, &untrained, TM_ERR_STATE, NONE, "train");
         RUN("predict: NULL out_probs is allowed", c_predict, &null_probs_ok, TM_OK, NONE, NULL);
-        RUN("predict: count 0 (no-op or refused)", c_predict, &count0, TM_OK,
-            TM_ERR_INVALID_ARGUMENT, "count");
+        RUN("predict: count 0 is a no-op", c_predict, &count0, TM_OK, NONE, NULL);
         RUN("predict: NULL texts, count SIZE_MAX", c_predict, &count_huge,
             TM_ERR_INVALID_ARGUMENT, NONE, "texts|count");
         RUN("predict_proba: NULL model", c_predict, &proba_null_model, TM_ERR_INVALID_ARGUMENT,
@@ -1627,15 +1956,21 @@ int main(int argc, char **argv)
         const file_case *fc = &file_cases[i];
         run_case(fc->name, fc->call, &fc->arg, fc->expect, fc->also, fc->must);
     }
+    RUN("train: /dev/zero (stops at max_memory_mb)", c_train_dev_zero, NULL, TM_ERR_RESOURCE,
+        NONE, "/dev/zero", "training.max_memory_mb");
+    RUN("train: /dev/zero as pretrained vectors", c_vectors_dev_zero, NULL, TM_ERR_RESOURCE,
+        NONE, "/dev/zero", "training.max_memory_mb");
+    odd_valid_file_cases();
     failed_training_keeps_model_case();
 
     printf("model files:\n");
     RUN("load: NULL path", c_load, NULL, TM_ERR_INVALID_ARGUMENT, NONE, "path");
     RUN("load: NULL out_model", c_load, "-", TM_ERR_INVALID_ARGUMENT, NONE, "out_model");
     RUN("load: missing file", c_load, "nope.tmmodel", TM_ERR_IO, NONE, "nope.tmmodel");
-    RUN("load: empty path", c_load_empty_path, NULL, TM_ERR_INVALID_ARGUMENT, TM_ERR_IO, "path|open");
+    RUN("load: empty path", c_load_empty_path, NULL, TM_ERR_INVALID_ARGUMENT, NONE, "path is an empty string");
     RUN("load: a directory", c_load, "adir.csv", TM_ERR_IO, NONE, "directory");
-    RUN("load: empty file", c_load, "empty.tmmodel", TM_ERR_MODEL_FORMAT, NONE, NULL);
+    RUN("load: empty file", c_load, "empty.tmmodel", TM_ERR_MODEL_FORMAT, NONE, NOT_A_MODEL,
+        "only 0 bytes long");
     RUN("load: the good file", c_load, "good.tmmodel", TM_OK, NONE, NULL);
     foreign_model_cases();
     truncated_model_cases();
@@ -1646,12 +1981,13 @@ int main(int argc, char **argv)
     printf("saving:\n");
     RUN("save: NULL model", c_save, NULL, TM_ERR_INVALID_ARGUMENT, NONE, "model");
     RUN("save: NULL path", c_save, "NULL path", TM_ERR_INVALID_ARGUMENT, NONE, "path");
-    RUN("save: empty path", c_save, "empty path", TM_ERR_INVALID_ARGUMENT, TM_ERR_IO, "path");
+    RUN("save: empty path", c_save, "empty path", TM_ERR_INVALID_ARGUMENT, NONE, "path is an empty string");
     RUN("save: untrained model", c_save, "untrained", TM_ERR_STATE, NONE, "train");
     RUN("save: into a missing directory", c_save, "nodir/m.tmmodel", TM_ERR_IO, NONE, "nodir");
     RUN("save: path is a directory", c_save, "DIR", TM_ERR_IO, NONE, "directory");
     RUN("save: parent is a file", c_save, "good.csv/m.tmmodel", TM_ERR_IO, NONE, "good.csv");
     save_failure_cases();
+    unwritable_save_cases(argv[0]);
 
     printf("tasks:\n");
     task_cases();

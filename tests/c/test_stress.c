@@ -5,9 +5,12 @@
  *
  *  - 16 predictor threads (4 with --quick) predict from one trained model, shared
  *    model A: whole batches (k = labels and k = 1), predict_proba, random sub-batches
- *    and single texts. Every result must equal the single-thread reference computed
- *    before any thread started: probabilities within 1e-6, same labels (ties within
- *    1e-6 may swap) and no error message left behind.
+ *    and single texts. Every result must equal, bit for bit, a reference computed with
+ *    tm_model_set_threads(model, 1) (README: results are bit-identical for every
+ *    prediction thread count): whole batches the reference computed before any thread
+ *    started, sub-batches and single texts the same texts predicted by the thread's
+ *    own single-thread copy of A (a text's result may depend on the other texts in its
+ *    group of 256, so only the same call is comparable). No error message is left behind.
  *  - a saver thread saves model A over a file again and again (tm_model_save is
  *    read-only work on the model; the file is replaced atomically each time),
  *  - 2 loader threads load that file, check the labels, predict the batch once with the
@@ -42,7 +45,9 @@
 
 #include "testutil.h"
 
-#define TOL 1e-6f
+/* Results must be bit-identical (see the top); labels may swap only between exactly
+ * tied probabilities. */
+#define TOL 0.0f
 
 /* ------------------------------------------------------------------ state */
 
@@ -169,13 +174,17 @@ static const char *const edge_texts[] = {
 
 static char long_text[4096]; /* longer than max_length tokens */
 
+/* Predictions of the batch by `m` on one thread; `m` then goes back to the default
+ * (every core), which the stress phase uses. */
 static void reference(tm_model *m, int32_t **labels, float **probs)
 {
     *labels = malloc(sizeof **labels * S.n * S.L);
     *probs = malloc(sizeof **probs * S.n * S.L);
     if (*labels == NULL || *probs == NULL)
         exit(1);
+    MUST(tm_model_set_threads(m, 1));
     MUST(tm_model_predict(m, S.batch, S.n, S.L, *labels, *probs));
+    MUST(tm_model_set_threads(m, 0));
 }
 
 /* Extra "training" keys for every model: with --quick, one epoch instead of 3. */
@@ -227,7 +236,9 @@ static void setup(void)
         exit(1);
     reference(S.a, &S.ref_labels, &S.ref_probs);
     S.ref_full = malloc(sizeof *S.ref_full * S.n * S.L);
+    MUST(tm_model_set_threads(S.a, 1));
     MUST(tm_model_predict_proba(S.a, S.batch, S.n, S.ref_full));
+    MUST(tm_model_set_threads(S.a, 0));
     MUST(tm_model_save(S.a, S.shared_path));
 
     /* B on its second dataset (reference only), then B for real on the first. */
@@ -256,6 +267,8 @@ static void setup(void)
 typedef struct predictor {
     pthread_t thread;
     int id;
+    tm_model *solo; /* A loaded from its file, predicting on 1 thread: the reference of
+                       sub-batches and single texts */
     long calls, texts, rounds;
     int mismatches, errors;
 } predictor;
@@ -264,14 +277,15 @@ static void *predict_a(void *arg)
 {
     predictor *p = arg;
     size_t L = S.L, n = S.n, i;
-    int32_t *labels = malloc(sizeof *labels * n * L);
-    float *probs = malloc(sizeof *probs * n * L);
+    int32_t *labels = malloc(sizeof *labels * n * L), *solo_labels = malloc(sizeof *labels * n * L);
+    float *probs = malloc(sizeof *probs * n * L), *solo_probs = malloc(sizeof *probs * n * L);
     size_t *rows = malloc(sizeof *rows * n);
     const char **texts = malloc(sizeof *texts * n);
     uint64_t rng = 1000 + (uint64_t)p->id;
     char why[256];
 
-    if (labels == NULL || probs == NULL || rows == NULL || texts == NULL)
+    if (labels == NULL || probs == NULL || rows == NULL || texts == NULL ||
+        solo_labels == NULL || solo_probs == NULL)
         exit(1);
     do {
         int mode;
@@ -310,8 +324,9 @@ static void *predict_a(void *arg)
                     texts[i] = S.batch[rows[i]];
                 }
                 st = tm_model_predict(S.a, texts, count, k, labels, probs);
+                MUST(tm_model_predict(p->solo, texts, count, L, solo_labels, solo_probs));
                 if (st == TM_OK)
-                    bad = diff_rows(labels, probs, rows, count, k, S.ref_labels, S.ref_probs,
+                    bad = diff_rows(labels, probs, NULL, count, k, solo_labels, solo_probs,
                                     why, sizeof why);
                 break;
             default: /* single texts */
@@ -321,8 +336,9 @@ static void *predict_a(void *arg)
                 for (i = 0; i < 16 && st == TM_OK; i++) {
                     size_t r = (size_t)(tu_rand(&rng) % n);
                     st = tm_model_predict(S.a, &S.batch[r], 1, L, labels, probs);
+                    MUST(tm_model_predict(p->solo, &S.batch[r], 1, L, solo_labels, solo_probs));
                     if (st == TM_OK)
-                        bad += diff_rows(labels, probs, &r, 1, L, S.ref_labels, S.ref_probs,
+                        bad += diff_rows(labels, probs, NULL, 1, L, solo_labels, solo_probs,
                                          why, sizeof why);
                     count++;
                 }
@@ -351,6 +367,8 @@ static void *predict_a(void *arg)
     } while (!stopping());
     free(labels);
     free(probs);
+    free(solo_labels);
+    free(solo_probs);
     free(rows);
     free((void *)texts);
     return NULL;
@@ -661,8 +679,11 @@ int main(int argc, char **argv)
     t0 = tu_now();
     for (i = 0; i < n_pred; i++) {
         pred[i].id = i;
-        start(&pred[i].thread, predict_a, &pred[i]);
+        MUST(tm_model_load(S.shared_path, &pred[i].solo));
+        MUST(tm_model_set_threads(pred[i].solo, 1));
     }
+    for (i = 0; i < n_pred; i++)
+        start(&pred[i].thread, predict_a, &pred[i]);
     start(&saver.thread, save_a, &saver);
     for (i = 0; i < n_loaders; i++) {
         loaders[i].id = i;
@@ -687,6 +708,7 @@ int main(int argc, char **argv)
 
     for (i = 0; i < n_pred; i++) {
         pthread_join(pred[i].thread, NULL);
+        tm_model_free(pred[i].solo);
         calls += pred[i].calls;
         texts += pred[i].texts;
         rounds += pred[i].rounds;

@@ -61,7 +61,7 @@ enum JSONLReader {
             }
             let labels = try items.map { item -> String in
                 guard let l = text(of: item) else {
-                    throw TextModelError.data("\(location): the label list holds a \(item.typeName); labels are strings or numbers")
+                    throw TextModelError.data("\(location): the label list holds \(item.typeName); labels are strings or numbers")
                 }
                 return l
             }

@@ -25,22 +25,27 @@ public struct LabelledTexts {
         try read(path: path, config: config, multiLabel: multiLabel, chunkBytes: 8 << 20)
     }
 
-    /// `read` with a given chunk size (tests use tiny ones to cut records anywhere).
-    static func read(path: String, config: Config.Data, multiLabel: Bool, chunkBytes: Int) throws -> LabelledTexts {
+    /// `read` with a chunk size (tests use tiny ones to cut records anywhere) and a limit
+    /// on the bytes read (see ChunkedFile).
+    static func read(path: String, config: Config.Data, multiLabel: Bool, chunkBytes: Int,
+                     limit: Int = FileIO.defaultReadLimit, limitName: String = "the 8192 MB file size limit") throws -> LabelledTexts {
         let separator = multiLabel ? config.labelSeparator : nil
+        func feed(_ consume: (UnsafeBufferPointer<UInt8>, Bool, Bool) throws -> Int) throws {
+            try ChunkedFile.forEachChunk(path, chunkBytes: chunkBytes, limit: limit, limitName: limitName, consume)
+        }
         switch format(of: path, config: config) {
         case "csv":
             var parser = CSVReader.Parser(source: path, textColumn: config.textColumn, labelColumn: config.labelColumn)
-            try ChunkedFile.forEachChunk(path, chunkBytes: chunkBytes) { try parser.consume($0, first: $1, last: $2) }
+            try feed { try parser.consume($0, first: $1, last: $2) }
             return try parser.finish()
         case "jsonl":
             var parser = JSONLReader.Parser(source: path, textField: config.textColumn, labelField: config.labelColumn,
                                             labelSeparator: separator)
-            try ChunkedFile.forEachChunk(path, chunkBytes: chunkBytes) { try parser.consume($0, first: $1, last: $2) }
+            try feed { try parser.consume($0, first: $1, last: $2) }
             return parser.result
         default:
             var parser = FastTextReader.Parser(source: path, labelSeparator: separator)
-            try ChunkedFile.forEachChunk(path, chunkBytes: chunkBytes) { try parser.consume($0, first: $1, last: $2) }
+            try feed { try parser.consume($0, first: $1, last: $2) }
             return parser.result
         }
     }

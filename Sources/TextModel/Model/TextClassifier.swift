@@ -145,9 +145,11 @@ public final class TextClassifier {
     }
 
     /// A labelled file, read as config.data says (multi-label fastText lines may carry
-    /// several __label__ tokens).
+    /// several __label__ tokens). training.max_memory_mb bounds the file, so a huge file
+    /// or an endless device (/dev/zero) is a TM_ERR_RESOURCE instead of an allocation trap.
     private func read(_ path: String) throws -> LabelledTexts {
-        try LabelledTexts.read(path: path, config: config.data, multiLabel: task == .multiLabel)
+        try LabelledTexts.read(path: path, config: config.data, multiLabel: task == .multiLabel, chunkBytes: 8 << 20,
+                               limit: config.training.maxMemoryMB * 1_048_576, limitName: "training.max_memory_mb")
     }
 
     // MARK: prediction
@@ -164,9 +166,10 @@ public final class TextClassifier {
     /// each label's own probability, so a row need not sum to 1).
     public func predictProbabilities(_ texts: [String]) throws -> [Float] {
         let model = try classifier("predicting probabilities")
+        try TrainedModel.probeMemory(texts.count * model.width * 4, what: "the probabilities of \(texts.count) texts")
         var out = [Float](repeating: 0, count: texts.count * model.width)
-        out.withUnsafeMutableBufferPointer { buffer in
-            if let base = buffer.baseAddress { model.outputs(of: texts, into: base, threads: predictionThreads) }
+        try out.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { try model.outputs(of: texts, into: base, threads: predictionThreads) }
         }
         return out
     }
@@ -181,8 +184,8 @@ public final class TextClassifier {
     public func predictLabels(_ texts: [String]) throws -> [[String]] {
         let model = try classifier("predicting labels")
         let c = model.width
-        let probs = FloatBuffer(count: texts.count * c)
-        model.outputs(of: texts, into: probs.pointer, threads: predictionThreads)
+        let probs = try FloatBuffer.allocate(count: texts.count * c, what: "the probabilities of \(texts.count) texts")
+        try model.outputs(of: texts, into: probs.pointer, threads: predictionThreads)
         return (0..<texts.count).map { i in
             let row = probs.pointer + i * c
             if model.task == .singleLabel { return [model.labels[argmax(row, c)]] }
@@ -194,8 +197,8 @@ public final class TextClassifier {
     public func predictValues(_ texts: [String]) throws -> [Float] {
         let model = try regressor()
         var out = [Float](repeating: 0, count: texts.count)
-        out.withUnsafeMutableBufferPointer { buffer in
-            if let base = buffer.baseAddress { model.outputs(of: texts, into: base, threads: predictionThreads) }
+        try out.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { try model.outputs(of: texts, into: base, threads: predictionThreads) }
         }
         return out
     }
@@ -222,8 +225,8 @@ public final class TextClassifier {
         guard k >= 1, k <= c else {
             throw TextModelError.invalidArgument("k must be between 1 and the number of labels (\(c)); got \(k)")
         }
-        let probs = FloatBuffer(count: texts.count * c)
-        model.outputs(of: texts, into: probs.pointer, threads: predictionThreads)
+        let probs = try FloatBuffer.allocate(count: texts.count * c, what: "the probabilities of \(texts.count) texts")
+        try model.outputs(of: texts, into: probs.pointer, threads: predictionThreads)
         var order = [Int](repeating: 0, count: c)
         for i in 0..<texts.count {
             let row = probs.pointer + i * c
@@ -246,8 +249,8 @@ public final class TextClassifier {
         }
         let targets = try Targets(task: model.task, labels: data.labels, labelIDs: model.labelIDs, width: model.width,
                                   separator: config.data.labelSeparator, what: "the evaluation data", knownLabels: model.labels)
-        let outputs = FloatBuffer(count: data.count * model.width)
-        model.outputs(of: data.texts, into: outputs.pointer, threads: predictionThreads)
+        let outputs = try FloatBuffer.allocate(count: data.count * model.width, what: "the outputs of \(data.count) evaluation texts")
+        try model.outputs(of: data.texts, into: outputs.pointer, threads: predictionThreads)
         return Evaluation(model: model, outputs: outputs.pointer, targets: targets, skipped: data.skipped)
     }
 

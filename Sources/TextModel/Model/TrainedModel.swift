@@ -77,12 +77,15 @@ final class TrainedModel {
     }
 
     /// Outputs of raw texts [N × width], tokenised, encoded and run on up to `threads`
-    /// threads (0 = every core); the result is the same for any thread count.
-    func outputs(of texts: [String], into out: UnsafeMutablePointer<Float>, threads: Int = 1) {
+    /// threads (0 = every core); the result is the same for any thread count. Fewer
+    /// threads run if their activations would not fit training.max_memory_mb, and none
+    /// (TM_ERR_RESOURCE) if one does not (see inferenceWorkers).
+    func outputs(of texts: [String], into out: UnsafeMutablePointer<Float>, threads: Int = 1) throws {
         let encoded = encoder.encode(texts, threads: threads)
         let groups = (texts.count + TrainedModel.inferenceBatch - 1) / TrainedModel.inferenceBatch
         let table = inputTables.table(network: network, params: parameters.pointer, tokens: encoded.totalLength, threads: threads)
-        workspaces.withWorkspaces(max(1, min(Parallel.threads(threads), groups))) { ws in
+        let workers = try inferenceWorkers(for: encoded, wanted: max(1, min(Parallel.threads(threads), groups)))
+        workspaces.withWorkspaces(workers) { ws in
             outputs(of: encoded, into: out, workspaces: ws, inputTable: table)
         }
     }

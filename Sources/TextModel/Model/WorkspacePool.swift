@@ -28,7 +28,13 @@ final class WorkspacePool {
     /// Runs `body` with `count` workspaces no other call is using, then keeps them.
     func withWorkspaces<R>(_ count: Int, _ body: ([Workspace]) throws -> R) rethrows -> R {
         pthread_mutex_lock(&lock)
-        var workspaces = Array(idle.suffix(count))
+        // A fresh buffer: Array(idle.suffix(count)) may share idle's own storage (an
+        // empty suffix of an empty pool does), and then this call reads its count
+        // outside the lock while another call appends to it inside (TSan-instrumented
+        // library, test_stress).
+        var workspaces = [Workspace]()
+        workspaces.reserveCapacity(count)
+        workspaces.append(contentsOf: idle.suffix(count))
         idle.removeLast(workspaces.count)
         pthread_mutex_unlock(&lock)
         while workspaces.count < count { workspaces.append(Workspace()) }

@@ -11,8 +11,9 @@ final class Buffer<Element: Numeric> {
     private(set) var pointer: UnsafeMutablePointer<Element>
     private(set) var capacity: Int
 
-    /// For buffers whose size the memory estimate already covers; stops the process if
-    /// even that memory is not there.
+    /// For buffers whose size a memory check already covered (Trainer.checkMemory,
+    /// TrainedModel.inferenceWorkers) or that start empty; stops the process if even
+    /// that memory is not there. Sizes that come from the caller use `allocate`.
     convenience init(count: Int) {
         guard let raw = Buffer.zeroed(max(count, 1)) else {
             fatalError("libtextmodel: out of memory allocating \(count) elements")
@@ -39,7 +40,11 @@ final class Buffer<Element: Numeric> {
 
     deinit { free(pointer) }
 
-    /// Makes room for `count` elements. Contents are not preserved when it grows.
+    /// Makes room for `count` elements. Contents are not preserved when it grows. Called
+    /// inside forward/backward passes, which cannot throw: every caller first checks
+    /// the workspace size against training.max_memory_mb and probes malloc for it
+    /// (Trainer.checkMemory, TrainedModel.inferenceWorkers), so only memory taken by
+    /// someone else between the probe and this call can still stop the process here.
     @discardableResult
     func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
         if count > capacity {

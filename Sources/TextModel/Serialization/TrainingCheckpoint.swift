@@ -70,9 +70,18 @@ struct TrainingCheckpoint {
     /// Reads a checkpoint of the run `identity` describes into the run's buffers:
     /// parameters, optimizer state, `order`, and the early-stopping best weights.
     /// Anything that does not match this run is an error that names the difference.
+    /// `maxMemoryMB` (training.max_memory_mb) bounds the file: a checkpoint holds the
+    /// weights and optimizer state the memory check already held to it.
     static func load(from path: String, identity: Identity, parameters: FloatBuffer, count: Int, order: inout [Int],
-                     optimizer: inout Optimizer, best: FloatBuffer?) throws -> TrainingCheckpoint {
-        let bytes = try FileIO.readAll(path)
+                     optimizer: inout Optimizer, best: FloatBuffer?, maxMemoryMB: Int = 8192) throws -> TrainingCheckpoint {
+        let bytes = try FileIO.readAll(path, limit: maxMemoryMB * 1_048_576, limitName: "training.max_memory_mb")
+        return try load(bytes: bytes, source: path, identity: identity, parameters: parameters, count: count,
+                        order: &order, optimizer: &optimizer, best: best)
+    }
+
+    /// The same from the bytes of a checkpoint file; `path` names it in messages.
+    static func load(bytes: [UInt8], source path: String, identity: Identity, parameters: FloatBuffer, count: Int,
+                     order: inout [Int], optimizer: inout Optimizer, best: FloatBuffer?) throws -> TrainingCheckpoint {
         func bad(_ why: String) -> TextModelError {
             .modelFormat("\(path) is not a usable checkpoint of this training run: \(why)")
         }

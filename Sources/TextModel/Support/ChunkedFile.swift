@@ -17,38 +17,54 @@ enum ChunkedFile {
     /// stopped: `first` when they start at the file's start, `last` when they run to its
     /// end. `parse` returns how many bytes it took (complete records); the rest is
     /// offered again with more after it. When `last`, it must take everything.
-    static func forEachChunk(_ path: String, chunkBytes: Int = 8 << 20,
-                     _ parse: (UnsafeBufferPointer<UInt8>, _ first: Bool, _ last: Bool) throws -> Int) throws {
+    ///
+    /// At most `limit` bytes are read, as FileIO.readAll does (`limitName` names the
+    /// setting): a larger regular file is refused unread, a pipe or device (/dev/zero)
+    /// is read until it passes the limit. The buffer comes from malloc, so running out
+    /// of memory is a TM_ERR_RESOURCE, not a trap.
+    static func forEachChunk(_ path: String, chunkBytes: Int = 8 << 20, limit: Int = FileIO.defaultReadLimit,
+                             limitName: String = "the 8192 MB file size limit",
+                             _ parse: (UnsafeBufferPointer<UInt8>, _ first: Bool, _ last: Bool) throws -> Int) throws {
         if FileIO.isDirectory(path) { throw TextModelError.io("\(path) is a directory, not a file") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw TextModelError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: max(chunkBytes, 1))
-        var filled = 0, offset = 0, atEnd = false
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw TextModelError.io("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        let regular = (st.st_mode & S_IFMT) == S_IFREG
+        if regular && Int(st.st_size) > limit { throw FileIO.tooLarge(path, size: Int(st.st_size), limit: limit, limitName: limitName) }
+
+        var capacity = max(1, regular ? min(chunkBytes, Int(st.st_size) + 1) : chunkBytes)
+        guard var buffer = malloc(capacity)?.assumingMemoryBound(to: UInt8.self) else {
+            throw FileIO.outOfMemory(path, needing: capacity)
+        }
+        defer { free(buffer) }
+        var filled = 0, offset = 0, total = 0, atEnd = false
         while true {
-            while filled < buffer.count && !atEnd {
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            while filled < capacity && !atEnd {
+                let n = read(fd, buffer + filled, capacity - filled)
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw TextModelError.io("cannot read \(path): \(String(cString: strerror(errno)))")
                 }
                 if n == 0 { atEnd = true }
                 filled += n
+                total += n
+                if total > limit { throw FileIO.endless(path, limit: limit, limitName: limitName, regular: regular) }
             }
-            let taken = try buffer.withUnsafeBufferPointer { all in
-                try parse(UnsafeBufferPointer(rebasing: all[0..<filled]), offset == 0, atEnd)
-            }
+            let taken = try parse(UnsafeBufferPointer(start: buffer, count: filled), offset == 0, atEnd)
             if atEnd { return }
-            if taken == 0 && filled == buffer.count {
+            if taken == 0 && filled == capacity {
                 // One record fills the chunk: make room for the rest of it.
-                guard buffer.count < maxRecordBytes else {
-                    throw TextModelError.data("\(path): a record (line) starting at byte \(offset) is longer than \(maxRecordBytes >> 20) MiB")
+                guard capacity < maxRecordBytes else {
+                    throw TextModelError.resource("\(path): the record (line) at byte \(offset) is longer than \(maxRecordBytes >> 20) MiB, the longest a data file may hold")
                 }
-                buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, maxRecordBytes - buffer.count)))
+                let grown = min(capacity * 2, maxRecordBytes)
+                guard let raw = realloc(buffer, grown) else { throw FileIO.outOfMemory(path, needing: grown) }
+                buffer = raw.assumingMemoryBound(to: UInt8.self)
+                capacity = grown
             } else {
-                buffer.withUnsafeMutableBufferPointer { b in
-                    _ = UnsafeMutableBufferPointer(rebasing: b[0..<(filled - taken)]).update(fromContentsOf: b[taken..<filled])
-                }
+                (buffer).update(from: buffer + taken, count: filled - taken)
                 filled -= taken
                 offset += taken
             }

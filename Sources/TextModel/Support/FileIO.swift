@@ -19,32 +19,74 @@ enum FileIO {
         return stat(path, &st) == 0
     }
 
-    /// Reads a whole regular file.
-    static func readAll(_ path: String) throws -> [UInt8] {
+    /// Largest file `readAll` takes when the caller has no config to tie the limit to
+    /// (model files): the default training.max_memory_mb, 8192 MB.
+    static let defaultReadLimit = 8192 * 1_048_576
+
+    /// Reads a whole file of at most `limit` bytes; `limitName` names the setting behind
+    /// the limit in the message. A regular file larger than the limit is refused before
+    /// anything is read (a huge or sparse file would otherwise be pulled into memory);
+    /// a pipe or device, whose size is unknown, is read until it ends or passes the limit
+    /// (/dev/zero never ends). Memory is taken with malloc/realloc, whose failure is a
+    /// TM_ERR_RESOURCE, not a Swift allocation trap.
+    static func readAll(_ path: String, limit: Int = defaultReadLimit,
+                        limitName: String = "the 8192 MB file size limit") throws -> [UInt8] {
         if isDirectory(path) { throw TextModelError.io("\(path) is a directory, not a file") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw TextModelError.io("cannot open \(path): \(errnoText())") }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw TextModelError.io("cannot stat \(path): \(errnoText())") }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(Int(max(st.st_size, 0)))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        let regular = (st.st_mode & S_IFMT) == S_IFREG
+        let known = regular ? Int(max(st.st_size, 0)) : 0
+        if known > limit { throw tooLarge(path, size: known, limit: limit, limitName: limitName) }
+        // One byte more than the known size, so a file that grew is noticed without a
+        // second pass; streams start at 1 MB and double.
+        var capacity = regular ? known + 1 : 1 << 20
+        guard var buffer = malloc(capacity)?.assumingMemoryBound(to: UInt8.self) else {
+            throw outOfMemory(path, needing: capacity)
+        }
+        defer { free(buffer) }
+        var count = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count == capacity {
+                guard count <= limit else { break }
+                let grown = min(capacity * 2, limit + 1)
+                guard let raw = realloc(buffer, grown) else { throw outOfMemory(path, needing: grown) }
+                buffer = raw.assumingMemoryBound(to: UInt8.self)
+                capacity = grown
+            }
+            let n = read(fd, buffer + count, capacity - count)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw TextModelError.io("cannot read \(path): \(errnoText())")
             }
             if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+            count += n
         }
-        return bytes
+        if count > limit { throw endless(path, limit: limit, limitName: limitName, regular: regular) }
+        // The array needs as much again; ask malloc first so that a failure is an error.
+        guard let probe = malloc(max(count, 1)) else { throw outOfMemory(path, needing: count) }
+        free(probe)
+        return Array(UnsafeBufferPointer(start: buffer, count: count))
     }
 
-    /// Replaces `path` with `parts` atomically: write a temporary file in the same
-    /// directory, fsync it, rename it over `path`, fsync the directory. Whatever happens,
-    /// `path` holds either its old content or the complete new content.
+    static func megabytes(_ bytes: Int) -> Int { (bytes + 1_048_575) / 1_048_576 }
+
+    static func outOfMemory(_ path: String, needing bytes: Int) -> TextModelError {
+        .resource("out of memory reading \(path): \(megabytes(bytes)) MB could not be allocated")
+    }
+
+    /// A regular file over a read limit (refused before reading).
+    static func tooLarge(_ path: String, size: Int, limit: Int, limitName: String) -> TextModelError {
+        .resource("\(path) is \(megabytes(size)) MB, more than \(limitName) (\(megabytes(limit)) MB) allows")
+    }
+
+    /// A file that gave more than a read limit: a pipe or device, or a file that grew.
+    static func endless(_ path: String, limit: Int, limitName: String, regular: Bool) -> TextModelError {
+        .resource("\(path) gave more than \(megabytes(limit)) MB without ending (\(limitName)); \(regular ? "it grew while being read" : "it is a pipe or device, not a regular file")")
+    }
+
     /// A piece of a file to write: bytes of its own, or memory it borrows.
     enum Part {
         case owned([UInt8])
@@ -69,9 +111,17 @@ enum FileIO {
         try writeAtomically(path, parts: parts.map(Part.owned))
     }
 
+    /// Replaces `path` with `parts` atomically: write a temporary file in the same
+    /// directory, fsync it, rename it over `path`, fsync the directory. Whatever happens,
+    /// `path` holds either its old content or the complete new content.
     static func writeAtomically(_ path: String, parts: [Part]) throws {
         if path.isEmpty { throw TextModelError.invalidArgument("the path is empty") }
         if isDirectory(path) { throw TextModelError.io("\(path) is a directory; give a file name to save to") }
+        // Renaming over a file needs only the directory's permission; the file's own
+        // (read-only, another user's) would be ignored. Honour it as writing in place would.
+        if exists(path) && faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0 {
+            throw TextModelError.io("cannot save over \(path): \(errnoText())")
+        }
         let directory: String
         if let slash = path.lastIndex(of: "/") {
             directory = slash == path.startIndex ? "/" : String(path[..<slash])
@@ -83,7 +133,7 @@ enum FileIO {
         var rng = SystemRandomNumberGenerator()
         let temp = "\(directory)/.tm-save-\(getpid())-\(String(rng.next() & 0xFFFF_FFFF, radix: 16)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if fd < 0 { throw TextModelError.io("cannot create \(temp): \(errnoText())") }
+        if fd < 0 { throw TextModelError.io("cannot save to \(path): cannot create a temporary file in its directory (\(temp)): \(errnoText())") }
         var ok = false
         defer {
             if !ok { unlink(temp) }

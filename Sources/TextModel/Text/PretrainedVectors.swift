@@ -3,9 +3,17 @@
 /// spaces. Rows for vocabulary words found in the file overwrite their embeddings.
 enum PretrainedVectors {
     /// Copies the vectors of `vocabulary`'s words into `table` [V × dim]; returns how many
-    /// vocabulary words the file had.
-    static func load(path: String, vocabulary: Vocabulary, dim: Int, into table: UnsafeMutablePointer<Float>) throws -> Int {
-        let bytes = try FileIO.readAll(path)
+    /// vocabulary words the file had. A file over `maxMemoryMB` (training.max_memory_mb)
+    /// is refused, as are endless devices.
+    static func load(path: String, vocabulary: Vocabulary, dim: Int, into table: UnsafeMutablePointer<Float>,
+                     maxMemoryMB: Int = 8192) throws -> Int {
+        let bytes = try FileIO.readAll(path, limit: maxMemoryMB * 1_048_576, limitName: "training.max_memory_mb")
+        return try parse(bytes, source: path, vocabulary: vocabulary, dim: dim, into: table)
+    }
+
+    /// The same from the bytes of a vectors file; `path` names it in messages.
+    static func parse(_ bytes: [UInt8], source path: String, vocabulary: Vocabulary, dim: Int,
+                      into table: UnsafeMutablePointer<Float>) throws -> Int {
         var found = 0
         var seen = Set<Int32>()
         try Lines.forEach(in: bytes) { line, lineNumber in

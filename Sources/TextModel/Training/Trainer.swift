@@ -61,7 +61,8 @@ struct Trainer {
         let embedding = network.embeddingTensor
         if let path = config.model.pretrainedVectors {
             report.pretrainedFound = try PretrainedVectors.load(path: path, vocabulary: set.vocabulary, dim: embedding.shape[1],
-                                                                into: parameters.pointer + embedding.offset)
+                                                                into: parameters.pointer + embedding.offset,
+                                                                maxMemoryMB: t.maxMemoryMB)
         }
         // Parts of the buffer the optimizer may change: all, or all but frozen embeddings.
         let trainable: [Range<Int>] = config.model.freezeEmbeddings
@@ -115,7 +116,8 @@ struct Trainer {
             : TrainingCheckpoint.Identity(config: config.checkpointIdentity.serialized, data: set.fingerprint())
         if t.resume, let path = t.checkpointPath, let identity = identity, FileIO.exists(path) {
             let checkpoint = try TrainingCheckpoint.load(from: path, identity: identity, parameters: parameters, count: count,
-                                                         order: &order, optimizer: &optimizer, best: stopper?.bestWeights)
+                                                         order: &order, optimizer: &optimizer, best: stopper?.bestWeights,
+                                                         maxMemoryMB: t.maxMemoryMB)
             if let state = checkpoint.earlyStopping { stopper?.state = state }
             step = checkpoint.step
             examplesSeen = checkpoint.examplesSeen
@@ -262,7 +264,7 @@ struct Trainer {
                 // Its weights keep training after this validation: no inference table.
                 let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling,
                                          parameters: parameters, inputTable: .never)
-                let v = Trainer.validate(model: model, examples: set.validExamples, targets: set.validTargets, workspaces: workspaces)
+                let v = try Trainer.validate(model: model, examples: set.validExamples, targets: set.validTargets, workspaces: workspaces)
                 epochReport.validLoss = v.loss
                 epochReport.validAccuracy = v.accuracy
                 epochReport.validMacroF1 = v.macroF1
@@ -355,9 +357,12 @@ struct Trainer {
 
     /// Mean loss, and for classifiers accuracy (subset accuracy for multi-label) and
     /// macro-F1, of a model on encoded examples.
-    static func validate(model: TrainedModel, examples: EncodedTexts, targets: Targets, workspaces: [Workspace]) -> Validation {
-        let outputs = FloatBuffer(count: examples.count * model.width)
-        model.outputs(of: examples, into: outputs.pointer, workspaces: workspaces)
+    /// Validation runs in inference groups of 256 texts, larger than training batches, so
+    /// it takes only the workspaces that fit training.max_memory_mb (same results).
+    static func validate(model: TrainedModel, examples: EncodedTexts, targets: Targets, workspaces: [Workspace]) throws -> Validation {
+        let outputs = try FloatBuffer.allocate(count: examples.count * model.width, what: "the outputs of \(examples.count) validation texts")
+        let workers = try model.inferenceWorkers(for: examples, wanted: workspaces.count)
+        model.outputs(of: examples, into: outputs.pointer, workspaces: Array(workspaces.prefix(workers)))
         let metrics = Evaluation(model: model, outputs: outputs.pointer, targets: targets)
         return Validation(loss: metrics.meanLoss, accuracy: metrics.accuracy, macroF1: metrics.macroF1)
     }
@@ -375,6 +380,10 @@ struct Trainer {
         if needed > cap {
             throw TextModelError.resource("training this model needs about \(Int(needed / 1_048_576)) MB, more than training.max_memory_mb = \(config.training.maxMemoryMB); reduce the vocabulary (tokenizer.max_size), model sizes, batch_size or threads, or raise the cap")
         }
+        // Within the cap, but the system may still lack it: optimizer state, workspaces
+        // and scratch buffers stop the process on allocation failure (FloatBuffer.init,
+        // reserve), so ask once for all of it here, where failing is an error.
+        try TrainedModel.probeMemory(Int(needed), what: "training this model")
     }
 }
 

@@ -26,6 +26,7 @@ import os
 import resource
 import struct
 import sys
+import tempfile
 from collections import namedtuple
 from pathlib import Path
 
@@ -133,6 +134,35 @@ def capped(call, headroom=1 << 30):
     `headroom` bytes, and re-raises the exception it raised. A child that dies (e.g.
     the library tried to allocate the absurd amount and aborted) fails the row."""
 
+    def limit():
+        with open("/proc/self/status") as f:
+            vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+        resource.setrlimit(resource.RLIMIT_AS, (vm + headroom, vm + headroom))
+
+    return in_child(call, limit)
+
+
+def as_nobody(call):
+    """Runs call(ctx) in a forked child that has dropped root to nobody (65534), so
+    file permissions apply; skips the row when not running as root."""
+
+    def drop():
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+
+    def run(ctx):
+        if os.geteuid() != 0:
+            pytest.skip("needs root to drop to nobody")
+        return in_child(call, drop)(ctx)
+
+    return run
+
+
+def in_child(call, prepare):
+    """Runs prepare() then call(ctx) in a forked child and re-raises in the parent the
+    exception call raised. A child that dies fails the row."""
+
     def run(ctx):
         sys.stdout.flush()
         sys.stderr.flush()
@@ -141,10 +171,7 @@ def capped(call, headroom=1 << 30):
         if pid == 0:  # child: never returns into pytest
             try:
                 os.close(read_fd)
-                with open("/proc/self/status") as f:
-                    vm = next(int(line.split()[1]) * 1024 for line in f
-                              if line.startswith("VmSize:"))
-                resource.setrlimit(resource.RLIMIT_AS, (vm + headroom, vm + headroom))
+                prepare()
                 try:
                     call(ctx)
                     out = {"ok": True}
@@ -177,6 +204,32 @@ def capped(call, headroom=1 << 30):
         if isinstance(cls, type) and issubclass(cls, TextModelError):
             raise cls(out["message"], out["status"], out["status_name"])
         raise cls(out["str"])
+
+    return run
+
+
+def save_denied(target):
+    """A row body: as nobody, save the trained model to `target` ("new": a new file,
+    "over": over the model file) in a root-owned directory; the model file there must
+    still load and predict as before, with no temporary file left."""
+
+    def run(c):
+        directory = tempfile.mkdtemp(prefix="tm-perm-")
+        try:
+            os.chmod(directory, 0o755)
+            existing = os.path.join(directory, "m.tmmodel")
+            c.trained.save(existing)
+            path = existing if target == "over" else os.path.join(directory, "new.tmmodel")
+            try:
+                as_nobody(lambda c: c.trained.save(path))(c)
+            finally:
+                assert sorted(os.listdir(directory)) == ["m.tmmodel"], os.listdir(directory)
+                with TextClassifier.load(existing) as kept:
+                    np.testing.assert_array_equal(kept.predict_proba(PROBE), c.reference)
+        finally:
+            for name in os.listdir(directory):
+                os.unlink(os.path.join(directory, name))
+            os.rmdir(directory)
 
     return run
 
@@ -272,6 +325,17 @@ def ten_mb_token_in_fasttext(c):
 def ten_mb_text_predicted(c):
     probs = c.trained.predict_proba([ten_mb_words(), "pizza"])
     assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+
+
+def jsonl_bad_fields_skipped(c):
+    path = c.write("fields.jsonl",
+                   '{"label": "food", "text": "pizza"}\n{"label": "sports"}\n{"text": "goal"}\n'
+                   '{"label": "sports", "text": {"w": "goal"}}\n{"label": {"n": 1}, "text": "x"}\n'
+                   '{"label": 7, "text": "seven"}\n{"label": "sports", "text": null}\n')
+    model = c.fresh().fit_files(path)
+    assert model.classes_ == ["7", "food"]
+    assert model.report_["skipped_empty_text"] == 3
+    assert model.report_["skipped_missing_label"] == 2
 
 
 def none_texts_skipped_in_training(c):
@@ -421,6 +485,34 @@ CASES = [
          ResourceError, "max_memory_mb"),
     Case("fit/memory-cap-1mb", capped(fit({"training": {"max_memory_mb": 1}})), ResourceError,
          "max_memory_mb = 1"),
+    # ---- endless and huge files: a limit or a checked allocation, never a trap
+    Case("load/dev-zero", capped(lambda c: TextClassifier.load("/dev/zero")), ResourceError,
+         "out of memory reading /dev/zero"),
+    Case("fit-files/dev-zero",
+         lambda c: c.fresh(tiny_with("training", max_memory_mb=16)).fit_files("/dev/zero"),
+         ResourceError, "/dev/zero gave more than 16 MB without ending (training.max_memory_mb)"),
+    Case("evaluate-file/dev-zero", capped(lambda c: c.trained.evaluate_file("/dev/zero")),
+         ResourceError, "/dev/zero"),
+    # ---- JSON Lines
+    Case("jsonl/malformed-line",
+         fit_file("bad.jsonl", '{"label": "food", "text": "pizza"}\n{"label": "sports", "text":\n'),
+         DataError, "bad.jsonl:2 is incomplete"),
+    Case("jsonl/line-not-an-object",
+         fit_file("arr.jsonl", '{"label": "food", "text": "pizza"}\n["sports", "goal"]\n'),
+         DataError, "arr.jsonl:2: each line must be a JSON object (got an array)"),
+    Case("jsonl/label-list-single-label",
+         fit_file("list.jsonl", '{"label": ["food", "tech"], "text": "pizza"}\n'), DataError,
+         'the label field "label" is a list'),
+    Case("jsonl/label-list-holds-an-object",
+         fit_file("lobj.jsonl", '{"label": [{"x": 1}], "text": "pizza"}\n',
+                  config=tiny_with("model", task="multi_label")),
+         DataError, "the label list holds an object"),
+    Case("jsonl/missing-and-wrong-type-fields-are-skipped", jsonl_bad_fields_skipped, None, ""),
+    # ---- saving where permissions forbid it (as nobody; skipped unless root)
+    Case("save/as-nobody-into-unwritable-directory", save_denied("new"), FileError,
+         "cannot create a temporary file"),
+    Case("save/as-nobody-over-unwritable-file", save_denied("over"), FileError,
+         "cannot save over"),
     # ---- training sets
     Case("fit/empty", fit(TINY, [], []), InvalidArgumentError, "count is 0"),
     Case("fit/one-class", fit(TINY, ["pizza", "pasta"], ["food", "food"]), DataError,
