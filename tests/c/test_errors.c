@@ -866,11 +866,12 @@ static void flipped_model_cases(void)
     if (copy == NULL)
         exit(1);
     /* Which check catches a flip depends on where it is: the length (the header no
-     * longer ends where the JSON does), the JSON header (its syntax, or the metadata
-     * checksum or a tensor entry when it stays valid JSON), or the weights. */
+     * longer ends where the JSON does), the magic bytes at the header's start, the JSON
+     * header (its syntax, or the metadata checksum or a tensor entry when it stays
+     * valid JSON), or the weights. */
     static const char *const length_why = "header claims|not valid JSON|header is incomplete";
     static const char *const header_why =
-        "not valid JSON|header is incomplete|metadata checksum|wrong type, shape or position";
+        "no magic|not valid JSON|header is incomplete|metadata checksum|wrong type, shape or position";
     static const char *const data_why = "weights checksum does not match";
     for (i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
         char name[96];
@@ -902,7 +903,7 @@ static void semantic_flip_cases(void)
         size_t at;       /* byte of needle to flip */
         const char *why; /* the check that must catch it */
     } targets[] = {
-        {"format name", "libtextmodel", 3, "does not say format \"libtextmodel\""},
+        {"format name", "libtextmodel", 3, "no magic"},
         {"config hidden_dim", "hidden_dim\\\":16", 13, "metadata checksum"},
         {"config seed", "seed\\\":", 7, "metadata checksum"},
         {"config lowercase", "lowercase\\\":true", 13, "metadata checksum"},
@@ -952,9 +953,9 @@ static void foreign_model_cases(void)
     for (i = 0; i < sizeof buf; i++)
         buf[i] = (unsigned char)tu_rand(&rng);
     run_bytes_case("load: 4 KiB of random bytes", buf, sizeof buf, TM_ERR_MODEL_FORMAT,
-                   "header claims");
+                   "no magic");
     run_bytes_case("load: a CSV file", (const unsigned char *)GOOD_CSV, strlen(GOOD_CSV),
-                   TM_ERR_MODEL_FORMAT, "header claims");
+                   TM_ERR_MODEL_FORMAT, "no magic");
 
     /* Header length far beyond the file (must not allocate it). */
     memset(buf, 0, 64);
@@ -977,7 +978,7 @@ static void foreign_model_cases(void)
     memcpy(buf + 8, other_header, hl);
     memset(buf + 8 + hl, 0, 4);
     run_bytes_case("load: safetensors file of another program", buf, 8 + hl + 4,
-                   TM_ERR_MODEL_FORMAT, "does not say format \"libtextmodel\"");
+                   TM_ERR_MODEL_FORMAT, "no magic");
 
     /* Header JSON is an array. */
     for (i = 0; i < 8; i++)
