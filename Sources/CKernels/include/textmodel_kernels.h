@@ -12,4 +12,14 @@ int tm_kernels_avx2(void);
  * before, or NULL at the first step. Call only when tm_kernels_avx2() is 1. */
 void tm_lstm_step_avx2(float *gates, float *cells, float *hidden, const float *previous_cells, long rows, long h);
 
+/* Asks the CPU to start loading `bytes` bytes at `p` into cache (a hint: no effect on
+ * results). The bag model sums rows of a large embedding table picked by token id,
+ * so nearly every row is a cache miss; fetching the next token's row while the current
+ * one is summed overlaps the misses. Swift has no prefetch of its own; this is inlined
+ * into the Swift caller. */
+static inline void tm_prefetch_row(const void *p, long bytes) {
+    const char *c = (const char *)p;
+    for (long k = 0; k < bytes; k += 64) __builtin_prefetch(c + k, 0, 3);
+}
+
 #endif

@@ -1,3 +1,5 @@
+import CKernels
+
 /// fastText-style bag of embeddings: the embeddings of a text's words and hashed
 /// n-grams are averaged, then a linear layer and softmax classify the average.
 ///
@@ -57,7 +59,13 @@ struct BagNetwork: TextNetwork {
                 out.update(repeating: 0, count: e)
                 let length = batch.lengths[b]
                 guard length > 0 else { continue }
+                for t in 0..<min(BagNetwork.prefetchDistance, length) {
+                    tm_prefetch_row(table + Int(ids[batch.stepOffsets[t] + b]) * e, 4 * e)
+                }
                 for t in 0..<length {
+                    if t + BagNetwork.prefetchDistance < length {
+                        tm_prefetch_row(table + Int(ids[batch.stepOffsets[t + BagNetwork.prefetchDistance] + b]) * e, 4 * e)
+                    }
                     let row = table + Int(ids[batch.stepOffsets[t] + b]) * e
                     for j in 0..<e { out[j] += row[j] }
                 }
@@ -91,6 +99,10 @@ struct BagNetwork: TextNetwork {
         }
     }
 
+    /// How many tokens ahead the row sums ask for rows (tm_prefetch_row): far enough
+    /// for a row to arrive from memory while the rows before it are added.
+    static let prefetchDistance = 4
+
     /// Floats of scratch `sgdStep` needs: hidden and its gradient [E], logits,
     /// probabilities and their gradient [C].
     var sgdScratchCount: Int { 2 * embeddingDim + 3 * classes }
@@ -119,8 +131,11 @@ struct BagNetwork: TextNetwork {
         let weight = params + outputWeight.offset, bias = params + outputBias.offset
 
         hidden.update(repeating: 0, count: e)
-        for id in ids {
-            let row = table + Int(id) * e
+        let n = ids.count, ahead = BagNetwork.prefetchDistance
+        for k in 0..<min(ahead, n) { tm_prefetch_row(table + Int(ids[k]) * e, 4 * e) }
+        for k in 0..<n {
+            if k + ahead < n { tm_prefetch_row(table + Int(ids[k + ahead]) * e, 4 * e) }
+            let row = table + Int(ids[k]) * e
             for j in 0..<e { hidden[j] += row[j] }
         }
         if !ids.isEmpty {
