@@ -25,16 +25,9 @@ enum ChunkedFile {
     static func forEachChunk(_ path: String, chunkBytes: Int = 8 << 20, limit: Int = FileIO.defaultReadLimit,
                              limitName: String = "the 8192 MB file size limit",
                              _ parse: (UnsafeBufferPointer<UInt8>, _ first: Bool, _ last: Bool) throws -> Int) throws {
-        if FileIO.isDirectory(path) { throw TextModelError.io("\(path) is a directory, not a file") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw TextModelError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+        let (fd, regular, size) = try FileIO.openForReading(path, limit: limit, limitName: limitName)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw TextModelError.io("cannot stat \(path): \(String(cString: strerror(errno)))") }
-        let regular = (st.st_mode & S_IFMT) == S_IFREG
-        if regular && Int(st.st_size) > limit { throw FileIO.tooLarge(path, size: Int(st.st_size), limit: limit, limitName: limitName) }
-
-        var capacity = max(1, regular ? min(chunkBytes, Int(st.st_size) + 1) : chunkBytes)
+        var capacity = max(1, regular ? min(chunkBytes, size + 1) : chunkBytes)
         guard var buffer = malloc(capacity)?.assumingMemoryBound(to: UInt8.self) else {
             throw FileIO.outOfMemory(path, needing: capacity)
         }

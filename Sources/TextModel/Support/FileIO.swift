@@ -23,6 +23,28 @@ enum FileIO {
     /// (model files): the default training.max_memory_mb, 8192 MB.
     static let defaultReadLimit = 8192 * 1_048_576
 
+    /// Opens `path` to read it: the descriptor (the caller closes it), whether it is a
+    /// regular file, and its size (0 for a pipe or device). A directory, a file that
+    /// cannot be opened, and a regular file larger than `limit` are errors.
+    static func openForReading(_ path: String, limit: Int, limitName: String) throws -> (fd: Int32, regular: Bool, size: Int) {
+        if isDirectory(path) { throw TextModelError.io("\(path) is a directory, not a file") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw TextModelError.io("cannot open \(path): \(errnoText())") }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let reason = errnoText()
+            close(fd)
+            throw TextModelError.io("cannot stat \(path): \(reason)")
+        }
+        let regular = (st.st_mode & S_IFMT) == S_IFREG
+        let size = regular ? Int(max(st.st_size, 0)) : 0
+        if size > limit {
+            close(fd)
+            throw tooLarge(path, size: size, limit: limit, limitName: limitName)
+        }
+        return (fd, regular, size)
+    }
+
     /// Reads a whole file of at most `limit` bytes; `limitName` names the setting behind
     /// the limit in the message. A regular file larger than the limit is refused before
     /// anything is read (a huge or sparse file would otherwise be pulled into memory);
@@ -31,15 +53,8 @@ enum FileIO {
     /// TM_ERR_RESOURCE, not a Swift allocation trap.
     static func readAll(_ path: String, limit: Int = defaultReadLimit,
                         limitName: String = "the 8192 MB file size limit") throws -> [UInt8] {
-        if isDirectory(path) { throw TextModelError.io("\(path) is a directory, not a file") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw TextModelError.io("cannot open \(path): \(errnoText())") }
+        let (fd, regular, known) = try openForReading(path, limit: limit, limitName: limitName)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw TextModelError.io("cannot stat \(path): \(errnoText())") }
-        let regular = (st.st_mode & S_IFMT) == S_IFREG
-        let known = regular ? Int(max(st.st_size, 0)) : 0
-        if known > limit { throw tooLarge(path, size: known, limit: limit, limitName: limitName) }
         // One byte more than the known size, so a file that grew is noticed without a
         // second pass; streams start at 1 MB and double.
         var capacity = regular ? known + 1 : 1 << 20
