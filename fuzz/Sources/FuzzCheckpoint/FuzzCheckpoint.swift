@@ -76,29 +76,6 @@ private func repairChecksums(_ bytes: [UInt8], earlyStopping: Bool) -> [UInt8]? 
     return out + headerBytes + bytes[dataStart...]
 }
 
-/// Sets every member named `key` (json-c keeps the last of duplicates) or adds one.
-private func setField(_ members: inout [(String, JSONValue)], _ key: String, _ value: String) {
-    var found = false
-    for i in members.indices where members[i].0 == key {
-        members[i].1 = .string(value)
-        found = true
-    }
-    if !found { members.append((key, .string(value))) }
-}
-
-private let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
-    var c = UInt32(n)
-    for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-    return c
-}
-
-/// CRC-32 (zlib polynomial) as eight lower-case hex digits, as the checkpoint stores it.
-private func crc32Hex(_ bytes: [UInt8]) -> String {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for b in bytes { crc = crcTable[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
-    let s = String(~crc, radix: 16)
-    return String(repeating: "0", count: 8 - s.count) + s
-}
 
 /// Writes the seed corpus into `directory`: checkpoints after epochs 1 and 3, with and
 /// without early stopping.

@@ -77,3 +77,31 @@ public func runLibFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutabl
     var arguments = argv
     return LLVMFuzzerRunDriver(&count, &arguments, test)
 }
+
+// MARK: rewriting a damaged file so it passes its checksums
+
+/// Sets every member named `key` (json-c keeps the last of duplicates) or adds one.
+public func setField(_ members: inout [(String, JSONValue)], _ key: String, _ value: String) {
+    var found = false
+    for i in members.indices where members[i].0 == key {
+        members[i].1 = .string(value)
+        found = true
+    }
+    if !found { members.append((key, .string(value))) }
+}
+
+private let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
+    var c = UInt32(n)
+    for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+    return c
+}
+
+/// CRC-32 (zlib polynomial) as eight lower-case hex digits, as the model file and the
+/// checkpoint store it. Computed here, not by the library, so a repaired input does not
+/// depend on the code under test.
+public func crc32Hex<C: Sequence>(_ bytes: C) -> String where C.Element == UInt8 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for b in bytes { crc = crcTable[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
+    let s = String(~crc, radix: 16)
+    return String(repeating: "0", count: 8 - s.count) + s
+}
