@@ -1,0 +1,37 @@
+"""Model files written by libtextmodel 0.3.0 load and predict exactly as they did then.
+
+tests/fixtures/v0.3.0 holds one small model of every network shape (bag with and without
+subwords, CNN with repeated widths and dropout, LSTM, 2-layer bidirectional LSTM with
+mean pooling, GRU with last pooling, 2-layer RNN, multi-label LSTM, regression CNN),
+trained and saved by 0.3.0, and the float32 bits of its outputs on 40 test texts as
+0.3.0 computed them. Any change to the networks' arithmetic fails here.
+"""
+import json
+import os
+import struct
+
+import numpy as np
+import pytest
+
+from textmodel._lib import Model
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "fixtures", "v0.3.0")
+EXPECTED = json.load(open(os.path.join(FIXTURES, "expected_outputs.json")))
+
+
+def bits(values):
+    return [struct.unpack("<I", struct.pack("<f", float(v)))[0]
+            for v in np.asarray(values, dtype=np.float32).ravel()]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED["models"]))
+@pytest.mark.parametrize("threads", [1, 2])
+def test_saved_model_predicts_as_0_3_0(name, threads):
+    model = Model.load(os.path.join(FIXTURES, name + ".tmmodel"))
+    try:
+        model.set_threads(threads)
+        texts = EXPECTED["texts"]
+        outputs = model.predict_values(texts) if model.task() == "regression" else model.predict_proba(texts)
+        assert bits(outputs) == EXPECTED["models"][name]
+    finally:
+        model.close()
