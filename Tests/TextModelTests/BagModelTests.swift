@@ -15,23 +15,23 @@ final class BagModelTests: XCTestCase {
     }
 
     func testBagNetworkGradientsMatchFiniteDifferences() {
-        let network = BagNetwork(features: 20, classes: 3, config: bagConfig().model)
-        let params = FloatBuffer(count: network.layout.count)
+        let network = Network.make(bagConfig(), vocabulary: 20, classes: 3)
+        let params = FloatBuffer.zeros(count: network.layout.count)
         var rng = SeededGenerator(seed: 5)
         network.initialize(params.pointer, rng: &rng)
         // Non-zero classifier so every gradient path is exercised.
         for i in 0..<network.layout.count { params.pointer[i] += rng.uniform(-0.3, 0.3) }
         let sequences: [[Int32]] = [[3, 4, 5, 4], [7, 19], [1]]
         let targets: [Int32] = [2, 0, 1]
-        let ws = Workspace()
+        let ws = network.makeWorkspace()
         ws.batch.pack(sequences.map { $0[...] })
         func loss() -> Double {
             network.forward(params.pointer, batch: ws.batch, workspace: ws)
             return targets.withUnsafeBufferPointer {
-                SoftmaxCrossEntropy.loss(probs: ws.probs.pointer, targets: $0.baseAddress!, rows: 3, classes: 3)
+                SoftmaxCrossEntropy.loss(probs: network.outputs(ws), targets: $0.baseAddress!, rows: 3, classes: 3)
             }
         }
-        let grads = FloatBuffer(count: network.layout.count)
+        let grads = FloatBuffer.zeros(count: network.layout.count)
         _ = loss()
         targets.withUnsafeBufferPointer {
             network.backward(params.pointer, batch: ws.batch, targets: $0.baseAddress!, scale: 1, workspace: ws, grads: grads.pointer)
@@ -103,7 +103,7 @@ final class BagModelTests: XCTestCase {
 
     func testSGDFollowsTheScheduledRate() {
         var sgd = SGD(count: 1, learningRate: 0.5, momentum: 0)
-        let p = FloatBuffer(count: 1), g = FloatBuffer(count: 1)
+        let p = FloatBuffer.zeros(count: 1), g = FloatBuffer.zeros(count: 1)
         p.pointer[0] = 1
         g.pointer[0] = 2
         sgd.beginStep(learningRateScale: 0.1)

@@ -107,7 +107,7 @@ final class CNNTests: XCTestCase {
         let r = randomBuffer(lengths.count * stride, &rng)
         let pooled = randomBuffer(lengths.count * stride, &rng, 50, 60)
         let untouched = copyBuffer(pooled, lengths.count * stride)
-        let argmax = IndexBuffer(count: lengths.count * stride)
+        let argmax = IndexBuffer.zeros(count: lengths.count * stride)
         func loss() -> Double {
             ReLUMaxOverTime.forward(conv: conv.pointer, filters: f, width: k, batch: batch, pooled: pooled.pointer,
                                     argmax: argmax.pointer, stride: stride, column: column)
@@ -148,10 +148,10 @@ final class CNNTests: XCTestCase {
     /// Smallest distance of any (sequence, filter) maximum from a kink of ReLU ∘ max:
     /// from 0, and from the runner-up position. A finite difference is only valid when
     /// its step moves no convolution output by as much.
-    private func kinkMargin(_ network: CNNNetwork, _ ws: Workspace) -> Float {
+    private func kinkMargin(_ network: Network, _ ws: Workspace) -> Float {
         var margin = Float.infinity
         for (i, k) in network.kernelSizes.enumerated() {
-            let conv = ws.extra(CNNNetwork.Slot.conv(i)).pointer
+            let conv: UnsafeMutablePointer<Float> = network.cnnEncoder.convolutionOutput(ws, width: i)
             var first = 0
             for b in 0..<ws.batch.size {
                 let count = Conv1D.positions(length: ws.batch.lengths[b], width: k)
@@ -179,10 +179,10 @@ final class CNNTests: XCTestCase {
         model.filters = 4
         model.kernelSizes = kernelSizes
         model.dropout = dropout
-        let network = CNNNetwork(vocabSize: vocab, classes: classes, config: model)
+        let network = Network.make(cnnOf(model), vocabulary: vocab, classes: classes)
         var rng = SeededGenerator(seed: seed)
         let count = network.layout.count
-        let params = FloatBuffer(count: count)
+        let params = FloatBuffer.zeros(count: count)
         network.initialize(params.pointer, rng: &rng)
         // Larger embeddings and output weights than the defaults, so the gradients
         // reaching the convolutions and embeddings are clearly non-zero.
@@ -190,20 +190,20 @@ final class CNNTests: XCTestCase {
             let t = network.layout.tensor(named: name)!
             for k in 0..<t.count { params.pointer[t.offset + k] *= 4 }
         }
-        let ws = Workspace()
+        let ws = network.makeWorkspace()
         ws.training = dropout > 0
         let scale: Float = 1.5
         func loss() -> Double {
             ws.rng = SeededGenerator(seed: 99)
             ws.batch.pack(sequences.map { $0[...] })
             network.forward(params.pointer, batch: ws.batch, workspace: ws)
-            return Double(scale) * SoftmaxCrossEntropy.loss(probs: ws.probs.pointer, targets: targets, rows: sequences.count, classes: classes)
+            return Double(scale) * SoftmaxCrossEntropy.loss(probs: network.outputs(ws), targets: targets, rows: sequences.count, classes: classes)
         }
         _ = loss()
         XCTAssertGreaterThan(kinkMargin(network, ws), 0.02, "pick another seed: a maximum is near a kink", file: file, line: line)
         if dropout > 0 {
             // The mask really drops something, and scales the survivors.
-            let mask = array(ws.extra(CNNNetwork.Slot.embeddingMask).pointer, ws.batch.totalRows * 4)
+            let mask = array(network.cnnEncoder.embeddingMask(ws), ws.batch.totalRows * 4)
             XCTAssertTrue(mask.contains(0), file: file, line: line)
             XCTAssertTrue(mask.contains(Float(1 / (1 - dropout))), file: file, line: line)
         }
@@ -255,14 +255,14 @@ final class CNNTests: XCTestCase {
         model.embeddingDim = 3
         model.filters = 2
         model.kernelSizes = [3, 4, 5]
-        let network = CNNNetwork(vocabSize: 10, classes: 4, config: model)
+        let network = Network.make(cnnOf(model), vocabulary: 10, classes: 4)
         XCTAssertEqual(network.layout.tensors.map(\.name),
                        ["embedding.weight", "conv.3.weight", "conv.3.bias", "conv.4.weight", "conv.4.bias",
                         "conv.5.weight", "conv.5.bias", "output.weight", "output.bias"])
         XCTAssertEqual(network.layout.tensor(named: "conv.4.weight")?.shape, [2, 12])
         XCTAssertEqual(network.layout.tensor(named: "output.weight")?.shape, [4, 6])
         model.kernelSizes = [2, 2, 3, 2]
-        let repeated = CNNNetwork(vocabSize: 10, classes: 4, config: model)
+        let repeated = Network.make(cnnOf(model), vocabulary: 10, classes: 4)
         let names = repeated.layout.tensors.map(\.name)
         XCTAssertEqual(Set(names).count, names.count, "tensor names are unique")
         XCTAssertEqual(Array(names[1..<9]), ["conv.2.weight", "conv.2.bias", "conv.2_2.weight", "conv.2_2.bias",
@@ -274,8 +274,8 @@ final class CNNTests: XCTestCase {
         model.embeddingDim = 6
         model.filters = 7
         model.kernelSizes = [2, 5]
-        let network = CNNNetwork(vocabSize: 200, classes: 3, config: model)
-        let params = FloatBuffer(count: network.layout.count)
+        let network = Network.make(cnnOf(model), vocabulary: 200, classes: 3)
+        let params = FloatBuffer.zeros(count: network.layout.count)
         var rng = SeededGenerator(seed: 1)
         network.initialize(params.pointer, rng: &rng)
         for t in network.layout.tensors {
@@ -323,12 +323,12 @@ final class CNNTests: XCTestCase {
     private func randomCNNModel(config: Config, texts: [String], labels: [String], seed: UInt64) -> TrainedModel {
         let tokenizer = Tokenizer(config.tokenizer)
         let vocabulary = Vocabulary.build(from: texts.map(tokenizer.tokenize), minFreq: 1, maxSize: config.tokenizer.maxSize)
-        let network = makeNetwork(config: config, vocabularySize: vocabulary.count, classes: labels.count)
-        XCTAssertTrue(network is CNNNetwork)
-        let parameters = FloatBuffer(count: network.layout.count)
+        let network = NetworkBuilder.make(config: config, vocabularySize: vocabulary.count, classes: labels.count)
+        XCTAssertTrue(network.encoder is CNNEncoder)
+        let parameters = FloatBuffer.zeros(count: network.layout.count)
         var rng = SeededGenerator(seed: seed)
         network.initialize(parameters.pointer, rng: &rng)
-        return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, parameters: parameters)
+        return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, network: network, parameters: parameters)
     }
 
     func testPaddingInvariance() {
@@ -361,7 +361,7 @@ final class CNNTests: XCTestCase {
         let encoded = many.map { model.encode(texts[$0]) }
         var out = [Float](repeating: .nan, count: many.count * 3)
         out.withUnsafeMutableBufferPointer {
-            model.outputs(of: encoded, into: $0.baseAddress!, workspaces: [Workspace(), Workspace(), Workspace()])
+            try! model.outputs(of: encoded, into: $0.baseAddress!, workspaces: [model.network.makeWorkspace(), model.network.makeWorkspace(), model.network.makeWorkspace()])
         }
         for (row, index) in many.enumerated() {
             for c in 0..<3 { XCTAssertEqual(out[row * 3 + c], alone[index][c], accuracy: 1e-5, "3 workspaces, row \(row)") }
@@ -382,14 +382,15 @@ final class CNNTests: XCTestCase {
     func testDropoutOnlyWhileTraining() {
         let texts = CNNTests.texts
         let model = randomCNNModel(config: cnnConfig(), texts: texts, labels: ["x", "y", "z"], seed: 7)
-        let ws = Workspace()
+        let network = model.network
+        let ws = network.makeWorkspace()
         let encoded = texts.map(model.encode).sorted { $0.count > $1.count }
         func run(training: Bool, seed: UInt64) -> [Float] {
             ws.training = training
             ws.rng = SeededGenerator(seed: seed)
             ws.batch.pack(encoded.map { $0[...] })
             model.network.forward(model.parameters.pointer, batch: ws.batch, workspace: ws)
-            return array(ws.probs.pointer, texts.count * 3)
+            return array(network.outputs(ws), texts.count * 3)
         }
         let inference = run(training: false, seed: 1)
         XCTAssertEqual(run(training: false, seed: 2), inference, "no randomness at inference")
@@ -444,7 +445,7 @@ final class CNNTests: XCTestCase {
         XCTAssertEqual(c.model.type, "cnn")
         XCTAssertEqual(c.model.kernelSizes, [2, 3])
         XCTAssertEqual(c.model.filters, 16)
-        XCTAssertTrue(makeNetwork(config: c, vocabularySize: 20, classes: 2) is CNNNetwork)
+        XCTAssertTrue(NetworkBuilder.make(config: c, vocabularySize: 20, classes: 2).encoder is CNNEncoder)
         XCTAssertThrowsError(try Config(json: #"{"model": {"type": "cnn", "kernel_sizes": []}}"#))
         XCTAssertThrowsError(try Config(json: #"{"model": {"type": "cnn", "kernel_sizes": [0]}}"#))
         XCTAssertThrowsError(try Config(json: #"{"model": {"type": "cnn", "bidirectional": true}}"#))

@@ -85,7 +85,7 @@ final class GradientCheckTests: XCTestCase {
         let n = ids.count
         let table = randomBuffer(v * d, &rng)
         let r = randomBuffer(n * d, &rng)
-        let out = FloatBuffer(count: n * d)
+        let out = FloatBuffer.zeros(count: n * d)
         func loss() -> Double {
             ids.withUnsafeBufferPointer { Embedding.forward(table: table.pointer, dim: d, ids: $0.baseAddress!, count: n, out: out.pointer) }
             return weightedSum(out.pointer, r.pointer, n * d)
@@ -113,7 +113,7 @@ final class GradientCheckTests: XCTestCase {
         var rng = SeededGenerator(seed: 11)
         let n = 4, i = 5, o = 3
         let x = randomBuffer(n * i, &rng), w = randomBuffer(o * i, &rng), b = randomBuffer(o, &rng)
-        let y = FloatBuffer(count: n * o)
+        let y = FloatBuffer.zeros(count: n * o)
         Linear.forward(x: x.pointer, rows: n, inputDim: i, outputDim: o, weight: w.pointer, bias: b.pointer, out: y.pointer)
         for r in 0..<n {
             for c in 0..<o {
@@ -129,14 +129,14 @@ final class GradientCheckTests: XCTestCase {
         let n = 4, i = 5, o = 3
         let x = randomBuffer(n * i, &rng), w = randomBuffer(o * i, &rng), b = randomBuffer(o, &rng)
         let r = randomBuffer(n * o, &rng)
-        let y = FloatBuffer(count: n * o)
+        let y = FloatBuffer.zeros(count: n * o)
         func loss() -> Double {
             Linear.forward(x: x.pointer, rows: n, inputDim: i, outputDim: o, weight: w.pointer, bias: b.pointer, out: y.pointer)
             return weightedSum(y.pointer, r.pointer, n * o)
         }
         let previousW = randomBuffer(o * i, &rng), previousB = randomBuffer(o, &rng)
         let dW = copyBuffer(previousW, o * i), dB = copyBuffer(previousB, o)
-        let dX = FloatBuffer(count: n * i)
+        let dX = FloatBuffer.zeros(count: n * i)
         dX.pointer.update(repeating: 123, count: n * i)   // must be overwritten, not added to
         Linear.backward(dOut: r.pointer, x: x.pointer, rows: n, inputDim: i, outputDim: o, weight: w.pointer,
                         dWeight: dW.pointer, dBias: dB.pointer, dx: dX.pointer)
@@ -150,7 +150,7 @@ final class GradientCheckTests: XCTestCase {
                              analytic: { Double(dX.pointer[$0]) },
                              numeric: { numericDerivative(x.pointer, $0, eps: 1e-2, loss) })
         // dx is optional.
-        let dW2 = FloatBuffer(count: o * i), dB2 = FloatBuffer(count: o)
+        let dW2 = FloatBuffer.zeros(count: o * i), dB2 = FloatBuffer.zeros(count: o)
         Linear.backward(dOut: r.pointer, x: x.pointer, rows: n, inputDim: i, outputDim: o, weight: w.pointer,
                         dWeight: dW2.pointer, dBias: dB2.pointer, dx: nil)
         for k in 0..<(o * i) { XCTAssertEqual(dW2.pointer[k], dW.pointer[k] - previousW.pointer[k], accuracy: 1e-5) }
@@ -183,7 +183,7 @@ final class GradientCheckTests: XCTestCase {
         let logits = randomBuffer(n * c, &rng, -3, 3)
         let targets: [Int32] = [0, 4, 2, 2]
         let scale: Float = 0.75
-        let probs = FloatBuffer(count: n * c)
+        let probs = FloatBuffer.zeros(count: n * c)
         func loss() -> Double {
             SoftmaxCrossEntropy.softmax(logits: logits.pointer, rows: n, classes: c, probs: probs.pointer)
             return Double(scale) * SoftmaxCrossEntropy.loss(probs: probs.pointer, targets: targets, rows: n, classes: c)
@@ -197,7 +197,7 @@ final class GradientCheckTests: XCTestCase {
             reference -= log(exp(Double(logits.pointer[r * c + Int(targets[r])])) / sum)
         }
         XCTAssertEqual(loss(), Double(scale) * reference, accuracy: 1e-5)
-        let dLogits = FloatBuffer(count: n * c)
+        let dLogits = FloatBuffer.zeros(count: n * c)
         dLogits.pointer.update(repeating: 123, count: n * c)
         SoftmaxCrossEntropy.backward(probs: probs.pointer, targets: targets, rows: n, classes: c, scale: scale, dLogits: dLogits.pointer)
         let significant = assertGradientsMatch("dLogits", indices: Array(0..<(n * c)),
@@ -221,7 +221,7 @@ final class GradientCheckTests: XCTestCase {
         let wHH = randomBuffer(g4 * h, &rng, -0.8, 0.8)
         let bias = randomBuffer(g4, &rng, -0.8, 0.8)
         let r = randomBuffer(n * h, &rng)
-        let gates = FloatBuffer(count: n * g4), cells = FloatBuffer(count: n * h), hidden = FloatBuffer(count: n * h)
+        let gates = FloatBuffer.zeros(count: n * g4), cells = FloatBuffer.zeros(count: n * h), hidden = FloatBuffer.zeros(count: n * h)
         func loss() -> Double {
             LSTMLayer.forward(x: x.pointer, inputDim: i, hiddenDim: h, weightIH: wIH.pointer, weightHH: wHH.pointer,
                               bias: bias.pointer, batch: batch, gates: gates.pointer, cells: cells.pointer, hidden: hidden.pointer)
@@ -230,7 +230,7 @@ final class GradientCheckTests: XCTestCase {
         _ = loss()
         let previousIH = randomBuffer(g4 * i, &rng), previousHH = randomBuffer(g4 * h, &rng), previousB = randomBuffer(g4, &rng)
         let dIH = copyBuffer(previousIH, g4 * i), dHH = copyBuffer(previousHH, g4 * h), dB = copyBuffer(previousB, g4)
-        let dX = FloatBuffer(count: n * i)
+        let dX = FloatBuffer.zeros(count: n * i)
         dX.pointer.update(repeating: 123, count: n * i)
         let dHidden = copyBuffer(r, n * h)
         // Scratch filled with garbage: backward must not depend on its contents.
@@ -287,22 +287,22 @@ final class GradientCheckTests: XCTestCase {
         model.hiddenDim = 5
         model.layers = layers
         model.pooling = pooling
-        let network = RecurrentNetwork(vocabSize: vocab, classes: classes, config: model)
+        let network = Network.make(configOf(model), vocabulary: vocab, classes: classes)
         var rng = SeededGenerator(seed: seed)
         let count = network.layout.count
-        let params = FloatBuffer(count: count)
+        let params = FloatBuffer.zeros(count: count)
         network.initialize(params.pointer, rng: &rng)
         // Larger recurrent and output weights than the defaults, so every gate works
         // away from its linear region and gradients reach the lower layers clearly.
         for t in network.layout.tensors where t.name != "embedding.weight" {
             for k in 0..<t.count { params.pointer[t.offset + k] *= 2 }
         }
-        let ws = Workspace()
+        let ws = network.makeWorkspace()
         let scale: Float = 1.5
         func loss() -> Double {
             ws.batch.pack(sequences.map { $0[...] })
             network.forward(params.pointer, batch: ws.batch, workspace: ws)
-            return Double(scale) * SoftmaxCrossEntropy.loss(probs: ws.probs.pointer, targets: targets, rows: sequences.count, classes: classes)
+            return Double(scale) * SoftmaxCrossEntropy.loss(probs: network.outputs(ws), targets: targets, rows: sequences.count, classes: classes)
         }
         _ = loss()
         let previous = randomBuffer(count, &rng)
@@ -377,8 +377,8 @@ final class GradientCheckTests: XCTestCase {
             var rng = SeededGenerator(seed: 40)
             let hidden = randomBuffer(n * h, &rng)
             let r = randomBuffer(size * h, &rng)
-            let pooled = FloatBuffer(count: size * h)
-            let argmax = IndexBuffer(count: size * h)
+            let pooled = FloatBuffer.zeros(count: size * h)
+            let argmax = IndexBuffer.zeros(count: size * h)
             func loss() -> Double {
                 pooling.forward(hidden: hidden.pointer, width: h, batch: batch, pooled: pooled.pointer, argmax: argmax.pointer)
                 return weightedSum(pooled.pointer, r.pointer, size * h)

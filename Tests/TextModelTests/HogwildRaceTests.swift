@@ -27,12 +27,12 @@ final class HogwildRaceTests: XCTestCase {
         return c
     }
 
-    func testFusedStepEqualsBackwardThenSGD() {
-        var c = Config(modelType: "lstm")
+    func testFusedStepEqualsBackwardThenSGD() throws {
+        var c = Config(modelType: "bag")
         c.model.embeddingDim = 5
-        let network = BagNetwork(features: 12, classes: 3, config: c.model)
+        let network = Network.make(c, vocabulary: 12, classes: 3)
         let count = network.layout.count
-        let start = FloatBuffer(count: count)
+        let start = FloatBuffer.zeros(count: count)
         var rng = SeededGenerator(seed: 9)
         for i in 0..<count { start.pointer[i] = rng.uniform(-0.5, 0.5) }
         let ids: [Int32] = [3, 7, 0, 11]   // distinct: the fused step is then exact
@@ -41,22 +41,23 @@ final class HogwildRaceTests: XCTestCase {
 
         // Reference: forward, backward into a gradient buffer, then θ ← θ − lr·g.
         let reference = copyBuffer(start, count)
-        let grads = FloatBuffer(count: count)
-        let ws = Workspace()
+        let grads = FloatBuffer.zeros(count: count)
+        let ws = network.makeWorkspace()
         ws.batch.pack([ids[...]])
         network.forward(reference.pointer, batch: ws.batch, workspace: ws)
         network.backward(reference.pointer, batch: ws.batch, targets: &target, scale: 1, workspace: ws, grads: grads.pointer)
         for i in 0..<count { reference.pointer[i] -= lr * grads.pointer[i] }
 
         let fused = copyBuffer(start, count)
-        let scratch = FloatBuffer(count: network.sgdScratchCount)
+        let scratch = FloatBuffer.zeros(count: HogwildStep.scratchCount(network))
+        let step = try HogwildStep(network: network, examples: EncodedTexts([]), targets: [], classWeights: [1, 1, 1],
+                                   smoothing: 0, learningRate: Double(lr), updateEmbeddings: true, progressEvery: 1, threads: 1)
         let result = ids.withUnsafeBufferPointer { ids in
-            network.sgdStep(fused.pointer, ids: ids, loss: LossTargets(targets: &target), learningRate: lr,
-                            updateEmbeddings: true, scratch: scratch.pointer)
+            step.sgdStep(fused.pointer, ids: ids, loss: LossTargets(targets: &target), learningRate: lr, scratch: scratch.pointer)
         }
-        XCTAssertEqual(result.loss, -Double(logf(ws.probs.pointer[2])), accuracy: 1e-6)
+        XCTAssertEqual(result.loss, -Double(logf(network.outputs(ws)[2])), accuracy: 1e-6)
         // Right exactly when the unfused forward pass's argmax was the target.
-        XCTAssertEqual(result.correct, argmax(ws.probs.pointer, network.classes) == Int(target))
+        XCTAssertEqual(result.correct, argmax(network.outputs(ws), network.classes) == Int(target))
         var changed = 0
         for i in 0..<count {
             XCTAssertEqual(fused.pointer[i], reference.pointer[i], accuracy: 1e-6, "parameter \(i)")
@@ -67,11 +68,11 @@ final class HogwildRaceTests: XCTestCase {
 
     /// With a learning rate of 0 the weights never move, so the epoch's count of right
     /// predictions must be exactly what forward passes on the starting weights predict.
-    func testEpochCountsRightPredictionsOfItsForwardPasses() {
-        var c = Config(modelType: "lstm")
+    func testEpochCountsRightPredictionsOfItsForwardPasses() throws {
+        var c = Config(modelType: "bag")
         c.model.embeddingDim = 4
-        let network = BagNetwork(features: 10, classes: 3, config: c.model)
-        let params = FloatBuffer(count: network.layout.count)
+        let network = Network.make(c, vocabulary: 10, classes: 3)
+        let params = FloatBuffer.zeros(count: network.layout.count)
         var rng = SeededGenerator(seed: 5)
         for i in 0..<network.layout.count { params.pointer[i] = rng.uniform(-1, 1) }
         var texts = [[Int32]]()
@@ -81,33 +82,22 @@ final class HogwildRaceTests: XCTestCase {
         }
         let targets: [Int32] = (0..<40).map { Int32(($0 * 5) % 3) }
         var expected = 0
-        let ws = Workspace()
+        let ws = network.makeWorkspace()
         for (text, target) in zip(texts, targets) {
             ws.batch.pack([text[...]])
             network.forward(params.pointer, batch: ws.batch, workspace: ws)
-            if argmax(ws.probs.pointer, 3) == Int(target) { expected += 1 }
+            if argmax(network.outputs(ws), 3) == Int(target) { expected += 1 }
         }
         XCTAssertGreaterThan(expected, 0)
         XCTAssertLessThan(expected, 40, "a discriminating case: neither none nor all right")
-        let ids = texts.flatMap { $0 }
-        let offsets = texts.reduce(into: [0]) { $0.append($0.last! + $1.count) }
-        let order = Array((0..<40).reversed()), weights: [Float] = [1, 1, 1]
+        let order = Array((0..<40).reversed())
         for threads in [1, 2] {
-            let epoch = ids.withUnsafeBufferPointer { ids in
-                offsets.withUnsafeBufferPointer { offsets in
-                    targets.withUnsafeBufferPointer { targets in
-                        weights.withUnsafeBufferPointer { weights in
-                            order.withUnsafeBufferPointer { order in
-                                HogwildTrainer(network: network, threads: threads).runEpoch(
-                                    order: order, examples: .init(ids: ids, offsets: offsets, targets: targets, classWeights: weights,
-                                                                  weighted: false, smoothing: 0),
-                                    parameters: params.pointer, updateEmbeddings: true, firstStep: 0, progressEvery: 1000,
-                                    learningRate: { _ in 0 }, progress: { _, _ in false })
-                            }
-                        }
-                    }
-                }
-            }
+            var step = try HogwildStep(network: network, examples: EncodedTexts(texts), targets: targets, classWeights: [1, 1, 1],
+                                       smoothing: 0, learningRate: 0, updateEmbeddings: true, progressEvery: 1000, threads: threads)
+            var state = TrainingState(parameters: params, optimizer: SGD(count: 0, learningRate: 0.1, momentum: 0),
+                                      rng: SeededGenerator(seed: 1), totalSteps: 40,
+                                      schedule: LearningRateSchedule(config: c.training, totalSteps: 40, stepsPerEpoch: 40))
+            let epoch = try step.run(order[...], epoch: 1, state: &state) { _, _ in false }
             XCTAssertEqual(epoch.correct, expected, "\(threads) thread(s)")
         }
     }

@@ -57,7 +57,7 @@ final class NetworkTests: XCTestCase {
     /// i, f, g, o), in Double with libm functions.
     private func reference(_ model: TrainedModel, _ ids: [Int32]) -> [Double] {
         let p = model.parameters.pointer
-        guard let net = model.network as? RecurrentNetwork else {
+        guard let net = model.network.recurrent else {
             XCTFail("the reference model is for LSTM networks")
             return []
         }
@@ -170,7 +170,7 @@ final class NetworkTests: XCTestCase {
             let encoded = many.map { model.encode(texts[$0]) }
             var out = [Float](repeating: .nan, count: many.count * 3)
             out.withUnsafeMutableBufferPointer {
-                model.outputs(of: encoded, into: $0.baseAddress!, workspaces: [Workspace(), Workspace(), Workspace()])
+                try! model.outputs(of: encoded, into: $0.baseAddress!, workspaces: [model.network.makeWorkspace(), model.network.makeWorkspace(), model.network.makeWorkspace()])
             }
             for (row, index) in many.enumerated() {
                 for c in 0..<3 { XCTAssertEqual(out[row * 3 + c], alone[index][c], accuracy: 1e-5, "3 workspaces, row \(row)") }

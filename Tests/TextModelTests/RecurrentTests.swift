@@ -22,7 +22,7 @@ final class RecurrentTests: XCTestCase {
         let wIH = randomBuffer(g3 * i, &rng, -0.8, 0.8), wHH = randomBuffer(g3 * h, &rng, -0.8, 0.8)
         let bIH = randomBuffer(g3, &rng, -0.8, 0.8), bHH = randomBuffer(g3, &rng, -0.8, 0.8)
         let r = randomBuffer(n * h, &rng)
-        let gates = FloatBuffer(count: n * g3), recurrent = FloatBuffer(count: n * g3), hidden = FloatBuffer(count: n * h)
+        let gates = FloatBuffer.zeros(count: n * g3), recurrent = FloatBuffer.zeros(count: n * g3), hidden = FloatBuffer.zeros(count: n * h)
         func loss() -> Double {
             GRULayer.forward(x: x.pointer, inputDim: i, hiddenDim: h, weightIH: wIH.pointer, weightHH: wHH.pointer,
                              biasIH: bIH.pointer, biasHH: bHH.pointer, batch: batch, gates: gates.pointer,
@@ -35,7 +35,7 @@ final class RecurrentTests: XCTestCase {
         let previousBIH = randomBuffer(g3, &rng), previousBHH = randomBuffer(g3, &rng)
         let dIH = copyBuffer(previousIH, g3 * i), dHH = copyBuffer(previousHH, g3 * h)
         let dBIH = copyBuffer(previousBIH, g3), dBHH = copyBuffer(previousBHH, g3)
-        let dX = FloatBuffer(count: n * i)
+        let dX = FloatBuffer.zeros(count: n * i)
         dX.pointer.update(repeating: 123, count: n * i)   // must be overwritten, not added to
         let dHidden = copyBuffer(r, n * h)
         // Scratch filled with garbage: backward must not depend on its contents.
@@ -94,7 +94,7 @@ final class RecurrentTests: XCTestCase {
         let wIH = randomBuffer(h * i, &rng, -0.8, 0.8), wHH = randomBuffer(h * h, &rng, -0.8, 0.8)
         let bias = randomBuffer(h, &rng, -0.8, 0.8)
         let r = randomBuffer(n * h, &rng)
-        let hidden = FloatBuffer(count: n * h)
+        let hidden = FloatBuffer.zeros(count: n * h)
         func loss() -> Double {
             RNNLayer.forward(x: x.pointer, inputDim: i, hiddenDim: h, weightIH: wIH.pointer, weightHH: wHH.pointer,
                              bias: bias.pointer, batch: batch, hidden: hidden.pointer)
@@ -103,7 +103,7 @@ final class RecurrentTests: XCTestCase {
         _ = loss()
         let previousIH = randomBuffer(h * i, &rng), previousHH = randomBuffer(h * h, &rng), previousB = randomBuffer(h, &rng)
         let dIH = copyBuffer(previousIH, h * i), dHH = copyBuffer(previousHH, h * h), dB = copyBuffer(previousB, h)
-        let dX = FloatBuffer(count: n * i)
+        let dX = FloatBuffer.zeros(count: n * i)
         dX.pointer.update(repeating: 123, count: n * i)
         let dHidden = copyBuffer(r, n * h)
         let dPre = randomBuffer(n * h, &rng, 50, 60), previousHidden = randomBuffer(n * h, &rng, 50, 60)
@@ -183,7 +183,7 @@ final class RecurrentTests: XCTestCase {
     /// direction's states in its own order.
     private func reference(_ model: TrainedModel, _ ids: [Int32]) -> [Double] {
         let p = model.parameters.pointer
-        let net = model.network as! RecurrentNetwork
+        let net = model.network.recurrent!
         func tensor(_ name: String) -> (Int, [Int]) {
             guard let t = net.layout.tensor(named: name) else { XCTFail("no tensor \(name)"); return (0, [0]) }
             return (t.offset, t.shape)
@@ -273,7 +273,7 @@ final class RecurrentTests: XCTestCase {
         backward.pack(texts.map { Array($0.reversed())[...] })
         XCTAssertEqual(forward.stepOffsets, backward.stepOffsets)
         let n = forward.totalRows, width = 2
-        let src = FloatBuffer(count: n * width), dst = FloatBuffer(count: n * 3)
+        let src = FloatBuffer.zeros(count: n * width), dst = FloatBuffer.zeros(count: n * 3)
         for r in 0..<n { src.pointer[r * width] = Float(forward.tokens[r]); src.pointer[r * width + 1] = -Float(forward.tokens[r]) }
         dst.pointer.update(repeating: 99, count: n * 3)
         ReversedRows.copy(from: src.pointer, stride: width, to: dst.pointer + 1, stride: 3, width: width, batch: forward)
@@ -283,7 +283,7 @@ final class RecurrentTests: XCTestCase {
             XCTAssertEqual(dst.pointer[r * 3 + 2], -Float(backward.tokens[r]))
         }
         // Its own inverse; with accumulate it adds.
-        let back = FloatBuffer(count: n * width)
+        let back = FloatBuffer.zeros(count: n * width)
         back.pointer.update(repeating: 1, count: n * width)
         ReversedRows.copy(from: dst.pointer + 1, stride: 3, to: back.pointer, stride: width, width: width, batch: forward, accumulate: true)
         for k in 0..<(n * width) { XCTAssertEqual(back.pointer[k], src.pointer[k] + 1) }
@@ -293,7 +293,7 @@ final class RecurrentTests: XCTestCase {
 
     func testTensorNames() {
         func names(_ c: Config) -> [String] {
-            RecurrentNetwork(vocabSize: 10, classes: 3, config: c.model).layout.tensors.map(\.name)
+            Network.make(c, vocabulary: 10, classes: 3).layout.tensors.map(\.name)
         }
         // The plain LSTM keeps the names (and order) of existing model files.
         XCTAssertEqual(names(config("lstm", bidirectional: false, layers: 2)),
@@ -303,13 +303,13 @@ final class RecurrentTests: XCTestCase {
                        ["embedding.weight", "gru.0.weight_ih", "gru.0.weight_hh", "gru.0.bias_ih", "gru.0.bias_hh",
                         "gru.0.reverse.weight_ih", "gru.0.reverse.weight_hh", "gru.0.reverse.bias_ih", "gru.0.reverse.bias_hh",
                         "output.weight", "output.bias"])
-        let bi = RecurrentNetwork(vocabSize: 10, classes: 3, config: config("rnn", layers: 2, embedding: 4, hidden: 5).model)
+        let bi = Network.make(config("rnn", layers: 2, embedding: 4, hidden: 5), vocabulary: 10, classes: 3)
         XCTAssertEqual(bi.layout.tensor(named: "rnn.1.reverse.weight_ih")?.shape, [5, 10])
         XCTAssertEqual(bi.layout.tensor(named: "rnn.0.weight_ih")?.shape, [5, 4])
         XCTAssertEqual(bi.layout.tensor(named: "output.weight")?.shape, [3, 10])
         // Both directions of a biLSTM start with forget-gate biases near 1.
-        let lstm = RecurrentNetwork(vocabSize: 10, classes: 3, config: config("lstm", layers: 1, hidden: 64).model)
-        let params = FloatBuffer(count: lstm.layout.count)
+        let lstm = Network.make(config("lstm", layers: 1, hidden: 64), vocabulary: 10, classes: 3)
+        let params = FloatBuffer.zeros(count: lstm.layout.count)
         var rng = SeededGenerator(seed: 1)
         lstm.initialize(params.pointer, rng: &rng)
         for name in ["lstm.0.bias", "lstm.0.reverse.bias"] {
@@ -327,15 +327,15 @@ final class RecurrentTests: XCTestCase {
     /// reseeding the workspace's generator before every forward pass.
     private func checkNetwork(_ c: Config, sequences: [[Int32]], targets: [Int32], vocab: Int, classes: Int,
                               seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
-        let network = RecurrentNetwork(vocabSize: vocab, classes: classes, config: c.model)
+        let network = Network.make(c, vocabulary: vocab, classes: classes)
         var rng = SeededGenerator(seed: seed)
         let count = network.layout.count
-        let params = FloatBuffer(count: count)
+        let params = FloatBuffer.zeros(count: count)
         network.initialize(params.pointer, rng: &rng)
         for t in network.layout.tensors where t.name != "embedding.weight" {
             for k in 0..<t.count { params.pointer[t.offset + k] *= 2 }
         }
-        let ws = Workspace()
+        let ws = network.makeWorkspace()
         let scale: Float = 1.5
         let what = "\(c.model.type) bi \(c.model.bidirectional) \(c.model.layers) layers \(c.model.pooling) dropout \(c.model.dropout)"
         func loss() -> Double {
@@ -343,7 +343,7 @@ final class RecurrentTests: XCTestCase {
             ws.rng = SeededGenerator(seed: 4242)
             ws.batch.pack(sequences.map { $0[...] })
             network.forward(params.pointer, batch: ws.batch, workspace: ws)
-            return Double(scale) * SoftmaxCrossEntropy.loss(probs: ws.probs.pointer, targets: targets, rows: sequences.count, classes: classes)
+            return Double(scale) * SoftmaxCrossEntropy.loss(probs: network.outputs(ws), targets: targets, rows: sequences.count, classes: classes)
         }
         let first = loss()
         XCTAssertEqual(loss(), first, "a fixed seed fixes the dropout masks", file: file, line: line)
@@ -351,7 +351,7 @@ final class RecurrentTests: XCTestCase {
             ws.training = false
             ws.batch.pack(sequences.map { $0[...] })
             network.forward(params.pointer, batch: ws.batch, workspace: ws)
-            let plain = SoftmaxCrossEntropy.loss(probs: ws.probs.pointer, targets: targets, rows: sequences.count, classes: classes)
+            let plain = SoftmaxCrossEntropy.loss(probs: network.outputs(ws), targets: targets, rows: sequences.count, classes: classes)
             XCTAssertNotEqual(Double(scale) * plain, first, "dropout must change the training forward pass", file: file, line: line)
             _ = loss()
         }
@@ -363,7 +363,7 @@ final class RecurrentTests: XCTestCase {
         // Max pooling has kinks: a perturbation that moves an argmax crosses one, and the
         // finite difference there measures the jump, not the derivative. Such coordinates
         // are left out (and counted).
-        func argmaxRows() -> [Int32] { array32(ws.poolArgmax.pointer, sequences.count * network.outputDim) }
+        func argmaxRows() -> [Int32] { array32(network.recurrentPoolingRows(ws), sequences.count * network.outputDim) }
         _ = loss()
         let baseArgmax = argmaxRows()
         let eps: Float = 1e-2
@@ -468,7 +468,7 @@ final class RecurrentTests: XCTestCase {
             let encoded = many.map { model.encode(texts[$0]) }
             var out = [Float](repeating: .nan, count: many.count * 3)
             out.withUnsafeMutableBufferPointer {
-                model.outputs(of: encoded, into: $0.baseAddress!, workspaces: [Workspace(), Workspace(), Workspace()])
+                try! model.outputs(of: encoded, into: $0.baseAddress!, workspaces: [model.network.makeWorkspace(), model.network.makeWorkspace(), model.network.makeWorkspace()])
             }
             for (row, index) in many.enumerated() {
                 for k in 0..<3 { XCTAssertEqual(out[row * 3 + k], alone[index][k], accuracy: 1e-5, "3 workspaces, row \(row)") }

@@ -16,7 +16,7 @@ final class TaskTests: XCTestCase {
         let logits: [Float] = [0, 2, -1, 0.5]   // 2 rows × 2 labels
         let y: [Float] = [1, 0, 0, 1]
         var out = [Float](repeating: 0, count: 4), d = [Float](repeating: 0, count: 4)
-        OutputHead.sigmoid.activate(logits: logits, rows: 2, width: 2, outputs: &out)
+        SigmoidBinaryCrossEntropyLoss().activate(logits: logits, rows: 2, width: 2, outputs: &out)
         let p = logits.map { 1 / (1 + exp(-Double($0))) }
         for i in 0..<4 { XCTAssertEqual(Double(out[i]), p[i], accuracy: 1e-6) }
         // Row 0: −log σ(0) − log(1 − σ(2)); row 1: −log(1 − σ(−1)) − log σ(0.5); weights 2 and 1.
@@ -25,8 +25,8 @@ final class TaskTests: XCTestCase {
         y.withUnsafeBufferPointer { yv in
             weights.withUnsafeBufferPointer { w in
                 let targets = LossTargets(values: yv.baseAddress, weights: w.baseAddress, scale: 0.5)
-                XCTAssertEqual(OutputHead.sigmoid.loss(outputs: out, rows: 2, width: 2, targets: targets), expected, accuracy: 1e-5)
-                OutputHead.sigmoid.backward(outputs: out, rows: 2, width: 2, targets: targets, dLogits: &d)
+                XCTAssertEqual(SigmoidBinaryCrossEntropyLoss().loss(outputs: out, rows: 2, width: 2, targets: targets), expected, accuracy: 1e-5)
+                SigmoidBinaryCrossEntropyLoss().backward(outputs: out, rows: 2, width: 2, targets: targets, dLogits: &d)
             }
         }
         for i in 0..<4 {
@@ -39,12 +39,12 @@ final class TaskTests: XCTestCase {
         let logits: [Float] = [1.5, -2, 0.25]
         let y: [Float] = [1, 1, 0.25]
         var out = [Float](repeating: 0, count: 3), d = [Float](repeating: 0, count: 3)
-        OutputHead.identity.activate(logits: logits, rows: 3, width: 1, outputs: &out)
+        SquaredErrorLoss().activate(logits: logits, rows: 3, width: 1, outputs: &out)
         XCTAssertEqual(out, logits)
         y.withUnsafeBufferPointer { yv in
             let targets = LossTargets(values: yv.baseAddress, scale: 1 / 3.0)
-            XCTAssertEqual(OutputHead.identity.loss(outputs: out, rows: 3, width: 1, targets: targets), 0.25 + 9 + 0, accuracy: 1e-6)
-            OutputHead.identity.backward(outputs: out, rows: 3, width: 1, targets: targets, dLogits: &d)
+            XCTAssertEqual(SquaredErrorLoss().loss(outputs: out, rows: 3, width: 1, targets: targets), 0.25 + 9 + 0, accuracy: 1e-6)
+            SquaredErrorLoss().backward(outputs: out, rows: 3, width: 1, targets: targets, dLogits: &d)
         }
         XCTAssertEqual(d[0], 2 * 0.5 / 3, accuracy: 1e-6)
         XCTAssertEqual(d[1], 2 * -3 / 3, accuracy: 1e-6)
@@ -54,7 +54,7 @@ final class TaskTests: XCTestCase {
     func testSigmoidHeadNeverYieldsNaN() {
         let logits: [Float] = [.nan, .infinity, -.infinity, 90, -90]
         var out = [Float](repeating: -1, count: 5)
-        OutputHead.sigmoid.activate(logits: logits, rows: 1, width: 5, outputs: &out)
+        SigmoidBinaryCrossEntropyLoss().activate(logits: logits, rows: 1, width: 5, outputs: &out)
         XCTAssertEqual(Array(out[0..<4]), [0, 1, 0, 1])   // NaN → "no"; ±∞ and ±90 saturate
         XCTAssertTrue(out[4] >= 0 && out[4] < 1e-30)
     }
@@ -72,22 +72,22 @@ final class TaskTests: XCTestCase {
                 config.model.filters = 2
                 config.model.kernelSizes = [1, 2]
                 let width = task == .regression ? 1 : 3
-                let network = makeNetwork(config: config, vocabularySize: 12, classes: width)
-                let params = FloatBuffer(count: network.layout.count)
+                let network = NetworkBuilder.make(config: config, vocabularySize: 12, classes: width)
+                let params = FloatBuffer.zeros(count: network.layout.count)
                 var rng = SeededGenerator(seed: 9)
                 network.initialize(params.pointer, rng: &rng)
                 for i in 0..<network.layout.count { params.pointer[i] += rng.uniform(-0.3, 0.3) }
                 let sequences: [[Int32]] = [[3, 4, 5, 4], [7, 11, 2], [1]]
                 let values: [Float] = task == .regression ? [0.5, -1.25, 2] : [1, 0, 1, 0, 0, 1, 1, 1, 0]
-                let ws = Workspace()
+                let ws = network.makeWorkspace()
                 ws.batch.pack(sequences.map { $0[...] })
                 values.withUnsafeBufferPointer { y in
                     let targets = LossTargets(values: y.baseAddress, scale: 1)
                     func loss() -> Double {
                         network.forward(params.pointer, batch: ws.batch, workspace: ws)
-                        return network.head.loss(outputs: ws.probs.pointer, rows: 3, width: width, targets: targets)
+                        return network.loss.loss(outputs: network.outputs(ws), rows: 3, width: width, targets: targets)
                     }
-                    let grads = FloatBuffer(count: network.layout.count)
+                    let grads = FloatBuffer.zeros(count: network.layout.count)
                     _ = loss()
                     network.backward(params.pointer, batch: ws.batch, loss: targets, workspace: ws, grads: grads.pointer)
                     let significant = assertGradientsMatch("\(type) \(task.rawValue)", indices: Array(0..<network.layout.count),

@@ -37,13 +37,13 @@ func assertThrowsTextModelError<T>(_ kind: TextModelError.Kind, mentioning: [Str
 
 /// A tensor of `count` floats uniform in [low, high), in a FloatBuffer (stable pointer).
 func randomBuffer(_ count: Int, _ rng: inout SeededGenerator, _ low: Float = -1, _ high: Float = 1) -> FloatBuffer {
-    let b = FloatBuffer(count: count)
+    let b = FloatBuffer.zeros(count: count)
     for i in 0..<count { b.pointer[i] = rng.uniform(low, high) }
     return b
 }
 
 func copyBuffer(_ source: FloatBuffer, _ count: Int) -> FloatBuffer {
-    let b = FloatBuffer(count: count)
+    let b = FloatBuffer.zeros(count: count)
     b.pointer.update(from: source.pointer, count: count)
     return b
 }
@@ -207,11 +207,11 @@ func tinyConfig(embedding: Int = 8, hidden: Int = 8, layers: Int = 1, epochs: In
 func randomModel(config: Config, texts: [String], labels: [String], seed: UInt64 = 11) -> TrainedModel {
     let tokenizer = Tokenizer(config.tokenizer)
     let vocabulary = Vocabulary.build(from: texts.map(tokenizer.tokenize), minFreq: 1, maxSize: config.tokenizer.maxSize)
-    let network = RecurrentNetwork(vocabSize: vocabulary.count, classes: labels.count, config: config.model)
-    let parameters = FloatBuffer(count: network.layout.count)
+    let network = NetworkBuilder.make(config: config, vocabularySize: vocabulary.count, classes: labels.count)
+    let parameters = FloatBuffer.zeros(count: network.layout.count)
     var rng = SeededGenerator(seed: seed)
     network.initialize(parameters.pointer, rng: &rng)
-    return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, parameters: parameters)
+    return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, network: network, parameters: parameters)
 }
 
 /// Probabilities [N × C] of raw texts through a model.
@@ -262,4 +262,112 @@ func makeTokenizer(lowercase: Bool = true, replaceURLs: Bool = true, maxLength: 
     c.replaceURLs = replaceURLs
     c.maxLength = maxLength
     return Tokenizer(c)
+}
+
+// MARK: test shorthands over the engine's API
+
+extension Buffer {
+    /// A zeroed buffer for a test (tests may stop on allocation failure).
+    static func zeros(count: Int) -> Buffer { try! allocate(count: count, what: "a test buffer") }
+}
+
+extension SGD {
+    init(count: Int, learningRate: Double, momentum: Double, nesterov: Bool = false, weightDecay: Double = 0) {
+        self.init(learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay,
+                  velocity: FloatBuffer.zeros(count: momentum > 0 ? count : 0))
+    }
+}
+
+extension Adam {
+    init(count: Int, learningRate: Double, beta1: Double, beta2: Double, epsilon: Double,
+         weightDecay: Double = 0, decoupled: Bool = false) {
+        self.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+                  decoupled: decoupled, m: FloatBuffer.zeros(count: count), v: FloatBuffer.zeros(count: count))
+    }
+}
+
+/// Cross-entropy through the single-label Loss, in the shapes the tests were written in.
+enum SoftmaxCrossEntropy {
+    static func softmax(logits: UnsafePointer<Float>, rows: Int, classes: Int, probs: UnsafeMutablePointer<Float>) {
+        SoftmaxCrossEntropyLoss.softmax(logits: logits, rows: rows, classes: classes, probs: probs)
+    }
+
+    /// Σ over rows of −log p[target].
+    static func loss(probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, classes: Int) -> Double {
+        SoftmaxCrossEntropyLoss().loss(outputs: probs, rows: rows, width: classes, targets: LossTargets(targets: targets))
+    }
+
+    static func loss(probs: UnsafePointer<Float>, rows: Int, classes: Int, loss: LossTargets) -> Double {
+        SoftmaxCrossEntropyLoss().loss(outputs: probs, rows: rows, width: classes, targets: loss)
+    }
+
+    static func backward(probs: UnsafePointer<Float>, rows: Int, classes: Int, loss: LossTargets,
+                         dLogits: UnsafeMutablePointer<Float>) {
+        SoftmaxCrossEntropyLoss().backward(outputs: probs, rows: rows, width: classes, targets: loss, dLogits: dLogits)
+    }
+
+    static func backward(probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, classes: Int,
+                         scale: Float, dLogits: UnsafeMutablePointer<Float>) {
+        backward(probs: probs, rows: rows, classes: classes, loss: LossTargets(targets: targets, scale: scale), dLogits: dLogits)
+    }
+}
+
+extension Network {
+    /// The network NetworkBuilder makes for `config` (bag: `vocabularySize` counts the
+    /// hash buckets' features too, as the tests size them).
+    static func make(_ config: Config, vocabulary: Int, classes: Int) -> Network {
+        var c = config
+        if c.model.type == "bag" {
+            c.tokenizer.wordNgrams = 1
+            c.tokenizer.charNgramsMax = 0
+        }
+        return NetworkBuilder.make(config: c, vocabularySize: vocabulary, classes: classes)
+    }
+
+    /// Prepares `ws` for `batch` (which must be its own) and runs forward.
+    func forward(_ params: UnsafePointer<Float>, batch: PackedBatch, workspace ws: Workspace,
+                 inputTable: InputProjectionTable? = nil) {
+        precondition(batch === ws.batch, "tests pack into the workspace's own batch")
+        try! ws.prepareForBatch()
+        forward(params, workspace: ws, inputTable: inputTable)
+    }
+
+    func backward(_ params: UnsafePointer<Float>, batch: PackedBatch, loss: LossTargets, workspace ws: Workspace,
+                  grads: UnsafeMutablePointer<Float>) {
+        backward(params, loss: loss, workspace: ws, grads: grads)
+    }
+
+    /// Plain cross-entropy: the gradient of `scale · Σ cross-entropy`.
+    func backward(_ params: UnsafePointer<Float>, batch: PackedBatch, targets: UnsafePointer<Int32>, scale: Float,
+                  workspace ws: Workspace, grads: UnsafeMutablePointer<Float>) {
+        backward(params, loss: LossTargets(targets: targets, scale: scale), workspace: ws, grads: grads)
+    }
+
+    /// This network if its encoder is recurrent (then the properties below read it).
+    var recurrent: Network? { encoder is RecurrentEncoder ? self : nil }
+    private var recurrentEncoder: RecurrentEncoder { encoder as! RecurrentEncoder }
+    var hiddenDim: Int { recurrentEncoder.hiddenDim }
+    var layers: Int { recurrentEncoder.layers }
+    var outputDim: Int { recurrentEncoder.outputDim }
+    var cell: RecurrentCell { recurrentEncoder.cell }
+    var directions: Int { recurrentEncoder.directions }
+    var cnnEncoder: CNNEncoder { encoder as! CNNEncoder }
+    func recurrentPoolingRows(_ ws: Workspace) -> UnsafeMutablePointer<Int32> { recurrentEncoder.poolingRows(ws) }
+    var kernelSizes: [Int] { cnnEncoder.kernelSizes }
+    var filters: Int { cnnEncoder.filters }
+}
+
+/// A CNN config around model settings written as a Config.Model.
+func cnnOf(_ model: Config.Model) -> Config {
+    var c = Config(modelType: "cnn")
+    c.model = model
+    c.model.type = "cnn"
+    return c
+}
+
+/// A config around model settings written as a Config.Model (their type decides the network).
+func configOf(_ model: Config.Model) -> Config {
+    var c = Config(modelType: model.type)
+    c.model = model
+    return c
 }

@@ -5,7 +5,7 @@ import XCTest
 /// validation split and character n-grams: each against a hand-computed expectation.
 final class TrainingOptionsTests: XCTestCase {
     private func buffers(_ values: [Float]) -> FloatBuffer {
-        let b = FloatBuffer(count: values.count)
+        let b = FloatBuffer.zeros(count: values.count)
         for (i, v) in values.enumerated() { b.pointer[i] = v }
         return b
     }
@@ -63,7 +63,7 @@ final class TrainingOptionsTests: XCTestCase {
             let loss = LossTargets(targets: t.baseAddress!, smoothing: 0.3, scale: 1)
             let expected = -(0.8 * log(0.7) + 0.1 * log(0.2) + 0.1 * log(0.1))
             XCTAssertEqual(SoftmaxCrossEntropy.loss(probs: probs.pointer, rows: 1, classes: 3, loss: loss), expected, accuracy: 1e-6)
-            let d = FloatBuffer(count: 3)
+            let d = FloatBuffer.zeros(count: 3)
             SoftmaxCrossEntropy.backward(probs: probs.pointer, rows: 1, classes: 3, loss: loss, dLogits: d.pointer)
             XCTAssertEqual(d.pointer[0], -0.1, accuracy: 1e-6)
             XCTAssertEqual(d.pointer[1], 0.1, accuracy: 1e-6)
@@ -77,14 +77,14 @@ final class TrainingOptionsTests: XCTestCase {
         let targets: [Int32] = [2, 0]
         let weights: [Float] = [2.5, 0.5]
         func lossValue(_ z: [Float]) -> Double {
-            let p = FloatBuffer(count: 6)
+            let p = FloatBuffer.zeros(count: 6)
             z.withUnsafeBufferPointer { SoftmaxCrossEntropy.softmax(logits: $0.baseAddress!, rows: 2, classes: 3, probs: p.pointer) }
             return targets.withUnsafeBufferPointer { t in weights.withUnsafeBufferPointer { w in
                 SoftmaxCrossEntropy.loss(probs: p.pointer, rows: 2, classes: 3,
                                          loss: LossTargets(targets: t.baseAddress!, weights: w.baseAddress, smoothing: 0.1, scale: 1))
             } } / 3.0
         }
-        let p = FloatBuffer(count: 6), d = FloatBuffer(count: 6)
+        let p = FloatBuffer.zeros(count: 6), d = FloatBuffer.zeros(count: 6)
         logits.withUnsafeBufferPointer { SoftmaxCrossEntropy.softmax(logits: $0.baseAddress!, rows: 2, classes: 3, probs: p.pointer) }
         targets.withUnsafeBufferPointer { t in weights.withUnsafeBufferPointer { w in
             SoftmaxCrossEntropy.backward(probs: p.pointer, rows: 2, classes: 3,
@@ -222,7 +222,7 @@ final class TrainingOptionsTests: XCTestCase {
                                [-.infinity, -.infinity, -.infinity], [.nan, -.infinity, 3], [1e30, -1e30, 0]]
         let expected: [[Float]] = [[0, 1 / (1 + exp(1)), exp(1) / (1 + exp(1))], [0.5, 0, 0.5], [1 / 3, 1 / 3, 1 / 3],
                                    [1 / 3, 1 / 3, 1 / 3], [0, 0, 1], [1, 0, 0]]
-        let p = FloatBuffer(count: 3)
+        let p = FloatBuffer.zeros(count: 3)
         for (z, want) in zip(rows, expected) {
             z.withUnsafeBufferPointer { SoftmaxCrossEntropy.softmax(logits: $0.baseAddress!, rows: 1, classes: 3, probs: p.pointer) }
             for j in 0..<3 { XCTAssertEqual(p.pointer[j], want[j], accuracy: 1e-6, "\(z)") }

@@ -27,19 +27,13 @@ public struct ClassificationMetrics {
     }
 
     /// Metrics of predicted probabilities [N × C] against target classes: the predicted
-    /// class is the most probable, the loss the mean cross-entropy.
-    init(labels: [String], probabilities: UnsafePointer<Float>, targets: [Int32], skipped: Int = 0) {
+    /// class is the most probable; `meanLoss` is the model's (its Loss's) mean loss.
+    init(labels: [String], probabilities: UnsafePointer<Float>, targets: [Int32], meanLoss: Double, skipped: Int = 0) {
         let c = labels.count
-        var loss = 0.0
         var predicted = [Int]()
         predicted.reserveCapacity(targets.count)
-        for (i, t) in targets.enumerated() {
-            let row = probabilities + i * c
-            loss -= Double(logf(max(row[Int(t)], 1e-30)))
-            predicted.append(argmax(row, c))
-        }
-        self.init(labels: labels, truth: targets.map { Int($0) }, predicted: predicted,
-                  meanLoss: loss / Double(max(targets.count, 1)), skipped: skipped)
+        for i in targets.indices { predicted.append(argmax(probabilities + i * c, c)) }
+        self.init(labels: labels, truth: targets.map { Int($0) }, predicted: predicted, meanLoss: meanLoss, skipped: skipped)
     }
 
     public var macroF1: Double { perClass.reduce(0) { $0 + $1.f1 } / Double(max(labels.count, 1)) }

@@ -7,18 +7,32 @@ public enum Evaluation {
 
     /// Metrics of a model's outputs [N × width] (see TrainedModel.outputs) against targets.
     init(model: TrainedModel, outputs: UnsafePointer<Float>, targets: Targets, skipped: Int = 0) {
-        let n = targets.count, w = model.width
-        switch model.task {
+        self.init(task: model.task, labels: model.labels, loss: model.network.loss, threshold: model.config.model.threshold,
+                  outputs: outputs, targets: targets, skipped: skipped)
+    }
+
+    /// Metrics of outputs [N × width] of a network with `loss`; the mean loss is that
+    /// Loss's, the one training minimised (regression: its squared error, in the
+    /// targets' units, which is the MSE).
+    init(task: Config.Task, labels: [String], loss: any Loss, threshold: Double, outputs: UnsafePointer<Float>,
+         targets: Targets, skipped: Int = 0) {
+        let n = targets.count, w = targets.width
+        let total = targets.classes.withUnsafeBufferPointer { classes in
+            targets.values.withUnsafeBufferPointer { values in
+                loss.loss(outputs: outputs, rows: n, width: w,
+                          targets: LossTargets(targets: task == .singleLabel ? classes.baseAddress : nil,
+                                               values: task == .singleLabel ? nil : values.baseAddress))
+            }
+        }
+        let meanLoss = total / Double(max(n, 1))
+        switch task {
         case .singleLabel:
-            self = .singleLabel(ClassificationMetrics(labels: model.labels, probabilities: outputs, targets: targets.classes, skipped: skipped))
+            self = .singleLabel(ClassificationMetrics(labels: labels, probabilities: outputs, targets: targets.classes,
+                                                      meanLoss: meanLoss, skipped: skipped))
         case .multiLabel:
             let scores = Array(UnsafeBufferPointer(start: outputs, count: n * w))
-            let loss = targets.values.withUnsafeBufferPointer { y in
-                OutputHead.sigmoid.loss(outputs: outputs, rows: n, width: w, targets: LossTargets(values: y.baseAddress))
-            }
-            self = .multiLabel(MultiLabelMetrics(labels: model.labels, truth: targets.values, scores: scores,
-                                                 threshold: model.config.model.threshold,
-                                                 meanLoss: loss / Double(max(n, 1)), skipped: skipped))
+            self = .multiLabel(MultiLabelMetrics(labels: labels, truth: targets.values, scores: scores,
+                                                 threshold: threshold, meanLoss: meanLoss, skipped: skipped))
         case .regression:
             self = .regression(RegressionMetrics(predictions: (0..<n).map { Double(outputs[$0 * w]) },
                                                  targets: targets.values.map(Double.init), skipped: skipped))

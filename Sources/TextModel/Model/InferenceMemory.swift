@@ -4,24 +4,22 @@ import Glibc
 
 extension TrainedModel {
     /// How many workspaces may predict `encoded` at once, at most `wanted`. A workspace
-    /// grows to one inference group's activations (256 texts × the longest text ×
-    /// the network's widths): with tokenizer.max_length 100,000 and hidden_dim 4096 that
-    /// is terabytes, so the total is held to the model's training.max_memory_mb (the cap
-    /// its training ran under) by using fewer workspaces, which does not change the
-    /// results. If even one does not fit, or the system cannot provide it now, the call
-    /// fails with TM_ERR_RESOURCE before any workspace grows: Workspace buffers cannot
-    /// report an allocation failure from inside a forward pass.
+    /// holds one inference group's activations (the network's ActivationPlan at 256
+    /// texts × the longest text): with tokenizer.max_length 100,000 and hidden_dim 4096
+    /// that is terabytes, so the total is held to the model's training.max_memory_mb
+    /// (the cap its training ran under) by using fewer workspaces, which does not change
+    /// the results. If even one does not fit, the call fails with TM_ERR_RESOURCE before
+    /// any workspace is allocated.
     func inferenceWorkers(for encoded: EncodedTexts, wanted: Int) throws -> Int {
         guard encoded.count > 0 else { return wanted }
-        let size = min(encoded.count, TrainedModel.inferenceBatch)
-        let perWorker = network.workspaceBytes(rows: size * max(encoded.longest, 1), size: size)
+        let shape = BatchInference.shape(of: encoded)
+        let size = shape.texts
+        let perWorker = network.activationBytes(shape)
         let cap = config.training.maxMemoryMB * 1_048_576
         guard perWorker <= cap else {
             throw TextModelError.resource("predicting needs about \(perWorker / 1_048_576) MB of activations for \(size) texts of up to \(encoded.longest) tokens, more than the model's training.max_memory_mb = \(config.training.maxMemoryMB); predict fewer or shorter texts at a time")
         }
-        let workers = max(1, min(wanted, cap / max(perWorker, 1)))
-        try Self.probeMemory(workers * perWorker, what: "predicting \(encoded.count) texts")
-        return workers
+        return max(1, min(wanted, cap / max(perWorker, 1)))
     }
 
     /// Fails with TM_ERR_RESOURCE if malloc cannot provide `bytes` now. Large blocks are

@@ -24,7 +24,7 @@ final class InputProjectionTable {
 
     /// Builds the table of `network`'s weights `params` on up to `threads` threads, or
     /// returns nil when the network has none or its memory cannot be had.
-    init?(network: TextNetwork, params: UnsafePointer<Float>, threads: Int) {
+    init?(network: Network, params: UnsafePointer<Float>, threads: Int) {
         guard let shape = network.inputTableShape, let count = InputProjectionTable.floats(shape),
               let buffer = try? FloatBuffer.allocate(count: count, what: "the input projection table") else { return nil }
         rows = shape.rows
@@ -118,7 +118,7 @@ final class InputTableCache {
 
     /// The table for a call predicting `tokens` tokens on up to `threads` threads: the
     /// existing one, one built now (other calls wait for it meanwhile), or nil.
-    func table(network: TextNetwork, params: UnsafePointer<Float>, tokens: Int, threads: Int) -> InputProjectionTable? {
+    func table(network: Network, params: UnsafePointer<Float>, tokens: Int, threads: Int) -> InputProjectionTable? {
         guard policy != .never, let shape = network.inputTableShape,
               let floats = InputProjectionTable.floats(shape), floats <= InputTableCache.maxBytes / 4,
               policy == .always || tokens >= shape.rows / 4 + 1 else { return nil }

@@ -2,8 +2,8 @@
 import Glibc
 #endif
 
-/// Workspaces kept between prediction calls, so a call borrows buffers already grown to
-/// its batch shape instead of allocating (and zero-filling) them anew every time. Calls
+/// Workspaces kept between prediction calls, so a call borrows buffers already allocated
+/// for its batch shape instead of allocating (and zero-filling) them anew every time. Calls
 /// on many threads at once each take their own; a workspace is used by one thread at a
 /// time. The pool holds at most as many as were ever in use at once.
 ///
@@ -11,10 +11,14 @@ import Glibc
 /// calls in this (uninstrumented) library and so see a workspace pass from one thread
 /// to the next through the pool; a futex-based lock would look like a race to them.
 final class WorkspacePool {
+    private let network: Network
     private var idle: [Workspace] = []
     private var lock = pthread_mutex_t()
 
-    init() { pthread_mutex_init(&lock, nil) }
+    init(network: Network) {
+        self.network = network
+        pthread_mutex_init(&lock, nil)
+    }
 
     deinit {
         // The model's reference count already orders this after the last call's use of
@@ -37,7 +41,7 @@ final class WorkspacePool {
         workspaces.append(contentsOf: idle.suffix(count))
         idle.removeLast(workspaces.count)
         pthread_mutex_unlock(&lock)
-        while workspaces.count < count { workspaces.append(Workspace()) }
+        while workspaces.count < count { workspaces.append(network.makeWorkspace()) }
         defer {
             pthread_mutex_lock(&lock)
             idle.append(contentsOf: workspaces)

@@ -62,12 +62,12 @@ enum Conv1D {
                        weight: weight, bias: bias, out: out)
     }
 
-    /// Given dOut [P × F]: accumulates dW += dOutᵀ · unfolded and db += Σ dOut, and adds
+    /// Given dOut [P × F]: accumulates dW += dOutᵀ · unfolded and db += Σ dOut (unless nil), and adds
     /// the input gradient into dX [N × E] (the caller zeroes it first). `dUnfolded`
     /// [P × K·E] is scratch; its contents do not matter.
     static func backward(dOut: UnsafePointer<Float>, unfolded: UnsafePointer<Float>, dim e: Int, width k: Int,
                          filters f: Int, weight: UnsafePointer<Float>, batch: PackedBatch,
-                         dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>,
+                         dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
                          dUnfolded: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>) {
         let rowWidth = k * e
         Linear.backward(dOut: dOut, x: unfolded, rows: positions(batch: batch, width: k), inputDim: rowWidth, outputDim: f,

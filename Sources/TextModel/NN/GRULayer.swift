@@ -69,8 +69,8 @@ enum GRULayer {
                          weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>,
                          batch: PackedBatch, gates: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
                          hidden: UnsafePointer<Float>, dHidden: UnsafeMutablePointer<Float>,
-                         dWeightIH: UnsafeMutablePointer<Float>, dWeightHH: UnsafeMutablePointer<Float>,
-                         dBiasIH: UnsafeMutablePointer<Float>, dBiasHH: UnsafeMutablePointer<Float>,
+                         dWeightIH: UnsafeMutablePointer<Float>?, dWeightHH: UnsafeMutablePointer<Float>?,
+                         dBiasIH: UnsafeMutablePointer<Float>?, dBiasHH: UnsafeMutablePointer<Float>?,
                          dX: UnsafeMutablePointer<Float>?,
                          dGatesX: UnsafeMutablePointer<Float>, dGatesH: UnsafeMutablePointer<Float>,
                          previousHidden: UnsafeMutablePointer<Float>, zeros: UnsafeMutablePointer<Float>) {
@@ -110,15 +110,18 @@ enum GRULayer {
                           b: weightHH, ldb: h, beta: 1, c: dHidden + previous * h, ldc: h)
             }
         }
-        batch.shiftToPreviousStep(hidden, width: h, into: previousHidden)
-        BLAS.gemm(transA: true, m: g3, n: h, k: n, a: dGatesH, lda: g3,
-                  b: previousHidden, ldb: h, beta: 1, c: dWeightHH, ldc: h)
-        BLAS.gemm(transA: true, m: g3, n: inputDim, k: n, a: dGatesX, lda: g3,
-                  b: x, ldb: inputDim, beta: 1, c: dWeightIH, ldc: inputDim)
-        for r in 0..<n {
-            let dx = dGatesX + r * g3, dh = dGatesH + r * g3
-            for j in 0..<g3 { dBiasIH[j] += dx[j] }
-            for j in 0..<g3 { dBiasHH[j] += dh[j] }
+        // Parameter gradients, unless the caller asked for input gradients only.
+        if let dWeightIH, let dWeightHH, let dBiasIH, let dBiasHH {
+            batch.shiftToPreviousStep(hidden, width: h, into: previousHidden)
+            BLAS.gemm(transA: true, m: g3, n: h, k: n, a: dGatesH, lda: g3,
+                      b: previousHidden, ldb: h, beta: 1, c: dWeightHH, ldc: h)
+            BLAS.gemm(transA: true, m: g3, n: inputDim, k: n, a: dGatesX, lda: g3,
+                      b: x, ldb: inputDim, beta: 1, c: dWeightIH, ldc: inputDim)
+            for r in 0..<n {
+                let dx = dGatesX + r * g3, dh = dGatesH + r * g3
+                for j in 0..<g3 { dBiasIH[j] += dx[j] }
+                for j in 0..<g3 { dBiasHH[j] += dh[j] }
+            }
         }
         if let dX = dX {
             BLAS.gemm(m: n, n: inputDim, k: g3, a: dGatesX, lda: g3,

@@ -78,8 +78,8 @@ enum LSTMLayer {
                          weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>,
                          batch: PackedBatch, gates: UnsafePointer<Float>, cells: UnsafePointer<Float>,
                          hidden: UnsafePointer<Float>, dHidden: UnsafeMutablePointer<Float>,
-                         dWeightIH: UnsafeMutablePointer<Float>, dWeightHH: UnsafeMutablePointer<Float>,
-                         dBias: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+                         dWeightIH: UnsafeMutablePointer<Float>?, dWeightHH: UnsafeMutablePointer<Float>?,
+                         dBias: UnsafeMutablePointer<Float>?, dX: UnsafeMutablePointer<Float>?,
                          dGates: UnsafeMutablePointer<Float>, carry: UnsafeMutablePointer<Float>,
                          previousHidden: UnsafeMutablePointer<Float>, zeros: UnsafeMutablePointer<Float>) {
         let h = hiddenDim, g4 = 4 * hiddenDim, n = batch.totalRows
@@ -116,14 +116,17 @@ enum LSTMLayer {
                           b: weightHH, ldb: h, beta: 1, c: dHidden + previous * h, ldc: h)
             }
         }
-        batch.shiftToPreviousStep(hidden, width: h, into: previousHidden)
-        BLAS.gemm(transA: true, m: g4, n: h, k: n, a: dGates, lda: g4,
-                  b: previousHidden, ldb: h, beta: 1, c: dWeightHH, ldc: h)
-        BLAS.gemm(transA: true, m: g4, n: inputDim, k: n, a: dGates, lda: g4,
-                  b: x, ldb: inputDim, beta: 1, c: dWeightIH, ldc: inputDim)
-        for r in 0..<n {
-            let d = dGates + r * g4
-            for j in 0..<g4 { dBias[j] += d[j] }
+        // Parameter gradients, unless the caller asked for input gradients only.
+        if let dWeightIH, let dWeightHH, let dBias {
+            batch.shiftToPreviousStep(hidden, width: h, into: previousHidden)
+            BLAS.gemm(transA: true, m: g4, n: h, k: n, a: dGates, lda: g4,
+                      b: previousHidden, ldb: h, beta: 1, c: dWeightHH, ldc: h)
+            BLAS.gemm(transA: true, m: g4, n: inputDim, k: n, a: dGates, lda: g4,
+                      b: x, ldb: inputDim, beta: 1, c: dWeightIH, ldc: inputDim)
+            for r in 0..<n {
+                let d = dGates + r * g4
+                for j in 0..<g4 { dBias[j] += d[j] }
+            }
         }
         if let dX = dX {
             BLAS.gemm(m: n, n: inputDim, k: g4, a: dGates, lda: g4,

@@ -46,11 +46,6 @@ struct SGD: Optimizer {
     var stepCount = 0
     var stateBuffers: [(name: String, buffer: FloatBuffer)] { momentum > 0 ? [("velocity", velocity)] : [] }
 
-    init(count: Int, learningRate: Double, momentum: Double, nesterov: Bool = false, weightDecay: Double = 0) {
-        self.init(learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay,
-                  velocity: FloatBuffer(count: momentum > 0 ? count : 0))
-    }
-
     init(learningRate: Double, momentum: Double, nesterov: Bool, weightDecay: Double, velocity: FloatBuffer) {
         self.learningRate = learningRate
         self.momentum = Float(momentum)
@@ -104,12 +99,6 @@ struct Adam: Optimizer {
     private let m: FloatBuffer
     private let v: FloatBuffer
     var stateBuffers: [(name: String, buffer: FloatBuffer)] { [("m", m), ("v", v)] }
-
-    init(count: Int, learningRate: Double, beta1: Double, beta2: Double, epsilon: Double,
-         weightDecay: Double = 0, decoupled: Bool = false) {
-        self.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
-                  decoupled: decoupled, m: FloatBuffer(count: count), v: FloatBuffer(count: count))
-    }
 
     init(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double, decoupled: Bool,
          m: FloatBuffer, v: FloatBuffer) {

@@ -39,8 +39,8 @@ enum RNNLayer {
     static func backward(x: UnsafePointer<Float>, inputDim: Int, hiddenDim: Int,
                          weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>,
                          batch: PackedBatch, hidden: UnsafePointer<Float>, dHidden: UnsafeMutablePointer<Float>,
-                         dWeightIH: UnsafeMutablePointer<Float>, dWeightHH: UnsafeMutablePointer<Float>,
-                         dBias: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+                         dWeightIH: UnsafeMutablePointer<Float>?, dWeightHH: UnsafeMutablePointer<Float>?,
+                         dBias: UnsafeMutablePointer<Float>?, dX: UnsafeMutablePointer<Float>?,
                          dPre: UnsafeMutablePointer<Float>, previousHidden: UnsafeMutablePointer<Float>) {
         let h = hiddenDim, n = batch.totalRows
         for t in stride(from: batch.steps - 1, through: 0, by: -1) {
@@ -53,14 +53,17 @@ enum RNNLayer {
                           b: weightHH, ldb: h, beta: 1, c: dHidden + batch.stepOffsets[t - 1] * h, ldc: h)
             }
         }
-        batch.shiftToPreviousStep(hidden, width: h, into: previousHidden)
-        BLAS.gemm(transA: true, m: h, n: h, k: n, a: dPre, lda: h,
-                  b: previousHidden, ldb: h, beta: 1, c: dWeightHH, ldc: h)
-        BLAS.gemm(transA: true, m: h, n: inputDim, k: n, a: dPre, lda: h,
-                  b: x, ldb: inputDim, beta: 1, c: dWeightIH, ldc: inputDim)
-        for r in 0..<n {
-            let d = dPre + r * h
-            for j in 0..<h { dBias[j] += d[j] }
+        // Parameter gradients, unless the caller asked for input gradients only.
+        if let dWeightIH, let dWeightHH, let dBias {
+            batch.shiftToPreviousStep(hidden, width: h, into: previousHidden)
+            BLAS.gemm(transA: true, m: h, n: h, k: n, a: dPre, lda: h,
+                      b: previousHidden, ldb: h, beta: 1, c: dWeightHH, ldc: h)
+            BLAS.gemm(transA: true, m: h, n: inputDim, k: n, a: dPre, lda: h,
+                      b: x, ldb: inputDim, beta: 1, c: dWeightIH, ldc: inputDim)
+            for r in 0..<n {
+                let d = dPre + r * h
+                for j in 0..<h { dBias[j] += d[j] }
+            }
         }
         if let dX = dX {
             BLAS.gemm(m: n, n: inputDim, k: h, a: dPre, lda: h,

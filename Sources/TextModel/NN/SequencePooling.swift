@@ -1,5 +1,6 @@
 /// Turns each sequence's hidden states into one vector. Shapes: hidden [N × H] packed
-/// rows, pooled [B × H]. An empty sequence pools to zeros.
+/// rows, pooled [B × H], argmax [B × H] (max pooling only; others may pass nil). An
+/// empty sequence pools to zeros.
 ///   last: the state after the last token
 ///   mean: the average over all the sequence's states
 ///   max:  the element-wise maximum over them (argmax rows kept for the backward pass)
@@ -7,7 +8,7 @@ enum SequencePooling: String, CaseIterable {
     case last, mean, max
 
     func forward(hidden: UnsafePointer<Float>, width h: Int, batch: PackedBatch,
-                 pooled: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+                 pooled: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?) {
         for b in 0..<batch.size {
             let out = pooled + b * h
             let length = batch.lengths[b]
@@ -24,6 +25,7 @@ enum SequencePooling: String, CaseIterable {
                 let scale = 1 / Float(length)
                 for j in 0..<h { out[j] *= scale }
             case .max:
+                guard let argmax = argmax else { continue }
                 let arg = argmax + b * h
                 let first = batch.stepOffsets[0] + b
                 out.update(from: hidden + first * h, count: h)
@@ -61,7 +63,7 @@ enum SequencePooling: String, CaseIterable {
 
     /// Adds the gradient of the pooled vectors dPooled [B × H] into dHidden [N × H].
     func backward(dPooled: UnsafePointer<Float>, width h: Int, batch: PackedBatch,
-                  argmax: UnsafePointer<Int32>, dHidden: UnsafeMutablePointer<Float>) {
+                  argmax: UnsafePointer<Int32>?, dHidden: UnsafeMutablePointer<Float>) {
         for b in 0..<batch.size {
             let length = batch.lengths[b]
             guard length > 0 else { continue }
@@ -77,6 +79,7 @@ enum SequencePooling: String, CaseIterable {
                     for j in 0..<h { row[j] += g[j] * scale }
                 }
             case .max:
+                guard let argmax = argmax else { continue }
                 let arg = argmax + b * h
                 for j in 0..<h { dHidden[Int(arg[j]) * h + j] += g[j] }
             }

@@ -101,8 +101,7 @@ enum ModelFile {
             scaling = TargetScaling(mean: mean, std: std)
         }
 
-        let network = makeNetwork(config: config, vocabularySize: vocabulary.count,
-                                  classes: config.model.task == .regression ? 1 : labels.count)
+        let network = NetworkBuilder.make(config: config, vocabularySize: vocabulary.count, labels: labels.count)
         let dataBytes = bytes.count - dataStart
         guard dataBytes == network.layout.count * 4 else {
             throw bad("it holds \(dataBytes) bytes of weights but its config needs \(network.layout.count * 4) (truncated or corrupted)")
@@ -131,7 +130,8 @@ enum ModelFile {
         for i in 0..<network.layout.count where !parameters.pointer[i].isFinite {
             throw bad("weight \(i) is not a finite number")
         }
-        return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, parameters: parameters)
+        return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, network: network,
+                            parameters: parameters)
     }
 
     private static func metadataChecksum(_ version: String, _ writer: String, _ config: String,

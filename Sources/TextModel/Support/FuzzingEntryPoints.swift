@@ -20,16 +20,18 @@
     static let checkpointWeights = 64
     static let checkpointExamples = 10
 
-    private static func checkpointRun(best: Bool) -> (FloatBuffer, Optimizer, FloatBuffer?) {
-        (FloatBuffer(count: checkpointWeights),
-         Adam(count: checkpointWeights, learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8),
-         best ? FloatBuffer(count: checkpointWeights) : nil)
+    private static func checkpointRun(best: Bool) throws -> (FloatBuffer, Optimizer, FloatBuffer?) {
+        let buffer = { try FloatBuffer.allocate(count: checkpointWeights, what: "fuzzing weights") }
+        return (try buffer(),
+                Adam(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decoupled: false,
+                     m: try buffer(), v: try buffer()),
+                best ? try buffer() : nil)
     }
 
     /// TrainingCheckpoint.load of `bytes` into that run: the epoch it resumes after and
     /// the example order it restores.
     public static func loadCheckpoint(_ bytes: [UInt8], earlyStopping: Bool) throws -> (epoch: Int, order: [Int]) {
-        var (parameters, optimizer, best) = checkpointRun(best: earlyStopping)
+        var (parameters, optimizer, best) = try checkpointRun(best: earlyStopping)
         var order = Array(0..<checkpointExamples)
         let checkpoint = try TrainingCheckpoint.load(bytes: bytes, source: "fuzz-input.ckpt", identity: checkpointIdentity,
                                                      parameters: parameters, count: checkpointWeights, order: &order,
@@ -39,7 +41,7 @@
 
     /// A valid checkpoint of that run, written through `path` (seed corpus).
     public static func writeCheckpointSeed(to path: String, epoch: Int, earlyStopping: Bool) throws {
-        let (parameters, optimizer, best) = checkpointRun(best: earlyStopping)
+        let (parameters, optimizer, best) = try checkpointRun(best: earlyStopping)
         for i in 0..<checkpointWeights { parameters.pointer[i] = Float(i) * 0.25 - 3 }
         var epochs = [TrainingReport.Epoch]()
         for e in 1...max(epoch, 1) {

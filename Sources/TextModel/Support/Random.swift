@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A small, fast, seedable generator (xoshiro256**, seeded through SplitMix64).
 /// Every random choice in training goes through one of these so that a seed fixes
 /// the result; Swift's default generator is not seedable.
@@ -40,6 +44,22 @@ struct SeededGenerator: RandomNumberGenerator {
     mutating func uniform(_ low: Float, _ high: Float) -> Float {
         let unit = Float(next() >> 40) * (1.0 / Float(1 << 24))
         return low + (high - low) * unit
+    }
+
+    /// `count` draws of N(0, σ²) into `out`, two at a time by Box–Muller (the second of a
+    /// pair is dropped when count is odd).
+    mutating func fillNormal(_ out: UnsafeMutablePointer<Float>, count: Int, sigma: Float) {
+        var i = 0
+        while i < count {
+            let u1 = max(uniform(0, 1), 1e-12), u2 = uniform(0, 1)
+            let radius = sqrtf(-2 * logf(u1))
+            out[i] = radius * cosf(2 * .pi * u2)
+            if i + 1 < count { out[i + 1] = radius * sinf(2 * .pi * u2) }
+            i += 2
+        }
+        if sigma != 1 {
+            for k in 0..<count { out[k] *= sigma }
+        }
     }
 
     /// Fisher-Yates shuffle whose result depends only on the generator state.

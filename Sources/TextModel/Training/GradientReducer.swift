@@ -12,7 +12,7 @@ struct GradientReducer {
     private var lastSeen: [Int] = []
     private var stamp = 0
 
-    init(network: TextNetwork) {
+    init(network: Network) {
         let e = network.embeddingTensor
         rowWidth = e.shape[1]
         rows = e.shape[0]

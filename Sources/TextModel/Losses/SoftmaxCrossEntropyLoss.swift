@@ -2,23 +2,13 @@
 import Glibc
 #endif
 
-/// What the loss of one batch compares predictions with: a target class per row
-/// (single-label) or target values per row and output (multi-label: 0/1 per label;
-/// regression: the standardised number), optional per-row weights (class weights),
-/// label smoothing ε (the target becomes (1−ε)·onehot + ε/C) and an overall scale
-/// (1 / the batch's total weight, so the gradient is of the weighted mean loss).
-struct LossTargets {
-    var targets: UnsafePointer<Int32>? = nil
-    var values: UnsafePointer<Float>? = nil
-    var weights: UnsafePointer<Float>? = nil
-    var smoothing: Float = 0
-    var scale: Float = 1
+/// Single-label: softmax over the C classes and cross-entropy (with optional label
+/// smoothing and class weights). Shapes: logits/probs [N × C].
+struct SoftmaxCrossEntropyLoss: Loss {
+    func activate(logits: UnsafePointer<Float>, rows: Int, width: Int, outputs: UnsafeMutablePointer<Float>) {
+        SoftmaxCrossEntropyLoss.softmax(logits: logits, rows: rows, classes: width, probs: outputs)
+    }
 
-    func weight(_ row: Int) -> Float { weights?[row] ?? 1 }
-}
-
-/// Softmax over classes and the cross-entropy loss. Shapes: logits/probs [N × C].
-enum SoftmaxCrossEntropy {
     /// Row-wise softmax, numerically stable (max subtracted). Always yields a probability
     /// distribution, even from a damaged model whose scores overflowed: NaN scores count
     /// as impossible, +∞ scores share the mass, and a row with no usable score is uniform.
@@ -48,18 +38,10 @@ enum SoftmaxCrossEntropy {
         }
     }
 
-    /// Sum over rows of -log p[target]; probabilities are floored so a confident mistake
-    /// gives a large finite loss rather than infinity.
-    static func loss(probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, classes: Int) -> Double {
-        var total = 0.0
-        for r in 0..<rows {
-            total -= Double(logf(max(probs[r * classes + Int(targets[r])], 1e-30)))
-        }
-        return total
-    }
-
     /// Σ over rows of weight · −Σ_j q_j log p_j with q the smoothed target (unscaled).
-    static func loss(probs: UnsafePointer<Float>, rows: Int, classes: Int, loss: LossTargets) -> Double {
+    /// Probabilities are floored at 1e-30 so a confident mistake costs a large finite
+    /// loss rather than infinity.
+    func loss(outputs probs: UnsafePointer<Float>, rows: Int, width classes: Int, targets loss: LossTargets) -> Double {
         guard let targets = loss.targets else { return 0 }
         let eps = Double(loss.smoothing)
         var total = 0.0
@@ -77,9 +59,12 @@ enum SoftmaxCrossEntropy {
     }
 
     /// dLogits = (p − q) · weight · scale, the gradient of the weighted, scaled loss.
-    static func backward(probs: UnsafePointer<Float>, rows: Int, classes: Int, loss: LossTargets,
-                         dLogits: UnsafeMutablePointer<Float>) {
-        guard let targets = loss.targets else { return }
+    func backward(outputs probs: UnsafePointer<Float>, rows: Int, width classes: Int, targets loss: LossTargets,
+                  dLogits: UnsafeMutablePointer<Float>) {
+        guard let targets = loss.targets else {
+            dLogits.update(repeating: 0, count: rows * classes)
+            return
+        }
         let uniform = loss.smoothing / Float(classes)
         for r in 0..<rows {
             let s = loss.weight(r) * loss.scale
@@ -88,9 +73,11 @@ enum SoftmaxCrossEntropy {
         }
     }
 
-    /// Plain cross-entropy gradient: dLogits = (p − onehot(target)) · scale.
-    static func backward(probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, classes: Int,
-                         scale: Float, dLogits: UnsafeMutablePointer<Float>) {
-        backward(probs: probs, rows: rows, classes: classes, loss: LossTargets(targets: targets, scale: scale), dLogits: dLogits)
+    /// Rows whose most probable class is the target.
+    func correct(outputs: UnsafePointer<Float>, rows: Int, width: Int, targets: LossTargets, threshold: Double) -> Int {
+        guard let t = targets.targets else { return 0 }
+        var n = 0
+        for r in 0..<rows where argmax(outputs + r * width, width) == Int(t[r]) { n += 1 }
+        return n
     }
 }

@@ -1,0 +1,49 @@
+/// Runs a network over encoded texts: the one inference loop, used by predictions,
+/// evaluation and the trainer's validation.
+///
+/// Texts are processed longest first in groups of `groupSize`; each workspace's thread
+/// takes the next group when it is free. A group's members do not depend on the number
+/// of workspaces, so neither do the results. Every workspace is prepared for the largest
+/// group before the first pass, so the passes themselves allocate nothing.
+struct BatchInference {
+    let network: Network
+    let parameters: UnsafePointer<Float>
+    /// Regression outputs are mapped back to the targets' units (classifiers: identity).
+    var scaling: TargetScaling = .identity
+
+    /// Texts per forward pass; any value gives the same results.
+    static let groupSize = 256
+
+    /// The largest group of `encoded`: what each workspace must hold.
+    static func shape(of encoded: EncodedTexts) -> BatchShape {
+        .bound(texts: min(encoded.count, groupSize), longest: max(encoded.longest, 1))
+    }
+
+    /// Outputs [N × C] into `out`, row i for text i (see Network.outputs).
+    func outputs(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace],
+                 inputTable: InputProjectionTable? = nil) throws {
+        guard encoded.count > 0 else { return }
+        let shape = BatchInference.shape(of: encoded)
+        for ws in workspaces { try ws.prepare(for: shape) }
+        let order = (0..<encoded.count).sorted { a, b in
+            encoded.length(a) != encoded.length(b) ? encoded.length(a) > encoded.length(b) : a < b
+        }
+        let groupSize = BatchInference.groupSize
+        let groups = (order.count + groupSize - 1) / groupSize
+        let c = network.classes
+        let unscale = scaling != .identity
+        Parallel.forEach(groups, workers: min(workspaces.count, groups)) { g, w in
+            let ws = workspaces[w]
+            let rows = order[(g * groupSize)..<min((g + 1) * groupSize, order.count)]
+            ws.batch.pack(rows.lazy.map { encoded[$0] })
+            network.forward(parameters, workspace: ws, inputTable: inputTable)
+            let outputs = network.outputs(ws)
+            for (b, index) in rows.enumerated() {
+                (out + index * c).update(from: outputs + b * c, count: c)
+                if unscale {
+                    for j in 0..<c { out[index * c + j] = scaling.unscale(out[index * c + j]) }
+                }
+            }
+        }
+    }
+}

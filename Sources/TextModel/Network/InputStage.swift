@@ -1,0 +1,83 @@
+import CKernels
+
+/// The first stage of a network: the table `embedding.weight` [V × E] looked up by
+/// feature id.
+///
+///   embedding     every token's row, [N × E], for an encoder to read (CNN, recurrent,
+///                 Transformer)
+///   embeddingBag  each text's mean row, [B × E], summed straight from the table (as
+///                 PyTorch's EmbeddingBag(mode: "mean")): the bag model, whose ids are
+///                 words and hashed word/character n-grams. It never copies the [N × E]
+///                 rows, which was a third of a bag prediction's time; the same sums
+///                 as `embedding` followed by mean pooling, to the bit.
+struct InputStage {
+    enum Kind { case embedding, embeddingBag }
+
+    let kind: Kind
+    let table: ParameterLayout.Tensor
+    var rows: Int { table.shape[0] }
+    var dim: Int { table.shape[1] }
+
+    init(kind: Kind, rows: Int, dim: Int, layout: inout ParameterLayout) {
+        self.kind = kind
+        table = layout.add("embedding.weight", [rows, dim])
+    }
+
+    func initialize(_ params: UnsafeMutablePointer<Float>, _ scheme: EmbeddingInitialization, rng: inout SeededGenerator) {
+        let p = params + table.offset
+        switch scheme {
+        case .uniform(let bound):
+            for k in 0..<table.count { p[k] = rng.uniform(-bound, bound) }
+        case .normal(let sigma):
+            rng.fillNormal(p, count: table.count, sigma: sigma)
+        }
+    }
+
+    /// embedded [N × E] = the rows of the batch's ids.
+    func embed(_ pass: Pass, into embedded: UnsafeMutablePointer<Float>) {
+        pass.batch.tokens.withUnsafeBufferPointer { ids in
+            if let base = ids.baseAddress {
+                Embedding.forward(table: pass.params + table.offset, dim: dim, ids: base, count: ids.count, out: embedded)
+            }
+        }
+    }
+
+    /// features [B × E] = each text's mean row, in token order (an empty text: zeros).
+    func bagMean(_ pass: Pass, into features: UnsafeMutablePointer<Float>) {
+        let e = dim, batch = pass.batch, rows = pass.params + table.offset
+        let ahead = InputStage.prefetchDistance
+        batch.tokens.withUnsafeBufferPointer { ids in
+            for b in 0..<batch.size {
+                let out = features + b * e
+                out.update(repeating: 0, count: e)
+                let length = batch.lengths[b]
+                guard length > 0 else { continue }
+                for t in 0..<min(ahead, length) {
+                    tm_prefetch_row(rows + Int(ids[batch.stepOffsets[t] + b]) * e, 4 * e)
+                }
+                for t in 0..<length {
+                    if t + ahead < length {
+                        tm_prefetch_row(rows + Int(ids[batch.stepOffsets[t + ahead] + b]) * e, 4 * e)
+                    }
+                    let row = rows + Int(ids[batch.stepOffsets[t] + b]) * e
+                    for j in 0..<e { out[j] += row[j] }
+                }
+                let scale = 1 / Float(length)
+                for j in 0..<e { out[j] *= scale }
+            }
+        }
+    }
+
+    /// Adds dEmbedded [N × E] into the gradient rows of the batch's ids.
+    func backward(_ pass: Pass, dEmbedded: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>) {
+        pass.batch.tokens.withUnsafeBufferPointer { ids in
+            if let base = ids.baseAddress {
+                Embedding.backward(dOut: dEmbedded, dim: dim, ids: base, count: ids.count, dTable: grads + table.offset)
+            }
+        }
+    }
+
+    /// How many tokens ahead the row sums ask for rows (tm_prefetch_row): far enough
+    /// for a row to arrive from memory while the rows before it are added.
+    static let prefetchDistance = 4
+}

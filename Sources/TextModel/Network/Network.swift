@@ -1,0 +1,161 @@
+/// A text network composed of parts: an input stage (token Embedding or EmbeddingBag),
+/// an Encoder, the output Linear and a Loss.
+///
+///   ids ─ input ─▶ embedded [N × E] ─ encoder ─▶ features [B × F] ─ output ─▶ logits [B × C]
+///                                                               ─ loss.activate ─▶ outputs [B × C]
+///
+/// `outputs` are class probabilities (softmax or per-label sigmoid) or, for regression,
+/// the predicted value (C = 1). All weights live in one flat buffer described by
+/// `layout` (input stage's tensors, then the encoder's, then output.weight [C × F] and
+/// output.bias [C]); every buffer a pass uses is declared in `plan` and lives in a
+/// Workspace. The network holds no mutable state: one network and one parameter
+/// buffer serve many threads at once, each with its own Workspace.
+struct Network {
+    let input: InputStage
+    let encoder: any Encoder
+    let loss: any Loss
+    /// Outputs per text: the number of labels, or 1 for regression.
+    let classes: Int
+    let layout: ParameterLayout
+    let plan: ActivationPlan
+
+    let outputWeight: ParameterLayout.Tensor
+    let outputBias: ParameterLayout.Tensor
+
+    /// Buffers of the plan the network itself uses.
+    struct Buffers {
+        let embedded, features, logits, outputs: ActivationPlan.Floats
+        let dLogits, dFeatures, dEmbedded: ActivationPlan.Floats
+    }
+    let buffers: Buffers
+
+    /// Builds a network from its parts; `makeEncoder` registers the encoder's tensors
+    /// and buffers after the input stage's (see NetworkBuilder).
+    init(input kind: InputStage.Kind, rows: Int, embeddingDim e: Int, classes: Int, task: Config.Task,
+         makeEncoder: (inout ParameterLayout, inout ActivationPlan) -> any Encoder) {
+        var layout = ParameterLayout(), plan = ActivationPlan()
+        input = InputStage(kind: kind, rows: rows, dim: e, layout: &layout)
+        let encoder = makeEncoder(&layout, &plan)
+        self.encoder = encoder
+        let f = encoder.featureDim
+        outputWeight = layout.add("output.weight", [classes, f])
+        outputBias = layout.add("output.bias", [classes])
+        self.classes = classes
+        loss = makeLoss(task: task)
+        buffers = Buffers(
+            embedded: plan.floats("embedded tokens [N × E]") { $0.rows * e },
+            features: plan.floats("features [B × F]") { $0.texts * f },
+            logits: plan.floats("logits [B × C]") { $0.texts * classes },
+            outputs: plan.floats("outputs [B × C]") { $0.texts * classes },
+            dLogits: plan.floats("gradient of the logits [B × C]") { $0.texts * classes },
+            dFeatures: plan.floats("gradient of the features [B × F]") { $0.texts * f },
+            dEmbedded: plan.floats("gradient of the embedded tokens [N × E]") { $0.rows * e })
+        self.layout = layout
+        self.plan = plan
+    }
+
+    /// The table looked up by feature id; gradients touch only the rows of a batch's ids.
+    var embeddingTensor: ParameterLayout.Tensor { input.table }
+
+    func initialize(_ params: UnsafeMutablePointer<Float>, rng: inout SeededGenerator) {
+        input.initialize(params, encoder.embeddingInitialization, rng: &rng)
+        encoder.initialize(params, rng: &rng)
+        switch encoder.outputInitialization {
+        case .zeros:
+            (params + outputWeight.offset).update(repeating: 0, count: outputWeight.count + outputBias.count)
+        case .fanIn:
+            let bound = 1 / Float(encoder.featureDim).squareRoot()
+            for t in [outputWeight, outputBias] {
+                for k in 0..<t.count { params[t.offset + k] = rng.uniform(-bound, bound) }
+            }
+        }
+    }
+
+    // MARK: forward
+
+    /// Runs the batch in `workspace.batch` from its token ids; the outputs are then in
+    /// `outputs(workspace)` [B × C]. At inference, `inputTable` (the encoder's table of
+    /// these weights, or nil) replaces the embeddings and the first projection.
+    /// The workspace must be prepared for the batch's shape.
+    func forward(_ params: UnsafePointer<Float>, workspace ws: Workspace, inputTable: InputProjectionTable? = nil) {
+        let pass = Pass(params: params, batch: ws.batch, workspace: ws)
+        let features = ws[buffers.features]
+        if input.kind == .embeddingBag {
+            input.bagMean(pass, into: features)
+        } else if let table = inputTable, !ws.training, encoder.forward(pass, table: table, features: features) {
+        } else {
+            let embedded = ws[buffers.embedded]
+            input.embed(pass, into: embedded)
+            encoder.forward(pass, embedded: embedded, features: features)
+        }
+        head(pass)
+    }
+
+    /// Runs the batch in `workspace.batch` from given input embeddings [N × E] (one row
+    /// per packed row, as `embed` would have looked them up) instead of its token ids.
+    func forward(_ params: UnsafePointer<Float>, workspace ws: Workspace, embeddings: UnsafePointer<Float>) {
+        let pass = Pass(params: params, batch: ws.batch, workspace: ws)
+        let embedded = ws[buffers.embedded]
+        embedded.update(from: embeddings, count: pass.rows * input.dim)
+        encoder.forward(pass, embedded: embedded, features: ws[buffers.features])
+        head(pass)
+    }
+
+    private func head(_ pass: Pass) {
+        let ws = pass.workspace
+        Linear.forward(x: ws[buffers.features], rows: pass.texts, inputDim: encoder.featureDim, outputDim: classes,
+                       weight: pass.params + outputWeight.offset, bias: pass.params + outputBias.offset, out: ws[buffers.logits])
+        loss.activate(logits: ws[buffers.logits], rows: pass.texts, width: classes, outputs: ws[buffers.outputs])
+    }
+
+    /// The outputs of the last forward pass [B × C].
+    func outputs(_ ws: Workspace) -> UnsafeMutablePointer<Float> { ws[buffers.outputs] }
+
+    // MARK: backward
+
+    /// Adds the gradient of the batch's loss (see LossTargets) into `grads`; call after
+    /// `forward` on the same workspace.
+    func backward(_ params: UnsafePointer<Float>, loss targets: LossTargets, workspace ws: Workspace,
+                  grads: UnsafeMutablePointer<Float>) {
+        loss.backward(outputs: ws[buffers.outputs], rows: ws.batch.size, width: classes, targets: targets,
+                      dLogits: ws[buffers.dLogits])
+        backwardFromLogits(params, workspace: ws, grads: grads)
+    }
+
+    /// The gradient of whatever `logitGradient(ws)` [B × C] holds the gradient of,
+    /// back to the input embeddings: returns dEmbedded [N × E] (in the workspace); adds
+    /// the parameter gradients into `grads` only when it is given.
+    @discardableResult
+    func backwardFromLogits(_ params: UnsafePointer<Float>, workspace ws: Workspace,
+                            grads: UnsafeMutablePointer<Float>?) -> UnsafeMutablePointer<Float> {
+        let pass = Pass(params: params, batch: ws.batch, workspace: ws)
+        let dFeatures = ws[buffers.dFeatures], dEmbedded = ws[buffers.dEmbedded]
+        Linear.backward(dOut: ws[buffers.dLogits], x: ws[buffers.features], rows: pass.texts, inputDim: encoder.featureDim,
+                        outputDim: classes, weight: params + outputWeight.offset,
+                        dWeight: grads.map { $0 + outputWeight.offset }, dBias: grads.map { $0 + outputBias.offset },
+                        dx: dFeatures)
+        encoder.backward(pass, embedded: ws[buffers.embedded], dFeatures: dFeatures, dEmbedded: dEmbedded, grads: grads)
+        if let grads = grads { input.backward(pass, dEmbedded: dEmbedded, grads: grads) }
+        return dEmbedded
+    }
+
+    /// Where the backward pass reads the gradient of the logits [B × C]: callers that
+    /// differentiate something other than the loss (attributions) write it here.
+    func logitGradient(_ ws: Workspace) -> UnsafeMutablePointer<Float> { ws[buffers.dLogits] }
+
+    // MARK: shapes and workspaces
+
+    /// A workspace of this network's plan, with nothing allocated yet.
+    func makeWorkspace() -> Workspace { Workspace(plan: plan) }
+
+    /// Bytes of activations for a batch of `shape`.
+    func activationBytes(_ shape: BatchShape) -> Int { plan.bytes(for: shape) }
+
+    var inputTableShape: InputTableShape? { encoder.inputTableShape(vocabulary: input.rows) }
+
+    func fillInputTable(_ params: UnsafePointer<Float>, direction: Int, words: Range<Int>,
+                        into table: UnsafeMutablePointer<Float>) {
+        guard words.lowerBound >= 0, words.upperBound <= input.rows else { return }
+        encoder.fillInputTable(params, embeddings: params + input.table.offset, direction: direction, words: words, into: table)
+    }
+}

@@ -1,0 +1,29 @@
+/// The one place a network is built from a config: the input stage and encoder
+/// `model.type` names, over `vocabularySize` words (plus the hash buckets of the bag's
+/// n-gram features), with `classes` outputs (1 for regression).
+enum NetworkBuilder {
+    static func make(config: Config, vocabularySize: Int, classes: Int) -> Network {
+        let m = config.model, e = m.embeddingDim
+        switch m.type {
+        case "bag":
+            return Network(input: .embeddingBag, rows: vocabularySize + config.tokenizer.hashedFeatures, embeddingDim: e,
+                           classes: classes, task: m.task) { _, _ in MeanEncoder(dim: e) }
+        case "cnn":
+            return Network(input: .embedding, rows: vocabularySize, embeddingDim: e, classes: classes, task: m.task) { layout, plan in
+                CNNEncoder(inputDim: e, kernelSizes: m.kernelSizes, filters: m.filters, dropout: m.dropout,
+                           layout: &layout, plan: &plan)
+            }
+        default:   // "lstm", "gru", "rnn": the cell model.type names
+            return Network(input: .embedding, rows: vocabularySize, embeddingDim: e, classes: classes, task: m.task) { layout, plan in
+                RecurrentEncoder(cell: RecurrentCell(rawValue: m.type) ?? .lstm, inputDim: e, hiddenDim: m.hiddenDim,
+                                 layers: m.layers, bidirectional: m.bidirectional, dropout: m.dropout,
+                                 pooling: SequencePooling(rawValue: m.pooling) ?? .max, layout: &layout, plan: &plan)
+            }
+        }
+    }
+
+    /// The network of a trained model: `classes` is 1 for regression, else the labels.
+    static func make(config: Config, vocabularySize: Int, labels: Int) -> Network {
+        make(config: config, vocabularySize: vocabularySize, classes: config.model.task == .regression ? 1 : labels)
+    }
+}

@@ -1,0 +1,207 @@
+/// One optimizer step on one batch, split across threads.
+///
+/// The batch (texts sorted longest first) is dealt round-robin to `threads` workers; each
+/// runs forward and backward on its share into its own gradient buffer; the buffers are
+/// summed in worker order (so a seed and a thread count fix the result); the sum is
+/// clipped if asked; then the optimizer updates the one parameter buffer at the
+/// schedule's learning rate. Every buffer is allocated in `init`: a step allocates
+/// nothing (the workspaces are prepared for the largest shard there is).
+struct DataParallelStep: TrainingStep {
+    let threads: Int
+    let examplesPerCall: Int
+    var reportsProgress: Bool { false }
+
+    private let network: Network
+    private let set: TrainingSet
+    private let classWeights: [Float]
+    private let weighted: Bool
+    private let smoothing: Float
+    private let threshold: Double
+    private let seed: UInt64
+    private let clipNorm: Double
+    private let freezeEmbeddings: Bool
+    private let hasAccuracy: Bool
+    private let augmenter: Augmenter
+    /// Parts of the buffer the optimizer may change: all, or all but frozen embeddings.
+    private let trainable: [Range<Int>]
+    private let workspaces: [Workspace]
+    private let grads: [FloatBuffer]
+    private var reducer: GradientReducer
+    /// What each example looks like this epoch: itself, or an augmented copy.
+    private var sequences: EpochExamples
+    private var shards: [[Int]]
+    private var shardTargets: [[Int32]]
+    private var shardValues: [[Float]]
+    private var shardWeights: [[Float]]
+    private var batch: [Int] = []
+    /// Written by the workers in parallel, one slot each: raw buffers, not Swift arrays,
+    /// whose exclusivity checks would (rightly) refuse concurrent writes.
+    private let losses: FloatSlots<Double>
+    private let corrects: FloatSlots<Int>
+
+    /// `workspaces`: one per thread, already prepared for the largest shard.
+    init(config: Config, network: Network, set: TrainingSet, classWeights: [Float], workspaces: [Workspace]) throws {
+        let t = config.training
+        self.network = network
+        self.set = set
+        self.classWeights = classWeights
+        weighted = classWeights.contains { $0 != 1 }
+        smoothing = Float(t.labelSmoothing)
+        threshold = config.model.threshold
+        seed = t.seed
+        clipNorm = t.clipNorm
+        freezeEmbeddings = config.model.freezeEmbeddings
+        hasAccuracy = set.targets.task != .regression
+        augmenter = Augmenter(tokenDropout: Float(t.augmentTokenDropout), swap: Float(t.augmentSwap))
+        threads = workspaces.count
+        examplesPerCall = t.batchSize
+        let count = network.layout.count, embedding = network.embeddingTensor
+        trainable = config.model.freezeEmbeddings
+            ? [0..<embedding.offset, (embedding.offset + embedding.count)..<count] : [0..<count]
+        self.workspaces = workspaces
+        grads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a gradient buffer") }
+        reducer = GradientReducer(network: network)
+        sequences = EpochExamples(set.examples)
+        let perShard = (t.batchSize + threads - 1) / threads
+        shards = [[Int]](repeating: [], count: threads)
+        shardTargets = [[Int32]](repeating: [], count: threads)
+        shardValues = [[Float]](repeating: [], count: threads)
+        shardWeights = [[Float]](repeating: [], count: threads)
+        for w in 0..<threads {
+            shards[w].reserveCapacity(perShard)
+            shardTargets[w].reserveCapacity(perShard)
+            shardValues[w].reserveCapacity(perShard * set.width)
+            shardWeights[w].reserveCapacity(perShard)
+        }
+        batch.reserveCapacity(t.batchSize)
+        losses = FloatSlots(threads)
+        corrects = FloatSlots(threads)
+    }
+
+    /// The largest shard a worker runs: its workspaces' shape.
+    static func shardShape(batchSize: Int, threads: Int, longest: Int) -> BatchShape {
+        .bound(texts: (batchSize + threads - 1) / threads, longest: max(longest, 1))
+    }
+
+    mutating func run(_ rows: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
+                      progress: (Int, Double) -> Bool) throws -> StepOutcome {
+        if augmenter.isActive {
+            for e in rows { sequences[e] = augmenter.apply(set.examples[e], rng: &state.rng) }
+        }
+        batch.removeAll(keepingCapacity: true)
+        batch.append(contentsOf: rows)
+        let sequences = self.sequences
+        batch.sort { a, b in
+            sequences[a].count != sequences[b].count ? sequences[a].count > sequences[b].count : a < b
+        }
+        for w in 0..<threads {
+            shards[w].removeAll(keepingCapacity: true)
+            shardTargets[w].removeAll(keepingCapacity: true)
+            shardValues[w].removeAll(keepingCapacity: true)
+            shardWeights[w].removeAll(keepingCapacity: true)
+        }
+        var batchWeight: Float = 0
+        for (i, e) in batch.enumerated() {
+            let w = i % threads
+            shards[w].append(e)
+            set.targets.append(row: e, classes: &shardTargets[w], values: &shardValues[w])
+            let weight = weighted ? classWeights[Int(set.targets.classes[e])] : 1
+            shardWeights[w].append(weight)
+            batchWeight += weight
+        }
+        let scale = 1 / batchWeight
+        let stepSeed = seed &+ UInt64(state.step) &* 0x9E37_79B9_7F4A_7C15
+        let params = state.parameters.pointer
+        let (network, workspaces, grads, losses, corrects) = (self.network, self.workspaces, self.grads, self.losses, self.corrects)
+        let (shards, shardTargets, shardValues, shardWeights) = (self.shards, self.shardTargets, self.shardValues, self.shardWeights)
+        let (weighted, smoothing, hasAccuracy, threshold, width) = (self.weighted, self.smoothing, self.hasAccuracy, self.threshold, set.width)
+        Parallel.run(threads) { w in
+            losses[w] = 0
+            corrects[w] = 0
+            guard !shards[w].isEmpty else { return }
+            let ws = workspaces[w]
+            ws.training = true
+            ws.rng = SeededGenerator(seed: stepSeed ^ UInt64(w))
+            defer { ws.training = false }
+            ws.batch.pack(shards[w].lazy.map { sequences[$0] })
+            network.forward(params, workspace: ws)
+            shardTargets[w].withUnsafeBufferPointer { targets in
+                shardValues[w].withUnsafeBufferPointer { values in
+                    shardWeights[w].withUnsafeBufferPointer { rowWeights in
+                        let loss = LossTargets(targets: targets.baseAddress, values: values.baseAddress,
+                                               weights: weighted ? rowWeights.baseAddress : nil,
+                                               smoothing: smoothing, scale: scale)
+                        let outputs = network.outputs(ws)
+                        losses[w] = network.loss.loss(outputs: outputs, rows: shards[w].count, width: width, targets: loss)
+                        if hasAccuracy {
+                            corrects[w] = network.loss.correct(outputs: outputs, rows: shards[w].count, width: width,
+                                                               targets: loss, threshold: threshold)
+                        }
+                        network.backward(params, loss: loss, workspace: ws, grads: grads[w].pointer)
+                    }
+                }
+            }
+        }
+        update(&state)
+        state.step += 1
+        return StepOutcome(loss: losses.sum, weight: Double(batchWeight), correct: corrects.sum, examples: batch.count, steps: 1)
+    }
+
+    /// Sums the workers' gradients into worker 0's, clips, and lets the optimizer step.
+    private mutating func update(_ state: inout TrainingState) {
+        let params = state.parameters.pointer, sum = grads[0].pointer, embedding = network.embeddingTensor
+        let sparseUpdates = (state.optimizer as? SGD)?.skipsZeroGradients ?? false
+        reducer.sum(grads, workspaces: workspaces, workers: threads)
+        if freezeEmbeddings {
+            reducer.forEachTouchedRange(workspaces: workspaces, workers: threads) { range in
+                if range.lowerBound >= embedding.offset && range.upperBound <= embedding.offset + embedding.count {
+                    sum.advanced(by: range.lowerBound).update(repeating: 0, count: range.count)
+                }
+            }
+        }
+        if clipNorm > 0 {
+            let trainable = self.trainable
+            GradientClipping.clip(sum, maxNorm: clipNorm) { visit in
+                if sparseUpdates { reducer.forEachTouchedRange(workspaces: workspaces, workers: threads, visit) }
+                else { trainable.forEach(visit) }
+            }
+        }
+        state.optimizer.beginStep(learningRateScale: state.schedule.multiplier(atStep: state.step + 1))
+        let optimizer = state.optimizer
+        if sparseUpdates {
+            // Untouched embedding rows have zero gradient: plain SGD would not move them.
+            reducer.forEachTouchedRange(workspaces: workspaces, workers: threads) { range in
+                optimizer.update(params: params, grads: sum, range: range)
+            }
+        } else {
+            let (trainable, threads) = (self.trainable, self.threads)
+            Parallel.run(threads) { w in
+                for range in trainable {
+                    let n = range.count
+                    optimizer.update(params: params, grads: sum,
+                                     range: (range.lowerBound + w * n / threads)..<(range.lowerBound + (w + 1) * n / threads))
+                }
+            }
+        }
+    }
+}
+
+/// One slot per worker thread, written concurrently (each worker its own slot) and read
+/// after the workers have joined. Freed with its last reference.
+final class FloatSlots<Element: Numeric> {
+    private let slots: UnsafeMutableBufferPointer<Element>
+
+    init(_ count: Int) {
+        slots = .allocate(capacity: max(count, 1))
+        slots.initialize(repeating: 0)
+    }
+
+    deinit { slots.deallocate() }
+
+    subscript(_ i: Int) -> Element {
+        get { slots[i] }
+        set { slots[i] = newValue }
+    }
+
+    var sum: Element { slots.reduce(0, +) }
+}

@@ -1,0 +1,166 @@
+/// The epochs of one training run around a TrainingStep: shuffling, progress reports
+/// and cancelling, then at each epoch's end validation, early stopping, the epoch's
+/// report and a checkpoint. It never looks inside a step.
+struct EpochLoop {
+    let trainer: Trainer
+    let network: Network
+    let set: TrainingSet
+    /// One per thread: the data-parallel step's, and validation's.
+    let workspaces: [Workspace]
+    let started: Double
+    var stopper: EarlyStopping?
+
+    private var config: Config { trainer.config }
+    private var order: [Int]
+    private var firstEpoch = 1
+    /// Training time of the run a checkpoint continues.
+    private var secondsBefore = 0.0
+    private var examplesSeen = 0
+    /// Progress rates count this run's examples only.
+    private var examplesBefore = 0
+    /// What a checkpoint of this run is checked against; the data's CRC reads every
+    /// encoded token, so only runs that checkpoint pay for it.
+    private let identity: TrainingCheckpoint.Identity?
+
+    init(trainer: Trainer, network: Network, set: TrainingSet, workspaces: [Workspace], started: Double, stopper: EarlyStopping?) {
+        self.trainer = trainer
+        self.network = network
+        self.set = set
+        self.workspaces = workspaces
+        self.started = started
+        self.stopper = stopper
+        order = Array(0..<set.examples.count)
+        let config = trainer.config
+        identity = config.training.checkpointPath == nil ? nil
+            : TrainingCheckpoint.Identity(config: config.checkpointIdentity.serialized, data: set.fingerprint())
+    }
+
+    /// With training.resume and an existing checkpoint: continues after its epoch, with
+    /// its weights, optimizer state, generator, example order and early-stopping record.
+    mutating func resumeIfAsked(_ state: inout TrainingState, report: inout TrainingReport) throws {
+        let t = config.training
+        guard t.resume, let path = t.checkpointPath, let identity = identity, FileIO.exists(path) else { return }
+        let checkpoint = try TrainingCheckpoint.load(from: path, identity: identity, parameters: state.parameters,
+                                                     count: network.layout.count, order: &order,
+                                                     optimizer: &state.optimizer, best: stopper?.bestWeights,
+                                                     maxMemoryMB: t.maxMemoryMB)
+        if let s = checkpoint.earlyStopping { stopper?.state = s }
+        state.step = checkpoint.step
+        state.rng = checkpoint.rng
+        examplesSeen = checkpoint.examplesSeen
+        examplesBefore = examplesSeen
+        report.epochs = checkpoint.epochs
+        report.resumedFromEpoch = checkpoint.epoch
+        secondsBefore = checkpoint.seconds
+        firstEpoch = checkpoint.epoch + 1
+        // A run that had stopped early stays stopped.
+        if let s = checkpoint.earlyStopping, s.bestEpoch > 0, s.epochsWithoutImprovement >= t.patience {
+            firstEpoch = t.epochs + 1
+            report.stoppedEarly = checkpoint.epoch < t.epochs
+        }
+    }
+
+    mutating func run(_ step: inout any TrainingStep, state: inout TrainingState, report: inout TrainingReport) throws {
+        let t = config.training
+        // Regression trains on standardised targets; its losses are reported in the
+        // data's own units (squared), comparable with the validation loss.
+        let lossUnit = set.scaling.std * set.scaling.std
+        let totalSteps = state.totalSteps
+        for epoch in stride(from: firstEpoch, through: t.epochs, by: 1) {
+            let epochStart = Clock.now()
+            state.rng.shuffle(&order)
+            var epoch_ = StepOutcome()
+            var start = 0
+            while start < order.count {
+                let chunk = order[start..<min(start + min(step.examplesPerCall, order.count - start), order.count)]
+                start = chunk.endIndex
+                let stepBefore = state.step, seenBefore = examplesSeen - examplesBefore
+                let outcome = try step.run(chunk, epoch: epoch, state: &state) { [self] reached, runningLoss in
+                    reportStep(epoch: epoch, step: reached, runningLoss: runningLoss,
+                               examples: seenBefore + (reached - stepBefore), totalSteps: totalSteps)
+                }
+                epoch_.loss += outcome.loss
+                epoch_.weight += outcome.weight
+                epoch_.correct += outcome.correct
+                epoch_.examples += outcome.examples
+                examplesSeen += outcome.examples
+                if outcome.cancelled { report.cancelled = true; return }
+                if !step.reportsProgress,
+                   state.step % t.progressEvery == 0 || state.step == state.totalSteps,
+                   reportStep(epoch: epoch, step: state.step, runningLoss: lossUnit * epoch_.loss / epoch_.weight,
+                              examples: examplesSeen - examplesBefore, totalSteps: totalSteps) {
+                    report.cancelled = true
+                    return
+                }
+            }
+            var epochReport = TrainingReport.Epoch(epoch: epoch, trainLoss: lossUnit * epoch_.loss / max(epoch_.weight, 1e-30),
+                                                   validLoss: nil, validAccuracy: nil, seconds: 0)
+            if set.targets.task != .regression && epoch_.examples > 0 {
+                epochReport.trainAccuracy = Double(epoch_.correct) / Double(epoch_.examples)
+            }
+            let stop = try validate(epoch: epoch, state: state, into: &epochReport)
+            epochReport.seconds = Clock.now() - epochStart
+            report.epochs.append(epochReport)
+            if let path = t.checkpointPath, let identity = identity {
+                let checkpoint = TrainingCheckpoint(epoch: epoch, step: state.step, examplesSeen: examplesSeen,
+                                                    seconds: secondsBefore + Clock.now() - started, rng: state.rng,
+                                                    earlyStopping: stopper?.state, epochs: report.epochs)
+                try checkpoint.save(to: path, identity: identity, parameters: state.parameters, count: network.layout.count,
+                                    order: order, optimizer: state.optimizer, best: stopper?.bestWeights)
+            }
+            if reportEpoch(epochReport, state: state) && epoch < t.epochs {
+                report.cancelled = true
+                return
+            }
+            if stop {
+                report.stoppedEarly = epoch < t.epochs
+                return
+            }
+        }
+    }
+
+    /// Validation metrics into the epoch's report, and early stopping's verdict.
+    private mutating func validate(epoch: Int, state: TrainingState, into epochReport: inout TrainingReport.Epoch) throws -> Bool {
+        guard !set.validExamples.isEmpty else { return false }
+        let v = try trainer.validate(network: network, parameters: state.parameters.pointer, labels: set.labels,
+                                     scaling: set.scaling, examples: set.validExamples, targets: set.validTargets,
+                                     workspaces: workspaces)
+        epochReport.validLoss = v.loss
+        epochReport.validAccuracy = v.accuracy
+        epochReport.validMacroF1 = v.macroF1
+        guard var watcher = stopper else { return false }
+        // Config checks that a regression model stops on valid_loss only.
+        let metric = config.training.earlyStopping
+        let value = metric == "valid_loss" ? v.loss : metric == "valid_accuracy" ? v.accuracy ?? 0 : v.macroF1 ?? 0
+        let stop = watcher.record(epoch: epoch, value: value, parameters: state.parameters.pointer)
+        stopper = watcher
+        return stop
+    }
+
+    /// A step report to the progress callback; true if it asks to cancel.
+    private func reportStep(epoch: Int, step: Int, runningLoss: Double, examples: Int, totalSteps: Int) -> Bool {
+        guard let progress = trainer.progress else { return false }
+        let elapsed = Clock.now() - started
+        let rate = Double(examples) / max(elapsed, 1e-9)
+        let remaining = Double(totalSteps - step) * Double(config.training.batchSize)
+        return progress(TrainingProgress(kind: .step, epoch: epoch, epochs: config.training.epochs, step: step,
+                                         totalSteps: totalSteps, runningLoss: runningLoss, examplesPerSecond: rate,
+                                         etaSeconds: remaining / max(rate, 1e-9), elapsedSeconds: elapsed))
+    }
+
+    /// The epoch's report to the progress callback; true if it asks to cancel.
+    private func reportEpoch(_ e: TrainingReport.Epoch, state: TrainingState) -> Bool {
+        guard let progress = trainer.progress else { return false }
+        let elapsed = Clock.now() - started
+        let rate = Double(examplesSeen - examplesBefore) / max(elapsed, 1e-9)
+        var p = TrainingProgress(kind: .epoch, epoch: e.epoch, epochs: config.training.epochs, step: state.step,
+                                 totalSteps: state.totalSteps, runningLoss: e.trainLoss, examplesPerSecond: rate,
+                                 etaSeconds: Double(state.totalSteps - state.step) * Double(config.training.batchSize) / max(rate, 1e-9),
+                                 elapsedSeconds: elapsed)
+        p.trainLoss = e.trainLoss
+        p.trainAccuracy = e.trainAccuracy ?? .nan
+        p.validLoss = e.validLoss ?? .nan
+        p.validAccuracy = e.validAccuracy ?? .nan
+        return progress(p)
+    }
+}

@@ -1,0 +1,54 @@
+/// What the epoch loop owns and every training step reads or changes: the weights, the
+/// optimizer, the run's random generator (shuffles, augmentation) and the step count.
+/// A checkpoint saves exactly this (with the epoch's example order), so a resumed run
+/// continues bit for bit.
+struct TrainingState {
+    let parameters: FloatBuffer
+    var optimizer: any Optimizer
+    var rng: SeededGenerator
+    /// Optimizer steps taken so far (over all epochs; Hogwild counts one per example).
+    var step = 0
+    let totalSteps: Int
+    let schedule: LearningRateSchedule
+}
+
+/// What one call of a step did.
+struct StepOutcome {
+    /// Σ weight · loss of the examples, and Σ weight (the loss's running mean is their ratio).
+    var loss = 0.0
+    var weight = 0.0
+    /// Examples predicted right by the forward passes the loss came from.
+    var correct = 0
+    var examples = 0
+    /// Optimizer steps taken (TrainingState.step has already moved on by this many).
+    var steps = 0
+    /// The progress callback asked to stop (steps that report progress themselves).
+    var cancelled = false
+}
+
+/// How a training run turns examples into weight updates. The trainer keeps the epoch
+/// loop and its hooks (validation, early stopping, checkpoints, progress, cancel, the
+/// learning-rate schedule); a step does the rest:
+///
+///   DataParallelStep  a batch split across threads, gradients summed in thread order,
+///                     clipped, then one optimizer update (deterministic for a seed and
+///                     thread count)
+///   HogwildStep       the bag model's lock-free per-example SGD on shared weights
+///
+/// A new way to train (per-example clipped and noised gradients, gradients exchanged
+/// with other processes) is one more conforming type; the loop does not change.
+protocol TrainingStep {
+    /// Threads the step runs on (reported as the run's threads).
+    var threads: Int { get }
+    /// Examples of the epoch's shuffled order one `run` takes: a batch, or the whole
+    /// epoch for steps that divide it among their threads themselves.
+    var examplesPerCall: Int { get }
+    /// True if `run` calls the progress handler itself (mid-epoch); otherwise the loop
+    /// reports after each `run` when a progress_every boundary has passed.
+    var reportsProgress: Bool { get }
+
+    /// Trains on `examples` (indices into the training set), updating `state`.
+    /// `progress(step, runningLoss)` returns true to cancel (steps that report).
+    mutating func run(_ examples: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
+                      progress: (_ step: Int, _ runningLoss: Double) -> Bool) throws -> StepOutcome
+}
