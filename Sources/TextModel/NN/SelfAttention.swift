@@ -1,0 +1,150 @@
+/// Multi-head scaled dot-product self-attention over a PackedBatch, each text attending
+/// only to its own tokens.
+///
+/// Shapes (N packed rows, B texts, D width, h heads, d = D/h, L_b text b's length):
+///   qkv [N × 3D]   row (t, b) at `batch.stepOffsets[t] + b` is [q | k | v], each D
+///                  wide; head j uses columns j·d ..< (j+1)·d of each part
+///   out [N × D]    the heads' outputs side by side, before the output projection
+///   probabilities  softmax(q·kᵀ / √d) of every text and head: text b's block is
+///                  [h × L_b × L_b] (head, query token, key token), blocks in batch
+///                  order; `probabilityCount(batch:heads:)` floats, at most
+///                  `probabilityBound(rows:longest:heads:)`
+///   scratch        `scratchCount(longest:dim:)` floats; contents on entry do not matter
+///
+/// The packed layout has no padding, so this is the padding mask: a text's scores never
+/// see another text's keys, and every product is computed on that text's rows alone
+/// (gathered into scratch at the same offsets whatever the batch), so a text gets
+/// bit-identical results alone or in any batch. Work is per text (h gemms of L_b² · d
+/// each way), never over the whole batch. D must be a multiple of h (checked where the
+/// configuration is validated); otherwise nothing is written. Empty texts have no rows
+/// and no probabilities.
+enum SelfAttention {
+    /// Floats of saved probabilities for this batch: h · Σ L_b².
+    static func probabilityCount(batch: PackedBatch, heads: Int) -> Int {
+        var total = 0
+        for length in batch.lengths { total += length * length }
+        return heads * total
+    }
+
+    /// An upper bound from shapes alone, for planning before the batch is known:
+    /// h · N · L_max, since Σ L_b² ≤ L_max · Σ L_b.
+    static func probabilityBound(rows: Int, longest: Int, heads: Int) -> Int {
+        heads * rows * longest
+    }
+
+    /// Scratch floats for forward and backward with texts of up to `longest` tokens:
+    /// backward gathers q|k|v [L × 3D], dOut [L × D] and dq|dk|dv [L × 3D] and needs one
+    /// head's score gradient [L × L]; forward uses the first 4·L·D of it.
+    static func scratchCount(longest: Int, dim: Int) -> Int {
+        longest * (7 * dim + longest)
+    }
+
+    static func forward(qkv: UnsafePointer<Float>, batch: PackedBatch, dim: Int, heads: Int,
+                        out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>,
+                        scratch: UnsafeMutablePointer<Float>) {
+        guard heads > 0, dim % heads == 0 else { return }
+        let d = dim / heads, width = 3 * dim
+        let scale = 1 / Float(d).squareRoot()
+        var block = probabilities
+        for b in 0..<batch.size {
+            let length = batch.lengths[b]
+            guard length > 0 else { continue }
+            // Offsets depend on L alone, so the products see the same layout in any batch.
+            let gathered = scratch
+            let merged = scratch + length * width
+            gather(qkv, width: width, text: b, length: length, batch: batch, into: gathered)
+            for j in 0..<heads {
+                let p = block + j * length * length
+                BLAS.gemm(transB: true, m: length, n: length, k: d, alpha: scale,
+                          a: gathered + j * d, lda: width, b: gathered + dim + j * d, ldb: width,
+                          beta: 0, c: p, ldc: length)
+                for i in 0..<length { softmaxRow(p + i * length, length) }
+                BLAS.gemm(m: length, n: d, k: length, a: p, lda: length,
+                          b: gathered + 2 * dim + j * d, ldb: width,
+                          beta: 0, c: merged + j * d, ldc: dim)
+            }
+            scatter(merged, width: dim, text: b, length: length, batch: batch, into: out)
+            block += heads * length * length
+        }
+    }
+
+    /// Given dOut [N × D], WRITES dQKV [N × 3D] (every row: each row belongs to one text).
+    /// Per head, with P the saved probabilities and S the scaled scores:
+    /// dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = dS·K/√d, dK = dSᵀ·Q/√d.
+    static func backward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
+                         probabilities: UnsafePointer<Float>, batch: PackedBatch, dim: Int, heads: Int,
+                         dQKV: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        guard heads > 0, dim % heads == 0 else { return }
+        let d = dim / heads, width = 3 * dim
+        let scale = 1 / Float(d).squareRoot()
+        var block = probabilities
+        for b in 0..<batch.size {
+            let length = batch.lengths[b]
+            guard length > 0 else { continue }
+            let gathered = scratch
+            let dO = gathered + length * width
+            let dGathered = dO + length * dim
+            let dS = dGathered + length * width
+            gather(qkv, width: width, text: b, length: length, batch: batch, into: gathered)
+            gather(dOut, width: dim, text: b, length: length, batch: batch, into: dO)
+            for j in 0..<heads {
+                let p = block + j * length * length
+                let q = gathered + j * d, k = gathered + dim + j * d, v = gathered + 2 * dim + j * d
+                let dOj = dO + j * d
+                BLAS.gemm(transA: true, m: length, n: d, k: length, a: p, lda: length, b: dOj, ldb: dim,
+                          beta: 0, c: dGathered + 2 * dim + j * d, ldc: width)
+                BLAS.gemm(transB: true, m: length, n: length, k: d, a: dOj, lda: dim, b: v, ldb: width,
+                          beta: 0, c: dS, ldc: length)
+                for i in 0..<length { softmaxBackwardRow(p + i * length, dS + i * length, length) }
+                BLAS.gemm(m: length, n: d, k: length, alpha: scale, a: dS, lda: length, b: k, ldb: width,
+                          beta: 0, c: dGathered + j * d, ldc: width)
+                BLAS.gemm(transA: true, m: length, n: d, k: length, alpha: scale, a: dS, lda: length, b: q, ldb: width,
+                          beta: 0, c: dGathered + dim + j * d, ldc: width)
+            }
+            scatter(dGathered, width: width, text: b, length: length, batch: batch, into: dQKV)
+            block += heads * length * length
+        }
+    }
+
+    /// Copies text b's packed rows (t = 0..<L) into contiguous [L × width].
+    @inline(__always)
+    private static func gather(_ source: UnsafePointer<Float>, width: Int, text b: Int, length: Int,
+                               batch: PackedBatch, into dst: UnsafeMutablePointer<Float>) {
+        for t in 0..<length {
+            (dst + t * width).update(from: source + (batch.stepOffsets[t] + b) * width, count: width)
+        }
+    }
+
+    /// The inverse of gather: contiguous [L × width] back to text b's packed rows.
+    @inline(__always)
+    private static func scatter(_ source: UnsafePointer<Float>, width: Int, text b: Int, length: Int,
+                                batch: PackedBatch, into dst: UnsafeMutablePointer<Float>) {
+        for t in 0..<length {
+            (dst + (batch.stepOffsets[t] + b) * width).update(from: source + t * width, count: width)
+        }
+    }
+
+    /// Softmax of one score row in place, max subtracted so exp never overflows.
+    /// fastExp (not libm's expf) so the loop vectorises: this is L² per head.
+    @inline(__always)
+    private static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ count: Int) {
+        var m = row[0]
+        for i in 1..<count where row[i] > m { m = row[i] }
+        var sum: Float = 0
+        for i in 0..<count {
+            let e = fastExp(row[i] - m)
+            row[i] = e
+            sum += e
+        }
+        let inverse = 1 / sum
+        for i in 0..<count { row[i] *= inverse }
+    }
+
+    /// dS = P ⊙ (dP − Σ P ⊙ dP) for one row, in place over dP.
+    @inline(__always)
+    private static func softmaxBackwardRow(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ count: Int) {
+        var dot: Float = 0
+        for i in 0..<count { dot += p[i] * g[i] }
+        for i in 0..<count { g[i] = p[i] * (g[i] - dot) }
+    }
+}
