@@ -2,13 +2,19 @@
 print one table. bench/run.sh sets up everything and calls this; see bench/README.md.
 
     python bench/compare.py [--tweets DIR] [--corpus DIR] [--reps 3] [--corpus-reps 1]
-                            [--lstm-lines 50000] [--only tweets|corpus]
+                            [--lstm-lines 20000] [--transformer-lines 20000] [--no-transformer]
+                            [--pairs bag,lstm,transformer,ref] [--only tweets|corpus]
     python bench/compare.py --render bench/.out/runs-....json   # table from saved runs
 
 Each run is its own subprocess (bench/run_*.py). Per dataset and repetition the order
 is: threads 2 then 1; within each, pair A then B (libtextmodel bag.json, fastText,
-libtextmodel lstm.json, PyTorch packed[, PyTorch padded]); then scikit-learn (1 thread). So the systems of a
-pair alternate A B A B and the table shows medians over the repetitions.
+libtextmodel lstm.json, PyTorch packed[, PyTorch padded], libtextmodel transformer.json,
+PyTorch transformer); then scikit-learn (1 thread). So the systems of a pair alternate
+A B A B and the table shows medians over the repetitions. --pairs runs some pairs only.
+
+A libtextmodel run that fails (e.g. the library refuses a config, or
+examples/configs/transformer.json is not there yet) is recorded as a FAILED run with the
+last line of its log; the benchmark goes on and the table shows it in the last column.
 
 Around every run the parent records the 1-minute load average at start and end and
 the CPU time the rest of the machine used meanwhile (busy time in /proc/stat minus the
@@ -40,6 +46,7 @@ NOISY_CORES, NOISY_STEAL = 0.25, 0.05
 TIMEOUT = float(os.environ.get("RUN_TIMEOUT", 1200))  # seconds per run, then it is killed
 BAG = ROOT / "examples" / "configs" / "bag.json"
 LSTM = ROOT / "examples" / "configs" / "lstm.json"
+TRANSFORMER = ROOT / "examples" / "configs" / "transformer.json"
 
 # (key, label, pair it belongs to, whether it is libtextmodel)
 SYSTEMS = [
@@ -48,52 +55,69 @@ SYSTEMS = [
     ("tm_lstm", "libtextmodel lstm.json", "lstm", True),
     ("torch", "PyTorch LSTM (packed)", "lstm", False),
     ("torch_padded", "PyTorch LSTM (padded+mask)", "lstm", False),
+    ("tm_transformer", "libtextmodel transformer.json", "transformer", True),
+    ("torch_transformer", "PyTorch Transformer", "transformer", False),
     ("sklearn", "sklearn tf-idf 1-2g + LR", "ref", False),
 ]
 LABELS = {k: label for k, label, _, _ in SYSTEMS}
+PAIRS = ("bag", "lstm", "transformer", "ref")
+# the dataset field with the train tokens/s numerator of each system (default tokens_bag)
+TOKENS = {"tm_lstm": "tokens_lstm", "torch": "tokens_lstm", "torch_padded": "tokens_lstm",
+          "tm_transformer": "tokens_transformer", "torch_transformer": "tokens_transformer"}
 
 
 # ------------------------------------------------------------------ data prep
 
-def prepare(name, source, lstm_lines=None):
+def first_lines(source, work, lines, total):
+    """The training CSV, or (when `lines` < its `total` lines) its first `lines` rows
+    written to work/train.firstLINES.csv; with the number of lines used."""
+    if not lines or lines >= total:
+        return source / "train.csv", total
+    path = work / f"train.first{lines}.csv"
+    with open(source / "train.csv", newline="", encoding="utf-8") as f, \
+            open(path, "w", newline="", encoding="utf-8") as g:
+        r, w = csv.reader(f), csv.writer(g)
+        w.writerow(next(r))
+        for _, row in zip(range(lines), r):
+            w.writerow(row)
+    return path, lines
+
+
+def prepare(name, source, lstm_lines=None, transformer_lines=None):
     """Paths and token counts for one dataset; writes the tokenised fastText training
-    file and the LSTM training subset (if any) under bench/.data/NAME/ once."""
+    file and the LSTM and transformer training subsets (if any) under bench/.data/NAME/
+    once."""
     work = DATA / name
     work.mkdir(parents=True, exist_ok=True)
     stamp = work / "prepared.json"
     key = {"source": str(source), "mtime": os.path.getmtime(source / "train.csv"),
-           "lstm_lines": lstm_lines}
+           "lstm_lines": lstm_lines, "transformer_lines": transformer_lines}
     if stamp.exists() and json.loads(stamp.read_text())["key"] == key:
         return json.loads(stamp.read_text())["dataset"]
     started = time.perf_counter()
     texts, labels = common.read_csv(source / "train.csv")
     ft = work / "train.tok.ft.txt"
-    words128 = words1024 = lstm_words = 0
+    words1024 = lstm_words = transformer_words = 0
+    lstm_n, transformer_n = lstm_lines or len(texts), transformer_lines or len(texts)
     with open(ft, "w", encoding="utf-8") as f:
         for i, (text, label) in enumerate(zip(texts, labels)):
             tokens = common.tokenize(text, 1024)
             words1024 += len(tokens)
-            words128 += min(len(tokens), 128)
-            if lstm_lines and i < lstm_lines:
-                lstm_words += min(len(tokens), 128)
+            if i < lstm_n:
+                lstm_words += min(len(tokens), 128)   # lstm.json max_length
+            if i < transformer_n:
+                transformer_words += min(len(tokens), 64)   # transformer.json max_length
             f.write(f"__label__{label} {' '.join(tokens)}\n")
-    lstm_train = source / "train.csv"
-    if lstm_lines and lstm_lines < len(texts):
-        lstm_train = work / f"train.first{lstm_lines}.csv"
-        with open(source / "train.csv", newline="", encoding="utf-8") as f, \
-                open(lstm_train, "w", newline="", encoding="utf-8") as g:
-            r, w = csv.reader(f), csv.writer(g)
-            w.writerow(next(r))
-            for _, row in zip(range(lstm_lines), r):
-                w.writerow(row)
-    else:
-        lstm_words, lstm_lines = words128, None
+    lstm_train, lstm_lines = first_lines(source, work, lstm_lines, len(texts))
+    transformer_train, transformer_lines = first_lines(source, work, transformer_lines, len(texts))
     dataset = {
         "name": name, "train": str(source / "train.csv"), "test": str(source / "test.csv"),
         "train_tok_ft": str(ft), "train_lines": len(texts),
         "test_lines": len(common.read_csv(source / "test.csv")[0]),
         "tokens_bag": words1024, "tokens_lstm": lstm_words,
-        "lstm_train": str(lstm_train), "lstm_lines": lstm_lines or len(texts),
+        "lstm_train": str(lstm_train), "lstm_lines": lstm_lines,
+        "tokens_transformer": transformer_words,
+        "transformer_train": str(transformer_train), "transformer_lines": transformer_lines,
     }
     stamp.write_text(json.dumps({"key": key, "dataset": dataset}, indent=1))
     print(f"prepared {name} in {time.perf_counter() - started:.1f} s: {len(texts):,} train "
@@ -122,6 +146,12 @@ def command(system, ds, threads, model, result):
     if system in ("torch", "torch_padded"):
         return [PY, BENCH / "run_torch.py", ds["lstm_train"], ds["test"], *common_args,
                 *(["--padded"] if system == "torch_padded" else [])]
+    if system == "tm_transformer":
+        return [PY, BENCH / "run_textmodel.py", TRANSFORMER, ds["transformer_train"], ds["test"],
+                *common_args]
+    if system == "torch_transformer":
+        return [PY, BENCH / "run_torch_transformer.py", ds["transformer_train"], ds["test"],
+                *common_args]
     if system == "sklearn":
         return [PY, BENCH / "run_sklearn.py", ds["train"], ds["test"], *common_args]
     raise ValueError(system)
@@ -163,8 +193,7 @@ def run(system, ds, threads, rep, log_dir):
         child_result = json.loads(result.read_text())
         child_result["implementation"] = child_result.pop("system")
         r.update(child_result)
-        tokens = ds["tokens_lstm"] if system in ("tm_lstm", "torch", "torch_padded") else ds["tokens_bag"]
-        r["train_tokens_per_second"] = tokens * r["epochs"] / r["train_seconds"]
+        r["train_tokens_per_second"] = ds[TOKENS.get(system, "tokens_bag")] * r["epochs"] / r["train_seconds"]
         model.unlink(missing_ok=True)
     else:
         tail = (log_dir / f"{tag}.log").read_text(errors="replace")[-2000:]
@@ -238,7 +267,8 @@ def table(runs, datasets):
     lines = ["| data | system | threads | " + " | ".join(h for _, h, _ in METRICS) + " | runs (noisy) |",
              "|---|---|---:|" + "---:|" * len(METRICS) + "---|"]
     order = [("bag", "tm_bag", "fasttext"), ("lstm", "tm_lstm", "torch"),
-             ("lstm+", "tm_lstm", "torch_padded"), ("ref", "tm_bag", "sklearn")]
+             ("lstm+", "tm_lstm", "torch_padded"), ("transformer", "tm_transformer", "torch_transformer"),
+             ("ref", "tm_bag", "sklearn")]
     for ds in datasets:
         name = ds["name"]
         for pair, ours, peer in order:
@@ -249,8 +279,9 @@ def table(runs, datasets):
                              and r["threads"] == threads] for s in (ours, peer)}
                 if not group[peer]:
                     continue
-                data = name if not pair.startswith("lstm") or ds["lstm_lines"] == ds["train_lines"] \
-                    else f"{name} (first {ds['lstm_lines']:,} train lines)"
+                used_lines = ds.get(f"{pair.rstrip('+')}_lines", ds["train_lines"])
+                data = name if used_lines == ds["train_lines"] \
+                    else f"{name} (first {used_lines:,} train lines)"
                 systems = (peer,) if pair in ("ref", "lstm+") else (ours, peer)
                 for s in systems:
                     rs = group[s]
@@ -286,6 +317,10 @@ def machine_facts():
     versions = {p: importlib.metadata.version(p) for p in ("fasttext", "torch", "scikit-learn", "numpy")}
     sys.path.insert(0, str(ROOT / "bindings" / "python"))
     from textmodel import library_version
+    try:
+        version = library_version()
+    except OSError as e:  # no library: its runs fail and are reported, the peers still run
+        version = f"not loadable ({e})"
     lib = os.environ.get("TEXTMODEL_LIBRARY", str(ROOT / ".build-bench" / "release" / "libtextmodel.so"))
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
@@ -295,7 +330,7 @@ def machine_facts():
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": os.cpu_count(), "cpu": cpu, "avx512": " avx512f" in flags,
         "memory_gib": round(int(mem) / 2**20, 1), "kernel": platform.release(),
-        "python": platform.python_version(), "libtextmodel": library_version(),
+        "python": platform.python_version(), "libtextmodel": version,
         "library": lib, "commit": commit + (" + uncommitted changes in Sources/" if dirty else ""),
         **versions,
     }
@@ -311,7 +346,9 @@ def print_report(facts, datasets, runs, started, finished):
     for ds in datasets:
         print(f"Data {ds['name']}: {ds['train_lines']:,} train lines ({ds['tokens_bag']:,} tokens), "
               f"{ds['test_lines']:,} test lines; LSTM pair trained on {ds['lstm_lines']:,} lines "
-              f"({ds['tokens_lstm']:,} tokens)")
+              f"({ds['tokens_lstm']:,} tokens)"
+              + (f", transformer pair on {ds['transformer_lines']:,} lines ({ds['tokens_transformer']:,} "
+                 "tokens)" if "transformer_lines" in ds else ""))
     noisy = sum(r["noisy"] for r in runs)
     print(f"Runs: {len(runs)}, noisy {noisy}; load average {runs[0]['load_start']:.2f} at the start, "
           f"{runs[-1]['load_end']:.2f} at the end; total {(finished - started) / 60:.1f} min\n")
@@ -336,6 +373,11 @@ def main():
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--corpus-reps", type=int, default=1)
     p.add_argument("--lstm-lines", type=int, default=20_000)
+    p.add_argument("--transformer-lines", type=int, default=20_000,
+                   help="training lines of the transformer pair on the synthetic corpus")
+    p.add_argument("--no-transformer", action="store_true", help="skip the transformer pair")
+    p.add_argument("--pairs", default=",".join(PAIRS),
+                   help="comma-separated pairs to run (default all: %(default)s)")
     p.add_argument("--only", choices=["tweets", "corpus"])
     p.add_argument("--no-corpus-sklearn", action="store_true",
                    help="skip scikit-learn on the synthetic corpus (the tweets still run it)")
@@ -343,6 +385,11 @@ def main():
                    help="also run PyTorch on padded+masked batches (same model)")
     p.add_argument("--render")
     a = p.parse_args()
+    pairs = set(a.pairs.split(","))
+    if not pairs <= set(PAIRS):
+        p.error(f"--pairs: unknown {sorted(pairs - set(PAIRS))}; choose from {','.join(PAIRS)}")
+    if a.no_transformer:
+        pairs.discard("transformer")
 
     if a.render:
         saved = json.loads(pathlib.Path(a.render).read_text())
@@ -358,7 +405,8 @@ def main():
     if a.only != "tweets":
         corpus = pathlib.Path(a.corpus).resolve()
         lines = json.loads((corpus / "MANIFEST.json").read_text())["params"]["lines"]
-        plan.append((prepare(f"synthetic-{lines}", corpus, a.lstm_lines), a.corpus_reps))
+        plan.append((prepare(f"synthetic-{lines}", corpus, a.lstm_lines, a.transformer_lines),
+                     a.corpus_reps))
 
     facts = machine_facts()
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -369,9 +417,10 @@ def main():
     saved = OUT / f"runs-{stamp}.json"
     for ds, reps in plan:
         for rep in range(1, reps + 1):
-            systems = ["tm_bag", "fasttext", "tm_lstm", "torch"] + (["torch_padded"] if a.torch_padded else [])
+            systems = [s for s, _, pair, _ in SYSTEMS if pair in pairs and s != "sklearn"
+                       and (s != "torch_padded" or a.torch_padded)]
             schedule = [(s, t) for t in (2, 1) for s in systems]
-            if ds["name"] == "tweets" or not a.no_corpus_sklearn:
+            if "ref" in pairs and (ds["name"] == "tweets" or not a.no_corpus_sklearn):
                 schedule.append(("sklearn", 1))
             for system, threads in schedule:
                 r = run(system, ds, threads, rep, log_dir)

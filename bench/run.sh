@@ -8,6 +8,9 @@
 #   CORPUS_REPS=1        repetitions on the synthetic corpus
 #   CORPUS_SEED=1        its generator seed
 #   LSTM_LINES=20000     training lines the LSTM pair uses on the synthetic corpus
+#   TRANSFORMER=1        the transformer pair (transformer.json vs PyTorch); 0 = skip it
+#   TRANSFORMER_LINES=20000  training lines the transformer pair uses on the synthetic corpus
+#   PAIRS=bag,lstm,transformer,ref  the pairs to run (ref = scikit-learn)
 #   TWEETS=path          the tweets corpus (default ../shared/data/tweets, then /work/shared/data/tweets)
 #   TORCH_PADDED=1       also run PyTorch on padded+masked batches (same model, faster path)
 #   CORPUS_SKLEARN=0     skip scikit-learn on the synthetic corpus (its tf-idf + LR fit
@@ -19,6 +22,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 REPS=${REPS:-3} CORPUS_LINES=${CORPUS_LINES:-1000000} CORPUS_REPS=${CORPUS_REPS:-1}
 CORPUS_SEED=${CORPUS_SEED:-1} LSTM_LINES=${LSTM_LINES:-20000}
+TRANSFORMER=${TRANSFORMER:-1} TRANSFORMER_LINES=${TRANSFORMER_LINES:-20000}
 started=$(date +%s)
 
 if [[ -z "${SKIP_BUILD:-}" ]]; then
@@ -38,7 +42,10 @@ if ! $PY -c "import fasttext, sklearn, torch, numpy" 2>/dev/null; then
   $PY -m pip install --quiet fasttext || $PY -m pip install --quiet fasttext-wheel
 fi
 
-args=(--reps "$REPS" --corpus-reps "$CORPUS_REPS" --lstm-lines "$LSTM_LINES")
+args=(--reps "$REPS" --corpus-reps "$CORPUS_REPS" --lstm-lines "$LSTM_LINES"
+      --transformer-lines "$TRANSFORMER_LINES")
+[[ "$TRANSFORMER" == 0 ]] && args+=(--no-transformer)
+[[ -n "${PAIRS:-}" ]] && args+=(--pairs "$PAIRS")
 [[ -n "${TWEETS:-}" ]] && args+=(--tweets "$TWEETS")
 [[ -n "${TORCH_PADDED:-}" ]] && args+=(--torch-padded)
 [[ "${CORPUS_SKLEARN:-1}" == 0 ]] && args+=(--no-corpus-sklearn)
@@ -51,6 +58,7 @@ else
   args+=(--only tweets)
 fi
 
-echo "== running (REPS=$REPS CORPUS_LINES=$CORPUS_LINES CORPUS_REPS=$CORPUS_REPS LSTM_LINES=$LSTM_LINES)"
+echo "== running (REPS=$REPS CORPUS_LINES=$CORPUS_LINES CORPUS_REPS=$CORPUS_REPS LSTM_LINES=$LSTM_LINES" \
+     "TRANSFORMER=$TRANSFORMER TRANSFORMER_LINES=$TRANSFORMER_LINES${PAIRS:+ PAIRS=$PAIRS})"
 $PY bench/compare.py "${args[@]}"
 echo "total wall time of bench/run.sh: $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s"

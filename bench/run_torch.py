@@ -58,10 +58,10 @@ def build_vocab(token_lists):
     return {w: i + 2 for i, w in enumerate(words[:MAX_SIZE - 2])}
 
 
-def encode(texts, vocab):
+def encode(texts, vocab, max_length=MAX_LENGTH):
     out = []
     for text in texts:
-        ids = [vocab.get(t, UNK) for t in common.tokenize(text, MAX_LENGTH)]
+        ids = [vocab.get(t, UNK) for t in common.tokenize(text, max_length)]
         out.append(torch.tensor(ids or [UNK], dtype=torch.long))
     return out
 
