@@ -104,16 +104,16 @@ final class TransformerLayerTests: XCTestCase {
     func testLayerNormNormalisesEachRow() {
         var rng = SeededGenerator(seed: 901)
         let rows = 6, dim = 32
-        let x = FloatBuffer(count: rows * dim)
+        let x = FloatBuffer.zeros(count: rows * dim)
         for r in 0..<rows {
             let offset = Float(r) * 7 - 20, spread = 1 + Float(r)
             for j in 0..<dim { x.pointer[r * dim + j] = offset + spread * rng.uniform(-1, 1) }
         }
         for j in 0..<dim { x.pointer[5 * dim + j] = 3.25 }   // a constant row: var 0
-        let gamma = FloatBuffer(count: dim), beta = FloatBuffer(count: dim)
+        let gamma = FloatBuffer.zeros(count: dim), beta = FloatBuffer.zeros(count: dim)
         gamma.pointer.update(repeating: 1, count: dim)
         let out = randomBuffer(rows * dim, &rng, 50, 60)
-        let mean = FloatBuffer(count: rows), rstd = FloatBuffer(count: rows)
+        let mean = FloatBuffer.zeros(count: rows), rstd = FloatBuffer.zeros(count: rows)
         LayerNorm.forward(x: x.pointer, rows: rows, dim: dim, gamma: gamma.pointer, beta: beta.pointer,
                           out: out.pointer, mean: mean.pointer, rstd: rstd.pointer)
         XCTAssertEqual(LayerNorm.savedCount(rows: rows), 2 * rows)
@@ -142,7 +142,7 @@ final class TransformerLayerTests: XCTestCase {
         let rows = 3, dim = 9
         let x = randomBuffer(rows * dim, &rng, -2, 3)
         let gamma = randomBuffer(dim, &rng, 0.5, 1.5), beta = randomBuffer(dim, &rng)
-        let out = FloatBuffer(count: rows * dim), mean = FloatBuffer(count: rows), rstd = FloatBuffer(count: rows)
+        let out = FloatBuffer.zeros(count: rows * dim), mean = FloatBuffer.zeros(count: rows), rstd = FloatBuffer.zeros(count: rows)
         LayerNorm.forward(x: x.pointer, rows: rows, dim: dim, gamma: gamma.pointer, beta: beta.pointer,
                           out: out.pointer, mean: mean.pointer, rstd: rstd.pointer)
         for r in 0..<rows {
@@ -167,9 +167,9 @@ final class TransformerLayerTests: XCTestCase {
             gamma = randomBuffer(dim, &rng, 0.5, 1.5)
             beta = randomBuffer(dim, &rng)
             r = randomBuffer(rows * dim, &rng)
-            out = FloatBuffer(count: rows * dim)
-            mean = FloatBuffer(count: rows)
-            rstd = FloatBuffer(count: rows)
+            out = FloatBuffer.zeros(count: rows * dim)
+            mean = FloatBuffer.zeros(count: rows)
+            rstd = FloatBuffer.zeros(count: rows)
         }
 
         func loss() -> Double {
@@ -200,7 +200,7 @@ final class TransformerLayerTests: XCTestCase {
 
         // Without parameter gradients: the same dX.
         _ = c.loss()
-        let dX2 = FloatBuffer(count: n)
+        let dX2 = FloatBuffer.zeros(count: n)
         LayerNorm.backward(dOut: c.r.pointer, x: c.x.pointer, rows: c.rows, dim: c.dim, gamma: c.gamma.pointer,
                            mean: c.mean.pointer, rstd: c.rstd.pointer, dX: dX2.pointer, dGamma: nil, dBeta: nil)
         for i in 0..<n { XCTAssertEqual(dX2.pointer[i], dX.pointer[i] - previousX.pointer[i], accuracy: 1e-6) }
@@ -253,7 +253,7 @@ final class TransformerLayerTests: XCTestCase {
         let x = randomBuffer(n, &rng, -4, 4)
         x.pointer[0] = 0
         let r = randomBuffer(n, &rng)
-        let out = FloatBuffer(count: n)
+        let out = FloatBuffer.zeros(count: n)
         func loss() -> Double {
             GELU.forward(x: x.pointer, count: n, out: out.pointer)
             return weightedSum(out.pointer, r.pointer, n)
@@ -490,7 +490,7 @@ final class TransformerLayerTests: XCTestCase {
         let n = batch.totalRows * dim, tableCount = PositionEmbedding.tableCount(maxLength: maxLength, dim: dim)
         XCTAssertEqual(tableCount, 18)
         let x = randomBuffer(n, &rng), table = randomBuffer(tableCount, &rng), r = randomBuffer(n, &rng)
-        let work = FloatBuffer(count: n)
+        let work = FloatBuffer.zeros(count: n)
         func loss() -> Double {
             work.pointer.update(from: x.pointer, count: n)
             PositionEmbedding.forward(x: work.pointer, batch: batch, dim: dim, table: table.pointer, maxLength: maxLength)
@@ -532,7 +532,7 @@ final class TransformerLayerTests: XCTestCase {
             let row = batch.stepOffsets[t]
             XCTAssertEqual(array(work.pointer + row * dim, dim), array(x.pointer + row * dim, dim))
         }
-        let dTable = FloatBuffer(count: maxLength * dim + 2)
+        let dTable = FloatBuffer.zeros(count: maxLength * dim + 2)
         dTable.pointer[maxLength * dim] = 7
         dTable.pointer[maxLength * dim + 1] = 7
         PositionEmbedding.backward(dX: x.pointer, batch: batch, dim: dim, dTable: dTable.pointer, maxLength: maxLength)

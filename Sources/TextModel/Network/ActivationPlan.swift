@@ -68,8 +68,27 @@ struct ActivationPlan {
         return Indices(index: indexEntries.count - 1)
     }
 
+    /// Shapes beyond these are refused (bytes(for:) says Int.max) before any size is
+    /// computed, so the size closures' products (a shape count times widths of at most
+    /// a few thousand) cannot overflow. Sizes that multiply two shape counts use
+    /// `product`, which saturates.
+    static let largestRows = 1 << 40, largestTexts = 1 << 40, largestLength = 1 << 20
+
+    /// a · b · …, or Int.max when that overflows.
+    static func product(_ factors: Int...) -> Int {
+        var total = 1
+        for f in factors {
+            let (p, overflow) = total.multipliedReportingOverflow(by: max(f, 0))
+            if overflow { return Int.max }
+            total = p
+        }
+        return total
+    }
+
     /// Bytes of every buffer at `shape` (Int.max when that overflows).
     func bytes(for shape: BatchShape) -> Int {
+        guard shape.rows <= ActivationPlan.largestRows, shape.texts <= ActivationPlan.largestTexts,
+              shape.longest <= ActivationPlan.largestLength else { return Int.max }
         var total = 0
         for entry in floatEntries + indexEntries {
             let (bytes, o1) = max(entry.count(shape), 0).multipliedReportingOverflow(by: 4)
