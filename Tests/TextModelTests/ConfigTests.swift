@@ -66,8 +66,8 @@ final class ConfigTests: XCTestCase {
         c.model.embeddingDim = 33
         c.model.hiddenDim = 17
         c.model.layers = 3
-        c.model.pooling = "max"
-        c.training.optimizer = "sgd"
+        c.model.pooling = .max
+        c.training.optimizer = .sgd
         c.training.learningRate = 0.0123
         c.training.momentum = 0.85
         c.training.beta1 = 0.8
@@ -79,7 +79,7 @@ final class ConfigTests: XCTestCase {
         c.training.threads = 3
         c.training.progressEvery = 9
         c.training.maxMemoryMB = 100
-        c.data.format = "csv"
+        c.data.format = .csv
         c.data.textColumn = "body ✓ \"quoted\" \\ tab\t"
         c.data.labelColumn = "y"
         c.data.labelSeparator = ";"
@@ -98,7 +98,7 @@ final class ConfigTests: XCTestCase {
     /// by SGD as fastText trains.
     func testTheDefaultModelIsTheSubwordBag() throws {
         for c in [Config(), try Config(json: nil), try Config(json: "{}"), try Config(json: "{\"model\":{\"type\":\"bag\"}}")] {
-            XCTAssertEqual(c.model.type, "bag")
+            XCTAssertEqual(c.model.type, .bag)
             XCTAssertEqual(c.model.task, .singleLabel)
             XCTAssertEqual(c.tokenizer.minFreq, 1)
             XCTAssertEqual(c.tokenizer.maxLength, 1024)
@@ -106,10 +106,10 @@ final class ConfigTests: XCTestCase {
             XCTAssertEqual(c.tokenizer.charNgramsMin, 3)
             XCTAssertEqual(c.tokenizer.charNgramsMax, 5)
             XCTAssertEqual(c.tokenizer.buckets, 200_000)
-            XCTAssertEqual(c.training.optimizer, "sgd")
+            XCTAssertEqual(c.training.optimizer, .sgd)
             XCTAssertEqual(c.training.learningRate, 1.0)
             XCTAssertEqual(c.training.batchSize, 1)
-            XCTAssertEqual(c.training.lrSchedule, "linear")
+            XCTAssertEqual(c.training.lrSchedule, .linear)
             XCTAssertEqual(c.training.epochs, 5)
             XCTAssertFalse(c.training.hogwild, "the default model trains deterministically")
         }
@@ -117,16 +117,16 @@ final class ConfigTests: XCTestCase {
         let c = try Config(json: "{\"training\":{\"learning_rate\":0.1},\"model\":{\"type\":\"bag\"},\"tokenizer\":{\"char_ngrams_max\":0}}")
         XCTAssertEqual(c.training.learningRate, 0.1)
         XCTAssertEqual(c.tokenizer.charNgramsMax, 0)
-        XCTAssertEqual(c.training.optimizer, "sgd")
+        XCTAssertEqual(c.training.optimizer, .sgd)
     }
 
     /// Naming a neural model type gives the neural defaults: Adam on batches of 64.
     func testDocumentedDefaultsOfTheNeuralModels() throws {
-        for type in ["lstm", "gru", "rnn", "cnn"] {
-            let parsed = try Config(json: "{\"model\":{\"type\":\"\(type)\"}}")
-            XCTAssertEqual(parsed.json.serialized, Config(modelType: type).json.serialized, type)
+        for type in [Config.ModelType.lstm, .gru, .rnn, .cnn] {
+            let parsed = try Config(json: "{\"model\":{\"type\":\"\(type.rawValue)\"}}")
+            XCTAssertEqual(parsed.json.serialized, Config(modelType: type).json.serialized, type.rawValue)
         }
-        let c = Config(modelType: "lstm")
+        let c = Config(modelType: .lstm)
         XCTAssertTrue(c.tokenizer.lowercase)
         XCTAssertTrue(c.tokenizer.replaceURLs)
         XCTAssertEqual(c.tokenizer.minFreq, 2)
@@ -134,12 +134,12 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.tokenizer.maxLength, 128)
         XCTAssertEqual(c.tokenizer.wordNgrams, 1)
         XCTAssertEqual(c.tokenizer.charNgramsMax, 0)
-        XCTAssertEqual(c.model.type, "lstm")
+        XCTAssertEqual(c.model.type, .lstm)
         XCTAssertEqual(c.model.embeddingDim, 100)
         XCTAssertEqual(c.model.hiddenDim, 128)
         XCTAssertEqual(c.model.layers, 1)
-        XCTAssertTrue(["last", "mean", "max"].contains(c.model.pooling))
-        XCTAssertEqual(c.training.optimizer, "adam")
+        XCTAssertEqual(c.model.pooling, .max)
+        XCTAssertEqual(c.training.optimizer, .adam)
         XCTAssertEqual(c.training.learningRate, 0.001)
         XCTAssertEqual(c.training.momentum, 0)
         XCTAssertEqual(c.training.beta1, 0.9)
@@ -150,7 +150,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.training.seed, 1)
         XCTAssertEqual(c.training.threads, 0)
         XCTAssertEqual(c.training.progressEvery, 50)
-        XCTAssertEqual(c.data.format, "auto")
+        XCTAssertEqual(c.data.format, .auto)
         XCTAssertEqual(c.data.textColumn, "text")
         XCTAssertEqual(c.data.labelColumn, "label")
     }
@@ -188,7 +188,7 @@ final class ConfigTests: XCTestCase {
             }
             return out
         }
-        let neural = resolved(Config(modelType: "lstm")), bag = resolved(Config())
+        let neural = resolved(Config(modelType: .lstm)), bag = resolved(Config())
         XCTAssertEqual(Set(documented.keys), Set(bag.keys), "documented keys vs resolved keys")
         XCTAssertEqual(bag.count, 55)
         for (key, value) in bag {
@@ -213,7 +213,7 @@ final class ConfigTests: XCTestCase {
         var expected = Config()
         expected.model.hiddenDim = 8
         expected.training.learningRate = 1
-        expected.training.optimizer = "sgd"
+        expected.training.optimizer = .sgd
         assertSameConfig(c, expected)
     }
 
@@ -240,8 +240,8 @@ final class ConfigTests: XCTestCase {
         let rich = #"{"model":{"type":"gru","pooling":"mean","bidirectional":true,"kernel_sizes":[2,3],"pretrained_vectors":"v.vec"},"training":{"class_weights":{"b":2,"a":0.5},"early_stopping":"valid_macro_f1","lr_schedule":"step","lr_step_epochs":2,"optimizer":"adamw","checkpoint_path":"c.ckpt"},"data":{"format":"jsonl"}}"#
         let cases: [(String, Config, String)] = [
             ("bag (the default)", Config(), #"{"tokenizer":{"lowercase":true,"replace_urls":true,"min_freq":1,"max_size":50000,"max_length":1024,"word_ngrams":2,"char_ngrams_min":3,"char_ngrams_max":5,"buckets":200000},"model":{"type":"bag","task":"single_label","threshold":0.5,"embedding_dim":100,"hidden_dim":128,"layers":1,"pooling":"max","bidirectional":false,"dropout":0,"kernel_sizes":[3,4,5],"filters":100,"pretrained_vectors":null,"freeze_embeddings":false},"training":{"optimizer":"sgd","learning_rate":1,"momentum":0,"beta1":0.9,"beta2":0.999,"epsilon":1e-08,"batch_size":1,"epochs":5,"seed":1,"threads":0,"hogwild":false,"progress_every":1000,"max_memory_mb":8192,"lr_schedule":"linear","warmup_steps":0,"lr_step_epochs":0,"lr_step_factor":0.1,"nesterov":false,"weight_decay":0,"clip_norm":0,"label_smoothing":0,"class_weights":null,"early_stopping":"none","patience":2,"validation_fraction":0,"augment_token_dropout":0,"augment_swap":0,"checkpoint_path":null,"resume":false},"data":{"format":"auto","text_column":"text","label_column":"label","label_separator":"|"}}"#),
-            ("lstm", Config(modelType: "lstm"), #"{"tokenizer":{"lowercase":true,"replace_urls":true,"min_freq":2,"max_size":50000,"max_length":128,"word_ngrams":1,"char_ngrams_min":0,"char_ngrams_max":0,"buckets":100000},"model":{"type":"lstm","task":"single_label","threshold":0.5,"embedding_dim":100,"hidden_dim":128,"layers":1,"pooling":"max","bidirectional":false,"dropout":0,"kernel_sizes":[3,4,5],"filters":100,"pretrained_vectors":null,"freeze_embeddings":false},"training":{"optimizer":"adam","learning_rate":0.001,"momentum":0,"beta1":0.9,"beta2":0.999,"epsilon":1e-08,"batch_size":64,"epochs":5,"seed":1,"threads":0,"hogwild":false,"progress_every":50,"max_memory_mb":8192,"lr_schedule":"constant","warmup_steps":0,"lr_step_epochs":0,"lr_step_factor":0.1,"nesterov":false,"weight_decay":0,"clip_norm":0,"label_smoothing":0,"class_weights":null,"early_stopping":"none","patience":2,"validation_fraction":0,"augment_token_dropout":0,"augment_swap":0,"checkpoint_path":null,"resume":false},"data":{"format":"auto","text_column":"text","label_column":"label","label_separator":"|"}}"#),
-            ("cnn", Config(modelType: "cnn"), #"{"tokenizer":{"lowercase":true,"replace_urls":true,"min_freq":2,"max_size":50000,"max_length":128,"word_ngrams":1,"char_ngrams_min":0,"char_ngrams_max":0,"buckets":100000},"model":{"type":"cnn","task":"single_label","threshold":0.5,"embedding_dim":100,"hidden_dim":128,"layers":1,"pooling":"max","bidirectional":false,"dropout":0,"kernel_sizes":[3,4,5],"filters":100,"pretrained_vectors":null,"freeze_embeddings":false},"training":{"optimizer":"adam","learning_rate":0.001,"momentum":0,"beta1":0.9,"beta2":0.999,"epsilon":1e-08,"batch_size":64,"epochs":5,"seed":1,"threads":0,"hogwild":false,"progress_every":50,"max_memory_mb":8192,"lr_schedule":"constant","warmup_steps":0,"lr_step_epochs":0,"lr_step_factor":0.1,"nesterov":false,"weight_decay":0,"clip_norm":0,"label_smoothing":0,"class_weights":null,"early_stopping":"none","patience":2,"validation_fraction":0,"augment_token_dropout":0,"augment_swap":0,"checkpoint_path":null,"resume":false},"data":{"format":"auto","text_column":"text","label_column":"label","label_separator":"|"}}"#),
+            ("lstm", Config(modelType: .lstm), #"{"tokenizer":{"lowercase":true,"replace_urls":true,"min_freq":2,"max_size":50000,"max_length":128,"word_ngrams":1,"char_ngrams_min":0,"char_ngrams_max":0,"buckets":100000},"model":{"type":"lstm","task":"single_label","threshold":0.5,"embedding_dim":100,"hidden_dim":128,"layers":1,"pooling":"max","bidirectional":false,"dropout":0,"kernel_sizes":[3,4,5],"filters":100,"pretrained_vectors":null,"freeze_embeddings":false},"training":{"optimizer":"adam","learning_rate":0.001,"momentum":0,"beta1":0.9,"beta2":0.999,"epsilon":1e-08,"batch_size":64,"epochs":5,"seed":1,"threads":0,"hogwild":false,"progress_every":50,"max_memory_mb":8192,"lr_schedule":"constant","warmup_steps":0,"lr_step_epochs":0,"lr_step_factor":0.1,"nesterov":false,"weight_decay":0,"clip_norm":0,"label_smoothing":0,"class_weights":null,"early_stopping":"none","patience":2,"validation_fraction":0,"augment_token_dropout":0,"augment_swap":0,"checkpoint_path":null,"resume":false},"data":{"format":"auto","text_column":"text","label_column":"label","label_separator":"|"}}"#),
+            ("cnn", Config(modelType: .cnn), #"{"tokenizer":{"lowercase":true,"replace_urls":true,"min_freq":2,"max_size":50000,"max_length":128,"word_ngrams":1,"char_ngrams_min":0,"char_ngrams_max":0,"buckets":100000},"model":{"type":"cnn","task":"single_label","threshold":0.5,"embedding_dim":100,"hidden_dim":128,"layers":1,"pooling":"max","bidirectional":false,"dropout":0,"kernel_sizes":[3,4,5],"filters":100,"pretrained_vectors":null,"freeze_embeddings":false},"training":{"optimizer":"adam","learning_rate":0.001,"momentum":0,"beta1":0.9,"beta2":0.999,"epsilon":1e-08,"batch_size":64,"epochs":5,"seed":1,"threads":0,"hogwild":false,"progress_every":50,"max_memory_mb":8192,"lr_schedule":"constant","warmup_steps":0,"lr_step_epochs":0,"lr_step_factor":0.1,"nesterov":false,"weight_decay":0,"clip_norm":0,"label_smoothing":0,"class_weights":null,"early_stopping":"none","patience":2,"validation_fraction":0,"augment_token_dropout":0,"augment_swap":0,"checkpoint_path":null,"resume":false},"data":{"format":"auto","text_column":"text","label_column":"label","label_separator":"|"}}"#),
             ("gru, most choices set", try parse(rich), #"{"tokenizer":{"lowercase":true,"replace_urls":true,"min_freq":2,"max_size":50000,"max_length":128,"word_ngrams":1,"char_ngrams_min":0,"char_ngrams_max":0,"buckets":100000},"model":{"type":"gru","task":"single_label","threshold":0.5,"embedding_dim":100,"hidden_dim":128,"layers":1,"pooling":"mean","bidirectional":true,"dropout":0,"kernel_sizes":[2,3],"filters":100,"pretrained_vectors":"v.vec","freeze_embeddings":false},"training":{"optimizer":"adamw","learning_rate":0.001,"momentum":0,"beta1":0.9,"beta2":0.999,"epsilon":1e-08,"batch_size":64,"epochs":5,"seed":1,"threads":0,"hogwild":false,"progress_every":50,"max_memory_mb":8192,"lr_schedule":"step","warmup_steps":0,"lr_step_epochs":2,"lr_step_factor":0.1,"nesterov":false,"weight_decay":0,"clip_norm":0,"label_smoothing":0,"class_weights":{"a":0.5,"b":2},"early_stopping":"valid_macro_f1","patience":2,"validation_fraction":0,"augment_token_dropout":0,"augment_swap":0,"checkpoint_path":"c.ckpt","resume":false},"data":{"format":"jsonl","text_column":"text","label_column":"label","label_separator":"|"}}"#),
         ]
         for (what, config, expected) in cases {

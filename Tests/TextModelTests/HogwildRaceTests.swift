@@ -10,15 +10,15 @@ import XCTest
 /// races. Everything else about the trainer runs under TSan through TrainingTests.
 final class HogwildRaceTests: XCTestCase {
     private func hogwildConfig(threads: Int, epochs: Int = 5) -> Config {
-        var c = Config(modelType: "lstm")
-        c.model.type = "bag"
+        var c = Config(modelType: .lstm)
+        c.model.type = .bag
         c.model.embeddingDim = 16
         c.tokenizer.minFreq = 1
         c.tokenizer.wordNgrams = 2
         c.tokenizer.buckets = 500
-        c.training.optimizer = "sgd"
+        c.training.optimizer = .sgd
         c.training.learningRate = 0.5
-        c.training.lrSchedule = "linear"
+        c.training.lrSchedule = .linear
         c.training.batchSize = 1
         c.training.epochs = epochs
         c.training.threads = threads
@@ -28,7 +28,7 @@ final class HogwildRaceTests: XCTestCase {
     }
 
     func testFusedStepEqualsBackwardThenSGD() {
-        var c = Config(modelType: "lstm")
+        var c = Config(modelType: .lstm)
         c.model.embeddingDim = 5
         let network = BagNetwork(features: 12, classes: 3, config: c.model)
         let count = network.layout.count
@@ -68,7 +68,7 @@ final class HogwildRaceTests: XCTestCase {
     /// With a learning rate of 0 the weights never move, so the epoch's count of right
     /// predictions must be exactly what forward passes on the starting weights predict.
     func testEpochCountsRightPredictionsOfItsForwardPasses() {
-        var c = Config(modelType: "lstm")
+        var c = Config(modelType: .lstm)
         c.model.embeddingDim = 4
         let network = BagNetwork(features: 10, classes: 3, config: c.model)
         let params = FloatBuffer(count: network.layout.count)

@@ -5,7 +5,7 @@ import XCTest
 @testable import TextModel
 
 final class InputTableTests: XCTestCase {
-    private func config(_ type: String, bidirectional: Bool, layers: Int = 1, pooling: String = "max") -> Config {
+    private func config(_ type: Config.ModelType, bidirectional: Bool, layers: Int = 1, pooling: Config.Pooling = .max) -> Config {
         var c = tinyConfig(embedding: 6, hidden: 7, layers: layers)
         c.model.type = type
         c.model.bidirectional = bidirectional
@@ -30,9 +30,9 @@ final class InputTableTests: XCTestCase {
     private var many: [String] { (0..<600).map { NetworkTests.texts[($0 * 7) % NetworkTests.texts.count] } }
 
     func testTableMatchesThePlainPathAndThreadCountsAgree() {
-        let cases: [(String, Bool, Int, String)] = [
-            ("lstm", false, 1, "max"), ("gru", false, 1, "max"), ("rnn", false, 1, "mean"),
-            ("lstm", true, 1, "max"), ("gru", true, 2, "last"), ("lstm", true, 2, "mean"), ("rnn", true, 1, "last"),
+        let cases: [(Config.ModelType, Bool, Int, Config.Pooling)] = [
+            (.lstm, false, 1, .max), (.gru, false, 1, .max), (.rnn, false, 1, .mean),
+            (.lstm, true, 1, .max), (.gru, true, 2, .last), (.lstm, true, 2, .mean), (.rnn, true, 1, .last),
         ]
         for (type, bidirectional, layers, pooling) in cases {
             let what = "\(type) bi \(bidirectional) \(layers) layers \(pooling)"
@@ -58,7 +58,7 @@ final class InputTableTests: XCTestCase {
     }
 
     func testAutomaticPolicyUsesTheTableForCallsWithAQuarterOfTheVocabularyInTokens() {
-        let model = sibling(randomModel(config: config("lstm", bidirectional: false), texts: NetworkTests.texts,
+        let model = sibling(randomModel(config: config(.lstm, bidirectional: false), texts: NetworkTests.texts,
                                         labels: NetworkTests.labels), .automatic)
         let plain = sibling(model, .never), tabled = sibling(model, .always)
         let quarter = model.vocabulary.count / 4 + 1
@@ -74,7 +74,7 @@ final class InputTableTests: XCTestCase {
     }
 
     func testTrainingIgnoresTheTable() {
-        let model = randomModel(config: config("gru", bidirectional: true), texts: NetworkTests.texts,
+        let model = randomModel(config: config(.gru, bidirectional: true), texts: NetworkTests.texts,
                                 labels: NetworkTests.labels)
         guard let network = model.network as? RecurrentNetwork,
               let table = InputProjectionTable(network: network, params: model.parameters.pointer, threads: 1) else {

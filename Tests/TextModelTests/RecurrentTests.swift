@@ -215,9 +215,9 @@ final class RecurrentTests: XCTestCase {
         for states in topStates {
             if states.isEmpty { pooled += [Double](repeating: 0, count: hd); continue }
             switch model.config.model.pooling {
-            case "mean": pooled += (0..<hd).map { j in states.reduce(0) { $0 + $1[j] } / Double(states.count) }
-            case "max": pooled += (0..<hd).map { j in states.map { $0[j] }.max()! }
-            default: pooled += states.last!
+            case .mean: pooled += (0..<hd).map { j in states.reduce(0) { $0 + $1[j] } / Double(states.count) }
+            case .max: pooled += (0..<hd).map { j in states.map { $0[j] }.max()! }
+            case .last: pooled += states.last!
             }
         }
         let (w, wShape) = tensor("output.weight")
@@ -231,7 +231,7 @@ final class RecurrentTests: XCTestCase {
         return e.map { $0 / sum }
     }
 
-    private func config(_ type: String, bidirectional: Bool = true, layers: Int = 2, pooling: String = "max",
+    private func config(_ type: Config.ModelType, bidirectional: Bool = true, layers: Int = 2, pooling: Config.Pooling = .max,
                         dropout: Double = 0, embedding: Int = 4, hidden: Int = 5) -> Config {
         var c = tinyConfig(embedding: embedding, hidden: hidden, layers: layers)
         c.model.type = type
@@ -242,12 +242,12 @@ final class RecurrentTests: XCTestCase {
     }
 
     func testForwardMatchesReferenceForEveryCell() {
-        let cases: [(Bool, Int, String)] = [(false, 1, "last"), (false, 2, "mean"), (true, 1, "last"), (true, 2, "last"),
-                                            (true, 2, "mean"), (true, 3, "max")]
-        for cell in RecurrentCell.allCases {
+        let cases: [(Bool, Int, Config.Pooling)] = [(false, 1, .last), (false, 2, .mean), (true, 1, .last), (true, 2, .last),
+                                            (true, 2, .mean), (true, 3, .max)]
+        for cell in Config.ModelType.allCases where cell.isRecurrent {
             for (bidirectional, layers, pooling) in cases {
                 // Dropout is configured but must not apply outside training.
-                let c = config(cell.rawValue, bidirectional: bidirectional, layers: layers, pooling: pooling, dropout: 0.5)
+                let c = config(cell, bidirectional: bidirectional, layers: layers, pooling: pooling, dropout: 0.5)
                 let model = randomModel(config: c, texts: NetworkTests.texts, labels: NetworkTests.labels, seed: 5)
                 for t in model.network.layout.tensors where t.name != "embedding.weight" {
                     for k in 0..<t.count { model.parameters.pointer[t.offset + k] *= 2 }
@@ -296,19 +296,19 @@ final class RecurrentTests: XCTestCase {
             RecurrentNetwork(vocabSize: 10, classes: 3, config: c.model).layout.tensors.map(\.name)
         }
         // The plain LSTM keeps the names (and order) of existing model files.
-        XCTAssertEqual(names(config("lstm", bidirectional: false, layers: 2)),
+        XCTAssertEqual(names(config(.lstm, bidirectional: false, layers: 2)),
                        ["embedding.weight", "lstm.0.weight_ih", "lstm.0.weight_hh", "lstm.0.bias",
                         "lstm.1.weight_ih", "lstm.1.weight_hh", "lstm.1.bias", "output.weight", "output.bias"])
-        XCTAssertEqual(names(config("gru", bidirectional: true, layers: 1)),
+        XCTAssertEqual(names(config(.gru, bidirectional: true, layers: 1)),
                        ["embedding.weight", "gru.0.weight_ih", "gru.0.weight_hh", "gru.0.bias_ih", "gru.0.bias_hh",
                         "gru.0.reverse.weight_ih", "gru.0.reverse.weight_hh", "gru.0.reverse.bias_ih", "gru.0.reverse.bias_hh",
                         "output.weight", "output.bias"])
-        let bi = RecurrentNetwork(vocabSize: 10, classes: 3, config: config("rnn", layers: 2, embedding: 4, hidden: 5).model)
+        let bi = RecurrentNetwork(vocabSize: 10, classes: 3, config: config(.rnn, layers: 2, embedding: 4, hidden: 5).model)
         XCTAssertEqual(bi.layout.tensor(named: "rnn.1.reverse.weight_ih")?.shape, [5, 10])
         XCTAssertEqual(bi.layout.tensor(named: "rnn.0.weight_ih")?.shape, [5, 4])
         XCTAssertEqual(bi.layout.tensor(named: "output.weight")?.shape, [3, 10])
         // Both directions of a biLSTM start with forget-gate biases near 1.
-        let lstm = RecurrentNetwork(vocabSize: 10, classes: 3, config: config("lstm", layers: 1, hidden: 64).model)
+        let lstm = RecurrentNetwork(vocabSize: 10, classes: 3, config: config(.lstm, layers: 1, hidden: 64).model)
         let params = FloatBuffer(count: lstm.layout.count)
         var rng = SeededGenerator(seed: 1)
         lstm.initialize(params.pointer, rng: &rng)
@@ -391,7 +391,7 @@ final class RecurrentTests: XCTestCase {
                 params.pointer[i] = saved - eps
                 let minus = loss(), minusArgmax = argmaxRows()
                 params.pointer[i] = saved
-                if c.model.pooling == "max" && (plusArgmax != baseArgmax || minusArgmax != baseArgmax) { skipped += 1; continue }
+                if c.model.pooling == .max && (plusArgmax != baseArgmax || minusArgmax != baseArgmax) { skipped += 1; continue }
                 numeric[i] = (plus - minus) / (Double(saved + eps) - Double(saved - eps))
             }
             checked += indices.count
@@ -410,34 +410,34 @@ final class RecurrentTests: XCTestCase {
     private let targets: [Int32] = [0, 2, 1, 1, 0, 2]
 
     func testBidirectionalTwoLayerLSTMGradientWithDropout() {
-        checkNetwork(config("lstm", pooling: "last", dropout: 0.3), sequences: sequences, targets: targets, vocab: 13, classes: 3, seed: 71)
+        checkNetwork(config(.lstm, pooling: .last, dropout: 0.3), sequences: sequences, targets: targets, vocab: 13, classes: 3, seed: 71)
     }
 
     func testBidirectionalTwoLayerGRUGradientWithDropout() {
-        checkNetwork(config("gru", pooling: "max", dropout: 0.3), sequences: sequences, targets: targets, vocab: 13, classes: 3, seed: 72)
+        checkNetwork(config(.gru, pooling: .max, dropout: 0.3), sequences: sequences, targets: targets, vocab: 13, classes: 3, seed: 72)
     }
 
     func testBidirectionalTwoLayerRNNGradientWithDropout() {
-        checkNetwork(config("rnn", pooling: "mean", dropout: 0.3), sequences: sequences, targets: targets, vocab: 13, classes: 3, seed: 73)
+        checkNetwork(config(.rnn, pooling: .mean, dropout: 0.3), sequences: sequences, targets: targets, vocab: 13, classes: 3, seed: 73)
     }
 
     func testOtherArrangementsGradients() {
         // Unidirectional stacks with dropout (the layer output is then a masked copy),
         // and bidirectional ones without.
-        for cell in ["gru", "rnn", "lstm"] {
-            checkNetwork(config(cell, bidirectional: false, pooling: "last", dropout: 0.25), sequences: sequences,
+        for cell in [Config.ModelType.gru, .rnn, .lstm] {
+            checkNetwork(config(cell, bidirectional: false, pooling: .last, dropout: 0.25), sequences: sequences,
                          targets: targets, vocab: 13, classes: 3, seed: 74)
-            checkNetwork(config(cell, layers: 1, pooling: "last"), sequences: sequences, targets: targets,
+            checkNetwork(config(cell, layers: 1, pooling: .last), sequences: sequences, targets: targets,
                          vocab: 13, classes: 3, seed: 75)
         }
-        checkNetwork(config("gru", bidirectional: false, layers: 1, pooling: "max"), sequences: sequences, targets: targets,
+        checkNetwork(config(.gru, bidirectional: false, layers: 1, pooling: .max), sequences: sequences, targets: targets,
                      vocab: 13, classes: 3, seed: 76)
     }
 
     // MARK: padding invariance
 
     func testBidirectionalPaddingInvariance() {
-        for (type, layers, pooling) in [("lstm", 2, "last"), ("gru", 2, "max"), ("rnn", 2, "mean"), ("gru", 1, "last")] {
+        for (type, layers, pooling) in [(Config.ModelType.lstm, 2, Config.Pooling.last), (.gru, 2, .max), (.rnn, 2, .mean), (.gru, 1, .last)] {
             let c = config(type, layers: layers, pooling: pooling, dropout: 0.5, embedding: 6, hidden: 7)
             let model = randomModel(config: c, texts: NetworkTests.texts, labels: NetworkTests.labels, seed: 6)
             let texts = NetworkTests.texts
@@ -478,7 +478,7 @@ final class RecurrentTests: XCTestCase {
 
     // MARK: training
 
-    private func trainingConfig(_ type: String, bidirectional: Bool, layers: Int = 1, dropout: Double = 0,
+    private func trainingConfig(_ type: Config.ModelType, bidirectional: Bool, layers: Int = 1, dropout: Double = 0,
                                 threads: Int = 1, seed: UInt64 = 7) -> Config {
         var c = tinyConfig(embedding: 16, hidden: 16, layers: layers, epochs: 5, threads: threads, seed: seed,
                            batchSize: 16, learningRate: 0.02)
@@ -498,22 +498,22 @@ final class RecurrentTests: XCTestCase {
     }
 
     func testGRULearnsKeywordData() throws {
-        try learnsKeywords(trainingConfig("gru", bidirectional: false))
+        try learnsKeywords(trainingConfig(.gru, bidirectional: false))
     }
 
     func testBidirectionalLSTMLearnsKeywordData() throws {
-        try learnsKeywords(trainingConfig("lstm", bidirectional: true))
+        try learnsKeywords(trainingConfig(.lstm, bidirectional: true))
     }
 
     func testRNNAndStackedBidirectionalGRUWithDropoutLearnKeywordData() throws {
-        try learnsKeywords(trainingConfig("rnn", bidirectional: false))
-        try learnsKeywords(trainingConfig("gru", bidirectional: true, layers: 2, dropout: 0.2, threads: 2))
+        try learnsKeywords(trainingConfig(.rnn, bidirectional: false))
+        try learnsKeywords(trainingConfig(.gru, bidirectional: true, layers: 2, dropout: 0.2, threads: 2))
     }
 
     func testTrainingWithDropoutIsReproducibleAndPredictionIsNot() throws {
         // Same seed and threads: the same masks, the same model. Prediction never drops.
         func run(seed: UInt64) throws -> (TextClassifier, [Float]) {
-            let c = TextClassifier(config: trainingConfig("lstm", bidirectional: true, layers: 2, dropout: 0.3, threads: 2, seed: seed))
+            let c = TextClassifier(config: trainingConfig(.lstm, bidirectional: true, layers: 2, dropout: 0.3, threads: 2, seed: seed))
             try c.train(KeywordData.make(count: 120, seed: 5))
             return (c, try c.predictProbabilities(TrainingTests.probe))
         }
@@ -525,7 +525,7 @@ final class RecurrentTests: XCTestCase {
         // Prediction and evaluation (with fresh workspaces) agree, and so does the
         // validation the trainer runs on its own workspaces after each step's dropout.
         let data = KeywordData.make(count: 40, seed: 9)
-        let validated = TextClassifier(config: trainingConfig("gru", bidirectional: true, layers: 2, dropout: 0.5, threads: 2))
+        let validated = TextClassifier(config: trainingConfig(.gru, bidirectional: true, layers: 2, dropout: 0.5, threads: 2))
         let report = try validated.train(KeywordData.make(count: 120, seed: 5), validation: data)
         XCTAssertEqual(report.epochs.last!.validAccuracy!, try validated.evaluate(data).accuracy ?? -1, accuracy: 1e-12)
         // Evaluation may use the inference input table (InputProjectionTable), which
@@ -543,7 +543,7 @@ final class RecurrentTests: XCTestCase {
     // MARK: saving
 
     func testBidirectionalGRUSaveLoadRoundTrip() throws {
-        let classifier = try learnsKeywords(trainingConfig("gru", bidirectional: true))
+        let classifier = try learnsKeywords(trainingConfig(.gru, bidirectional: true))
         let dir = ScratchDirectory()
         let path = dir.file("bigru.safetensors")
         try classifier.save(to: path)
@@ -552,7 +552,7 @@ final class RecurrentTests: XCTestCase {
         XCTAssertEqual(try loaded.predictProbabilities(texts).map(\.bitPattern),
                        try classifier.predictProbabilities(texts).map(\.bitPattern))
         let model = try ModelFile.load(from: path)
-        XCTAssertEqual(model.config.model.type, "gru")
+        XCTAssertEqual(model.config.model.type, .gru)
         XCTAssertTrue(model.config.model.bidirectional)
         XCTAssertNotNil(model.network.layout.tensor(named: "gru.0.reverse.bias_hh"))
         try ModelFile.save(model, to: dir.file("again.safetensors"))

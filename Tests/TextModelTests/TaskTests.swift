@@ -62,9 +62,9 @@ final class TaskTests: XCTestCase {
     /// Every encoder, with the multi-label and the regression head: backward matches
     /// central differences of the head's loss.
     func testEveryEncoderWithEveryNewHeadMatchesFiniteDifferences() {
-        for type in ["bag", "cnn", "lstm", "gru", "rnn"] {
+        for type in [Config.ModelType.bag, .cnn, .lstm, .gru, .rnn] {
             for task in [Config.Task.multiLabel, .regression] {
-                var config = Config(modelType: "lstm")
+                var config = Config(modelType: .lstm)
                 config.model.type = type
                 config.model.task = task
                 config.model.embeddingDim = 4
@@ -164,7 +164,7 @@ final class TaskTests: XCTestCase {
     func testFastTextLinesWithSeveralLabelsForAMultiLabelModel() throws {
         let text = "__label__a __label__b first text\n__label__c second\nno label here\n"
         var data = Config.Data()
-        data.format = "fasttext"
+        data.format = .fasttext
         let read = try LabelledTexts.parse(Array(text.utf8), source: "t.txt", config: data, multiLabel: true)
         XCTAssertEqual(read.labels, ["a|b", "c"])
         XCTAssertEqual(read.texts, ["first text", "second"])
@@ -180,7 +180,7 @@ final class TaskTests: XCTestCase {
     func testJSONLLabelArrays() throws {
         let text = "{\"text\":\"one\",\"label\":[\"x\",\"y\"]}\n{\"text\":\"two\",\"label\":\"z\"}\n{\"text\":\"three\",\"label\":[]}\n"
         var data = Config.Data()
-        data.format = "jsonl"
+        data.format = .jsonl
         data.labelSeparator = ";"
         let read = try LabelledTexts.parse(Array(text.utf8), source: "d.jsonl", config: data, multiLabel: true)
         XCTAssertEqual(read.labels, ["x;y", "z"])
@@ -225,7 +225,7 @@ final class TaskTests: XCTestCase {
     }
 
     func testMultiLabelModelLearnsTopicSets() throws {
-        for type in ["bag", "lstm"] {
+        for type in [Config.ModelType.bag, .lstm] {
             var config = tinyConfig(embedding: 16, hidden: 16, epochs: 12, learningRate: 0.02)
             config.model.type = type
             config.model.task = .multiLabel
@@ -236,10 +236,10 @@ final class TaskTests: XCTestCase {
             guard case .multiLabel(let m) = try classifier.evaluate(TaskTests.multiLabelData(count: 300, seed: 3)) else {
                 return XCTFail("a multi-label model gives multi-label metrics")
             }
-            XCTAssertGreaterThan(m.microF1, 0.95, type)
-            XCTAssertGreaterThan(m.subsetAccuracy, 0.85, type)   // chance: about 0.1
+            XCTAssertGreaterThan(m.microF1, 0.95, type.rawValue)
+            XCTAssertGreaterThan(m.subsetAccuracy, 0.85, type.rawValue)   // chance: about 0.1
             let predicted = try classifier.predictLabels(["my doctor said the flight was late", "a guitar"])
-            XCTAssertEqual(predicted, [["health", "travel"], ["music"]], type)
+            XCTAssertEqual(predicted, [["health", "travel"], ["music"]], type.rawValue)
             let probs = try classifier.predictProbabilities(["a guitar"])
             XCTAssertEqual(probs.count, 4)
             XCTAssertGreaterThan(probs[2], 0.5)
@@ -266,7 +266,7 @@ final class TaskTests: XCTestCase {
     func testRegressionModelLearnsACountingRule() throws {
         var config = tinyConfig(embedding: 16, hidden: 16, epochs: 15, learningRate: 0.01)
         config.model.task = .regression
-        config.model.pooling = "mean"
+        config.model.pooling = .mean
         let classifier = TextClassifier(config: config)
         let report = try classifier.train(TaskTests.regressionData(count: 800, seed: 1), validation: TaskTests.regressionData(count: 100, seed: 2))
         XCTAssertEqual(classifier.labels, [])

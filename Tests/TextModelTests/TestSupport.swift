@@ -189,7 +189,7 @@ func readBytes(_ path: String) -> [UInt8] {
 /// A small config for fast tests.
 func tinyConfig(embedding: Int = 8, hidden: Int = 8, layers: Int = 1, epochs: Int = 2, threads: Int = 1,
                 seed: UInt64 = 7, batchSize: Int = 16, learningRate: Double = 0.01) -> Config {
-    var c = Config(modelType: "lstm")
+    var c = Config(modelType: .lstm)
     c.tokenizer.minFreq = 1
     c.model.embeddingDim = embedding
     c.model.hiddenDim = hidden

@@ -81,9 +81,11 @@ struct RecurrentNetwork: TextNetwork {
     private let outputWeight: ParameterLayout.Tensor
     private let outputBias: ParameterLayout.Tensor
 
-    /// The cell is `config.type` ("lstm", "gru" or "rnn"; anything else gives an LSTM).
+    /// The cell is the one `config.type` names (makeNetwork builds this network for the
+    /// recurrent types only).
     init(vocabSize: Int, classes: Int, config: Config.Model) {
-        cell = RecurrentCell(rawValue: config.type) ?? .lstm
+        guard let cell = config.type.recurrentCell else { preconditionFailure("RecurrentNetwork for model.type \(config.type.rawValue)") }
+        self.cell = cell
         self.vocabSize = vocabSize
         self.classes = classes
         head = OutputHead(task: config.task)
@@ -92,7 +94,7 @@ struct RecurrentNetwork: TextNetwork {
         layers = config.layers
         directions = config.bidirectional ? 2 : 1
         dropout = Float(config.dropout)
-        pooling = SequencePooling(rawValue: config.pooling) ?? .last
+        pooling = config.pooling
         var layout = ParameterLayout()
         embedding = layout.add("embedding.weight", [vocabSize, embeddingDim])
         let rows = cell.blocks * hiddenDim

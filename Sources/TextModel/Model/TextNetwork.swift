@@ -49,11 +49,11 @@ extension TextNetwork {
 /// The network a config describes, for a vocabulary and label count.
 func makeNetwork(config: Config, vocabularySize: Int, classes: Int) -> TextNetwork {
     switch config.model.type {
-    case "bag":
+    case .bag:
         return BagNetwork(features: vocabularySize + config.tokenizer.hashedFeatures, classes: classes, config: config.model)
-    case "cnn":
+    case .cnn:
         return CNNNetwork(vocabSize: vocabularySize, classes: classes, config: config.model)
-    default:   // "lstm", "gru", "rnn": RecurrentNetwork runs the cell model.type names
+    case .lstm, .gru, .rnn:   // RecurrentNetwork runs the cell model.type names
         return RecurrentNetwork(vocabSize: vocabularySize, classes: classes, config: config.model)
     }
 }

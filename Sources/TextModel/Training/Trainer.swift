@@ -39,8 +39,8 @@ struct Trainer {
         report.labels = set.labels
         report.validExamples = set.validExamples.count
         report.validSkipped = set.validationSkipped
-        if t.earlyStopping != "none" && set.validExamples.isEmpty {
-            throw TextModelError.data("training.early_stopping = \"\(t.earlyStopping)\" needs validation data: pass a validation set or set training.validation_fraction")
+        if t.earlyStopping != .none && set.validExamples.isEmpty {
+            throw TextModelError.data("training.early_stopping = \"\(t.earlyStopping.rawValue)\" needs validation data: pass a validation set or set training.validation_fraction")
         }
         let classWeights = try set.classWeights(t.classWeights)
         let weighted = classWeights.contains { $0 != 1 }
@@ -70,7 +70,7 @@ struct Trainer {
         let augmenter = Augmenter(tokenDropout: Float(t.augmentTokenDropout), swap: Float(t.augmentSwap))
         var optimizer = try makeOptimizer(t, count: count)
         let sparseUpdates = (optimizer as? SGD)?.skipsZeroGradients ?? false
-        var stopper = t.earlyStopping == "none" ? nil
+        var stopper = t.earlyStopping == .none ? nil
             : EarlyStopping(metric: t.earlyStopping, patience: t.patience,
                             best: try FloatBuffer.allocate(count: count, what: "the best weights kept for early stopping"))
 
@@ -270,8 +270,8 @@ struct Trainer {
                 epochReport.validMacroF1 = v.macroF1
                 if var watcher = stopper {
                     // Config checks that a regression model stops on valid_loss only.
-                    let value = t.earlyStopping == "valid_loss" ? v.loss
-                        : t.earlyStopping == "valid_accuracy" ? v.accuracy ?? 0 : v.macroF1 ?? 0
+                    let value = t.earlyStopping == .validLoss ? v.loss
+                        : t.earlyStopping == .validAccuracy ? v.accuracy ?? 0 : v.macroF1 ?? 0
                     stop = watcher.record(epoch: epoch, value: value, parameters: parameters.pointer)
                     stopper = watcher
                 }
