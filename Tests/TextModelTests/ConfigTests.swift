@@ -155,50 +155,155 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.data.labelColumn, "label")
     }
 
-    /// Every default in docs/config.md is the one the code uses, and every key the code
-    /// resolves is documented (so the reference cannot drift from the code).
-    func testDefaultsMatchDocsConfigMd() throws {
+    /// One row of a key table in docs/config.md.
+    private struct DocumentedKey {
+        var type: String
+        /// The default column: `value`, and `value` (bag: `x`; cnn: `y`) where some model
+        /// types' defaults differ.
+        var defaultValue: JSONValue
+        var overrides: [String: JSONValue]
+        var valid: String
+    }
+
+    /// The key tables of docs/config.md, by key path.
+    private func documentedKeys() throws -> [String: DocumentedKey] {
         var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         parts.removeLast(3)   // Tests/TextModelTests/ConfigTests.swift
         let path = (parts + ["docs", "config.md"]).joined(separator: "/")
         guard access(path, R_OK) == 0 else { throw XCTSkip("\(path) not found") }
         let lines = String(decoding: readBytes(path), as: UTF8.self).split(separator: "\n").map(String.init)
         var section = ""
-        // A default cell is `value`, or `value` (bag: `value`) where the bag model's
-        // default differs from the neural models'.
-        var documented = [String: JSONValue](), documentedForBag = [String: JSONValue]()
+        var documented = [String: DocumentedKey]()
+        func value(_ cell: String, _ what: String) throws -> JSONValue {
+            try JSONValue.parse(cell.filter { $0 != "`" }.trimmingSpaces, what: what)
+        }
         for line in lines {
             if line.hasPrefix("## ") { section = String(line.dropFirst(3)).trimmingSpaces; continue }
-            guard line.hasPrefix("| `"), ["tokenizer", "model", "training", "data"].contains(section) else { continue }
+            guard line.hasPrefix("| `"), Config.sections.contains(where: { $0.name == section }) else { continue }
             // Markdown writes a literal | inside a cell as \|.
             let cells = line.replacingEscapedBars().split(separator: "|", omittingEmptySubsequences: false)
                 .map { String($0).trimmingSpaces.restoringEscapedBars() }
-            guard cells.count > 3 else { continue }
+            guard cells.count > 5 else { continue }
             let key = "\(section).\(cells[1].filter { $0 != "`" })"
-            let parts = cells[3].split(separator: "(bag: ", omittingEmptySubsequences: false).map(String.init)
-            documented[key] = try JSONValue.parse(parts[0].filter { $0 != "`" }.trimmingSpaces, what: "the documented default of \(key)")
-            documentedForBag[key] = parts.count > 1
-                ? try JSONValue.parse(String(parts[1].filter { $0 != "`" }.dropLast()).trimmingSpaces, what: "the bag default of \(key)")
-                : documented[key]
-        }
-        func resolved(_ config: Config) -> [String: JSONValue] {
-            var out = [String: JSONValue]()
-            for (name, members) in config.json.objectValue ?? [] {
-                for (key, value) in members.objectValue ?? [] { out["\(name).\(key)"] = value }
+            XCTAssertNil(documented[key], "\(key) is documented twice")
+            let defaultCell = cells[3].split(separator: "(", maxSplits: 1).map(String.init)
+            var overrides = [String: JSONValue]()
+            if defaultCell.count > 1 {
+                XCTAssertTrue(defaultCell[1].hasSuffix(")"), "\(key): default overrides end with )")
+                for entry in defaultCell[1].dropLast().split(separator: ";") {
+                    let pair = entry.split(separator: ":", maxSplits: 1).map { String($0).trimmingSpaces }
+                    XCTAssertEqual(pair.count, 2, "\(key): an override is `type: value`")
+                    XCTAssertTrue(Config.ModelType.allCases.contains { $0.rawValue == pair[0] }, "\(key): \(pair[0]) is a model type")
+                    overrides[pair[0]] = try value(pair[1], "the \(pair[0]) default of \(key)")
+                }
             }
-            return out
+            documented[key] = DocumentedKey(type: cells[2], defaultValue: try value(defaultCell[0], "the documented default of \(key)"),
+                                            overrides: overrides, valid: cells[4])
         }
-        let neural = resolved(Config(modelType: .lstm)), bag = resolved(Config())
-        XCTAssertEqual(Set(documented.keys), Set(bag.keys), "documented keys vs resolved keys")
-        XCTAssertEqual(bag.count, 55)
-        for (key, value) in bag {
-            guard let doc = documentedForBag[key] else { continue }
-            XCTAssertTrue(jsonEqual(doc, value), "\(key): documented for bag \(doc.serialized), code \(value.serialized)")
+        return documented
+    }
+
+    /// "2^53" or a decimal integer.
+    private func documentedInt(_ text: String) -> Int? {
+        let t = text.trimmingSpaces
+        if t.hasPrefix("2^"), let e = Int(t.dropFirst(2)) { return 1 << e }
+        return Int(t)
+    }
+
+    /// The bounds a documented number range states: "a … b", "a ≤ x < b" (any name for
+    /// x, either end strict) or "> a and ≤ b".
+    private func documentedRange(_ text: String) -> (min: Double, max: Double, minExclusive: Bool, maxExclusive: Bool)? {
+        let words = text.split(separator: " ").map(String.init)
+        if words.count == 3, words[1] == "…", let a = Double(words[0]), let b = Double(words[2]) { return (a, b, false, false) }
+        if words.count == 5, let a = Double(words[0]), let b = Double(words[4]),
+           ["≤", "<"].contains(words[1]), ["≤", "<"].contains(words[3]) {
+            return (a, b, words[1] == "<", words[3] == "<")
         }
-        for (key, value) in neural where key != "model.type" {
-            guard let doc = documented[key] else { continue }
-            XCTAssertTrue(jsonEqual(doc, value), "\(key): documented \(doc.serialized), code \(value.serialized)")
+        if words.count == 5, words[0] == ">", words[2] == "and", words[3] == "≤", let a = Double(words[1]), let b = Double(words[4]) {
+            return (a, b, true, false)
         }
+        return nil
+    }
+
+    /// The key table (Config.sections), the resolved config of every model type and
+    /// docs/config.md list exactly the same keys, with the same defaults for every model
+    /// type, the same types, and the same valid values for choices and ranges (so the
+    /// reference cannot drift from the code).
+    func testKeyTableResolvedConfigAndDocsConfigMdAgree() throws {
+        var table = [String: ConfigKey](), order = [String]()
+        for section in Config.sections {
+            for key in section.keys {
+                let path = "\(section.name).\(key.name)"
+                XCTAssertNil(table[path], "\(path) is declared twice")
+                table[path] = key
+                order.append(path)
+            }
+        }
+        XCTAssertEqual(Config.sections.map(\.name), ["tokenizer", "model", "training", "data"])
+        XCTAssertEqual(order.count, 55)
+        let documented = try documentedKeys()
+        XCTAssertEqual(Set(documented.keys), Set(order), "documented keys vs the key table")
+
+        for type in Config.ModelType.allCases {
+            let config = Config(modelType: type)
+            var resolved = [(String, JSONValue)]()
+            for (name, members) in config.json.objectValue ?? [] {
+                for (key, value) in members.objectValue ?? [] { resolved.append(("\(name).\(key)", value)) }
+            }
+            XCTAssertEqual(resolved.map(\.0), order, "the resolved \(type.rawValue) config writes the table's keys in its order")
+            for (path, value) in resolved {
+                guard let key = table[path] else { continue }
+                let tableDefault = key.defaultValue(type)
+                if path == "model.type" {
+                    XCTAssertEqual(value.serialized, "\"\(type.rawValue)\"")
+                    XCTAssertEqual(tableDefault.serialized, "\"\(Config.defaultModelType.rawValue)\"")
+                } else {
+                    XCTAssertEqual(value.serialized, tableDefault.serialized, "\(path) for \(type.rawValue): resolved vs the key table")
+                }
+                guard let doc = documented[path] else { continue }
+                let docDefault = doc.overrides[type.rawValue] ?? doc.defaultValue
+                XCTAssertTrue(jsonEqual(docDefault, tableDefault),
+                              "\(path) for \(type.rawValue): documented \(docDefault.serialized), key table \(tableDefault.serialized)")
+            }
+        }
+
+        for path in order {
+            guard let key = table[path], let doc = documented[path] else { continue }
+            XCTAssertEqual(doc.type, key.kind.documentedType, "\(path): documented type")
+            switch key.kind {
+            case .choice(let cases):
+                XCTAssertEqual(doc.valid, cases.map { "`\"\($0)\"`" }.joined(separator: ", "), "\(path): documented choices")
+            case .int(let range):
+                let ends = doc.valid.components(separatedBy: " … ").map(documentedInt)
+                XCTAssertEqual(ends, [range.lowerBound, range.upperBound], "\(path): documented range \(doc.valid)")
+            case .number(let min, let max, let minExclusive, let maxExclusive):
+                let r = documentedRange(doc.valid)
+                XCTAssertNotNil(r, "\(path): a documented range (\(doc.valid))")
+                if let r = r {
+                    XCTAssertTrue(r.min == min && r.max == max && r.minExclusive == minExclusive && r.maxExclusive == maxExclusive,
+                                  "\(path): documented \(doc.valid), code \(min)\(minExclusive ? " excl." : "") to \(max)\(maxExclusive ? " excl." : "")")
+                }
+            case .intArray(let range, let maxCount):
+                XCTAssertEqual(doc.valid, "1 to \(maxCount) widths, each \(range.lowerBound) … \(range.upperBound)", path)
+            case .string:
+                XCTAssertEqual(doc.valid, "non-empty", path)
+            case .bool:
+                XCTAssertEqual(doc.valid, "", path)
+            case .optionalString, .classWeights:
+                break
+            }
+        }
+    }
+
+    /// The fields' initial values (a section built on its own, `Config.Model()`) are the
+    /// neural defaults of the key table.
+    func testFieldInitialValuesAreTheNeuralDefaults() {
+        var c = Config(modelType: .lstm)
+        c.tokenizer = Config.Tokenizer()
+        c.model = Config.Model()
+        c.training = Config.Training()
+        c.data = Config.Data()
+        XCTAssertEqual(c.json.serialized, Config(modelType: .lstm).json.serialized)
     }
 
     func testEmptyInputsGiveDefaults() throws {
