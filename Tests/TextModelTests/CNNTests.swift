@@ -323,12 +323,12 @@ final class CNNTests: XCTestCase {
     private func randomCNNModel(config: Config, texts: [String], labels: [String], seed: UInt64) -> TrainedModel {
         let tokenizer = Tokenizer(config.tokenizer)
         let vocabulary = Vocabulary.build(from: texts.map(tokenizer.tokenize), minFreq: 1, maxSize: config.tokenizer.maxSize)
-        let network = makeNetwork(config: config, vocabularySize: vocabulary.count, classes: labels.count)
+        let network = try! makeNetwork(config: config, vocabularySize: vocabulary.count, classes: labels.count)
         XCTAssertTrue(network is CNNNetwork)
         let parameters = FloatBuffer(count: network.layout.count)
         var rng = SeededGenerator(seed: seed)
         network.initialize(parameters.pointer, rng: &rng)
-        return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, parameters: parameters)
+        return try! TrainedModel(config: config, vocabulary: vocabulary, labels: labels, parameters: parameters)
     }
 
     func testPaddingInvariance() {
@@ -444,7 +444,7 @@ final class CNNTests: XCTestCase {
         XCTAssertEqual(c.model.type, .cnn)
         XCTAssertEqual(c.model.kernelSizes, [2, 3])
         XCTAssertEqual(c.model.filters, 16)
-        XCTAssertTrue(makeNetwork(config: c, vocabularySize: 20, classes: 2) is CNNNetwork)
+        XCTAssertTrue(try makeNetwork(config: c, vocabularySize: 20, classes: 2) is CNNNetwork)
         XCTAssertThrowsError(try Config(json: #"{"model": {"type": "cnn", "kernel_sizes": []}}"#))
         XCTAssertThrowsError(try Config(json: #"{"model": {"type": "cnn", "kernel_sizes": [0]}}"#))
         XCTAssertThrowsError(try Config(json: #"{"model": {"type": "cnn", "bidirectional": true}}"#))

@@ -16,7 +16,7 @@ final class InputTableTests: XCTestCase {
 
     /// The same weights under another table policy.
     private func sibling(_ model: TrainedModel, _ policy: InputTablePolicy) -> TrainedModel {
-        TrainedModel(config: model.config, vocabulary: model.vocabulary, labels: model.labels,
+        try! TrainedModel(config: model.config, vocabulary: model.vocabulary, labels: model.labels,
                      parameters: model.parameters, inputTable: policy)
     }
 

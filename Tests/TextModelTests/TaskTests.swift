@@ -72,7 +72,7 @@ final class TaskTests: XCTestCase {
                 config.model.filters = 2
                 config.model.kernelSizes = [1, 2]
                 let width = task == .regression ? 1 : 3
-                let network = makeNetwork(config: config, vocabularySize: 12, classes: width)
+                let network = try! makeNetwork(config: config, vocabularySize: 12, classes: width)
                 let params = FloatBuffer(count: network.layout.count)
                 var rng = SeededGenerator(seed: 9)
                 network.initialize(params.pointer, rng: &rng)

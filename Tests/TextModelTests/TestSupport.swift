@@ -211,7 +211,7 @@ func randomModel(config: Config, texts: [String], labels: [String], seed: UInt64
     let parameters = FloatBuffer(count: network.layout.count)
     var rng = SeededGenerator(seed: seed)
     network.initialize(parameters.pointer, rng: &rng)
-    return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, parameters: parameters)
+    return try! TrainedModel(config: config, vocabulary: vocabulary, labels: labels, parameters: parameters)
 }
 
 /// Probabilities [N × C] of raw texts through a model.

@@ -6,6 +6,9 @@ public struct Config {
     /// list them in case order.
     public enum ModelType: String, CaseIterable {
         case lstm, gru, rnn, bag, cnn
+        /// Embedding + positions → encoder blocks → masked mean → head (layers = blocks,
+        /// hidden_dim = feed-forward width, embedding_dim = model width, heads).
+        case transformer
 
         /// The recurrent encoders (lstm, gru, rnn), which alone read `bidirectional`.
         public var isRecurrent: Bool { recurrentCell != nil }
@@ -16,7 +19,7 @@ public struct Config {
             case .lstm: return .lstm
             case .gru: return .gru
             case .rnn: return .rnn
-            case .bag, .cnn: return nil
+            case .bag, .cnn, .transformer: return nil
             }
         }
     }
@@ -93,6 +96,8 @@ public struct Config {
         public var dropout = 0.0
         public var kernelSizes = [3, 4, 5]
         public var filters = 100
+        /// Transformer: attention heads per block; each reads embeddingDim / heads values.
+        public var heads = 4
         public var pretrainedVectors: String? = nil
         public var freezeEmbeddings = false
 
@@ -163,7 +168,7 @@ public struct Config {
     /// model's differ where its recipe differs from the neural models': it reads hashed
     /// word bigrams and character n-grams, keeps rare words (min_freq 1) and long texts,
     /// and learns by SGD on one example at a time at a high, linearly decaying rate,
-    /// where the others use Adam on batches of 64.
+    /// where the others use Adam on batches of 64. A transformer pools by masked mean.
     static let sections: [ConfigSection] = [
         ConfigSection("tokenizer", [
             .bool("lowercase", \.tokenizer.lowercase, default: true),
@@ -184,11 +189,12 @@ public struct Config {
             .int("embedding_dim", \.model.embeddingDim, 1...4096, default: 100),
             .int("hidden_dim", \.model.hiddenDim, 1...4096, default: 128),
             .int("layers", \.model.layers, 1...16, default: 1),
-            .choice("pooling", \.model.pooling, default: .max),
+            .choice("pooling", \.model.pooling, default: .max, transformer: .mean),
             .bool("bidirectional", \.model.bidirectional, default: false),
             .number("dropout", \.model.dropout, min: 0, max: 1, maxExclusive: true, default: 0),
             .intArray("kernel_sizes", \.model.kernelSizes, 1...32, maxCount: 8, default: [3, 4, 5]),
             .int("filters", \.model.filters, 1...4096, default: 100),
+            .int("heads", \.model.heads, 1...64, default: 4),
             .optionalString("pretrained_vectors", \.model.pretrainedVectors),
             .bool("freeze_embeddings", \.model.freezeEmbeddings, default: false),
         ]),
@@ -283,6 +289,14 @@ public struct Config {
         if model.bidirectional && !model.isRecurrent {
             throw TextModelError.config("model.bidirectional applies to recurrent models (lstm, gru, rnn), not \"\(model.type.rawValue)\"")
         }
+        if model.type == .transformer {
+            if model.embeddingDim % model.heads != 0 {
+                throw TextModelError.config("model.heads = \(model.heads) must divide model.embedding_dim = \(model.embeddingDim) for model.type \"transformer\" (each head reads embedding_dim / heads values)")
+            }
+            if model.pooling != .mean {
+                throw TextModelError.config("model.pooling \"\(model.pooling.rawValue)\" does not apply to model.type \"transformer\", which pools by masked mean: leave model.pooling out or set it to \"mean\"")
+            }
+        }
         if training.resume && training.checkpointPath == nil {
             throw TextModelError.config("training.resume needs training.checkpoint_path: the checkpoint to continue from")
         }
@@ -319,6 +333,7 @@ public struct Config {
         if training.lrSchedule == .step && training.lrStepEpochs == 0 {
             throw TextModelError.config("training.lr_step_epochs must be set (a positive integer) for training.lr_schedule \"step\"")
         }
+        if model.type == .transformer { throw TextModelError.config("model.type \"transformer\" is not available yet") }   // TRANSFORMER-PENDING: delete this line when the transformer network lands
     }
 
     /// The settings a checkpoint must share with the run that resumes it: the resolved

@@ -58,9 +58,10 @@ struct ConfigKey {
                   write: { toJSON($0[keyPath: path]) })
     }
 
-    private static func overrides<V>(bag: V?) -> [Config.ModelType: V] {
+    private static func overrides<V>(bag: V?, transformer: V? = nil) -> [Config.ModelType: V] {
         var o = [Config.ModelType: V]()
         if let bag = bag { o[.bag] = bag }
+        if let transformer = transformer { o[.transformer] = transformer }
         return o
     }
 
@@ -100,9 +101,9 @@ struct ConfigKey {
     }
 
     static func choice<E: CaseIterable & RawRepresentable>(_ name: String, _ path: WritableKeyPath<Config, E>, default def: E,
-                                                           bag: E? = nil) -> ConfigKey
+                                                           bag: E? = nil, transformer: E? = nil) -> ConfigKey
     where E.RawValue == String {
-        key(name, .choice(E.allCases.map(\.rawValue)), path, default: def, overrides: overrides(bag: bag),
+        key(name, .choice(E.allCases.map(\.rawValue)), path, default: def, overrides: overrides(bag: bag, transformer: transformer),
             toJSON: { .string($0.rawValue) }) { r, current in
             try r.choice(name, default: current)
         }

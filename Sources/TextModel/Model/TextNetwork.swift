@@ -47,7 +47,7 @@ extension TextNetwork {
 }
 
 /// The network a config describes, for a vocabulary and label count.
-func makeNetwork(config: Config, vocabularySize: Int, classes: Int) -> TextNetwork {
+func makeNetwork(config: Config, vocabularySize: Int, classes: Int) throws -> TextNetwork {
     switch config.model.type {
     case .bag:
         return BagNetwork(features: vocabularySize + config.tokenizer.hashedFeatures, classes: classes, config: config.model)
@@ -55,5 +55,7 @@ func makeNetwork(config: Config, vocabularySize: Int, classes: Int) -> TextNetwo
         return CNNNetwork(vocabSize: vocabularySize, classes: classes, config: config.model)
     case .lstm, .gru, .rnn:   // RecurrentNetwork runs the cell model.type names
         return RecurrentNetwork(vocabSize: vocabularySize, classes: classes, config: config.model)
+    case .transformer:   // TRANSFORMER-PENDING: return the transformer network here
+        throw TextModelError.config("model.type \"transformer\" is not available yet")
     }
 }

@@ -28,7 +28,7 @@ final class TrainedModel {
     /// `inputTable` says when predictions may use an InputProjectionTable: a model whose
     /// weights still change (the trainer's validation) must say `.never`.
     init(config: Config, vocabulary: Vocabulary, labels: [String], scaling: TargetScaling = .identity, parameters: FloatBuffer,
-         inputTable: InputTablePolicy = .automatic) {
+         inputTable: InputTablePolicy = .automatic) throws {
         self.config = config
         inputTables = InputTableCache(policy: inputTable)
         self.scaling = scaling
@@ -37,7 +37,7 @@ final class TrainedModel {
         var ids = [String: Int32]()
         for (i, l) in labels.enumerated() { ids[l] = Int32(i) }
         labelIDs = ids
-        network = makeNetwork(config: config, vocabularySize: vocabulary.count,
+        network = try makeNetwork(config: config, vocabularySize: vocabulary.count,
                               classes: config.model.task == .regression ? 1 : labels.count)
         self.parameters = parameters
     }

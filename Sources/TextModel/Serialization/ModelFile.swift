@@ -101,7 +101,7 @@ enum ModelFile {
             scaling = TargetScaling(mean: mean, std: std)
         }
 
-        let network = makeNetwork(config: config, vocabularySize: vocabulary.count,
+        let network = try makeNetwork(config: config, vocabularySize: vocabulary.count,
                                   classes: config.model.task == .regression ? 1 : labels.count)
         let dataBytes = bytes.count - dataStart
         guard dataBytes == network.layout.count * 4 else {
@@ -131,7 +131,7 @@ enum ModelFile {
         for i in 0..<network.layout.count where !parameters.pointer[i].isFinite {
             throw bad("weight \(i) is not a finite number")
         }
-        return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, parameters: parameters)
+        return try TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, parameters: parameters)
     }
 
     private static func metadataChecksum(_ version: String, _ writer: String, _ config: String,

@@ -45,7 +45,7 @@ struct Trainer {
         let classWeights = try set.classWeights(t.classWeights)
         let weighted = classWeights.contains { $0 != 1 }
 
-        let network = makeNetwork(config: config, vocabularySize: set.vocabulary.count, classes: set.width)
+        let network = try makeNetwork(config: config, vocabularySize: set.vocabulary.count, classes: set.width)
         let batchSize = t.batchSize
         // Hogwild threads each take whole examples; data-parallel ones split a batch.
         let hogwild = t.hogwild ? (network as? BagNetwork).map { HogwildTrainer(network: $0, threads: Parallel.threads(t.threads)) } : nil
@@ -262,7 +262,7 @@ struct Trainer {
             var stop = false
             if !set.validExamples.isEmpty {
                 // Its weights keep training after this validation: no inference table.
-                let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling,
+                let model = try TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling,
                                          parameters: parameters, inputTable: .never)
                 let v = try Trainer.validate(model: model, examples: set.validExamples, targets: set.validTargets, workspaces: workspaces)
                 epochReport.validLoss = v.loss
@@ -309,7 +309,7 @@ struct Trainer {
         }
         report.cancelled = cancelled
         report.seconds = Clock.now() - started
-        let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling, parameters: parameters)
+        let model = try TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling, parameters: parameters)
         return Outcome(model: model, report: report)
     }
 
