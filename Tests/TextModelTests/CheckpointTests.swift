@@ -141,6 +141,40 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try TextClassifier(config: resume).train(KeywordData.make(count: 40, seed: 1)).resumedFromEpoch, 1)
     }
 
+    /// A checkpoint written by 0.3.0, whose config has no model.heads, belongs to the
+    /// run that leaves heads at its default (the one 0.3.0 had); a real difference is
+    /// still named.
+    func testACheckpointWithoutModelHeadsResumes() throws {
+        let dir = ScratchDirectory()
+        defer { removeTree(dir.path) }
+        let config = tinyConfig(epochs: 2)
+        let count = 6
+        var optimizer = try makeOptimizer(config.training, count: count)
+        let checkpoint = TrainingCheckpoint(epoch: 1, step: 2, examplesSeen: 3, seconds: 0.5, rng: SeededGenerator(seed: 4),
+                                            earlyStopping: nil, epochs: [])
+        let old = removingConfigKey("model.heads", from: config.checkpointIdentity).serialized
+        XCTAssertFalse(old.contains("heads"))
+        try checkpoint.save(to: dir.file("c"), identity: .init(config: old, data: 9), parameters: FloatBuffer(count: count),
+                            count: count, order: [1, 0], optimizer: optimizer, best: nil)
+        func load(_ run: Config) throws -> TrainingCheckpoint {
+            var order = [0, 0]
+            let loaded = try TrainingCheckpoint.load(from: dir.file("c"), identity: .init(config: run.checkpointIdentity.serialized, data: 9),
+                                                     parameters: FloatBuffer(count: count), count: count, order: &order,
+                                                     optimizer: &optimizer, best: nil)
+            XCTAssertEqual(order, [1, 0])
+            return loaded
+        }
+        XCTAssertEqual(try load(config).epoch, 1)
+        var other = config
+        other.model.heads = 2
+        assertThrowsTextModelError(.config, mentioning: ["model.heads was 4, now 2"]) { try load(other) }
+        other = config
+        other.model.hiddenDim += 1
+        assertThrowsTextModelError(.config, mentioning: ["model.hidden_dim was \(config.model.hiddenDim), now \(other.model.hiddenDim)"]) {
+            try load(other)
+        }
+    }
+
     func testDamagedCheckpointsAreRefusedAndLeaveTheModelUntouched() throws {
         let dir = ScratchDirectory()
         defer { removeTree(dir.path) }

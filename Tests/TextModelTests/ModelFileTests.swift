@@ -136,6 +136,22 @@ final class ModelFileTests: XCTestCase {
         XCTAssertFalse(directoryEntries(dir.path).contains("u.safetensors"))
     }
 
+    /// A model file written by 0.3.0, whose resolved config has no model.heads, loads
+    /// with the default and gives the same predictions.
+    func testAModelFileWithoutModelHeadsLoads() throws {
+        let dir = ScratchDirectory()
+        let model = makeModel()
+        try ModelFile.save(model, to: dir.file("m.safetensors"))
+        let (header, data) = try split(readBytes(dir.file("m.safetensors")))
+        let old = removingConfigKey("model.heads", from: model.config.json).serialized
+        XCTAssertFalse(old.contains("heads"))
+        let bytes = build(editMetadata(editMetadata(header, "config", .string(old)), "library_version", .string("0.3.0")), data)
+        let loaded = try loadBytes(bytes, in: dir)
+        XCTAssertEqual(loaded.config.model.heads, 4)
+        XCTAssertEqual(loaded.config.json.serialized, model.config.json.serialized)
+        XCTAssertEqual(probabilities(loaded, probe), probabilities(model, probe))
+    }
+
     // MARK: damaged files
 
     func testEveryTruncationIsRefused() throws {

@@ -33,6 +33,19 @@ func assertThrowsTextModelError<T>(_ kind: TextModelError.Kind, mentioning: [Str
     }
 }
 
+// MARK: configs
+
+/// A resolved config without one key ("model.heads"), as a library that predates the
+/// key wrote it.
+func removingConfigKey(_ path: String, from config: JSONValue) -> JSONValue {
+    let parts = path.split(separator: ".").map(String.init)
+    guard parts.count == 2, case .object(let sections) = config else { return config }
+    return .object(sections.map { name, members in
+        guard name == parts[0], case .object(let keys) = members else { return (name, members) }
+        return (name, .object(keys.filter { $0.0 != parts[1] }))
+    })
+}
+
 // MARK: random tensors
 
 /// A tensor of `count` floats uniform in [low, high), in a FloatBuffer (stable pointer).
