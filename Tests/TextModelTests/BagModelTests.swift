@@ -5,8 +5,8 @@ import XCTest
 /// sparse SGD update path.
 final class BagModelTests: XCTestCase {
     private func bagConfig(ngrams: Int = 2, buckets: Int = 50) -> Config {
-        var c = Config(modelType: "lstm")
-        c.model.type = "bag"
+        var c = Config(modelType: .lstm)
+        c.model.type = .bag
         c.model.embeddingDim = 6
         c.tokenizer.wordNgrams = ngrams
         c.tokenizer.buckets = buckets
@@ -82,21 +82,21 @@ final class BagModelTests: XCTestCase {
 
     func testSchedules() throws {
         var t = Config.Training()
-        t.lrSchedule = "linear"
+        t.lrSchedule = .linear
         let linear = LearningRateSchedule(config: t, totalSteps: 10, stepsPerEpoch: 5)
         XCTAssertEqual(linear.multiplier(atStep: 1), 1, accuracy: 1e-12)
         XCTAssertEqual(linear.multiplier(atStep: 6), 0.5, accuracy: 1e-12)
         XCTAssertEqual(linear.multiplier(atStep: 10), 0.1, accuracy: 1e-12)
-        t.lrSchedule = "cosine"
+        t.lrSchedule = .cosine
         let cosine = LearningRateSchedule(config: t, totalSteps: 10, stepsPerEpoch: 10)
         XCTAssertEqual(cosine.multiplier(atStep: 1), 1, accuracy: 1e-12)
         XCTAssertEqual(cosine.multiplier(atStep: 6), 0.5, accuracy: 1e-12)   // halfway: cos(π/2) = 0
-        t.lrSchedule = "step"; t.lrStepEpochs = 2; t.lrStepFactor = 0.5
+        t.lrSchedule = .step; t.lrStepEpochs = 2; t.lrStepFactor = 0.5
         let step = LearningRateSchedule(config: t, totalSteps: 30, stepsPerEpoch: 5)
         XCTAssertEqual(step.multiplier(atStep: 10), 1, accuracy: 1e-12)    // epochs 1-2
         XCTAssertEqual(step.multiplier(atStep: 11), 0.5, accuracy: 1e-12)  // epoch 3
         XCTAssertEqual(step.multiplier(atStep: 21), 0.25, accuracy: 1e-12) // epoch 5
-        t.lrSchedule = "constant"; t.warmupSteps = 3
+        t.lrSchedule = .constant; t.warmupSteps = 3
         let warm = LearningRateSchedule(config: t, totalSteps: 10, stepsPerEpoch: 10)
         XCTAssertEqual([1, 2, 3, 4].map { warm.multiplier(atStep: $0) }, [0.25, 0.5, 0.75, 1])
     }
@@ -114,9 +114,9 @@ final class BagModelTests: XCTestCase {
     func testBagModelLearnsKeywordsAndRoundTrips() throws {
         var config = bagConfig(buckets: 500)
         config.model.embeddingDim = 16
-        config.training.optimizer = "sgd"
+        config.training.optimizer = .sgd
         config.training.learningRate = 0.5
-        config.training.lrSchedule = "linear"
+        config.training.lrSchedule = .linear
         config.training.batchSize = 1
         config.training.epochs = 5
         config.training.threads = 1
@@ -135,7 +135,7 @@ final class BagModelTests: XCTestCase {
         // with (numerically) the same update, so the two must agree closely.
         func train(momentum: Double) throws -> [Float] {
             var config = bagConfig(buckets: 200)
-            config.training.optimizer = "sgd"
+            config.training.optimizer = .sgd
             config.training.learningRate = 0.3
             config.training.momentum = momentum
             config.training.batchSize = 4

@@ -174,7 +174,7 @@ final class CNNTests: XCTestCase {
     private func checkNetwork(kernelSizes: [Int], dropout: Double, sequences: [[Int32]], targets: [Int32],
                               vocab: Int, classes: Int, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
         var model = Config.Model()
-        model.type = "cnn"
+        model.type = .cnn
         model.embeddingDim = 4
         model.filters = 4
         model.kernelSizes = kernelSizes
@@ -312,7 +312,7 @@ final class CNNTests: XCTestCase {
 
     private func cnnConfig() -> Config {
         var c = tinyConfig(embedding: 6)
-        c.model.type = "cnn"
+        c.model.type = .cnn
         c.model.filters = 5
         c.model.kernelSizes = [2, 3, 5]
         c.model.dropout = 0.5
@@ -403,8 +403,8 @@ final class CNNTests: XCTestCase {
     // MARK: training and the model file
 
     func testCNNLearnsKeywordsAndRoundTrips() throws {
-        var config = Config(modelType: "lstm")
-        config.model.type = "cnn"
+        var config = Config(modelType: .lstm)
+        config.model.type = .cnn
         config.tokenizer.minFreq = 1
         config.model.embeddingDim = 16
         config.model.filters = 8
@@ -440,9 +440,9 @@ final class CNNTests: XCTestCase {
     }
 
     func testConfigAcceptsCNN() throws {
-        XCTAssertTrue(Config.modelTypes.contains("cnn"))
+        XCTAssertTrue(Config.ModelType.allCases.map(\.rawValue).contains("cnn"))
         let c = try Config(json: #"{"model": {"type": "cnn", "kernel_sizes": [2, 3], "filters": 16, "dropout": 0.5}}"#)
-        XCTAssertEqual(c.model.type, "cnn")
+        XCTAssertEqual(c.model.type, .cnn)
         XCTAssertEqual(c.model.kernelSizes, [2, 3])
         XCTAssertEqual(c.model.filters, 16)
         XCTAssertTrue(NetworkBuilder.make(config: c, vocabularySize: 20, classes: 2).encoder is CNNEncoder)

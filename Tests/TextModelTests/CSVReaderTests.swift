@@ -175,9 +175,9 @@ final class CSVReaderTests: XCTestCase {
         let ft = try LabelledTexts.read(path: dir.file("train.txt"), config: Config.Data())
         XCTAssertEqual(ft.labels, ["pos", "neg"])
         var forced = Config.Data()
-        forced.format = "csv"
+        forced.format = .csv
         XCTAssertEqual(try LabelledTexts.read(path: dir.file("csv-content.txt"), config: forced).labels, ["pos"])
-        forced.format = "fasttext"
+        forced.format = .fasttext
         let asFastText = try LabelledTexts.read(path: dir.file("train.csv"), config: forced)
         XCTAssertEqual(asFastText.count, 0)
         XCTAssertEqual(asFastText.skippedMissingLabel, 2)

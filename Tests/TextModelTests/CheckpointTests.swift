@@ -20,21 +20,21 @@ final class CheckpointTests: XCTestCase {
         lstm.training.augmentTokenDropout = 0.1
         lstm.training.augmentSwap = 0.1
         var bag = tinyConfig(epochs: 4)
-        bag.model.type = "bag"
+        bag.model.type = .bag
         bag.tokenizer.wordNgrams = 2
         bag.tokenizer.buckets = 64
-        bag.training.optimizer = "sgd"
+        bag.training.optimizer = .sgd
         bag.training.momentum = 0.9
         bag.training.learningRate = 0.05
-        bag.training.lrSchedule = "linear"
+        bag.training.lrSchedule = .linear
         bag.training.batchSize = 4
         var cnn = tinyConfig(epochs: 4)
-        cnn.model.type = "cnn"
+        cnn.model.type = .cnn
         cnn.model.filters = 4
         cnn.model.kernelSizes = [2, 3]
-        cnn.training.optimizer = "adamw"
+        cnn.training.optimizer = .adamw
         cnn.training.weightDecay = 0.01
-        cnn.training.earlyStopping = "valid_loss"
+        cnn.training.earlyStopping = .validLoss
         cnn.training.patience = 10
         cnn.training.validationFraction = 0.2
         var regression = tinyConfig(epochs: 4)
@@ -139,6 +139,40 @@ final class CheckpointTests: XCTestCase {
         // Threads may change (the run continues; bit-for-bit equality needs the same count).
         resume.training.threads = 2
         XCTAssertEqual(try TextClassifier(config: resume).train(KeywordData.make(count: 40, seed: 1)).resumedFromEpoch, 1)
+    }
+
+    /// A checkpoint written by 0.3.0, whose config has no model.heads, belongs to the
+    /// run that leaves heads at its default (the one 0.3.0 had); a real difference is
+    /// still named.
+    func testACheckpointWithoutModelHeadsResumes() throws {
+        let dir = ScratchDirectory()
+        defer { removeTree(dir.path) }
+        let config = tinyConfig(epochs: 2)
+        let count = 6
+        var optimizer = try makeOptimizer(config.training, count: count)
+        let checkpoint = TrainingCheckpoint(epoch: 1, step: 2, examplesSeen: 3, seconds: 0.5, rng: SeededGenerator(seed: 4),
+                                            earlyStopping: nil, epochs: [])
+        let old = removingConfigKey("model.heads", from: config.checkpointIdentity).serialized
+        XCTAssertFalse(old.contains("heads"))
+        try checkpoint.save(to: dir.file("c"), identity: .init(config: old, data: 9), parameters: FloatBuffer.zeros(count: count),
+                            count: count, order: [1, 0], optimizer: optimizer, best: nil)
+        func load(_ run: Config) throws -> TrainingCheckpoint {
+            var order = [0, 0]
+            let loaded = try TrainingCheckpoint.load(from: dir.file("c"), identity: .init(config: run.checkpointIdentity.serialized, data: 9),
+                                                     parameters: FloatBuffer.zeros(count: count), count: count, order: &order,
+                                                     optimizer: &optimizer, best: nil)
+            XCTAssertEqual(order, [1, 0])
+            return loaded
+        }
+        XCTAssertEqual(try load(config).epoch, 1)
+        var other = config
+        other.model.heads = 2
+        assertThrowsTextModelError(.config, mentioning: ["model.heads was 4, now 2"]) { try load(other) }
+        other = config
+        other.model.hiddenDim += 1
+        assertThrowsTextModelError(.config, mentioning: ["model.hidden_dim was \(config.model.hiddenDim), now \(other.model.hiddenDim)"]) {
+            try load(other)
+        }
     }
 
     func testDamagedCheckpointsAreRefusedAndLeaveTheModelUntouched() throws {

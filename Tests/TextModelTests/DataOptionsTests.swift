@@ -3,7 +3,7 @@ import XCTest
 
 /// JSON Lines input, pretrained word vectors (optionally frozen) and augmentation.
 final class DataOptionsTests: XCTestCase {
-    private func jsonl(_ text: String, format: String = "auto", source: String = "d.jsonl") throws -> LabelledTexts {
+    private func jsonl(_ text: String, format: Config.DataFormat = .auto, source: String = "d.jsonl") throws -> LabelledTexts {
         var config = Config.Data()
         config.format = format
         return try LabelledTexts.parse(Array(text.utf8), source: source, config: config)
@@ -37,7 +37,7 @@ final class DataOptionsTests: XCTestCase {
                 XCTAssertTrue(e?.message.contains("d.jsonl:") ?? false, e?.message ?? "")
             }
         }
-        XCTAssertEqual(try jsonl(#"{"text": "a b", "label": "c"}"#, format: "jsonl", source: "x.txt").count, 1)
+        XCTAssertEqual(try jsonl(#"{"text": "a b", "label": "c"}"#, format: .jsonl, source: "x.txt").count, 1)
     }
 
     private func vectorsFile(_ dir: ScratchDirectory, _ lines: [String]) -> String {
@@ -49,8 +49,8 @@ final class DataOptionsTests: XCTestCase {
     func testPretrainedVectorsInitialiseAndCanBeFrozen() throws {
         let dir = ScratchDirectory()
         let path = vectorsFile(dir, ["3 2", "pizza 0.5 -0.5", "goal 1 2", "absent 9 9"])
-        var config = Config(modelType: "lstm")
-        config.model.type = "bag"
+        var config = Config(modelType: .lstm)
+        config.model.type = .bag
         config.model.embeddingDim = 2
         config.tokenizer.minFreq = 1
         config.model.pretrainedVectors = path
@@ -77,7 +77,7 @@ final class DataOptionsTests: XCTestCase {
 
     func testPretrainedVectorErrors() throws {
         let dir = ScratchDirectory()
-        var config = Config(modelType: "lstm")
+        var config = Config(modelType: .lstm)
         config.model.embeddingDim = 3
         config.tokenizer.minFreq = 1
         config.training.epochs = 1
@@ -112,7 +112,7 @@ final class DataOptionsTests: XCTestCase {
     }
 
     func testTrainingWithAugmentationLearns() throws {
-        var config = Config(modelType: "lstm")
+        var config = Config(modelType: .lstm)
         config.model.embeddingDim = 8
         config.model.hiddenDim = 8
         config.tokenizer.minFreq = 1

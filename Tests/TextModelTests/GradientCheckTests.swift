@@ -280,7 +280,7 @@ final class GradientCheckTests: XCTestCase {
     // MARK: the whole network
 
     /// Cross-entropy gradient of every parameter tensor of an LSTM RecurrentNetwork on one batch.
-    private func checkNetwork(layers: Int, pooling: String = "last", sequences: [[Int32]], targets: [Int32], vocab: Int, classes: Int,
+    private func checkNetwork(layers: Int, pooling: Config.Pooling = .last, sequences: [[Int32]], targets: [Int32], vocab: Int, classes: Int,
                               seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
         var model = Config.Model()
         model.embeddingDim = 4
@@ -356,12 +356,12 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testNetworkGradientMeanPooling() {
-        checkNetwork(layers: 2, pooling: "mean", sequences: [[3, 7, 2, 9, 4], [5, 5, 8], [10, 3, 1], [6], []],
+        checkNetwork(layers: 2, pooling: .mean, sequences: [[3, 7, 2, 9, 4], [5, 5, 8], [10, 3, 1], [6], []],
                      targets: [0, 2, 1, 1, 2], vocab: 12, classes: 3, seed: 34)
     }
 
     func testNetworkGradientMaxPooling() {
-        checkNetwork(layers: 2, pooling: "max", sequences: [[3, 7, 2, 9, 4], [5, 5, 8], [10, 3, 1], [6], []],
+        checkNetwork(layers: 2, pooling: .max, sequences: [[3, 7, 2, 9, 4], [5, 5, 8], [10, 3, 1], [6], []],
                      targets: [0, 2, 1, 1, 2], vocab: 12, classes: 3, seed: 35)
     }
 

@@ -10,15 +10,15 @@ import XCTest
 /// races. Everything else about the trainer runs under TSan through TrainingTests.
 final class HogwildRaceTests: XCTestCase {
     private func hogwildConfig(threads: Int, epochs: Int = 5) -> Config {
-        var c = Config(modelType: "lstm")
-        c.model.type = "bag"
+        var c = Config(modelType: .lstm)
+        c.model.type = .bag
         c.model.embeddingDim = 16
         c.tokenizer.minFreq = 1
         c.tokenizer.wordNgrams = 2
         c.tokenizer.buckets = 500
-        c.training.optimizer = "sgd"
+        c.training.optimizer = .sgd
         c.training.learningRate = 0.5
-        c.training.lrSchedule = "linear"
+        c.training.lrSchedule = .linear
         c.training.batchSize = 1
         c.training.epochs = epochs
         c.training.threads = threads
@@ -28,7 +28,7 @@ final class HogwildRaceTests: XCTestCase {
     }
 
     func testFusedStepEqualsBackwardThenSGD() throws {
-        var c = Config(modelType: "bag")
+        var c = Config(modelType: .bag)
         c.model.embeddingDim = 5
         let network = Network.make(c, vocabulary: 12, classes: 3)
         let count = network.layout.count
@@ -69,7 +69,7 @@ final class HogwildRaceTests: XCTestCase {
     /// With a learning rate of 0 the weights never move, so the epoch's count of right
     /// predictions must be exactly what forward passes on the starting weights predict.
     func testEpochCountsRightPredictionsOfItsForwardPasses() throws {
-        var c = Config(modelType: "bag")
+        var c = Config(modelType: .bag)
         c.model.embeddingDim = 4
         let network = Network.make(c, vocabulary: 10, classes: 3)
         let params = FloatBuffer.zeros(count: network.layout.count)

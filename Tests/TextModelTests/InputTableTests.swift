@@ -7,9 +7,9 @@ import XCTest
 final class InputTableTests: XCTestCase {
     private func config(_ type: String, bidirectional: Bool, layers: Int = 1, pooling: String = "max") -> Config {
         var c = tinyConfig(embedding: 6, hidden: 7, layers: layers)
-        c.model.type = type
+        c.model.type = Config.ModelType(rawValue: type)!
         c.model.bidirectional = bidirectional
-        c.model.pooling = pooling
+        c.model.pooling = SequencePooling(rawValue: pooling)!
         c.model.dropout = 0.5   // configured, but never applied at inference
         return c
     }

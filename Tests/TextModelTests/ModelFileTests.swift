@@ -12,7 +12,7 @@ final class ModelFileTests: XCTestCase {
                         "a b c d e f g", "cat dog", "mat bark"]
     static let labels = ["neg", "neu", "pos"]
 
-    private func makeModel(seed: UInt64 = 11, layers: Int = 2, pooling: String = "last") -> TrainedModel {
+    private func makeModel(seed: UInt64 = 11, layers: Int = 2, pooling: Config.Pooling = .last) -> TrainedModel {
         var config = tinyConfig(embedding: 4, hidden: 5, layers: layers)
         config.model.pooling = pooling
         return randomModel(config: config, texts: ModelFileTests.texts, labels: ModelFileTests.labels, seed: seed)
@@ -74,7 +74,7 @@ final class ModelFileTests: XCTestCase {
 
     func testSaveLoadRoundTrip() throws {
         let dir = ScratchDirectory()
-        for pooling in ["last", "mean", "max"] {
+        for pooling in Config.Pooling.allCases {
             let model = makeModel(pooling: pooling)
             let path = dir.file("model-\(pooling).safetensors")
             try ModelFile.save(model, to: path)
@@ -131,9 +131,25 @@ final class ModelFileTests: XCTestCase {
         XCTAssertTrue(loaded.isTrained)
         XCTAssertEqual(loaded.labels, ModelFileTests.labels)
         XCTAssertEqual(try loaded.predictProbabilities(probe), try classifier.predictProbabilities(probe))
-        let untrained = TextClassifier(config: Config(modelType: "lstm"))
+        let untrained = TextClassifier(config: Config(modelType: .lstm))
         assertThrowsTextModelError(.state) { try untrained.save(to: dir.file("u.safetensors")) }
         XCTAssertFalse(directoryEntries(dir.path).contains("u.safetensors"))
+    }
+
+    /// A model file written by 0.3.0, whose resolved config has no model.heads, loads
+    /// with the default and gives the same predictions.
+    func testAModelFileWithoutModelHeadsLoads() throws {
+        let dir = ScratchDirectory()
+        let model = makeModel()
+        try ModelFile.save(model, to: dir.file("m.safetensors"))
+        let (header, data) = try split(readBytes(dir.file("m.safetensors")))
+        let old = removingConfigKey("model.heads", from: model.config.json).serialized
+        XCTAssertFalse(old.contains("heads"))
+        let bytes = build(editMetadata(editMetadata(header, "config", .string(old)), "library_version", .string("0.3.0")), data)
+        let loaded = try loadBytes(bytes, in: dir)
+        XCTAssertEqual(loaded.config.model.heads, 4)
+        XCTAssertEqual(loaded.config.json.serialized, model.config.json.serialized)
+        XCTAssertEqual(probabilities(loaded, probe), probabilities(model, probe))
     }
 
     // MARK: damaged files

@@ -98,9 +98,9 @@ final class NetworkTests: XCTestCase {
         var pooled = [Double](repeating: 0, count: h)
         if !inputs.isEmpty {
             switch model.config.model.pooling {
-            case "mean": pooled = (0..<h).map { j in inputs.reduce(0) { $0 + $1[j] } / Double(inputs.count) }
-            case "max": pooled = (0..<h).map { j in inputs.map { $0[j] }.max()! }
-            default: pooled = inputs.last!
+            case .mean: pooled = (0..<h).map { j in inputs.reduce(0) { $0 + $1[j] } / Double(inputs.count) }
+            case .max: pooled = (0..<h).map { j in inputs.map { $0[j] }.max()! }
+            case .last: pooled = inputs.last!
             }
         }
         let (w, wShape) = tensor("output.weight")
@@ -115,7 +115,7 @@ final class NetworkTests: XCTestCase {
     }
 
     func testForwardMatchesReferenceLSTM() {
-        for (layers, pooling) in [(1, "last"), (2, "last"), (2, "mean"), (3, "max")] {
+        for (layers, pooling) in [(1, Config.Pooling.last), (2, .last), (2, .mean), (3, .max)] {
             var config = tinyConfig(embedding: 4, hidden: 5, layers: layers)
             config.model.pooling = pooling
             let model = randomModel(config: config, texts: NetworkTests.texts, labels: NetworkTests.labels, seed: 5)
@@ -136,7 +136,7 @@ final class NetworkTests: XCTestCase {
     // MARK: padding invariance
 
     func testPaddingInvariance() {
-        for (layers, pooling) in [(1, "last"), (2, "last"), (2, "mean"), (2, "max")] {
+        for (layers, pooling) in [(1, Config.Pooling.last), (2, .last), (2, .mean), (2, .max)] {
             var config = tinyConfig(embedding: 6, hidden: 7, layers: layers)
             config.model.pooling = pooling
             let model = randomModel(config: config, texts: NetworkTests.texts, labels: NetworkTests.labels, seed: 6)
@@ -247,7 +247,7 @@ final class NetworkTests: XCTestCase {
     }
 
     func testUntrainedClassifier() {
-        let c = TextClassifier(config: Config(modelType: "lstm"))
+        let c = TextClassifier(config: Config(modelType: .lstm))
         XCTAssertFalse(c.isTrained)
         XCTAssertEqual(c.labels, [])
         XCTAssertEqual(c.vocabularySize, 0)

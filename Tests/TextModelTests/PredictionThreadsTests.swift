@@ -23,10 +23,10 @@ final class PredictionThreadsTests: XCTestCase {
 
     func testBagPredictsTheSameOnAnyThreadCount() throws {
         var config = tinyConfig(embedding: 16, epochs: 2, batchSize: 1, learningRate: 0.2)
-        config.model.type = "bag"
+        config.model.type = .bag
         config.tokenizer.wordNgrams = 2
         config.tokenizer.buckets = 1000
-        config.training.optimizer = "sgd"
+        config.training.optimizer = .sgd
         try assertThreadCountsAgree(config)
     }
 

@@ -215,8 +215,8 @@ final class RecurrentTests: XCTestCase {
         for states in topStates {
             if states.isEmpty { pooled += [Double](repeating: 0, count: hd); continue }
             switch model.config.model.pooling {
-            case "mean": pooled += (0..<hd).map { j in states.reduce(0) { $0 + $1[j] } / Double(states.count) }
-            case "max": pooled += (0..<hd).map { j in states.map { $0[j] }.max()! }
+            case .mean: pooled += (0..<hd).map { j in states.reduce(0) { $0 + $1[j] } / Double(states.count) }
+            case .max: pooled += (0..<hd).map { j in states.map { $0[j] }.max()! }
             default: pooled += states.last!
             }
         }
@@ -234,9 +234,9 @@ final class RecurrentTests: XCTestCase {
     private func config(_ type: String, bidirectional: Bool = true, layers: Int = 2, pooling: String = "max",
                         dropout: Double = 0, embedding: Int = 4, hidden: Int = 5) -> Config {
         var c = tinyConfig(embedding: embedding, hidden: hidden, layers: layers)
-        c.model.type = type
+        c.model.type = Config.ModelType(rawValue: type)!
         c.model.bidirectional = bidirectional
-        c.model.pooling = pooling
+        c.model.pooling = SequencePooling(rawValue: pooling)!
         c.model.dropout = dropout
         return c
     }
@@ -391,7 +391,7 @@ final class RecurrentTests: XCTestCase {
                 params.pointer[i] = saved - eps
                 let minus = loss(), minusArgmax = argmaxRows()
                 params.pointer[i] = saved
-                if c.model.pooling == "max" && (plusArgmax != baseArgmax || minusArgmax != baseArgmax) { skipped += 1; continue }
+                if c.model.pooling == .max && (plusArgmax != baseArgmax || minusArgmax != baseArgmax) { skipped += 1; continue }
                 numeric[i] = (plus - minus) / (Double(saved + eps) - Double(saved - eps))
             }
             checked += indices.count
@@ -482,7 +482,7 @@ final class RecurrentTests: XCTestCase {
                                 threads: Int = 1, seed: UInt64 = 7) -> Config {
         var c = tinyConfig(embedding: 16, hidden: 16, layers: layers, epochs: 5, threads: threads, seed: seed,
                            batchSize: 16, learningRate: 0.02)
-        c.model.type = type
+        c.model.type = Config.ModelType(rawValue: type)!
         c.model.bidirectional = bidirectional
         c.model.dropout = dropout
         return c
@@ -552,7 +552,7 @@ final class RecurrentTests: XCTestCase {
         XCTAssertEqual(try loaded.predictProbabilities(texts).map(\.bitPattern),
                        try classifier.predictProbabilities(texts).map(\.bitPattern))
         let model = try ModelFile.load(from: path)
-        XCTAssertEqual(model.config.model.type, "gru")
+        XCTAssertEqual(model.config.model.type, .gru)
         XCTAssertTrue(model.config.model.bidirectional)
         XCTAssertNotNil(model.network.layout.tensor(named: "gru.0.reverse.bias_hh"))
         try ModelFile.save(model, to: dir.file("again.safetensors"))

@@ -62,10 +62,10 @@ final class TaskTests: XCTestCase {
     /// Every encoder, with the multi-label and the regression head: backward matches
     /// central differences of the head's loss.
     func testEveryEncoderWithEveryNewHeadMatchesFiniteDifferences() {
-        for type in ["bag", "cnn", "lstm", "gru", "rnn"] {
+        for type in ["bag", "cnn", "lstm", "gru", "rnn", "transformer"] {
             for task in [Config.Task.multiLabel, .regression] {
-                var config = Config(modelType: "lstm")
-                config.model.type = type
+                var config = Config(modelType: .lstm)
+                config.model.type = Config.ModelType(rawValue: type)!
                 config.model.task = task
                 config.model.embeddingDim = 4
                 config.model.hiddenDim = 3
@@ -164,7 +164,7 @@ final class TaskTests: XCTestCase {
     func testFastTextLinesWithSeveralLabelsForAMultiLabelModel() throws {
         let text = "__label__a __label__b first text\n__label__c second\nno label here\n"
         var data = Config.Data()
-        data.format = "fasttext"
+        data.format = .fasttext
         let read = try LabelledTexts.parse(Array(text.utf8), source: "t.txt", config: data, multiLabel: true)
         XCTAssertEqual(read.labels, ["a|b", "c"])
         XCTAssertEqual(read.texts, ["first text", "second"])
@@ -180,7 +180,7 @@ final class TaskTests: XCTestCase {
     func testJSONLLabelArrays() throws {
         let text = "{\"text\":\"one\",\"label\":[\"x\",\"y\"]}\n{\"text\":\"two\",\"label\":\"z\"}\n{\"text\":\"three\",\"label\":[]}\n"
         var data = Config.Data()
-        data.format = "jsonl"
+        data.format = .jsonl
         data.labelSeparator = ";"
         let read = try LabelledTexts.parse(Array(text.utf8), source: "d.jsonl", config: data, multiLabel: true)
         XCTAssertEqual(read.labels, ["x;y", "z"])
@@ -227,7 +227,7 @@ final class TaskTests: XCTestCase {
     func testMultiLabelModelLearnsTopicSets() throws {
         for type in ["bag", "lstm"] {
             var config = tinyConfig(embedding: 16, hidden: 16, epochs: 12, learningRate: 0.02)
-            config.model.type = type
+            config.model.type = Config.ModelType(rawValue: type)!
             config.model.task = .multiLabel
             let classifier = TextClassifier(config: config)
             let report = try classifier.train(TaskTests.multiLabelData(count: 600, seed: 1), validation: TaskTests.multiLabelData(count: 100, seed: 2))
@@ -266,7 +266,7 @@ final class TaskTests: XCTestCase {
     func testRegressionModelLearnsACountingRule() throws {
         var config = tinyConfig(embedding: 16, hidden: 16, epochs: 15, learningRate: 0.01)
         config.model.task = .regression
-        config.model.pooling = "mean"
+        config.model.pooling = .mean
         let classifier = TextClassifier(config: config)
         let report = try classifier.train(TaskTests.regressionData(count: 800, seed: 1), validation: TaskTests.regressionData(count: 100, seed: 2))
         XCTAssertEqual(classifier.labels, [])

@@ -33,6 +33,19 @@ func assertThrowsTextModelError<T>(_ kind: TextModelError.Kind, mentioning: [Str
     }
 }
 
+// MARK: configs
+
+/// A resolved config without one key ("model.heads"), as a library that predates the
+/// key wrote it.
+func removingConfigKey(_ path: String, from config: JSONValue) -> JSONValue {
+    let parts = path.split(separator: ".").map(String.init)
+    guard parts.count == 2, case .object(let sections) = config else { return config }
+    return .object(sections.map { name, members in
+        guard name == parts[0], case .object(let keys) = members else { return (name, members) }
+        return (name, .object(keys.filter { $0.0 != parts[1] }))
+    })
+}
+
 // MARK: random tensors
 
 /// A tensor of `count` floats uniform in [low, high), in a FloatBuffer (stable pointer).
@@ -189,7 +202,7 @@ func readBytes(_ path: String) -> [UInt8] {
 /// A small config for fast tests.
 func tinyConfig(embedding: Int = 8, hidden: Int = 8, layers: Int = 1, epochs: Int = 2, threads: Int = 1,
                 seed: UInt64 = 7, batchSize: Int = 16, learningRate: Double = 0.01) -> Config {
-    var c = Config(modelType: "lstm")
+    var c = Config(modelType: .lstm)
     c.tokenizer.minFreq = 1
     c.model.embeddingDim = embedding
     c.model.hiddenDim = hidden
@@ -317,7 +330,7 @@ extension Network {
     /// hash buckets' features too, as the tests size them).
     static func make(_ config: Config, vocabulary: Int, classes: Int) -> Network {
         var c = config
-        if c.model.type == "bag" {
+        if c.model.type == .bag {
             c.tokenizer.wordNgrams = 1
             c.tokenizer.charNgramsMax = 0
         }
@@ -359,9 +372,9 @@ extension Network {
 
 /// A CNN config around model settings written as a Config.Model.
 func cnnOf(_ model: Config.Model) -> Config {
-    var c = Config(modelType: "cnn")
+    var c = Config(modelType: .cnn)
     c.model = model
-    c.model.type = "cnn"
+    c.model.type = .cnn
     return c
 }
 

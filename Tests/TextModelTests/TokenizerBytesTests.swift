@@ -95,7 +95,7 @@ final class TokenizerBytesTests: XCTestCase {
         texts += try LabelledTexts.read(path: (parts + ["data", "support", "train.csv"]).joined(separator: "/"),
                                         config: Config.Data()).texts
         for (order, charMin, charMax, minFreq) in [(2, 3, 5, 1), (3, 1, 2, 2), (1, 0, 0, 2), (2, 1, 1, 1), (4, 2, 6, 1)] {
-            var config = Config(modelType: "bag").tokenizer
+            var config = Config(modelType: .bag).tokenizer
             config.buckets = 5003
             config.wordNgrams = order
             config.charNgramsMin = charMin

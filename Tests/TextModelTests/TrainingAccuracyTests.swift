@@ -13,7 +13,7 @@ final class TrainingAccuracyTests: XCTestCase {
         var c = config
         c.training.batchSize = data.count
         c.training.epochs = 2
-        c.training.lrSchedule = "constant"
+        c.training.lrSchedule = .constant
         c.model.dropout = 0
         var epochAccuracies = [Double]()
         let report = try TextClassifier(config: c).train(data) { p in
@@ -33,7 +33,7 @@ final class TrainingAccuracyTests: XCTestCase {
     }
 
     func testSingleLabelCountsArgmaxOfTheEpochsForwardPasses() throws {
-        for type in ["lstm", "bag"] {
+        for type in [Config.ModelType.lstm, .bag] {
             var c = tinyConfig(embedding: 16, hidden: 16, learningRate: 0.05)
             c.model.type = type
             try assertSecondEpochCountsFirstEpochsWeights(c, KeywordData.make(count: 150, seed: 21))

@@ -100,7 +100,7 @@ final class TrainingOptionsTests: XCTestCase {
     }
 
     private func smallConfig() -> Config {
-        var c = Config(modelType: "lstm")
+        var c = Config(modelType: .lstm)
         c.model.embeddingDim = 8
         c.model.hiddenDim = 8
         c.tokenizer.minFreq = 1
@@ -140,7 +140,7 @@ final class TrainingOptionsTests: XCTestCase {
     func testEarlyStoppingKeepsTheBestEpoch() throws {
         var config = smallConfig()
         config.training.epochs = 12
-        config.training.earlyStopping = "valid_loss"
+        config.training.earlyStopping = .validLoss
         config.training.patience = 1
         config.training.learningRate = 0.05
         let classifier = TextClassifier(config: config)
@@ -159,7 +159,7 @@ final class TrainingOptionsTests: XCTestCase {
 
     func testEarlyStoppingNeedsValidationData() {
         var config = smallConfig()
-        config.training.earlyStopping = "valid_accuracy"
+        config.training.earlyStopping = .validAccuracy
         XCTAssertThrowsError(try TextClassifier(config: config).train(KeywordData.make(count: 30, seed: 1))) { error in
             XCTAssertEqual((error as? TextModelError)?.kind, .data)
         }
@@ -167,12 +167,12 @@ final class TrainingOptionsTests: XCTestCase {
 
     func testTrainingWithAllOptionsLearns() throws {
         var config = smallConfig()
-        config.training.optimizer = "adamw"
+        config.training.optimizer = .adamw
         config.training.weightDecay = 0.01
         config.training.clipNorm = 1
         config.training.labelSmoothing = 0.1
         config.training.classWeights = .balanced
-        config.training.lrSchedule = "cosine"
+        config.training.lrSchedule = .cosine
         config.training.warmupSteps = 3
         config.training.epochs = 10
         config.training.learningRate = 0.03

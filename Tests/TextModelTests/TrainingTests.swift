@@ -74,7 +74,7 @@ final class TrainingTests: XCTestCase {
     func testLearnsWithEveryPooling() throws {
         for pooling in SequencePooling.allCases {
             var c = config()
-            c.model.pooling = pooling.rawValue
+            c.model.pooling = pooling
             let classifier = TextClassifier(config: c)
             try classifier.train(TrainingTests.train)
             XCTAssertGreaterThanOrEqual(try classifier.evaluate(TrainingTests.heldOut).accuracy ?? -1, 0.85, "\(pooling) pooling")
@@ -103,7 +103,7 @@ final class TrainingTests: XCTestCase {
         let data = KeywordData.make(count: 48, seed: 9)
         func run(threads: Int, batch: Int, epochs: Int) throws -> [Float] {
             var c = config(threads: threads, epochs: epochs)
-            c.training.optimizer = "sgd"
+            c.training.optimizer = .sgd
             c.training.learningRate = 0.5
             c.training.batchSize = batch
             let classifier = TextClassifier(config: c)

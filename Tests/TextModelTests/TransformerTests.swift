@@ -121,11 +121,11 @@ final class TransformerTests: XCTestCase {
     // MARK: every encoder
 
     private func networks() -> [(String, Network)] {
-        var bag = Config(modelType: "bag"); bag.model.embeddingDim = 8
-        var cnn = Config(modelType: "cnn"); cnn.model.embeddingDim = 8; cnn.model.filters = 4; cnn.model.kernelSizes = [2, 3]
-        var lstm = Config(modelType: "lstm"); lstm.model.embeddingDim = 8; lstm.model.hiddenDim = 5
-        lstm.model.bidirectional = true; lstm.model.layers = 2; lstm.model.pooling = "mean"
-        var gru = Config(modelType: "gru"); gru.model.embeddingDim = 8; gru.model.hiddenDim = 5; gru.model.pooling = "last"
+        var bag = Config(modelType: .bag); bag.model.embeddingDim = 8
+        var cnn = Config(modelType: .cnn); cnn.model.embeddingDim = 8; cnn.model.filters = 4; cnn.model.kernelSizes = [2, 3]
+        var lstm = Config(modelType: .lstm); lstm.model.embeddingDim = 8; lstm.model.hiddenDim = 5
+        lstm.model.bidirectional = true; lstm.model.layers = 2; lstm.model.pooling = .mean
+        var gru = Config(modelType: .gru); gru.model.embeddingDim = 8; gru.model.hiddenDim = 5; gru.model.pooling = .last
         return [("bag", Network.make(bag, vocabulary: 13, classes: 3)), ("cnn", Network.make(cnn, vocabulary: 13, classes: 3)),
                 ("lstm", Network.make(lstm, vocabulary: 13, classes: 3)), ("gru", Network.make(gru, vocabulary: 13, classes: 3)),
                 ("transformer", transformer(vocab: 13, classes: 3))]
@@ -189,14 +189,14 @@ final class TransformerTests: XCTestCase {
     /// the same shape allocate no activation buffers.
     func testStepsAndRepeatedPredictionsAllocateNoActivations() throws {
         for type in ["lstm", "cnn", "bag"] {
-            var c = Config(modelType: type)
+            var c = Config(modelType: Config.ModelType(rawValue: type)!)
             c.tokenizer.minFreq = 1
             c.model.embeddingDim = 8
             c.model.hiddenDim = 6
             c.model.filters = 4
             c.training.threads = 2
             c.training.batchSize = 16
-            c.training.optimizer = "adam"
+            c.training.optimizer = .adam
             let data = KeywordData.make(count: 120, seed: 3)
             let set = try TrainingSet(config: c, data: data, validation: nil)
             let network = NetworkBuilder.make(config: c, vocabularySize: set.vocabulary.count, classes: set.width)

@@ -610,8 +610,8 @@ static const config_case config_cases[] = {
     {"config: batch_size INT64_MIN", "{\"training\": {\"batch_size\": -9223372036854775808}}", CFG,
      NONE, {"training.batch_size"}},
     /* Unknown enumerated values. */
-    {"config: model.type transformer", "{\"model\": {\"type\": \"transformer\"}}", CFG, NONE,
-     {"model.type", "transformer"}},
+    {"config: model.type xlnet", "{\"model\": {\"type\": \"xlnet\"}}", CFG, NONE,
+     {"model.type", "xlnet"}},
     {"config: model.type LSTM (case)", "{\"model\": {\"type\": \"LSTM\"}}", CFG, NONE,
      {"model.type"}},
     {"config: optimizer adagrad", "{\"training\": {\"optimizer\": \"adagrad\"}}", CFG, NONE,

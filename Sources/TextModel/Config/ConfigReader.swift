@@ -81,24 +81,34 @@ struct ConfigReader {
         return d
     }
 
-    mutating func string(_ key: String, default def: String, oneOf choices: [String]? = nil) throws -> String {
+    /// A non-empty string.
+    mutating func string(_ key: String, default def: String) throws -> String {
         guard let v = take(key) else { return def }
         guard case .string(let s) = v else {
             throw TextModelError.config("\(keyPath(key)) must be a string (got \(v.typeName))")
         }
-        if let choices = choices, !choices.contains(s) {
-            let list = choices.map { "\"\($0)\"" }.joined(separator: ", ")
-            throw TextModelError.config("\(keyPath(key)) must be one of \(list) (got \"\(s)\")")
-        }
-        if choices == nil && s.isEmpty {
+        if s.isEmpty {
             throw TextModelError.config("\(keyPath(key)) must not be empty")
         }
         return s
     }
 
-    /// A non-empty string, or nil when the key is absent or null.
-    mutating func optionalString(_ key: String) throws -> String? {
-        guard let v = take(key) else { return nil }
+    /// One of an enum's cases, spelt as its raw value; an error lists them in case order.
+    mutating func choice<E: CaseIterable & RawRepresentable>(_ key: String, default def: E) throws -> E where E.RawValue == String {
+        guard let v = take(key) else { return def }
+        guard case .string(let s) = v else {
+            throw TextModelError.config("\(keyPath(key)) must be a string (got \(v.typeName))")
+        }
+        guard let choice = E.allCases.first(where: { $0.rawValue == s }) else {
+            let list = E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            throw TextModelError.config("\(keyPath(key)) must be one of \(list) (got \"\(s)\")")
+        }
+        return choice
+    }
+
+    /// A non-empty string, or `def` when the key is absent or null.
+    mutating func optionalString(_ key: String, default def: String? = nil) throws -> String? {
+        guard let v = take(key) else { return def }
         guard case .string(let s) = v, !s.isEmpty else {
             throw TextModelError.config("\(keyPath(key)) must be a non-empty string or null (got \(v.typeName))")
         }
@@ -119,9 +129,9 @@ struct ConfigReader {
         }
     }
 
-    /// Class weights: null (none), "balanced", or an object mapping labels to weights > 0.
-    mutating func classWeights(_ key: String) throws -> ClassWeights {
-        guard let v = take(key) else { return .none }
+    /// Class weights: null (`def`), "balanced", or an object mapping labels to weights > 0.
+    mutating func classWeights(_ key: String, default def: ClassWeights = .none) throws -> ClassWeights {
+        guard let v = take(key) else { return def }
         switch v {
         case .string("balanced"): return .balanced
         case .object(let members):

@@ -34,16 +34,16 @@ public struct LabelledTexts {
             try ChunkedFile.forEachChunk(path, chunkBytes: chunkBytes, limit: limit, limitName: limitName, consume)
         }
         switch format(of: path, config: config) {
-        case "csv":
+        case .csv:
             var parser = CSVReader.Parser(source: path, textColumn: config.textColumn, labelColumn: config.labelColumn)
             try feed { try parser.consume($0, first: $1, last: $2) }
             return try parser.finish()
-        case "jsonl":
+        case .jsonl:
             var parser = JSONLReader.Parser(source: path, textField: config.textColumn, labelField: config.labelColumn,
                                             labelSeparator: separator)
             try feed { try parser.consume($0, first: $1, last: $2) }
             return parser.result
-        default:
+        case .fasttext, .auto:   // format(of:) resolves auto
             var parser = FastTextReader.Parser(source: path, labelSeparator: separator)
             try feed { try parser.consume($0, first: $1, last: $2) }
             return parser.result
@@ -58,12 +58,12 @@ public struct LabelledTexts {
     public static func parse(_ bytes: [UInt8], source: String, config: Config.Data, multiLabel: Bool = false) throws -> LabelledTexts {
         let separator = multiLabel ? config.labelSeparator : nil
         switch format(of: source, config: config) {
-        case "csv":
+        case .csv:
             return try CSVReader.read(bytes, source: source, textColumn: config.textColumn, labelColumn: config.labelColumn)
-        case "jsonl":
+        case .jsonl:
             return try JSONLReader.read(bytes, source: source, textField: config.textColumn, labelField: config.labelColumn,
                                         labelSeparator: separator)
-        default:
+        case .fasttext, .auto:   // format(of:) resolves auto
             return try FastTextReader.read(bytes, source: source, labelSeparator: separator)
         }
     }
@@ -78,11 +78,11 @@ public struct LabelledTexts {
 
     /// The configured format, or for "auto" the one the file name suggests: CSV for
     /// ".csv", JSON Lines for ".jsonl" and ".ndjson", fastText lines otherwise.
-    static func format(of source: String, config: Config.Data) -> String {
-        guard config.format == "auto" else { return config.format }
+    static func format(of source: String, config: Config.Data) -> Config.DataFormat {
+        guard config.format == .auto else { return config.format }
         let name = source.lowercased()
-        if name.hasSuffix(".csv") { return "csv" }
-        if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") { return "jsonl" }
-        return "fasttext"
+        if name.hasSuffix(".csv") { return .csv }
+        if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") { return .jsonl }
+        return .fasttext
     }
 }

@@ -22,12 +22,12 @@ extension Optimizer {
 /// The optimizer a training config asks for, over `count` parameters.
 func makeOptimizer(_ t: Config.Training, count: Int) throws -> Optimizer {
     switch t.optimizer {
-    case "sgd":
+    case .sgd:
         return SGD(learningRate: t.learningRate, momentum: t.momentum, nesterov: t.nesterov, weightDecay: t.weightDecay,
                    velocity: try FloatBuffer.allocate(count: t.momentum > 0 ? count : 0, what: "the SGD momentum"))
-    default:
+    case .adam, .adamw:
         return Adam(learningRate: t.learningRate, beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon,
-                    weightDecay: t.weightDecay, decoupled: t.optimizer == "adamw",
+                    weightDecay: t.weightDecay, decoupled: t.optimizer == .adamw,
                     m: try FloatBuffer.allocate(count: count, what: "Adam's first moments"),
                     v: try FloatBuffer.allocate(count: count, what: "Adam's second moments"))
     }

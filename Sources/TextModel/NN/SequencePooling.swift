@@ -4,7 +4,8 @@
 ///   last: the state after the last token
 ///   mean: the average over all the sequence's states
 ///   max:  the element-wise maximum over them (argmax rows kept for the backward pass)
-enum SequencePooling: String, CaseIterable {
+/// Public as `Config.Pooling`, the type of `model.pooling`; raw values are its JSON spellings.
+public enum SequencePooling: String, CaseIterable {
     case last, mean, max
 
     func forward(hidden: UnsafePointer<Float>, width h: Int, batch: PackedBatch,

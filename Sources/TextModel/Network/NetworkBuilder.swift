@@ -5,20 +5,31 @@ enum NetworkBuilder {
     static func make(config: Config, vocabularySize: Int, classes: Int) -> Network {
         let m = config.model, e = m.embeddingDim
         switch m.type {
-        case "bag":
+        case .bag:
             return Network(input: .embeddingBag, rows: vocabularySize + config.tokenizer.hashedFeatures, embeddingDim: e,
                            classes: classes, task: m.task) { _, _ in MeanEncoder(dim: e) }
-        case "cnn":
+        case .cnn:
             return Network(input: .embedding, rows: vocabularySize, embeddingDim: e, classes: classes, task: m.task) { layout, plan in
                 CNNEncoder(inputDim: e, kernelSizes: m.kernelSizes, filters: m.filters, dropout: m.dropout,
                            layout: &layout, plan: &plan)
             }
-        default:   // "lstm", "gru", "rnn": the cell model.type names
+        case .lstm: return recurrent(.lstm, config: config, vocabularySize: vocabularySize, classes: classes)
+        case .gru: return recurrent(.gru, config: config, vocabularySize: vocabularySize, classes: classes)
+        case .rnn: return recurrent(.rnn, config: config, vocabularySize: vocabularySize, classes: classes)
+        case .transformer:
+            // layers = blocks, hidden_dim = feed-forward width; positions up to max_length.
             return Network(input: .embedding, rows: vocabularySize, embeddingDim: e, classes: classes, task: m.task) { layout, plan in
-                RecurrentEncoder(cell: RecurrentCell(rawValue: m.type) ?? .lstm, inputDim: e, hiddenDim: m.hiddenDim,
-                                 layers: m.layers, bidirectional: m.bidirectional, dropout: m.dropout,
-                                 pooling: SequencePooling(rawValue: m.pooling) ?? .max, layout: &layout, plan: &plan)
+                TransformerEncoder(inputDim: e, heads: m.heads, blocks: m.layers, feedForwardDim: m.hiddenDim,
+                                   maxLength: config.tokenizer.maxLength, dropout: m.dropout, layout: &layout, plan: &plan)
             }
+        }
+    }
+
+    private static func recurrent(_ cell: RecurrentCell, config: Config, vocabularySize: Int, classes: Int) -> Network {
+        let m = config.model
+        return Network(input: .embedding, rows: vocabularySize, embeddingDim: m.embeddingDim, classes: classes, task: m.task) { layout, plan in
+            RecurrentEncoder(cell: cell, inputDim: m.embeddingDim, hiddenDim: m.hiddenDim, layers: m.layers,
+                             bidirectional: m.bidirectional, dropout: m.dropout, pooling: m.pooling, layout: &layout, plan: &plan)
         }
     }
 

@@ -93,8 +93,12 @@ struct TrainingCheckpoint {
         let values = try ["format_version", "library_version", "config", "data", "state"].map(field)
         guard values[0] == String(formatVersion) else { throw bad("it has format version \(values[0]); this library reads \(formatVersion)") }
         guard try field("checksum_metadata") == CRC32.hex(checksum(values)) else { throw bad("the metadata checksum does not match (the file is corrupted)") }
-        if values[2] != identity.config {
-            throw TextModelError.config("\(path) was written by a run with another config (\(firstDifference(values[2], identity.config))); only training.epochs, threads, progress_every, max_memory_mb, checkpoint_path and resume may change when resuming")
+        // Compared resolved, so that a checkpoint written before a key existed (0.3.0 had
+        // no model.heads) matches a run that leaves the new key at its default. A stored
+        // config this library cannot parse is compared as written (and differs).
+        let stored = (try? Config(json: values[2]))?.checkpointIdentity.serialized ?? values[2]
+        if stored != identity.config {
+            throw TextModelError.config("\(path) was written by a run with another config (\(firstDifference(stored, identity.config))); only training.epochs, threads, progress_every, max_memory_mb, checkpoint_path and resume may change when resuming")
         }
         guard values[3] == CRC32.hex(identity.data) else {
             throw TextModelError.data("\(path) was written by a run on other training data (or another validation split): resume with the same data")

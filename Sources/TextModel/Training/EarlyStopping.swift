@@ -1,7 +1,7 @@
 /// Watches one validation metric per epoch, keeps a copy of the best weights, and says
 /// when `patience` epochs have passed without improvement.
 struct EarlyStopping {
-    let metric: String
+    let metric: Config.EarlyStoppingMetric
     let patience: Int
     private(set) var bestEpoch = 0
     private(set) var bestValue = 0.0
@@ -10,14 +10,14 @@ struct EarlyStopping {
     private let count: Int
 
     /// `best` must hold as many floats as the parameters.
-    init(metric: String, patience: Int, best: FloatBuffer) {
+    init(metric: Config.EarlyStoppingMetric, patience: Int, best: FloatBuffer) {
         self.metric = metric
         self.patience = patience
         count = best.capacity
         self.best = best
     }
 
-    private var lowerIsBetter: Bool { metric == "valid_loss" }
+    private var lowerIsBetter: Bool { metric == .validLoss }
 
     /// Records an epoch's metric; returns true when training should stop.
     mutating func record(epoch: Int, value: Double, parameters: UnsafePointer<Float>) -> Bool {

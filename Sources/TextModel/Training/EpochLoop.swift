@@ -131,7 +131,12 @@ struct EpochLoop {
         guard var watcher = stopper else { return false }
         // Config checks that a regression model stops on valid_loss only.
         let metric = config.training.earlyStopping
-        let value = metric == "valid_loss" ? v.loss : metric == "valid_accuracy" ? v.accuracy ?? 0 : v.macroF1 ?? 0
+        let value: Double
+        switch metric {
+        case .validLoss, .none: value = v.loss
+        case .validAccuracy: value = v.accuracy ?? 0
+        case .validMacroF1: value = v.macroF1 ?? 0
+        }
         let stop = watcher.record(epoch: epoch, value: value, parameters: state.parameters.pointer)
         stopper = watcher
         return stop

@@ -9,9 +9,7 @@ import Glibc
 ///   cosine    half a cosine from 1 to 0
 ///   step      multiplied by `stepFactor` every `stepEpochs` epochs
 struct LearningRateSchedule {
-    static let names = ["constant", "linear", "cosine", "step"]
-
-    let name: String
+    let kind: Config.LRSchedule
     let warmupSteps: Int
     let totalSteps: Int
     let stepsPerEpoch: Int
@@ -19,7 +17,7 @@ struct LearningRateSchedule {
     let stepFactor: Double
 
     init(config: Config.Training, totalSteps: Int, stepsPerEpoch: Int) {
-        name = config.lrSchedule
+        kind = config.lrSchedule
         warmupSteps = config.warmupSteps
         self.totalSteps = max(totalSteps, 1)
         self.stepsPerEpoch = max(stepsPerEpoch, 1)
@@ -31,16 +29,16 @@ struct LearningRateSchedule {
         if step <= warmupSteps { return Double(step) / Double(warmupSteps + 1) }
         let afterWarmup = Double(step - warmupSteps - 1)
         let span = Double(max(totalSteps - warmupSteps, 1))
-        switch name {
-        case "linear":
+        switch kind {
+        case .constant:
+            return 1
+        case .linear:
             return max(0, 1 - afterWarmup / span)
-        case "cosine":
+        case .cosine:
             return 0.5 * (1 + cos(Double.pi * min(afterWarmup / span, 1)))
-        case "step":
+        case .step:
             let epochsDone = (step - 1) / stepsPerEpoch
             return power(stepFactor, epochsDone / max(stepEpochs, 1))
-        default:
-            return 1
         }
     }
 

@@ -32,8 +32,8 @@ struct Trainer {
         report.labels = set.labels
         report.validExamples = set.validExamples.count
         report.validSkipped = set.validationSkipped
-        if t.earlyStopping != "none" && set.validExamples.isEmpty {
-            throw TextModelError.data("training.early_stopping = \"\(t.earlyStopping)\" needs validation data: pass a validation set or set training.validation_fraction")
+        if t.earlyStopping != .none && set.validExamples.isEmpty {
+            throw TextModelError.data("training.early_stopping = \"\(t.earlyStopping.rawValue)\" needs validation data: pass a validation set or set training.validation_fraction")
         }
         let classWeights = try set.classWeights(t.classWeights)
         let network = NetworkBuilder.make(config: config, vocabularySize: set.vocabulary.count, classes: set.width)
@@ -67,7 +67,7 @@ struct Trainer {
                                   totalSteps: totalSteps,
                                   schedule: LearningRateSchedule(config: t, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch))
         var loop = EpochLoop(trainer: self, network: network, set: set, workspaces: workspaces, started: started,
-                             stopper: t.earlyStopping == "none" ? nil
+                             stopper: t.earlyStopping == .none ? nil
                                 : EarlyStopping(metric: t.earlyStopping, patience: t.patience,
                                                 best: try FloatBuffer.allocate(count: count, what: "the best weights kept for early stopping")))
         try loop.resumeIfAsked(&state, report: &report)

@@ -434,7 +434,7 @@ CASES = [
     Case("config/unknown-optimizer",
          lambda c: TextClassifier({"training": {"optimizer": "adagrad"}}), ConfigError,
          "adagrad"),
-    Case("config/unknown-model-type", lambda c: TextClassifier({"model": {"type": "transformer"}}),
+    Case("config/unknown-model-type", lambda c: TextClassifier({"model": {"type": "xlnet"}}),
          ConfigError, "model.type"),
     # ---- zero, negative and absurd sizes
     Case("config/hidden-dim-zero", lambda c: TextClassifier({"model": {"hidden_dim": 0}}),

@@ -21,8 +21,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         bytes = Array(bytes[(newline + 1)...])
     }
     // Half of the inputs go through format "auto" (chosen by the name), half through "csv".
-    if size & 1 == 1 { config.format = "csv" }
-    let source = config.format == "csv" ? "fuzz-input" : "fuzz-input.CSV"
+    if size & 1 == 1 { config.format = .csv }
+    let source = config.format == .csv ? "fuzz-input" : "fuzz-input.CSV"
     var result: LabelledTexts?
     expectOnlyTextModelErrors("CSV parse") { result = try LabelledTexts.parse(bytes, source: source, config: config) }
     guard let r = result else { return 0 }

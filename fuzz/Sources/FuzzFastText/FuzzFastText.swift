@@ -8,7 +8,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var config = Config().data  // Config.Data() is internal: start from a default Config
     // Format "auto" with a non-CSV name, or an explicit "fasttext" that must win over a ".csv" name.
     let explicit = size & 1 == 1
-    if explicit { config.format = "fasttext" }
+    if explicit { config.format = .fasttext }
     var result: LabelledTexts?
     expectOnlyTextModelErrors("fastText parse") {
         result = try LabelledTexts.parse(bytes, source: explicit ? "fuzz-input.csv" : "fuzz-input.txt", config: config)

@@ -11,7 +11,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     // Format "auto" chosen by the name, or an explicit "jsonl"; odd sizes read other fields.
     let explicit = size & 1 == 1
     if explicit {
-        config.format = "jsonl"
+        config.format = .jsonl
         config.textColumn = "t"
         config.labelColumn = "l"
     }

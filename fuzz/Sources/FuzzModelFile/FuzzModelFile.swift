@@ -70,7 +70,7 @@ private func exercise(_ model: TextClassifier) {
     expectOnlyTextModelErrors("predictProbabilities") { probabilities = try model.predictProbabilities(texts) }
     require(probabilities.count == texts.count * c, "predictProbabilities returned \(probabilities.count) values for \(texts.count) × \(c)")
     if environmentFlag("FUZZ_VERBOSE") {
-        print("loaded: \(c) labels, vocabulary \(model.vocabularySize), model \(model.config.model.type); probabilities \(probabilities)")
+        print("loaded: \(c) labels, vocabulary \(model.vocabularySize), model \(model.config.model.type.rawValue); probabilities \(probabilities)")
     }
     if checkProbabilities {
         for i in 0..<texts.count {
