@@ -56,11 +56,12 @@ def main():
     p.add_argument("test")
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--seed", type=int, default=1, help="torch.manual_seed (default 1, as transformer.json's seed)")
     p.add_argument("--model", required=True)
     p.add_argument("--result", required=True)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(1)
+    torch.manual_seed(a.seed)
     rss_before = common.max_rss_mb()
 
     started = time.perf_counter()

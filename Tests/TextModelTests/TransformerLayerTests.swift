@@ -284,7 +284,7 @@ final class TransformerLayerTests: XCTestCase {
         XCTAssertEqual(SelfAttention.probabilityBound(rows: batch.totalRows, longest: 5, heads: 2), 2 * 12 * 5)
         XCTAssertLessThanOrEqual(SelfAttention.probabilityCount(batch: batch, heads: 2),
                                  SelfAttention.probabilityBound(rows: batch.totalRows, longest: 5, heads: 2))
-        XCTAssertEqual(SelfAttention.scratchCount(longest: 5, dim: 6), 5 * (7 * 6 + 5))
+        XCTAssertEqual(SelfAttention.scratchCount(longest: 5, dim: 6), 5 * (7 * 6 + 2 * 5))
         XCTAssertEqual(SelfAttention.probabilityCount(batch: packed([]), heads: 4), 0)
     }
 

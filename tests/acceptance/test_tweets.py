@@ -4,7 +4,10 @@ tweets corpus.
 Each fits on train.csv with valid.csv, evaluates on test.csv and requires the test
 accuracy the issues set: 0.750 for lstm.json, cnn.json, gru.json and bilstm.json; 0.745
 for bag.json (within 0.5 points of fastText's 0.750 measured here; it trains with
-Hogwild threads, so its accuracy varies a little from run to run: 0.7635-0.7656 seen).
+Hogwild threads, so its accuracy varies a little from run to run: 0.7635-0.7656 seen);
+0.740 for transformer.json (issue 10; its PyTorch twin, bench/run_torch_transformer.py,
+measured 0.749 here with seed 1, and transformer.json 0.747 with seed 1, 0.755 and
+0.744 with seeds 2 and 3).
 The corpus lives outside the repository (../shared/data/tweets, or the
 folder named by TWEETS_DIR, or /work/shared/data/tweets); without it the test is skipped,
 saying so.
@@ -23,7 +26,7 @@ TWEETS = pathlib.Path(os.environ.get("TWEETS_DIR") or next(
     (c for c in CANDIDATES if (c / "train.csv").exists()), CANDIDATES[0]))
 
 
-BARS = {"lstm": 0.750, "bag": 0.745, "cnn": 0.750, "gru": 0.750, "bilstm": 0.750}
+BARS = {"lstm": 0.750, "bag": 0.745, "cnn": 0.750, "gru": 0.750, "bilstm": 0.750, "transformer": 0.740}
 
 
 @pytest.mark.skipif(not (TWEETS / "train.csv").exists(), reason=f"tweets corpus not found at {TWEETS}")

@@ -7,9 +7,9 @@
 /// then a final LayerNorm and the mean over each text's tokens (masked mean pooling:
 /// the packed batch has no padding, so the mean is over the text's own tokens). Each text
 /// attends only to its own tokens (SelfAttention), so results do not depend on batch
-/// composition. Dropout (rate `dropout`, inverted) applies while training to the
-/// attention block's and the feed-forward block's outputs and after GELU, as PyTorch's
-/// TransformerEncoderLayer does (it also drops attention probabilities; this does not).
+/// composition. Dropout (rate `dropout`, inverted) applies while training where
+/// PyTorch's TransformerEncoderLayer applies it: to the attention probabilities, to the
+/// attention block's and the feed-forward block's outputs, and after GELU.
 ///
 /// Shapes: N packed rows, B texts, D = E model width, h heads, H feed-forward width,
 /// P = tokenizer.max_length positions. Tensors (l the block):
@@ -47,8 +47,9 @@ struct TransformerEncoder: Encoder {
     private struct BlockBuffers {
         /// LayerNorm₁ output [N × D] and its mean and 1/σ [N] each.
         let norm1, mean1, rstd1: ActivationPlan.Floats
-        /// q|k|v [N × 3D], the heads' outputs [N × D], attention probabilities.
-        let qkv, attention, probabilities: ActivationPlan.Floats
+        /// q|k|v [N × 3D], the heads' outputs [N × D], attention probabilities and their
+        /// dropout mask.
+        let qkv, attention, probabilities, probabilityMask: ActivationPlan.Floats
         /// x after the attention residual [N × D], and the dropout mask of its branch.
         let middle, attentionMask: ActivationPlan.Floats
         let norm2, mean2, rstd2: ActivationPlan.Floats
@@ -106,6 +107,9 @@ struct TransformerEncoder: Encoder {
                     probabilities: plan.floats("transformer \(l) attention probabilities") {
                         ActivationPlan.product(heads, $0.rows, $0.longest)   // SelfAttention.probabilityBound
                     },
+                    probabilityMask: plan.floats("transformer \(l) attention probability dropout mask") {
+                        dropping ? ActivationPlan.product(heads, $0.rows, $0.longest) : 0
+                    },
                     middle: plan.floats("transformer \(l) after attention") { $0.rows * d },
                     attentionMask: plan.floats("transformer \(l) attention dropout mask") { dropping ? $0.rows * d : 0 },
                     norm2: plan.floats("transformer \(l) norm2") { $0.rows * d },
@@ -120,7 +124,7 @@ struct TransformerEncoder: Encoder {
             norm: plan.floats("transformer final norm") { $0.rows * d },
             mean: plan.floats("transformer final norm mean") { $0.rows },
             rstd: plan.floats("transformer final norm 1/σ") { $0.rows },
-            scratch: plan.floats("transformer attention scratch") { ActivationPlan.product($0.longest, 7 * d + $0.longest) },
+            scratch: plan.floats("transformer attention scratch") { ActivationPlan.product($0.longest, 7 * d + 2 * $0.longest) },
             gradientA: plan.floats("transformer gradient A") { $0.rows * d },
             gradientB: plan.floats("transformer gradient B") { $0.rows * d },
             gradientH: plan.floats("transformer feed-forward gradient") { $0.rows * h },
@@ -160,7 +164,8 @@ struct TransformerEncoder: Encoder {
             Linear.forward(x: norm1, rows: n, inputDim: d, outputDim: 3 * d, weight: p + t.inProjWeight.offset,
                            bias: p + t.inProjBias.offset, out: qkv)
             SelfAttention.forward(qkv: qkv, batch: batch, dim: d, heads: heads, out: attention,
-                                  probabilities: ws[b.probabilities], scratch: ws[buffers.scratch])
+                                  probabilities: ws[b.probabilities], scratch: ws[buffers.scratch],
+                                  dropout: dropping ? .init(rate: dropout, mask: ws[b.probabilityMask]) : nil, rng: &ws.rng)
             Linear.forward(x: attention, rows: n, inputDim: d, outputDim: d, weight: p + t.outProjWeight.offset,
                            bias: p + t.outProjBias.offset, out: middle)
             if dropping { Dropout.forward(middle, count: n * d, rate: dropout, mask: ws[b.attentionMask], rng: &ws.rng) }
@@ -231,7 +236,8 @@ struct TransformerEncoder: Encoder {
             Linear.backward(dOut: dBranch, x: ws[bb.attention], rows: n, inputDim: d, outputDim: d,
                             weight: p + t.outProjWeight.offset, dWeight: g(t.outProjWeight), dBias: g(t.outProjBias), dx: a)
             SelfAttention.backward(dOut: a, qkv: ws[bb.qkv], probabilities: ws[bb.probabilities], batch: batch, dim: d,
-                                   heads: heads, dQKV: dQKV, scratch: ws[buffers.scratch])
+                                   heads: heads, dQKV: dQKV, scratch: ws[buffers.scratch],
+                                   dropoutMask: dropping ? UnsafePointer(ws[bb.probabilityMask]) : nil)
             Linear.backward(dOut: dQKV, x: ws[bb.norm1], rows: n, inputDim: d, outputDim: 3 * d,
                             weight: p + t.inProjWeight.offset, dWeight: g(t.inProjWeight), dBias: g(t.inProjBias), dx: a)
             LayerNorm.backward(dOut: a, x: input(l), rows: n, dim: d, gamma: p + t.norm1Weight.offset,

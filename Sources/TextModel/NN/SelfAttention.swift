@@ -36,12 +36,32 @@ enum SelfAttention {
     /// backward gathers q|k|v [L × 3D], dOut [L × D] and dq|dk|dv [L × 3D] and needs one
     /// head's score gradient [L × L]; forward uses the first 4·L·D of it.
     static func scratchCount(longest: Int, dim: Int) -> Int {
-        longest * (7 * dim + longest)
+        longest * (7 * dim + 2 * longest)
+    }
+
+    /// Inverted dropout of the attention probabilities (training only): each of a text's
+    /// probabilities is zeroed with probability `rate` and the rest scaled by 1/(1−rate)
+    /// before they weight the values, as PyTorch's MultiheadAttention does. `mask` has
+    /// the probabilities' layout and size; draws come from `rng` in that order.
+    struct ProbabilityDropout {
+        let rate: Float
+        let mask: UnsafeMutablePointer<Float>
     }
 
     static func forward(qkv: UnsafePointer<Float>, batch: PackedBatch, dim: Int, heads: Int,
                         out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>,
                         scratch: UnsafeMutablePointer<Float>) {
+        var unused = SeededGenerator(seed: 0)
+        forward(qkv: qkv, batch: batch, dim: dim, heads: heads, out: out, probabilities: probabilities,
+                scratch: scratch, dropout: nil, rng: &unused)
+    }
+
+    /// `forward`, with the probabilities dropped out (`dropout`, while training) before
+    /// they weight the values; `probabilities` keeps them undropped for the backward pass.
+    static func forward(qkv: UnsafePointer<Float>, batch: PackedBatch, dim: Int, heads: Int,
+                        out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>,
+                        scratch: UnsafeMutablePointer<Float>, dropout: ProbabilityDropout?,
+                        rng: inout SeededGenerator) {
         guard heads > 0, dim % heads == 0 else { return }
         let d = dim / heads, width = 3 * dim
         let scale = 1 / Float(d).squareRoot()
@@ -52,6 +72,7 @@ enum SelfAttention {
             // Offsets depend on L alone, so the products see the same layout in any batch.
             let gathered = scratch
             let merged = scratch + length * width
+            let dropped = merged + length * dim
             gather(qkv, width: width, text: b, length: length, batch: batch, into: gathered)
             for j in 0..<heads {
                 let p = block + j * length * length
@@ -59,7 +80,16 @@ enum SelfAttention {
                           a: gathered + j * d, lda: width, b: gathered + dim + j * d, ldb: width,
                           beta: 0, c: p, ldc: length)
                 for i in 0..<length { softmaxRow(p + i * length, length) }
-                BLAS.gemm(m: length, n: d, k: length, a: p, lda: length,
+                var weights = UnsafePointer(p)
+                if let dropout = dropout {
+                    let mask = dropout.mask + (p - probabilities), keep = 1 / (1 - dropout.rate)
+                    for i in 0..<(length * length) {
+                        mask[i] = rng.uniform(0, 1) >= dropout.rate ? keep : 0
+                        dropped[i] = p[i] * mask[i]
+                    }
+                    weights = UnsafePointer(dropped)
+                }
+                BLAS.gemm(m: length, n: d, k: length, a: weights, lda: length,
                           b: gathered + 2 * dim + j * d, ldb: width,
                           beta: 0, c: merged + j * d, ldc: dim)
             }
@@ -71,9 +101,11 @@ enum SelfAttention {
     /// Given dOut [N × D], WRITES dQKV [N × 3D] (every row: each row belongs to one text).
     /// Per head, with P the saved probabilities and S the scaled scores:
     /// dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = dS·K/√d, dK = dSᵀ·Q/√d.
+    /// With `dropoutMask` (the mask `forward` drew): dV = (P ⊙ M)ᵀ·dO and dP = (dO·Vᵀ) ⊙ M.
     static func backward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
                          probabilities: UnsafePointer<Float>, batch: PackedBatch, dim: Int, heads: Int,
-                         dQKV: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+                         dQKV: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                         dropoutMask: UnsafePointer<Float>? = nil) {
         guard heads > 0, dim % heads == 0 else { return }
         let d = dim / heads, width = 3 * dim
         let scale = 1 / Float(d).squareRoot()
@@ -85,16 +117,26 @@ enum SelfAttention {
             let dO = gathered + length * width
             let dGathered = dO + length * dim
             let dS = dGathered + length * width
+            let dropped = dS + length * length
             gather(qkv, width: width, text: b, length: length, batch: batch, into: gathered)
             gather(dOut, width: dim, text: b, length: length, batch: batch, into: dO)
             for j in 0..<heads {
                 let p = block + j * length * length
                 let q = gathered + j * d, k = gathered + dim + j * d, v = gathered + 2 * dim + j * d
                 let dOj = dO + j * d
-                BLAS.gemm(transA: true, m: length, n: d, k: length, a: p, lda: length, b: dOj, ldb: dim,
+                var weights = p
+                let mask = dropoutMask.map { $0 + (p - probabilities) }
+                if let mask = mask {
+                    for i in 0..<(length * length) { dropped[i] = p[i] * mask[i] }
+                    weights = UnsafePointer(dropped)
+                }
+                BLAS.gemm(transA: true, m: length, n: d, k: length, a: weights, lda: length, b: dOj, ldb: dim,
                           beta: 0, c: dGathered + 2 * dim + j * d, ldc: width)
                 BLAS.gemm(transB: true, m: length, n: length, k: d, a: dOj, lda: dim, b: v, ldb: width,
                           beta: 0, c: dS, ldc: length)
+                if let mask = mask {
+                    for i in 0..<(length * length) { dS[i] *= mask[i] }
+                }
                 for i in 0..<length { softmaxBackwardRow(p + i * length, dS + i * length, length) }
                 BLAS.gemm(m: length, n: d, k: length, alpha: scale, a: dS, lda: length, b: k, ldb: width,
                           beta: 0, c: dGathered + j * d, ldc: width)
