@@ -17,7 +17,7 @@ public func tm_model_new(_ configJSON: UnsafePointer<CChar>?, _ out: UnsafeMutab
     abiCall {
         let out = try require(out, "out_model")
         let config = try Config(json: configJSON.map { String(cString: $0) })
-        out.pointee = ModelHandle(TextClassifier(config: config)).opaque
+        out.pointee = ModelHandle(Model(config: config)).opaque
     }
 }
 
@@ -25,7 +25,7 @@ public func tm_model_new(_ configJSON: UnsafePointer<CChar>?, _ out: UnsafeMutab
 public func tm_model_free(_ model: OpaquePointer?) {
     // From the model's own progress callback the training call below it still uses the
     // model: freeing it there would pull it out from under that call, so it is refused.
-    if let h = ModelHandle.from(model), h.classifier.isTrainingOnCurrentThread {
+    if let h = ModelHandle.from(model), h.model.isTrainingOnCurrentThread {
         tm_support_set_last_error("tm_model_free was called from the progress callback of this model's own training, which still uses the model; the model was not freed: free it after the training call returns")
         return
     }
@@ -36,7 +36,7 @@ public func tm_model_free(_ model: OpaquePointer?) {
 public func tm_model_config_json(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     abiCall {
         let h = try handle(model)
-        try output(h.classifier.config.json.serialized, to: try require(out, "out_json"))
+        try output(h.model.config.json.serialized, to: try require(out, "out_json"))
     }
 }
 
@@ -44,7 +44,7 @@ public func tm_model_config_json(_ model: OpaquePointer?, _ out: UnsafeMutablePo
 public func tm_model_is_trained(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
     abiCall {
         let h = try handle(model)
-        try require(out, "out_trained").pointee = h.classifier.isTrained ? 1 : 0
+        try require(out, "out_trained").pointee = h.model.isTrained ? 1 : 0
     }
 }
 
@@ -52,7 +52,7 @@ public func tm_model_is_trained(_ model: OpaquePointer?, _ out: UnsafeMutablePoi
 public func tm_model_task(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
     abiCall {
         let h = try handle(model)
-        try require(out, "out_task").pointee = taskName(h.classifier.task)
+        try require(out, "out_task").pointee = taskName(h.model.task)
     }
 }
 
@@ -60,7 +60,7 @@ public func tm_model_task(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<U
 public func tm_model_num_labels(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int>?) -> Int32 {
     abiCall {
         let h = try handle(model)
-        try require(out, "out_count").pointee = h.classifier.labels.count
+        try require(out, "out_count").pointee = h.model.labels.count
     }
 }
 
@@ -69,7 +69,7 @@ public func tm_model_label(_ model: OpaquePointer?, _ index: UInt, _ out: Unsafe
     abiCall {
         let h = try handle(model)
         let out = try require(out, "out_label")
-        let labels = h.classifier.labels
+        let labels = h.model.labels
         guard index < UInt(labels.count) else {
             throw invalid("label index \(index) is out of range (the model has \(labels.count) labels)")
         }
@@ -82,7 +82,7 @@ public func tm_model_label(_ model: OpaquePointer?, _ index: UInt, _ out: Unsafe
 public func tm_model_vocab_size(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int>?) -> Int32 {
     abiCall {
         let h = try handle(model)
-        try require(out, "out_size").pointee = h.classifier.vocabularySize
+        try require(out, "out_size").pointee = h.model.vocabularySize
     }
 }
 
@@ -127,7 +127,7 @@ public func tm_model_train_files(_ model: OpaquePointer?, _ trainPath: UnsafePoi
         let h = try handle(model)
         let train = try path(trainPath, "train_path")
         let valid = try validPath.map { try path($0, "valid_path") }
-        let report = try h.classifier.train(file: train, validationFile: valid, progress: progressHandler(progress, userData))
+        let report = try h.model.train(file: train, validationFile: valid, progress: progressHandler(progress, userData))
         try finishTraining(report, outReport)
     }
 }
@@ -146,7 +146,7 @@ public func tm_model_train(_ model: OpaquePointer?, _ texts: CStringArray?, _ la
             ? try labelledTexts(validTexts, validLabels, try checkedCount(validCount, "valid_count"),
                                 textsName: "valid_texts", labelsName: "valid_labels")
             : nil
-        let report = try h.classifier.train(data, validation: validation, progress: progressHandler(progress, userData))
+        let report = try h.model.train(data, validation: validation, progress: progressHandler(progress, userData))
         try finishTraining(report, outReport)
     }
 }
@@ -162,7 +162,7 @@ public func tm_model_evaluate(_ model: OpaquePointer?, _ texts: CStringArray?, _
         let n = try checkedCount(count, "count")
         guard n > 0 else { throw invalid("count is 0: there is nothing to evaluate") }
         let data = try labelledTexts(texts, labels, n, textsName: "texts", labelsName: "labels")
-        try output(h.classifier.evaluate(data).json.serialized, to: out)
+        try output(h.model.evaluate(data).json.serialized, to: out)
     }
 }
 
@@ -173,7 +173,7 @@ public func tm_model_evaluate_file(_ model: OpaquePointer?, _ path: UnsafePointe
         let h = try handle(model)
         let out = try require(out, "out_metrics_json")
         let file = try TextModelC.path(path, "path")
-        try output(h.classifier.evaluate(file: file).json.serialized, to: out)
+        try output(h.model.evaluate(file: file).json.serialized, to: out)
     }
 }
 
@@ -186,18 +186,18 @@ public func tm_model_predict(_ model: OpaquePointer?, _ texts: CStringArray?, _ 
         let h = try handle(model)
         let n = try checkedCount(count, "count")
         let labels = try require(outLabels, "out_labels")
-        guard h.classifier.isTrained else {
+        guard h.model.isTrained else {
             throw TextModelError(.state, "the model is not trained yet: train it or load a saved model first")
         }
-        guard h.classifier.task.isClassification else {
+        guard h.model.task.isClassification else {
             throw invalid("tm_model_predict needs a classifier; this is a regression model: use tm_model_predict_values")
         }
-        let labelCount = h.classifier.labels.count
+        let labelCount = h.model.labels.count
         guard k >= 1, k <= UInt(max(labelCount, 1)) else {
             throw invalid("k must be between 1 and the number of labels (\(labelCount)); got \(k)")
         }
         let input = try strings(texts, n, "texts").map { $0 ?? "" }
-        try h.classifier.predictTopK(input, k: Int(k), labels: labels, probabilities: outProbs)
+        try h.model.predictTopK(input, k: Int(k), labels: labels, probabilities: outProbs)
     }
 }
 
@@ -206,7 +206,7 @@ public func tm_model_predict_proba(_ model: OpaquePointer?, _ texts: CStringArra
                                    _ outProbs: UnsafeMutablePointer<Float>?) -> Int32 {
     abiCall {
         let (h, input, probs) = try predictionArguments(model, texts, count, outProbs, "out_probs")
-        try h.classifier.predictProbabilities(input, into: probs)
+        try h.model.predictProbabilities(input, into: probs)
     }
 }
 
@@ -215,7 +215,7 @@ public func tm_model_predict_values(_ model: OpaquePointer?, _ texts: CStringArr
                                     _ outValues: UnsafeMutablePointer<Float>?) -> Int32 {
     abiCall {
         let (h, input, values) = try predictionArguments(model, texts, count, outValues, "out_values")
-        try h.classifier.predictValues(input, into: values)
+        try h.model.predictValues(input, into: values)
     }
 }
 
@@ -234,10 +234,10 @@ private func predictionArguments(_ model: OpaquePointer?, _ texts: CStringArray?
 public func tm_model_set_threads(_ model: OpaquePointer?, _ threads: UInt) -> Int32 {
     abiCall {
         let h = try handle(model)
-        guard threads <= UInt(TextClassifier.maxThreads) else {
-            throw invalid("threads must be between 0 (every core) and \(TextClassifier.maxThreads); got \(threads)")
+        guard threads <= UInt(Model.maxThreads) else {
+            throw invalid("threads must be between 0 (every core) and \(Model.maxThreads); got \(threads)")
         }
-        try h.classifier.setPredictionThreads(Int(threads))
+        try h.model.setPredictionThreads(Int(threads))
     }
 }
 
@@ -245,7 +245,7 @@ public func tm_model_set_threads(_ model: OpaquePointer?, _ threads: UInt) -> In
 public func tm_model_threads(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Int>?) -> Int32 {
     abiCall {
         let h = try handle(model)
-        try require(out, "out_threads").pointee = h.classifier.predictionThreads
+        try require(out, "out_threads").pointee = h.model.predictionThreads
     }
 }
 
@@ -255,7 +255,7 @@ public func tm_model_threads(_ model: OpaquePointer?, _ out: UnsafeMutablePointe
 public func tm_model_save(_ model: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     abiCall {
         let h = try handle(model)
-        try h.classifier.save(to: try TextModelC.path(path, "path"))
+        try h.model.save(to: try TextModelC.path(path, "path"))
     }
 }
 
@@ -264,6 +264,6 @@ public func tm_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePoi
     abiCall {
         let file = try TextModelC.path(path, "path")
         let out = try require(out, "out_model")
-        out.pointee = ModelHandle(try TextClassifier.load(from: file)).opaque
+        out.pointee = ModelHandle(try Model.load(from: file)).opaque
     }
 }

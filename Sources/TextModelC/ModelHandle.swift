@@ -3,15 +3,15 @@ import TextModel
 import Glibc
 #endif
 
-/// What a `tm_model *` points to: the classifier plus C copies of its label names,
+/// What a `tm_model *` points to: the model plus C copies of its label names,
 /// which tm_model_label hands out and which must live until tm_model_free.
 final class ModelHandle {
-    let classifier: TextClassifier
+    let model: Model
     private var labelStrings: [String: UnsafeMutablePointer<CChar>] = [:]
     private var lock = pthread_mutex_t()
 
-    init(_ classifier: TextClassifier) {
-        self.classifier = classifier
+    init(_ model: Model) {
+        self.model = model
         pthread_mutex_init(&lock, nil)
     }
 

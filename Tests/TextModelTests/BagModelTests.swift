@@ -121,12 +121,12 @@ final class BagModelTests: XCTestCase {
         config.training.epochs = 5
         config.training.threads = 1
         let (train, test) = (KeywordData.make(count: 300, seed: 1), KeywordData.make(count: 90, seed: 2))
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         try classifier.train(train)
         XCTAssertGreaterThanOrEqual(try classifier.evaluate(test).accuracy ?? -1, 0.9)
         let dir = ScratchDirectory()
         try classifier.save(to: dir.file("bag.safetensors"))
-        let loaded = try TextClassifier.load(from: dir.file("bag.safetensors"))
+        let loaded = try Model.load(from: dir.file("bag.safetensors"))
         XCTAssertEqual(try loaded.predictProbabilities(test.texts), try classifier.predictProbabilities(test.texts))
     }
 
@@ -141,7 +141,7 @@ final class BagModelTests: XCTestCase {
             config.training.batchSize = 4
             config.training.epochs = 2
             config.training.threads = 1
-            let c = TextClassifier(config: config)
+            let c = Model(config: config)
             try c.train(KeywordData.make(count: 60, seed: 3))
             return try c.predictProbabilities(KeywordData.make(count: 30, seed: 4).texts)
         }

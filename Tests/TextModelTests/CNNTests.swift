@@ -415,13 +415,13 @@ final class CNNTests: XCTestCase {
         config.training.epochs = 5
         config.training.threads = 2
         let (train, test) = (KeywordData.make(count: 300, seed: 1), KeywordData.make(count: 90, seed: 2))
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         try classifier.train(train)
         XCTAssertGreaterThanOrEqual(try classifier.evaluate(test).accuracy ?? -1, 0.9)
 
         let dir = ScratchDirectory()
         try classifier.save(to: dir.file("cnn.safetensors"))
-        let loaded = try TextClassifier.load(from: dir.file("cnn.safetensors"))
+        let loaded = try Model.load(from: dir.file("cnn.safetensors"))
         XCTAssertEqual(try loaded.predictProbabilities(test.texts), try classifier.predictProbabilities(test.texts))
         XCTAssertEqual(try loaded.evaluate(test).accuracy ?? -1, try classifier.evaluate(test).accuracy)
     }
@@ -430,11 +430,11 @@ final class CNNTests: XCTestCase {
         var config = cnnConfig()
         config.model.kernelSizes = [2, 2]
         config.training.epochs = 1
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         try classifier.train(KeywordData.make(count: 40, seed: 3))
         let dir = ScratchDirectory()
         try classifier.save(to: dir.file("cnn.safetensors"))
-        let loaded = try TextClassifier.load(from: dir.file("cnn.safetensors"))
+        let loaded = try Model.load(from: dir.file("cnn.safetensors"))
         let texts = KeywordData.make(count: 10, seed: 4).texts
         XCTAssertEqual(try loaded.predictProbabilities(texts), try classifier.predictProbabilities(texts))
     }

@@ -48,7 +48,7 @@ final class CheckpointTests: XCTestCase {
         name == "regression" ? TaskTests.regressionData(count: 120, seed: 4) : KeywordData.make(count: 120, seed: 4)
     }
 
-    private func outputs(_ c: TextClassifier) throws -> [Float] {
+    private func outputs(_ c: Model) throws -> [Float] {
         c.task == .regression ? try c.predictValues(texts) : try c.predictProbabilities(texts)
     }
 
@@ -58,11 +58,11 @@ final class CheckpointTests: XCTestCase {
         for (name, config) in configs(dir.file("run.ckpt")) {
             for stopAfter in [1, 3] {
                 unlink(dir.file("run.ckpt"))
-                let whole = TextClassifier(config: config)
+                let whole = Model(config: config)
                 let wholeReport = try whole.train(data(for: name))
 
                 unlink(dir.file("run.ckpt"))
-                let first = TextClassifier(config: config)
+                let first = Model(config: config)
                 let firstReport = try first.train(data(for: name)) { p in p.kind == .epoch && p.epoch == stopAfter }
                 XCTAssertTrue(firstReport.cancelled, name)
                 XCTAssertEqual(firstReport.epochs.count, stopAfter, name)
@@ -70,7 +70,7 @@ final class CheckpointTests: XCTestCase {
                 var resumeConfig = config
                 resumeConfig.training.resume = true
                 resumeConfig.training.progressEvery = 3     // may differ when resuming
-                let resumed = TextClassifier(config: resumeConfig)
+                let resumed = Model(config: resumeConfig)
                 let report = try resumed.train(data(for: name))
                 XCTAssertEqual(report.resumedFromEpoch, stopAfter, name)
                 XCTAssertEqual(report.epochs.count, 4, name)
@@ -90,17 +90,17 @@ final class CheckpointTests: XCTestCase {
         defer { removeTree(dir.path) }
         var config = tinyConfig(epochs: 2)
         config.training.checkpointPath = dir.file("c")
-        let first = TextClassifier(config: config)
+        let first = Model(config: config)
         try first.train(KeywordData.make(count: 60, seed: 1))
         config.training.resume = true
         config.training.epochs = 3
-        let more = TextClassifier(config: config)
+        let more = Model(config: config)
         let report = try more.train(KeywordData.make(count: 60, seed: 1))
         XCTAssertEqual(report.resumedFromEpoch, 2)
         XCTAssertEqual(report.epochs.map(\.epoch), [1, 2, 3])
         XCTAssertNotEqual(try more.predictProbabilities(texts), try first.predictProbabilities(texts))
         // With nothing left to do, resuming gives the checkpoint's weights back.
-        let again = TextClassifier(config: config)
+        let again = Model(config: config)
         let none = try again.train(KeywordData.make(count: 60, seed: 1))
         XCTAssertEqual(none.resumedFromEpoch, 3)
         XCTAssertEqual(try again.predictProbabilities(texts), try more.predictProbabilities(texts))
@@ -112,7 +112,7 @@ final class CheckpointTests: XCTestCase {
         var config = tinyConfig(epochs: 1)
         config.training.checkpointPath = dir.file("none-yet")
         config.training.resume = true
-        let report = try TextClassifier(config: config).train(KeywordData.make(count: 40, seed: 1))
+        let report = try Model(config: config).train(KeywordData.make(count: 40, seed: 1))
         XCTAssertNil(report.resumedFromEpoch)
         XCTAssertTrue(FileIO.exists(dir.file("none-yet")), "the run wrote its checkpoint")
         assertThrowsTextModelError(.config, mentioning: ["training.resume", "checkpoint_path"]) {
@@ -125,20 +125,20 @@ final class CheckpointTests: XCTestCase {
         defer { removeTree(dir.path) }
         var config = tinyConfig(epochs: 1)
         config.training.checkpointPath = dir.file("c")
-        try TextClassifier(config: config).train(KeywordData.make(count: 40, seed: 1))
+        try Model(config: config).train(KeywordData.make(count: 40, seed: 1))
         var resume = config
         resume.training.resume = true
         resume.training.learningRate = 0.5
         assertThrowsTextModelError(.config, mentioning: ["training.learning_rate", "0.5"]) {
-            try TextClassifier(config: resume).train(KeywordData.make(count: 40, seed: 1))
+            try Model(config: resume).train(KeywordData.make(count: 40, seed: 1))
         }
         resume.training.learningRate = config.training.learningRate
         assertThrowsTextModelError(.data, mentioning: ["other training data"]) {
-            try TextClassifier(config: resume).train(KeywordData.make(count: 40, seed: 2))
+            try Model(config: resume).train(KeywordData.make(count: 40, seed: 2))
         }
         // Threads may change (the run continues; bit-for-bit equality needs the same count).
         resume.training.threads = 2
-        XCTAssertEqual(try TextClassifier(config: resume).train(KeywordData.make(count: 40, seed: 1)).resumedFromEpoch, 1)
+        XCTAssertEqual(try Model(config: resume).train(KeywordData.make(count: 40, seed: 1)).resumedFromEpoch, 1)
     }
 
     /// A checkpoint written by 0.3.0, whose config has no model.heads, belongs to the
@@ -180,10 +180,10 @@ final class CheckpointTests: XCTestCase {
         defer { removeTree(dir.path) }
         var config = tinyConfig(epochs: 1)
         config.training.checkpointPath = dir.file("c")
-        try TextClassifier(config: config).train(KeywordData.make(count: 40, seed: 1))
+        try Model(config: config).train(KeywordData.make(count: 40, seed: 1))
         let good = readBytes(dir.file("c"))
         config.training.resume = true
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         var rng = SeededGenerator(seed: 3)
         for trial in 0..<30 {
             var bytes = good
@@ -204,9 +204,9 @@ final class CheckpointTests: XCTestCase {
             }
         }
         // A model file is not a checkpoint.
-        let model = TextClassifier(config: tinyConfig(epochs: 1))
+        let model = Model(config: tinyConfig(epochs: 1))
         try model.train(KeywordData.make(count: 40, seed: 1))
         try model.save(to: dir.file("c"))
-        assertThrowsTextModelError(.modelFormat, mentioning: ["checkpoint"]) { try TextClassifier(config: config).train(KeywordData.make(count: 40, seed: 1)) }
+        assertThrowsTextModelError(.modelFormat, mentioning: ["checkpoint"]) { try Model(config: config).train(KeywordData.make(count: 40, seed: 1)) }
     }
 }

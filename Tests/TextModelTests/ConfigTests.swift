@@ -222,7 +222,7 @@ final class ConfigTests: XCTestCase {
         config.training.batchSize = 16
         let network = NetworkBuilder.make(config: config, vocabularySize: 10, classes: 3)
         XCTAssertTrue(network.encoder is TransformerEncoder)
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         try classifier.train(KeywordData.make(count: 300, seed: 1))
         let accuracy = try XCTUnwrap(classifier.evaluate(KeywordData.make(count: 200, seed: 2)).accuracy)
         XCTAssertGreaterThan(accuracy, 0.9, "a transformer learns the keyword rule")

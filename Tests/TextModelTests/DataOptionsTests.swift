@@ -58,7 +58,7 @@ final class DataOptionsTests: XCTestCase {
         config.training.epochs = 2
         config.training.threads = 1
         let data = KeywordData.make(count: 60, seed: 3)
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         let report = try classifier.train(data)
         XCTAssertEqual(report.pretrainedFound, 2)
         // Frozen: the trained model still holds exactly the file's vectors.
@@ -69,7 +69,7 @@ final class DataOptionsTests: XCTestCase {
         XCTAssertEqual(model.parameters.pointer[e.offset + id * 2 + 1], -0.5)
         // Not frozen: they move.
         config.model.freezeEmbeddings = false
-        let free = TextClassifier(config: config)
+        let free = Model(config: config)
         try free.train(data)
         let moved = try XCTUnwrap(classifierModel(free))
         XCTAssertNotEqual(moved.parameters.pointer[e.offset + Int(moved.vocabulary.id(of: "pizza")) * 2], 0.5)
@@ -82,15 +82,15 @@ final class DataOptionsTests: XCTestCase {
         config.tokenizer.minFreq = 1
         config.training.epochs = 1
         config.model.pretrainedVectors = vectorsFile(dir, ["2 4", "pizza 1 2 3 4"])
-        XCTAssertThrowsError(try TextClassifier(config: config).train(KeywordData.make(count: 20, seed: 1))) {
+        XCTAssertThrowsError(try Model(config: config).train(KeywordData.make(count: 20, seed: 1))) {
             XCTAssertEqual(($0 as? TextModelError)?.kind, .config)
         }
         config.model.pretrainedVectors = vectorsFile(dir, ["pizza 1 2"])
-        XCTAssertThrowsError(try TextClassifier(config: config).train(KeywordData.make(count: 20, seed: 1))) {
+        XCTAssertThrowsError(try Model(config: config).train(KeywordData.make(count: 20, seed: 1))) {
             XCTAssertEqual(($0 as? TextModelError)?.kind, .data)
         }
         config.model.pretrainedVectors = dir.file("missing.vec")
-        XCTAssertThrowsError(try TextClassifier(config: config).train(KeywordData.make(count: 20, seed: 1))) {
+        XCTAssertThrowsError(try Model(config: config).train(KeywordData.make(count: 20, seed: 1))) {
             XCTAssertEqual(($0 as? TextModelError)?.kind, .io)
         }
         XCTAssertThrowsError(try Config(json: #"{"model": {"freeze_embeddings": true}}"#))
@@ -122,14 +122,14 @@ final class DataOptionsTests: XCTestCase {
         config.training.threads = 1
         config.training.augmentTokenDropout = 0.1
         config.training.augmentSwap = 0.1
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         try classifier.train(KeywordData.make(count: 300, seed: 5))
         XCTAssertGreaterThanOrEqual(try classifier.evaluate(KeywordData.make(count: 90, seed: 6)).accuracy ?? -1, 0.9)
     }
 
     /// The trained model inside a classifier (through the save/load path, so the test
     /// sees exactly what a user would).
-    private func classifierModel(_ c: TextClassifier) throws -> TrainedModel {
+    private func classifierModel(_ c: Model) throws -> TrainedModel {
         let dir = ScratchDirectory()
         try c.save(to: dir.file("m.safetensors"))
         return try ModelFile.load(from: dir.file("m.safetensors"))

@@ -103,7 +103,7 @@ final class HogwildRaceTests: XCTestCase {
     }
 
     func testHogwildTrainingReportsTrainingAccuracy() throws {
-        let report = try TextClassifier(config: hogwildConfig(threads: 2)).train(KeywordData.make(count: 300, seed: 8))
+        let report = try Model(config: hogwildConfig(threads: 2)).train(KeywordData.make(count: 300, seed: 8))
         let accuracies = report.epochs.compactMap(\.trainAccuracy)
         XCTAssertEqual(accuracies.count, 5)
         XCTAssertTrue(accuracies.allSatisfy { (0...1).contains($0) }, "\(accuracies)")
@@ -112,7 +112,7 @@ final class HogwildRaceTests: XCTestCase {
 
     func testOneThreadIsDeterministicAndMatchesTheDataParallelTrainer() throws {
         let data = KeywordData.make(count: 300, seed: 1), test = KeywordData.make(count: 200, seed: 2)
-        let a = TextClassifier(config: hogwildConfig(threads: 1)), b = TextClassifier(config: hogwildConfig(threads: 1))
+        let a = Model(config: hogwildConfig(threads: 1)), b = Model(config: hogwildConfig(threads: 1))
         try a.train(data)
         try b.train(data)
         let pa = try a.predictProbabilities(test.texts)
@@ -120,7 +120,7 @@ final class HogwildRaceTests: XCTestCase {
 
         var plain = hogwildConfig(threads: 1)
         plain.training.hogwild = false
-        let c = TextClassifier(config: plain)
+        let c = Model(config: plain)
         try c.train(data)
         let pc = try c.predictProbabilities(test.texts)
         // The same per-example SGD, up to float rounding (duplicate ids, summation order).
@@ -130,7 +130,7 @@ final class HogwildRaceTests: XCTestCase {
 
     func testSeveralThreadsLearnAndReportTheirCount() throws {
         let data = KeywordData.make(count: 600, seed: 4), test = KeywordData.make(count: 300, seed: 5)
-        let classifier = TextClassifier(config: hogwildConfig(threads: 3))
+        let classifier = Model(config: hogwildConfig(threads: 3))
         var steps = [Int]()
         let report = try classifier.train(data) { p in
             if p.kind == .step { steps.append(p.step) }
@@ -148,7 +148,7 @@ final class HogwildRaceTests: XCTestCase {
     func testCancellingStopsEveryThread() throws {
         var config = hogwildConfig(threads: 2, epochs: 5)
         config.training.progressEvery = 50
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         var reports = 0
         let report = try classifier.train(KeywordData.make(count: 400, seed: 6)) { p in
             reports += 1

@@ -77,7 +77,7 @@ final class InputTableTests: XCTestCase {
         let model = randomModel(config: config("gru", bidirectional: true), texts: NetworkTests.texts,
                                 labels: NetworkTests.labels)
         guard let network = model.network.recurrent,
-              let table = InputProjectionTable(network: network, params: model.parameters.pointer, threads: 1) else {
+              let table = network.makeInputTable(model.parameters.pointer, threads: 1) else {
             return XCTFail("no table")
         }
         // Spoil the weights after building: a forward pass that read the table would differ.

@@ -125,13 +125,13 @@ final class ModelFileTests: XCTestCase {
 
     func testPublicSaveAndLoad() throws {
         let dir = ScratchDirectory()
-        let classifier = TextClassifier(model: makeModel())
+        let classifier = Model(model: makeModel())
         try classifier.save(to: dir.file("c.safetensors"))
-        let loaded = try TextClassifier.load(from: dir.file("c.safetensors"))
+        let loaded = try Model.load(from: dir.file("c.safetensors"))
         XCTAssertTrue(loaded.isTrained)
         XCTAssertEqual(loaded.labels, ModelFileTests.labels)
         XCTAssertEqual(try loaded.predictProbabilities(probe), try classifier.predictProbabilities(probe))
-        let untrained = TextClassifier(config: Config(modelType: .lstm))
+        let untrained = Model(config: Config(modelType: .lstm))
         assertThrowsTextModelError(.state) { try untrained.save(to: dir.file("u.safetensors")) }
         XCTAssertFalse(directoryEntries(dir.path).contains("u.safetensors"))
     }
@@ -341,7 +341,7 @@ final class ModelFileTests: XCTestCase {
         let dir = ScratchDirectory()
         assertThrowsTextModelError(.io, mentioning: ["directory"]) { try ModelFile.load(from: dir.path) }
         assertThrowsTextModelError(.io, mentioning: ["missing.safetensors"]) { try ModelFile.load(from: dir.file("missing.safetensors")) }
-        assertThrowsTextModelError(.io) { try TextClassifier.load(from: dir.file("missing.safetensors")) }
+        assertThrowsTextModelError(.io) { try Model.load(from: dir.file("missing.safetensors")) }
         let model = makeModel()
         assertThrowsTextModelError(.io, mentioning: ["directory"]) { try ModelFile.save(model, to: dir.path) }
         assertThrowsTextModelError(.io) { try ModelFile.save(model, to: dir.file("no/such/dir/m.safetensors")) }

@@ -199,7 +199,7 @@ final class NetworkTests: XCTestCase {
 
     func testPredictionAPI() throws {
         let model = randomModel(config: tinyConfig(embedding: 4, hidden: 5), texts: NetworkTests.texts, labels: NetworkTests.labels)
-        let classifier = TextClassifier(model: model)
+        let classifier = Model(model: model)
         let texts = NetworkTests.texts
         let probs = try classifier.predictProbabilities(texts)
         XCTAssertEqual(probs.count, texts.count * 3)
@@ -229,7 +229,7 @@ final class NetworkTests: XCTestCase {
     func testConcurrentPredictionFromOneClassifier() throws {
         let model = randomModel(config: tinyConfig(embedding: 4, hidden: 5, layers: 2), texts: NetworkTests.texts,
                                 labels: NetworkTests.labels)
-        let classifier = TextClassifier(model: model)
+        let classifier = Model(model: model)
         let texts = (0..<40).map { NetworkTests.texts[$0 % NetworkTests.texts.count] }
         let expected = try classifier.predictProbabilities(texts)
         let threads = 4
@@ -247,7 +247,7 @@ final class NetworkTests: XCTestCase {
     }
 
     func testUntrainedClassifier() {
-        let c = TextClassifier(config: Config(modelType: .lstm))
+        let c = Model(config: Config(modelType: .lstm))
         XCTAssertFalse(c.isTrained)
         XCTAssertEqual(c.labels, [])
         XCTAssertEqual(c.vocabularySize, 0)

@@ -5,7 +5,7 @@ import XCTest
 /// the bag model and a recurrent one, and a bad thread count is refused.
 final class PredictionThreadsTests: XCTestCase {
     private func assertThreadCountsAgree(_ config: Config, file: StaticString = #filePath, line: UInt = #line) throws {
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         try classifier.train(KeywordData.make(count: 150, seed: 3))
         // 900 texts: four inference groups of 256 and 14 encoding shares of 64.
         let data = KeywordData.make(count: 900, seed: 4)
@@ -35,12 +35,12 @@ final class PredictionThreadsTests: XCTestCase {
     }
 
     func testThreadCountOutOfRangeIsRefused() throws {
-        let classifier = TextClassifier(config: tinyConfig())
-        try classifier.setPredictionThreads(TextClassifier.maxThreads)
-        for bad in [-1, TextClassifier.maxThreads + 1, Int.max] {
+        let classifier = Model(config: tinyConfig())
+        try classifier.setPredictionThreads(Model.maxThreads)
+        for bad in [-1, Model.maxThreads + 1, Int.max] {
             assertThrowsTextModelError(.invalidArgument, mentioning: ["threads"]) { try classifier.setPredictionThreads(bad) }
         }
-        XCTAssertEqual(classifier.predictionThreads, TextClassifier.maxThreads, "a refused value leaves the setting")
+        XCTAssertEqual(classifier.predictionThreads, Model.maxThreads, "a refused value leaves the setting")
     }
 
     func testEncodingOnThreadsKeepsTextOrder() {

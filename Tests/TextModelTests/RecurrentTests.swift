@@ -489,8 +489,8 @@ final class RecurrentTests: XCTestCase {
     }
 
     @discardableResult
-    private func learnsKeywords(_ c: Config, file: StaticString = #filePath, line: UInt = #line) throws -> TextClassifier {
-        let classifier = TextClassifier(config: c)
+    private func learnsKeywords(_ c: Config, file: StaticString = #filePath, line: UInt = #line) throws -> Model {
+        let classifier = Model(config: c)
         try classifier.train(TrainingTests.train)
         let accuracy = try classifier.evaluate(TrainingTests.heldOut).accuracy ?? -1
         XCTAssertGreaterThanOrEqual(accuracy, 0.9, "\(c.model.type) bidirectional \(c.model.bidirectional)", file: file, line: line)
@@ -512,8 +512,8 @@ final class RecurrentTests: XCTestCase {
 
     func testTrainingWithDropoutIsReproducibleAndPredictionIsNot() throws {
         // Same seed and threads: the same masks, the same model. Prediction never drops.
-        func run(seed: UInt64) throws -> (TextClassifier, [Float]) {
-            let c = TextClassifier(config: trainingConfig("lstm", bidirectional: true, layers: 2, dropout: 0.3, threads: 2, seed: seed))
+        func run(seed: UInt64) throws -> (Model, [Float]) {
+            let c = Model(config: trainingConfig("lstm", bidirectional: true, layers: 2, dropout: 0.3, threads: 2, seed: seed))
             try c.train(KeywordData.make(count: 120, seed: 5))
             return (c, try c.predictProbabilities(TrainingTests.probe))
         }
@@ -525,7 +525,7 @@ final class RecurrentTests: XCTestCase {
         // Prediction and evaluation (with fresh workspaces) agree, and so does the
         // validation the trainer runs on its own workspaces after each step's dropout.
         let data = KeywordData.make(count: 40, seed: 9)
-        let validated = TextClassifier(config: trainingConfig("gru", bidirectional: true, layers: 2, dropout: 0.5, threads: 2))
+        let validated = Model(config: trainingConfig("gru", bidirectional: true, layers: 2, dropout: 0.5, threads: 2))
         let report = try validated.train(KeywordData.make(count: 120, seed: 5), validation: data)
         XCTAssertEqual(report.epochs.last!.validAccuracy!, try validated.evaluate(data).accuracy ?? -1, accuracy: 1e-12)
         // Evaluation may use the inference input table (InputProjectionTable), which
@@ -547,7 +547,7 @@ final class RecurrentTests: XCTestCase {
         let dir = ScratchDirectory()
         let path = dir.file("bigru.safetensors")
         try classifier.save(to: path)
-        let loaded = try TextClassifier.load(from: path)
+        let loaded = try Model.load(from: path)
         let texts = TrainingTests.probe
         XCTAssertEqual(try loaded.predictProbabilities(texts).map(\.bitPattern),
                        try classifier.predictProbabilities(texts).map(\.bitPattern))

@@ -229,7 +229,7 @@ final class TaskTests: XCTestCase {
             var config = tinyConfig(embedding: 16, hidden: 16, epochs: 12, learningRate: 0.02)
             config.model.type = Config.ModelType(rawValue: type)!
             config.model.task = .multiLabel
-            let classifier = TextClassifier(config: config)
+            let classifier = Model(config: config)
             let report = try classifier.train(TaskTests.multiLabelData(count: 600, seed: 1), validation: TaskTests.multiLabelData(count: 100, seed: 2))
             XCTAssertEqual(classifier.labels, ["health", "money", "music", "travel"])
             XCTAssertNotNil(report.epochs.last?.validAccuracy)
@@ -267,7 +267,7 @@ final class TaskTests: XCTestCase {
         var config = tinyConfig(embedding: 16, hidden: 16, epochs: 15, learningRate: 0.01)
         config.model.task = .regression
         config.model.pooling = .mean
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         let report = try classifier.train(TaskTests.regressionData(count: 800, seed: 1), validation: TaskTests.regressionData(count: 100, seed: 2))
         XCTAssertEqual(classifier.labels, [])
         XCTAssertNil(report.epochs.last?.validAccuracy)
@@ -284,7 +284,7 @@ final class TaskTests: XCTestCase {
         // Wrong kind of prediction for the task is an error, not a trap.
         assertThrowsTextModelError(.invalidArgument, mentioning: ["regression"]) { _ = try classifier.predictProbabilities(["x"]) }
         assertThrowsTextModelError(.invalidArgument, mentioning: ["regression"]) { _ = try classifier.predictLabels(["x"]) }
-        let keyword = TextClassifier(config: tinyConfig())
+        let keyword = Model(config: tinyConfig())
         try keyword.train(KeywordData.make(count: 60, seed: 1))
         assertThrowsTextModelError(.invalidArgument, mentioning: ["regression model"]) { _ = try keyword.predictValues(["x"]) }
     }
@@ -294,17 +294,17 @@ final class TaskTests: XCTestCase {
         defer { removeTree(dir.path) }
         var config = tinyConfig(epochs: 1)
         config.model.task = .regression
-        let regressor = TextClassifier(config: config)
+        let regressor = Model(config: config)
         try regressor.train(TaskTests.regressionData(count: 100, seed: 1))
         try regressor.save(to: dir.file("r.tm"))
         let texts = ["up up", "down", "a b c"]
-        XCTAssertEqual(try TextClassifier.load(from: dir.file("r.tm")).predictValues(texts), try regressor.predictValues(texts))
+        XCTAssertEqual(try Model.load(from: dir.file("r.tm")).predictValues(texts), try regressor.predictValues(texts))
 
         config.model.task = .multiLabel
-        let tagger = TextClassifier(config: config)
+        let tagger = Model(config: config)
         try tagger.train(TaskTests.multiLabelData(count: 100, seed: 1))
         try tagger.save(to: dir.file("m.tm"))
-        let loaded = try TextClassifier.load(from: dir.file("m.tm"))
+        let loaded = try Model.load(from: dir.file("m.tm"))
         XCTAssertEqual(loaded.task, .multiLabel)
         XCTAssertEqual(try loaded.predictProbabilities(texts), try tagger.predictProbabilities(texts))
 
@@ -316,7 +316,7 @@ final class TaskTests: XCTestCase {
         }
         let digit = at + marker.count + (bytes[at + marker.count] == UInt8(ascii: "-") ? 1 : 0)
         bytes[digit] = bytes[digit] == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "1")
-        assertThrowsTextModelError(.modelFormat, mentioning: ["checksum"]) { _ = try TextClassifier.load(bytes: bytes) }
+        assertThrowsTextModelError(.modelFormat, mentioning: ["checksum"]) { _ = try Model.load(bytes: bytes) }
     }
 
     // MARK: bad inputs
@@ -327,14 +327,14 @@ final class TaskTests: XCTestCase {
         var data = LabelledTexts()
         data.append(text: "one", label: "1.5")
         data.append(text: "two", label: "lots")
-        assertThrowsTextModelError(.data, mentioning: ["lots", "example 2", "number"]) { try TextClassifier(config: config).train(data) }
+        assertThrowsTextModelError(.data, mentioning: ["lots", "example 2", "number"]) { try Model(config: config).train(data) }
         var constant = LabelledTexts()
         for t in ["a", "b", "c"] { constant.append(text: t, label: "4") }
-        assertThrowsTextModelError(.data, mentioning: ["vary"]) { try TextClassifier(config: config).train(constant) }
+        assertThrowsTextModelError(.data, mentioning: ["vary"]) { try Model(config: config).train(constant) }
         var infinite = LabelledTexts()
         infinite.append(text: "a", label: "1")
         infinite.append(text: "b", label: "inf")
-        assertThrowsTextModelError(.data, mentioning: ["inf"]) { try TextClassifier(config: config).train(infinite) }
+        assertThrowsTextModelError(.data, mentioning: ["inf"]) { try Model(config: config).train(infinite) }
     }
 
     func testOptionsThatOnlyFitSingleLabelAreRefused() {
@@ -355,7 +355,7 @@ final class TaskTests: XCTestCase {
     func testMultiLabelEvaluationNamesUnknownLabels() throws {
         var config = tinyConfig(epochs: 1)
         config.model.task = .multiLabel
-        let tagger = TextClassifier(config: config)
+        let tagger = Model(config: config)
         try tagger.train(TaskTests.multiLabelData(count: 50, seed: 1))
         var data = LabelledTexts()
         data.append(text: "a song", label: "music|cooking")

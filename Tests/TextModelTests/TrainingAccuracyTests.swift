@@ -16,13 +16,13 @@ final class TrainingAccuracyTests: XCTestCase {
         c.training.lrSchedule = .constant
         c.model.dropout = 0
         var epochAccuracies = [Double]()
-        let report = try TextClassifier(config: c).train(data) { p in
+        let report = try Model(config: c).train(data) { p in
             if p.kind == .epoch { epochAccuracies.append(p.trainAccuracy) }
             else { XCTAssertTrue(p.trainAccuracy.isNaN, "step reports carry no training accuracy", file: file, line: line) }
             return false
         }
         c.training.epochs = 1
-        let one = TextClassifier(config: c)
+        let one = Model(config: c)
         try one.train(data)
         let expected = try XCTUnwrap(try one.evaluate(data).accuracy, file: file, line: line)
         XCTAssertEqual(report.epochs.count, 2, file: file, line: line)
@@ -49,7 +49,7 @@ final class TrainingAccuracyTests: XCTestCase {
     func testLearningRaisesTrainingAccuracy() throws {
         var c = tinyConfig(embedding: 16, hidden: 16, epochs: 6, threads: 2, learningRate: 0.02)
         c.training.progressEvery = 1000
-        let report = try TextClassifier(config: c).train(KeywordData.make(count: 300, seed: 23))
+        let report = try Model(config: c).train(KeywordData.make(count: 300, seed: 23))
         let accuracies = report.epochs.compactMap(\.trainAccuracy)
         XCTAssertEqual(accuracies.count, 6)
         XCTAssertTrue(accuracies.allSatisfy { (0...1).contains($0) }, "\(accuracies)")
@@ -61,7 +61,7 @@ final class TrainingAccuracyTests: XCTestCase {
         var c = tinyConfig(epochs: 2)
         c.model.task = .regression
         var progressValues = [Double]()
-        let report = try TextClassifier(config: c).train(TaskTests.regressionData(count: 100, seed: 24)) { p in
+        let report = try Model(config: c).train(TaskTests.regressionData(count: 100, seed: 24)) { p in
             if p.kind == .epoch { progressValues.append(p.trainAccuracy) }
             return false
         }

@@ -143,7 +143,7 @@ final class TrainingOptionsTests: XCTestCase {
         config.training.earlyStopping = .validLoss
         config.training.patience = 1
         config.training.learningRate = 0.05
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         let validation = KeywordData.make(count: 40, seed: 21)
         let report = try classifier.train(KeywordData.make(count: 120, seed: 20), validation: validation)
         let best = try XCTUnwrap(report.bestEpoch)
@@ -160,7 +160,7 @@ final class TrainingOptionsTests: XCTestCase {
     func testEarlyStoppingNeedsValidationData() {
         var config = smallConfig()
         config.training.earlyStopping = .validAccuracy
-        XCTAssertThrowsError(try TextClassifier(config: config).train(KeywordData.make(count: 30, seed: 1))) { error in
+        XCTAssertThrowsError(try Model(config: config).train(KeywordData.make(count: 30, seed: 1))) { error in
             XCTAssertEqual((error as? TextModelError)?.kind, .data)
         }
     }
@@ -177,7 +177,7 @@ final class TrainingOptionsTests: XCTestCase {
         config.training.epochs = 10
         config.training.learningRate = 0.03
         config.training.validationFraction = 0.2
-        let classifier = TextClassifier(config: config)
+        let classifier = Model(config: config)
         try classifier.train(KeywordData.make(count: 300, seed: 5))
         XCTAssertGreaterThanOrEqual(try classifier.evaluate(KeywordData.make(count: 90, seed: 6)).accuracy ?? -1, 0.9)
     }

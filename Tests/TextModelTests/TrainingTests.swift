@@ -19,7 +19,7 @@ final class TrainingTests: XCTestCase {
     private func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
 
     func testLearnsKeywordData() throws {
-        let classifier = TextClassifier(config: config())
+        let classifier = Model(config: config())
         var stepReports = 0, epochReports = 0, lastStep = 0
         let report = try classifier.train(TrainingTests.train, validation: TrainingTests.heldOut) { p in
             switch p.kind {
@@ -75,7 +75,7 @@ final class TrainingTests: XCTestCase {
         for pooling in SequencePooling.allCases {
             var c = config()
             c.model.pooling = pooling
-            let classifier = TextClassifier(config: c)
+            let classifier = Model(config: c)
             try classifier.train(TrainingTests.train)
             XCTAssertGreaterThanOrEqual(try classifier.evaluate(TrainingTests.heldOut).accuracy ?? -1, 0.85, "\(pooling) pooling")
         }
@@ -84,7 +84,7 @@ final class TrainingTests: XCTestCase {
     func testSameSeedSameThreadsIsBitIdentical() throws {
         let data = KeywordData.make(count: 120, seed: 5)
         func run(seed: UInt64, threads: Int) throws -> [Float] {
-            let c = TextClassifier(config: config(threads: threads, seed: seed, epochs: 2))
+            let c = Model(config: config(threads: threads, seed: seed, epochs: 2))
             try c.train(data)
             return try c.predictProbabilities(TrainingTests.probe)
         }
@@ -106,7 +106,7 @@ final class TrainingTests: XCTestCase {
             c.training.optimizer = .sgd
             c.training.learningRate = 0.5
             c.training.batchSize = batch
-            let classifier = TextClassifier(config: c)
+            let classifier = Model(config: c)
             let report = try classifier.train(data)
             XCTAssertEqual(report.threads, threads)
             return try classifier.predictProbabilities(TrainingTests.probe)
@@ -132,7 +132,7 @@ final class TrainingTests: XCTestCase {
         for threads in [1, 2] {
             var c = config(threads: threads, epochs: 2)
             c.training.batchSize = 3
-            let classifier = TextClassifier(config: c)
+            let classifier = Model(config: c)
             let report = try classifier.train(data)
             XCTAssertEqual(report.trainExamples, 52)
             XCTAssertTrue(report.epochs.allSatisfy { $0.trainLoss.isFinite })
@@ -142,7 +142,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testBadDataIsRefused() {
-        let classifier = TextClassifier(config: config(epochs: 1))
+        let classifier = Model(config: config(epochs: 1))
         var oneClass = LabelledTexts()
         for t in ["a b", "c d", "e f"] { oneClass.append(text: t, label: "only") }
         assertThrowsTextModelError(.data, mentioning: ["only"]) { try classifier.train(oneClass) }
@@ -165,13 +165,13 @@ final class TrainingTests: XCTestCase {
         c.training.maxMemoryMB = 1
         c.model.hiddenDim = 512
         c.model.embeddingDim = 512
-        let classifier = TextClassifier(config: c)
+        let classifier = Model(config: c)
         assertThrowsTextModelError(.resource, mentioning: ["max_memory_mb"]) { try classifier.train(TrainingTests.train) }
         XCTAssertFalse(classifier.isTrained)
     }
 
     func testCancelFromAStepReport() throws {
-        let classifier = TextClassifier(config: config(epochs: 3))
+        let classifier = Model(config: config(epochs: 3))
         var calls = 0
         let report = try classifier.train(TrainingTests.train) { p in
             calls += 1
@@ -191,8 +191,8 @@ final class TrainingTests: XCTestCase {
     /// the training it is called from; it gets a state error instead, and the outer
     /// training goes on. Another classifier trains normally from the same callback.
     func testTrainingFromItsOwnProgressCallbackIsRefused() throws {
-        let classifier = TextClassifier(config: config(epochs: 2))
-        let other = TextClassifier(config: config(epochs: 1))
+        let classifier = Model(config: config(epochs: 2))
+        let other = Model(config: config(epochs: 1))
         var refusals = 0, otherTrained = false
         let report = try classifier.train(TrainingTests.train) { p in
             guard p.kind == .epoch else { return false }
@@ -221,7 +221,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testCancelFromAnEpochReport() throws {
-        let classifier = TextClassifier(config: config(epochs: 4))
+        let classifier = Model(config: config(epochs: 4))
         let report = try classifier.train(TrainingTests.train) { $0.kind == .epoch && $0.epoch == 2 }
         XCTAssertTrue(report.cancelled)
         XCTAssertEqual(report.epochs.count, 2)
@@ -230,7 +230,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testFailedTrainingLeavesThePreviousModelUnchanged() throws {
-        let classifier = TextClassifier(config: config(epochs: 1))
+        let classifier = Model(config: config(epochs: 1))
         try classifier.train(TrainingTests.train)
         let before = try classifier.predictProbabilities(TrainingTests.probe)
         let labels = classifier.labels, vocabulary = classifier.vocabularySize
@@ -247,7 +247,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testEvaluateRefusesUnknownLabelsAndEmptyData() throws {
-        let classifier = TextClassifier(config: config(epochs: 1))
+        let classifier = Model(config: config(epochs: 1))
         try classifier.train(TrainingTests.train)
         var data = LabelledTexts()
         data.append(text: "pizza", label: "desserts")
@@ -267,7 +267,7 @@ final class TrainingTests: XCTestCase {
         var ft = ""
         for (t, l) in zip(TrainingTests.heldOut.texts.prefix(20), TrainingTests.heldOut.labels.prefix(20)) { ft += "__label__\(l) \(t)\n" }
         writeText(dir.file("valid.txt"), ft)
-        let classifier = TextClassifier(config: config(epochs: 1))
+        let classifier = Model(config: config(epochs: 1))
         let report = try classifier.train(file: dir.file("train.csv"), validationFile: dir.file("valid.txt"))
         XCTAssertEqual(report.trainExamples, 60)
         XCTAssertEqual(report.skippedEmptyText, 1)

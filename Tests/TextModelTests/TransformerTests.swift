@@ -217,7 +217,7 @@ final class TransformerTests: XCTestCase {
             XCTAssertEqual(Workspace.allocationCount, before, "\(type): training steps allocated activations")
             XCTAssertEqual(state.step, 8)
 
-            let model = TextClassifier(model: TrainedModel(config: c, vocabulary: set.vocabulary, labels: set.labels,
+            let model = Model(model: TrainedModel(config: c, vocabulary: set.vocabulary, labels: set.labels,
                                                            network: network, parameters: parameters))
             let texts = KeywordData.make(count: 700, seed: 4).texts
             _ = try model.predictProbabilities(texts)

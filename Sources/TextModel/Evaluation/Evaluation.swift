@@ -5,12 +5,6 @@ public enum Evaluation {
     case multiLabel(MultiLabelMetrics)
     case regression(RegressionMetrics)
 
-    /// Metrics of a model's outputs [N × width] (see TrainedModel.outputs) against targets.
-    init(model: TrainedModel, outputs: UnsafePointer<Float>, targets: Targets, skipped: Int = 0) {
-        self.init(task: model.task, labels: model.labels, loss: model.network.loss, threshold: model.config.model.threshold,
-                  outputs: outputs, targets: targets, skipped: skipped)
-    }
-
     /// Metrics of outputs [N × width] of a network with `loss`; the mean loss is that
     /// Loss's, the one training minimised (regression: its squared error, in the
     /// targets' units, which is the MSE).

@@ -32,20 +32,3 @@ protocol Loss {
     /// loss already read); `threshold` is multi-label's decision threshold.
     func correct(outputs: UnsafePointer<Float>, rows: Int, width: Int, targets: LossTargets, threshold: Double) -> Int
 }
-
-/// The loss of a task: softmax cross-entropy (single-label), a sigmoid and binary
-/// cross-entropy per label (multi-label), squared error (regression).
-func makeLoss(task: Config.Task) -> any Loss {
-    switch task {
-    case .singleLabel: return SoftmaxCrossEntropyLoss()
-    case .multiLabel: return SigmoidBinaryCrossEntropyLoss()
-    case .regression: return SquaredErrorLoss()
-    }
-}
-
-/// Index of the largest of `count` floats (the first one on ties).
-func argmax(_ p: UnsafePointer<Float>, _ count: Int) -> Int {
-    var best = 0
-    for j in 1..<max(count, 1) where p[j] > p[best] { best = j }
-    return best
-}

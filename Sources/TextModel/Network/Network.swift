@@ -153,9 +153,9 @@ struct Network {
 
     var inputTableShape: InputTableShape? { encoder.inputTableShape(vocabulary: input.rows) }
 
-    func fillInputTable(_ params: UnsafePointer<Float>, direction: Int, words: Range<Int>,
-                        into table: UnsafeMutablePointer<Float>) {
-        guard words.lowerBound >= 0, words.upperBound <= input.rows else { return }
-        encoder.fillInputTable(params, embeddings: params + input.table.offset, direction: direction, words: words, into: table)
+    /// The encoder's inference table for weights `params` (nil: it has none, or no memory).
+    func makeInputTable(_ params: UnsafePointer<Float>, threads: Int) -> InputProjectionTable? {
+        InputProjectionTable(encoder: encoder, params: params, embeddings: params + input.table.offset,
+                             vocabulary: input.rows, threads: threads)
     }
 }

@@ -38,3 +38,13 @@ enum NetworkBuilder {
         make(config: config, vocabularySize: vocabularySize, classes: config.model.task == .regression ? 1 : labels)
     }
 }
+
+/// The loss of a task: softmax cross-entropy (single-label), a sigmoid and binary
+/// cross-entropy per label (multi-label), squared error (regression).
+func makeLoss(task: Config.Task) -> any Loss {
+    switch task {
+    case .singleLabel: return SoftmaxCrossEntropyLoss()
+    case .multiLabel: return SigmoidBinaryCrossEntropyLoss()
+    case .regression: return SquaredErrorLoss()
+    }
+}

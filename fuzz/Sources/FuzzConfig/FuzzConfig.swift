@@ -37,7 +37,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         fatalError("the resolved config does not parse again: \(written)")
     }
     require(r.json.serialized == written, "config round trip changed it:\n\(written)\n\(r.json.serialized)")
-    _ = TextClassifier(config: c)
+    _ = Model(config: c)
     return 0
 }
 

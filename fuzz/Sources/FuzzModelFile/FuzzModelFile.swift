@@ -1,4 +1,4 @@
-// Fuzz target: TextClassifier.load(bytes:) (ModelFile: safetensors header, metadata,
+// Fuzz target: Model.load(bytes:) (ModelFile: safetensors header, metadata,
 // checksums, config, vocabulary, labels, tensor table, weights), then prediction with
 // whatever model loaded.
 //
@@ -35,15 +35,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 }
 
 private func tryLoad(_ bytes: [UInt8]) {
-    var model: TextClassifier?
-    expectOnlyTextModelErrors("load(bytes:)") { model = try TextClassifier.load(bytes: bytes, source: "fuzz-model") }
+    var model: Model?
+    expectOnlyTextModelErrors("load(bytes:)") { model = try Model.load(bytes: bytes, source: "fuzz-model") }
     guard let m = model else { return }
     exercise(m)
 }
 
 /// Predicts a few texts, including one made of every vocabulary token (so every
 /// embedding row the file holds is used) and ones with no known token at all.
-private func exercise(_ model: TextClassifier) {
+private func exercise(_ model: Model) {
     let labels = model.labels
     require(model.isTrained, "a loaded model is not trained")
     var texts = ["", "   ", "hello world", "zzzz qqqq", "👍🏽 emoji \u{FFFD} text", "see https://example.com/a?b=c now",
@@ -101,9 +101,9 @@ private func exercise(_ model: TextClassifier) {
 }
 
 /// A text holding the model's vocabulary tokens (bounded, so huge vocabularies stay fast).
-/// TextClassifier exposes only `vocabularySize`, so the tokens come from the header of
+/// Model exposes only `vocabularySize`, so the tokens come from the header of
 /// the current input, as repairChecksums parsed it.
-private func vocabularyText(_ model: TextClassifier) -> String {
+private func vocabularyText(_ model: Model) -> String {
     currentVocabulary.prefix(512).joined(separator: " ")
 }
 
@@ -197,7 +197,7 @@ private func writeSeedModels(to dir: String) -> CInt {
     var written = 0
     for (name, json) in seedConfigs {
         do {
-            let classifier = TextClassifier(config: try Config(json: json))
+            let classifier = Model(config: try Config(json: json))
             var data = LabelledTexts()
             // Two labels for the first model (the smallest header), three for the others.
             for (text, label) in seedTexts where name != "lstm-max" || label != "meh" {
@@ -207,7 +207,7 @@ private func writeSeedModels(to dir: String) -> CInt {
             let path = dir + "/model-" + name
             try classifier.save(to: path)
             // The seed must load back, or it is no seed.
-            _ = try TextClassifier.load(from: path)
+            _ = try Model.load(from: path)
             print("wrote \(path)")
             written += 1
         } catch {

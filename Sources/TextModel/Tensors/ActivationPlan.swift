@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Upper bounds of a batch's shape: packed rows N (tokens), texts B, longest text L.
 /// Every activation buffer's size is a function of these three.
 struct BatchShape: Equatable {
@@ -44,10 +42,10 @@ struct BatchShape: Equatable {
 /// checks of training and prediction read `bytes(for:)` of this same plan, so the
 /// estimate and the allocation cannot disagree.
 struct ActivationPlan {
-    /// Handle of a Float buffer of the plan.
-    struct Floats { fileprivate let index: Int }
+    /// Handle of a Float buffer of the plan (its index among the plan's Float buffers).
+    struct Floats { let index: Int }
     /// Handle of an Int32 buffer of the plan (row indices: max-pooling argmax).
-    struct Indices { fileprivate let index: Int }
+    struct Indices { let index: Int }
 
     struct Entry {
         let name: String
@@ -99,63 +97,6 @@ struct ActivationPlan {
         return total
     }
 
-    fileprivate func floatCount(_ index: Int, _ shape: BatchShape) -> Int { floatEntries[index].count(shape) }
-    fileprivate func indexCount(_ index: Int, _ shape: BatchShape) -> Int { indexEntries[index].count(shape) }
-}
-
-/// One thread's buffers for a network's passes: every buffer of the network's
-/// ActivationPlan, allocated together by `prepare(for:)` (the only call that
-/// allocates), then reused by every pass of that shape or smaller. A workspace is used
-/// by one thread at a time.
-final class Workspace {
-    let plan: ActivationPlan
-    /// The shape the buffers are allocated for.
-    private(set) var shape = BatchShape.empty
-    private var floatBuffers: [FloatBuffer] = []
-    private var indexBuffers: [IndexBuffer] = []
-    let batch = PackedBatch()
-
-    /// True while training: dropout is applied only then.
-    var training = false
-    /// Source of dropout masks; the trainer reseeds it for every step and worker so a
-    /// seed and thread count fix the masks.
-    var rng = SeededGenerator(seed: 0)
-
-    init(plan: ActivationPlan) { self.plan = plan }
-
-    /// Makes every buffer large enough for `needed` (and for the shape it already had).
-    /// Allocates only when `needed` does not fit; a failure is TM_ERR_RESOURCE and leaves
-    /// the workspace as it was.
-    func prepare(for needed: BatchShape) throws {
-        guard !needed.fits(in: shape) || floatBuffers.count != plan.floatEntries.count else { return }
-        let target = shape.union(needed)
-        let bytes = plan.bytes(for: target)
-        guard bytes != Int.max else {
-            throw TextModelError.resource("a batch of \(target.texts) texts and \(target.rows) tokens needs more activation memory than can be addressed")
-        }
-        var floats = [FloatBuffer](), indices = [IndexBuffer]()
-        floats.reserveCapacity(plan.floatEntries.count)
-        for i in plan.floatEntries.indices {
-            floats.append(try FloatBuffer.allocate(count: plan.floatCount(i, target), what: "activations (\(plan.floatEntries[i].name))"))
-        }
-        for i in plan.indexEntries.indices {
-            indices.append(try IndexBuffer.allocate(count: plan.indexCount(i, target), what: "activations (\(plan.indexEntries[i].name))"))
-        }
-        floatBuffers = floats
-        indexBuffers = indices
-        shape = target
-        Workspace.countAllocation()
-    }
-
-    /// `prepare(for:)` the shape of the batch this workspace holds.
-    func prepareForBatch() throws { try prepare(for: BatchShape(batch)) }
-
-    subscript(_ handle: ActivationPlan.Floats) -> UnsafeMutablePointer<Float> { floatBuffers[handle.index].pointer }
-    subscript(_ handle: ActivationPlan.Indices) -> UnsafeMutablePointer<Int32> { indexBuffers[handle.index].pointer }
-
-    /// Times any workspace has allocated its buffers, so tests can show that steps and
-    /// repeated prediction calls allocate none.
-    static var allocationCount: Int { allocations.load(ordering: .relaxed) }
-    private static let allocations = Atomic<Int>(0)
-    private static func countAllocation() { allocations.add(1, ordering: .relaxed) }
+    func floatCount(_ index: Int, _ shape: BatchShape) -> Int { floatEntries[index].count(shape) }
+    func indexCount(_ index: Int, _ shape: BatchShape) -> Int { indexEntries[index].count(shape) }
 }

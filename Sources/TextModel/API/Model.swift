@@ -2,18 +2,18 @@
 import Glibc
 #endif
 
-/// The public face of the engine: a text model built from a Config, trained on
-/// labelled texts, evaluated, saved, loaded and used for batch prediction. Despite the
-/// name it serves every model.task: single-label and multi-label classification and
-/// regression (whose "label" is a number).
+/// The public face of the engine (what the C ABI's `tm_model` wraps): a text model
+/// built from a Config, trained on labelled texts, evaluated, saved, loaded and used for
+/// batch prediction, for every model.task: single-label and multi-label classification
+/// and regression (whose "label" is a number).
 ///
 /// Thread safety: prediction, evaluation and saving may run on many threads at once.
-/// Training runs one at a time per classifier; while it runs, other threads keep using
+/// Training runs one at a time per model; while it runs, other threads keep using
 /// the previous weights, and the new ones replace them atomically when it finishes.
 ///
 /// Each prediction or evaluation call itself runs on up to `predictionThreads` threads
 /// (tokenising, encoding and the forward passes); training uses `training.threads`.
-public final class TextClassifier {
+public final class Model {
     public let config: Config
     private var trained: TrainedModel?
     private var threadSetting = 0
@@ -71,8 +71,8 @@ public final class TextClassifier {
 
     /// Sets `predictionThreads`; throws invalidArgument outside 0 … `maxThreads`.
     public func setPredictionThreads(_ threads: Int) throws {
-        guard threads >= 0, threads <= TextClassifier.maxThreads else {
-            throw TextModelError.invalidArgument("threads must be between 0 (every core) and \(TextClassifier.maxThreads); got \(threads)")
+        guard threads >= 0, threads <= Model.maxThreads else {
+            throw TextModelError.invalidArgument("threads must be between 0 (every core) and \(Model.maxThreads); got \(threads)")
         }
         pthread_mutex_lock(&stateLock)
         threadSetting = threads
@@ -251,7 +251,8 @@ public final class TextClassifier {
                                   separator: config.data.labelSeparator, what: "the evaluation data", knownLabels: model.labels)
         let outputs = try FloatBuffer.allocate(count: data.count * model.width, what: "the outputs of \(data.count) evaluation texts")
         try model.outputs(of: data.texts, into: outputs.pointer, threads: predictionThreads)
-        return Evaluation(model: model, outputs: outputs.pointer, targets: targets, skipped: data.skipped)
+        return Evaluation(task: model.task, labels: model.labels, loss: model.network.loss, threshold: model.config.model.threshold,
+                          outputs: outputs.pointer, targets: targets, skipped: data.skipped)
     }
 
     public func evaluate(file: String) throws -> Evaluation {
@@ -264,12 +265,12 @@ public final class TextClassifier {
         try ModelFile.save(trainedModel(), to: path)
     }
 
-    public static func load(from path: String) throws -> TextClassifier {
-        TextClassifier(model: try ModelFile.load(from: path))
+    public static func load(from path: String) throws -> Model {
+        Model(model: try ModelFile.load(from: path))
     }
 
     /// Loads a model from the bytes of a model file held in memory.
-    public static func load(bytes: [UInt8], source: String = "model bytes") throws -> TextClassifier {
-        TextClassifier(model: try ModelFile.load(bytes: bytes, source: source))
+    public static func load(bytes: [UInt8], source: String = "model bytes") throws -> Model {
+        Model(model: try ModelFile.load(bytes: bytes, source: source))
     }
 }
