@@ -5,7 +5,9 @@
 // the sanitizer flags on the command line (see run.sh / README.md):
 //
 //   swift build -c release --package-path fuzz --scratch-path .build-fuzz \
-//       -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+//       -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing
+//
+// (-enable-testing: FuzzSupport reaches the library's internal readers by @testable import.)
 //
 // Every target defines LLVMFuzzerTestOneInput; libFuzzer supplies main().
 import PackageDescription

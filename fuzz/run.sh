@@ -34,10 +34,10 @@ if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
     # -sanitize=fuzzer,address instruments TextModel and the harnesses and links libFuzzer;
     # -parse-as-library because the targets have no top-level code (see FuzzSupport.runLibFuzzer).
     swift build -c release --package-path "$here" --scratch-path "$scratch" \
-        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library || { echo "build failed" >&2; exit 2; }
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing || { echo "build failed" >&2; exit 2; }
 fi
 bin="$(swift build -c release --package-path "$here" --scratch-path "$scratch" --show-bin-path \
-        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)"
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing)"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/textmodel-fuzz.XXXXXX")"
 if [ "${FUZZ_KEEP_CORPUS:-0}" != 1 ]; then trap 'rm -rf "$work"' EXIT; fi

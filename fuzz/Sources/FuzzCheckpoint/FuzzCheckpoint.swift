@@ -9,7 +9,7 @@
 // The seeds are valid checkpoints of that run, written by this binary:
 //   FUZZ_WRITE_SEEDS=fuzz/corpus/FuzzCheckpoint .build-fuzz/release/FuzzCheckpoint
 // (each seed starts with the selector byte).
-@_spi(Fuzzing) import TextModel
+import TextModel
 import FuzzSupport
 #if canImport(Glibc)
 import Glibc

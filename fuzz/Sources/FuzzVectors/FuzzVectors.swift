@@ -1,7 +1,7 @@
 // Fuzz target: the pretrained-vectors reader (PretrainedVectors.parse: fastText .vec /
 // GloVe text, an optional "count dim" header, then a word and dim numbers per line).
 // The first input byte picks the dimension (1...8); the rest is the file.
-@_spi(Fuzzing) import TextModel
+import TextModel
 import FuzzSupport
 
 private let words = ["the", "a", "pizza", "goal", "laptop", "café", "🍕", "<unk>"]

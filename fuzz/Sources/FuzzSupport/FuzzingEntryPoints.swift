@@ -1,8 +1,10 @@
-/// Internal readers opened to the fuzz targets in fuzz/ (`@_spi(Fuzzing) import
-/// TextModel`), which see only public symbols: the pretrained-vectors parser and the
-/// checkpoint loader take bytes here, without a training run around them. Not part of
-/// the library's API.
-@_spi(Fuzzing) public enum FuzzingEntryPoints {
+// The library's internal readers, opened to the fuzz targets: the pretrained-vectors
+// parser and the checkpoint loader take bytes here, without a training run around
+// them. They live in the fuzz package, not in the shipped library: fuzz/run.sh builds
+// with -enable-testing so that this file may `@testable import TextModel`.
+@testable import TextModel
+
+public enum FuzzingEntryPoints {
     /// PretrainedVectors.parse of `bytes` for a vocabulary of `words` and rows of `dim`
     /// numbers: how many vocabulary words the file had, and the [V × dim] table.
     public static func pretrainedVectors(_ bytes: [UInt8], words: [String], dim: Int) throws -> (found: Int, table: [Float]) {
