@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "TextModel", dependencies: ["CJSON", "CBLAS", "CKernels"]),
         .target(name: "TextModelC", dependencies: ["TextModel", "CTextModelSupport"]),
-        .testTarget(name: "TextModelTests", dependencies: ["TextModel"]),
+        // Every test lives under tests/ (swift/, c/, acceptance/, fixtures/): one folder, not
+        // Tests/ beside tests/, which clash on case-insensitive file systems.
+        .testTarget(name: "TextModelTests", dependencies: ["TextModel"], path: "tests/swift/TextModelTests"),
     ]
 )

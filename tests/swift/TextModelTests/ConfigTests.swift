@@ -241,7 +241,7 @@ final class ConfigTests: XCTestCase {
     /// The key tables of docs/config.md, by key path.
     private func documentedKeys() throws -> [String: DocumentedKey] {
         var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        parts.removeLast(3)   // Tests/TextModelTests/ConfigTests.swift
+        parts.removeLast(4)   // tests/swift/TextModelTests/ConfigTests.swift
         let path = (parts + ["docs", "config.md"]).joined(separator: "/")
         guard access(path, R_OK) == 0 else { throw XCTSkip("\(path) not found") }
         let lines = String(decoding: readBytes(path), as: UTF8.self).split(separator: "\n").map(String.init)

@@ -91,7 +91,7 @@ final class TokenizerBytesTests: XCTestCase {
         var rng = SeededGenerator(seed: 9)
         var texts = (0..<1500).map { i in randomText(&rng, ascii: i % 3 != 0) }
         var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        parts.removeLast(3)   // Tests/TextModelTests/TokenizerBytesTests.swift
+        parts.removeLast(4)   // tests/swift/TextModelTests/TokenizerBytesTests.swift
         texts += try LabelledTexts.read(path: (parts + ["data", "support", "train.csv"]).joined(separator: "/"),
                                         config: Config.Data()).texts
         for (order, charMin, charMax, minFreq) in [(2, 3, 5, 1), (3, 1, 2, 2), (1, 0, 0, 2), (2, 1, 1, 1), (4, 2, 6, 1)] {
