@@ -1,7 +1,9 @@
-/// The library version. Keep in step with TEXTMODEL_VERSION_* in include/textmodel.h.
+/// The library version, written into model files and checkpoints. The header's
+/// TEXTMODEL_VERSION_* macros (include/textmodel.h) are the one source; bindings/python/
+/// tests/test_version.py checks this copy, the Python package's and pyproject's against them.
 public enum LibraryVersion {
     public static let major = 0
-    public static let minor = 3
+    public static let minor = 4
     public static let patch = 0
     public static let string = "\(major).\(minor).\(patch)"
     public static let number = major * 10000 + minor * 100 + patch

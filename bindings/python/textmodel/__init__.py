@@ -20,7 +20,7 @@ from ._lib import (CancelledError, ConfigError, DataError, FileError, InternalEr
 from ._lib import lib as _load
 from .classifier import TextClassifier, TextRegressor
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "TextClassifier", "TextRegressor", "library_version", "TextModelError", "InvalidArgumentError",
