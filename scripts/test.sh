@@ -56,8 +56,8 @@ tests/c/run.sh
 phase "fuzzing (libFuzzer + ASan, ${FUZZ_SECONDS:-15} s per target)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}" fuzz/run.sh
 
-phase "Python tests"
-TEXTMODEL_LIBRARY="$(pwd)/.build/release/libtextmodel.so" python3 -m pytest -q -p no:cacheprovider bindings/python/tests
+phase "Python tests (bindings; the engine's folder layering)"
+TEXTMODEL_LIBRARY="$(pwd)/.build/release/libtextmodel.so" python3 -m pytest -q -p no:cacheprovider bindings/python/tests tests/layout
 
 phase "acceptance runs (example configs; tweets corpus when present)"
 # -rP prints each passing run's figures (accuracy, seconds) into the log.
