@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Runs a network over encoded texts: the one inference loop, used by predictions,
 /// evaluation and the trainer's validation.
 ///
@@ -32,10 +34,12 @@ struct BatchInference {
         let groups = (order.count + groupSize - 1) / groupSize
         let c = network.classes
         let unscale = scaling != .identity
+        let misfit = Atomic<Bool>(false)   // a group larger than its workspace's shape: a planning bug
         Parallel.forEach(groups, workers: min(workspaces.count, groups)) { g, w in
             let ws = workspaces[w]
             let rows = order[(g * groupSize)..<min((g + 1) * groupSize, order.count)]
             ws.batch.pack(rows.lazy.map { encoded[$0] })
+            guard BatchShape(ws.batch).fits(in: ws.shape) else { misfit.store(true, ordering: .relaxed); return }
             network.forward(parameters, workspace: ws, inputTable: inputTable)
             let outputs = network.outputs(ws)
             for (b, index) in rows.enumerated() {
@@ -45,5 +49,6 @@ struct BatchInference {
                 }
             }
         }
+        if misfit.load(ordering: .relaxed) { throw TextModelError(.internal, "an inference group is larger than its workspace was prepared for") }
     }
 }

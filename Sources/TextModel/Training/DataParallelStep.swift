@@ -36,8 +36,10 @@ struct DataParallelStep: TrainingStep {
     private var batch: [Int] = []
     /// Written by the workers in parallel, one slot each: raw buffers, not Swift arrays,
     /// whose exclusivity checks would (rightly) refuse concurrent writes.
-    private let losses: FloatSlots<Double>
-    private let corrects: FloatSlots<Int>
+    private let losses: WorkerSlots<Double>
+    private let corrects: WorkerSlots<Int>
+    /// 1 where a worker's shard did not fit its workspace (never, unless planning is wrong).
+    private let misfits: WorkerSlots<Int>
 
     /// `workspaces`: one per thread, already prepared for the largest shard.
     init(config: Config, network: Network, set: TrainingSet, classWeights: [Float], workspaces: [Workspace]) throws {
@@ -74,8 +76,9 @@ struct DataParallelStep: TrainingStep {
             shardWeights[w].reserveCapacity(perShard)
         }
         batch.reserveCapacity(t.batchSize)
-        losses = FloatSlots(threads)
-        corrects = FloatSlots(threads)
+        losses = WorkerSlots(threads)
+        corrects = WorkerSlots(threads)
+        misfits = WorkerSlots(threads)
     }
 
     /// The largest shard a worker runs: its workspaces' shape.
@@ -112,18 +115,22 @@ struct DataParallelStep: TrainingStep {
         let scale = 1 / batchWeight
         let stepSeed = seed &+ UInt64(state.step) &* 0x9E37_79B9_7F4A_7C15
         let params = state.parameters.pointer
-        let (network, workspaces, grads, losses, corrects) = (self.network, self.workspaces, self.grads, self.losses, self.corrects)
+        let (network, workspaces, grads, losses, corrects, misfits) = (self.network, self.workspaces, self.grads, self.losses, self.corrects, self.misfits)
         let (shards, shardTargets, shardValues, shardWeights) = (self.shards, self.shardTargets, self.shardValues, self.shardWeights)
         let (weighted, smoothing, hasAccuracy, threshold, width) = (self.weighted, self.smoothing, self.hasAccuracy, self.threshold, set.width)
         Parallel.run(threads) { w in
             losses[w] = 0
             corrects[w] = 0
+            misfits[w] = 0
             guard !shards[w].isEmpty else { return }
             let ws = workspaces[w]
             ws.training = true
             ws.rng = SeededGenerator(seed: stepSeed ^ UInt64(w))
             defer { ws.training = false }
             ws.batch.pack(shards[w].lazy.map { sequences[$0] })
+            // The workspaces were prepared for the largest shard; one larger would be
+            // a planning bug, refused rather than run past the buffers.
+            guard BatchShape(ws.batch).fits(in: ws.shape) else { misfits[w] = 1; return }
             network.forward(params, workspace: ws)
             shardTargets[w].withUnsafeBufferPointer { targets in
                 shardValues[w].withUnsafeBufferPointer { values in
@@ -141,6 +148,9 @@ struct DataParallelStep: TrainingStep {
                     }
                 }
             }
+        }
+        guard misfits.sum == 0 else {
+            throw TextModelError(.internal, "a training shard is larger than its workspace was prepared for")
         }
         update(&state)
         state.step += 1
@@ -188,7 +198,7 @@ struct DataParallelStep: TrainingStep {
 
 /// One slot per worker thread, written concurrently (each worker its own slot) and read
 /// after the workers have joined. Freed with its last reference.
-final class FloatSlots<Element: Numeric> {
+final class WorkerSlots<Element: Numeric> {
     private let slots: UnsafeMutableBufferPointer<Element>
 
     init(_ count: Int) {

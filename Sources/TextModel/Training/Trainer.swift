@@ -38,12 +38,14 @@ struct Trainer {
         let classWeights = try set.classWeights(t.classWeights)
         let network = NetworkBuilder.make(config: config, vocabularySize: set.vocabulary.count, classes: set.width)
 
-        // Hogwild threads each take whole examples; data-parallel ones split a batch.
+        // Hogwild threads each take whole examples; data-parallel ones split a batch. The
+        // shard's rows are encoded ids (the bag's words and n-grams), which
+        // tokenizer.max_length does not bound: the encoded set's longest does.
         let hogwild = t.hogwild && network.input.kind == .embeddingBag
         let threads = hogwild ? Parallel.threads(t.threads) : max(1, min(Parallel.threads(t.threads), t.batchSize))
         report.threads = threads
         let shard = DataParallelStep.shardShape(batchSize: min(t.batchSize, max(set.examples.count, 1)), threads: threads,
-                                                longest: min(set.examples.longest, config.tokenizer.maxLength))
+                                                longest: set.examples.longest)
         try checkMemory(network: network, workers: hogwild ? 0 : threads, shard: shard)
         let workspaces = (0..<threads).map { _ in network.makeWorkspace() }
         if !hogwild { for ws in workspaces { try ws.prepare(for: shard) } }

@@ -229,6 +229,22 @@ final class TransformerTests: XCTestCase {
         }
     }
 
+    /// A bag text's encoded ids (words, bigrams, character n-grams) outnumber its tokens,
+    /// so tokenizer.max_length does not bound a shard's rows: data-parallel bag training
+    /// with long texts must size its workspaces by the encoded set (it once used
+    /// max_length, and ran past the buffers; now a shard that did not fit is an error).
+    func testDataParallelBagShardsFitTheirWorkspaces() throws {
+        var c = Config(modelType: .bag)
+        c.tokenizer.maxLength = 6
+        c.tokenizer.buckets = 1000
+        c.model.embeddingDim = 8
+        c.training.batchSize = 8
+        c.training.threads = 2
+        c.training.epochs = 2
+        let data = KeywordData.make(count: 64, seed: 5)
+        XCTAssertNoThrow(try Model(config: c).train(data))
+    }
+
     /// The plan's bytes are what the workspace allocates, and grow with the shape.
     func testPlanBytesMatchWhatAWorkspaceHolds() throws {
         let network = transformer(vocab: 13, classes: 3, dropout: 0.1)
