@@ -34,7 +34,8 @@ test -f "$TEXTMODEL_LIBRARY"
 
 echo "== virtual environment bench/.venv"
 if [[ ! -x bench/.venv/bin/python ]]; then
-  python3 -m venv bench/.venv
+  # System packages stay visible, so peers already installed (torch is ~5 GB) are reused.
+  python3 -m venv --system-site-packages bench/.venv
 fi
 PY=bench/.venv/bin/python
 if ! $PY -c "import fasttext, sklearn, torch, numpy" 2>/dev/null; then
