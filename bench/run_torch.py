@@ -71,6 +71,20 @@ def batch(encoded):
     return pad_sequence(encoded, batch_first=True, padding_value=PAD), lengths
 
 
+def read_training_set(path, max_length):
+    """The labelled CSV as the PyTorch twins train on it: class names (sorted), the
+    vocabulary (build_vocab), each text's ids (≤ max_length tokens; an empty text is
+    [<unk>]) and the target class ids."""
+    texts, labels = common.read_csv(path)
+    classes = sorted(set(labels))
+    class_id = {c: i for i, c in enumerate(classes)}
+    tokens = [common.tokenize(t, max_length) for t in texts]
+    vocab = build_vocab(tokens)
+    encoded = [torch.tensor([vocab.get(t, UNK) for t in ts] or [UNK], dtype=torch.long)
+               for ts in tokens]
+    return classes, vocab, encoded, torch.tensor([class_id[y] for y in labels])
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("train")
@@ -86,15 +100,7 @@ def main():
     rss_before = common.max_rss_mb()
 
     started = time.perf_counter()
-    texts, labels = common.read_csv(a.train)
-    classes = sorted(set(labels))
-    class_id = {c: i for i, c in enumerate(classes)}
-    tokens = [common.tokenize(t, MAX_LENGTH) for t in texts]
-    vocab = build_vocab(tokens)
-    encoded = [torch.tensor([vocab.get(t, UNK) for t in ts] or [UNK], dtype=torch.long)
-               for ts in tokens]
-    targets = torch.tensor([class_id[y] for y in labels])
-    del texts, tokens
+    classes, vocab, encoded, targets = read_training_set(a.train, MAX_LENGTH)
 
     model = LSTMClassifier(len(vocab) + 2, len(classes), a.padded)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 import common
-from run_torch import PAD, UNK, batch, build_vocab, encode
+from run_torch import PAD, UNK, batch, encode, read_training_set
 
 MAX_LENGTH, DIM, HEADS, LAYERS, HIDDEN, DROPOUT = 64, 128, 4, 2, 256, 0.1
 LEARNING_RATE, BATCH_SIZE = 5e-4, 64
@@ -65,15 +65,7 @@ def main():
     rss_before = common.max_rss_mb()
 
     started = time.perf_counter()
-    texts, labels = common.read_csv(a.train)
-    classes = sorted(set(labels))
-    class_id = {c: i for i, c in enumerate(classes)}
-    tokens = [common.tokenize(t, MAX_LENGTH) for t in texts]
-    vocab = build_vocab(tokens)
-    encoded = [torch.tensor([vocab.get(t, UNK) for t in ts] or [UNK], dtype=torch.long)
-               for ts in tokens]
-    targets = torch.tensor([class_id[y] for y in labels])
-    del texts, tokens
+    classes, vocab, encoded, targets = read_training_set(a.train, MAX_LENGTH)
 
     model = TransformerClassifier(len(vocab) + 2, len(classes))
     parameters = sum(q.numel() for q in model.parameters())
