@@ -1,8 +1,16 @@
 """The bindings' version against the header and the library, and how the package finds
-libtextmodel.so when TEXTMODEL_LIBRARY is unset."""
+libtextmodel.so when TEXTMODEL_LIBRARY is unset.
 
+The version number lives in one place, the TEXTMODEL_VERSION_* macros of
+include/textmodel.h; every other copy must agree with it: the loaded library's
+tm_version() and tm_version_number(), the version the Swift engine writes into model
+files (Sources/TextModel/Support/Version.swift), the bindings' HEADER_VERSION and
+__version__, and pyproject.toml's."""
+
+import json
 import os
 import re
+import struct
 import shutil
 import subprocess
 import sys
@@ -28,6 +36,23 @@ def test_header_version_matches_header_and_library():
     major, minor, patch = numbers
     assert _lib.lib().tm_version_number() == major * 10000 + minor * 100 + patch
     assert textmodel.__version__ == string
+    pyproject = (PACKAGE_ROOT / "pyproject.toml").read_text()
+    assert re.search(r'^version = "([^"]+)"', pyproject, re.M).group(1) == string
+
+
+def test_the_engine_writes_the_headers_version_into_model_files(tmp_path):
+    numbers, string = header_version()
+    path = tmp_path / "m.tmmodel"
+    with textmodel.TextClassifier({"model": {"type": "bag", "embedding_dim": 4}, "training": {"epochs": 1},
+                                   "tokenizer": {"word_ngrams": 1, "char_ngrams_max": 0}}) as model:
+        model.fit(["good day", "bad day", "fine day", "awful day"], ["pos", "neg", "pos", "neg"])
+        model.save(str(path))
+    raw = path.read_bytes()
+    (size,) = struct.unpack("<Q", raw[:8])
+    assert json.loads(raw[8:8 + size])["__metadata__"]["library_version"] == string
+    swift = (REPO_ROOT / "Sources" / "TextModel" / "Support" / "Version.swift").read_text()
+    for key, value in zip(("major", "minor", "patch"), numbers):
+        assert re.search(rf"static let {key} = (\d+)", swift).group(1) == str(value)
 
 
 def test_package_finds_the_library_in_its_own_folder(tmp_path):
