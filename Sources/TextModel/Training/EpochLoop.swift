@@ -69,34 +69,35 @@ struct EpochLoop {
         for epoch in stride(from: firstEpoch, through: t.epochs, by: 1) {
             let epochStart = Clock.now()
             state.rng.shuffle(&order)
-            var epoch_ = StepOutcome()
+            var totals = StepOutcome()   // the epoch's so far
             var start = 0
             while start < order.count {
-                let chunk = order[start..<min(start + min(step.examplesPerCall, order.count - start), order.count)]
-                start = chunk.endIndex
+                let end = start + min(step.examplesPerCall, order.count - start)
+                let chunk = order[start..<end]
+                start = end
                 let stepBefore = state.step, seenBefore = examplesSeen - examplesBefore
                 let outcome = try step.run(chunk, epoch: epoch, state: &state) { [self] reached, runningLoss in
                     reportStep(epoch: epoch, step: reached, runningLoss: runningLoss,
                                examples: seenBefore + (reached - stepBefore), totalSteps: totalSteps)
                 }
-                epoch_.loss += outcome.loss
-                epoch_.weight += outcome.weight
-                epoch_.correct += outcome.correct
-                epoch_.examples += outcome.examples
+                totals.loss += outcome.loss
+                totals.weight += outcome.weight
+                totals.correct += outcome.correct
+                totals.examples += outcome.examples
                 examplesSeen += outcome.examples
                 if outcome.cancelled { report.cancelled = true; return }
                 if !step.reportsProgress,
                    state.step % t.progressEvery == 0 || state.step == state.totalSteps,
-                   reportStep(epoch: epoch, step: state.step, runningLoss: lossUnit * epoch_.loss / epoch_.weight,
+                   reportStep(epoch: epoch, step: state.step, runningLoss: lossUnit * totals.loss / totals.weight,
                               examples: examplesSeen - examplesBefore, totalSteps: totalSteps) {
                     report.cancelled = true
                     return
                 }
             }
-            var epochReport = TrainingReport.Epoch(epoch: epoch, trainLoss: lossUnit * epoch_.loss / max(epoch_.weight, 1e-30),
+            var epochReport = TrainingReport.Epoch(epoch: epoch, trainLoss: lossUnit * totals.loss / max(totals.weight, 1e-30),
                                                    validLoss: nil, validAccuracy: nil, seconds: 0)
-            if set.targets.task != .regression && epoch_.examples > 0 {
-                epochReport.trainAccuracy = Double(epoch_.correct) / Double(epoch_.examples)
+            if set.targets.task != .regression && totals.examples > 0 {
+                epochReport.trainAccuracy = Double(totals.correct) / Double(totals.examples)
             }
             let stop = try validate(epoch: epoch, state: state, into: &epochReport)
             epochReport.seconds = Clock.now() - epochStart
