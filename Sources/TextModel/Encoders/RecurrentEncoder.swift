@@ -63,7 +63,6 @@ struct RecurrentEncoder: Encoder {
     /// Width of a layer's output (both directions side by side), of the features and of
     /// the input of every layer but the first.
     var featureDim: Int { hiddenDim * directions }
-    var outputDim: Int { featureDim }
 
     private struct DirectionTensors {
         let weightIH: ParameterLayout.Tensor
@@ -216,7 +215,7 @@ struct RecurrentEncoder: Encoder {
     private func run(_ pass: Pass, embedded: UnsafePointer<Float>?, table: InputProjectionTable?,
                      features: UnsafeMutablePointer<Float>) {
         let ws = pass.workspace, batch = pass.batch
-        let n = pass.rows, size = pass.texts, h = hiddenDim, e = inputDim, w = outputDim
+        let n = pass.rows, size = pass.texts, h = hiddenDim, e = inputDim, w = featureDim
         let dropping = pass.training && dropout > 0
         for l in 0..<layers {
             let inputDim = l == 0 ? e : w
@@ -325,7 +324,7 @@ struct RecurrentEncoder: Encoder {
     func backward(_ pass: Pass, embedded: UnsafePointer<Float>, dFeatures dPooled: UnsafeMutablePointer<Float>,
                   dEmbedded: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>?) {
         let ws = pass.workspace, batch = pass.batch
-        let n = pass.rows, size = pass.texts, h = hiddenDim, e = inputDim, w = outputDim
+        let n = pass.rows, size = pass.texts, h = hiddenDim, e = inputDim, w = featureDim
         let dropping = pass.training && dropout > 0
         // The top layer's states get gradients from the pooling only.
         let argmax = ws[buffers.argmax]

@@ -105,10 +105,10 @@ struct TransformerEncoder: Encoder {
                     qkv: plan.floats("transformer \(l) q|k|v") { $0.rows * 3 * d },
                     attention: plan.floats("transformer \(l) attention heads") { $0.rows * d },
                     probabilities: plan.floats("transformer \(l) attention probabilities") {
-                        ActivationPlan.product(heads, $0.rows, $0.longest)   // SelfAttention.probabilityBound
+                        SelfAttention.probabilityBound(rows: $0.rows, longest: $0.longest, heads: heads)
                     },
                     probabilityMask: plan.floats("transformer \(l) attention probability dropout mask") {
-                        dropping ? ActivationPlan.product(heads, $0.rows, $0.longest) : 0
+                        dropping ? SelfAttention.probabilityBound(rows: $0.rows, longest: $0.longest, heads: heads) : 0
                     },
                     middle: plan.floats("transformer \(l) after attention") { $0.rows * d },
                     attentionMask: plan.floats("transformer \(l) attention dropout mask") { dropping ? $0.rows * d : 0 },
@@ -124,7 +124,7 @@ struct TransformerEncoder: Encoder {
             norm: plan.floats("transformer final norm") { $0.rows * d },
             mean: plan.floats("transformer final norm mean") { $0.rows },
             rstd: plan.floats("transformer final norm 1/σ") { $0.rows },
-            scratch: plan.floats("transformer attention scratch") { ActivationPlan.product($0.longest, 7 * d + 2 * $0.longest) },
+            scratch: plan.floats("transformer attention scratch") { SelfAttention.scratchCount(longest: $0.longest, dim: d) },
             gradientA: plan.floats("transformer gradient A") { $0.rows * d },
             gradientB: plan.floats("transformer gradient B") { $0.rows * d },
             gradientH: plan.floats("transformer feed-forward gradient") { $0.rows * h },

@@ -21,6 +21,25 @@ struct BatchInference {
         .bound(texts: min(encoded.count, groupSize), longest: max(encoded.longest, 1))
     }
 
+    /// How many workspaces may predict `encoded` at once, at most `wanted`. A workspace
+    /// holds one inference group's activations (the network's ActivationPlan at 256
+    /// texts × the longest text): with tokenizer.max_length 100,000 and hidden_dim 4096
+    /// that is terabytes, so the total is held to `maxMemoryMB` (a model's
+    /// training.max_memory_mb, the cap its training ran under) by using fewer workspaces, which does not change
+    /// the results. If even one does not fit, the call fails with TM_ERR_RESOURCE before
+    /// any workspace is allocated.
+    func workers(for encoded: EncodedTexts, wanted: Int, maxMemoryMB: Int) throws -> Int {
+        guard encoded.count > 0 else { return wanted }
+        let shape = BatchInference.shape(of: encoded)
+        let size = shape.texts
+        let perWorker = network.activationBytes(shape)
+        let cap = maxMemoryMB * 1_048_576
+        guard perWorker <= cap else {
+            throw TextModelError.resource("predicting needs about \(perWorker / 1_048_576) MB of activations for \(size) texts of up to \(encoded.longest) tokens, more than the model's training.max_memory_mb = \(maxMemoryMB); predict fewer or shorter texts at a time")
+        }
+        return max(1, min(wanted, cap / max(perWorker, 1)))
+    }
+
     /// Outputs [N × C] into `out`, row i for text i (see Network.outputs).
     func outputs(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace],
                  inputTable: InputProjectionTable? = nil) throws {

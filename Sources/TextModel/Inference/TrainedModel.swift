@@ -59,12 +59,13 @@ final class TrainedModel {
     /// Outputs of raw texts [N × width], tokenised, encoded and run on up to `threads`
     /// threads (0 = every core); the result is the same for any thread count. Fewer
     /// threads run if their activations would not fit training.max_memory_mb, and none
-    /// (TM_ERR_RESOURCE) if one does not (see inferenceWorkers).
+    /// (TM_ERR_RESOURCE) if one does not (see BatchInference.workers).
     func outputs(of texts: [String], into out: UnsafeMutablePointer<Float>, threads: Int = 1) throws {
         let encoded = encoder.encode(texts, threads: threads)
         let groups = (texts.count + BatchInference.groupSize - 1) / BatchInference.groupSize
         let table = inputTables.table(network: network, params: parameters.pointer, tokens: encoded.totalLength, threads: threads)
-        let workers = try inferenceWorkers(for: encoded, wanted: max(1, min(Parallel.threads(threads), groups)))
+        let workers = try BatchInference(network: network, parameters: parameters.pointer)
+            .workers(for: encoded, wanted: max(1, min(Parallel.threads(threads), groups)), maxMemoryMB: config.training.maxMemoryMB)
         try workspaces.withWorkspaces(workers) { ws in
             try outputs(of: encoded, into: out, workspaces: ws, inputTable: table)
         }

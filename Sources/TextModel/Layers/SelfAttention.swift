@@ -28,15 +28,16 @@ enum SelfAttention {
 
     /// An upper bound from shapes alone, for planning before the batch is known:
     /// h · N · L_max, since Σ L_b² ≤ L_max · Σ L_b.
+    /// Saturates at Int.max instead of overflowing (the activation plan refuses that).
     static func probabilityBound(rows: Int, longest: Int, heads: Int) -> Int {
-        heads * rows * longest
+        ActivationPlan.product(heads, rows, longest)
     }
 
     /// Scratch floats for forward and backward with texts of up to `longest` tokens:
     /// backward gathers q|k|v [L × 3D], dOut [L × D] and dq|dk|dv [L × 3D] and needs one
     /// head's score gradient [L × L]; forward uses the first 4·L·D of it.
     static func scratchCount(longest: Int, dim: Int) -> Int {
-        longest * (7 * dim + 2 * longest)
+        ActivationPlan.product(longest, 7 * dim + 2 * longest)
     }
 
     /// Inverted dropout of the attention probabilities (training only): each of a text's

@@ -82,8 +82,7 @@ struct Network {
         let features = ws[buffers.features]
         if input.kind == .embeddingBag {
             input.bagMean(pass, into: features)
-        } else if let table = inputTable, !ws.training, encoder.forward(pass, table: table, features: features) {
-        } else {
+        } else if !usedTable(inputTable, pass, features) {
             let embedded = ws[buffers.embedded]
             input.embed(pass, into: embedded)
             encoder.forward(pass, embedded: embedded, features: features)
@@ -99,6 +98,12 @@ struct Network {
         embedded.update(from: embeddings, count: pass.rows * input.dim)
         encoder.forward(pass, embedded: embedded, features: ws[buffers.features])
         head(pass)
+    }
+
+    /// Whether the encoder ran from the inference table (never while training).
+    private func usedTable(_ table: InputProjectionTable?, _ pass: Pass, _ features: UnsafeMutablePointer<Float>) -> Bool {
+        guard let table = table, !pass.training else { return false }
+        return encoder.forward(pass, table: table, features: features)
     }
 
     private func head(_ pass: Pass) {

@@ -30,7 +30,6 @@ final class Buffer<Element: Numeric> {
 
     deinit { free(pointer) }
 
-    func zero(_ count: Int) { pointer.update(repeating: 0, count: min(count, capacity)) }
 }
 
 typealias FloatBuffer = Buffer<Float>

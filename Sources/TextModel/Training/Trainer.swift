@@ -100,10 +100,9 @@ struct Trainer {
                   examples: EncodedTexts, targets: Targets, workspaces: [Workspace]) throws -> Validation {
         let outputs = try FloatBuffer.allocate(count: examples.count * network.classes,
                                                what: "the outputs of \(examples.count) validation texts")
-        let perWorker = network.activationBytes(BatchInference.shape(of: examples))
-        let workers = max(1, min(workspaces.count, config.training.maxMemoryMB * 1_048_576 / max(perWorker, 1)))
-        try BatchInference(network: network, parameters: parameters, scaling: scaling)
-            .outputs(of: examples, into: outputs.pointer, workspaces: Array(workspaces.prefix(workers)))
+        let inference = BatchInference(network: network, parameters: parameters, scaling: scaling)
+        let workers = try inference.workers(for: examples, wanted: workspaces.count, maxMemoryMB: config.training.maxMemoryMB)
+        try inference.outputs(of: examples, into: outputs.pointer, workspaces: Array(workspaces.prefix(workers)))
         let metrics = Evaluation(task: config.model.task, labels: labels, loss: network.loss, threshold: config.model.threshold, outputs: outputs.pointer, targets: targets)
         return Validation(loss: metrics.meanLoss, accuracy: metrics.accuracy, macroF1: metrics.macroF1)
     }

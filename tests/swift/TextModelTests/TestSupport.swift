@@ -361,7 +361,7 @@ extension Network {
     private var recurrentEncoder: RecurrentEncoder { encoder as! RecurrentEncoder }
     var hiddenDim: Int { recurrentEncoder.hiddenDim }
     var layers: Int { recurrentEncoder.layers }
-    var outputDim: Int { recurrentEncoder.outputDim }
+    var outputDim: Int { recurrentEncoder.featureDim }
     var cell: RecurrentCell { recurrentEncoder.cell }
     var directions: Int { recurrentEncoder.directions }
     var cnnEncoder: CNNEncoder { encoder as! CNNEncoder }

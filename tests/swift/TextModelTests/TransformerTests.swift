@@ -160,7 +160,6 @@ final class TransformerTests: XCTestCase {
             let fromEmbeddings = array(network.outputs(ws), 9)
             for k in 0..<9 { XCTAssertEqual(fromIDs[k], fromEmbeddings[k], accuracy: 1e-6, "\(name): output \(k)") }
 
-            let loss = targets.withUnsafeBufferPointer { LossTargets(targets: $0.baseAddress) }
             func value() -> Double {
                 targets.withUnsafeBufferPointer { t in
                     network.forward(params.pointer, workspace: ws, embeddings: embeddings.pointer)
@@ -168,7 +167,6 @@ final class TransformerTests: XCTestCase {
                 }
             }
             _ = value()
-            _ = loss
             targets.withUnsafeBufferPointer { t in
                 network.loss.backward(outputs: network.outputs(ws), rows: 3, width: 3, targets: LossTargets(targets: t.baseAddress),
                                       dLogits: network.logitGradient(ws))
