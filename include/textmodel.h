@@ -337,6 +337,34 @@ tm_status tm_model_save(const tm_model *model, const char *path);
  * Thread-safe. */
 tm_status tm_model_load(const char *path, tm_model **out_model);
 
+/* ---------------------------------------------------------- models as bytes */
+
+/* Serialises a trained model into memory: the same bytes tm_model_save writes to a
+ * file (a safetensors model file), for pickling, caches, databases and sending over a
+ * network. On success *out_bytes receives a buffer of *out_size bytes that the library
+ * allocated and the caller owns: release it with tm_bytes_free (not free, not
+ * tm_string_free). On error both outputs are left unchanged.
+ * Errors: TM_ERR_INVALID_ARGUMENT (model, out_bytes or out_size NULL), TM_ERR_STATE
+ * (untrained), TM_ERR_RESOURCE (no memory for the buffer). Thread-safe, like
+ * tm_model_save. */
+tm_status tm_model_save_to_memory(const tm_model *model, uint8_t **out_bytes,
+                                  size_t *out_size);
+
+/* Frees a buffer from tm_model_save_to_memory. NULL is a no-op. Thread-safe. */
+void tm_bytes_free(uint8_t *bytes);
+
+/* Loads a model from `size` bytes in memory written by tm_model_save_to_memory or
+ * read from a file tm_model_save wrote. The bytes are borrowed for the call only (the
+ * model keeps its own copy). They are checked exactly as tm_model_load checks a file.
+ * On success *out_model receives a model the caller frees with tm_model_free.
+ * Errors: TM_ERR_INVALID_ARGUMENT (bytes or out_model NULL), TM_ERR_MODEL_FORMAT
+ * (size 0, not a libtextmodel model, truncated, corrupted, checksum mismatch,
+ * inconsistent shapes or a newer format version; the message says which),
+ * TM_ERR_RESOURCE (more than the 8192 MB model file limit, or no memory for the copy).
+ * Thread-safe. */
+tm_status tm_model_load_from_memory(const uint8_t *bytes, size_t size,
+                                    tm_model **out_model);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

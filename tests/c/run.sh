@@ -265,6 +265,7 @@ step "test_errors" "$here/build/test_errors"
 step "test_threads" "$here/build/test_threads"
 step "test_determinism" "$here/build/test_determinism"
 step "test_roundtrip" "$here/build/test_roundtrip"
+step "test_memory" "$here/build/test_memory"
 step "test_stress" "$here/build/test_stress"
 step "test_crash_safety" "$here/build/test_crash_safety"
 step "classify (example, 1 epoch)" "$classify" --set training.epochs=1 \
@@ -288,6 +289,7 @@ if [ "$VALGRIND" != 0 ]; then
         step "valgrind test_threads --quick" vg "$here/build/test_threads" --quick
         step "valgrind test_determinism --quick" vg "$here/build/test_determinism" --quick
         step "valgrind test_roundtrip --quick" vg "$here/build/test_roundtrip" --quick
+        step "valgrind test_memory --quick" vg "$here/build/test_memory" --quick
         step "valgrind test_stress --quick" vg "$here/build/test_stress" --quick
         step "valgrind test_crash_safety --quick" vg "$here/build/test_crash_safety" --quick
         step "valgrind classify (tiny)" vg "$classify" "${tiny[@]}" "$config" \
@@ -316,7 +318,7 @@ if [ "$SANITIZERS" != 0 ]; then
             "$here/build/asan/leak_probe"
         step "asan test_header_cpp" san "$here/build/asan/test_header_cpp"
         for t in test_errors test_threads test_determinism test_roundtrip test_stress \
-                 test_crash_safety; do
+                 test_crash_safety test_memory; do
             step "asan $t --quick" san "$here/build/asan/$t" --quick
         done
         step "tsan: a deliberate race fails the run" san_probe "ThreadSanitizer: data race" \

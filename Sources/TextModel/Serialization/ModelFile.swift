@@ -25,6 +25,33 @@ enum ModelFile {
     static let maxHeaderBytes = 1 << 30
 
     static func save(_ model: TrainedModel, to path: String) throws {
+        try FileIO.writeAtomically(path, parts: parts(of: model))
+    }
+
+    /// The file's bytes in memory, in a buffer `allocate(byteCount)` provides (malloc for
+    /// the C ABI, an array's storage for Swift callers), filled with the bytes `save`
+    /// writes. Returns the buffer and its length; a nil from `allocate` is a
+    /// TM_ERR_RESOURCE. The weights are copied once, straight into the buffer.
+    static func serialize(_ model: TrainedModel,
+                          allocate: (Int) -> UnsafeMutableRawPointer?) throws -> (UnsafeMutableRawPointer, Int) {
+        let parts = try parts(of: model)
+        let total = parts.reduce(0) { $0 + $1.count }
+        guard let buffer = allocate(max(total, 1)) else {
+            throw TextModelError.resource("out of memory serialising the model: \(FileIO.megabytes(total)) MB could not be allocated")
+        }
+        var offset = 0
+        for part in parts {
+            part.withUnsafeBytes { bytes in
+                if let base = bytes.baseAddress, bytes.count > 0 { (buffer + offset).copyMemory(from: base, byteCount: bytes.count) }
+                offset += bytes.count
+            }
+        }
+        return (buffer, total)
+    }
+
+    /// The pieces of a model file in order; the weights part borrows `model`'s memory,
+    /// so the caller keeps `model` alive until the pieces are written.
+    private static func parts(of model: TrainedModel) throws -> [FileIO.Part] {
         let config = model.config.json.serialized
         let vocabulary = JSONValue.array(model.vocabulary.tokens.map { .string($0) }).serialized
         let labels = JSONValue.array(model.labels.map { .string($0) }).serialized
@@ -50,7 +77,7 @@ enum ModelFile {
             SafeTensors.Tensor(name: t.name, dtype: "F32", shape: t.shape,
                                bytes: .borrowed(UnsafeRawBufferPointer(rebasing: data[(t.offset * 4)..<((t.offset + t.count) * 4)])))
         }
-        try FileIO.writeAtomically(path, parts: SafeTensors.encode(format: formatName, metadata: metadata, tensors: tensors))
+        return SafeTensors.encode(format: formatName, metadata: metadata, tensors: tensors)
     }
 
     static func load(from path: String) throws -> TrainedModel {
