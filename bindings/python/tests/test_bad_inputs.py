@@ -34,6 +34,7 @@ import numpy as np
 import pytest
 
 import textmodel
+from textmodel import NotFittedError
 from textmodel import (ConfigError, DataError, FileError, InvalidArgumentError,
                        ModelFormatError, ResourceError, StateError, TextClassifier,
                        TextModelError)
@@ -248,9 +249,15 @@ def fit_file(name, content, config=TINY, valid=None):
     return run
 
 
+def fitted(model):
+    """Fits `model` on the small data: a config is checked when the model is fitted
+    (the constructor only stores it, as scikit-learn's estimators do)."""
+    return model.fit(TEXTS, LABELS)
+
+
 def config_text(name, text):
-    """A row body: a config file holding `text`."""
-    return lambda c: TextClassifier(c.config_file(name, text))
+    """A row body: a classifier with a config file holding `text`, fitted."""
+    return lambda c: fitted(TextClassifier(c.config_file(name, text)))
 
 
 def tiny_with(section, **values):
@@ -270,7 +277,7 @@ def load_bytes(name, data_of):
 def utf8_labels_replaced_in_memory(c):
     model = c.fresh().fit([b"pizza \xff pasta", b"goal \xc3 match"] * 3,
                           [b"f\xffood", b"sp\xc3orts"] * 3)
-    assert model.classes_ == ["f\ufffdood", "sp\ufffdorts"]
+    assert list(model.classes_) == ["f\ufffdood", "sp\ufffdorts"]
     assert set(model.predict([b"\xfe\xff", "pizza"])) <= set(model.classes_)
 
 
@@ -278,14 +285,14 @@ def utf8_replaced_in_csv(c):
     path = c.write("utf8.csv", b"label,text\nf\xffood,pizza \xfe pasta\n"
                                b"sports,goal \xc3\nsports,a match\xe2\x82\n")
     model = c.fresh().fit_files(path)
-    assert model.classes_ == ["f\ufffdood", "sports"]
+    assert list(model.classes_) == ["f\ufffdood", "sports"]
     assert model.report_["train_examples"] == 3
 
 
 def utf8_replaced_in_fasttext(c):
     path = c.write("utf8.txt", b"__label__f\xffood pizza \xfe\n__label__sports goal\xc3\n")
     model = c.fresh().fit_files(path)
-    assert model.classes_ == ["f\ufffdood", "sports"]
+    assert list(model.classes_) == ["f\ufffdood", "sports"]
 
 
 def utf8_replaced_in_predict_and_evaluate(c):
@@ -305,7 +312,7 @@ def ten_mb_line_in_csv(c):
                                'tech,"' + ten_mb_words() + '"\nfood,fresh bread\n')
     model = c.fresh().fit_files(path)
     assert model.report_["train_examples"] == 4  # the long row is a (truncated) example
-    assert model.classes_ == ["food", "sports", "tech"]
+    assert list(model.classes_) == ["food", "sports", "tech"]
 
 
 def ten_mb_line_in_fasttext(c):
@@ -333,7 +340,7 @@ def jsonl_bad_fields_skipped(c):
                    '{"label": "sports", "text": {"w": "goal"}}\n{"label": {"n": 1}, "text": "x"}\n'
                    '{"label": 7, "text": "seven"}\n{"label": "sports", "text": null}\n')
     model = c.fresh().fit_files(path)
-    assert model.classes_ == ["7", "food"]
+    assert list(model.classes_) == ["7", "food"]
     assert model.report_["skipped_empty_text"] == 3
     assert model.report_["skipped_missing_label"] == 2
 
@@ -354,7 +361,7 @@ def none_label_skipped_in_evaluation(c):
 
 
 def empty_batch_predicts_nothing(c):
-    assert c.trained.predict([]) == []
+    assert c.trained.predict([]).shape == (0,)
     assert c.trained.predict_proba([]).shape == (0, 3)
 
 
@@ -388,74 +395,74 @@ CASES = [
          "must be a JSON object"),
     Case("config-file/null", config_text("c11.json", "null"), ConfigError,
          "must be a JSON object"),
-    Case("config-file/missing", lambda c: TextClassifier(c.path("nope.json")),
+    Case("config-file/missing", lambda c: fitted(TextClassifier(c.path("nope.json"))),
          FileNotFoundError, "nope.json"),
-    Case("config/not-a-dict-or-path", lambda c: TextClassifier(42), TypeError,
+    Case("config/not-a-dict-or-path", lambda c: fitted(TextClassifier(42)), TypeError,
          "config must be"),
-    Case("config/nan", lambda c: TextClassifier(tiny_with("training", learning_rate=float("nan"))),
+    Case("config/nan", lambda c: fitted(TextClassifier(tiny_with("training", learning_rate=float("nan")))),
          ConfigError, "not valid JSON"),
-    Case("config/infinity", lambda c: TextClassifier(tiny_with("training", learning_rate=float("inf"))),
+    Case("config/infinity", lambda c: fitted(TextClassifier(tiny_with("training", learning_rate=float("inf")))),
          ConfigError, "not valid JSON"),
     # ---- unknown keys, at every level
-    Case("config/unknown-top-level-key", lambda c: TextClassifier({"modle": {}}), ConfigError,
+    Case("config/unknown-top-level-key", lambda c: fitted(TextClassifier({"modle": {}})), ConfigError,
          "modle is not a known key"),
-    Case("config/unknown-tokenizer-key", lambda c: TextClassifier({"tokenizer": {"lowercas": True}}),
+    Case("config/unknown-tokenizer-key", lambda c: fitted(TextClassifier({"tokenizer": {"lowercas": True}})),
          ConfigError, "tokenizer.lowercas"),
-    Case("config/unknown-model-key", lambda c: TextClassifier({"model": {"hidden_sizee": 8}}),
+    Case("config/unknown-model-key", lambda c: fitted(TextClassifier({"model": {"hidden_sizee": 8}})),
          ConfigError, "model.hidden_sizee"),
     Case("config/unknown-training-key",
-         lambda c: TextClassifier({"training": {"learnin_rate": 0.1}}), ConfigError,
+         lambda c: fitted(TextClassifier({"training": {"learnin_rate": 0.1}})), ConfigError,
          "training.learnin_rate"),
-    Case("config/unknown-data-key", lambda c: TextClassifier({"data": {"formatt": "csv"}}),
+    Case("config/unknown-data-key", lambda c: fitted(TextClassifier({"data": {"formatt": "csv"}})),
          ConfigError, "data.formatt"),
     Case("config/unknown-key-after-valid-ones",
-         lambda c: TextClassifier({"model": {"hidden_dim": 8, "extra": {"y": 1}}}), ConfigError,
+         lambda c: fitted(TextClassifier({"model": {"hidden_dim": 8, "extra": {"y": 1}}})), ConfigError,
          "model.extra"),
     # ---- wrong types
-    Case("config/section-is-array", lambda c: TextClassifier({"model": []}), ConfigError,
+    Case("config/section-is-array", lambda c: fitted(TextClassifier({"model": []})), ConfigError,
          "model must be an object"),
-    Case("config/section-is-string", lambda c: TextClassifier({"tokenizer": "x"}), ConfigError,
+    Case("config/section-is-string", lambda c: fitted(TextClassifier({"tokenizer": "x"})), ConfigError,
          "tokenizer must be an object"),
-    Case("config/int-is-string", lambda c: TextClassifier({"model": {"hidden_dim": "16"}}),
+    Case("config/int-is-string", lambda c: fitted(TextClassifier({"model": {"hidden_dim": "16"}})),
          ConfigError, "model.hidden_dim"),
-    Case("config/int-is-bool", lambda c: TextClassifier({"model": {"hidden_dim": True}}),
+    Case("config/int-is-bool", lambda c: fitted(TextClassifier({"model": {"hidden_dim": True}})),
          ConfigError, "model.hidden_dim"),
-    Case("config/int-has-fraction", lambda c: TextClassifier({"model": {"hidden_dim": 16.5}}),
+    Case("config/int-has-fraction", lambda c: fitted(TextClassifier({"model": {"hidden_dim": 16.5}})),
          ConfigError, "model.hidden_dim"),
-    Case("config/bool-is-int", lambda c: TextClassifier({"tokenizer": {"lowercase": 1}}),
+    Case("config/bool-is-int", lambda c: fitted(TextClassifier({"tokenizer": {"lowercase": 1}})),
          ConfigError, "tokenizer.lowercase"),
     Case("config/number-is-string",
-         lambda c: TextClassifier({"training": {"learning_rate": "fast"}}), ConfigError,
+         lambda c: fitted(TextClassifier({"training": {"learning_rate": "fast"}})), ConfigError,
          "training.learning_rate"),
-    Case("config/int-is-array", lambda c: TextClassifier({"training": {"epochs": [3]}}),
+    Case("config/int-is-array", lambda c: fitted(TextClassifier({"training": {"epochs": [3]}})),
          ConfigError, "training.epochs"),
-    Case("config/string-is-int", lambda c: TextClassifier({"data": {"text_column": 3}}),
+    Case("config/string-is-int", lambda c: fitted(TextClassifier({"data": {"text_column": 3}})),
          ConfigError, "data.text_column"),
     Case("config/unknown-optimizer",
-         lambda c: TextClassifier({"training": {"optimizer": "adagrad"}}), ConfigError,
+         lambda c: fitted(TextClassifier({"training": {"optimizer": "adagrad"}})), ConfigError,
          "adagrad"),
-    Case("config/unknown-model-type", lambda c: TextClassifier({"model": {"type": "xlnet"}}),
+    Case("config/unknown-model-type", lambda c: fitted(TextClassifier({"model": {"type": "xlnet"}})),
          ConfigError, "model.type"),
     # ---- zero, negative and absurd sizes
-    Case("config/hidden-dim-zero", lambda c: TextClassifier({"model": {"hidden_dim": 0}}),
+    Case("config/hidden-dim-zero", lambda c: fitted(TextClassifier({"model": {"hidden_dim": 0}})),
          ConfigError, "model.hidden_dim"),
-    Case("config/hidden-dim-negative", lambda c: TextClassifier({"model": {"hidden_dim": -3}}),
+    Case("config/hidden-dim-negative", lambda c: fitted(TextClassifier({"model": {"hidden_dim": -3}})),
          ConfigError, "-3"),
     Case("config/embedding-dim-negative",
-         lambda c: TextClassifier({"model": {"embedding_dim": -1}}), ConfigError,
+         lambda c: fitted(TextClassifier({"model": {"embedding_dim": -1}})), ConfigError,
          "model.embedding_dim"),
-    Case("config/batch-size-zero", lambda c: TextClassifier({"training": {"batch_size": 0}}),
+    Case("config/batch-size-zero", lambda c: fitted(TextClassifier({"training": {"batch_size": 0}})),
          ConfigError, "training.batch_size"),
-    Case("config/epochs-zero", lambda c: TextClassifier({"training": {"epochs": 0}}),
+    Case("config/epochs-zero", lambda c: fitted(TextClassifier({"training": {"epochs": 0}})),
          ConfigError, "training.epochs"),
-    Case("config/max-length-zero", lambda c: TextClassifier({"tokenizer": {"max_length": 0}}),
+    Case("config/max-length-zero", lambda c: fitted(TextClassifier({"tokenizer": {"max_length": 0}})),
          ConfigError, "tokenizer.max_length"),
     Case("config/learning-rate-negative",
-         lambda c: TextClassifier({"training": {"learning_rate": -1}}), ConfigError,
+         lambda c: fitted(TextClassifier({"training": {"learning_rate": -1}})), ConfigError,
          "training.learning_rate"),
-    Case("config/threads-negative", lambda c: TextClassifier({"training": {"threads": -1}}),
+    Case("config/threads-negative", lambda c: fitted(TextClassifier({"training": {"threads": -1}})),
          ConfigError, "training.threads"),
-    Case("config/max-memory-zero", lambda c: TextClassifier({"training": {"max_memory_mb": 0}}),
+    Case("config/max-memory-zero", lambda c: fitted(TextClassifier({"training": {"max_memory_mb": 0}})),
          ConfigError, "training.max_memory_mb"),
     Case("config/absurd-hidden-dim-1e12",
          capped(lambda c: TextClassifier({"model": {"hidden_dim": 10 ** 12}}).fit(TEXTS, LABELS)),
@@ -467,7 +474,7 @@ CASES = [
          capped(lambda c: TextClassifier({"tokenizer": {"max_size": 1e300}}).fit(TEXTS, LABELS)),
          ConfigError, "tokenizer.max_size"),
     Case("config/absurd-buckets-1e15",
-         capped(lambda c: TextClassifier({"tokenizer": {"buckets": 10 ** 15}})),
+         capped(lambda c: fitted(TextClassifier({"tokenizer": {"buckets": 10 ** 15}}))),
          ConfigError, "tokenizer.buckets"),
     Case("fit/absurd-lstm-4096x4096x16",
          capped(fit({"model": {"type": "lstm", "embedding_dim": 4096, "hidden_dim": 4096, "layers": 16}})),
@@ -527,7 +534,8 @@ CASES = [
          "2 texts but 1 labels"),
     Case("fit/texts-is-a-string", fit(TINY, "pizza", ["food"]), TypeError, "single string"),
     Case("fit/labels-is-a-string", fit(TINY, ["pizza"], "food"), TypeError, "single string"),
-    Case("fit/texts-none", fit(TINY, None, None), TypeError, "not iterable"),
+    Case("fit/texts-none", fit(TINY, None, ["a"]), TypeError, "not iterable"),
+    Case("fit/labels-none", fit(TINY, None, None), ValueError, "requires y"),
     Case("fit/text-is-an-int", fit(TINY, [1, 2], ["a", "b"]), TypeError, "got int"),
     Case("fit/validation-label-unseen", fit(TINY, validation=(["rain today"], ["weather"])),
          DataError, "weather"),
@@ -701,18 +709,19 @@ CASES = [
     Case("predict/empty-batch", empty_batch_predicts_nothing, None, ""),
     Case("predict/empty-and-blank-texts", empty_and_blank_texts_predict, None, ""),
     # ---- untrained and closed models
-    Case("untrained/predict", lambda c: c.fresh().predict(["pizza"]), StateError, "not trained"),
-    Case("untrained/predict-proba", lambda c: c.fresh().predict_proba(["pizza"]), StateError,
-         "not trained"),
+    Case("untrained/predict", lambda c: c.fresh().predict(["pizza"]), NotFittedError,
+         "not fitted"),
+    Case("untrained/predict-proba", lambda c: c.fresh().predict_proba(["pizza"]),
+         NotFittedError, "not fitted"),
     Case("untrained/predict-top-k-1", lambda c: c.fresh().predict_top_k(["pizza"], 1),
-         StateError, "not trained"),
-    Case("untrained/evaluate", lambda c: c.fresh().evaluate(["pizza"], ["food"]), StateError,
-         "not trained"),
+         NotFittedError, "not fitted"),
+    Case("untrained/evaluate", lambda c: c.fresh().evaluate(["pizza"], ["food"]),
+         NotFittedError, "not fitted"),
     Case("untrained/evaluate-file",
-         lambda c: c.fresh().evaluate_file(c.write("good.csv", GOOD_CSV)), StateError,
-         "not trained"),
-    Case("untrained/save", lambda c: c.fresh().save(c.path("untrained.tmmodel")), StateError,
-         "not trained"),
+         lambda c: c.fresh().evaluate_file(c.write("good.csv", GOOD_CSV)), NotFittedError,
+         "not fitted"),
+    Case("untrained/save", lambda c: c.fresh().save(c.path("untrained.tmmodel")),
+         NotFittedError, "not fitted"),
     Case("closed/predict", lambda c: _closed(c).predict(["pizza"]), ValueError, "closed"),
     Case("closed/save", lambda c: _closed(c).save(c.path("closed.tmmodel")), ValueError,
          "closed"),
@@ -720,7 +729,7 @@ CASES = [
 
 
 def _closed(c):
-    model = c.fresh()
+    model = c.track(TextClassifier(TINY).fit(TEXTS, LABELS))
     model.close()
     return model
 

@@ -32,7 +32,7 @@ def test_resume_continues_exactly(tmp_path):
 
 def test_resume_needs_a_checkpoint_path():
     with pytest.raises(ConfigError, match="checkpoint_path"):
-        TextClassifier({"training": {"resume": True}})
+        TextClassifier({"training": {"resume": True}}).fit(*TRAIN)
 
 
 def test_resume_refuses_another_config(tmp_path):

@@ -82,7 +82,8 @@ def test_versions():
 
 def test_fit_predict_shapes(clf):
     texts = TEST[0]
-    assert clf.classes_ == ["food", "sports", "tech"]
+    assert list(clf.classes_) == ["food", "sports", "tech"]
+    assert isinstance(clf.classes_, np.ndarray)
     assert clf.is_fitted
     assert clf.vocab_size_ > len(FILLER)
     predicted = clf.predict(texts)
@@ -91,7 +92,8 @@ def test_fit_predict_shapes(clf):
     proba = clf.predict_proba(texts)
     assert proba.shape == (len(texts), 3) and proba.dtype == np.float32
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
-    assert [clf.classes_[i] for i in proba.argmax(axis=1)] == predicted
+    assert isinstance(predicted, np.ndarray) and predicted.dtype == clf.classes_.dtype
+    assert list(clf.classes_[proba.argmax(axis=1)]) == list(predicted)
 
     indices, probs = clf.predict_top_k(texts, 2)
     assert indices.shape == probs.shape == (len(texts), 2)
@@ -142,11 +144,19 @@ def test_threads_do_not_change_predictions(clf, tmp_path):
                                            (2**70, InvalidArgumentError), ("2", TypeError), (1.5, TypeError),
                                            (True, TypeError)])
 def test_bad_thread_counts(clf, threads, error):
+    # Stored as given (scikit-learn's rule for parameters), refused when used.
+    model = TextClassifier(TINY, threads=threads)
+    assert model.threads is threads
     with pytest.raises(error):
-        clf.threads = threads
-    assert clf.threads == 0, "a refused setting leaves the old one"
-    with pytest.raises(error):
-        TextClassifier(TINY, threads=threads)
+        model.fit(*TRAIN)
+    assert not model.is_fitted
+    clf.threads = threads
+    try:
+        with pytest.raises(error):
+            clf.predict(["pizza"])
+    finally:
+        clf.threads = 0
+    assert len(clf.predict(["pizza"])) == 1, "a refused setting leaves the model usable"
 
 
 def test_history_and_report(clf):
@@ -170,11 +180,14 @@ def test_config_is_resolved(clf, tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"model": {"hidden_dim": 8}}))
     with TextClassifier(path) as from_file, TextClassifier(str(path)) as from_str:
-        assert from_file.config_["model"]["hidden_dim"] == 8
-        assert from_str.config_["model"]["hidden_dim"] == 8
-        assert from_file.classes_ == [] and from_file.vocab_size_ == 0
+        assert from_file.resolved_config()["model"]["hidden_dim"] == 8
+        assert from_str.resolved_config()["model"]["hidden_dim"] == 8
         assert not from_file.is_fitted
-    assert TextClassifier().config_["model"]["hidden_dim"] == 128
+        with pytest.raises(textmodel.NotFittedError):
+            from_file.classes_
+        with pytest.raises(textmodel.NotFittedError):
+            from_file.config_  # the fitted model's config; resolved_config() before fit
+    assert TextClassifier().resolved_config()["model"]["hidden_dim"] == 128
 
 
 def test_same_seed_same_model(clf):
@@ -194,7 +207,7 @@ def test_evaluate_matches_predict(clf):
     predicted = clf.predict(texts)
     assert metrics["examples"] == len(texts)
     assert metrics["accuracy"] == pytest.approx(np.mean(np.array(predicted) == np.array(labels)))
-    assert metrics["labels"] == clf.classes_
+    assert metrics["labels"] == list(clf.classes_)
     assert math.isfinite(metrics["loss"]) and metrics["loss"] > 0
 
     matrix = np.array(metrics["confusion_matrix"])
@@ -273,10 +286,10 @@ def test_save_load_round_trip(clf, tmp_path):
     path = tmp_path / "model.tmmodel"
     clf.save(path)
     with TextClassifier.load(path) as loaded:
-        assert loaded.classes_ == clf.classes_
+        np.testing.assert_array_equal(loaded.classes_, clf.classes_)
         assert loaded.config_ == clf.config_
         assert loaded.vocab_size_ == clf.vocab_size_
-        assert loaded.predict(TEST[0]) == clf.predict(TEST[0])
+        np.testing.assert_array_equal(loaded.predict(TEST[0]), clf.predict(TEST[0]))
         np.testing.assert_array_equal(loaded.predict_proba(TEST[0]), clf.predict_proba(TEST[0]))
 
 
@@ -354,7 +367,7 @@ def test_fit_files_csv(tmp_path):
     write_csv(tmp_path / "valid.csv", *VALID)
     write_csv(tmp_path / "test.csv", *TEST)
     model = TextClassifier(TINY).fit_files(tmp_path / "train.csv", tmp_path / "valid.csv")
-    assert model.classes_ == ["food", "sports", "tech"]
+    assert list(model.classes_) == ["food", "sports", "tech"]
     assert len(model.history_) == EPOCHS
     assert math.isfinite(model.history_[-1]["valid_loss"])
     assert model.evaluate_file(tmp_path / "test.csv")["accuracy"] >= 0.9
@@ -373,7 +386,7 @@ def test_fit_files_fasttext(tmp_path):
     write_fasttext(tmp_path / "train.txt", *TRAIN)
     write_fasttext(tmp_path / "test.txt", *TEST)
     model = TextClassifier(TINY).fit_files(tmp_path / "train.txt")
-    assert model.classes_ == ["food", "sports", "tech"]
+    assert list(model.classes_) == ["food", "sports", "tech"]
     assert model.evaluate_file(tmp_path / "test.txt")["accuracy"] >= 0.9
 
 
@@ -398,8 +411,9 @@ def test_fit_files_missing(tmp_path):
     ({"modle": {}}, "modle"),
 ])
 def test_config_errors_name_the_key(config, key):
+    model = TextClassifier(config)  # stored as given: fit checks it
     with pytest.raises(ConfigError, match=re.escape(key)) as info:
-        TextClassifier(config)
+        model.fit(*TRAIN)
     assert info.value.status == 2 and info.value.status_name == "TM_ERR_CONFIG"
     assert key in info.value.message and isinstance(info.value, ValueError)
 
@@ -408,21 +422,21 @@ def test_malformed_config_file(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('{"model": {"hidden_dim": 16,,}}')
     with pytest.raises(ConfigError):
-        TextClassifier(path)
+        TextClassifier(path).fit(*TRAIN)
+    with pytest.raises(ConfigError):
+        TextClassifier(path).resolved_config()
     with pytest.raises(TypeError):
-        TextClassifier(42)
+        TextClassifier(42).fit(*TRAIN)
 
 
-def test_untrained_model_raises_state_error(tmp_path):
+def test_unfitted_model_raises_not_fitted_error(tmp_path):
     model = TextClassifier(TINY)
-    with pytest.raises(StateError):
-        model.predict(["hello"])
-    with pytest.raises(StateError):
-        model.predict_proba(["hello"])
-    with pytest.raises(StateError):
-        model.evaluate(["hello"], ["food"])
-    with pytest.raises(StateError):
-        model.save(tmp_path / "never-written.tmmodel")
+    for call in (lambda: model.predict(["hello"]), lambda: model.predict_proba(["hello"]),
+                 lambda: model.evaluate(["hello"], ["food"]),
+                 lambda: model.save(tmp_path / "never-written.tmmodel")):
+        with pytest.raises(textmodel.NotFittedError, match="not fitted"):
+            call()
+    assert not (tmp_path / "never-written.tmmodel").exists()
 
 
 def test_data_errors():
@@ -450,12 +464,12 @@ def test_invalid_arguments(clf):
 
 
 def test_closed_model():
-    model = TextClassifier(TINY)
+    model = TextClassifier(tiny(epochs=1)).fit(*TRAIN)
     model.close()
     model.close()  # idempotent
     with pytest.raises(ValueError, match="closed"):
         model.predict(["x"])
-    assert "closed" in repr(model)
+    assert not model.is_fitted
 
 
 def test_failed_training_keeps_model(clf, tmp_path):
@@ -570,11 +584,11 @@ def test_unicode_and_bad_surrogates(clf):
     assert len(predicted) == len(texts)
     np.testing.assert_allclose(clf.predict_proba(texts).sum(axis=1), 1.0, atol=1e-5)
     # Emoji among in-distribution words (two class keywords, as in training).
-    assert clf.predict(["we talked about pizza 🍕 and bread 😀"]) == ["food"]
+    assert list(clf.predict(["we talked about pizza 🍕 and bread 😀"])) == ["food"]
 
 
 def test_empty_batch_and_raw_bytes(clf):
-    assert clf.predict([]) == []
+    assert clf.predict([]).shape == (0,)
     assert clf.predict_proba([]).shape == (0, 3)
     assert clf.predict_top_k([], 2)[0].shape == (0, 2)
     assert len(clf.predict([b"invalid \xff\xfe utf-8 pizza", b"\xc3"])) == 2
@@ -588,17 +602,31 @@ def test_unicode_labels_sorted_by_utf8_bytes():
     labels[0] = None  # a missing label skips the row
     texts[1] = ""  # so does an empty text
     model = TextClassifier(tiny(epochs=1)).fit(texts, labels)
-    assert model.classes_ == ["a", "z", "é", "😀"]
+    assert list(model.classes_) == ["a", "z", "é", "😀"]
     assert set(model.predict(["word0", "\ud83d"])) <= set(model.classes_)
     skipped = sum(v for k, v in model.report_.items() if k.startswith("skipped"))
     assert skipped == 2  # the report counts the empty text and the missing label
 
 
-def test_non_string_labels_become_strings():
+def test_non_string_labels_keep_their_type():
+    # 2 and 10: the library orders its label strings "10" < "2"; classes_ sorts the
+    # values as numpy would, and every output follows classes_.
     texts, labels = TRAIN
-    numeric = [sorted(KEYWORDS).index(y) for y in labels]
-    model = TextClassifier(tiny(epochs=1)).fit(texts, numeric)
-    assert model.classes_ == ["0", "1", "2"]
+    numeric = [(2, 10, 7)[sorted(KEYWORDS).index(y)] for y in labels]
+    model = TextClassifier(tiny(epochs=2)).fit(texts, numeric)
+    np.testing.assert_array_equal(model.classes_, np.array([2, 7, 10]))
+    assert model.classes_.dtype.kind == "i"
+    predicted = model.predict(TEST[0])
+    assert predicted.dtype == model.classes_.dtype
+    truth = [(2, 10, 7)[sorted(KEYWORDS).index(y)] for y in TEST[1]]
+    assert np.mean(predicted == np.array(truth)) >= 0.9
+    proba = model.predict_proba(TEST[0])
+    np.testing.assert_array_equal(model.classes_[proba.argmax(axis=1)], predicted)
+    indices, _ = model.predict_top_k(TEST[0], 1)
+    np.testing.assert_array_equal(model.classes_[indices[:, 0]], predicted)
+    assert model.score(TEST[0], truth) == pytest.approx(np.mean(predicted == np.array(truth)))
+    as_array = TextClassifier(tiny(epochs=1)).fit(texts, np.array(numeric, dtype=np.int32))
+    assert as_array.classes_.dtype == np.int32
 
 
 def test_progress_from_an_older_library_lacks_train_accuracy():

@@ -66,7 +66,7 @@ def test_package_finds_the_library_in_its_own_folder(tmp_path):
     env["PYTHONPATH"] = str(tmp_path)
     script = ("import textmodel, textmodel._lib as l; "
               "print(l.library_path()); print(textmodel.library_version()); "
-              "print(textmodel.TextClassifier().task_)")
+              "print(textmodel.TextClassifier().resolved_config()['model']['task'])")
     result = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -68,7 +68,7 @@ def regressor():
 
 def test_lists_of_labels_make_a_multi_label_model(tagger):
     assert tagger.task_ == "multi_label"
-    assert tagger.classes_ == ["health", "money", "music", "travel"]
+    assert list(tagger.classes_) == ["health", "money", "music", "travel"]
     assert tagger.history_[-1]["valid_accuracy"] > 0.8
     # Subset accuracy on the training passes.
     assert 0.5 < tagger.history_[-1]["train_accuracy"] <= 1
@@ -161,9 +161,10 @@ def test_multi_label_input_errors():
     with pytest.raises(ValueError, match="label_separator"):
         TextClassifier(TINY).fit(["a", "b"], [["x|y"], ["z"]])
     with pytest.raises(ConfigError, match="label_smoothing"):
-        TextClassifier({"model": {"task": "multi_label"}, "training": {"label_smoothing": 0.1}})
+        TextClassifier({"model": {"task": "multi_label"},
+                        "training": {"label_smoothing": 0.1}}).fit(texts, labels)
     with pytest.raises(ValueError, match="TextRegressor"):
-        TextClassifier({"model": {"task": "regression"}})
+        TextClassifier({"model": {"task": "regression"}}).fit(texts, labels)
 
 
 def test_multi_label_unknown_label_is_data_error(tagger):
@@ -224,9 +225,9 @@ def test_regressor_input_errors(regressor):
     with pytest.raises(DataError, match="vary"):
         TextRegressor(TINY).fit(["a", "b", "c"], [2, 2, 2])
     with pytest.raises(ValueError, match="regression"):
-        TextRegressor({"model": {"task": "multi_label"}})
+        TextRegressor({"model": {"task": "multi_label"}}).fit(["a", "b"], [1, 2])
     with pytest.raises(ConfigError, match="early_stopping"):
-        TextRegressor({"training": {"early_stopping": "valid_accuracy"}})
+        TextRegressor({"training": {"early_stopping": "valid_accuracy"}}).fit(["a", "b"], [1, 2])
     with pytest.raises(InvalidArgumentError, match="regression"):
         regressor._model.predict_proba(["x"])
     with pytest.raises(InvalidArgumentError, match="tm_model_predict_values"):

@@ -6,6 +6,7 @@ Quick start::
     from textmodel import TextClassifier
     clf = TextClassifier({"training": {"epochs": 3}}).fit(texts, labels)
     clf.predict(["some new text"])
+    clf = TextClassifier(model__type="cnn", training__epochs=5)   # scikit-learn style
 
     tagger = TextClassifier().fit(texts, [["sports", "news"], ["tech"], ...])
     reg = TextRegressor().fit(texts, [3.5, 1.0, ...])
@@ -23,7 +24,7 @@ from .classifier import TextClassifier, TextRegressor
 __version__ = "0.4.0"
 
 __all__ = [
-    "TextClassifier", "TextRegressor", "library_version", "TextModelError", "InvalidArgumentError",
+    "TextClassifier", "TextRegressor", "NotFittedError", "library_version", "TextModelError", "InvalidArgumentError",
     "ConfigError", "FileError", "DataError", "ModelFormatError", "StateError",
     "CancelledError", "ResourceError", "InternalError",
 ]
@@ -32,3 +33,16 @@ __all__ = [
 def library_version():
     """Version of the loaded libtextmodel, e.g. "0.3.0" (loads it if needed)."""
     return _load().tm_version().decode("ascii")
+
+
+def __getattr__(name):
+    # NotFittedError's base classes depend on whether scikit-learn is installed, which
+    # is looked up (and scikit-learn imported) only when the class is first needed;
+    # textmodel.plot imports matplotlib, so it loads only when asked for.
+    if name == "NotFittedError":
+        from ._estimator import not_fitted_error_class
+        return not_fitted_error_class()
+    if name == "plot":
+        import importlib
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

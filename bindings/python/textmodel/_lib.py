@@ -177,6 +177,13 @@ _SIGNATURES = {
     "tm_model_load": (c_int, [c_char_p, POINTER(_model_p)]),
 }
 
+# Models as bytes (textmodel.h, "Models as bytes"): pickling goes through these.
+_SIGNATURES.update({
+    "tm_model_save_to_memory": (c_int, [_model_p, POINTER(c_void_p), POINTER(c_size_t)]),
+    "tm_bytes_free": (None, [c_void_p]),
+    "tm_model_load_from_memory": (c_int, [c_char_p, c_size_t, POINTER(_model_p)]),
+})
+
 # ------------------------------------------------------------------- loading
 
 
@@ -523,3 +530,27 @@ class Model:
     def save(self, path):
         """``tm_model_save``."""
         check(lib().tm_model_save(self.handle, encode_path(path)))
+
+    # ------------------------------------------------------- model as bytes
+
+    def to_bytes(self):
+        """``tm_model_save_to_memory``: the model file's bytes as ``bytes`` (the
+        library's buffer is copied and released with ``tm_bytes_free``)."""
+        buffer, size = c_void_p(), c_size_t()
+        check(lib().tm_model_save_to_memory(self.handle, byref(buffer), byref(size)))
+        try:
+            return ctypes.string_at(buffer.value, size.value)
+        finally:
+            lib().tm_bytes_free(buffer)
+
+    @classmethod
+    def from_bytes(cls, data):
+        """``tm_model_load_from_memory``: a model from bytes :meth:`to_bytes` gave (or a
+        model file's content); ModelFormatError if they are not a valid model."""
+        if not isinstance(data, bytes):
+            if not isinstance(data, (bytearray, memoryview)):
+                raise TypeError(f"model bytes must be bytes, not {type(data).__name__}")
+            data = bytes(data)
+        handle = c_void_p()
+        check(lib().tm_model_load_from_memory(data, len(data), byref(handle)))
+        return cls(handle)

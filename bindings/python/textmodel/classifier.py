@@ -1,35 +1,138 @@
-"""scikit-learn style text models on top of libtextmodel: TextClassifier (single- and
-multi-label) and TextRegressor."""
+"""scikit-learn estimators on top of libtextmodel: TextClassifier (single- and
+multi-label) and TextRegressor.
+
+They follow scikit-learn's estimator contract without needing scikit-learn: the
+constructor only stores its parameters (``config``, ``threads`` and any config key as
+``section__key``, e.g. ``training__epochs=10``); :meth:`fit` builds the config, checks
+it and creates the native model; ``get_params``/``set_params``, ``clone``, pipelines,
+grid searches and cross-validation work; fitted attributes end with ``_``; a model
+used before fit raises :class:`textmodel.NotFittedError`. Fitted models pickle (also
+``copy.deepcopy`` and ``joblib.dump``) through the library's model bytes.
+"""
 
 import json
 import math
 import os
 import sys
+import threading
 
-from . import _lib
+import numpy as np
+
+from . import _estimator, _lib
+
+#: Version of the pickled state (``__getstate__``); newer versions are refused.
+_PICKLE_VERSION = 1
 
 
 class _TextModel:
-    """What every libtextmodel model shares: the native handle, config, training from
-    memory or files, evaluation, saving and loading. See :class:`TextClassifier` and
-    :class:`TextRegressor`."""
+    """What TextClassifier and TextRegressor share: parameters, the native model,
+    training from memory or files, evaluation, saving, loading and pickling."""
 
     #: The model.task values this class serves.
     _tasks = ()
+    _estimator_type = None
+    #: model.task when the config leaves it unset (None: the library's default).
+    _default_task = None
 
-    def __init__(self, config=None, threads=0):
-        self._model = _lib.Model.new(self._config_json(config))
+    def __init__(self, config=None, threads=0, **params):
+        # Stored as given and checked by fit (scikit-learn's rule: clone, set_params and
+        # grid searches build estimators from parameters that fit validates).
+        self.config = config
         self.threads = threads
-        self._reset()
+        self._params = params
+        self._model = None
+
+    # ------------------------------------------------------------ parameters
+
+    def get_params(self, deep=True):
+        """The estimator's parameters: ``config``, ``threads`` and the config keys set
+        as ``section__key``; with ``deep`` (the default) every config key the library
+        has, None meaning "the library's default" (which may depend on model.type)."""
+        params = {"config": self.config, "threads": self.threads}
+        if deep:
+            params.update(dict.fromkeys(_estimator.config_keys()))
+        params.update(self._params)
+        return params
+
+    def set_params(self, **params):
+        """Set parameters by name (``threads``, ``config``, ``model__type``,
+        ``training__epochs``, ...; None restores a key's default). They take effect at
+        the next :meth:`fit`, except ``threads``, which applies at once. Returns self;
+        ValueError for a name that is no parameter."""
+        _estimator.check_param_names(params, self)
+        for name, value in params.items():
+            if name in _estimator.BASE_PARAMS:
+                setattr(self, name, value)
+            else:
+                self._params[name] = value
+        return self
+
+    def resolved_config(self):
+        """The config :meth:`fit` would use, every default filled in, as a dict.
+        Raises ConfigError (naming the key) if the parameters make a bad config."""
+        model = _lib.Model.new(self._config_text())
+        try:
+            return json.loads(model.config_json())
+        finally:
+            model.close()
+
+    def _config_text(self, task=None):
+        """The config JSON for the native model: ``config`` with the ``section__key``
+        parameters applied and, if the config leaves model.task unset, ``task`` (or the
+        class's own default task)."""
+        _estimator.check_param_names(self._params, self)
+        text = _estimator.apply_overrides(_config_json(self.config), self._params)
+        text = _with_default_task(text, task or self._default_task)
+        given = _task_of(text)
+        if given is not None and given not in self._tasks:
+            other = "TextRegressor" if given == "regression" else "TextClassifier"
+            raise ValueError(f"model.task {given!r} needs {other}, not {type(self).__name__} "
+                             f"(which serves {' and '.join(self._tasks)})")
+        return text
+
+    def __repr__(self):
+        shown = []
+        if self.config is not None:
+            shown.append(f"config={self.config!r}")
+        if self.threads != 0:
+            shown.append(f"threads={self.threads!r}")
+        shown += [f"{name}={value!r}" for name, value in self._params.items()]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    # --------------------------------------------------------- scikit-learn
+
+    def __sklearn_tags__(self):
+        return _estimator.sklearn_tags(self._estimator_type)
+
+    def _more_tags(self):
+        return _estimator.more_tags()
+
+    def __sklearn_is_fitted__(self):
+        return self.is_fitted
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: a fitted attribute ("classes_",
+        # "history_", ...) before fit is scikit-learn's NotFittedError (an AttributeError).
+        if name.endswith("_") and not name.startswith("__"):
+            raise _estimator.not_fitted(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    # ----------------------------------------------------------- native model
 
     @classmethod
-    def _config_json(cls, config):
-        return _config_json(config)
-
-    def _reset(self):
-        self.history_ = []
-        self.report_ = None
-        self.cancelled_ = False
+    def _from_native(cls, native_model, threads=0):
+        """A fitted estimator owning ``native_model`` (a trained ``_lib.Model``), whose
+        ``config`` parameter is the model's resolved config; its ``classes_`` are the
+        library's label strings. TypeError if the model is of the other kind."""
+        task = native_model.task()
+        if task not in cls._tasks:
+            other = "TextRegressor" if task == "regression" else "TextClassifier"
+            raise TypeError(f"the model is a {task} model: use {other}")
+        if not native_model.is_trained():
+            raise ValueError("the model is not trained")
+        self = cls(json.loads(native_model.config_json()), threads=threads)
+        self._adopt(native_model, None, None, False)
+        return self
 
     @classmethod
     def load(cls, path, threads=0):
@@ -37,7 +140,9 @@ class _TextModel:
 
         Raises FileError if the file cannot be read, ModelFormatError if it is not a
         valid libtextmodel model file, and TypeError if it holds the other kind of
-        model (a regressor loaded as a classifier or the reverse).
+        model (a regressor loaded as a classifier or the reverse). A model file keeps
+        labels as strings: ``classes_`` of a loaded model are str (pickling keeps
+        their types).
         """
         model = _lib.Model.load(path)
         task = model.task()
@@ -45,29 +150,49 @@ class _TextModel:
             model.close()
             other = "TextRegressor" if task == "regression" else "TextClassifier"
             raise TypeError(f"{path} holds a {task} model: load it with {other}.load")
-        self = cls.__new__(cls)
-        self._model = model
-        self.threads = threads
-        self._reset()
-        return self
+        return cls._from_native(model, threads)
+
+    def _adopt(self, native, labels, report_json, cancelled):
+        """Make ``native`` (trained) this estimator's model and set the fitted
+        attributes; ``labels`` is the fit's :class:`_Labels` (None: library strings)."""
+        old, self._model = self._model, native
+        self._threads_applied = None
+        self._set_fitted_labels(labels)
+        self.report_ = json.loads(report_json) if report_json else {}
+        self.history_ = list(self.report_.get("epochs", []))
+        self.cancelled_ = cancelled
+        if old is not None:
+            old.close()
+
+    def _set_fitted_labels(self, labels):
+        pass
+
+    def _native(self, what=None):
+        """The fitted native model, with ``threads`` applied; NotFittedError before fit."""
+        model = self._model
+        if model is None:
+            raise _estimator.not_fitted(self, what)
+        if self._threads_applied != self.threads:
+            model.set_threads(self.threads)
+            self._threads_applied = self.threads
+        return model
 
     @property
-    def threads(self):
-        """Threads per prediction or evaluation call; 0 = every core."""
-        return self._model.threads()
-
-    @threads.setter
-    def threads(self, value):
-        # InvalidArgumentError outside 0 ... 1024; TypeError for a non-int.
-        self._model.set_threads(value)
+    def is_fitted(self):
+        """True once the model has weights (trained or loaded) and is not closed."""
+        model = self._model
+        return model is not None and not model.closed and model.is_trained()
 
     def save(self, path):
         """Save the trained model to one file, atomically replacing ``path``."""
-        self._model.save(path)
+        self._native("save").save(path)
 
     def close(self):
-        """Release the native model. Further calls raise ValueError."""
-        self._model.close()
+        """Release the native model. Further calls raise ValueError. StateError from
+        this model's own progress callback while it trains."""
+        self._refuse_inside_own_training()
+        if self._model is not None:
+            self._model.close()
 
     def __enter__(self):
         return self
@@ -75,88 +200,129 @@ class _TextModel:
     def __exit__(self, *exc_info):
         self.close()
 
+    # --------------------------------------------------------------- pickling
+
+    def __getstate__(self):
+        """The parameters and fitted attributes, with the native model as its model
+        file's bytes (``tm_model_save_to_memory``)."""
+        state = dict(self.__dict__)
+        model = state.pop("_model", None)
+        state.pop("_threads_applied", None)
+        state.pop("_training_thread", None)
+        state["_model_bytes"] = model.to_bytes() if model is not None else None
+        state["_pickle_version"] = _PICKLE_VERSION
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        version = state.pop("_pickle_version", None)
+        if version != _PICKLE_VERSION:
+            raise ValueError(f"this pickle of a {type(self).__name__} has state version "
+                             f"{version!r}; this textmodel reads version {_PICKLE_VERSION}")
+        data = state.pop("_model_bytes", None)
+        self.__dict__.update(state)
+        self._model = _lib.Model.from_bytes(data) if data is not None else None
+        self._threads_applied = None
+
     # ------------------------------------------------------------- training
 
-    def _fit(self, texts, labels, validation, progress, verbose):
-        valid_texts = valid_labels = None
-        if validation is not None:
-            valid_texts, valid_labels = validation
-            valid_labels = self._encode_labels(valid_labels)
-        with _Progress(progress, verbose) as handler:
-            result = self._model.train(texts, self._encode_labels(labels), valid_texts,
-                                       valid_labels, handler)
-        return self._finish(*result)
+    def _refuse_inside_own_training(self):
+        if getattr(self, "_training_thread", None) == threading.get_ident():
+            raise _lib.StateError("training is already running on this model: its progress "
+                                  "callback cannot fit or close it; do that after fit returns",
+                                  _lib.TM_ERR_STATE, "TM_ERR_STATE")
+
+    def _train(self, config_text, call, labels, progress, verbose):
+        """Create a native model from ``config_text``, train it with
+        ``call(native, handler)`` and adopt it; on error the previous fit stays."""
+        self._refuse_inside_own_training()
+        native = _lib.Model.new(config_text)
+        try:
+            native.set_threads(self.threads)
+            self._training_thread = threading.get_ident()
+            try:
+                with _Progress(progress, verbose) as handler:
+                    report_json, cancelled = call(native, handler)
+            finally:
+                self._training_thread = None
+        except BaseException:
+            native.close()
+            raise
+        self._adopt(native, labels, report_json, cancelled)
+        self._threads_applied = self.threads
+        return self
 
     def fit_files(self, train_path, valid_path=None, progress=None, verbose=False):
         """Train from a CSV, fastText or JSON Lines file (see the config's "data"
         section). ``progress`` and ``verbose`` are as in :meth:`fit`. Returns self.
+        ``classes_`` are the file's label strings.
         """
-        with _Progress(progress, verbose) as handler:
-            result = self._model.train_files(train_path, valid_path, handler)
-        return self._finish(*result)
+        def train(native, handler):
+            return native.train_files(train_path, valid_path, handler)
 
-    def _finish(self, report_json, cancelled):
-        self.report_ = json.loads(report_json) if report_json else {}
-        self.history_ = list(self.report_.get("epochs", []))
-        self.cancelled_ = cancelled
-        return self
+        return self._train(self._config_text(), train, None, progress, verbose)
 
     # ------------------------------------------------------------ inspection
 
     @property
-    def is_fitted(self):
-        """True once the model has weights (trained or loaded)."""
-        return self._model.is_trained()
-
-    @property
     def task_(self):
         """The model's task: "single_label", "multi_label" or "regression"."""
-        return self._model.task()
+        return self._native("task_").task()
 
     @property
     def config_(self):
-        """The resolved config, every default filled in."""
-        return json.loads(self._model.config_json())
+        """The fitted model's resolved config, every default filled in."""
+        return json.loads(self._native("config_").config_json())
 
     @property
     def vocab_size_(self):
-        """Vocabulary entries, ``<pad>`` and ``<unk>`` included; 0 before training."""
-        return self._model.vocab_size()
+        """Vocabulary entries, ``<pad>`` and ``<unk>`` included."""
+        return self._native("vocab_size_").vocab_size()
 
     # ------------------------------------------------------------ evaluation
 
     def evaluate(self, texts, labels):
         """Metrics on labelled texts as a dict (its keys depend on the task; see
         docs/config.md, "Tasks", and :meth:`TextClassifier.evaluate`)."""
-        return json.loads(self._model.evaluate(texts, self._encode_labels(labels)))
+        model = self._native("evaluate")
+        return json.loads(model.evaluate(_texts(texts), self._encode_labels(labels, model)))
 
     def evaluate_file(self, path):
         """Like :meth:`evaluate`, reading a labelled CSV, fastText or JSON Lines file."""
-        return json.loads(self._model.evaluate_file(path))
+        return json.loads(self._native("evaluate_file").evaluate_file(path))
 
 
 class TextClassifier(_TextModel):
     """A text classifier trained and run by libtextmodel: single-label (each text has
-    one label) or multi-label (each text has any set of labels).
+    one label) or multi-label (each text has any set of labels). A scikit-learn
+    classifier: ``clone``, ``Pipeline``, ``GridSearchCV``, ``cross_val_score`` work.
 
     Args:
         config: None for the defaults, a dict, or the path of a JSON file, with any of
             the sections "tokenizer", "model", "training" and "data" (docs/config.md).
-            The config is checked at once: a bad one raises :class:`ConfigError`
-            naming the key path. ``model.task`` chooses single- or multi-label; when
-            the config leaves it unset, :meth:`fit` with a list of labels per text
-            makes the model multi-label.
+            Checked by :meth:`fit` (a bad one raises :class:`ConfigError` naming the
+            key path; :meth:`resolved_config` checks it without training).
+            ``model.task`` chooses single- or multi-label; when the config leaves it
+            unset, :meth:`fit` with a list of labels per text makes the model
+            multi-label.
         threads: threads each predict, predict_proba, score or evaluate call may use
             (tokenising too): 0 = every core (the default), 1 = the calling thread.
             Results do not depend on it. Training uses the config's
-            ``training.threads`` instead. Readable and settable as :attr:`threads`.
+            ``training.threads`` instead. Checked when used (InvalidArgumentError
+            outside 0 ... 1024, TypeError for a non-int).
+        **params: config keys as ``section__key`` (``model__type="cnn"``,
+            ``training__epochs=10``), applied over ``config``; None means the
+            library's default. ``get_params()`` lists every key.
 
-    Attributes set by :meth:`fit` and :meth:`fit_files`:
+    Attributes set by :meth:`fit`, :meth:`fit_files` and :meth:`load`:
+        classes_: numpy array of the labels, sorted, in the type and dtype they were
+            given (ints stay ints); the columns of :meth:`predict_proba`.
         history_: one dict per completed epoch (the report's "epochs" array): epoch,
             train_loss, train_accuracy, valid_loss, valid_accuracy, valid_macro_f1,
             seconds (None where they do not apply).
         report_: the whole training report.
         cancelled_: True if the progress callback stopped training early.
+        task_, config_, vocab_size_, threshold_: read from the native model.
 
     The native model is released by :meth:`close`, by leaving a ``with`` block, or
     when the object is garbage-collected. Prediction and evaluation may run from many
@@ -164,39 +330,21 @@ class TextClassifier(_TextModel):
     """
 
     _tasks = ("single_label", "multi_label")
+    _estimator_type = "classifier"
 
-    def __init__(self, config=None, threads=0):
-        text = _config_json(config)
-        self._task_given = _task_of(text) is not None
-        if _task_of(text) == "regression":
-            raise ValueError('model.task "regression" needs TextRegressor, not TextClassifier')
-        self._config_text = text
-        self._model = _lib.Model.new(text)
-        self.threads = threads
-        self._reset()
-
-    @classmethod
-    def load(cls, path, threads=0):
-        self = super().load(path, threads)
-        self._task_given = True
-        self._config_text = None
-        return self
-
-    def __repr__(self):
-        if self._model.closed:
-            return "TextClassifier(<closed>)"
-        return (f"TextClassifier(task={self.task_!r}, classes={self.classes_!r}, "
-                f"trained={self.is_fitted})")
+    def __sklearn_tags__(self):
+        multi = self.is_fitted and self.task_ == "multi_label"
+        return _estimator.sklearn_tags("classifier", multi_label=multi)
 
     def fit(self, texts, labels, validation=None, progress=None, verbose=False):
         """Train from memory, from scratch. Returns self.
 
         Args:
-            texts: sequence of str.
-            labels: one per text: a label (non-strings are converted with ``str``, so
-                ``classes_`` and :meth:`predict` give strings), or for a multi-label
-                model a list (tuple, set) of labels. Lists make a model whose config
-                did not set ``model.task`` multi-label.
+            texts: sequence of str (a list, a 1-D numpy array, a pandas Series).
+            labels: one per text: a label of any type (str, int, numpy scalars...;
+                ``classes_`` and :meth:`predict` give them back in that type), or for
+                a multi-label model a list (tuple, set) of labels. Lists make a model
+                whose config did not set ``model.task`` multi-label. None skips a row.
             validation: optional ``(texts, labels)`` evaluated after every epoch.
             progress: optional callable receiving a dict per progress report (see
                 :func:`textmodel._lib.progress_dict`); returning True stops training,
@@ -204,36 +352,39 @@ class TextClassifier(_TextModel):
                 An exception it raises stops training and is re-raised here.
             verbose: print a one-line progress display to stderr.
         """
-        if isinstance(labels, (str, bytes)):
-            raise TypeError("labels must be a sequence, not a single string")
-        labels = list(labels)
-        if any(_is_label_set(y) for y in labels) and self.task_ == "single_label":
-            if self._task_given:
-                raise ValueError('lists of labels need model.task "multi_label"; '
-                                 'this model is "single_label"')
-            self._become_multi_label()
-        return self._fit(texts, labels, validation, progress, verbose)
+        dtype = getattr(labels, "dtype", None)  # numpy arrays and pandas Series
+        labels = _targets(labels, self)
+        texts = _texts(texts)
+        multi = any(_is_label_set(y) for y in labels)
+        text = self._config_text("multi_label" if multi else None)
+        if multi and _task_of(text) not in (None, "multi_label"):
+            raise ValueError(f'lists of labels need model.task "multi_label"; this model '
+                             f'is {_task_of(text)!r}')
+        codec = _Labels(labels, multi, dtype)
 
-    def _become_multi_label(self):
-        config = json.loads(self._config_text) if self._config_text else {}
-        config.setdefault("model", {})["task"] = "multi_label"
-        model = _lib.Model.new(json.dumps(config))
-        model.set_threads(self.threads)
-        self._model.close()
-        self._model = model
+        def train(native, handler):
+            encoded = codec.encode(labels, native)
+            valid_texts = valid_labels = None
+            if validation is not None:
+                valid_texts, valid_labels = validation
+                valid_texts = _texts(valid_texts)
+                valid_labels = codec.encode(_sequence(valid_labels), native)
+            return native.train(texts, encoded, valid_texts, valid_labels, handler)
 
-    def _encode_labels(self, labels):
-        if self.task_ != "multi_label":
-            return _labels(labels)
-        separator = self.config_["data"]["label_separator"]
-        return [_join_labels(y, separator) for y in _sequence(labels)]
+        return self._train(text, train, codec, progress, verbose)
+
+    def _set_fitted_labels(self, codec):
+        names = self._model.labels()
+        classes, order = (codec or _Labels([], False)).classes(names)
+        self.classes_ = classes
+        # order[j]: the library's column for classes_[j]; position: the reverse.
+        self._order = None if np.array_equal(order, np.arange(len(order))) else order
+        self._position = None if self._order is None else np.argsort(order)
+
+    def _encode_labels(self, labels, model):
+        return _Labels.encode_any(_sequence(labels), model)
 
     # ------------------------------------------------------------ inspection
-
-    @property
-    def classes_(self):
-        """Label names in the library's order (sorted by UTF-8 bytes)."""
-        return self._model.labels()
 
     @property
     def threshold_(self):
@@ -243,23 +394,25 @@ class TextClassifier(_TextModel):
     # ------------------------------------------------------------- inference
 
     def predict(self, texts):
-        """Single-label: the most probable label of each text, as a list of str.
-        Multi-label: for each text the list of labels whose probability is at least
-        ``threshold_`` (possibly empty), in ``classes_`` order."""
-        if self.task_ == "multi_label":
+        """Single-label: the most probable label of each text, as a numpy array like
+        ``classes_`` (same dtype). Multi-label: for each text the list of labels whose
+        probability is at least ``threshold_`` (possibly empty), in ``classes_``
+        order."""
+        model = self._native("predict")
+        texts = _texts(texts)
+        if model.task() == "multi_label":
             probs = self.predict_proba(texts)
             classes, threshold = self.classes_, self.threshold_
-            return [[classes[j] for j in range(len(classes)) if row[j] >= threshold]
-                    for row in probs]
-        indices, _ = self._model.predict(texts, 1)
-        classes = self.classes_
-        return [classes[i] for i in indices[:, 0]]
+            return [[classes[j] for j in np.flatnonzero(row >= threshold)] for row in probs]
+        indices, _ = model.predict(texts, 1)
+        return self.classes_[self._classes_index(indices[:, 0])]
 
     def predict_proba(self, texts):
         """Probabilities: float32 array (n_texts, n_classes), columns in ``classes_``
         order. Single-label rows sum to 1; multi-label entries are each label's own
         probability."""
-        return self._model.predict_proba(texts)
+        probs = self._native("predict_proba").predict_proba(_texts(texts))
+        return probs if self._order is None else np.ascontiguousarray(probs[:, self._order])
 
     def predict_top_k(self, texts, k):
         """The k most probable classes per text, most probable first.
@@ -267,12 +420,16 @@ class TextClassifier(_TextModel):
         Returns ``(indices, probs)``: int32 and float32 arrays of shape (n_texts, k);
         indices point into ``classes_``.
         """
-        return self._model.predict(texts, k)
+        indices, probs = self._native("predict_top_k").predict(_texts(texts), k)
+        return self._classes_index(indices).astype(np.int32, copy=False), probs
+
+    def _classes_index(self, library_indices):
+        return library_indices if self._position is None else self._position[library_indices]
 
     # ------------------------------------------------------------ evaluation
 
     def evaluate(self, texts, labels):
-        """Metrics on labelled texts as a dict.
+        """Metrics on labelled texts as a dict (label names as the library's strings).
 
         Single-label: accuracy, loss, macro/weighted F1, per_class,
         confusion_matrix (rows true, columns predicted, in "labels" order), ...
@@ -289,49 +446,43 @@ class TextClassifier(_TextModel):
 class TextRegressor(_TextModel):
     """A model that predicts a number for each text (``model.task`` "regression":
     one linear output trained on mean squared error), trained and run by
-    libtextmodel. The same config sections, encoders and training options as
-    :class:`TextClassifier`; targets may have any scale (they are standardised for
-    training and predictions are mapped back).
+    libtextmodel. The same parameters, config sections, encoders and training options
+    as :class:`TextClassifier`; targets may have any scale (they are standardised for
+    training and predictions are mapped back). A scikit-learn regressor.
 
     Args:
         config: None for the defaults, a dict, or the path of a JSON file;
-            ``model.task`` is set to "regression" (any other task is an error).
-        threads: as in :class:`TextClassifier`.
+            ``model.task`` is "regression" (any other task is an error at fit).
+        threads, **params: as in :class:`TextClassifier`.
     """
 
     _tasks = ("regression",)
-
-    @classmethod
-    def _config_json(cls, config):
-        text = _config_json(config)
-        task = _task_of(text)
-        if task not in (None, "regression"):
-            raise ValueError(f'TextRegressor needs model.task "regression", not {task!r}')
-        parsed = json.loads(text) if text and text.strip() else {}
-        if not isinstance(parsed, dict):
-            return text  # the library names the problem
-        model = parsed.setdefault("model", {})
-        if isinstance(model, dict):
-            model["task"] = "regression"
-        return json.dumps(parsed)
-
-    def __repr__(self):
-        if self._model.closed:
-            return "TextRegressor(<closed>)"
-        return f"TextRegressor(trained={self.is_fitted})"
+    _estimator_type = "regressor"
+    _default_task = "regression"
 
     def fit(self, texts, y, validation=None, progress=None, verbose=False):
         """Train from memory, from scratch: ``y`` holds one number per text.
         ``validation``, ``progress`` and ``verbose`` are as in
         :meth:`TextClassifier.fit`. Returns self."""
-        return self._fit(texts, y, validation, progress, verbose)
+        values = self._encode_labels(_targets(y, self), None)
+        texts = _texts(texts)
+        text = self._config_text()
 
-    def _encode_labels(self, values):
+        def train(native, handler):
+            valid_texts = valid_values = None
+            if validation is not None:
+                valid_texts, valid_values = validation
+                valid_texts, valid_values = _texts(valid_texts), self._encode_labels(valid_values, None)
+            return native.train(texts, values, valid_texts, valid_values, handler)
+
+        return self._train(text, train, None, progress, verbose)
+
+    def _encode_labels(self, values, model):
         return [_number(v) for v in _sequence(values)]
 
     def predict(self, texts):
         """Predicted values: float32 array (n_texts,), in the targets' units."""
-        return self._model.predict_values(texts)
+        return self._native("predict").predict_values(_texts(texts))
 
     def evaluate(self, texts, y):
         """Metrics as a dict: mse (= loss), rmse, mae, r2, mean_target, examples."""
@@ -340,6 +491,108 @@ class TextRegressor(_TextModel):
     def score(self, texts, y):
         """R² on labelled texts (1 is perfect, 0 is predicting the mean)."""
         return self.evaluate(texts, y)["r2"]
+
+
+class _Labels:
+    """The labels one fit was given, and the library's label strings for them: a str
+    is itself, bytes pass as bytes (the library reads them as UTF-8), anything else
+    (int, float, bool, numpy scalars) is ``str(label)``. After training,
+    :meth:`classes` maps the library's labels back to the values given."""
+
+    def __init__(self, labels, multi, dtype=None):
+        # classes_ takes the dtype the labels came in, when it is a plain numpy one.
+        plain = isinstance(dtype, np.dtype) and dtype.kind in "biufU" and not multi
+        self.dtype = dtype if plain else None
+        self.value_of = {}
+        for y in labels:
+            for value in (y if multi and _is_label_set(y) else (y,)):
+                if value is None or isinstance(value, bytes):
+                    continue
+                name = _label_name(value)
+                seen = self.value_of.setdefault(name, value)
+                if seen is not value and seen != value:
+                    raise ValueError(f"the labels {seen!r} and {value!r} are both {name!r} "
+                                     "to the library: give distinct labels")
+
+    @staticmethod
+    def encode_any(labels, model):
+        """Labels (or label sets) as the library's label fields for ``model``."""
+        if model is not None and model.task() == "multi_label":
+            separator = json.loads(model.config_json())["data"]["label_separator"]
+            return [_join_labels(y, separator) for y in labels]
+        return [_label_name(y) if y is not None and not isinstance(y, bytes) else y
+                for y in labels]
+
+    def encode(self, labels, model):
+        return self.encode_any(labels, model)
+
+    def classes(self, names):
+        """``classes_`` for the library's labels ``names`` (in its order) and, for each
+        class, its library index: sorted as the values sort (the library's order,
+        UTF-8 bytes, when they do not: mixed types)."""
+        values = [self.value_of.get(name, name) for name in names]
+        order = list(range(len(values)))
+        try:
+            order.sort(key=lambda i: values[i])
+        except TypeError:
+            order = list(range(len(values)))
+        ordered = [values[i] for i in order]
+        classes = np.array(ordered, dtype=self.dtype) if self.dtype is not None else _array(ordered)
+        return classes, np.array(order, dtype=np.intp)
+
+
+def _array(values):
+    """A 1-D numpy array of label values (object dtype when numpy would make them
+    something else, e.g. tuples or mixed types)."""
+    array = np.array(values) if values else np.array([], dtype=object)
+    if array.ndim != 1 or (array.dtype.kind not in "biufUSO"):
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+    return array
+
+
+def _label_name(value):
+    """The library's label string for a label value."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    return str(value)
+
+
+def _texts(texts):
+    """Texts as a list (numpy arrays and pandas Series too); a 2-D input is an error."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError("texts must be a sequence of strings, not a single string")
+    if isinstance(texts, np.ndarray) and texts.ndim != 1:
+        raise ValueError(f"texts must be 1-D (one string per text), got an array of shape "
+                         f"{texts.shape}")
+    return list(texts)
+
+
+def _targets(y, estimator):
+    """fit's labels or targets as a list; None is scikit-learn's "requires y" error."""
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the "
+                         "target y is None")
+    return _sequence(y)
+
+
+def _with_default_task(config_text, task):
+    """``config_text`` with model.task set to ``task`` if it leaves it unset (text that
+    is not a JSON object is left for the library to report)."""
+    if task is None or _task_of(config_text) is not None:
+        return config_text
+    try:
+        parsed = json.loads(config_text) if config_text and config_text.strip() else {}
+    except ValueError:
+        return config_text
+    if not isinstance(parsed, dict):
+        return config_text
+    model = parsed.setdefault("model", {})
+    if isinstance(model, dict):
+        model["task"] = task
+    return json.dumps(parsed)
 
 
 # ----------------------------------------------------------------- helpers
@@ -382,7 +635,9 @@ def _join_labels(y, separator):
         return y  # already a field ("a|b"); None is skipped by the library
     if not _is_label_set(y):
         return str(y)
-    labels = sorted(str(v) for v in y) if isinstance(y, (set, frozenset)) else [str(v) for v in y]
+    labels = [_label_name(v) for v in y]
+    if isinstance(y, (set, frozenset)):
+        labels.sort()
     for label in labels:
         if separator in label:
             raise ValueError(f"the label {label!r} contains data.label_separator {separator!r}")
@@ -396,13 +651,6 @@ def _number(v):
     if isinstance(v, (str, bytes)):
         return v
     return repr(float(v))
-
-
-def _labels(labels):
-    """Labels as str (None stays None: the library skips that row)."""
-    if isinstance(labels, (str, bytes)):
-        raise TypeError("labels must be a sequence, not a single string")
-    return [y if y is None or isinstance(y, (str, bytes)) else str(y) for y in labels]
 
 
 class _Progress:
