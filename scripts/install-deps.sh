@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing libtextmodel needs on a fresh Debian machine that
 # already has the Swift toolchain, Python and gcc: json-c and OpenBLAS (the library's only
-# dependencies), pkg-config, valgrind (C tests), numpy and pytest (Python binding tests).
+# dependencies), pkg-config, valgrind (C tests), numpy and pytest (Python binding tests),
+# and scikit-learn, joblib and matplotlib (the Python bindings' optional extras).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -18,4 +19,11 @@ fi
 
 python3 - <<'PY' || python3 -m pip install -q numpy pytest
 import numpy, pytest
+PY
+
+# The Python bindings' optional extras, which their tests exercise: scikit-learn
+# (textmodel[sklearn]: the estimator checks, GridSearchCV, pipelines), joblib (model
+# pickling) and matplotlib (textmodel[plot]).
+python3 - <<'PY' || python3 -m pip install -q scikit-learn joblib matplotlib
+import sklearn, joblib, matplotlib
 PY
