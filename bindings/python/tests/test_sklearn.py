@@ -371,3 +371,41 @@ def test_sklearn_version_is_recent():
     # The tags API (__sklearn_tags__) these tests use needs scikit-learn 1.6 or newer.
     major, minor = (int(part) for part in sklearn.__version__.split(".")[:2])
     assert (major, minor) >= (1, 6)
+
+
+def test_from_native_wraps_a_native_model():
+    native = _lib.Model.from_bytes(TextRegressor(tiny(epochs=1)).fit(*count_data(60, 1))
+                                   ._model.to_bytes())
+    regressor = textmodel.classifier._TextModel._from_native(native, threads=1)
+    assert type(regressor) is TextRegressor and regressor.is_fitted
+    assert regressor.threads == 1 and regressor.history_ == []
+    assert regressor.get_params(deep=False)["config"]["model"]["task"] == "regression"
+    with pytest.raises(TypeError, match="TextRegressor"):
+        TextClassifier._from_native(native)
+    with pytest.raises(ValueError, match="not trained"):
+        TextClassifier._from_native(_lib.Model.new(None))
+
+
+def test_refit_while_another_thread_predicts():
+    """fit makes a new native model; the one another thread is predicting with stays
+    alive until that call returns (it is not closed under it)."""
+    import threading
+    clf = TextClassifier(tiny(epochs=1)).fit(*TRAIN)
+    stop, seen, errors = threading.Event(), [], []
+
+    def predict():
+        while not stop.is_set():
+            try:
+                seen.append(len(clf.predict(TEST[0])))
+            except Exception as e:  # pragma: no cover - the assertion below reports it
+                errors.append(e)
+
+    thread = threading.Thread(target=predict)
+    thread.start()
+    try:
+        for _ in range(3):
+            clf.fit(*TRAIN)
+    finally:
+        stop.set()
+        thread.join()
+    assert not errors and seen and set(seen) == {len(TEST[0])}

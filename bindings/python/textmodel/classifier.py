@@ -123,8 +123,11 @@ class _TextModel:
     def _from_native(cls, native_model, threads=0):
         """A fitted estimator owning ``native_model`` (a trained ``_lib.Model``), whose
         ``config`` parameter is the model's resolved config; its ``classes_`` are the
-        library's label strings. TypeError if the model is of the other kind."""
+        library's label strings. Called on _TextModel itself it picks the class from
+        the model's task; on a subclass, TypeError if the model is of the other kind."""
         task = native_model.task()
+        if cls is _TextModel:
+            cls = TextRegressor if task == "regression" else TextClassifier
         if task not in cls._tasks:
             other = "TextRegressor" if task == "regression" else "TextClassifier"
             raise TypeError(f"the model is a {task} model: use {other}")
@@ -155,14 +158,14 @@ class _TextModel:
     def _adopt(self, native, labels, report_json, cancelled):
         """Make ``native`` (trained) this estimator's model and set the fitted
         attributes; ``labels`` is the fit's :class:`_Labels` (None: library strings)."""
-        old, self._model = self._model, native
+        # The previous native model is not closed here: another thread may still be
+        # predicting with it; it is freed when the last reference to it goes.
+        self._model = native
         self._threads_applied = None
         self._set_fitted_labels(labels)
         self.report_ = json.loads(report_json) if report_json else {}
         self.history_ = list(self.report_.get("epochs", []))
         self.cancelled_ = cancelled
-        if old is not None:
-            old.close()
 
     def _set_fitted_labels(self, labels):
         pass
@@ -363,12 +366,12 @@ class TextClassifier(_TextModel):
         codec = _Labels(labels, multi, dtype)
 
         def train(native, handler):
-            encoded = codec.encode(labels, native)
+            encoded = _Labels.encode_any(labels, native)
             valid_texts = valid_labels = None
             if validation is not None:
                 valid_texts, valid_labels = validation
                 valid_texts = _texts(valid_texts)
-                valid_labels = codec.encode(_sequence(valid_labels), native)
+                valid_labels = _Labels.encode_any(_sequence(valid_labels), native)
             return native.train(texts, encoded, valid_texts, valid_labels, handler)
 
         return self._train(text, train, codec, progress, verbose)
@@ -522,9 +525,6 @@ class _Labels:
             return [_join_labels(y, separator) for y in labels]
         return [_label_name(y) if y is not None and not isinstance(y, bytes) else y
                 for y in labels]
-
-    def encode(self, labels, model):
-        return self.encode_any(labels, model)
 
     def classes(self, names):
         """``classes_`` for the library's labels ``names`` (in its order) and, for each
