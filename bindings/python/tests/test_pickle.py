@@ -124,3 +124,11 @@ def test_closed_model_cannot_be_pickled():
     model.close()
     with pytest.raises(ValueError, match="closed"):
         pickle.dumps(model)
+
+
+def test_parallel_cross_validation_sends_estimators_to_workers():
+    """joblib's worker processes (n_jobs=2) receive the estimator pickled and send the
+    fitted clones' scores back."""
+    from sklearn.model_selection import cross_val_score
+    scores = cross_val_score(TextClassifier(tiny(epochs=2)), *TRAIN, cv=2, n_jobs=2)
+    assert scores.shape == (2,) and scores.min() >= 0.8
