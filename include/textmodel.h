@@ -13,8 +13,9 @@
  *  - Strings are NUL-terminated UTF-8. Invalid UTF-8 in texts and labels is replaced
  *    by U+FFFD, never rejected.
  *  - Ownership. Pointer arguments are borrowed for the duration of the call only.
- *    Objects the library creates (tm_model *, char * JSON strings) belong to the caller,
- *    who releases them with exactly one matching free function; every free function
+ *    Objects the library creates (tm_model *, char * JSON strings, uint8_t * model
+ *    bytes) belong to the caller, who releases them with exactly one matching free
+ *    function (tm_model_free, tm_string_free, tm_bytes_free); every free function
  *    accepts NULL. Output arrays (labels, probabilities) are allocated by the caller.
  *  - Thread safety. A tm_model may be used by many threads at once for read-only work
  *    (predict, evaluate, save, config, labels). Training replaces the model's weights:
