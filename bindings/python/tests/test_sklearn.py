@@ -257,7 +257,8 @@ SKIPPED_CHECKS = {
     "check_estimators_pickle": "numeric X; test_pickle.py pickles fitted text models",
     "check_dict_unchanged": "numeric X; test_predict_changes_nothing",
     "check_methods_subset_invariance": "numeric X; test_predictions_do_not_depend_on_the_batch",
-    "check_methods_sample_order_invariance": "numeric X; test_predictions_do_not_depend_on_the_batch",
+    "check_methods_sample_order_invariance":
+        "numeric X; test_predictions_do_not_depend_on_the_batch",
     "check_classifiers_one_label": "numeric X; test_classifier.py::test_data_errors (one class)",
     "check_supervised_y_no_nan": "passes vacuously (the numeric X fails first); "
                                  "test_tasks.py::test_regressor_input_errors (NaN target)",

@@ -24,7 +24,8 @@ from .classifier import TextClassifier, TextRegressor
 __version__ = "0.4.0"
 
 __all__ = [
-    "TextClassifier", "TextRegressor", "NotFittedError", "library_version", "TextModelError", "InvalidArgumentError",
+    "TextClassifier", "TextRegressor", "NotFittedError", "library_version", "TextModelError",
+    "InvalidArgumentError",
     "ConfigError", "FileError", "DataError", "ModelFormatError", "StateError",
     "CancelledError", "ResourceError", "InternalError",
 ]

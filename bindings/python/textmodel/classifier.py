@@ -475,7 +475,8 @@ class TextRegressor(_TextModel):
             valid_texts = valid_values = None
             if validation is not None:
                 valid_texts, valid_values = validation
-                valid_texts, valid_values = _texts(valid_texts), self._encode_labels(valid_values, None)
+                valid_texts = _texts(valid_texts)
+                valid_values = self._encode_labels(valid_values, None)
             return native.train(texts, values, valid_texts, valid_values, handler)
 
         return self._train(text, train, None, progress, verbose)

@@ -121,8 +121,11 @@ def confusion_matrix(metrics, path, title=None, normalize=True):
                 ax.text(j, i, str(counts[i][j]), ha="center", va="center", fontsize=size,
                         color="white" if dark else "black")
     accuracy = metrics.get("accuracy")
-    default = "Confusion matrix" + (f" (accuracy {accuracy:.3f})" if isinstance(accuracy, float) else "")
-    ax.set_title(title or default)
+    if title is None:
+        title = "Confusion matrix"
+        if isinstance(accuracy, (int, float)):
+            title += f" (accuracy {accuracy:.3f})"
+    ax.set_title(title)
     _save(figure, path, fmt)
     return path
 
