@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 import textmodel
 from textmodel import ConfigError, TextClassifier, TextRegressor, _lib
 
-from test_classifier import TEST, TRAIN, tiny
+from test_classifier import TEST, TRAIN, make_confusing, tiny
 from test_tasks import count_data
 
 FAST = {"training__threads": 1, "training__epochs": 2}
@@ -410,3 +410,31 @@ def test_refit_while_another_thread_predicts():
         stop.set()
         thread.join()
     assert not errors and seen and set(seen) == {len(TEST[0])}
+
+
+def test_score_with_sample_weight():
+    clf = TextClassifier(tiny(epochs=1)).fit(*TRAIN)
+    texts, labels = make_confusing(150, seed=4)  # texts the model gets right and wrong
+    right = clf.predict(texts) == np.array(labels)
+    assert 0 < right.sum() < len(right)
+    ones = np.ones(len(texts))
+    assert clf.score(texts, labels, sample_weight=ones) == pytest.approx(clf.score(texts, labels))
+    assert clf.score(texts, labels, sample_weight=(~right).astype(float)) == 0.0
+    assert clf.score(texts, labels, sample_weight=right * 3.0) == 1.0
+    with pytest.raises(ValueError, match="one per text"):
+        clf.score(texts, labels, sample_weight=[1.0, 2.0])
+
+    texts, targets = count_data(200, 1)
+    reg = TextRegressor(model__type="lstm", model__pooling="mean", model__embedding_dim=16,
+                        model__hidden_dim=16, training__epochs=8, training__batch_size=16,
+                        training__learning_rate=0.01, training__threads=1).fit(texts, targets)
+    test_texts, test_targets = count_data(80, 9)
+    unweighted = reg.score(test_texts, test_targets)
+    assert reg.score(test_texts, test_targets, sample_weight=np.ones(80)) == \
+        pytest.approx(unweighted, abs=1e-4)
+    predicted = reg.predict(test_texts).astype(np.float64)
+    w = np.arange(1, 81, dtype=float)
+    truth = np.asarray(test_targets, dtype=float)
+    mean = np.average(truth, weights=w)
+    by_hand = 1 - np.sum(w * (truth - predicted) ** 2) / np.sum(w * (truth - mean) ** 2)
+    assert reg.score(test_texts, test_targets, sample_weight=w) == pytest.approx(by_hand)

@@ -441,9 +441,19 @@ class TextClassifier(_TextModel):
         """
         return super().evaluate(texts, labels)
 
-    def score(self, texts, labels):
-        """Accuracy on labelled texts (multi-label: subset accuracy)."""
-        return self.evaluate(texts, labels)["accuracy"]
+    def score(self, texts, labels, sample_weight=None):
+        """Accuracy on labelled texts (multi-label: subset accuracy), each text
+        weighted by ``sample_weight`` if given."""
+        if sample_weight is None:
+            return self.evaluate(texts, labels)["accuracy"]
+        predicted = self.predict(texts)
+        truth = _sequence(labels)
+        if self._native("score").task() == "multi_label":
+            hits = [set(map(_label_name, p)) == set(map(_label_name, _as_set(t)))
+                    for p, t in zip(predicted, truth)]
+        else:
+            hits = [_label_name(p) == _label_name(t) for p, t in zip(predicted, truth)]
+        return float(np.average(hits, weights=_weights(sample_weight, len(hits))))
 
 
 class TextRegressor(_TextModel):
@@ -492,9 +502,18 @@ class TextRegressor(_TextModel):
         """Metrics as a dict: mse (= loss), rmse, mae, r2, mean_target, examples."""
         return super().evaluate(texts, y)
 
-    def score(self, texts, y):
-        """R² on labelled texts (1 is perfect, 0 is predicting the mean)."""
-        return self.evaluate(texts, y)["r2"]
+    def score(self, texts, y, sample_weight=None):
+        """R² on labelled texts (1 is perfect, 0 is predicting the mean), each text
+        weighted by ``sample_weight`` if given."""
+        if sample_weight is None:
+            return self.evaluate(texts, y)["r2"]
+        predicted = self.predict(texts).astype(np.float64)
+        truth = np.array([float(v) for v in _sequence(y)])
+        w = _weights(sample_weight, len(truth))
+        mean = np.average(truth, weights=w)
+        total = np.sum(w * (truth - mean) ** 2)
+        residual = np.sum(w * (truth - predicted) ** 2)
+        return float(1 - residual / total) if total > 0 else float("nan")
 
 
 class _Labels:
@@ -559,6 +578,17 @@ def _label_name(value):
     if isinstance(value, np.generic):
         value = value.item()
     return str(value)
+
+
+def _weights(sample_weight, n):
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight has shape {w.shape}; expected ({n},), one per text")
+    return w
+
+
+def _as_set(y):
+    return y if _is_label_set(y) else ([] if y is None else [y])
 
 
 def _texts(texts):
