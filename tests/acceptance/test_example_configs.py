@@ -66,8 +66,8 @@ def test_the_default_model_needs_no_config():
     and subwords; docs/config.md) and learns the small bundled set as it ships: 5
     epochs, no tuning (measured 0.89; the LSTM recipe reaches 0.57 in 5 epochs)."""
     with TextClassifier() as model:
-        assert model.config_["model"]["type"] == "bag"
-        assert model.config_["tokenizer"]["char_ngrams_max"] == 5
+        assert model.resolved_config()["model"]["type"] == "bag"
+        assert model.resolved_config()["tokenizer"]["char_ngrams_max"] == 5
         model.fit_files(str(SUPPORT / "train.csv"), str(SUPPORT / "valid.csv"))
         metrics = model.evaluate_file(str(SUPPORT / "test.csv"))
     assert metrics["accuracy"] >= 0.80, metrics
