@@ -8,7 +8,9 @@ Python types; :mod:`textmodel.classifier` builds the public API on it.
 
 Ownership follows the header: pointer arguments are borrowed for the call; JSON
 strings the library returns are copied into Python and released with
-``tm_string_free``; models are released with ``tm_model_free`` by their owner.
+``tm_string_free``; model bytes (``tm_model_save_to_memory``) are copied into ``bytes``
+and released with ``tm_bytes_free``; models are released with ``tm_model_free`` by
+their owner.
 """
 
 import ctypes
