@@ -10,7 +10,7 @@
 #        make install PREFIX=...; DESTDIR is honoured for staged installs)
 # It builds nothing: run scripts/build.sh first.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd -P "$(dirname "$0")/.."   # -P: the real repository, also when reached through a link
 prefix="${1:-${PREFIX:-/usr/local}}"
 dest="${DESTDIR:-}"
 release=.build/release
