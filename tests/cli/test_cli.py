@@ -175,3 +175,26 @@ def test_a_terminal_gets_a_progress_bar_with_loss_speed_and_eta(tmp_path):
     text = seen.decode()
     assert "\r" in text and " ex/s" in text and "ETA " in text and "loss " in text
     assert "epoch 3/3" in text
+
+
+def test_multi_label_and_regression_models_predict_their_way(tmp_path):
+    rows = [("the match ended with a late goal", "sports"), ("add cheese to the pasta", "food"),
+            ("a salad is good for you", "food|health"), ("running keeps the heart healthy", "sports|health")] * 10
+    (tmp_path / "tags.csv").write_text("label,text\n" + "".join(f'"{l}","{t}"\n' for t, l in rows))
+    run("train", tmp_path / "tags.csv", "--set", "model.task=multi_label", "--set", "training.epochs=20",
+        "-o", tmp_path / "tags.tmmodel", "--quiet", check=0)
+    lines = run("predict", tmp_path / "tags.tmmodel", "-", input="a salad is good for you\n", check=0).stdout.split()
+    assert all(l.startswith("__label__") for l in lines) and len(set(lines)) == len(lines)
+    metrics = json.loads(run("test", tmp_path / "tags.tmmodel", tmp_path / "tags.csv", "--json", check=0).stdout)
+    assert metrics["task"] == "multi_label" and "micro_f1" in metrics
+    assert run("test", tmp_path / "tags.tmmodel", tmp_path / "tags.csv", "--plot", tmp_path / "x.svg").returncode == 8
+
+    texts = [f"{'word ' * n}end" for n in range(1, 9)] * 6
+    (tmp_path / "lengths.csv").write_text("label,text\n" + "".join(f"{t.count(' ')},{t}\n" for t in texts))
+    run("train", tmp_path / "lengths.csv", "--set", "model.task=regression", "--set", "model.type=cnn",
+        "--set", "training.epochs=3", "-o", tmp_path / "r.tmmodel", "--quiet", check=0)
+    values = run("predict", tmp_path / "r.tmmodel", "-", input="word end\nword word word end\n", check=0).stdout.split()
+    assert len(values) == 2 and all(float(v) == float(v) for v in values)  # numbers, not NaN
+    assert json.loads(run("predict", tmp_path / "r.tmmodel", "-", "--json", input="word end\n", check=0).stdout)["value"] == pytest.approx(float(values[0]), rel=1e-5)
+    assert run("predict-prob", tmp_path / "r.tmmodel", "-", input="word end\n").returncode == 8
+    assert "r2" in json.loads(run("test", tmp_path / "r.tmmodel", tmp_path / "lengths.csv", "--json", check=0).stdout)
