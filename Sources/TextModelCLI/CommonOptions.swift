@@ -42,11 +42,12 @@ enum CommonOptions {
         return data
     }
 
-    /// `--plot FILE`, checked before any work so a typo fails fast.
+    /// `--plot FILE.svg|FILE.png`, checked before any work so a typo fails fast.
     static func plotPath(_ arguments: ParsedArguments) throws -> String? {
         guard let path = arguments.value("--plot") else { return nil }
-        guard path.lowercased().hasSuffix(".svg") else {
-            throw UsageError("--plot writes SVG: the file name must end in .svg (got \"\(path)\"; PNG is not supported by the command-line tool, see textmodel.plot in Python)")
+        let name = path.lowercased()
+        guard name.hasSuffix(".svg") || name.hasSuffix(".png") else {
+            throw UsageError("--plot writes SVG or PNG, chosen by the file name: it must end in .svg or .png (got \"\(path)\")")
         }
         return path
     }

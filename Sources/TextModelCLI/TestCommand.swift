@@ -5,7 +5,7 @@ enum TestCommand: Command {
     static let name = "test"
     static let summary = "evaluate a model on a labelled file (metrics, confusion matrix)"
     static let help = """
-    usage: textmodel test MODEL FILE [--json] [--format F] [--threads N] [--plot FILE.svg]
+    usage: textmodel test MODEL FILE [--json] [--format F] [--threads N] [--plot FILE]
 
     Evaluates MODEL on the labelled FILE (- reads stdin) and prints its metrics: accuracy,
     macro-F1, per-class precision / recall / F1 and the confusion matrix for a
@@ -15,7 +15,8 @@ enum TestCommand: Command {
       --json             print the metrics JSON (the C API's tm_model_evaluate_file form)
       --format F         data format: auto (by extension), csv, fasttext, jsonl
       --threads N        prediction threads (0 = every core, the default)
-      --plot FILE.svg    draw the confusion matrix (single-label models) as an SVG image
+      --plot FILE        draw the confusion matrix (single-label models): FILE.svg or
+                         FILE.png
 
     """
     static let options: [OptionSpec] = [.flag("--json"), .value("--format"), .value("--threads"), .value("--plot")]
@@ -31,7 +32,7 @@ enum TestCommand: Command {
             guard case .singleLabel(let metrics) = evaluation else {
                 throw TextModelError(.invalidArgument, "--plot draws a confusion matrix, which only a single-label model has (this one is \(model.task.rawValue))")
             }
-            try SVGFile.write(ConfusionMatrixPlot(metrics: metrics, title: "\(args[0]) on \(args[1])").svg, to: plot)
+            try PlotFile.write(ConfusionMatrixPlot(metrics: metrics, title: "\(args[0]) on \(args[1])").drawing, to: plot)
         }
         if arguments.flag("--json") {
             Output.out(Output.prettyJSON(evaluation.json) + "\n")

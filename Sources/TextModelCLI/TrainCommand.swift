@@ -6,7 +6,7 @@ enum TrainCommand: Command {
     static let summary = "train a model on a labelled file and save it"
     static let help = """
     usage: textmodel train TRAIN [--valid FILE] [--config FILE] [--set KEY=VALUE]...
-                           [--format F] -o MODEL [--json] [--plot FILE.svg] [--quiet]
+                           [--format F] -o MODEL [--json] [--plot FILE] [--quiet]
 
     Trains a model on TRAIN and saves it to MODEL.
 
@@ -20,8 +20,8 @@ enum TrainCommand: Command {
                          (same as --set data.format=F; stdin is fastText under auto)
       -o, --output MODEL where the trained model is written
       --json             print the training report as JSON on stdout
-      --plot FILE.svg    draw the training curves (loss and accuracy per epoch, training
-                         and validation) as an SVG image
+      --plot FILE        draw the training curves (loss and accuracy per epoch, training
+                         and validation): FILE.svg or FILE.png
       --quiet            no progress on stderr
 
     Progress goes to stderr: on a terminal a bar with loss, examples/s and ETA, and one
@@ -56,7 +56,7 @@ enum TrainCommand: Command {
         }
         try model.save(to: output)
         if let plot = plot {
-            try SVGFile.write(TrainingCurvesPlot(report: report, title: "\(config.model.type.rawValue) on \(train)").svg, to: plot)
+            try PlotFile.write(TrainingCurvesPlot(report: report, title: "\(config.model.type.rawValue) on \(train)").drawing, to: plot)
         }
         if arguments.flag("--json") {
             Output.out(Output.prettyJSON(report.json) + "\n")

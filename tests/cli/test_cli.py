@@ -123,7 +123,7 @@ def test_train_reads_a_config_file_and_the_report_json(tmp_path):
     (["train", DATA / "train.csv", "-o", "{tmp}/m", "--bogus"], 2, "unknown option --bogus"),
     (["test", DATA / "test.csv", DATA / "test.csv"], 6, "TM_ERR_MODEL_FORMAT"),
     (["predict", "{tmp}/missing.tmmodel", "-"], 4, "missing.tmmodel"),
-    (["train", DATA / "train.csv", "-o", "{tmp}/m", "--plot", "{tmp}/x.png"], 2, ".svg"),
+    (["train", DATA / "train.csv", "-o", "{tmp}/m", "--plot", "{tmp}/x.jpg"], 2, ".svg or .png"),
 ])
 def test_errors_have_their_documented_exit_status(tmp_path, args, status, message):
     (tmp_path / "empty.json").write_text("")
@@ -198,3 +198,49 @@ def test_multi_label_and_regression_models_predict_their_way(tmp_path):
     assert json.loads(run("predict", tmp_path / "r.tmmodel", "-", "--json", input="word end\n", check=0).stdout)["value"] == pytest.approx(float(values[0]), rel=1e-5)
     assert run("predict-prob", tmp_path / "r.tmmodel", "-", input="word end\n").returncode == 8
     assert "r2" in json.loads(run("test", tmp_path / "r.tmmodel", tmp_path / "lengths.csv", "--json", check=0).stdout)
+
+
+def read_png(path):
+    """(width, height, RGB rows) of an 8-bit RGB PNG, every chunk's CRC checked."""
+    import struct
+    import zlib
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks = 8, {}
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
+        assert zlib.crc32(kind + body) == crc, kind
+        chunks[kind] = chunks.get(kind, b"") + body
+        pos += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (depth, colour) == (8, 2) and b"IEND" in chunks
+    raw = zlib.decompress(chunks[b"IDAT"])
+    stride = width * 3 + 1
+    assert len(raw) == stride * height and all(raw[y * stride] == 0 for y in range(height))
+    return width, height, [raw[y * stride + 1:(y + 1) * stride] for y in range(height)]
+
+
+def count_colour(rows, rgb):
+    target = bytes(rgb)
+    return sum(sum(1 for i in range(0, len(r), 3) if r[i:i + 3] == target) for r in rows)
+
+
+def test_png_plots_are_valid_pngs_with_the_data_drawn(model, tmp_path):
+    curves = tmp_path / "curves.png"
+    run("train", DATA / "train.csv", "--valid", DATA / "valid.csv", "--set", "training.epochs=4", "-o",
+        tmp_path / "m.tmmodel", "--plot", curves, "--quiet", check=0)
+    width, height, rows = read_png(curves)
+    assert (width, height) == (960, 410)
+    assert count_colour(rows, (0x1F, 0x77, 0xB4)) > 300  # the training lines and points
+    assert count_colour(rows, (0xFF, 0x7F, 0x0E)) > 300  # the validation ones
+    matrix = tmp_path / "confusion.png"
+    run("test", model, DATA / "test.csv", "--plot", matrix, check=0)
+    _, _, rows = read_png(matrix)
+    metrics = json.loads(run("test", model, DATA / "test.csv", "--json", check=0).stdout)
+    # The cell of the largest share of its row is shaded darkest: that colour fills it.
+    best = max(c / sum(row) for row in metrics["confusion_matrix"] for c in row)
+    def channel(low):
+        return round(255 - (255 - low) * best)
+    assert count_colour(rows, (channel(33), channel(102), channel(172))) > 500

@@ -7,12 +7,14 @@ struct ConfusionMatrixPlot {
     let metrics: ClassificationMetrics
     let title: String
 
-    var svg: String {
+    var drawing: Drawing {
         let labels = metrics.labels, n = labels.count
         let cell = max(14, min(64, 560 / Double(max(n, 1))))
         let longest = Double(min(labels.map(\.count).max() ?? 1, 24))
         let margin = 30 + longest * 7
-        var doc = SVGDocument(width: margin + Double(n) * cell + 40, height: 60 + Double(n) * cell + margin + 20)
+        // Wide enough for the title too (about 8.5 px a character at 14 px).
+        var doc = Drawing(width: max(margin + Double(n) * cell + 40, Double(title.count) * 8.5 + 24),
+                          height: 60 + Double(n) * cell + margin + 20)
         doc.text(title, x: doc.width / 2, y: 22, size: 14, anchor: "middle", bold: true)
         doc.text("accuracy \(Output.fixed(metrics.accuracy))  macro-F1 \(Output.fixed(metrics.macroF1))",
                  x: doc.width / 2, y: 40, size: 12, anchor: "middle")
@@ -37,7 +39,7 @@ struct ConfusionMatrixPlot {
         }
         doc.text("true label", x: 12, y: top + Double(n) * cell / 2, size: 12, anchor: "middle", rotate: -90)
         doc.text("predicted label", x: margin + Double(n) * cell / 2, y: doc.height - 6, size: 12, anchor: "middle")
-        return doc.text
+        return doc
     }
 
     /// White to dark blue as `share` goes from 0 to 1.

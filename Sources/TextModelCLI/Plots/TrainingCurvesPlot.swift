@@ -9,7 +9,7 @@ struct TrainingCurvesPlot {
 
     static let trainColour = "#1f77b4", validColour = "#ff7f0e"
 
-    var svg: String {
+    var drawing: Drawing {
         let epochs = report.epochs
         let loss: [(String, String, [Double?])] = [
             ("training", Self.trainColour, epochs.map { $0.trainLoss }),
@@ -22,7 +22,7 @@ struct TrainingCurvesPlot {
         var panels = [("loss", loss)]
         if accuracy.contains(where: { $0.2.contains { $0?.isFinite == true } }) { panels.append(("accuracy", accuracy)) }
         let panelWidth = 420.0, panelHeight = 300.0
-        var doc = SVGDocument(width: 40 + Double(panels.count) * (panelWidth + 40), height: panelHeight + 110)
+        var doc = Drawing(width: 40 + Double(panels.count) * (panelWidth + 40), height: panelHeight + 110)
         doc.text(title, x: doc.width / 2, y: 24, size: 15, anchor: "middle", bold: true)
         for (i, panel) in panels.enumerated() {
             drawPanel(&doc, name: panel.0, series: panel.1, x: 70 + Double(i) * (panelWidth + 40), y: 50,
@@ -35,10 +35,10 @@ struct TrainingCurvesPlot {
             doc.line(lx, ly, lx + 28, ly, stroke: colour, width: 2.5)
             doc.text(name, x: lx + 34, y: ly + 4, size: 12)
         }
-        return doc.text
+        return doc
     }
 
-    private func drawPanel(_ doc: inout SVGDocument, name: String, series: [(String, String, [Double?])],
+    private func drawPanel(_ doc: inout Drawing, name: String, series: [(String, String, [Double?])],
                            x: Double, y: Double, width: Double, height: Double, epochs: Int) {
         let values = series.flatMap { $0.2.compactMap { $0 }.filter(\.isFinite) }
         let ticks = Ticks.nice(low: values.min() ?? 0, high: values.max() ?? 1)
