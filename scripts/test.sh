@@ -27,6 +27,11 @@ if grep -E 'libswift|libFoundation|not found' <<<"$deps"; then
   echo "libtextmodel.so needs the libraries above; it must need only libc, libstdc++, libm, json-c and OpenBLAS" >&2
   exit 1
 fi
+# The command-line tool links the engine and the Swift runtime statically too.
+if ldd .build/release/textmodel | grep -E 'libswift|libFoundation|not found'; then
+  echo ".build/release/textmodel needs the Swift libraries above" >&2
+  exit 1
+fi
 
 phase "main job (scripts/demo.sh)"
 # README's main job, so that CI runs it as users will (about 5 s after the build).

@@ -56,3 +56,15 @@ def test_classify_builds_out_of_tree_with_pkg_config_and_runs(installed, tmp_pat
     assert run.returncode == 0, run.stderr
     assert "reloaded model predicts identically" in run.stdout
     assert '"my parcel never came" ->' in run.stdout
+
+
+def test_make_install_with_destdir_stages_the_same_layout(tmp_path):
+    stage = tmp_path / "stage"
+    result = subprocess.run(["make", "-s", "-C", str(REPO_ROOT), "install", "PREFIX=/opt/textmodel"],
+                            env=dict(os.environ, DESTDIR=str(stage)), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    major = header_version()[0]
+    assert (stage / "opt/textmodel/lib" / f"libtextmodel.so.{major}").is_symlink()
+    assert (stage / "opt/textmodel/bin/textmodel").is_file()
+    # The .pc names the final prefix, not the staging directory.
+    assert "prefix=/opt/textmodel\n" in (stage / "opt/textmodel/lib/pkgconfig/textmodel.pc").read_text()
