@@ -36,7 +36,7 @@ enum Output {
 
     /// A duration as m:ss or h:mm:ss.
     static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return "?" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? format("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : format("%d:%02d", s / 60, s % 60)
     }

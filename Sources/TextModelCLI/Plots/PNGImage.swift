@@ -13,8 +13,8 @@ struct PNGImage {
     private var pixels: [UInt8]
 
     init(_ drawing: Drawing) {
-        width = max(1, Int(drawing.width.rounded(.up)))
-        height = max(1, Int(drawing.height.rounded(.up)))
+        width = max(1, min(20_000, Self.index(drawing.width.rounded(.up))))
+        height = max(1, min(20_000, Self.index(drawing.height.rounded(.up))))
         pixels = [UInt8](repeating: 255, count: width * height * 3)
         for shape in drawing.shapes { paint(shape) }
     }
@@ -40,20 +40,28 @@ struct PNGImage {
         pixels[i + 2] = c.2
     }
 
+    /// A coordinate as a pixel index, clamped so that no value (not even a non-finite
+    /// one from an extreme plot range) can trap the conversion.
+    private static func index(_ v: Double) -> Int {
+        v.isFinite ? Int(max(-1e6, min(1e6, v.rounded(.down)))) : -1
+    }
+
     /// Inks every pixel whose centre lies in [x0, x1) × [y0, y1).
     private mutating func fill(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, _ c: RGB) {
-        let xs = max(0, Int((x0 - 0.5).rounded(.up))), xe = min(width - 1, Int((x1 - 0.5).rounded(.up)) - 1)
-        let ys = max(0, Int((y0 - 0.5).rounded(.up))), ye = min(height - 1, Int((y1 - 0.5).rounded(.up)) - 1)
+        guard x0.isFinite, y0.isFinite, x1.isFinite, y1.isFinite else { return }
+        let xs = max(0, Self.index((x0 - 0.5).rounded(.up))), xe = min(width - 1, Self.index((x1 - 0.5).rounded(.up)) - 1)
+        let ys = max(0, Self.index((y0 - 0.5).rounded(.up))), ye = min(height - 1, Self.index((y1 - 0.5).rounded(.up)) - 1)
         guard xs <= xe, ys <= ye else { return }
         for y in ys...ye { for x in xs...xe { set(x, y, c) } }
     }
 
     /// Inks the pixels within `width / 2` of the segment (round ends, so joints close).
     private mutating func segment(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, width w: Double, _ c: RGB) {
-        let r = max(w / 2, 0.5)
+        guard x1.isFinite, y1.isFinite, x2.isFinite, y2.isFinite, w.isFinite else { return }
+        let r = min(max(w / 2, 0.5), 1e4)
         let dx = x2 - x1, dy = y2 - y1, length2 = dx * dx + dy * dy
-        let xs = max(0, Int(min(x1, x2) - r - 1)), xe = min(width - 1, Int(max(x1, x2) + r + 1))
-        let ys = max(0, Int(min(y1, y2) - r - 1)), ye = min(height - 1, Int(max(y1, y2) + r + 1))
+        let xs = max(0, Self.index(min(x1, x2) - r - 1)), xe = min(width - 1, Self.index(max(x1, x2) + r + 1))
+        let ys = max(0, Self.index(min(y1, y2) - r - 1)), ye = min(height - 1, Self.index(max(y1, y2) + r + 1))
         guard xs <= xe, ys <= ye else { return }
         for y in ys...ye {
             for x in xs...xe {
@@ -91,7 +99,8 @@ struct PNGImage {
     /// the baseline at y, each ink cell a small square turned with the text.
     private mutating func paintText(_ text: String, x: Double, y: Double, size: Double, anchor: String,
                                     colour: RGB, bold: Bool, degrees: Double) {
-        let cell = max(1, size / 9)
+        guard x.isFinite, y.isFinite, size.isFinite else { return }
+        let cell = min(max(1, size / 9), 100)
         let scalars = Array(text.unicodeScalars)
         let advance = Double(BitmapFont.columns + 1) * cell
         let textWidth = Double(scalars.count) * advance - cell
@@ -111,7 +120,7 @@ struct PNGImage {
                         while u < cell + (bold ? cell * 0.6 : 0) {
                             let lx = left + u + step / 2, ly = top + v + step / 2
                             let px = x + lx * cosA - ly * sinA, py = y + lx * sinA + ly * cosA
-                            set(Int(px.rounded(.down)), Int(py.rounded(.down)), colour)
+                            set(Self.index(px), Self.index(py), colour)
                             u += step
                         }
                         v += step
