@@ -11,6 +11,8 @@
 // Product:
 //   textmodel (dynamic) -> .build/release/libtextmodel.so; build it with
 //   `swift build -c release -Xswiftc -static-stdlib` so it carries no Swift runtime dependency.
+//   textmodel-cli -> the command-line tool; scripts/build.sh installs it as .build/release/textmodel
+//   (a product cannot share the library's name).
 import PackageDescription
 
 let package = Package(
@@ -18,6 +20,7 @@ let package = Package(
     products: [
         .library(name: "textmodel", type: .dynamic, targets: ["TextModelC"]),
         .library(name: "TextModel", targets: ["TextModel"]),
+        .executable(name: "textmodel-cli", targets: ["TextModelCLI"]),
     ],
     targets: [
         .systemLibrary(name: "CJSON", pkgConfig: "json-c",
@@ -28,6 +31,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "TextModel", dependencies: ["CJSON", "CBLAS", "CKernels"]),
         .target(name: "TextModelC", dependencies: ["TextModel", "CTextModelSupport"]),
+        // The command-line tool over the Swift API (Sources/TextModelCLI: one file per subcommand).
+        .executableTarget(name: "TextModelCLI", dependencies: ["TextModel"]),
         // Every test lives under tests/ (swift/, c/, acceptance/, fixtures/): one folder, not
         // Tests/ beside tests/, which clash on case-insensitive file systems.
         .testTarget(name: "TextModelTests", dependencies: ["TextModel"], path: "tests/swift/TextModelTests"),

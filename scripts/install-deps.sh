@@ -2,7 +2,7 @@
 # Installs what building and testing libtextmodel needs on a fresh Debian machine that
 # already has the Swift toolchain, Python and gcc: json-c and OpenBLAS (the library's only
 # dependencies), pkg-config, valgrind (C tests), numpy and pytest (Python binding tests),
-# and scikit-learn, joblib and matplotlib (the Python bindings' optional extras).
+# scikit-learn, joblib and matplotlib (the Python bindings' optional extras), and a setuptools that builds wheels by itself (pip install ./bindings/python).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -26,4 +26,11 @@ PY
 # pickling) and matplotlib (textmodel[plot]).
 python3 - <<'PY' || python3 -m pip install -q scikit-learn joblib matplotlib
 import sklearn, joblib, matplotlib
+PY
+
+# pip install ./bindings/python (the virtual-environment test phase) builds a wheel with the
+# system's setuptools; from 70.1 setuptools builds wheels without the separate wheel package.
+python3 - <<'PY' || python3 -m pip install -q --break-system-packages "setuptools>=70.1"
+import sys, setuptools
+sys.exit(0 if tuple(int(p) for p in setuptools.__version__.split(".")[:2]) >= (70, 1) else 1)
 PY

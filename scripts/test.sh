@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test: the shipped library's dependencies (ldd: no Swift runtime), the main job
 # (scripts/demo.sh), Swift unit tests (also under ASan and TSan), the C tests (with valgrind and
-# sanitizers), a bounded fuzzing run of every fuzz target, the Python binding tests and
-# the acceptance run on ../shared/data/tweets when that corpus is present.
+# sanitizers), a bounded fuzzing run of every fuzz target, the Python binding tests (in a
+# fresh virtual environment the package is pip-installed into), the packaging, CLI and
+# README-block tests, and the acceptance run on ../shared/data/tweets when present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,11 @@ deps=$(ldd .build/release/libtextmodel.so)
 echo "$deps"
 if grep -E 'libswift|libFoundation|not found' <<<"$deps"; then
   echo "libtextmodel.so needs the libraries above; it must need only libc, libstdc++, libm, json-c and OpenBLAS" >&2
+  exit 1
+fi
+# The command-line tool links the engine and the Swift runtime statically too.
+if ldd .build/release/textmodel | grep -E 'libswift|libFoundation|not found'; then
+  echo ".build/release/textmodel needs the Swift libraries above" >&2
   exit 1
 fi
 
@@ -56,8 +62,23 @@ tests/c/run.sh
 phase "fuzzing (libFuzzer + ASan, ${FUZZ_SECONDS:-15} s per target)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}" fuzz/run.sh
 
-phase "Python tests (bindings; the engine's folder layering)"
-TEXTMODEL_LIBRARY="$(pwd)/.build/release/libtextmodel.so" python3 -m pytest -q -p no:cacheprovider bindings/python/tests tests/layout
+phase "Python package: pip install into a fresh virtual environment, binding tests there"
+# The package as users get it: pip bundles the built library (no copy step, no
+# TEXTMODEL_LIBRARY), and the tests import the installed package, not the source tree.
+# --system-site-packages for numpy and pytest; --without-pip so the environment runs the
+# system's pip and setuptools (the bundled setuptools of a new venv cannot build wheels).
+repo="$(pwd)"
+venv_dir="$(mktemp -d)"
+python3 -m venv --system-site-packages --without-pip "$venv_dir/venv"
+"$venv_dir/venv/bin/python" -m pip install -q --no-build-isolation ./bindings/python
+(cd "$venv_dir" && TEXTMODEL_TEST_INSTALLED=1 "$venv_dir/venv/bin/python" -m pytest -q -p no:cacheprovider "$repo/bindings/python/tests")
+rm -rf "$venv_dir"
+
+phase "layering, packaging (exports, install, pkg-config, valgrind), CLI, README blocks, Swift consumer"
+# tests/docs runs every code block of README.md and bindings/*/README.md, and builds and
+# runs examples/swift-consumer (the Swift quick start) against this package.
+TEXTMODEL_LIBRARY="$(pwd)/.build/release/libtextmodel.so" python3 -m pytest -q -rs -p no:cacheprovider \
+  tests/layout tests/packaging tests/cli tests/docs
 
 phase "acceptance runs (example configs; tweets corpus when present)"
 # -rP prints each passing run's figures (accuracy, seconds) into the log.

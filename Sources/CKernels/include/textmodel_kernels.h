@@ -4,13 +4,13 @@
 /* Hot loops compiled for AVX2 and chosen at run time (see lstm_cell.c). */
 
 /* 1 if this CPU runs the AVX2 kernels, else 0 (callers then run their own loops). */
-int tm_kernels_avx2(void);
+__attribute__((visibility("hidden"))) int tm_kernels_avx2(void);
 
 /* One LSTM step over `rows` rows (see LSTMLayer.forward(projected:)): gates [rows × 4h]
  * hold the pre-activations i, f, g, o on entry and their activations on return;
  * cells and hidden [rows × h] get c and h; previous_cells [rows × h] is c of the step
  * before, or NULL at the first step. Call only when tm_kernels_avx2() is 1. */
-void tm_lstm_step_avx2(float *gates, float *cells, float *hidden, const float *previous_cells, long rows, long h);
+__attribute__((visibility("hidden"))) void tm_lstm_step_avx2(float *gates, float *cells, float *hidden, const float *previous_cells, long rows, long h);
 
 /* Asks the CPU to start loading `bytes` bytes at `p` into cache (a hint: no effect on
  * results). The bag model sums rows of a large embedding table picked by token id,

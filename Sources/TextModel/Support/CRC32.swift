@@ -1,5 +1,6 @@
-/// CRC-32 (IEEE 802.3, the zlib polynomial), used for model-file checksums.
-enum CRC32 {
+/// CRC-32 (IEEE 802.3, the zlib polynomial), used for model-file checksums (and by the
+/// command-line tool for PNG chunks).
+public enum CRC32 {
     private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
         var c = UInt32(n)
         for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
@@ -14,7 +15,7 @@ enum CRC32 {
         return ~crc
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0) }
     }
 

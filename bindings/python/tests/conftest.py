@@ -14,8 +14,19 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 REPO_ROOT = PACKAGE_ROOT.parents[1]
 DEFAULT_LIBRARY = REPO_ROOT / ".build" / "release" / "libtextmodel.so"
 
-os.environ.setdefault("TEXTMODEL_LIBRARY", str(DEFAULT_LIBRARY))
-sys.path.insert(0, str(PACKAGE_ROOT))
+# TEXTMODEL_TEST_INSTALLED=1 (scripts/test.sh's virtual-environment phase) tests the
+# package pip installed, with the library it bundles, instead of the source tree's.
+TESTING_INSTALLED = os.environ.get("TEXTMODEL_TEST_INSTALLED") == "1"
+if TESTING_INSTALLED:
+    import textmodel._lib
+    if str(PACKAGE_ROOT) in str(Path(textmodel._lib.__file__).resolve()):
+        raise RuntimeError("TEXTMODEL_TEST_INSTALLED=1 but textmodel imports from the source tree; "
+                           "run pytest from outside bindings/python")
+    os.environ.pop("TEXTMODEL_LIBRARY", None)
+    os.environ["TEXTMODEL_LIBRARY"] = textmodel._lib.library_path()  # the bundled copy
+else:
+    os.environ.setdefault("TEXTMODEL_LIBRARY", str(DEFAULT_LIBRARY))
+    sys.path.insert(0, str(PACKAGE_ROOT))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -200,8 +200,8 @@ def library_path():
     if bundled.is_file():
         return str(bundled)
     raise OSError(
-        f"cannot find {LIBRARY_NAME}: set {LIBRARY_ENV} to its path, or copy it into "
-        f"{bundled.parent} before installing the package")
+        f"cannot find {LIBRARY_NAME}: set {LIBRARY_ENV} to its path, or install the package "
+        f"with `pip install ./bindings/python`, which bundles it into {bundled.parent}")
 
 
 @functools.lru_cache(maxsize=None)
