@@ -32,6 +32,7 @@ const char *tm_status_name(tm_status status) {
     case TM_ERR_STATE: return "TM_ERR_STATE";
     case TM_ERR_CANCELLED: return "TM_ERR_CANCELLED";
     case TM_ERR_RESOURCE: return "TM_ERR_RESOURCE";
+    case TM_ERR_DIVERGED: return "TM_ERR_DIVERGED";
     case TM_ERR_INTERNAL: return "TM_ERR_INTERNAL";
     }
     return "TM_ERR_UNKNOWN";

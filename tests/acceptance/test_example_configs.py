@@ -15,6 +15,7 @@ CONFIGS = ROOT / "examples" / "configs"
 SUPPORT = ROOT / "data" / "support"
 sys.path.insert(0, str(ROOT / "bindings" / "python" / "tests"))
 from test_tasks import count_data, topic_data  # noqa: E402  (generated-rule data)
+from test_divergence import word_weight_data  # noqa: E402
 
 SINGLE_LABEL = ["lstm", "bag", "cnn", "gru", "bilstm", "transformer"]
 # 4 classes: chance is 0.25. The transformer, 2 M weights for 400 texts, learns less of
@@ -71,3 +72,25 @@ def test_the_default_model_needs_no_config():
         model.fit_files(str(SUPPORT / "train.csv"), str(SUPPORT / "valid.csv"))
         metrics = model.evaluate_file(str(SUPPORT / "test.csv"))
     assert metrics["accuracy"] >= 0.80, metrics
+
+
+# ------------------------------------------------ regression, as users meet it
+
+def test_regression_config_learns_a_sum_of_word_weights_without_validation_data():
+    """regression.json as shipped, fit without validation data (as the README's quick
+    start does): its early stopping holds out training.validation_fraction itself
+    (0.3.0's raised DataError), and it learns a sum of per-word weights."""
+    with TextRegressor(str(CONFIGS / "regression.json")) as model:
+        model.fit(*word_weight_data(2000, 1))
+        assert model.report_["valid_examples"] == 200
+        metrics = model.evaluate(*word_weight_data(500, 2))
+    assert metrics["r2"] >= 0.9, metrics
+
+
+def test_the_default_regressor_needs_no_config():
+    """TextRegressor() trains the default bag model with the task's own defaults
+    (docs/config.md, "Defaults that depend on the task"); 0.3.0's drove it to NaN."""
+    with TextRegressor() as model:
+        model.fit(*word_weight_data(2000, 1))
+        metrics = model.evaluate(*word_weight_data(500, 2))
+    assert metrics["r2"] >= 0.9, metrics

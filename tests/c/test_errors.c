@@ -1521,6 +1521,7 @@ static void status_name_cases(void)
         {TM_ERR_CANCELLED, "TM_ERR_CANCELLED"},
         {TM_ERR_RESOURCE, "TM_ERR_RESOURCE"},
         {TM_ERR_INTERNAL, "TM_ERR_INTERNAL"},
+        {TM_ERR_DIVERGED, "TM_ERR_DIVERGED"},
     };
     size_t i;
     const char *unknown;
@@ -1627,6 +1628,54 @@ static void invalid_utf8_labels_case(void)
     printf("  %s  %-40s %zu labels\n", ok ? "ok  " : "FAIL", "invalid UTF-8 labels become U+FFFD",
            n);
     tm_model_free(m);
+}
+
+/* ------------------------------------------------------------- divergence */
+
+/* Training whose loss overflows is TM_ERR_DIVERGED naming the epoch, the step and the
+ * key to change, and the model stays untrained (0.3.0 reported success and predicted
+ * NaN): the bag regressor at the classifiers' learning rate 1, on one- and two-word
+ * texts whose target is a sum of word weights. */
+static tm_status c_diverging_training(const void *a)
+{
+    enum { N = 200 };
+    static char texts_buf[N][32], targets_buf[N][32];
+    const char *texts[N], *targets[N];
+    tm_model *m = NULL;
+    char *report = SENTINEL_STRING;
+    unsigned seed = 7;
+    int i, trained = 1;
+    tm_status st;
+    (void)a;
+    for (i = 0; i < N; i++) {
+        int w1, w2, two;
+        seed = seed * 1103515245u + 12345u;
+        w1 = (int)(seed >> 16) % 200;
+        seed = seed * 1103515245u + 12345u;
+        w2 = (int)(seed >> 16) % 200;
+        two = (seed >> 8) & 1;
+        if (two)
+            snprintf(texts_buf[i], sizeof texts_buf[i], "w%d w%d", w1, w2);
+        else
+            snprintf(texts_buf[i], sizeof texts_buf[i], "w%d", w1);
+        snprintf(targets_buf[i], sizeof targets_buf[i], "%d", (w1 % 7) - 3 + (two ? (w2 % 7) - 3 : 0));
+        texts[i] = texts_buf[i];
+        targets[i] = targets_buf[i];
+    }
+    MUST(tm_model_new("{\"model\": {\"task\": \"regression\"}, \"tokenizer\": {\"char_ngrams_max\": 0,"
+                      " \"buckets\": 1000}, \"training\": {\"learning_rate\": 1, \"threads\": 1}}", &m));
+    st = snap(tm_model_train(m, texts, targets, N, NULL, NULL, 0, NULL, NULL, &report));
+    if (st != TM_OK && report != SENTINEL_STRING)
+        out_changed = 1;
+    if (st == TM_OK)
+        tm_string_free(report);
+    MUST(tm_model_is_trained(m, &trained));
+    if (trained) {
+        printf("        the diverged model claims to be trained\n");
+        out_changed = 1;
+    }
+    tm_model_free(m);
+    return st;
 }
 
 /* ------------------------------------------------------------------ tasks */
@@ -1992,6 +2041,8 @@ int main(int argc, char **argv)
 
     printf("tasks:\n");
     task_cases();
+    RUN("train: diverging regression (lr 1)", c_diverging_training, NULL, TM_ERR_DIVERGED, NONE,
+        "training diverged", "epoch 1, step", "training.learning_rate (now 1");
 
     printf("other:\n");
     status_name_cases();

@@ -263,6 +263,9 @@ public struct Config {
         // (so errors still come in key order), and only its defaults are taken meanwhile.
         let given = value["model"]?["type"]?.stringValue
         self.init(modelType: ModelType.allCases.first { $0.rawValue == given } ?? Config.defaultModelType)
+        // Task-dependent defaults (TaskDefaults) go in before the keys are read, so given keys win.
+        let givenTask = Task.allCases.first { $0.rawValue == value["model"]?["task"]?.stringValue } ?? model.task
+        for o in TaskDefaults.overrides(type: model.type, task: givenTask) { o.apply(&self) }
         var root = try ConfigReader(value, path: "")
         for section in Config.sections {
             var reader = try root.section(section.name)

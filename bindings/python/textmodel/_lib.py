@@ -111,6 +111,19 @@ _ERRORS = {
     TM_ERR_INTERNAL: InternalError,
 }
 
+# Added in 0.4.0: training that diverges is an error, never a NaN model.
+TM_ERR_DIVERGED = 9
+
+
+class DivergedError(TextModelError, FloatingPointError):
+    """TM_ERR_DIVERGED: the training loss, a gradient norm or a weight became NaN or
+    infinite. The message names the epoch and step and the key to change (usually
+    ``training.learning_rate``); the model is left as it was before ``fit`` (unfitted
+    on a first fit): nothing NaN is kept, saved or predicted."""
+
+
+_ERRORS[TM_ERR_DIVERGED] = DivergedError
+
 # --------------------------------------------------------------------- types
 
 
