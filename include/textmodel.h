@@ -73,7 +73,11 @@ typedef enum tm_status {
 /* Message describing the last error returned on the calling thread, e.g.
  * "model.hidden_dim must be a positive integer (got -3)". Empty string if the last
  * call that returns a tm_status succeeded. The pointer stays valid until the next libtextmodel call on the
- * same thread; copy it to keep it. Never NULL. Never free it. Thread-safe (per thread). */
+ * same thread; copy it to keep it. Never NULL. Never free it. Thread-safe (per thread).
+ * The library frees each thread's message when the thread exits. Messages are bounded:
+ * a key, value or label the caller gave is quoted with at most 64 bytes of it (cut at
+ * a UTF-8 character boundary, then "…"; control characters as \u{..}), and a whole
+ * message is at most 4096 bytes. */
 const char *tm_last_error(void);
 
 /* Short constant name of a status, e.g. "TM_ERR_CONFIG"; "TM_ERR_UNKNOWN" for a value
@@ -94,7 +98,10 @@ typedef struct tm_model tm_model;
  * n-gram embeddings), or a JSON object with any of the sections "tokenizer", "model",
  * "training" and "data"; missing keys take their documented defaults (some depend on
  * model.type, see docs/config.md), unknown keys are errors. On success *out_model receives a model the caller frees with
- * tm_model_free.
+ * tm_model_free. Only NULL and "" mean the defaults: a string of only whitespace is
+ * malformed JSON, and a key holding an escaped NUL ("epochs\u0000zzz") or a string
+ * value holding one (a path, a column name) is refused (TM_ERR_CONFIG), where it
+ * would otherwise be read cut short at the NUL.
  * Errors: TM_ERR_INVALID_ARGUMENT (out_model NULL), TM_ERR_CONFIG (message names the
  * key path, e.g. "model.hidden_dim must be a positive integer"), TM_ERR_RESOURCE.
  * Thread-safe: each call makes a new, independent model. */
