@@ -269,7 +269,7 @@ public struct Config {
         self.init(modelType: ModelType.allCases.first { $0.rawValue == given } ?? Config.defaultModelType)
         // Task-dependent defaults (TaskDefaults) go in before the keys are read, so given keys win.
         let givenTask = Task.allCases.first { $0.rawValue == value["model"]?["task"]?.stringValue } ?? model.task
-        for o in TaskDefaults.overrides(type: model.type, task: givenTask) { o.apply(&self) }
+        TaskDefaults.apply(task: givenTask, to: &self)
         var root = try ConfigReader(value, path: "")
         for section in Config.sections {
             var reader = try root.section(section.name)

@@ -7,13 +7,18 @@
 ///     reads shows up there one step later: every dense weight (output layer,
 ///     encoder) is read by every step, an embedding row by every text that holds it;
 ///   - the gradient norm, when training.clip_norm computes one anyway;
-///   - every weight at the end of each epoch (each Hogwild epoch is one chunk), one
-///     pass over the buffer, before validation, early stopping and the checkpoint:
-///     it catches what no later text read (multi-label sigmoids map a NaN logit to a
-///     finite loss; embedding rows of rare words), so no NaN weight is ever
-///     checkpointed, kept as "best" or handed to the model.
-/// No per-step pass over the gradient or the weights: that would cost O(weights) per
-/// step, as much as a sparse step's whole work.
+///   - at the end of each epoch (each Hogwild epoch is one chunk), before validation,
+///     early stopping and the checkpoint, the dense weights (all but the embedding
+///     table: the encoder and output layer, which every step reads and writes). They
+///     catch what the loss hides: softmax and the sigmoids map NaN logits to finite
+///     losses, so a diverged classifier shows only in its weights; a NaN embedding
+///     row that any text reads reaches the output layer's gradient and so these;
+///   - every weight, the table too, when the epoch's weights are about to be copied
+///     anyway (a checkpoint, early stopping's record) and once when training ends, so
+///     no NaN weight is ever checkpointed, kept as "best" or handed to the model.
+/// No per-step pass over the gradient or the weights, and no per-epoch pass over the
+/// table (the bag's is 20 M floats, more than an epoch of a small data set costs):
+/// each full pass comes with an O(weights) copy or initialisation the run makes anyway.
 ///
 /// The run then fails; Model.train leaves the model as it was before the call
 /// (untrained on a first training), as for any other training error.
@@ -32,27 +37,34 @@ struct Divergence {
         throw error("the gradient's norm became \(describe(norm)) at epoch \(epoch), step \(step)")
     }
 
-    /// Throws if any of the `count` weights is NaN or infinite.
-    func checkWeights(_ weights: UnsafePointer<Float>, count: Int, epoch: Int, step: Int) throws {
-        guard let index = Divergence.firstNonFinite(weights, count: count) else { return }
-        throw error("weight \(index) of \(count) became \(describe(Double(weights[index]))) during epoch \(epoch) (checked after step \(step))")
+    /// Throws if any weight in `ranges` (of the `count`) is NaN or infinite.
+    func checkWeights(_ weights: UnsafePointer<Float>, count: Int, ranges: [Range<Int>]? = nil, epoch: Int, step: Int) throws {
+        for range in ranges ?? [0..<count] {
+            guard let k = Divergence.firstNonFinite(weights + range.lowerBound, count: range.count) else { continue }
+            let index = range.lowerBound + k
+            throw error("weight \(index) of \(count) became \(describe(Double(weights[index]))) during epoch \(epoch) (checked after step \(step))")
+        }
     }
 
-    /// Index of the first NaN or infinite value, or nil. x·0 is 0 for every finite x
-    /// and NaN otherwise, so the sum over a block vectorises and branches once per block.
+    /// Index of the first NaN or infinite value, or nil. A float is NaN or infinite
+    /// exactly when its exponent bits are all ones; the largest exponent field of a
+    /// block is an integer max, which vectorises (a float sum would not: its order is
+    /// fixed), and the block is searched only when it holds one.
     static func firstNonFinite(_ values: UnsafePointer<Float>, count: Int) -> Int? {
-        let block = 4096
-        var start = 0
-        while start < count {
-            let end = min(start + block, count)
-            var probe: Float = 0
-            for i in start..<end { probe += values[i] * 0 }
-            if probe.isNaN {
-                for i in start..<end where !values[i].isFinite { return i }
+        let exponent: UInt32 = 0x7F80_0000, block = 4096
+        return UnsafeRawPointer(values).withMemoryRebound(to: UInt32.self, capacity: count) { bits in
+            var start = 0
+            while start < count {
+                let end = min(start + block, count)
+                var largest: UInt32 = 0
+                for i in start..<end { largest = max(largest, bits[i] & exponent) }
+                if largest == exponent {
+                    for i in start..<end where bits[i] & exponent == exponent { return i }
+                }
+                start = end
             }
-            start = end
+            return nil
         }
-        return nil
     }
 
     private func describe(_ x: Double) -> String { x.isNaN ? "NaN" : "infinite" }
