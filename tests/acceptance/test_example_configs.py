@@ -94,3 +94,23 @@ def test_the_default_regressor_needs_no_config():
         model.fit(*word_weight_data(2000, 1))
         metrics = model.evaluate(*word_weight_data(500, 2))
     assert metrics["r2"] >= 0.9, metrics
+
+
+# What each example config reaches as a regressor (model.task "regression", Hogwild
+# off: it is single-label only) on the sum-of-word-weights data, measured 2026-12-02:
+# bag 0.96, lstm 0.93, bilstm 0.94, gru 0.90, transformer 0.89, cnn 0.79. Max pooling
+# (cnn) and mean pooling (transformer) see a sum only up to the text's length, so
+# their bars are lower; what every one must do is train without diverging.
+RETASKED_BARS = {"cnn": 0.7, "gru": 0.85, "transformer": 0.8}
+
+
+@pytest.mark.parametrize("name", SINGLE_LABEL + ["multilabel"])
+def test_every_example_config_trains_as_a_regressor(name):
+    config = load(name)
+    config["model"]["task"] = "regression"
+    config["training"].pop("hogwild", None)
+    with TextRegressor(config) as model:
+        model.fit(*word_weight_data(2000, 1))
+        metrics = model.evaluate(*word_weight_data(500, 2))
+    print(f"\n{name}.json as a regressor: R2 {metrics['r2']:.3f}")
+    assert metrics["r2"] >= RETASKED_BARS.get(name, 0.9), metrics
