@@ -67,13 +67,18 @@ typedef enum tm_status {
     TM_ERR_STATE = 6,            /* needs a trained model, or re-enters its own training  */
     TM_ERR_CANCELLED = 7,        /* training stopped by the progress callback             */
     TM_ERR_RESOURCE = 8,         /* a config or input would need too much memory          */
+    TM_ERR_DIVERGED = 9,         /* training diverged: loss or weights became NaN/infinite */
     TM_ERR_INTERNAL = 99         /* a bug in libtextmodel; please report the message      */
 } tm_status;
 
 /* Message describing the last error returned on the calling thread, e.g.
  * "model.hidden_dim must be a positive integer (got -3)". Empty string if the last
  * call that returns a tm_status succeeded. The pointer stays valid until the next libtextmodel call on the
- * same thread; copy it to keep it. Never NULL. Never free it. Thread-safe (per thread). */
+ * same thread; copy it to keep it. Never NULL. Never free it. Thread-safe (per thread).
+ * The library frees each thread's message when the thread exits. Messages are bounded:
+ * a key, value or label the caller gave is quoted with at most 64 bytes of it (cut at
+ * a UTF-8 character boundary, then "…"; control characters as \u{..}), and a whole
+ * message is at most 4096 bytes. */
 const char *tm_last_error(void);
 
 /* Short constant name of a status, e.g. "TM_ERR_CONFIG"; "TM_ERR_UNKNOWN" for a value
@@ -94,7 +99,10 @@ typedef struct tm_model tm_model;
  * n-gram embeddings), or a JSON object with any of the sections "tokenizer", "model",
  * "training" and "data"; missing keys take their documented defaults (some depend on
  * model.type, see docs/config.md), unknown keys are errors. On success *out_model receives a model the caller frees with
- * tm_model_free.
+ * tm_model_free. Only NULL and "" mean the defaults: a string of only whitespace is
+ * malformed JSON, and a key holding an escaped NUL ("epochs\u0000zzz") or a string
+ * value holding one (a path, a column name) is refused (TM_ERR_CONFIG), where it
+ * would otherwise be read cut short at the NUL.
  * Errors: TM_ERR_INVALID_ARGUMENT (out_model NULL), TM_ERR_CONFIG (message names the
  * key path, e.g. "model.hidden_dim must be a positive integer"), TM_ERR_RESOURCE.
  * Thread-safe: each call makes a new, independent model. */
@@ -212,8 +220,12 @@ typedef int (*tm_progress_fn)(const tm_progress *progress, void *user_data);
  * a checkpoint of another config), TM_ERR_MODEL_FORMAT (a damaged
  * training.checkpoint_path file when resuming), TM_ERR_RESOURCE (the model would
  * exceed training.max_memory_mb), TM_ERR_STATE (called from this model's own
- * progress callback), TM_ERR_CANCELLED. On any error other than TM_ERR_CANCELLED the
- * model is left as it was before the call.
+ * progress callback), TM_ERR_CANCELLED, TM_ERR_DIVERGED (the training loss, a gradient
+ * norm or a weight became NaN or infinite: the message names the epoch and step and the
+ * key to change, usually training.learning_rate; training stops there and its weights
+ * are discarded, so nothing NaN is ever saved or predicted). On any error other than
+ * TM_ERR_CANCELLED the model is left as it was before the call (untrained on a first
+ * training).
  * Thread-safety: other threads may predict meanwhile (with the previous weights);
  * trainings of one model started on several threads run one after the other. */
 tm_status tm_model_train_files(tm_model *model, const char *train_path,
@@ -226,7 +238,7 @@ tm_status tm_model_train_files(tm_model *model, const char *train_path,
  * validation. The arrays are only read during the call.
  * Errors: TM_ERR_INVALID_ARGUMENT (model, texts or labels NULL, count == 0 or too
  * large), then as tm_model_train_files: TM_ERR_DATA, TM_ERR_CONFIG,
- * TM_ERR_MODEL_FORMAT, TM_ERR_RESOURCE, TM_ERR_STATE, TM_ERR_CANCELLED, and TM_ERR_IO
+ * TM_ERR_MODEL_FORMAT, TM_ERR_RESOURCE, TM_ERR_STATE, TM_ERR_CANCELLED, TM_ERR_DIVERGED, and TM_ERR_IO
  * only for files the config names (model.pretrained_vectors,
  * training.checkpoint_path). On any error other than TM_ERR_CANCELLED the model is
  * left as it was before the call.

@@ -268,6 +268,7 @@ step "test_roundtrip" "$here/build/test_roundtrip"
 step "test_memory" "$here/build/test_memory"
 step "test_stress" "$here/build/test_stress"
 step "test_crash_safety" "$here/build/test_crash_safety"
+step "test_thread_exit (10,000 threads, heap and RSS flat)" "$here/build/test_thread_exit"
 step "classify (example, 1 epoch)" "$classify" --set training.epochs=1 \
     "$config" "$train" "$valid" "$test" "$work/example.tmmodel"
 step "classify rejects an unknown config key" expect_failure "model.hidden_sizee" \
@@ -292,6 +293,7 @@ if [ "$VALGRIND" != 0 ]; then
         step "valgrind test_memory --quick" vg "$here/build/test_memory" --quick
         step "valgrind test_stress --quick" vg "$here/build/test_stress" --quick
         step "valgrind test_crash_safety --quick" vg "$here/build/test_crash_safety" --quick
+        step "valgrind test_thread_exit --quick" vg "$here/build/test_thread_exit" --quick
         step "valgrind classify (tiny)" vg "$classify" "${tiny[@]}" "$config" \
             "$work/small_train.txt" "$work/small_valid.txt" "$work/small_test.txt" \
             "$work/small.tmmodel" "thanks, great crew" "my bag is lost" ""

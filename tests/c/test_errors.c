@@ -620,7 +620,9 @@ static const config_case config_cases[] = {
      {"data.format"}},
     /* Valid configs: must succeed with an empty message. */
     {"config: empty string (defaults)", "", TM_OK, NONE, {NULL}},
-    {"config: blank string (defaults)", " \n\t", TM_OK, NONE, {NULL}},
+    /* Only "" (and NULL) mean the defaults; whitespace alone is malformed JSON. */
+    {"config: blank string", " \n\t", CFG, NONE, {"not valid JSON", "whitespace"}},
+    {"config: one space", " ", CFG, NONE, {"not valid JSON"}},
     {"config: empty object", "{}", TM_OK, NONE, {NULL}},
     {"config: every documented key",
      "{\"tokenizer\": {\"lowercase\": false, \"replace_urls\": false, \"min_freq\": 1,"
@@ -658,6 +660,20 @@ static const config_case config_cases[] = {
     {"config: regression stopping on accuracy",
      "{\"model\": {\"task\": \"regression\"}, \"training\": {\"early_stopping\": \"valid_accuracy\"}}",
      CFG, NONE, {"early_stopping", "valid_loss"}},
+    /* An escaped NUL: json-c keeps keys as C strings, so "epochs\u0000zzz" was read as
+     * "epochs"; in a value it would cut a file path short. */
+    {"config: NUL in a key", "{\"training\": {\"epochs\\u0000zzz\": 3}}", CFG, NONE,
+     {"NUL", "key"}},
+    {"config: NUL in a section name", "{\"training\\u0000\": {}}", CFG, NONE, {"NUL"}},
+    {"config: NUL alone as a key", "{\"\\u0000\": 1}", CFG, NONE, {"NUL"}},
+    {"config: NUL in a class weight label",
+     "{\"training\": {\"class_weights\": {\"a\\u0000b\": 2}}}", CFG, NONE, {"NUL"}},
+    {"config: NUL in a file path", "{\"model\": {\"pretrained_vectors\": \"v.vec\\u0000x\"}}",
+     CFG, NONE, {"model.pretrained_vectors", "NUL", "v.vec\\u{0}x"}},
+    {"config: NUL in a column name", "{\"data\": {\"text_column\": \"te\\u0000xt\"}}", CFG,
+     NONE, {"data.text_column", "NUL"}},
+    {"config: \\u0000 escaped but not NUL (\\u00000)", "{\"data\": {\"text_column\": \"\\u00410\"}}",
+     TM_OK, NONE, {NULL}},
 };
 
 /* ------------------------------------------------------------- data files */
@@ -1521,6 +1537,7 @@ static void status_name_cases(void)
         {TM_ERR_CANCELLED, "TM_ERR_CANCELLED"},
         {TM_ERR_RESOURCE, "TM_ERR_RESOURCE"},
         {TM_ERR_INTERNAL, "TM_ERR_INTERNAL"},
+        {TM_ERR_DIVERGED, "TM_ERR_DIVERGED"},
     };
     size_t i;
     const char *unknown;
@@ -1627,6 +1644,103 @@ static void invalid_utf8_labels_case(void)
     printf("  %s  %-40s %zu labels\n", ok ? "ok  " : "FAIL", "invalid UTF-8 labels become U+FFFD",
            n);
     tm_model_free(m);
+}
+
+/* ------------------------------------------------------- bounded messages */
+
+/* A message echoes a caller's key or value shortened: a 1 MB unknown key, a 1 MB
+ * model.type and a 1 MB label make messages of at most a few hundred bytes, cut
+ * with "…" (UTF-8 E2 80 A6) at a character boundary (the key is made of 3-byte
+ * characters, so a cut inside one would show). */
+static void bounded_message_cases(void)
+{
+    enum { BIG = 1 << 20 };
+    static const char *const formats[] = {
+        "{\"training\": {\"%s\": 1}}",
+        "{\"model\": {\"type\": \"%s\"}}",
+        "{\"training\": {\"class_weights\": {\"%s\": -1}}}",
+    };
+    static const char *const names[] = {"1 MB unknown key", "1 MB model.type", "1 MB class weight label"};
+    char *big = malloc(BIG + 1), *json = malloc(BIG + 128);
+    size_t i, k;
+    for (i = 0; i + 3 <= BIG; i += 3)
+        memcpy(big + i, "\xE2\x82\xAC", 3); /* € */
+    big[i] = '\0';
+    for (k = 0; k < sizeof formats / sizeof formats[0]; k++) {
+        tm_model *m = NULL;
+        tm_status st;
+        size_t n;
+        int ok, utf8_ok = 1;
+        const unsigned char *p;
+        snprintf(json, BIG + 128, formats[k], big);
+        st = snap(tm_model_new(json, &m));
+        n = strlen(last_message);
+        for (p = (const unsigned char *)last_message; *p; p++) {
+            int extra = *p >= 0xF0 ? 3 : *p >= 0xE0 ? 2 : *p >= 0xC0 ? 1 : 0, j;
+            if ((*p & 0xC0) == 0x80) { utf8_ok = 0; break; }
+            for (j = 1; j <= extra; j++)
+                if ((p[j] & 0xC0) != 0x80) utf8_ok = 0;
+            p += extra;
+        }
+        ok = st == TM_ERR_CONFIG && m == NULL && n > 0 && n <= 512 && utf8_ok &&
+             strstr(last_message, "\xE2\x82\xAC\xE2\x80\xA6") != NULL;
+        cases_run++;
+        if (!ok)
+            cases_failed++;
+        printf("  %s  %-40s %s, %zu bytes%s: %.120s...\n", ok ? "ok  " : "FAIL", names[k],
+               tm_status_name(st), n, utf8_ok ? "" : " (cut inside a character)", last_message);
+        tm_model_free(m);
+    }
+    free(big);
+    free(json);
+}
+
+/* ------------------------------------------------------------- divergence */
+
+/* Training whose loss overflows is TM_ERR_DIVERGED naming the epoch, the step and the
+ * key to change, and the model stays untrained (0.3.0 reported success and predicted
+ * NaN): the bag regressor at the classifiers' learning rate 1, on one- and two-word
+ * texts whose target is a sum of word weights. */
+static tm_status c_diverging_training(const void *a)
+{
+    enum { N = 200 };
+    static char texts_buf[N][32], targets_buf[N][32];
+    const char *texts[N], *targets[N];
+    tm_model *m = NULL;
+    char *report = SENTINEL_STRING;
+    unsigned seed = 7;
+    int i, trained = 1;
+    tm_status st;
+    (void)a;
+    for (i = 0; i < N; i++) {
+        int w1, w2, two;
+        seed = seed * 1103515245u + 12345u;
+        w1 = (int)(seed >> 16) % 200;
+        seed = seed * 1103515245u + 12345u;
+        w2 = (int)(seed >> 16) % 200;
+        two = (seed >> 8) & 1;
+        if (two)
+            snprintf(texts_buf[i], sizeof texts_buf[i], "w%d w%d", w1, w2);
+        else
+            snprintf(texts_buf[i], sizeof texts_buf[i], "w%d", w1);
+        snprintf(targets_buf[i], sizeof targets_buf[i], "%d", (w1 % 7) - 3 + (two ? (w2 % 7) - 3 : 0));
+        texts[i] = texts_buf[i];
+        targets[i] = targets_buf[i];
+    }
+    MUST(tm_model_new("{\"model\": {\"task\": \"regression\"}, \"tokenizer\": {\"char_ngrams_max\": 0,"
+                      " \"buckets\": 1000}, \"training\": {\"learning_rate\": 1, \"threads\": 1}}", &m));
+    st = snap(tm_model_train(m, texts, targets, N, NULL, NULL, 0, NULL, NULL, &report));
+    if (st != TM_OK && report != SENTINEL_STRING)
+        out_changed = 1;
+    if (st == TM_OK)
+        tm_string_free(report);
+    MUST(tm_model_is_trained(m, &trained));
+    if (trained) {
+        printf("        the diverged model claims to be trained\n");
+        out_changed = 1;
+    }
+    tm_model_free(m);
+    return st;
 }
 
 /* ------------------------------------------------------------------ tasks */
@@ -1992,8 +2106,11 @@ int main(int argc, char **argv)
 
     printf("tasks:\n");
     task_cases();
+    RUN("train: diverging regression (lr 1)", c_diverging_training, NULL, TM_ERR_DIVERGED, NONE,
+        "training diverged", "epoch 1, step", "training.learning_rate (now 1");
 
     printf("other:\n");
+    bounded_message_cases();
     status_name_cases();
     last_error_cleared_case();
     invalid_utf8_labels_case();

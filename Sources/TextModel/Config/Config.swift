@@ -248,9 +248,13 @@ public struct Config {
         model.type = modelType
     }
 
-    /// Parses a JSON config; nil or an empty/blank string gives the defaults.
+    /// Parses a JSON config; nil or the empty string gives the defaults. Any other text
+    /// must be a JSON object: whitespace alone is malformed JSON.
     public init(json: String?) throws {
-        guard let json = json, json.contains(where: { !$0.isWhitespace }) else { self.init(); return }
+        guard let json = json, !json.isEmpty else { self.init(); return }
+        if json.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+            throw TextModelError.config("the config is not valid JSON: it holds only whitespace (pass NULL or \"\" for the defaults, or a JSON object such as {})")
+        }
         try self.init(value: JSONValue.parse(json, what: "the config"))
     }
 
@@ -263,6 +267,9 @@ public struct Config {
         // (so errors still come in key order), and only its defaults are taken meanwhile.
         let given = value["model"]?["type"]?.stringValue
         self.init(modelType: ModelType.allCases.first { $0.rawValue == given } ?? Config.defaultModelType)
+        // Task-dependent defaults (TaskDefaults) go in before the keys are read, so given keys win.
+        let givenTask = Task.allCases.first { $0.rawValue == value["model"]?["task"]?.stringValue } ?? model.task
+        TaskDefaults.apply(task: givenTask, to: &self)
         var root = try ConfigReader(value, path: "")
         for section in Config.sections {
             var reader = try root.section(section.name)

@@ -14,7 +14,8 @@ struct ConfigReader {
         }
     }
 
-    private func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    /// A key as messages name it; a key the caller gave is echoed shortened (echo).
+    private func keyPath(_ key: String) -> String { path.isEmpty ? echo(key) : "\(path).\(echo(key))" }
 
     private mutating func take(_ key: String) -> JSONValue? {
         consumed.insert(key)
@@ -90,6 +91,7 @@ struct ConfigReader {
         if s.isEmpty {
             throw TextModelError.config("\(keyPath(key)) must not be empty")
         }
+        try refuseNUL(s, key)
         return s
     }
 
@@ -101,7 +103,7 @@ struct ConfigReader {
         }
         guard let choice = E.allCases.first(where: { $0.rawValue == s }) else {
             let list = E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-            throw TextModelError.config("\(keyPath(key)) must be one of \(list) (got \"\(s)\")")
+            throw TextModelError.config("\(keyPath(key)) must be one of \(list) (got \"\(echo(s))\")")
         }
         return choice
     }
@@ -112,6 +114,7 @@ struct ConfigReader {
         guard case .string(let s) = v, !s.isEmpty else {
             throw TextModelError.config("\(keyPath(key)) must be a non-empty string or null (got \(v.typeName))")
         }
+        try refuseNUL(s, key)
         return s
     }
 
@@ -138,13 +141,21 @@ struct ConfigReader {
             var weights = [String: Double]()
             for (label, value) in members {
                 guard let w = value.doubleValue, w.isFinite, w > 0 else {
-                    throw TextModelError.config("\(keyPath(key)).\(label) must be a number greater than 0")
+                    throw TextModelError.config("\(keyPath(key)).\(echo(label)) must be a number greater than 0")
                 }
                 weights[label] = w
             }
             return .explicit(weights)
         default:
             throw TextModelError.config("\(keyPath(key)) must be \"balanced\" or an object of label weights (got \(v.typeName))")
+        }
+    }
+
+    /// String values reach C (file paths, column names) where a NUL would silently end
+    /// them: "a.vec\u0000x" would open a.vec.
+    private func refuseNUL(_ s: String, _ key: String) throws {
+        if s.utf8.contains(0) {
+            throw TextModelError.config("\(keyPath(key)) must not contain a NUL character (\\u0000) (got \"\(echo(s))\")")
         }
     }
 

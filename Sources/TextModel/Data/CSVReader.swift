@@ -67,13 +67,13 @@ enum CSVReader {
         private func columnsOf(_ names: [String]) throws -> (count: Int, text: Int, label: Int) {
             func column(_ name: String) throws -> Int {
                 guard let i = names.firstIndex(of: name) else {
-                    let shown = names.map { "\"\($0)\"" }.joined(separator: ", ")
-                    throw TextModelError.data("\(source) has no column named \"\(name)\" (the header has \(shown))")
+                    let shown = names.prefix(20).map { "\"\(echo($0))\"" }.joined(separator: ", ") + (names.count > 20 ? ", …" : "")
+                    throw TextModelError.data("\(source) has no column named \"\(echo(name))\" (the header has \(shown))")
                 }
                 return i
             }
             for name in [textColumn, labelColumn] where names.filter({ $0 == name }).count > 1 {
-                throw TextModelError.data("\(source) has more than one column named \"\(name)\"")
+                throw TextModelError.data("\(source) has more than one column named \"\(echo(name))\"")
             }
             return (names.count, try column(textColumn), try column(labelColumn))
         }

@@ -71,7 +71,7 @@ public struct LabelledTexts {
     /// Several labels as one field, or an error naming the label that holds the separator.
     static func join(_ labels: [String], separator: String, at location: String) throws -> String {
         if let bad = labels.first(where: { $0.contains(separator) }) {
-            throw TextModelError.data("\(location): the label \"\(bad)\" contains data.label_separator \"\(separator)\"; choose another separator")
+            throw TextModelError.data("\(location): the label \"\(echo(bad))\" contains data.label_separator \"\(separator)\"; choose another separator")
         }
         return labels.joined(separator: separator)
     }

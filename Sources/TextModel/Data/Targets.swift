@@ -53,7 +53,7 @@ struct Targets {
     /// A regression target: a finite decimal number.
     static func number(_ field: String, row: Int, what: String) throws -> Double {
         guard let value = Double(Targets.trimmed(field[...])), value.isFinite, abs(value) < 1e30 else {
-            throw TextModelError.data("\(what) has the target \"\(field.prefix(40))\" (example \(row + 1)), which is not a finite number; a regression model needs a number for every text")
+            throw TextModelError.data("\(what) has the target \"\(echo(field, maxBytes: 40))\" (example \(row + 1)), which is not a finite number; a regression model needs a number for every text")
         }
         return value
     }
@@ -74,8 +74,8 @@ struct Targets {
     }
 
     private static func unknown(_ label: String, what: String, known: [String]) -> TextModelError {
-        let list = known.count <= 20 ? known.joined(separator: ", ") : known.prefix(20).joined(separator: ", ") + ", …"
-        return TextModelError.data("\(what) has the label \"\(label)\", which the model was not trained on (its labels: \(list))")
+        let list = (known.count <= 20 ? known : Array(known.prefix(20))).map { echo($0) }.joined(separator: ", ") + (known.count <= 20 ? "" : ", …")
+        return TextModelError.data("\(what) has the label \"\(echo(label))\", which the model was not trained on (its labels: \(list))")
     }
 
     /// Replaces regression values by (value − mean) / std, which keeps the squared-error

@@ -55,6 +55,13 @@ public indirect enum JSONValue {
         do {
             try StrictJSON.validate(bytes)
         } catch let failure as StrictJSON.Failure {
+            if failure.isValidJSON {
+                // The key as written, escapes and all: from its opening quote to its closing one.
+                var end = failure.offset + 1
+                while end < bytes.count && bytes[end] != UInt8(ascii: "\"") { end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1 }
+                let key = String(decoding: bytes[failure.offset..<min(end + 1, bytes.count)], as: UTF8.self)
+                throw TextModelError.config("\(what) is refused: \(failure.message): \(echo(key)) at byte \(failure.offset)")
+            }
             if failure.offset >= bytes.count {
                 throw TextModelError.config("\(what) is incomplete: it ends before the JSON value does (\(failure.message))")
             }

@@ -11,6 +11,8 @@ struct StrictJSON {
     struct Failure: Error {
         let message: String
         let offset: Int
+        /// The text is JSON, but holds what no document of ours may (a NUL in a key).
+        var isValidJSON = false
     }
 
     static func validate(_ bytes: [UInt8]) throws {
@@ -59,7 +61,7 @@ struct StrictJSON {
         if current == UInt8(ascii: "}") { position += 1; return }
         while true {
             guard current == UInt8(ascii: "\"") else { throw fail("object keys must be double-quoted strings") }
-            try string()
+            try string(isKey: true)
             skipSpace()
             guard current == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
             position += 1
@@ -95,7 +97,10 @@ struct StrictJSON {
         }
     }
 
-    private mutating func string() throws {
+    /// A key may not hold an escaped NUL: json-c keeps keys as C strings, so
+    /// "epochs\u0000zzz" would silently become "epochs".
+    private mutating func string(isKey: Bool = false) throws {
+        let opening = position
         position += 1
         while let b = current {
             position += 1
@@ -112,6 +117,10 @@ struct StrictJSON {
                     for _ in 0..<4 {
                         guard let h = current, isHex(h) else { throw fail("\\u needs four hex digits") }
                         position += 1
+                    }
+                    if isKey && bytes[(position - 4)..<position].allSatisfy({ $0 == UInt8(ascii: "0") }) {
+                        throw Failure(message: "an object key holds an escaped NUL (\\u0000), which no key may contain",
+                                      offset: opening, isValidJSON: true)
                     }
                 default:
                     throw fail("invalid escape sequence in a string")

@@ -10,6 +10,8 @@ public struct TextModelError: Error, CustomStringConvertible {
         case state = 6
         case cancelled = 7
         case resource = 8
+        /// Training diverged: its loss, gradients or weights stopped being finite.
+        case diverged = 9
         case `internal` = 99
     }
 

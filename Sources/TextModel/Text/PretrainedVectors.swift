@@ -34,7 +34,7 @@ enum PretrainedVectors {
             row.reserveCapacity(dim)
             for f in fields.dropFirst() {
                 guard let v = Float(f), v.isFinite else {
-                    throw TextModelError.data("\(path):\(lineNumber): \"\(f)\" is not a finite number")
+                    throw TextModelError.data("\(path):\(lineNumber): \"\(echo(String(f)))\" is not a finite number")
                 }
                 row.append(v)
             }

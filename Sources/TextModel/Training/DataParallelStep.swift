@@ -19,6 +19,7 @@ struct DataParallelStep: TrainingStep {
     private let threshold: Double
     private let seed: UInt64
     private let clipNorm: Double
+    private let divergence: Divergence
     private let freezeEmbeddings: Bool
     private let hasAccuracy: Bool
     private let augmenter: Augmenter
@@ -52,6 +53,7 @@ struct DataParallelStep: TrainingStep {
         threshold = config.model.threshold
         seed = t.seed
         clipNorm = t.clipNorm
+        divergence = Divergence(config: config)
         freezeEmbeddings = config.model.freezeEmbeddings
         hasAccuracy = set.targets.task != .regression
         augmenter = Augmenter(tokenDropout: Float(t.augmentTokenDropout), swap: Float(t.augmentSwap))
@@ -152,13 +154,16 @@ struct DataParallelStep: TrainingStep {
         guard misfits.sum == 0 else {
             throw TextModelError(.internal, "a training shard is larger than its workspace was prepared for")
         }
-        update(&state)
+        let norm = update(&state)
         state.step += 1
+        // The loss is checked by the epoch loop; the norm only exists with clipping.
+        if let norm = norm { try divergence.checkGradientNorm(norm, epoch: epoch, step: state.step) }
         return StepOutcome(loss: losses.sum, weight: Double(batchWeight), correct: corrects.sum, examples: batch.count, steps: 1)
     }
 
     /// Sums the workers' gradients into worker 0's, clips, and lets the optimizer step.
-    private mutating func update(_ state: inout TrainingState) {
+    /// Returns the gradient's norm when clipping computed it, else nil.
+    private mutating func update(_ state: inout TrainingState) -> Double? {
         let params = state.parameters.pointer, sum = grads[0].pointer, embedding = network.embeddingTensor
         let sparseUpdates = (state.optimizer as? SGD)?.skipsZeroGradients ?? false
         reducer.sum(grads, workspaces: workspaces, workers: threads)
@@ -169,9 +174,10 @@ struct DataParallelStep: TrainingStep {
                 }
             }
         }
+        var norm: Double? = nil
         if clipNorm > 0 {
             let trainable = self.trainable
-            GradientClipping.clip(sum, maxNorm: clipNorm) { visit in
+            norm = GradientClipping.clip(sum, maxNorm: clipNorm) { visit in
                 if sparseUpdates { reducer.forEachTouchedRange(workspaces: workspaces, workers: threads, visit) }
                 else { trainable.forEach(visit) }
             }
@@ -193,6 +199,7 @@ struct DataParallelStep: TrainingStep {
                 }
             }
         }
+        return norm
     }
 }
 

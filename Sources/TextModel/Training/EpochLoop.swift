@@ -11,6 +11,12 @@ struct EpochLoop {
     var stopper: EarlyStopping?
 
     private var config: Config { trainer.config }
+    private var divergence: Divergence { Divergence(config: trainer.config) }
+    /// Every weight but the embedding table's.
+    private var denseRanges: [Range<Int>] {
+        let table = network.embeddingTensor, count = network.layout.count
+        return [0..<table.offset, (table.offset + table.count)..<count]
+    }
     private var order: [Int]
     private var firstEpoch = 1
     /// Training time of the run a checkpoint continues.
@@ -80,6 +86,7 @@ struct EpochLoop {
                     reportStep(epoch: epoch, step: reached, runningLoss: runningLoss,
                                examples: seenBefore + (reached - stepBefore), totalSteps: totalSteps)
                 }
+                try divergence.checkLoss(outcome.loss, epoch: epoch, step: outcome.nonFiniteStep ?? state.step)
                 totals.loss += outcome.loss
                 totals.weight += outcome.weight
                 totals.correct += outcome.correct
@@ -94,6 +101,11 @@ struct EpochLoop {
                     return
                 }
             }
+            // Before validation, early stopping and the checkpoint see these weights: all
+            // of them when those copy them anyway, else the dense ones (Divergence).
+            let copiesWeights = t.checkpointPath != nil || stopper != nil
+            try divergence.checkWeights(state.parameters.pointer, count: network.layout.count,
+                                        ranges: copiesWeights ? nil : denseRanges, epoch: epoch, step: state.step)
             var epochReport = TrainingReport.Epoch(epoch: epoch, trainLoss: lossUnit * totals.loss / max(totals.weight, 1e-30),
                                                    validLoss: nil, validAccuracy: nil, seconds: 0)
             if set.targets.task != .regression && totals.examples > 0 {

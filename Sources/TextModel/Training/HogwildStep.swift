@@ -74,6 +74,8 @@ struct HogwildStep: TrainingStep {
         var weight = 0.0
         var correct = 0
         var cancelled = false
+        /// The (estimated global) step whose loss was NaN or infinite.
+        var nonFiniteStep: Int? = nil
     }
 
     /// Trains one epoch over `order` (the shuffled example indices). A thread's k-th
@@ -110,9 +112,16 @@ struct HogwildStep: TrainingStep {
                             let loss = LossTargets(targets: target, weights: weighted ? classWeights.baseAddress.map { $0 + cls } : nil,
                                                    smoothing: smoothing, scale: 1 / weight)
                             let example = UnsafeBufferPointer(rebasing: ids[offsets[e]..<offsets[e + 1]])
-                            let step = Float(rate * schedule.multiplier(atStep: firstStep + k * workers + w + 1))
+                            let globalStep = firstStep + k * workers + w + 1
+                            let step = Float(rate * schedule.multiplier(atStep: globalStep))
                             let result = sgdStep(params, ids: example, loss: loss, learningRate: step, scratch: scratch)
                             total.loss += result.loss
+                            // A diverged run stops every thread at once (Divergence).
+                            if !result.loss.isFinite {
+                                total.nonFiniteStep = globalStep
+                                stop.store(true, ordering: .relaxed)
+                                break
+                            }
                             if result.correct { total.correct += 1 }
                             total.weight += Double(weight)
                             let reached = firstStep + (k + 1) * workers
@@ -134,12 +143,13 @@ struct HogwildStep: TrainingStep {
             outcome.weight += total.weight
             outcome.correct += total.correct
             outcome.cancelled = outcome.cancelled || total.cancelled
+            if let s = total.nonFiniteStep { outcome.nonFiniteStep = min(s, outcome.nonFiniteStep ?? s) }
         }
         state.step += count
         // The run's last step is always reported (with one thread it already was when
         // it falls on a progress_every boundary).
         let last = state.step
-        if !outcome.cancelled && last == state.totalSteps && (workers > 1 || last % progressEvery != 0) {
+        if !outcome.cancelled && outcome.nonFiniteStep == nil && last == state.totalSteps && (workers > 1 || last % progressEvery != 0) {
             outcome.cancelled = progress(last, outcome.loss / max(outcome.weight, 1e-30))
         }
         return outcome

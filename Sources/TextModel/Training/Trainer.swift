@@ -79,6 +79,10 @@ struct Trainer {
             stopper.restore(into: parameters.pointer)
             report.bestEpoch = stopper.bestEpoch
         }
+        // A cancelled run ends mid-epoch, after the last epoch-end check: the model it
+        // keeps is checked here too, so no NaN weight ever reaches a model.
+        try Divergence(config: config).checkWeights(parameters.pointer, count: count,
+                                                    epoch: max(report.epochs.count, 1), step: state.step)
         report.seconds = Clock.now() - started
         let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling,
                                  network: network, parameters: parameters)

@@ -54,7 +54,7 @@ struct TrainingSet {
         data.labels = []
         let labels = Targets.labels(of: trainLabels, task: task, separator: separator)
         if task == .singleLabel && labels.count < 2 {
-            throw TextModelError.data("the training data has only one class (\"\(labels.first ?? "")\"); a classifier needs at least two")
+            throw TextModelError.data("the training data has only one class (\"\(echo(labels.first ?? ""))\"); a classifier needs at least two")
         }
         if task == .multiLabel && labels.isEmpty {
             throw TextModelError.data("the training data has no labels (data.label_separator is \"\(separator)\")")
@@ -145,7 +145,7 @@ struct TrainingSet {
             return counts.map { Float(Double(targets.count) / Double(labels.count * max($0, 1))) }
         case .explicit(let weights):
             for name in weights.keys where !labels.contains(name) {
-                throw TextModelError.config("training.class_weights names \"\(name)\", which is not a label of the training data")
+                throw TextModelError.config("training.class_weights names \"\(echo(name))\", which is not a label of the training data")
             }
             return labels.map { Float(weights[$0] ?? 1) }
         }

@@ -24,6 +24,10 @@ struct StepOutcome {
     var steps = 0
     /// The progress callback asked to stop (steps that report progress themselves).
     var cancelled = false
+    /// The step whose loss was first NaN or infinite, when the step stopped there
+    /// (Hogwild); nil otherwise. The epoch loop turns a non-finite `loss` into
+    /// TM_ERR_DIVERGED (Divergence).
+    var nonFiniteStep: Int? = nil
 }
 
 /// How a training run turns examples into weight updates. The trainer keeps the epoch

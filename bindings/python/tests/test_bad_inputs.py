@@ -34,6 +34,7 @@ import numpy as np
 import pytest
 
 import textmodel
+from textmodel import _lib
 from textmodel import NotFittedError
 from textmodel import (ConfigError, DataError, FileError, InvalidArgumentError,
                        ModelFormatError, ResourceError, StateError, TextClassifier,
@@ -725,7 +726,53 @@ CASES = [
     Case("closed/predict", lambda c: _closed(c).predict(["pizza"]), ValueError, "closed"),
     Case("closed/save", lambda c: _closed(c).save(c.path("closed.tmmodel")), ValueError,
          "closed"),
+    # ---- the edges (issue 15): config files that are not JSON, NUL in texts, keys
+    # and paths, long echoes. An empty or NUL-holding file once trained the default
+    # model silently; a NUL once cut a text short silently.
+    Case("config-file/empty", config_text("e1.json", ""), ConfigError, "is empty"),
+    Case("config-file/whitespace-only", config_text("e2.json", " \n\t\r\n"), ConfigError,
+         "only whitespace"),
+    Case("config-file/nul-byte-first", config_text("e3.json", b"\0{}"), ConfigError,
+         "NUL byte at offset 0"),
+    Case("config-file/nul-byte-inside", config_text("e4.json", b'{"model": {}}\0junk'), ConfigError,
+         "NUL byte at offset 13"),
+    Case("config-file/binary", config_text("e5.json", bytes(range(128, 256))), ConfigError,
+         "not UTF-8"),
+    Case("config-file/latin-1", config_text("e6.json", '{"data": {"text_column": "t\xe9xt"}}'.encode("latin-1")),
+         ConfigError, "not UTF-8 text (byte 27)"),
+    Case("config/whitespace-json-text", lambda c: _lib.Model.new(" \n"), ConfigError,
+         "only whitespace"),
+    Case("config/nul-in-json-text", lambda c: _lib.Model.new("\0{}"), ConfigError, "NUL character"),
+    Case("config/escaped-nul-in-a-key", lambda c: TextClassifier({"training": {"epochs\u0000zzz": 3}}),
+         ConfigError, "escaped NUL"),
+    Case("config/escaped-nul-in-a-path", lambda c: TextClassifier({"model": {"pretrained_vectors": "v\0x"}}),
+         ConfigError, "model.pretrained_vectors must not contain a NUL"),
+    Case("config/1-mb-unknown-key", lambda c: _long_key_is_echoed_short(c), None, ""),
+    Case("fit/nul-in-a-text", lambda c: c.fresh().fit(["pizza\0 and pasta"] + TEXTS[1:], LABELS),
+         InvalidArgumentError, "texts[0] holds a NUL character (at byte 5)"),
+    Case("fit/nul-in-a-label", lambda c: c.fresh().fit(TEXTS, LABELS[:2] + ["te\0ch"] + LABELS[3:]),
+         InvalidArgumentError, "labels[2] holds a NUL"),
+    Case("predict/nul-in-a-text", lambda c: c.trained.predict(["pizza", "goal\0"]),
+         InvalidArgumentError, "texts[1] holds a NUL"),
+    Case("predict-proba/nul-bytes", lambda c: c.trained.predict_proba([b"pi\0zza"]),
+         InvalidArgumentError, "texts[0] holds a NUL"),
+    Case("evaluate/nul-in-a-text", lambda c: c.trained.evaluate(["pizza\0"], ["food"]),
+         InvalidArgumentError, "holds a NUL"),
+    Case("save/nul-in-the-path", lambda c: c.trained.save(c.path("m.tmmodel\0x")),
+         InvalidArgumentError, "holds a NUL character"),
+    Case("fit-files/nul-in-the-path", lambda c: c.fresh().fit_files(c.path("t.csv\0x")),
+         InvalidArgumentError, "holds a NUL character"),
 ]
+
+
+def _long_key_is_echoed_short(c):
+    """A 1 MB unknown key is echoed in at most a few hundred bytes, cut with "…" at a
+    character boundary (the key is all 3-byte characters)."""
+    with pytest.raises(ConfigError) as info:
+        TextClassifier({"training": {"\u20ac" * 350_000: 1}})
+    message = info.value.message
+    assert len(message.encode("utf-8")) < 600, len(message)
+    assert "\u20ac\u2026 is not a known key" in message, message[:200]
 
 
 def _closed(c):

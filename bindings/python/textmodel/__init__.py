@@ -18,6 +18,7 @@ else as ``libtextmodel.so`` in this package's folder; it is loaded on first use.
 from ._lib import (CancelledError, ConfigError, DataError, FileError, InternalError,
                    InvalidArgumentError, ModelFormatError, ResourceError, StateError,
                    TextModelError)
+from ._lib import DivergedError
 from ._lib import lib as _load
 from .classifier import TextClassifier, TextRegressor
 
@@ -27,7 +28,7 @@ __all__ = [
     "TextClassifier", "TextRegressor", "NotFittedError", "library_version", "TextModelError",
     "InvalidArgumentError",
     "ConfigError", "FileError", "DataError", "ModelFormatError", "StateError",
-    "CancelledError", "ResourceError", "InternalError",
+    "CancelledError", "ResourceError", "InternalError", "DivergedError",
 ]
 
 

@@ -113,6 +113,19 @@ _ERRORS = {
     TM_ERR_INTERNAL: InternalError,
 }
 
+# Added in 0.4.0: training that diverges is an error, never a NaN model.
+TM_ERR_DIVERGED = 9
+
+
+class DivergedError(TextModelError, FloatingPointError):
+    """TM_ERR_DIVERGED: the training loss, a gradient norm or a weight became NaN or
+    infinite. The message names the epoch and step and the key to change (usually
+    ``training.learning_rate``); the model is left as it was before ``fit`` (unfitted
+    on a first fit): nothing NaN is kept, saved or predicted."""
+
+
+_ERRORS[TM_ERR_DIVERGED] = DivergedError
+
 # --------------------------------------------------------------------- types
 
 
@@ -265,23 +278,42 @@ def encode_texts(texts, what="texts"):
 
     Lone surrogates become ``?`` rather than raising; ``bytes`` pass through;
     ``None`` becomes NULL, which training and evaluation skip as an empty row.
+    A string holding a NUL character raises :class:`InvalidArgumentError`: a C string
+    ends at its first NUL, so the library would silently see only the part before it.
     """
     if isinstance(texts, (str, bytes)):
         raise TypeError(f"{what} must be a sequence of strings, not a single string")
     encoded = []
     for t in texts:
         if isinstance(t, str):
-            encoded.append(t.encode("utf-8", "replace"))
-        elif t is None or isinstance(t, bytes):
-            encoded.append(t)
-        else:
+            t = t.encode("utf-8", "replace")
+        elif t is not None and not isinstance(t, bytes):
             raise TypeError(f"{what} must contain str, got {type(t).__name__}")
+        if t is not None and b"\0" in t:
+            raise _nul_error(what, len(encoded), t)
+        encoded.append(t)
     return (c_char_p * len(encoded))(*encoded), len(encoded)
 
 
+def _nul_error(what, index, text):
+    at = text.index(b"\0")
+    return InvalidArgumentError(
+        f"{what}[{index}] holds a NUL character (at byte {at}), which the library's C "
+        f"strings cannot carry: it would silently end the text there; remove or replace "
+        f"it first (e.g. text.replace('\\0', ' '))",
+        TM_ERR_INVALID_ARGUMENT, "TM_ERR_INVALID_ARGUMENT")
+
+
 def encode_path(path):
-    """Encode a path-like (or None) for a ``const char *path`` argument."""
-    return None if path is None else os.fsencode(path)
+    """Encode a path-like (or None) for a ``const char *path`` argument; a NUL in it
+    (which would end the C string early, naming another file) is InvalidArgumentError."""
+    if path is None:
+        return None
+    encoded = os.fsencode(path)
+    if b"\0" in encoded:
+        raise InvalidArgumentError(f"the path {path!r} holds a NUL character, which no file name can",
+                                   TM_ERR_INVALID_ARGUMENT, "TM_ERR_INVALID_ARGUMENT")
+    return encoded
 
 
 def progress_dict(p):
@@ -345,6 +377,11 @@ class Model:
         """``tm_model_new``: an untrained model from a JSON config string (or None)."""
         handle = c_void_p()
         config = None if config_json is None else config_json.encode("utf-8", "replace")
+        if config is not None and b"\0" in config:
+            # C would see only the text before it (nothing at all: the default model).
+            at = config.index(b"\0")
+            raise ConfigError(f"the config holds a NUL character (at byte {at}), "
+                              "which is not JSON", TM_ERR_CONFIG, "TM_ERR_CONFIG")
         check(lib().tm_model_new(config, byref(handle)))
         return cls(handle)
 
