@@ -12,6 +12,7 @@ enum ExitStatus {
     static let modelFormat: Int32 = 6
     static let resource: Int32 = 7
     static let notApplicable: Int32 = 8
+    static let diverged: Int32 = 9
     /// Training stopped by SIGINT (Ctrl-C): 128 + SIGINT, as shells report it.
     static let interrupted: Int32 = 130
 
@@ -27,6 +28,8 @@ enum ExitStatus {
       7    over a resource limit (TM_ERR_RESOURCE: training.max_memory_mb, file size)
       8    the model cannot do that (TM_ERR_INVALID_ARGUMENT, TM_ERR_STATE: e.g.
            predict-prob on a regression model, -k above the number of labels)
+      9    training diverged (TM_ERR_DIVERGED: loss or weights not finite; lower
+           training.learning_rate); no model was written
       130  training interrupted (SIGINT); no model was written
 
     """
@@ -40,6 +43,7 @@ enum ExitStatus {
         case .resource: return resource
         case .invalidArgument, .state: return notApplicable
         case .cancelled: return interrupted
+        case .diverged: return diverged
         case .internal: return internalError
         }
     }
@@ -56,6 +60,7 @@ enum ExitStatus {
         case .cancelled: return "TM_ERR_CANCELLED"
         case .resource: return "TM_ERR_RESOURCE"
         case .internal: return "TM_ERR_INTERNAL"
+        case .diverged: return "TM_ERR_DIVERGED"
         }
     }
 }
