@@ -743,9 +743,9 @@ CASES = [
     Case("config/whitespace-json-text", lambda c: _lib.Model.new(" \n"), ConfigError,
          "only whitespace"),
     Case("config/nul-in-json-text", lambda c: _lib.Model.new("\0{}"), ConfigError, "NUL character"),
-    Case("config/escaped-nul-in-a-key", lambda c: TextClassifier({"training": {"epochs\u0000zzz": 3}}),
+    Case("config/escaped-nul-in-a-key", lambda c: fitted(TextClassifier({"training": {"epochs\u0000zzz": 3}})),
          ConfigError, "escaped NUL"),
-    Case("config/escaped-nul-in-a-path", lambda c: TextClassifier({"model": {"pretrained_vectors": "v\0x"}}),
+    Case("config/escaped-nul-in-a-path", lambda c: fitted(TextClassifier({"model": {"pretrained_vectors": "v\0x"}})),
          ConfigError, "model.pretrained_vectors must not contain a NUL"),
     Case("config/1-mb-unknown-key", lambda c: _long_key_is_echoed_short(c), None, ""),
     Case("fit/nul-in-a-text", lambda c: c.fresh().fit(["pizza\0 and pasta"] + TEXTS[1:], LABELS),
@@ -769,7 +769,7 @@ def _long_key_is_echoed_short(c):
     """A 1 MB unknown key is echoed in at most a few hundred bytes, cut with "…" at a
     character boundary (the key is all 3-byte characters)."""
     with pytest.raises(ConfigError) as info:
-        TextClassifier({"training": {"\u20ac" * 350_000: 1}})
+        TextClassifier({"training": {"\u20ac" * 350_000: 1}}).resolved_config()
     message = info.value.message
     assert len(message.encode("utf-8")) < 600, len(message)
     assert "\u20ac\u2026 is not a known key" in message, message[:200]

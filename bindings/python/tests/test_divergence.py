@@ -7,7 +7,8 @@ import random
 import numpy as np
 import pytest
 
-from textmodel import DivergedError, TextClassifier, TextModelError, TextRegressor
+from textmodel import (DivergedError, NotFittedError, TextClassifier, TextModelError,
+                       TextRegressor)
 from textmodel._lib import TM_ERR_DIVERGED
 
 
@@ -27,8 +28,9 @@ def word_weight_data(n, seed, lengths=(8, 12)):
 
 def test_the_default_regressor_learns_a_sum_of_word_weights():
     with TextRegressor() as reg:
-        assert reg.config_["model"]["type"] == "bag"
-        assert reg.config_["training"]["learning_rate"] == 0.2
+        config = reg.resolved_config()
+        assert config["model"]["type"] == "bag"
+        assert config["training"]["learning_rate"] == 0.2
         reg.fit(*word_weight_data(2000, 1))
         texts, targets = word_weight_data(500, 2)
         metrics = reg.evaluate(texts, targets)
@@ -46,9 +48,9 @@ def test_divergence_is_an_error_naming_the_epoch_step_and_key():
     assert e.status == TM_ERR_DIVERGED and e.status_name == "TM_ERR_DIVERGED"
     for part in ("training diverged", "epoch 1", "step", "training.learning_rate"):
         assert part in e.message, e.message
-    # Nothing NaN to predict or save: the model is still untrained.
+    # Nothing NaN to predict or save: the model is still unfitted.
     assert not reg.is_fitted
-    with pytest.raises(TextModelError):
+    with pytest.raises(NotFittedError):
         reg.predict(["w1 w2"])
     reg.close()
 
