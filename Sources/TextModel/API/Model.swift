@@ -49,7 +49,7 @@ public final class Model {
         return trained
     }
 
-    private func trainedModel() throws -> TrainedModel {
+    func trainedModel() throws -> TrainedModel {
         guard let m = snapshot else {
             throw TextModelError.state("the model is not trained yet: train it or load a saved model first")
         }

@@ -7,6 +7,7 @@ import os
 import sys
 
 from . import _lib
+from . import explanation as _explanation
 
 
 class _TextModel:
@@ -133,6 +134,77 @@ class _TextModel:
     def evaluate_file(self, path):
         """Like :meth:`evaluate`, reading a labelled CSV, fastText or JSON Lines file."""
         return json.loads(self._model.evaluate_file(path))
+
+    # ------------------------------------ explanations and sentence vectors
+
+    def explain(self, texts, method="integrated_gradients", target=None, steps=50,
+                output="probability", reference="padding", window=1):
+        """Token attributions: why the model gave each text its output.
+
+        Args:
+            texts: sequence of str (or bytes).
+            method: "integrated_gradients" (with respect to the input embeddings,
+                ``steps``-point Gauss-Legendre quadrature from the reference to the
+                text; each text's ``delta`` says how far the scores' sum is from
+                ``output - reference_output``) or "occlusion" (each window of
+                ``window`` tokens replaced by the reference; a token's score is the
+                drop of the output, averaged over the windows covering it).
+            target: the label to explain (a name from ``classes_`` or its index);
+                None = each text's predicted label (multi-label: its most probable
+                label). A regressor explains its predicted value; leave it None.
+            steps: integrated gradients' quadrature points (1 ... 4096).
+            output: "probability" or "logit" of the target (regressors: the value).
+            reference: "padding" (zero embeddings, the default baseline) or
+                "unknown" (the ``<unk>`` embedding).
+            window: occlusion window in tokens.
+
+        Returns:
+            One :class:`textmodel.explanation.Explanation` per text: ``tokens`` as
+            ``(token, start, end, score)`` where, for a str text, ``start``/``end``
+            are **character indices** (``text[start:end]`` is the token as written);
+            byte offsets for a bytes text. Plus ``delta``, ``target``, ``output``,
+            ``reference_output``. For the bag model, n-gram features' scores are
+            folded onto their words (a word n-gram's split equally over its words).
+        """
+        texts = list(_sequence(texts))
+        index = self._target_index(target)
+        options = _lib.explain_options(method, index, steps, output, reference, window)
+        classes = self.classes_ if self.task_ != "regression" else None
+        results = []
+        for text, (tokens, t, value, ref, delta) in zip(texts, self._model.explain(texts, options)):
+            if isinstance(text, str):
+                tokens = _explanation.char_offsets(text, tokens)
+            results.append(_explanation.Explanation(tokens, delta, classes[t] if classes else None,
+                                                    value, ref, t))
+        return results
+
+    def explain_html(self, texts, **options):
+        """:meth:`explain` rendered as a standalone HTML page (str): each text with its
+        tokens coloured by score (green raises the output, red lowers it; hover for
+        the score), no JavaScript. In a notebook: ``IPython.display.HTML(...)``; or
+        write it to a file and open it in a browser. ``options`` as :meth:`explain`."""
+        texts = list(_sequence(texts))
+        return _explanation.render_html(texts, self.explain(texts, **options))
+
+    def transform(self, texts):
+        """Sentence vectors: float32 array (n_texts, n_features), each text's pooled
+        encoder features (the input of the output layer), for search and clustering
+        (scikit-learn transformer convention)."""
+        return self._model.transform(list(_sequence(texts)))
+
+    def _target_index(self, target):
+        if target is None:
+            return None
+        if self.task_ == "regression":
+            if target != 0:
+                raise ValueError("a regressor has one output: leave target None")
+            return 0
+        if isinstance(target, str):
+            classes = self.classes_
+            if target not in classes:
+                raise ValueError(f"unknown label {target!r}; the labels are {classes!r}")
+            return classes.index(target)
+        return target
 
 
 class TextClassifier(_TextModel):
