@@ -346,7 +346,11 @@ typedef enum tm_explain_method {
      * Gauss-Legendre quadrature on [0, 1]: exact for a path polynomial of degree up to
      * 2 * steps - 1 (a linear model at any steps), and unbiased, unlike the trapezoid
      * rule, whose weights sum to (n - 1) / n. A text's points run as one batch through
-     * the forward and backward pass. */
+     * the forward and backward pass. Smooth models (bag, transformer, recurrent with
+     * mean or last pooling) are complete to float precision at 50 steps; max pooling
+     * (cnn; lstm/gru/rnn with model.pooling "max") and ReLU make the path only
+     * piecewise smooth, so any rule converges slowly there: use a few hundred steps
+     * and read `delta`. */
     TM_EXPLAIN_INTEGRATED_GRADIENTS = 0,
     /* Occlusion: every window of `window` consecutive tokens is replaced by the
      * reference; a token's score is f(text) - f(occluded text) averaged over the
