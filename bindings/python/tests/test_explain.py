@@ -112,6 +112,8 @@ def test_multi_label_and_regression():
 def test_bad_arguments_raise(bag):
     with pytest.raises(InvalidArgumentError, match="target"):
         bag.explain(TEXTS, target=len(bag.classes_))
+    with pytest.raises(ValueError, match="label index"):
+        bag.explain(TEXTS, target=-1)
     with pytest.raises(ValueError, match="unknown label"):
         bag.explain(TEXTS, target="no such label")
     with pytest.raises(InvalidArgumentError, match="steps"):

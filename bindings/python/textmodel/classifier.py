@@ -204,6 +204,8 @@ class _TextModel:
             if target not in classes:
                 raise ValueError(f"unknown label {target!r}; the labels are {classes!r}")
             return classes.index(target)
+        if isinstance(target, bool) or not isinstance(target, int) or target < 0:
+            raise ValueError(f"target must be a label name or a label index >= 0; got {target!r}")
         return target
 
 
