@@ -156,9 +156,21 @@ struct Explainer {
             let width = min(options.window, words)
             for first in 0...(words - width) { probes.append(Probe(text: i, fill: .occluded(first..<(first + width)))) }
         }
+        // Occluding a word by <unk> is predicting the text with <unk> in its place: when
+        // every row is a word (not the bag), that runs from ids, as prediction does.
+        var ids: [[Int32]]? = nil
+        if options.reference == .unknown && network.input.kind == .embedding {
+            ids = probes.map { probe in
+                var sequence = runner.texts[probe.text].ids
+                if case .occluded(let window) = probe.fill {
+                    for t in window { sequence[t] = Vocabulary.unknownID }
+                }
+                return sequence
+            }
+        }
         var drops = [Double](repeating: 0, count: probes.count)
         try drops.withUnsafeMutableBufferPointer { drops in
-            try forward(runner, probes, threads: threads) { batch, ws in
+            try runner.run(probes, model: model, threads: threads, ids: ids) { _, batch, ws in
                 let z = ws[network.buffers.logits], p = network.outputs(ws)
                 for (b, probeIndex) in batch.enumerated() {
                     let text = probes[probeIndex].text

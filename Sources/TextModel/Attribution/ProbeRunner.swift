@@ -64,7 +64,12 @@ struct ProbeRunner {
     /// `model`'s pool; `body(batch index, its probes, workspace)` runs after each
     /// forward pass, on that batch's thread. Throws TM_ERR_RESOURCE (before running
     /// anything) if one batch's activations exceed the model's training.max_memory_mb.
-    func run(_ probes: [Probe], model: TrainedModel, threads: Int, body: (Int, Range<Int>, Workspace) -> Void) throws {
+    ///
+    /// With `ids` (one id sequence per probe, as long as its text's), the probes run
+    /// from those ids instead, through the model's inference table when it has one:
+    /// the ordinary prediction path (occlusion by `<unk>`).
+    func run(_ probes: [Probe], model: TrainedModel, threads: Int, ids: [[Int32]]? = nil,
+             body: (Int, Range<Int>, Workspace) -> Void) throws {
         let maxMemoryMB = model.config.training.maxMemoryMB
         let batches = batches(probes)
         guard !batches.isEmpty else { return }
@@ -82,6 +87,7 @@ struct ProbeRunner {
         let inputs = try (0..<workers).map { _ in
             try FloatBuffer.allocate(count: shape.rows * dim, what: "the input embeddings of an attribution batch")
         }
+        let table = ids == nil ? nil : model.inputTable(tokens: probes.reduce(0) { $0 + texts[$1.text].ids.count }, threads: threads)
         try model.withWorkspaces(workers) { workspaces in
             for ws in workspaces {
                 ws.training = false
@@ -89,9 +95,14 @@ struct ProbeRunner {
             }
             Parallel.forEach(batches.count, workers: workers) { index, w in
                 let ws = workspaces[w], batch = batches[index]
-                ws.batch.pack(batch.lazy.map { texts[probes[$0].text].ids[...] })
-                for (b, p) in batch.enumerated() { fill(probes[p], sequence: b, batch: ws.batch, into: inputs[w].pointer) }
-                network.forward(params, workspace: ws, embeddings: inputs[w].pointer)
+                if let ids = ids {
+                    ws.batch.pack(batch.lazy.map { ids[$0][...] })
+                    network.forward(params, workspace: ws, inputTable: table)
+                } else {
+                    ws.batch.pack(batch.lazy.map { texts[probes[$0].text].ids[...] })
+                    for (b, p) in batch.enumerated() { fill(probes[p], sequence: b, batch: ws.batch, into: inputs[w].pointer) }
+                    network.forward(params, workspace: ws, embeddings: inputs[w].pointer)
+                }
                 body(index, batch, ws)
             }
         }

@@ -89,6 +89,11 @@ final class TrainedModel {
         try workspaces.withWorkspaces(workers) { ws in try body(inference, encoded, ws, table) }
     }
 
+    /// The inference table for a call running `tokens` tokens (see InputTableCache).
+    func inputTable(tokens: Int, threads: Int) -> InputProjectionTable? {
+        inputTables.table(network: network, params: parameters.pointer, tokens: tokens, threads: threads)
+    }
+
     /// Lends `count` pooled workspaces of this model's network to `body` (attributions).
     func withWorkspaces(_ count: Int, _ body: ([Workspace]) throws -> Void) throws {
         try workspaces.withWorkspaces(count, body)
