@@ -28,8 +28,8 @@ struct ProbeRunner {
     let texts: [TracedEncoding]
     let reference: AttributionReference
 
-    static let maxSequences = 512
-    static let maxRows = 16_384
+    static let maxSequences = 128
+    static let maxRows = 4_096
 
     var dim: Int { network.input.dim }
 
