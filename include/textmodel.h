@@ -378,6 +378,132 @@ void tm_bytes_free(uint8_t *bytes);
 tm_status tm_model_load_from_memory(const uint8_t *bytes, size_t size,
                                     tm_model **out_model);
 
+/* ------------------------------------------ explanations and sentence vectors */
+
+/* How tm_model_explain scores tokens. */
+typedef enum tm_explain_method {
+    /* Integrated gradients (Sundararajan et al. 2017) with respect to the input
+     * embeddings, from the reference (the baseline) to the text, by `steps`-point
+     * Gauss-Legendre quadrature on [0, 1]: exact for a path polynomial of degree up to
+     * 2 * steps - 1 (a linear model at any steps), and unbiased, unlike the trapezoid
+     * rule, whose weights sum to (n - 1) / n. A text's points run as one batch through
+     * the forward and backward pass. Smooth models (bag, transformer, recurrent with
+     * mean or last pooling) are complete to float precision at 50 steps; max pooling
+     * (cnn; lstm/gru/rnn with model.pooling "max") and ReLU make the path only
+     * piecewise smooth, so any rule converges slowly there: use a few hundred steps
+     * and read `delta`. */
+    TM_EXPLAIN_INTEGRATED_GRADIENTS = 0,
+    /* Occlusion: every window of `window` consecutive tokens is replaced by the
+     * reference; a token's score is f(text) - f(occluded text) averaged over the
+     * windows that cover it (window 1: the exact leave-one-token-out drop). */
+    TM_EXPLAIN_OCCLUSION = 1
+} tm_explain_method;
+
+/* Which number f of the target is explained. Regression models always explain the
+ * predicted value in the training targets' units, whatever this says. */
+typedef enum tm_explain_output {
+    TM_EXPLAIN_PROBABILITY = 0, /* the target label's probability (softmax; multi-label:
+                                 * its own sigmoid) */
+    TM_EXPLAIN_LOGIT = 1        /* the target label's logit (before softmax/sigmoid) */
+} tm_explain_output;
+
+/* What stands in for a token: the integrated-gradients baseline and the occlusion
+ * replacement. */
+typedef enum tm_explain_reference {
+    TM_EXPLAIN_PADDING = 0, /* a zero embedding (the padding embedding) */
+    TM_EXPLAIN_UNKNOWN = 1  /* the <unk> token's embedding for word features; the bag
+                             * model's hashed n-gram features take zeros */
+} tm_explain_reference;
+
+/* Options of tm_model_explain. Fill them with tm_explain_options_init, then change
+ * fields. struct_size is sizeof(tm_explain_options) of the header the caller was
+ * compiled with: fields may be appended in later versions, never reordered. */
+typedef struct tm_explain_options {
+    size_t struct_size;
+    tm_explain_method method;       /* default TM_EXPLAIN_INTEGRATED_GRADIENTS */
+    int32_t target;                 /* label index to explain, or -1 (default): each
+                                     * text's predicted label (multi-label: its most
+                                     * probable label; regression: 0 or -1 only) */
+    tm_explain_output output;       /* default TM_EXPLAIN_PROBABILITY */
+    tm_explain_reference reference; /* default TM_EXPLAIN_PADDING */
+    int32_t steps;                  /* integrated gradients: 1 ... 4096, default 50 */
+    int32_t window;                 /* occlusion: 1 ... 100000, default 1; a window
+                                     * longer than a text covers the whole text */
+} tm_explain_options;
+
+/* One token's score. */
+typedef struct tm_token_score {
+    const char *token; /* NUL-terminated valid UTF-8: the token as the model read it
+                        * (lower-cased if tokenizer.lowercase, "<url>" for a URL,
+                        * U+FFFD for invalid UTF-8) */
+    size_t start;      /* byte offset of the token in the text as given: the token was */
+    size_t end;        /* read from text[start] ... text[end - 1] (the original bytes,
+                        * case and accents as written, even if they are invalid UTF-8) */
+    float score;
+} tm_token_score;
+
+/* The explanation of one text. */
+typedef struct tm_text_explanation {
+    const tm_token_score *tokens; /* token_count entries, in text order: every token the
+                                   * model read (a text longer than tokenizer.max_length
+                                   * is explained on its first max_length tokens) */
+    size_t token_count;
+    int32_t target;               /* the label index explained (0 for regression) */
+    float output;                 /* f(text) */
+    float reference_output;       /* f(every token at the reference): integrated
+                                   * gradients; NaN for occlusion */
+    float delta;                  /* completeness gap: sum of scores - (output -
+                                   * reference_output); NaN for occlusion */
+} tm_text_explanation;
+
+/* The explanations of a batch: texts[i] explains input text i. Library-owned, one
+ * block: read it, then release it with tm_explanation_free (every pointer inside it
+ * becomes invalid then). */
+typedef struct tm_explanation {
+    size_t count;
+    const tm_text_explanation *texts;
+} tm_explanation;
+
+/* Writes the default options into *options (struct_size included). NULL is a no-op.
+ * Thread-safe. */
+void tm_explain_options_init(tm_explain_options *options);
+
+/* Token attributions of `count` texts for a trained model of any type and task.
+ * For the bag model, whose inputs include hashed word n-grams and character n-grams,
+ * every n-gram's score is folded onto the word tokens it came from: a word n-gram's
+ * score split equally over its n words, a character n-gram's given to its word, so a
+ * text's token scores still add up to its whole attribution. options may be NULL for
+ * the defaults. On success *out_explanation receives a result the caller releases with
+ * tm_explanation_free. count may be 0 (an empty result).
+ * Errors: TM_ERR_INVALID_ARGUMENT (model, texts, a text or out_explanation NULL;
+ * options->struct_size too small; a method, output or reference that is not one of the
+ * enums; steps, window or target out of range), TM_ERR_STATE (untrained),
+ * TM_ERR_RESOURCE (a batch would exceed training.max_memory_mb).
+ * Thread-safe: many threads may explain with (and predict from) one model at once;
+ * each call uses up to tm_model_set_threads threads, and its results do not depend on
+ * that count. */
+tm_status tm_model_explain(const tm_model *model, const char *const *texts, size_t count,
+                           const tm_explain_options *options,
+                           tm_explanation **out_explanation);
+
+/* Frees a result of tm_model_explain. NULL is a no-op. Thread-safe (any thread). */
+void tm_explanation_free(tm_explanation *explanation);
+
+/* Width of a sentence vector (tm_model_transform) into *out_dim: the pooled encoder
+ * features the output layer reads (embedding_dim for bag and transformer; the pooled
+ * hidden width, doubled if bidirectional, for lstm/gru/rnn; the filters of every
+ * kernel size together for cnn).
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL), TM_ERR_STATE (untrained). Thread-safe. */
+tm_status tm_model_feature_dim(const tm_model *model, size_t *out_dim);
+
+/* Sentence vectors: each text's pooled encoder features, into out_features, a
+ * caller-owned array of count * tm_model_feature_dim floats, row-major (row i for text
+ * i). For search and clustering; models of any task. count may be 0.
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL array or text), TM_ERR_STATE (untrained),
+ * TM_ERR_RESOURCE. Thread-safe, with tm_model_set_threads threads as prediction. */
+tm_status tm_model_transform(const tm_model *model, const char *const *texts, size_t count,
+                             float *out_features);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

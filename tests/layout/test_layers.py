@@ -15,7 +15,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "Sources" / "TextModel"
 
 LAYERS = ["Support", "Tensors", "Layers", "Losses", "Encoders", "Config", "Network", "Text", "Data",
-          "Evaluation", "Inference", "Serialization", "Optimizers", "Training", "API"]
+          "Evaluation", "Inference", "Attribution", "Serialization", "Optimizers", "Training", "API"]
 
 DECLARATION = re.compile(r"^(?:@\w+(?:\([^)]*\))?\s+)*(?:public |internal |package |fileprivate |private )?(?:final )?"
                          r"(?:struct|enum|class|protocol|typealias|actor|func)\s+(\w+)", re.M)

@@ -43,6 +43,30 @@ struct BatchInference {
     /// Outputs [N × C] into `out`, row i for text i (see Network.outputs).
     func outputs(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace],
                  inputTable: InputProjectionTable? = nil) throws {
+        let c = network.classes
+        let unscale = scaling != .identity
+        try run(encoded, workspaces: workspaces, inputTable: inputTable) { ws, b, index in
+            (out + index * c).update(from: network.outputs(ws) + b * c, count: c)
+            if unscale {
+                for j in 0..<c { out[index * c + j] = scaling.unscale(out[index * c + j]) }
+            }
+        }
+    }
+
+    /// Features [N × F] into `out`, row i for text i: the pooled encoder output each
+    /// text's output layer reads (its sentence vector).
+    func features(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace],
+                  inputTable: InputProjectionTable? = nil) throws {
+        let f = network.encoder.featureDim
+        try run(encoded, workspaces: workspaces, inputTable: inputTable) { ws, b, index in
+            (out + index * f).update(from: ws[network.buffers.features] + b * f, count: f)
+        }
+    }
+
+    /// The loop: forward passes over the groups; `copy(workspace, b, i)` takes row b of
+    /// a group's results as text i's.
+    private func run(_ encoded: EncodedTexts, workspaces: [Workspace], inputTable: InputProjectionTable?,
+                     copy: (Workspace, Int, Int) -> Void) throws {
         guard encoded.count > 0 else { return }
         let shape = BatchInference.shape(of: encoded)
         for ws in workspaces { try ws.prepare(for: shape) }
@@ -51,8 +75,6 @@ struct BatchInference {
         }
         let groupSize = BatchInference.groupSize
         let groups = (order.count + groupSize - 1) / groupSize
-        let c = network.classes
-        let unscale = scaling != .identity
         let misfit = Atomic<Bool>(false)   // a group larger than its workspace's shape: a planning bug
         Parallel.forEach(groups, workers: min(workspaces.count, groups)) { g, w in
             let ws = workspaces[w]
@@ -60,13 +82,7 @@ struct BatchInference {
             ws.batch.pack(rows.lazy.map { encoded[$0] })
             guard BatchShape(ws.batch).fits(in: ws.shape) else { misfit.store(true, ordering: .relaxed); return }
             network.forward(parameters, workspace: ws, inputTable: inputTable)
-            let outputs = network.outputs(ws)
-            for (b, index) in rows.enumerated() {
-                (out + index * c).update(from: outputs + b * c, count: c)
-                if unscale {
-                    for j in 0..<c { out[index * c + j] = scaling.unscale(out[index * c + j]) }
-                }
-            }
+            for (b, index) in rows.enumerated() { copy(ws, b, index) }
         }
         if misfit.load(ordering: .relaxed) { throw TextModelError(.internal, "an inference group is larger than its workspace was prepared for") }
     }

@@ -61,13 +61,41 @@ final class TrainedModel {
     /// threads run if their activations would not fit training.max_memory_mb, and none
     /// (TM_ERR_RESOURCE) if one does not (see BatchInference.workers).
     func outputs(of texts: [String], into out: UnsafeMutablePointer<Float>, threads: Int = 1) throws {
+        try run(texts, threads: threads) { inference, encoded, ws, table in
+            try inference.outputs(of: encoded, into: out, workspaces: ws, inputTable: table)
+        }
+    }
+
+    /// Sentence vectors of raw texts [N × featureDim] (see BatchInference.features),
+    /// on up to `threads` threads as `outputs(of:into:threads:)`.
+    func features(of texts: [String], into out: UnsafeMutablePointer<Float>, threads: Int = 1) throws {
+        try run(texts, threads: threads) { inference, encoded, ws, table in
+            try inference.features(of: encoded, into: out, workspaces: ws, inputTable: table)
+        }
+    }
+
+    /// Width of a sentence vector: the encoder's feature width F.
+    var featureDim: Int { network.encoder.featureDim }
+
+    /// Tokenises, encodes, sizes the workers and lends them pooled workspaces.
+    private func run(_ texts: [String], threads: Int,
+                     _ body: (BatchInference, EncodedTexts, [Workspace], InputProjectionTable?) throws -> Void) throws {
         let encoded = encoder.encode(texts, threads: threads)
         let groups = (texts.count + BatchInference.groupSize - 1) / BatchInference.groupSize
         let table = inputTables.table(network: network, params: parameters.pointer, tokens: encoded.totalLength, threads: threads)
-        let workers = try BatchInference(network: network, parameters: parameters.pointer)
-            .workers(for: encoded, wanted: max(1, min(Parallel.threads(threads), groups)), maxMemoryMB: config.training.maxMemoryMB)
-        try workspaces.withWorkspaces(workers) { ws in
-            try outputs(of: encoded, into: out, workspaces: ws, inputTable: table)
-        }
+        let inference = BatchInference(network: network, parameters: parameters.pointer, scaling: scaling)
+        let workers = try inference.workers(for: encoded, wanted: max(1, min(Parallel.threads(threads), groups)),
+                                            maxMemoryMB: config.training.maxMemoryMB)
+        try workspaces.withWorkspaces(workers) { ws in try body(inference, encoded, ws, table) }
+    }
+
+    /// The inference table for a call running `tokens` tokens (see InputTableCache).
+    func inputTable(tokens: Int, threads: Int) -> InputProjectionTable? {
+        inputTables.table(network: network, params: parameters.pointer, tokens: tokens, threads: threads)
+    }
+
+    /// Lends `count` pooled workspaces of this model's network to `body` (attributions).
+    func withWorkspaces(_ count: Int, _ body: ([Workspace]) throws -> Void) throws {
+        try workspaces.withWorkspaces(count, body)
     }
 }

@@ -17,41 +17,61 @@ public struct Tokenizer {
     /// Tokens of `text`, at most `maxLength` of them.
     public func tokenize(_ text: String) -> [String] {
         let source = lowercase ? text.lowercased() : text
-        let scalars = Array(source.unicodeScalars)
         var tokens = [String]()
+        scan(Array(source.unicodeScalars)) { token, _ in tokens.append(token) }
+        return tokens
+    }
+
+    /// The token rules over (lower-cased) scalars: calls `emit` with each token, at most
+    /// `maxLength` of them, and the range of `scalars` it was read from (a word's first
+    /// to last kept scalar, joiners inside it included). `tokenize(_:)` and the byte
+    /// spans of `tokenizeWithSpans` share this one loop.
+    func scan(_ scalars: [Unicode.Scalar], _ emit: (String, Range<Int>) -> Void) {
+        var count = 0
         var word = String.UnicodeScalarView()
+        var wordStart = 0, wordEnd = 0
         var i = 0
         func flush() {
             if !word.isEmpty {
-                tokens.append(String(word))
+                emit(String(word), wordStart..<wordEnd)
+                count += 1
                 word = String.UnicodeScalarView()
             }
         }
-        while i < scalars.count && tokens.count < maxLength {
+        func extend(_ s: Unicode.Scalar) {
+            if word.isEmpty { wordStart = i }
+            word.append(s)
+            wordEnd = i + 1
+        }
+        while i < scalars.count && count < maxLength {
             let s = scalars[i]
             if Tokenizer.isSeparator(s) {
                 flush()
                 i += 1
             } else if replaceURLs && word.isEmpty && Tokenizer.urlLength(scalars, at: i) > 0 {
-                tokens.append(Tokenizer.urlToken)
-                i += Tokenizer.urlLength(scalars, at: i)
+                let length = Tokenizer.urlLength(scalars, at: i)
+                emit(Tokenizer.urlToken, i..<(i + length))
+                count += 1
+                i += length
             } else if Tokenizer.isWordScalar(s) {
-                word.append(s)
+                extend(s)
                 i += 1
             } else if Tokenizer.isApostrophe(s), !word.isEmpty, i + 1 < scalars.count,
                       Tokenizer.isWordScalar(scalars[i + 1]) {
-                word.append(s)
+                extend(s)
                 i += 1
             } else if Tokenizer.isJoiner(s) {
                 i += 1  // zero-width joiners and variation selectors carry no meaning alone
             } else {
                 flush()
-                if tokens.count < maxLength { tokens.append(String(Character(s))) }
+                if count < maxLength {
+                    emit(String(Character(s)), i..<(i + 1))
+                    count += 1
+                }
                 i += 1
             }
         }
-        if tokens.count < maxLength { flush() }
-        return tokens
+        if count < maxLength { flush() }
     }
 
     static func isSeparator(_ s: Unicode.Scalar) -> Bool {

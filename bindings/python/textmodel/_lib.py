@@ -199,6 +199,89 @@ _SIGNATURES.update({
     "tm_model_load_from_memory": (c_int, [c_char_p, c_size_t, POINTER(_model_p)]),
 })
 
+# ------------------------------------------ explanations and sentence vectors
+
+TM_EXPLAIN_INTEGRATED_GRADIENTS = 0
+TM_EXPLAIN_OCCLUSION = 1
+TM_EXPLAIN_PROBABILITY = 0
+TM_EXPLAIN_LOGIT = 1
+TM_EXPLAIN_PADDING = 0
+TM_EXPLAIN_UNKNOWN = 1
+
+
+class ExplainOptions(Structure):
+    """``tm_explain_options``; fill with ``tm_explain_options_init``."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("method", c_int),
+        ("target", c_int32),
+        ("output", c_int),
+        ("reference", c_int),
+        ("steps", c_int32),
+        ("window", c_int32),
+    ]
+
+
+class TokenScore(Structure):
+    """``tm_token_score``: byte offsets into the text as passed to the library."""
+
+    _fields_ = [("token", c_char_p), ("start", c_size_t), ("end", c_size_t), ("score", c_float)]
+
+
+class TextExplanation(Structure):
+    """``tm_text_explanation``."""
+
+    _fields_ = [
+        ("tokens", POINTER(TokenScore)),
+        ("token_count", c_size_t),
+        ("target", c_int32),
+        ("output", c_float),
+        ("reference_output", c_float),
+        ("delta", c_float),
+    ]
+
+
+class Explanation(Structure):
+    """``tm_explanation``: library-owned, released with ``tm_explanation_free``."""
+
+    _fields_ = [("count", c_size_t), ("texts", POINTER(TextExplanation))]
+
+
+_SIGNATURES.update({
+    "tm_explain_options_init": (None, [POINTER(ExplainOptions)]),
+    "tm_model_explain": (c_int, [_model_p, _texts_p, c_size_t, POINTER(ExplainOptions),
+                                 POINTER(POINTER(Explanation))]),
+    "tm_explanation_free": (None, [POINTER(Explanation)]),
+    "tm_model_feature_dim": (c_int, [_model_p, POINTER(c_size_t)]),
+    "tm_model_transform": (c_int, [_model_p, _texts_p, c_size_t, POINTER(c_float)]),
+})
+
+_METHODS = {"integrated_gradients": TM_EXPLAIN_INTEGRATED_GRADIENTS, "occlusion": TM_EXPLAIN_OCCLUSION}
+_OUTPUTS = {"probability": TM_EXPLAIN_PROBABILITY, "logit": TM_EXPLAIN_LOGIT}
+_REFERENCES = {"padding": TM_EXPLAIN_PADDING, "unknown": TM_EXPLAIN_UNKNOWN}
+
+
+def explain_options(method="integrated_gradients", target=None, steps=50, output="probability",
+                    reference="padding", window=1):
+    """A ``tm_explain_options`` from Python values (ValueError for unknown names)."""
+    options = ExplainOptions()
+    lib().tm_explain_options_init(byref(options))
+    for name, value, table in (("method", method, _METHODS), ("output", output, _OUTPUTS),
+                               ("reference", reference, _REFERENCES)):
+        if value not in table:
+            raise ValueError(f"{name} must be one of {', '.join(map(repr, table))}; got {value!r}")
+        setattr(options, name, table[value])
+    for name, value in (("steps", steps), ("window", window), ("target", -1 if target is None else target)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        if not -2**31 <= value < 2**31:
+            raise InvalidArgumentError(f"{name} {value} is out of range", TM_ERR_INVALID_ARGUMENT,
+                                       "TM_ERR_INVALID_ARGUMENT")
+        setattr(options, name, value)
+    return options
+
+
 # ------------------------------------------------------------------- loading
 
 
@@ -593,3 +676,37 @@ class Model:
         handle = c_void_p()
         check(lib().tm_model_load_from_memory(data, len(data), byref(handle)))
         return cls(handle)
+
+    # ------------------------------------ explanations and sentence vectors
+
+    def explain(self, texts, options):
+        """``tm_model_explain``: per text ``(tokens, target, output, reference_output,
+        delta)``, tokens as ``(token, start_byte, end_byte, score)`` with byte offsets
+        into the UTF-8 the library was given (see :func:`encode_texts`)."""
+        t, n = encode_texts(texts)
+        out = POINTER(Explanation)()
+        check(lib().tm_model_explain(self.handle, t, n, byref(options), byref(out)))
+        try:
+            result = []
+            block = out.contents
+            for i in range(block.count):
+                e = block.texts[i]
+                tokens = [(e.tokens[k].token.decode("utf-8"), e.tokens[k].start, e.tokens[k].end,
+                           e.tokens[k].score) for k in range(e.token_count)]
+                result.append((tokens, e.target, e.output, e.reference_output, e.delta))
+            return result
+        finally:
+            lib().tm_explanation_free(out)
+
+    def feature_dim(self):
+        """``tm_model_feature_dim``."""
+        out = c_size_t()
+        check(lib().tm_model_feature_dim(self.handle, byref(out)))
+        return out.value
+
+    def transform(self, texts):
+        """``tm_model_transform``: sentence vectors float32 (n, feature_dim)."""
+        t, n = encode_texts(texts)
+        features = np.zeros((n, self.feature_dim()), dtype=np.float32)
+        check(lib().tm_model_transform(self.handle, t, n, features.ctypes.data_as(POINTER(c_float))))
+        return features

@@ -19,6 +19,7 @@ import threading
 import numpy as np
 
 from . import _estimator, _lib
+from . import explanation as _explanation
 from ._config_file import read_config_file
 
 #: Version of the pickled state (``__getstate__``); newer versions are refused.
@@ -294,6 +295,92 @@ class _TextModel:
     def evaluate_file(self, path):
         """Like :meth:`evaluate`, reading a labelled CSV, fastText or JSON Lines file."""
         return json.loads(self._native("evaluate_file").evaluate_file(path))
+
+    # ------------------------------------ explanations and sentence vectors
+
+    def explain(self, texts, method="integrated_gradients", target=None, steps=50,
+                output="probability", reference="padding", window=1):
+        """Token attributions: why the model gave each text its output.
+
+        Args:
+            texts: sequence of str (or bytes).
+            method: "integrated_gradients" (with respect to the input embeddings,
+                ``steps``-point Gauss-Legendre quadrature from the reference to the
+                text; each text's ``delta`` says how far the scores' sum is from
+                ``output - reference_output``) or "occlusion" (each window of
+                ``window`` tokens replaced by the reference; a token's score is the
+                drop of the output, averaged over the windows covering it).
+            target: the label to explain: an int is an index into ``classes_``
+                (so with int labels pass ``list(clf.classes_).index(label)``), any
+                other value a label of ``classes_``; None = each text's predicted label (multi-label: its most probable
+                label). A regressor explains its predicted value; leave it None.
+            steps: integrated gradients' quadrature points (1 ... 4096).
+            output: "probability" or "logit" of the target (regressors: the value).
+            reference: "padding" (zero embeddings, the default baseline) or
+                "unknown" (the ``<unk>`` embedding).
+            window: occlusion window in tokens.
+
+        Returns:
+            One :class:`textmodel.explanation.Explanation` per text: ``tokens`` as
+            ``(token, start, end, score)`` where, for a str text, ``start``/``end``
+            are **character indices** (``text[start:end]`` is the token as written);
+            byte offsets for a bytes text. Plus ``delta``, ``target``, ``output``,
+            ``reference_output``. For the bag model, n-gram features' scores are
+            folded onto their words (a word n-gram's split equally over its words).
+        """
+        model = self._native("explain")
+        texts = _texts(texts)
+        classifier = model.task() != "regression"
+        position = self._target_position(target, classifier)
+        library_index = None if position is None else self._library_index(position)
+        options = _lib.explain_options(method, library_index, steps, output, reference, window)
+        results = []
+        for text, (tokens, t, value, ref, delta) in zip(texts, model.explain(texts, options)):
+            if isinstance(text, str):
+                tokens = _explanation.char_offsets(text, tokens)
+            if classifier:
+                t = int(self._classes_index(np.intp(t)))
+            label = self.classes_[t] if classifier else None
+            results.append(_explanation.Explanation(tokens, delta, label, value, ref, t))
+        return results
+
+    def explain_html(self, texts, **options):
+        """:meth:`explain` rendered as a standalone HTML page (str): each text with its
+        tokens coloured by score (green raises the output, red lowers it; hover for
+        the score), no JavaScript. In a notebook: ``IPython.display.HTML(...)``; or
+        write it to a file and open it in a browser. ``options`` as :meth:`explain`."""
+        texts = _texts(texts)
+        return _explanation.render_html(texts, self.explain(texts, **options))
+
+    def transform(self, texts):
+        """Sentence vectors: float32 array (n_texts, n_features), each text's pooled
+        encoder features (the input of the output layer), for search and clustering
+        (scikit-learn transformer convention)."""
+        return self._native("transform").transform(_texts(texts))
+
+    def _target_position(self, target, classifier):
+        """explain's ``target`` as a position in ``classes_`` (None: the prediction)."""
+        if target is None:
+            return None
+        if not classifier:
+            if target != 0:
+                raise ValueError("a regressor has one output: leave target None")
+            return 0
+        classes = self.classes_
+        if isinstance(target, (int, np.integer)) and not isinstance(target, (bool, np.bool_)):
+            if not 0 <= target < len(classes):
+                raise ValueError(f"target index {target} is out of range: the model has "
+                                 f"{len(classes)} labels")
+            return int(target)
+        matches = [j for j, label in enumerate(classes) if label == target]
+        if len(matches) == 0:
+            raise ValueError(f"unknown label {target!r}; the labels are {list(classes)!r}")
+        return int(matches[0])
+
+    def _library_index(self, position):
+        """The library's label index of ``classes_[position]`` (regressors: 0)."""
+        order = getattr(self, "_order", None)
+        return position if order is None else int(order[position])
 
 
 class TextClassifier(_TextModel):

@@ -1,0 +1,168 @@
+"""explain, explain_html and transform: character offsets into Python strings, targets,
+methods, every task, errors, and the HTML page."""
+import csv
+import html
+import math
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from textmodel import InvalidArgumentError, StateError, TextClassifier, TextRegressor
+from textmodel.explanation import Explanation
+
+SUPPORT = Path(__file__).resolve().parents[3] / "data" / "support"
+TEXTS = ["My parcel never came, REFUND please!", "Café crème ÉTÉ 日本語 🐕🐕 ok", "where is my ORDER?", ""]
+
+
+def rows(name="train.csv"):
+    with open(SUPPORT / name, newline="", encoding="utf-8") as f:
+        return [(r["text"], r["label"]) for r in csv.DictReader(f)]
+
+
+@pytest.fixture(scope="module")
+def bag():
+    texts, labels = zip(*rows())
+    return TextClassifier({"model": {"type": "bag", "embedding_dim": 32}}).fit(texts, labels)
+
+
+@pytest.fixture(scope="module")
+def lstm():
+    texts, labels = zip(*rows())
+    return TextClassifier({"model": {"type": "lstm", "embedding_dim": 16, "hidden_dim": 16, "pooling": "mean"},
+                           "training": {"epochs": 3}}).fit(texts, labels)
+
+
+def test_offsets_are_character_indices_that_slice_the_text(bag, lstm):
+    for clf in (bag, lstm):
+        for text, e in zip(TEXTS, clf.explain(TEXTS)):
+            assert isinstance(e, Explanation)
+            previous = 0
+            for token, start, end, score in e.tokens:
+                assert previous <= start < end <= len(text)
+                previous = end
+                assert text[start:end].lower() == token, (text, token)
+                assert math.isfinite(score)
+    e = bag.explain(["Café 日本 🐕"])[0]
+    assert [(t, s, n) for t, s, n, _ in e.tokens] == [("café", 0, 4), ("日本", 5, 7), ("🐕", 8, 9)]
+
+
+def test_bytes_texts_get_byte_offsets_and_invalid_utf8_reads_as_replacement(bag):
+    raw = b"ok \xff caf\xc3\xa9"
+    e = bag.explain([raw])[0]
+    assert [(t, s, n) for t, s, n, _ in e.tokens] == [("ok", 0, 2), ("\ufffd", 3, 4), ("café", 5, 10)]
+
+
+def test_integrated_gradients_are_complete_and_delta_is_the_gap(bag, lstm):
+    for clf in (bag, lstm):
+        for e in clf.explain(TEXTS, steps=50):
+            total = sum(s for _, _, _, s in e.tokens)
+            assert abs(total - (e.output - e.reference_output) - e.delta) < 1e-4
+            assert abs(e.delta) <= 1e-3 * abs(e.output - e.reference_output) + 1e-6
+
+
+def test_default_target_is_the_prediction_and_others_can_be_chosen(lstm):
+    proba = lstm.predict_proba(TEXTS)
+    classes = lstm.classes_
+    for row, e in zip(proba, lstm.explain(TEXTS)):
+        assert e.target == classes[int(np.argmax(row))] and e.target_index == int(np.argmax(row))
+        assert e.output == pytest.approx(row.max(), abs=1e-5)
+    other = classes[-1]
+    for row, e in zip(proba, lstm.explain(TEXTS, target=other)):
+        assert e.target == other and e.output == pytest.approx(row[-1], abs=1e-5)
+    assert [e.target for e in lstm.explain(TEXTS[:1], target=0)] == [classes[0]]
+    logit = lstm.explain(TEXTS[:1], output="logit")[0]
+    assert logit.output != pytest.approx(proba[0].max())
+
+
+def test_occlusion_scores_are_drops_and_have_no_delta(bag):
+    e = bag.explain(["refund please"], method="occlusion", reference="unknown")[0]
+    assert math.isnan(e.delta) and math.isnan(e.reference_output)
+    assert e.tokens[0][3] != 0
+    assert len(bag.explain(["a b c d"], method="occlusion", window=2)[0].tokens) == 4
+    # Without subwords, occluding a word with <unk> is predicting the text with an
+    # unknown word in its place.
+    words_only = TextClassifier({"model": {"type": "bag", "embedding_dim": 32},
+                                 "tokenizer": {"word_ngrams": 1, "char_ngrams_max": 0, "char_ngrams_min": 0}})
+    words_only.fit(*zip(*rows()))
+    e = words_only.explain(["refund please"], method="occlusion", reference="unknown")[0]
+    p = words_only.predict_proba(["refund please", "qqzzunseen please"])
+    assert e.tokens[0][3] == pytest.approx(p[0, e.target_index] - p[1, e.target_index], abs=1e-5)
+
+
+def test_multi_label_and_regression():
+    texts, labels = zip(*rows())
+    tagger = TextClassifier({"model": {"task": "multi_label", "type": "bag"}}).fit(
+        list(texts), [[y, "any"] if i % 2 else [y] for i, y in enumerate(labels)])
+    for label in tagger.classes_:
+        e = tagger.explain(TEXTS[:2], target=label)
+        assert all(x.target == label for x in e)
+    lengths = [float(len(t)) for t in texts]
+    reg = TextRegressor({"model": {"type": "lstm", "embedding_dim": 8, "hidden_dim": 8, "pooling": "mean"},
+                         "training": {"epochs": 2}}).fit(list(texts), lengths)
+    values = reg.predict(TEXTS)
+    for v, e in zip(values, reg.explain(TEXTS)):
+        assert e.target is None and e.output == pytest.approx(float(v), rel=1e-4, abs=1e-3)
+    with pytest.raises(ValueError):
+        reg.explain(TEXTS, target=1)
+
+
+def test_bad_arguments_raise(bag):
+    with pytest.raises(InvalidArgumentError, match="target"):
+        bag.explain(TEXTS, target=len(bag.classes_))
+    with pytest.raises(ValueError, match="label index"):
+        bag.explain(TEXTS, target=-1)
+    with pytest.raises(ValueError, match="unknown label"):
+        bag.explain(TEXTS, target="no such label")
+    with pytest.raises(InvalidArgumentError, match="steps"):
+        bag.explain(TEXTS, steps=0)
+    with pytest.raises(ValueError, match="method"):
+        bag.explain(TEXTS, method="shap")
+    with pytest.raises(TypeError):
+        bag.explain("a single string")
+    with pytest.raises(StateError):
+        TextClassifier().explain(["x"])
+    with pytest.raises(StateError):
+        TextClassifier().transform(["x"])
+
+
+def test_many_threads_explain_with_one_model(lstm):
+    lstm.threads = 1
+    expected = lstm.explain(TEXTS, steps=20)
+    results = [None] * 4
+
+    def run(i):
+        results[i] = lstm.explain(TEXTS, steps=20)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lstm.threads = 0
+    assert all(r == expected for r in results)
+
+
+def test_transform_gives_the_pooled_features(bag, lstm):
+    v = bag.transform(TEXTS)
+    assert v.shape == (len(TEXTS), 32) and v.dtype == np.float32
+    assert not v[-1].any()  # the empty text's mean is zeros
+    assert lstm.transform(TEXTS).shape == (len(TEXTS), 16)
+    assert bag.transform([]).shape == (0, 32)
+    # Similar texts are nearer than unrelated ones.
+    a, b, c = bag.transform(["refund my money", "refund the money please", "my password reset fails"])
+    cos = lambda x, y: float(x @ y / np.linalg.norm(x) / np.linalg.norm(y))
+    assert cos(a, b) > cos(a, c)
+
+
+def test_explain_html_is_a_standalone_page_without_script(bag):
+    page = bag.explain_html(TEXTS)
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page.lower()
+    assert page.count('class="tok"') == sum(len(e.tokens) for e in bag.explain(TEXTS))
+    # The text reads as written: stripping the markup gives every text back.
+    body = html.unescape(re.sub(r"<[^>]+>", "", page.split('<p class="legend">')[1]))
+    for text in TEXTS:
+        assert text in body
+    assert "rgba(22, 150, 60" in page and "rgba(210, 40, 40" in page
