@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textmodel import InvalidArgumentError, StateError, TextClassifier, TextRegressor
+from textmodel import InvalidArgumentError, NotFittedError, TextClassifier, TextRegressor
 from textmodel.explanation import Explanation
 
 SUPPORT = Path(__file__).resolve().parents[3] / "data" / "support"
@@ -122,9 +122,9 @@ def test_bad_arguments_raise(bag):
         bag.explain(TEXTS, method="shap")
     with pytest.raises(TypeError):
         bag.explain("a single string")
-    with pytest.raises(StateError):
+    with pytest.raises(NotFittedError):
         TextClassifier().explain(["x"])
-    with pytest.raises(StateError):
+    with pytest.raises(NotFittedError):
         TextClassifier().transform(["x"])
 
 
@@ -166,3 +166,19 @@ def test_explain_html_is_a_standalone_page_without_script(bag):
     for text in TEXTS:
         assert text in body
     assert "rgba(22, 150, 60" in page and "rgba(210, 40, 40" in page
+
+
+def test_int_labels_explain_by_classes_position():
+    # The library orders label names as strings ("10" < "2"); classes_ keeps the ints
+    # in numeric order, and explain's targets and target_index follow classes_.
+    texts = ["pizza pasta", "goal match", "code bug"] * 20
+    labels = [2, 10, 7] * 20
+    clf = TextClassifier({"model": {"type": "bag"}, "training": {"epochs": 5}}).fit(texts, labels)
+    assert list(clf.classes_) == [2, 7, 10]
+    for position, label in enumerate(clf.classes_):
+        e = clf.explain(["pizza goal code"], target=position)[0]
+        assert e.target == label and e.target_index == position
+        assert e.output == pytest.approx(float(clf.predict_proba(["pizza goal code"])[0, position]),
+                                         rel=1e-4)
+    predicted = clf.explain(["goal match"])[0]
+    assert predicted.target == clf.predict(["goal match"])[0] == 10

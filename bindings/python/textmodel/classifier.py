@@ -369,8 +369,10 @@ class _TextModel:
         classes = self.classes_
         if isinstance(target, (int, np.integer)) and not isinstance(target, (bool, np.bool_)):
             if not 0 <= target < len(classes):
-                raise ValueError(f"target index {target} is out of range: the model has "
-                                 f"{len(classes)} labels")
+                raise _lib.InvalidArgumentError(
+                    f"target label index {target} is out of range: the model has "
+                    f"{len(classes)} labels", _lib.TM_ERR_INVALID_ARGUMENT,
+                    "TM_ERR_INVALID_ARGUMENT")
             return int(target)
         matches = [j for j, label in enumerate(classes) if label == target]
         if len(matches) == 0:
