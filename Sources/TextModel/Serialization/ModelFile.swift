@@ -25,6 +25,17 @@ enum ModelFile {
     static let maxHeaderBytes = 1 << 30
 
     static func save(_ model: TrainedModel, to path: String) throws {
+        try FileIO.writeAtomically(path, parts: parts(of: model))
+    }
+
+    /// Bytes `save` writes for `model`, counted without writing them.
+    static func encodedSize(of model: TrainedModel) -> Int {
+        parts(of: model).reduce(0) { $0 + $1.count }
+    }
+
+    /// The file's parts in order; the weights are borrowed from `model`, so they must
+    /// be used while it lives.
+    private static func parts(of model: TrainedModel) -> [FileIO.Part] {
         let config = model.config.json.serialized
         let vocabulary = JSONValue.array(model.vocabulary.tokens.map { .string($0) }).serialized
         let labels = JSONValue.array(model.labels.map { .string($0) }).serialized
@@ -50,7 +61,7 @@ enum ModelFile {
             SafeTensors.Tensor(name: t.name, dtype: "F32", shape: t.shape,
                                bytes: .borrowed(UnsafeRawBufferPointer(rebasing: data[(t.offset * 4)..<((t.offset + t.count) * 4)])))
         }
-        try FileIO.writeAtomically(path, parts: SafeTensors.encode(format: formatName, metadata: metadata, tensors: tensors))
+        return SafeTensors.encode(format: formatName, metadata: metadata, tensors: tensors)
     }
 
     static func load(from path: String) throws -> TrainedModel {

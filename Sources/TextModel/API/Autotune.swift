@@ -1,0 +1,199 @@
+/// Searches model types and hyper-parameters for the config that scores best on
+/// validation data (docs/autotune.md): random search over `SearchSpace`, trial 0 being
+/// the default model, within a time budget and a trial count, optionally under a
+/// model-file size limit that no returned model exceeds. What C (`tm_autotune`), the
+/// command line and Python call.
+///
+/// Reproducible: the configs are drawn from `options.seed` alone, every trial trains
+/// with that seed and an explicit thread count, so a search bounded by `maxTrials` runs
+/// the same trials in the same order with the same scores on every run (on the same
+/// machine and thread count); a time budget cuts that sequence at a point that depends
+/// on the machine. The returned model is the best trial's own weights.
+///
+/// Thread safety: a search uses only its own models; many may run at once.
+public struct Autotune {
+    public let options: AutotuneOptions
+
+    /// Receives each trial's row when it ends; returns true to end the search there.
+    public typealias TrialHandler = (AutotuneTrial) -> Bool
+
+    /// Trials in a row that train nothing (skipped, refused) before the search gives up.
+    static let maxUntrainedInARow = 50
+
+    /// The size estimate's header slack; tests lower it to reach the check of real sizes.
+    var estimateSlack = ModelSizeEstimate.headerSlack
+
+    public init(options: AutotuneOptions) {
+        self.options = options
+    }
+
+    /// Reads labelled files as `options.baseConfig`'s data section says, then searches.
+    public func run(trainFile: String, validationFile: String, onTrial: TrialHandler? = nil) throws -> AutotuneResult {
+        let config = try baseConfig()
+        let multiLabel = options.task == .multiLabel
+        let data = try LabelledTexts.read(path: trainFile, config: config.data, multiLabel: multiLabel)
+        let validation = try LabelledTexts.read(path: validationFile, config: config.data, multiLabel: multiLabel)
+        return try run(data, validation: validation, onTrial: onTrial)
+    }
+
+    /// Searches on training texts, ranking trials by `options.metric` on `validation`.
+    /// Errors: invalidArgument (no validation rows), data (as training: no usable rows,
+    /// one class, unseen validation labels), config (a metric naming a label the data
+    /// lacks, a base config that contradicts the search), resource (a size limit no
+    /// config can meet), cancelled (stopped before any trial finished).
+    public func run(_ data: LabelledTexts, validation: LabelledTexts, onTrial: TrialHandler? = nil) throws -> AutotuneResult {
+        let started = Clock.now()
+        guard validation.count > 0 else {
+            throw TextModelError.invalidArgument("autotune needs validation data to rank its trials: \(validation.skipped > 0 ? "every validation row was skipped (empty text or missing label)" : "none was given")")
+        }
+        guard data.count > 0 else {
+            throw TextModelError.data("no usable training rows (\(data.skippedEmptyText) with an empty text and \(data.skippedMissingLabel) with a missing label were skipped)")
+        }
+        let base = try baseConfig()
+        let labels = options.task == .regression ? []
+            : Targets.labels(of: data.labels, task: options.task, separator: base.data.labelSeparator)
+        if case .labelF1(let label) = options.metric, !labels.contains(label) {
+            let list = labels.prefix(20).map { "\"\($0)\"" }.joined(separator: ", ")
+            throw TextModelError.config("metric \"f1:\(AutotuneOptions.shortened(label))\" names a label the training data does not have (labels: \(list))")
+        }
+        let estimate = ModelSizeEstimate(texts: data.texts, classes: options.task == .regression ? 1 : max(labels.count, 1),
+                                         slack: estimateSlack)
+        let limit = options.maxModelMB.map { Int(($0 * 1_000_000).rounded(.down)) }
+        if let limit = limit { try checkFloor(estimate, limit: limit) }
+
+        let space = SearchSpace(modelTypes: options.modelTypes, task: options.task)
+        var rng = SeededGenerator(seed: options.seed ^ 0xA070_7E5E_ED5E_A5C4)
+        let threads = Parallel.threads(options.threads)
+        var trials = [AutotuneTrial]()
+        var best: (index: Int, metric: Double, model: Model)? = nil
+        var firstFailure: TextModelError? = nil
+        var stoppedBy = "max_trials"
+        var untrainedInARow = 0
+        let deadline = started + options.timeBudgetSeconds
+
+        while true {
+            if let cap = options.maxTrials, trials.count >= cap { stoppedBy = "max_trials"; break }
+            if Clock.now() >= deadline { stoppedBy = "time_budget"; break }
+            var keys = ConfigKeys(space.draw(trial: trials.count, rng: &rng))
+            keys.set("model", "task", .string(options.task.rawValue))
+            keys.set("training", "seed", .int(Int64(options.seed)))
+            keys.set("training", "threads", .int(Int64(threads)))
+            let trialStarted = Clock.now()
+            let outcome = try runTrial(index: trials.count, keys: keys, data: data, validation: validation,
+                                       estimate: estimate, limit: limit, deadline: deadline, anyTrained: best != nil)
+            var trial = outcome.trial
+            trial.seconds = Clock.now() - trialStarted
+            untrainedInARow = trial.epochs == nil ? untrainedInARow + 1 : 0
+            if let model = outcome.model, let metric = trial.metric {
+                if best.map({ options.metric.isBetter(metric, than: $0.metric) }) ?? true {
+                    best = (trial.index, metric, model)
+                }
+            }
+            if trial.status == .failed, firstFailure == nil { firstFailure = outcome.error }
+            trials.append(trial)
+            if trial.status == .cut { stoppedBy = "time_budget"; break }
+            // Draws that all fail or skip at once (a base config at odds with the space,
+            // a tight size limit) would otherwise fill the whole time budget with rows.
+            if untrainedInARow >= Autotune.maxUntrainedInARow { stoppedBy = "no_trainable_config"; break }
+            if onTrial?(trial) == true { stoppedBy = "callback"; break }
+        }
+
+        guard let winner = best else {
+            if stoppedBy == "callback" {
+                throw TextModelError(.cancelled, "the autotune search was stopped by its callback before any trial finished")
+            }
+            if let failure = firstFailure {
+                throw TextModelError(failure.kind, "no autotune trial succeeded (\(trials.count) tried); the first failed: \(failure.message)")
+            }
+            let why = limit != nil && trials.contains { $0.status == .skipped || $0.status == .overSize }
+                ? "every trial was skipped or over max_model_mb" : "the time budget ended before a trial finished"
+            throw TextModelError.resource("no autotune trial finished (\(trials.count) started): \(why); raise time_budget\(limit != nil ? " or max_model_mb" : "")")
+        }
+        return AutotuneResult(model: winner.model, trials: trials, bestTrial: winner.index, options: options,
+                              stoppedBy: stoppedBy, seconds: Clock.now() - started)
+    }
+
+    /// The base config with the search's task (checked when the options were parsed).
+    private func baseConfig() throws -> Config {
+        var keys = ConfigKeys(options.baseConfig)
+        keys.set("model", "task", .string(options.task.rawValue))
+        return try Config(value: keys.json)
+    }
+
+    /// Refuses a size limit below the smallest model the search could make: a bag of
+    /// 1,000 words by 4 dimensions, no n-grams, over these labels.
+    private func checkFloor(_ estimate: ModelSizeEstimate, limit: Int) throws {
+        var keys = ConfigKeys()
+        keys.set("model", "type", .string("bag"))
+        keys.set("model", "task", .string(options.task.rawValue))
+        keys.set("model", "embedding_dim", .int(4))
+        keys.set("tokenizer", "word_ngrams", .int(1))
+        keys.set("tokenizer", "char_ngrams_min", .int(0))
+        keys.set("tokenizer", "char_ngrams_max", .int(0))
+        keys.set("tokenizer", "max_size", .int(1000))
+        let floor = estimate.bytes(try Config(value: keys.json))
+        if floor > limit {
+            throw TextModelError.resource("max_model_mb = \(options.maxModelMB ?? 0) cannot be met: the smallest model this search makes (a bag of 1,000 words × 4 dimensions, no n-grams) takes about \(floor) bytes (\(Double(floor) / 1_000_000) MB) with these labels; raise max_model_mb")
+        }
+    }
+
+    private struct TrialOutcome {
+        var trial: AutotuneTrial
+        var model: Model? = nil
+        var error: TextModelError? = nil
+    }
+
+    /// Trains one trial's config (shrunk to the size limit first), measures it and
+    /// checks its real size. Errors in the caller's data end the search (rethrown) until
+    /// one trial has trained; every other failure is the trial's own row.
+    private func runTrial(index: Int, keys drawn: ConfigKeys, data: LabelledTexts, validation: LabelledTexts,
+                          estimate: ModelSizeEstimate, limit: Int?, deadline: Double, anyTrained: Bool) throws -> TrialOutcome {
+        var keys = drawn.overlaid(with: options.baseConfig)
+        let typeName = keys.get("model", "type")?.stringValue ?? Config.defaultModelType.rawValue
+        var trial = AutotuneTrial(index: index, status: .failed,
+                                  modelType: Config.ModelType(rawValue: typeName) ?? Config.defaultModelType, config: keys.json)
+        do {
+            var config = try Config(value: keys.json)
+            trial.estimatedSize = estimate.bytes(config)
+            if let limit = limit, let estimated = trial.estimatedSize, estimated > limit {
+                guard let fit = try estimate.shrunk(drawn, base: options.baseConfig, limit: limit) else {
+                    trial.status = .skipped
+                    trial.message = "estimated \(estimated) bytes, over max_model_mb, and no smaller variant fits"
+                    return TrialOutcome(trial: trial)
+                }
+                keys = fit.keys.overlaid(with: options.baseConfig)
+                config = fit.config
+                trial.config = keys.json
+                trial.estimatedSize = estimate.bytes(config)
+                trial.message = "shrunk to fit max_model_mb: " + fit.changes.joined(separator: "; ")
+            }
+            let model = Model(config: config)
+            let report = try model.train(data, validation: validation, progress: { _ in Clock.now() >= deadline })
+            trial.epochs = report.epochs.count
+            if report.cancelled {
+                trial.status = .cut
+                trial.message = "the time budget ended during this trial; discarded"
+                return TrialOutcome(trial: trial)
+            }
+            let size = try model.serializedSize()
+            trial.size = size
+            trial.metric = try options.metric.value(of: model.evaluate(validation))
+            if let limit = limit, size > limit {
+                trial.status = .overSize
+                trial.message = "the model file has \(size) bytes, over max_model_mb (estimated \(trial.estimatedSize ?? 0)); discarded"
+                return TrialOutcome(trial: trial)
+            }
+            guard trial.metric != nil else {
+                trial.message = "the validation \(options.metric.name) is not a finite number (training diverged?)"
+                return TrialOutcome(trial: trial)
+            }
+            trial.status = .ok
+            return TrialOutcome(trial: trial, model: model)
+        } catch let error as TextModelError {
+            let callersData: [TextModelError.Kind] = [.data, .io, .invalidArgument, .state]
+            if !anyTrained && callersData.contains(error.kind) { throw error }
+            trial.message = error.message
+            return TrialOutcome(trial: trial, error: error)
+        }
+    }
+}
