@@ -267,6 +267,7 @@ step "test_determinism" "$here/build/test_determinism"
 step "test_roundtrip" "$here/build/test_roundtrip"
 step "test_stress" "$here/build/test_stress"
 step "test_crash_safety" "$here/build/test_crash_safety"
+step "test_autotune" "$here/build/test_autotune"
 step "classify (example, 1 epoch)" "$classify" --set training.epochs=1 \
     "$config" "$train" "$valid" "$test" "$work/example.tmmodel"
 step "classify rejects an unknown config key" expect_failure "model.hidden_sizee" \
@@ -290,6 +291,7 @@ if [ "$VALGRIND" != 0 ]; then
         step "valgrind test_roundtrip --quick" vg "$here/build/test_roundtrip" --quick
         step "valgrind test_stress --quick" vg "$here/build/test_stress" --quick
         step "valgrind test_crash_safety --quick" vg "$here/build/test_crash_safety" --quick
+        step "valgrind test_autotune --quick" vg "$here/build/test_autotune" --quick
         step "valgrind classify (tiny)" vg "$classify" "${tiny[@]}" "$config" \
             "$work/small_train.txt" "$work/small_valid.txt" "$work/small_test.txt" \
             "$work/small.tmmodel" "thanks, great crew" "my bag is lost" ""
@@ -316,7 +318,7 @@ if [ "$SANITIZERS" != 0 ]; then
             "$here/build/asan/leak_probe"
         step "asan test_header_cpp" san "$here/build/asan/test_header_cpp"
         for t in test_errors test_threads test_determinism test_roundtrip test_stress \
-                 test_crash_safety; do
+                 test_crash_safety test_autotune; do
             step "asan $t --quick" san "$here/build/asan/$t" --quick
         done
         step "tsan: a deliberate race fails the run" san_probe "ThreadSanitizer: data race" \

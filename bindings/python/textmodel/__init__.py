@@ -10,6 +10,9 @@ Quick start::
     tagger = TextClassifier().fit(texts, [["sports", "news"], ["tech"], ...])
     reg = TextRegressor().fit(texts, [3.5, 1.0, ...])
 
+    best = textmodel.autotune(texts, labels, validation=(vtexts, vlabels), max_trials=8)
+    best.trials_                                   # one dict per trial
+
 The shared library is found through the ``TEXTMODEL_LIBRARY`` environment variable,
 else as ``libtextmodel.so`` in this package's folder; it is loaded on first use.
 """
@@ -19,13 +22,14 @@ from ._lib import (CancelledError, ConfigError, DataError, FileError, InternalEr
                    TextModelError)
 from ._lib import lib as _load
 from .classifier import TextClassifier, TextRegressor
+from .autotune import autotune
 
 __version__ = "0.4.0"
 
 __all__ = [
     "TextClassifier", "TextRegressor", "library_version", "TextModelError", "InvalidArgumentError",
     "ConfigError", "FileError", "DataError", "ModelFormatError", "StateError",
-    "CancelledError", "ResourceError", "InternalError",
+    "CancelledError", "ResourceError", "InternalError", "autotune",
 ]
 
 

@@ -45,8 +45,17 @@ class _TextModel:
             model.close()
             other = "TextRegressor" if task == "regression" else "TextClassifier"
             raise TypeError(f"{path} holds a {task} model: load it with {other}.load")
+        return cls._from_native(model, threads)
+
+    @classmethod
+    def _from_native(cls, native_model, threads=0):
+        """A fitted estimator around a trained ``_lib.Model`` (which it then owns);
+        TypeError if the model's task is not one this class serves."""
+        task = native_model.task()
+        if task not in cls._tasks:
+            raise TypeError(f"a {task} model does not fit {cls.__name__}")
         self = cls.__new__(cls)
-        self._model = model
+        self._model = native_model
         self.threads = threads
         self._reset()
         return self
@@ -176,8 +185,8 @@ class TextClassifier(_TextModel):
         self._reset()
 
     @classmethod
-    def load(cls, path, threads=0):
-        self = super().load(path, threads)
+    def _from_native(cls, native_model, threads=0):
+        self = super()._from_native(native_model, threads)
         self._task_given = True
         self._config_text = None
         return self
