@@ -1,11 +1,13 @@
 /// Searches model types and hyper-parameters for the config that scores best on
-/// validation data (docs/autotune.md): random search over `SearchSpace`, trial 0 being
-/// the default model, within a time budget and a trial count, optionally under a
+/// validation data (docs/autotune.md): random search over `SearchSpace` (trial 0 the
+/// default model, later trials also around the best so far; equal scores go to the
+/// smaller model), within a time budget and a trial count, optionally under a
 /// model-file size limit that no returned model exceeds. What C (`tm_autotune`), the
 /// command line and Python call.
 ///
-/// Reproducible: the configs are drawn from `options.seed` alone, every trial trains
-/// with that seed and an explicit thread count, so a search bounded by `maxTrials` runs
+/// Reproducible: the configs are drawn from `options.seed` and the earlier trials'
+/// scores, never the clock, and every trial trains with that seed and an explicit
+/// thread count (so its score is fixed too), so a search bounded by `maxTrials` runs
 /// the same trials in the same order with the same scores on every run (on the same
 /// machine and thread count); a time budget cuts that sequence at a point that depends
 /// on the machine. The returned model is the best trial's own weights.
@@ -19,6 +21,8 @@ public struct Autotune {
 
     /// Trials in a row that train nothing (skipped, refused) before the search gives up.
     static let maxUntrainedInARow = 50
+    /// Draws per trial at most while they repeat an earlier trial's config.
+    static let redraws = 20
 
     /// The size estimate's header slack; tests lower it to reach the check of real sizes.
     var estimateSlack = ModelSizeEstimate.headerSlack
@@ -69,23 +73,34 @@ public struct Autotune {
         var firstFailure: TextModelError? = nil
         var stoppedBy = "max_trials"
         var untrainedInARow = 0
+        var tried = Set<String>()
         let deadline = started + options.timeBudgetSeconds
 
         while true {
             if let cap = options.maxTrials, trials.count >= cap { stoppedBy = "max_trials"; break }
             if Clock.now() >= deadline { stoppedBy = "time_budget"; break }
-            var keys = ConfigKeys(space.draw(trial: trials.count, rng: &rng))
-            keys.set("model", "task", .string(options.task.rawValue))
-            keys.set("training", "seed", .int(Int64(options.seed)))
-            keys.set("training", "threads", .int(Int64(threads)))
+            // A config tried before (after shrinking to the size limit) is drawn again, a
+            // few times at most: it would only score the same.
+            var prepared = try prepare(index: trials.count, keys: ConfigKeys(), estimate: estimate, limit: limit)
+            for _ in 0..<Autotune.redraws {
+                var keys = ConfigKeys(space.draw(trial: trials.count, best: best.map { trials[$0.index].config }, rng: &rng))
+                keys.set("model", "task", .string(options.task.rawValue))
+                keys.set("training", "seed", .int(Int64(options.seed)))
+                keys.set("training", "threads", .int(Int64(threads)))
+                prepared = try prepare(index: trials.count, keys: keys, estimate: estimate, limit: limit)
+                if !tried.contains(prepared.identity) { break }
+            }
+            tried.insert(prepared.identity)
             let trialStarted = Clock.now()
-            let outcome = try runTrial(index: trials.count, keys: keys, data: data, validation: validation,
-                                       estimate: estimate, limit: limit, deadline: deadline, anyTrained: best != nil)
+            let outcome = try train(prepared, data: data, validation: validation, limit: limit, deadline: deadline,
+                                    anyTrained: best != nil)
             var trial = outcome.trial
             trial.seconds = Clock.now() - trialStarted
             untrainedInARow = trial.epochs == nil ? untrainedInARow + 1 : 0
             if let model = outcome.model, let metric = trial.metric {
-                if best.map({ options.metric.isBetter(metric, than: $0.metric) }) ?? true {
+                // Equal scores: the smaller model file wins (the default bag is large).
+                if best.map({ options.metric.isBetter(metric, than: $0.metric)
+                        || (metric == $0.metric && (trial.size ?? .max) < (trials[$0.index].size ?? .max)) }) ?? true {
                     best = (trial.index, metric, model)
                 }
             }
@@ -143,12 +158,21 @@ public struct Autotune {
         var error: TextModelError? = nil
     }
 
-    /// Trains one trial's config (shrunk to the size limit first), measures it and
-    /// checks its real size. Errors in the caller's data end the search (rethrown) until
-    /// one trial has trained; every other failure is the trial's own row.
-    private func runTrial(index: Int, keys drawn: ConfigKeys, data: LabelledTexts, validation: LabelledTexts,
-                          estimate: ModelSizeEstimate, limit: Int?, deadline: Double, anyTrained: Bool) throws -> TrialOutcome {
-        var keys = drawn.overlaid(with: options.baseConfig)
+    /// A trial ready to train: its final config (nil when it was refused or skipped,
+    /// with the row saying why).
+    private struct PreparedTrial {
+        var trial: AutotuneTrial
+        var config: Config?
+        var error: TextModelError? = nil
+
+        /// What makes two trials the same: the resolved config (a drawn key that equals
+        /// its default changes nothing), else the keys as given.
+        var identity: String { config?.json.serialized ?? trial.config.serialized }
+    }
+
+    /// The drawn keys under the base config, shrunk to the size limit if needed.
+    private func prepare(index: Int, keys drawn: ConfigKeys, estimate: ModelSizeEstimate, limit: Int?) throws -> PreparedTrial {
+        let keys = drawn.overlaid(with: options.baseConfig)
         let typeName = keys.get("model", "type")?.stringValue ?? Config.defaultModelType.rawValue
         var trial = AutotuneTrial(index: index, status: .failed,
                                   modelType: Config.ModelType(rawValue: typeName) ?? Config.defaultModelType, config: keys.json)
@@ -159,14 +183,28 @@ public struct Autotune {
                 guard let fit = try estimate.shrunk(drawn, base: options.baseConfig, limit: limit) else {
                     trial.status = .skipped
                     trial.message = "estimated \(estimated) bytes, over max_model_mb, and no smaller variant fits"
-                    return TrialOutcome(trial: trial)
+                    return PreparedTrial(trial: trial, config: nil)
                 }
-                keys = fit.keys.overlaid(with: options.baseConfig)
                 config = fit.config
-                trial.config = keys.json
+                trial.config = fit.keys.overlaid(with: options.baseConfig).json
                 trial.estimatedSize = estimate.bytes(config)
                 trial.message = "shrunk to fit max_model_mb: " + fit.changes.joined(separator: "; ")
             }
+            return PreparedTrial(trial: trial, config: config)
+        } catch let error as TextModelError {
+            trial.message = error.message
+            return PreparedTrial(trial: trial, config: nil, error: error)
+        }
+    }
+
+    /// Trains a prepared trial, measures it and checks its real size. Errors in the
+    /// caller's data end the search (rethrown) until one trial has trained; every other
+    /// failure is the trial's own row.
+    private func train(_ prepared: PreparedTrial, data: LabelledTexts, validation: LabelledTexts, limit: Int?,
+                       deadline: Double, anyTrained: Bool) throws -> TrialOutcome {
+        var trial = prepared.trial
+        guard let config = prepared.config else { return TrialOutcome(trial: trial, error: prepared.error) }
+        do {
             let model = Model(config: config)
             let report = try model.train(data, validation: validation, progress: { _ in Clock.now() >= deadline })
             trial.epochs = report.epochs.count
@@ -192,6 +230,7 @@ public struct Autotune {
         } catch let error as TextModelError {
             let callersData: [TextModelError.Kind] = [.data, .io, .invalidArgument, .state]
             if !anyTrained && callersData.contains(error.kind) { throw error }
+            trial.status = .failed
             trial.message = error.message
             return TrialOutcome(trial: trial, error: error)
         }

@@ -3,21 +3,46 @@ import Glibc
 #endif
 
 /// The configs an autotune search draws (docs/autotune.md states the same space):
-/// trial 0 is the library's default model, then each draw picks a model type from
-/// `AutotuneOptions.modelTypes` (bag half of the time when it is listed: it is the
-/// fastest and most robust model here, so more of the budget goes to it) and its
-/// hyper-parameters from the lists below. A draw reads only the seeded generator, never
-/// the clock or earlier results, so a seed fixes the whole sequence of trials.
+/// trial 0 is the library's default model; after it each trial is, by a coin flip once
+/// `exploreFirst` trials have run, either a fresh draw (a model type from
+/// `AutotuneOptions.modelTypes`, bag half of the time when it is listed: it is the
+/// fastest and most robust model here, so more of the budget goes to it, and its
+/// hyper-parameters from the lists below) or the best config so far with one or two of
+/// its keys drawn again (as fastText's autotune searches around its best). A draw reads
+/// only the seeded generator and the earlier trials' scores, never the clock, so a seed
+/// fixes the whole sequence of trials.
 struct SearchSpace {
     let modelTypes: [Config.ModelType]
     let task: Config.Task
+    /// Fresh draws only, before searching around the best begins.
+    static let exploreFirst = 4
 
     /// The config keys of one trial, as a config JSON object (before the base config and
-    /// the seed and threads are laid over it).
-    func draw(trial: Int, rng: inout SeededGenerator) -> JSONValue {
+    /// the seed and threads are laid over it). `best` is the best trial's config so far.
+    func draw(trial: Int, best: JSONValue?, rng: inout SeededGenerator) -> JSONValue {
         if trial == 0 && modelTypes.contains(Config.defaultModelType) { return .object([]) }
+        if let best = best, trial >= SearchSpace.exploreFirst, rng.pick([true, false]) {
+            return around(best, &rng)
+        }
+        return fresh(pickType(&rng), &rng)
+    }
+
+    /// `best` with one or two keys of a fresh draw of its own model type.
+    private func around(_ best: JSONValue, _ rng: inout SeededGenerator) -> JSONValue {
+        let type = best["model"]?["type"]?.stringValue.flatMap(Config.ModelType.init(rawValue:)) ?? Config.defaultModelType
+        let other = ConfigKeys(fresh(type, &rng))
+        let names = other.names.filter { $0 != ("model", "type") }
+        var keys = ConfigKeys(best)
+        keys.set("model", "type", .string(type.rawValue))
+        for _ in 0..<(1 + Int(rng.next() % 2)) {
+            let (section, key) = rng.pick(names)
+            if let value = other.get(section, key) { keys.set(section, key, value) }
+        }
+        return keys.json
+    }
+
+    private func fresh(_ type: Config.ModelType, _ rng: inout SeededGenerator) -> JSONValue {
         var keys = ConfigKeys()
-        let type = pickType(&rng)
         keys.set("model", "type", .string(type.rawValue))
         switch type {
         case .bag: drawBag(&keys, &rng)
@@ -39,9 +64,10 @@ struct SearchSpace {
     private func drawBag(_ keys: inout ConfigKeys, _ rng: inout SeededGenerator) {
         let regression = task == .regression
         keys.set("model", "embedding_dim", .int(rng.pick([16, 32, 50, 100, 200])))
-        keys.set("training", "epochs", .int(rng.pick([3, 5, 10, 15, 25])))
-        // Regression's squared error takes far smaller steps than the classifiers' rate.
-        keys.set("training", "learning_rate", .double(rng.logUniform(regression ? 0.005 : 0.05, regression ? 0.2 : 1.5)))
+        keys.set("training", "epochs", .int(rng.pick([5, 10, 20, 40])))
+        // Regression's squared error takes far smaller steps than the classifiers' rate
+        // (the default, 1, trains the classifiers well).
+        keys.set("training", "learning_rate", .double(rng.logUniform(regression ? 0.005 : 0.1, regression ? 0.2 : 2.5)))
         let wordNgrams = rng.pick([1, 2, 3])
         keys.set("tokenizer", "word_ngrams", .int(Int64(wordNgrams)))
         let subwords = rng.pick([(0, 0), (2, 4), (3, 5), (3, 6)])
@@ -113,6 +139,9 @@ struct ConfigKeys {
             sections[s].1.append((key, value))
         }
     }
+
+    /// Every (section, key) set, in order.
+    var names: [(String, String)] { sections.flatMap { s in s.1.map { (s.0, $0.0) } } }
 
     func get(_ section: String, _ key: String) -> JSONValue? {
         sections.first(where: { $0.0 == section })?.1.first(where: { $0.0 == key })?.1
