@@ -47,6 +47,7 @@ public struct Autotune {
     /// config can meet), cancelled (stopped before any trial finished).
     public func run(_ data: LabelledTexts, validation: LabelledTexts, onTrial: TrialHandler? = nil) throws -> AutotuneResult {
         let started = Clock.now()
+        try options.check()
         guard validation.count > 0 else {
             throw TextModelError.invalidArgument("autotune needs validation data to rank its trials: \(validation.skipped > 0 ? "every validation row was skipped (empty text or missing label)" : "none was given")")
         }

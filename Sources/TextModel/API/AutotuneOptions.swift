@@ -87,6 +87,24 @@ public struct AutotuneOptions {
         }
     }
 
+    /// Refuses values a Swift caller may set directly that no JSON parse lets through.
+    func check() throws {
+        guard timeBudgetSeconds.isFinite, timeBudgetSeconds > 0 else {
+            throw TextModelError.config("time_budget must be a number of seconds greater than 0 (got \(timeBudgetSeconds))")
+        }
+        if let n = maxTrials, n < 1 { throw TextModelError.config("max_trials must be a positive integer (got \(n))") }
+        if let mb = maxModelMB, !(mb.isFinite && mb > 0) {
+            throw TextModelError.config("max_model_mb must be a number of MB greater than 0, or null for no limit (got \(mb))")
+        }
+        guard !modelTypes.isEmpty else { throw TextModelError.config("model_types must name at least one model type") }
+        guard threads >= 0, threads <= Model.maxThreads else {
+            throw TextModelError.config("threads must be between 0 (every core) and \(Model.maxThreads) (got \(threads))")
+        }
+        if metric.isRegression != (task == .regression) {
+            throw TextModelError.config("metric \"\(metric.name)\" does not fit task \"\(task.rawValue)\"")
+        }
+    }
+
     private static func modelTypes(_ value: JSONValue) throws -> [Config.ModelType] {
         guard let items = value.arrayValue, !items.isEmpty else {
             throw TextModelError.config("model_types must be a non-empty array of model types (got \(value.typeName))")

@@ -34,6 +34,7 @@ struct SearchSpace {
         let names = other.names.filter { $0 != ("model", "type") }
         var keys = ConfigKeys(best)
         keys.set("model", "type", .string(type.rawValue))
+        if names.isEmpty { return keys.json }
         for _ in 0..<(1 + Int(rng.next() % 2)) {
             let (section, key) = rng.pick(names)
             if let value = other.get(section, key) { keys.set(section, key, value) }

@@ -50,6 +50,21 @@ final class AutotuneTests: XCTestCase {
         assertThrowsTextModelError(.config) { try AutotuneOptions(json: "   ") }
     }
 
+    func testOptionsSetInSwiftAreCheckedToo() throws {
+        var opts = try options()
+        opts.modelTypes = []
+        assertThrowsTextModelError(.config, mentioning: ["model_types"]) { try Autotune(options: opts).run(train, validation: valid) }
+        opts = try options()
+        opts.timeBudgetSeconds = .nan
+        assertThrowsTextModelError(.config, mentioning: ["time_budget"]) { try Autotune(options: opts).run(train, validation: valid) }
+        opts = try options()
+        opts.maxTrials = 0
+        assertThrowsTextModelError(.config, mentioning: ["max_trials"]) { try Autotune(options: opts).run(train, validation: valid) }
+        opts = try options()
+        opts.metric = .rmse
+        assertThrowsTextModelError(.config, mentioning: ["rmse"]) { try Autotune(options: opts).run(train, validation: valid) }
+    }
+
     func testOptionDefaultsAndTaskFromMetric() throws {
         let defaults = try AutotuneOptions(json: nil)
         XCTAssertEqual(defaults.metric, .accuracy)
