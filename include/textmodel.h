@@ -360,8 +360,10 @@ typedef int (*tm_autotune_fn)(const char *trial_json, void *user_data);
  *                  regression "rmse" (its default), "mae", "mse" (lower is better), "r2";
  *   "task"         "single_label" (default), "multi_label" or "regression" (a
  *                  regression metric alone also makes it regression);
- *   "time_budget"  seconds, > 0 (default 300): no trial starts after it, and the trial
- *                  running when it ends is cut and discarded;
+ *   "time_budget"  seconds, > 0 (default 300): no trial starts after it, a trial
+ *                  estimated (from earlier trials of its type) to need more than the
+ *                  time left is skipped, and the trial running when it ends is cut
+ *                  and discarded;
  *   "max_trials"   trials at most (default: no limit but the time budget);
  *   "max_model_mb" largest model file in MB of 1,000,000 bytes (default null: none).
  *                  Configs are shrunk or skipped by a size estimate before training,
@@ -369,7 +371,8 @@ typedef int (*tm_autotune_fn)(const char *trial_json, void *user_data);
  *                  model is never larger (tm_model_save writes exactly that size);
  *   "seed"         seeds the draws and every trial's training.seed (default 1);
  *   "threads"      training.threads of every trial (0 = every core, the default);
- *   "model_types"  the types to draw from (default ["bag", "cnn", "gru"]);
+ *   "model_types"  the types to draw from (default ["bag", "cnn"]; "gru", "lstm",
+ *                  "rnn" and "transformer" train far slower);
  *   "config"       config sections every trial keeps, over the drawn keys (e.g. the
  *                  "data" section, or {"training": {"epochs": 5}}).
  * Reproducibility: the same options (with max_trials and a time budget that does not
@@ -382,8 +385,8 @@ typedef int (*tm_autotune_fn)(const char *trial_json, void *user_data);
  * tm_string_free: "metric", "greater_is_better", "best_trial" (index), "best_metric",
  * "stopped_by" ("max_trials", "time_budget", "callback" or "no_trainable_config": 50
  * trials in a row trained nothing), "seconds", "options" (every option resolved) and
- * "trials": one object per trial in order with "trial", "status" ("ok", "skipped",
- * "over_size", "failed" or "cut"), "model_type", "metric" (null unless measured),
+ * "trials": one object per trial in order with "trial", "status" ("ok", "skipped" (size
+ * limit or time left), "over_size", "failed" or "cut"), "model_type", "metric" (null unless measured),
  * "seconds", "size" (exact model-file bytes, null if not trained), "estimated_size",
  * "epochs" (trained), "config" (what the trial set, seed and threads included) and
  * "message" (why it was skipped, shrunk, discarded or failed; else null).

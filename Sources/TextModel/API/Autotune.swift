@@ -21,6 +21,8 @@ public struct Autotune {
 
     /// Trials in a row that train nothing (skipped, refused) before the search gives up.
     static let maxUntrainedInARow = 50
+    /// Trials in a row skipped as too long for the time left before the search ends.
+    static let maxSkippedForTime = 10
     /// Draws per trial at most while they repeat an earlier trial's config.
     static let redraws = 20
 
@@ -75,6 +77,8 @@ public struct Autotune {
         var stoppedBy = "max_trials"
         var untrainedInARow = 0
         var tried = Set<String>()
+        var times = TrialTimeEstimate()
+        var skippedForTime = 0
         let deadline = started + options.timeBudgetSeconds
 
         while true {
@@ -82,7 +86,7 @@ public struct Autotune {
             if Clock.now() >= deadline { stoppedBy = "time_budget"; break }
             // A config tried before (after shrinking to the size limit) is drawn again, a
             // few times at most: it would only score the same.
-            var prepared = try prepare(index: trials.count, keys: ConfigKeys(), estimate: estimate, limit: limit)
+            var prepared: PreparedTrial = try prepare(index: trials.count, keys: ConfigKeys(), estimate: estimate, limit: limit)
             for _ in 0..<Autotune.redraws {
                 var keys = ConfigKeys(space.draw(trial: trials.count, best: best.map { trials[$0.index].config }, rng: &rng))
                 keys.set("model", "task", .string(options.task.rawValue))
@@ -92,11 +96,26 @@ public struct Autotune {
                 if !tried.contains(prepared.identity) { break }
             }
             tried.insert(prepared.identity)
+            // A trial its type's earlier trials say cannot finish in the time left is
+            // skipped, not started and cut (see docs/autotune.md, "Reproducibility").
+            let tokens = prepared.config.map { estimate.tokenCount($0.tokenizer) } ?? 0
+            let left = deadline - Clock.now()
+            if let config = prepared.config, let seconds = times.seconds(config, tokens: tokens), seconds > left {
+                prepared.trial.status = .skipped
+                prepared.trial.message = "estimated \(Int(seconds.rounded())) s to train (from this search's earlier \(config.model.type.rawValue) trials), more than the \(Int(left.rounded())) s left of time_budget"
+                prepared.config = nil
+                skippedForTime += 1
+            } else {
+                skippedForTime = 0
+            }
             let trialStarted = Clock.now()
             let outcome = try train(prepared, data: data, validation: validation, limit: limit, deadline: deadline,
                                     anyTrained: best != nil)
             var trial = outcome.trial
             trial.seconds = Clock.now() - trialStarted
+            if let config = prepared.config, let epochs = trial.epochs {
+                times.record(config, epochs: epochs, tokens: tokens, seconds: trial.seconds)
+            }
             untrainedInARow = trial.epochs == nil ? untrainedInARow + 1 : 0
             if let model = outcome.model, let metric = trial.metric {
                 // Equal scores: the smaller model file wins (the default bag is large).
@@ -107,11 +126,13 @@ public struct Autotune {
             }
             if trial.status == .failed, firstFailure == nil { firstFailure = outcome.error }
             trials.append(trial)
+            let stopAsked = onTrial?(trial) == true
+            if stopAsked { stoppedBy = "callback"; break }
             if trial.status == .cut { stoppedBy = "time_budget"; break }
             // Draws that all fail or skip at once (a base config at odds with the space,
             // a tight size limit) would otherwise fill the whole time budget with rows.
             if untrainedInARow >= Autotune.maxUntrainedInARow { stoppedBy = "no_trainable_config"; break }
-            if onTrial?(trial) == true { stoppedBy = "callback"; break }
+            if skippedForTime >= Autotune.maxSkippedForTime { stoppedBy = "time_budget"; break }
         }
 
         guard let winner = best else {

@@ -20,7 +20,9 @@ public struct AutotuneOptions {
     /// config as the resolved count, so a config from the table retrains to its score.
     public var threads = 0
     /// The model types the search draws from, in the order given.
-    public var modelTypes: [Config.ModelType] = [.bag, .cnn, .gru]
+    /// The recurrent types and the transformer train far slower than these two; list
+    /// them for long budgets.
+    public var modelTypes: [Config.ModelType] = [.bag, .cnn]
     /// Config keys every trial keeps (they win over the drawn ones), e.g. the data
     /// section or training.epochs. A JSON object shaped like a config.
     public var baseConfig: JSONValue = .object([])

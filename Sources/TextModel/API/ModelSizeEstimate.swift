@@ -35,6 +35,12 @@ final class ModelSizeEstimate {
             + classes * 16 + slack
     }
 
+    /// Tokens of the training texts at these tokenizer settings (the trial-time estimate
+    /// scales with it).
+    func tokenCount(_ t: Config.Tokenizer) -> Int {
+        tokens(t).reduce(0) { $0 + $1.count }
+    }
+
     /// The vocabulary's entries (specials included) and bytes in the file.
     private func vocabularyShape(_ t: Config.Tokenizer) -> (count: Int, fileBytes: Int) {
         let table = tokens(t)

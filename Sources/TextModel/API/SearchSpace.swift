@@ -108,7 +108,7 @@ struct SearchSpace {
     /// Adam on batches, stopped early on the validation loss (keeping the best epoch).
     private func drawNeuralTraining(_ keys: inout ConfigKeys, _ rng: inout SeededGenerator) {
         keys.set("training", "learning_rate", .double(rng.logUniform(3e-4, 3e-3)))
-        keys.set("training", "epochs", .int(rng.pick([5, 10, 15])))
+        keys.set("training", "epochs", .int(rng.pick([3, 5, 10])))
         keys.set("training", "batch_size", .int(rng.pick([32, 64])))
         keys.set("training", "early_stopping", .string("valid_loss"))
         keys.set("training", "patience", .int(2))

@@ -27,8 +27,9 @@ def autotune(texts, labels, validation, metric=None, time_budget=300, max_trials
         validation: ``(texts, labels)`` the trials are ranked on (required).
         metric: "accuracy" (default for classifiers), "macro_f1", "f1:LABEL" (one
             label's F1), or for regression "rmse" (its default), "mae", "mse", "r2".
-        time_budget: seconds (> 0); no trial starts after it and the one running is
-            cut and discarded. Where it cuts depends on the machine's speed.
+        time_budget: seconds (> 0); no trial starts after it, one estimated to need
+            more than the time left is skipped, and the one running is cut and
+            discarded. Where it cuts depends on the machine's speed.
         max_trials: trials at most (None: only the time budget). With ``max_trials``
             and a budget that does not end first, the same ``seed`` gives the same
             trials, configs and scores (same machine and ``threads``).
@@ -37,7 +38,8 @@ def autotune(texts, labels, validation, metric=None, time_budget=300, max_trials
         seed: seeds the draws and every trial's ``training.seed``.
         threads: ``training.threads`` of every trial (0 = every core); also the
             returned estimator's prediction threads.
-        model_types: the model types to draw from (default ["bag", "cnn", "gru"]).
+        model_types: the model types to draw from (default ["bag", "cnn"]; "gru",
+            "lstm", "rnn" and "transformer" train far slower).
         config: config sections every trial keeps (a dict), e.g.
             ``{"training": {"epochs": 5}}`` or the "data" section.
         task: "single_label", "multi_label" or "regression"; by default regression for

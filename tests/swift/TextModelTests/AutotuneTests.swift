@@ -198,6 +198,19 @@ final class AutotuneTests: XCTestCase {
         assertThrowsTextModelError(.resource, mentioning: ["time"]) { try Autotune(options: opts).run(train, validation: valid) }
     }
 
+    func testTrialTimeEstimateScalesWithTheWorkOfItsType() throws {
+        var times = TrialTimeEstimate()
+        var bag = Config(modelType: .bag)
+        bag.training.epochs = 5
+        XCTAssertNil(times.seconds(bag, tokens: 1000), "no estimate before a trial of the type")
+        times.record(bag, epochs: 5, tokens: 1000, seconds: 10)
+        bag.training.epochs = 10
+        XCTAssertEqual(times.seconds(bag, tokens: 1000) ?? 0, 20, accuracy: 1e-9)
+        bag.model.embeddingDim *= 2
+        XCTAssertEqual(times.seconds(bag, tokens: 2000) ?? 0, 80, accuracy: 1e-9)
+        XCTAssertNil(times.seconds(Config(modelType: .cnn), tokens: 1000))
+    }
+
     func testCallbackStopsTheSearch() throws {
         var seen = 0
         let result = try Autotune(options: try options(trials: 10)).run(train, validation: valid) { _ in
