@@ -362,8 +362,8 @@ typedef int (*tm_autotune_fn)(const char *trial_json, void *user_data);
  *                  regression metric alone also makes it regression);
  *   "time_budget"  seconds, > 0 (default 300): no trial starts after it, a trial
  *                  estimated (from earlier trials of its type) to need more than the
- *                  time left is skipped, and the trial running when it ends is cut
- *                  and discarded;
+ *                  time left is skipped, and one that runs past half the time left
+ *                  at its start, or past the budget, is cut and discarded;
  *   "max_trials"   trials at most (default: no limit but the time budget);
  *   "max_model_mb" largest model file in MB of 1,000,000 bytes (default null: none).
  *                  Configs are shrunk or skipped by a size estimate before training,

@@ -21,6 +21,8 @@ public struct Autotune {
 
     /// Trials in a row that train nothing (skipped, refused) before the search gives up.
     static let maxUntrainedInARow = 50
+    /// A trial's own time limit is half the time left, but never below this.
+    static let minimumTrialSeconds = 1.0
     /// Trials in a row skipped as too long for the time left before the search ends.
     static let maxSkippedForTime = 10
     /// Draws per trial at most while they repeat an earlier trial's config.
@@ -109,12 +111,20 @@ public struct Autotune {
                 skippedForTime = 0
             }
             let trialStarted = Clock.now()
-            let outcome = try train(prepared, data: data, validation: validation, limit: limit, deadline: deadline,
+            // A trial may take half the time left: a slow first trial of a type (which
+            // has no time estimate yet) cannot eat the whole budget.
+            let trialDeadline = min(deadline, trialStarted + max(left / 2, Autotune.minimumTrialSeconds))
+            let outcome = try train(prepared, data: data, validation: validation, limit: limit, deadline: trialDeadline,
                                     anyTrained: best != nil)
             var trial = outcome.trial
             trial.seconds = Clock.now() - trialStarted
             if let config = prepared.config, let epochs = trial.epochs {
-                times.record(config, epochs: epochs, tokens: tokens, seconds: trial.seconds)
+                // A cut trial still tells its type's speed: at least one epoch per
+                // `seconds` (a lower bound when none completed).
+                times.record(config, epochs: max(epochs, trial.status == .cut ? 1 : 0), tokens: tokens, seconds: trial.seconds)
+            }
+            if trial.status == .cut && Clock.now() < deadline {
+                trial.message = "ran past half the time left (\(Int(left.rounded())) s at its start); discarded"
             }
             untrainedInARow = trial.epochs == nil ? untrainedInARow + 1 : 0
             if let model = outcome.model, let metric = trial.metric {
@@ -128,7 +138,7 @@ public struct Autotune {
             trials.append(trial)
             let stopAsked = onTrial?(trial) == true
             if stopAsked { stoppedBy = "callback"; break }
-            if trial.status == .cut { stoppedBy = "time_budget"; break }
+            if trial.status == .cut && Clock.now() >= deadline { stoppedBy = "time_budget"; break }
             // Draws that all fail or skip at once (a base config at odds with the space,
             // a tight size limit) would otherwise fill the whole time budget with rows.
             if untrainedInARow >= Autotune.maxUntrainedInARow { stoppedBy = "no_trainable_config"; break }
