@@ -102,9 +102,10 @@ public struct Autotune {
             // skipped, not started and cut (see docs/autotune.md, "Reproducibility").
             let tokens = prepared.config.map { estimate.tokenCount($0.tokenizer) } ?? 0
             let left = deadline - Clock.now()
-            if let config = prepared.config, let seconds = times.seconds(config, tokens: tokens), seconds > left {
+            let allowed = max(left / 2, Autotune.minimumTrialSeconds)
+            if let config = prepared.config, let seconds = times.seconds(config, tokens: tokens), seconds > allowed {
                 prepared.trial.status = .skipped
-                prepared.trial.message = "estimated \(Int(seconds.rounded())) s to train (from this search's earlier \(config.model.type.rawValue) trials), more than the \(Int(left.rounded())) s left of time_budget"
+                prepared.trial.message = "estimated \(Int(seconds.rounded())) s to train (from this search's earlier \(config.model.type.rawValue) trials), more than half the \(Int(left.rounded())) s left of time_budget"
                 prepared.config = nil
                 skippedForTime += 1
             } else {
@@ -113,7 +114,7 @@ public struct Autotune {
             let trialStarted = Clock.now()
             // A trial may take half the time left: a slow first trial of a type (which
             // has no time estimate yet) cannot eat the whole budget.
-            let trialDeadline = min(deadline, trialStarted + max(left / 2, Autotune.minimumTrialSeconds))
+            let trialDeadline = min(deadline, trialStarted + allowed)
             let outcome = try train(prepared, data: data, validation: validation, limit: limit, deadline: trialDeadline,
                                     anyTrained: best != nil)
             var trial = outcome.trial
