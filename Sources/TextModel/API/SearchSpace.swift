@@ -37,7 +37,9 @@ struct SearchSpace {
         if names.isEmpty { return keys.json }
         for _ in 0..<(1 + Int(rng.next() % 2)) {
             let (section, key) = rng.pick(names)
-            if let value = other.get(section, key) { keys.set(section, key, value) }
+            // The subword range is one choice: its ends move together (0–6 is invalid).
+            let pair = key.hasPrefix("char_ngrams_") ? ["char_ngrams_min", "char_ngrams_max"] : [key]
+            for k in pair { if let value = other.get(section, k) { keys.set(section, k, value) } }
         }
         return keys.json
     }
