@@ -503,6 +503,85 @@ tm_status tm_model_feature_dim(const tm_model *model, size_t *out_dim);
  * TM_ERR_RESOURCE. Thread-safe, with tm_model_set_threads threads as prediction. */
 tm_status tm_model_transform(const tm_model *model, const char *const *texts, size_t count,
                              float *out_features);
+/* ----------------------------------------------------------------- autotune */
+
+/* Trial callback of tm_autotune: called on the calling thread after each trial with
+ * that trial's row of the table as a JSON object (see tm_autotune; valid only during
+ * the call, do not free it). Return 0 to go on, any other value to end the search
+ * there: the best model so far is returned as usual (the table says
+ * "stopped_by": "callback"). Inside it, any libtextmodel call is allowed (the search's
+ * models are not reachable from it). */
+typedef int (*tm_autotune_fn)(const char *trial_json, void *user_data);
+
+/* Searches model types and hyper-parameters for the model that scores best on the
+ * validation data (docs/autotune.md states the search space): trial 0 is the default
+ * model, then configs are drawn at random from the seed, each trained on
+ * texts/labels and measured on valid_texts/valid_labels; the best trial's trained model
+ * is returned (its own weights, not retrained). Labels are as for tm_model_train
+ * (numbers as text for regression; multi-label sets joined by "|").
+ *
+ * options_json: NULL, "" or a JSON object with any of
+ *   "metric"       "accuracy" (default for classifiers; subset accuracy for
+ *                  multi-label), "macro_f1", "f1:LABEL" (one label's F1), or for
+ *                  regression "rmse" (its default), "mae", "mse" (lower is better), "r2";
+ *   "task"         "single_label" (default), "multi_label" or "regression" (a
+ *                  regression metric alone also makes it regression);
+ *   "time_budget"  seconds, > 0 (default 300): no trial starts after it, a trial
+ *                  estimated (from earlier trials of its type) to need more than the
+ *                  time left is skipped, and one that runs past half the time left
+ *                  at its start, or past the budget, is cut and discarded;
+ *   "max_trials"   trials at most (default: no limit but the time budget);
+ *   "max_model_mb" largest model file in MB of 1,000,000 bytes (default null: none).
+ *                  Configs are shrunk or skipped by a size estimate before training,
+ *                  and every trained model's exact file size is checked: the returned
+ *                  model is never larger (tm_model_save writes exactly that size);
+ *   "seed"         seeds the draws and every trial's training.seed (default 1);
+ *   "threads"      training.threads of every trial (0 = every core, the default);
+ *   "model_types"  the types to draw from (default ["bag", "cnn"]; "gru", "lstm",
+ *                  "rnn" and "transformer" train far slower);
+ *   "config"       config sections every trial keeps, over the drawn keys (e.g. the
+ *                  "data" section, or {"training": {"epochs": 5}}).
+ * Reproducibility: the same options (with max_trials and a time budget that does not
+ * end first) and data give the same trials in the same order with the same configs and
+ * scores on the same machine and thread count; a time budget ends the list at a point
+ * that depends on the machine's speed. A trial's "config" retrains to its score.
+ *
+ * On success *out_model receives the best model (free it with tm_model_free) and, if
+ * out_trials_json is not NULL, *out_trials_json a JSON object the caller frees with
+ * tm_string_free: "metric", "greater_is_better", "best_trial" (index), "best_metric",
+ * "stopped_by" ("max_trials", "time_budget", "callback" or "no_trainable_config": 50
+ * trials in a row trained nothing), "seconds", "options" (every option resolved) and
+ * "trials": one object per trial in order with "trial", "status" ("ok", "skipped" (size
+ * limit or time left), "over_size", "failed" or "cut"), "model_type", "metric" (null unless measured),
+ * "seconds", "size" (exact model-file bytes, null if not trained), "estimated_size",
+ * "epochs" (trained), "config" (what the trial set, seed and threads included) and
+ * "message" (why it was skipped, shrunk, discarded or failed; else null).
+ *
+ * Errors: TM_ERR_INVALID_ARGUMENT (out_model, texts or labels NULL, count or
+ * valid_count 0, no usable validation row), TM_ERR_CONFIG (options not a JSON object,
+ * an unknown option, an unknown metric or one that does not fit the task, a budget
+ * <= 0, "f1:LABEL" naming a label the training data lacks, a bad "config"),
+ * TM_ERR_DATA (as tm_model_train: no usable rows, one class, a validation label absent
+ * from training), TM_ERR_RESOURCE (a max_model_mb no config can meet: the message gives
+ * the smallest size possible; or no trial finished within the time budget),
+ * TM_ERR_CANCELLED (the callback stopped the search before any trial finished).
+ * A trial that fails for its own config (e.g. out of memory) is a "failed" row, not an
+ * error. On error no model is returned and *out_trials_json is not set.
+ * Thread-safe: searches share nothing; the arrays are only read during the call. */
+tm_status tm_autotune(const char *options_json, const char *const *texts,
+                      const char *const *labels, size_t count,
+                      const char *const *valid_texts, const char *const *valid_labels,
+                      size_t valid_count, tm_autotune_fn callback, void *user_data,
+                      tm_model **out_model, char **out_trials_json);
+
+/* Like tm_autotune, reading labelled files as tm_model_train_files does (format and
+ * columns from the options' "config" "data" section). valid_path is required.
+ * Errors as tm_autotune, plus TM_ERR_INVALID_ARGUMENT (a path NULL or empty) and
+ * TM_ERR_IO. Thread-safe. */
+tm_status tm_autotune_files(const char *options_json, const char *train_path,
+                            const char *valid_path, tm_autotune_fn callback,
+                            void *user_data, tm_model **out_model,
+                            char **out_trials_json);
 
 #ifdef __cplusplus
 } /* extern "C" */

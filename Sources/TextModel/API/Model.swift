@@ -265,6 +265,11 @@ public final class Model {
         try ModelFile.save(trainedModel(), to: path)
     }
 
+    /// Bytes `save` would write: the model file's exact size (autotune's size check).
+    public func serializedSize() throws -> Int {
+        try ModelFile.encodedSize(of: trainedModel())
+    }
+
     public static func load(from path: String) throws -> Model {
         Model(model: try ModelFile.load(from: path))
     }

@@ -49,6 +49,11 @@ enum ModelFile {
         return (buffer, total)
     }
 
+    /// Bytes `save` writes for `model`, counted without writing them.
+    static func encodedSize(of model: TrainedModel) throws -> Int {
+        try parts(of: model).reduce(0) { $0 + $1.count }
+    }
+
     /// The pieces of a model file in order; the weights part borrows `model`'s memory,
     /// so the caller keeps `model` alive until the pieces are written.
     private static func parts(of model: TrainedModel) throws -> [FileIO.Part] {

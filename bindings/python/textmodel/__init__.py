@@ -11,6 +11,9 @@ Quick start::
     tagger = TextClassifier().fit(texts, [["sports", "news"], ["tech"], ...])
     reg = TextRegressor().fit(texts, [3.5, 1.0, ...])
 
+    best = textmodel.autotune(texts, labels, validation=(vtexts, vlabels), max_trials=8)
+    best.trials_                                   # one dict per trial
+
 The shared library is found through the ``TEXTMODEL_LIBRARY`` environment variable,
 else as ``libtextmodel.so`` in this package's folder; it is loaded on first use.
 """
@@ -21,6 +24,7 @@ from ._lib import (CancelledError, ConfigError, DataError, FileError, InternalEr
 from ._lib import DivergedError
 from ._lib import lib as _load
 from .classifier import TextClassifier, TextRegressor
+from .autotune import autotune
 
 __version__ = "0.4.0"
 
@@ -28,7 +32,7 @@ __all__ = [
     "TextClassifier", "TextRegressor", "NotFittedError", "library_version", "TextModelError",
     "InvalidArgumentError",
     "ConfigError", "FileError", "DataError", "ModelFormatError", "StateError",
-    "CancelledError", "ResourceError", "InternalError", "DivergedError",
+    "CancelledError", "ResourceError", "InternalError", "DivergedError", "autotune",
 ]
 
 

@@ -280,6 +280,59 @@ def explain_options(method="integrated_gradients", target=None, steps=50, output
                                        "TM_ERR_INVALID_ARGUMENT")
         setattr(options, name, value)
     return options
+# ------------------------------------------------------------------ autotune
+
+#: ``tm_autotune_fn``: ``int (*)(const char *trial_json, void *user_data)``.
+AUTOTUNE_FN = CFUNCTYPE(c_int, c_char_p, c_void_p)
+
+_SIGNATURES.update({
+    "tm_autotune": (c_int, [c_char_p, _texts_p, _texts_p, c_size_t, _texts_p, _texts_p,
+                            c_size_t, AUTOTUNE_FN, c_void_p, POINTER(_model_p), _out_str]),
+    "tm_autotune_files": (c_int, [c_char_p, c_char_p, c_char_p, AUTOTUNE_FN, c_void_p,
+                                  POINTER(_model_p), _out_str]),
+})
+
+
+def autotune(options_json, texts, labels, valid_texts, valid_labels, on_trial=None):
+    """``tm_autotune``: returns ``(Model, table_json)`` for the best trial's model.
+
+    ``on_trial(row_json_str) -> bool`` (or None) sees each trial's row; True ends the
+    search. An exception it raises ends the search and is re-raised here.
+    """
+    t, n = encode_texts(texts)
+    y, m = encode_texts(labels, "labels")
+    if n != m:
+        raise ValueError(f"{n} texts but {m} labels")
+    vt, vn = encode_texts(valid_texts, "validation texts")
+    vy, vm = encode_texts(valid_labels, "validation labels")
+    if vn != vm:
+        raise ValueError(f"{vn} validation texts but {vm} validation labels")
+    state = {"error": None}
+
+    def trampoline(row, _user_data):
+        if state["error"] is not None:
+            return 1
+        try:
+            return 1 if on_trial(row.decode("utf-8", "replace")) else 0
+        except BaseException as e:  # re-raised after the C call returns
+            state["error"] = e
+            return 1
+
+    callback = AUTOTUNE_FN(trampoline) if on_trial is not None else AUTOTUNE_FN()
+    handle, table = c_void_p(), c_void_p()
+    options = None if options_json is None else options_json.encode("utf-8")
+    status = lib().tm_autotune(options, t, y, n, vt, vy, vn, callback, None,
+                               byref(handle), byref(table))
+    error = error_for(status) if status != TM_OK else None  # before any other call
+    table_json = take_string(table)
+    model = Model(handle) if handle.value else None
+    if state["error"] is not None:
+        if model is not None:
+            model.close()
+        raise state["error"]
+    if error is not None:
+        raise error
+    return model, table_json
 
 
 # ------------------------------------------------------------------- loading
