@@ -110,3 +110,18 @@ def test_an_exception_in_progress_ends_the_search():
         raise KeyError("stop here")
     with pytest.raises(KeyError, match="stop here"):
         textmodel.autotune(*TRAIN, validation=VALID, progress=boom, **QUICK)
+
+
+def test_int_labels_come_back_as_ints():
+    import numpy as np
+    names = sorted(set(TRAIN[1]))
+    as_int = lambda ys: np.array([names.index(y) * 5 for y in ys])  # 0, 5, 10, ...
+    best = textmodel.autotune(TRAIN[0], as_int(TRAIN[1]), validation=(VALID[0], as_int(VALID[1])),
+                              max_trials=1, time_budget=100000, threads=1,
+                              config={"training": {"epochs": 3}})
+    assert best.classes_.dtype.kind == "i"
+    assert list(best.classes_) == [i * 5 for i in range(len(names))]
+    predicted = best.predict(TEST[0])
+    assert predicted.dtype.kind == "i"
+    assert best.score(TEST[0], as_int(TEST[1])) == pytest.approx(
+        np.mean(predicted == as_int(TEST[1])))

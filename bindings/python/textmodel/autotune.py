@@ -6,7 +6,7 @@ import sys
 
 from . import _lib
 from .classifier import (TextClassifier, TextRegressor, _is_label_set, _join_labels,
-                         _labels, _number, _sequence)
+                         _label_name, _Labels, _number, _sequence)
 
 _REGRESSION_METRICS = ("rmse", "mae", "mse", "r2")
 
@@ -67,6 +67,7 @@ def autotune(texts, labels, validation, metric=None, time_budget=300, max_trials
             "autotune needs validation data to rank its trials: validation=(texts, labels)",
             _lib.TM_ERR_INVALID_ARGUMENT, "TM_ERR_INVALID_ARGUMENT")
     valid_texts, valid_labels = validation
+    dtype = getattr(labels, "dtype", None)  # classes_ keeps the labels' numpy dtype
     labels, valid_labels = _sequence(labels), _sequence(valid_labels)
     if task is None:
         if metric in _REGRESSION_METRICS:
@@ -76,10 +77,12 @@ def autotune(texts, labels, validation, metric=None, time_budget=300, max_trials
         else:
             task = "single_label"
     separator = ((config or {}).get("data") or {}).get("label_separator", "|")
+    codec = None if task == "regression" else _Labels(labels, task == "multi_label", dtype)
     encode = {
         "regression": lambda ys: [_number(v) for v in ys],
         "multi_label": lambda ys: [_join_labels(y, separator) for y in ys],
-    }.get(task, _labels)
+    }.get(task, lambda ys: [y if y is None or isinstance(y, bytes) else _label_name(y)
+                            for y in ys])
 
     options = {"task": task, "time_budget": time_budget, "seed": seed, "threads": threads}
     for key, value in (("metric", metric), ("max_trials", max_trials),
@@ -99,6 +102,8 @@ def autotune(texts, labels, validation, metric=None, time_budget=300, max_trials
                                        encode(valid_labels), on_trial if wants_rows else None)
     cls = TextRegressor if task == "regression" else TextClassifier
     estimator = cls._from_native(native, threads)
+    if codec is not None:
+        estimator._set_fitted_labels(codec)  # classes_ in the type the labels came in
     estimator.autotune_ = json.loads(table_json)
     estimator.trials_ = estimator.autotune_["trials"]
     return estimator
