@@ -96,12 +96,17 @@ def test_the_default_regressor_needs_no_config():
     assert metrics["r2"] >= 0.9, metrics
 
 
-# What each example config reaches as a regressor (model.task "regression", Hogwild
-# off: it is single-label only) on the sum-of-word-weights data, measured 2026-12-02:
-# bag 0.96, lstm 0.93, bilstm 0.94, gru 0.90, transformer 0.89, cnn 0.79. Max pooling
-# (cnn) and mean pooling (transformer) see a sum only up to the text's length, so
-# their bars are lower; what every one must do is train without diverging.
-RETASKED_BARS = {"cnn": 0.7, "gru": 0.85, "transformer": 0.8}
+# Every example config, retasked to regression (model.task "regression", Hogwild off:
+# it is single-label only), learns the sum of per-word weights to R^2 >= 0.9. The
+# configs' training (5 epochs, batches of 64, Adam at 1e-3 or 5e-4) is sized for corpora
+# of tens of thousands of texts, so they train on 10 000 here (785 steps). On 2000 texts
+# (160 steps) cnn, gru and transformer reached only about 0.9 or less, still learning
+# (measured 2026-12-02: test R^2 0.83, 0.90, 0.90 with train R^2 0.87, 0.97, 0.96;
+# more epochs, 15 for cnn and 10 for the others, gave 0.92, 0.92, 0.94): too few
+# steps, not a ceiling. A CNN regressor pools by
+# mean (docs/config.md, "Defaults that depend on the task"): max pooling sees which
+# words a text holds, not how many (on 10 000 texts 0.90 max-pooled, 0.94 mean-pooled).
+RETASKED_TRAINING_TEXTS = 10_000
 
 
 @pytest.mark.parametrize("name", SINGLE_LABEL + ["multilabel"])
@@ -110,7 +115,16 @@ def test_every_example_config_trains_as_a_regressor(name):
     config["model"]["task"] = "regression"
     config["training"].pop("hogwild", None)
     with TextRegressor(config) as model:
-        model.fit(*word_weight_data(2000, 1))
+        if name == "cnn":
+            assert model.resolved_config()["model"]["pooling"] == "mean"
+        model.fit(*word_weight_data(RETASKED_TRAINING_TEXTS, 1))
         metrics = model.evaluate(*word_weight_data(500, 2))
     print(f"\n{name}.json as a regressor: R2 {metrics['r2']:.3f}")
-    assert metrics["r2"] >= RETASKED_BARS.get(name, 0.9), metrics
+    assert metrics["r2"] >= 0.9, metrics
+
+
+def test_cnn_json_still_max_pools_as_a_classifier():
+    """The CNN's mean pooling is the regressor's default only: cnn.json as shipped (a
+    classifier) keeps Kim's max over time."""
+    with TextClassifier(str(CONFIGS / "cnn.json")) as model:
+        assert model.resolved_config()["model"]["pooling"] == "max"

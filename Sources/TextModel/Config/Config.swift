@@ -24,7 +24,8 @@ public struct Config {
         }
     }
 
-    /// How a recurrent model pools a text's hidden states (`model.pooling`).
+    /// How a recurrent model pools a text's hidden states, and a CNN its filters'
+    /// outputs ("max" or "mean") (`model.pooling`).
     public typealias Pooling = SequencePooling
 
     /// `training.optimizer`.
@@ -303,6 +304,9 @@ public struct Config {
             if model.pooling != .mean {
                 throw TextModelError.config("model.pooling \"\(model.pooling.rawValue)\" does not apply to model.type \"transformer\", which pools by masked mean: leave model.pooling out or set it to \"mean\"")
             }
+        }
+        if model.type == .cnn && model.pooling == .last {
+            throw TextModelError.config("model.pooling \"last\" does not apply to model.type \"cnn\", which pools each filter over the text's positions: set it to \"max\" or \"mean\"")
         }
         if training.resume && training.checkpointPath == nil {
             throw TextModelError.config("training.resume needs training.checkpoint_path: the checkpoint to continue from")

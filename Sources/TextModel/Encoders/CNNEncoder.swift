@@ -1,6 +1,7 @@
 /// Kim (2014)-style convolutional encoder: for each kernel width K a 1-D convolution
-/// with F filters over the embedded tokens, ReLU and max over time; the pooled features
-/// of all widths side by side [B × F·widths]. With dropout > 0, training drops
+/// with F filters over the embedded tokens, ReLU and max over time (model.pooling "max",
+/// ReLUMaxOverTime) or the mean over the text's positions ("mean", ReLUMeanOverTime);
+/// the pooled features of all widths side by side [B × F·widths]. With dropout > 0, training drops
 /// embedding values and pooled features (inverted dropout; inference is unchanged).
 ///
 /// Tensors: conv.K.weight [F × K·E], conv.K.bias [F] for each K of model.kernel_sizes,
@@ -15,6 +16,8 @@ struct CNNEncoder: Encoder {
     let kernelSizes: [Int]
     let filters: Int
     let dropout: Float
+    /// .max or .mean (Config refuses .last for a CNN).
+    let pooling: SequencePooling
     var embeddingInitialization: EmbeddingInitialization { .uniform(0.25) }
     var outputInitialization: OutputInitialization { .fanIn }
 
@@ -25,7 +28,7 @@ struct CNNEncoder: Encoder {
     private struct Buffers {
         /// Dropout masks of the embeddings [N × E] and of the pooled features [B × W].
         let embeddingMask, featureMask: ActivationPlan.Floats
-        /// Argmax rows of the max over time [B × W].
+        /// Argmax rows of the max over time [B × W] (empty for mean pooling).
         let argmax: ActivationPlan.Indices
         /// Width i's unfolded input [P × K·E] and convolution output [P × F].
         let unfolded, conv: [ActivationPlan.Floats]
@@ -37,12 +40,14 @@ struct CNNEncoder: Encoder {
     /// Width of the pooled feature vector: F per kernel width.
     var featureDim: Int { filters * kernelSizes.count }
 
-    init(inputDim e: Int, kernelSizes: [Int], filters f: Int, dropout: Double,
+    init(inputDim e: Int, kernelSizes: [Int], filters f: Int, dropout: Double, pooling: SequencePooling = .max,
          layout: inout ParameterLayout, plan: inout ActivationPlan) {
         inputDim = e
         self.kernelSizes = kernelSizes
         filters = f
         self.dropout = Float(dropout)
+        self.pooling = pooling
+        let maxPooling = pooling != .mean
         var weights = [ParameterLayout.Tensor](), biases = [ParameterLayout.Tensor]()
         var seen = [Int: Int]()
         for k in kernelSizes {
@@ -58,7 +63,7 @@ struct CNNEncoder: Encoder {
         buffers = Buffers(
             embeddingMask: plan.floats("CNN embedding dropout mask") { $0.rows * e },
             featureMask: plan.floats("CNN feature dropout mask") { $0.texts * w },
-            argmax: plan.indices("CNN max-over-time rows") { $0.texts * w },
+            argmax: plan.indices("CNN max-over-time rows") { maxPooling ? $0.texts * w : 0 },
             unfolded: kernelSizes.map { k in plan.floats("CNN unfolded input, width \(k)") { $0.rows * k * e } },
             conv: kernelSizes.map { k in plan.floats("CNN convolution output, width \(k)") { $0.rows * f } },
             dConv: plan.floats("CNN convolution output gradient") { $0.rows * f },
@@ -86,8 +91,13 @@ struct CNNEncoder: Encoder {
             Conv1D.forward(x: embedded, dim: e, width: k, filters: filters,
                            weight: pass.params + convWeight[i].offset, bias: pass.params + convBias[i].offset, batch: batch,
                            unfolded: ws[buffers.unfolded[i]], out: conv)
-            ReLUMaxOverTime.forward(conv: conv, filters: filters, width: k, batch: batch,
-                                    pooled: features, argmax: argmax, stride: w, column: i * filters)
+            if pooling == .mean {
+                ReLUMeanOverTime.forward(conv: conv, filters: filters, width: k, batch: batch,
+                                         pooled: features, stride: w, column: i * filters)
+            } else {
+                ReLUMaxOverTime.forward(conv: conv, filters: filters, width: k, batch: batch,
+                                        pooled: features, argmax: argmax, stride: w, column: i * filters)
+            }
         }
         if dropping {
             Dropout.forward(features, count: pass.texts * w, rate: dropout, mask: ws[buffers.featureMask], rng: &ws.rng)
@@ -104,8 +114,13 @@ struct CNNEncoder: Encoder {
         for (i, k) in kernelSizes.enumerated() {
             let p = Conv1D.positions(batch: batch, width: k)
             dConv.update(repeating: 0, count: p * filters)
-            ReLUMaxOverTime.backward(dPooled: dFeatures, conv: ws[buffers.conv[i]], argmax: ws[buffers.argmax], filters: filters,
-                                     batchSize: batch.size, stride: w, column: i * filters, dConv: dConv)
+            if pooling == .mean {
+                ReLUMeanOverTime.backward(dPooled: dFeatures, conv: ws[buffers.conv[i]], filters: filters, width: k,
+                                          batch: batch, stride: w, column: i * filters, dConv: dConv)
+            } else {
+                ReLUMaxOverTime.backward(dPooled: dFeatures, conv: ws[buffers.conv[i]], argmax: ws[buffers.argmax], filters: filters,
+                                         batchSize: batch.size, stride: w, column: i * filters, dConv: dConv)
+            }
             Conv1D.backward(dOut: dConv, unfolded: ws[buffers.unfolded[i]], dim: e, width: k, filters: filters,
                             weight: pass.params + convWeight[i].offset, batch: batch,
                             dWeight: grads.map { $0 + convWeight[i].offset }, dBias: grads.map { $0 + convBias[i].offset },

@@ -10,7 +10,7 @@ enum NetworkBuilder {
                            classes: classes, task: m.task) { _, _ in MeanEncoder(dim: e) }
         case .cnn:
             return Network(input: .embedding, rows: vocabularySize, embeddingDim: e, classes: classes, task: m.task) { layout, plan in
-                CNNEncoder(inputDim: e, kernelSizes: m.kernelSizes, filters: m.filters, dropout: m.dropout,
+                CNNEncoder(inputDim: e, kernelSizes: m.kernelSizes, filters: m.filters, dropout: m.dropout, pooling: m.pooling,
                            layout: &layout, plan: &plan)
             }
         case .lstm: return recurrent(.lstm, config: config, vocabularySize: vocabularySize, classes: classes)

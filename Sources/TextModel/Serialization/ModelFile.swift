@@ -7,7 +7,8 @@
 ///                                              {"__metadata__":{"format":"libtextmodel",
 ///                                              at offset 8; files without them are refused
 ///                                              before their header is parsed)
-///   format_version    "1"                      (newer versions are refused, not guessed at)
+///   format_version    "1" or "2"               (ModelFileFormats; newer versions are refused,
+///                                              not guessed at)
 ///   library_version   the writer's version
 ///   config            the resolved config JSON
 ///   vocabulary        JSON array of tokens, in id order
@@ -20,7 +21,8 @@
 /// Tensors are named and shaped as the config's network layout says, in layout order.
 enum ModelFile {
     static let formatName = "libtextmodel"
-    static let formatVersion = 1
+    /// The newest format version this library reads and writes (ModelFileFormats).
+    static let formatVersion = 2
     /// Headers larger than this are refused rather than parsed (a corrupted length).
     static let maxHeaderBytes = 1 << 30
 
@@ -62,8 +64,9 @@ enum ModelFile {
         let labels = JSONValue.array(model.labels.map { .string($0) }).serialized
         let dataBytes = model.network.layout.count * 4
         let data = UnsafeRawBufferPointer(start: UnsafeRawPointer(model.parameters.pointer), count: dataBytes)
+        let version = String(ModelFileFormats.version(of: model.config))
         var metadata: [(String, JSONValue)] = [
-            ("format_version", .string(String(formatVersion))),
+            ("format_version", .string(version)),
             ("library_version", .string(LibraryVersion.string)),
             ("config", .string(config)),
             ("vocabulary", .string(vocabulary)),
@@ -74,7 +77,7 @@ enum ModelFile {
             scaling = JSONValue.object([("mean", .double(model.scaling.mean)), ("std", .double(model.scaling.std))]).serialized
             metadata.append(("target_scaling", .string(scaling ?? "")))
         }
-        let checksum = metadataChecksum(String(formatVersion), LibraryVersion.string, config, vocabulary, labels, scaling)
+        let checksum = metadataChecksum(version, LibraryVersion.string, config, vocabulary, labels, scaling)
         metadata.append(("checksum_metadata", .string(CRC32.hex(checksum))))
         metadata.append(("checksum_data", .string(CRC32.hex(CRC32.checksum(data)))))
 
@@ -113,7 +116,10 @@ enum ModelFile {
         guard try field("checksum_metadata") == expected else { throw bad("the metadata checksum does not match (the file is corrupted)") }
 
         let config: Config
-        do { config = try Config(json: configText) } catch let e as TextModelError { throw bad("its config is invalid: \(e.message)") }
+        do {
+            config = configText.isEmpty ? try Config(json: configText)
+                : try Config(value: ModelFileFormats.config(JSONValue.parse(configText, what: "the config"), version: version))
+        } catch let e as TextModelError { throw bad("its config is invalid: \(e.message)") }
         let tokens = try stringArray(vocabularyText, bad: bad, what: "vocabulary")
         let vocabulary: Vocabulary
         do { vocabulary = try Vocabulary(tokens: tokens) } catch let e as TextModelError { throw bad(e.message) }
@@ -166,7 +172,7 @@ enum ModelFile {
                             parameters: parameters)
     }
 
-    private static func metadataChecksum(_ version: String, _ writer: String, _ config: String,
+    static func metadataChecksum(_ version: String, _ writer: String, _ config: String,
                                          _ vocabulary: String, _ labels: String, _ scaling: String?) -> UInt32 {
         var bytes = [UInt8]()
         for part in [formatName, version, writer, config, vocabulary, labels] + (scaling.map { [$0] } ?? []) {

@@ -146,9 +146,10 @@ final class CNNTests: XCTestCase {
     // MARK: the whole network
 
     /// Smallest distance of any (sequence, filter) maximum from a kink of ReLU ∘ max:
-    /// from 0, and from the runner-up position. A finite difference is only valid when
-    /// its step moves no convolution output by as much.
-    private func kinkMargin(_ network: Network, _ ws: Workspace) -> Float {
+    /// from 0, and from the runner-up position; with mean pooling, of any convolution
+    /// output from ReLU's kink at 0. A finite difference is only valid when its step
+    /// moves no convolution output by as much.
+    private func kinkMargin(_ network: Network, _ ws: Workspace, pooling: Config.Pooling) -> Float {
         var margin = Float.infinity
         for (i, k) in network.kernelSizes.enumerated() {
             let conv: UnsafeMutablePointer<Float> = network.cnnEncoder.convolutionOutput(ws, width: i)
@@ -157,6 +158,10 @@ final class CNNTests: XCTestCase {
                 let count = Conv1D.positions(length: ws.batch.lengths[b], width: k)
                 for f in 0..<network.filters where count > 0 {
                     let v = (first..<(first + count)).map { conv[$0 * network.filters + f] }.sorted(by: >)
+                    if pooling == .mean {
+                        for value in v { margin = min(margin, abs(value)) }
+                        continue
+                    }
                     margin = min(margin, abs(v[0]))
                     if v.count > 1 { margin = min(margin, v[0] - v[1]) }
                 }
@@ -171,10 +176,11 @@ final class CNNTests: XCTestCase {
     /// so every evaluation of the loss uses the same mask. The seeds are chosen so that
     /// no maximum sits near a kink (checked: a margin of 0.02, while a step of 5e-3 moves
     /// a convolution output by at most 5e-3 times an input, weight or 1, all below 1.5).
-    private func checkNetwork(kernelSizes: [Int], dropout: Double, sequences: [[Int32]], targets: [Int32],
+    private func checkNetwork(kernelSizes: [Int], dropout: Double, pooling: Config.Pooling = .max, sequences: [[Int32]], targets: [Int32],
                               vocab: Int, classes: Int, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
         var model = Config.Model()
         model.type = .cnn
+        model.pooling = pooling
         model.embeddingDim = 4
         model.filters = 4
         model.kernelSizes = kernelSizes
@@ -200,7 +206,8 @@ final class CNNTests: XCTestCase {
             return Double(scale) * SoftmaxCrossEntropy.loss(probs: network.outputs(ws), targets: targets, rows: sequences.count, classes: classes)
         }
         _ = loss()
-        XCTAssertGreaterThan(kinkMargin(network, ws), 0.02, "pick another seed: a maximum is near a kink", file: file, line: line)
+        XCTAssertEqual(network.cnnEncoder.pooling, pooling, file: file, line: line)
+        XCTAssertGreaterThan(kinkMargin(network, ws, pooling: pooling), 0.02, "pick another seed: a maximum is near a kink", file: file, line: line)
         if dropout > 0 {
             // The mask really drops something, and scales the survivors.
             let mask = array(network.cnnEncoder.embeddingMask(ws), ws.batch.totalRows * 4)
@@ -248,6 +255,110 @@ final class CNNTests: XCTestCase {
         // Widths 1, 3 and 4; texts of lengths 7, 4, 3, 2 and 1 (shorter than two widths).
         checkNetwork(kernelSizes: [1, 3, 4], dropout: 0.3, sequences: [[3, 7, 2, 9, 4, 8, 1], [5, 5, 8, 11], [10, 3, 6], [2, 9], [6]],
                      targets: [0, 2, 1, 1, 0], vocab: 12, classes: 3, seed: 368)
+    }
+
+    // MARK: mean pooling (model.pooling "mean")
+
+    func testReLUMeanOverTimeForwardAndBackward() {
+        let lengths = [6, 4, 2, 1, 0]
+        let k = 3, f = 4, stride = 11, column = 5   // written into columns 5..<9 of 11-wide rows
+        let batch = PackedBatch()
+        batch.pack(lengths.map { ArraySlice([Int32](repeating: 0, count: $0)) })
+        let p = Conv1D.positions(batch: batch, width: k)
+        var rng = SeededGenerator(seed: 56)
+        let conv = randomBuffer(p * f, &rng)
+        for r in 0..<4 { conv.pointer[r * f + 1] = -0.25 - Float(r) }   // sequence 0, filter 1: all negative → 0, no gradient
+        // Keep every value clear of ReLU's kink, so the finite differences are valid.
+        for i in 0..<(p * f) where abs(conv.pointer[i]) < 0.05 { conv.pointer[i] = 0.3 }
+        let r = randomBuffer(lengths.count * stride, &rng)
+        let pooled = randomBuffer(lengths.count * stride, &rng, 50, 60)
+        let untouched = copyBuffer(pooled, lengths.count * stride)
+        func loss() -> Double {
+            ReLUMeanOverTime.forward(conv: conv.pointer, filters: f, width: k, batch: batch, pooled: pooled.pointer,
+                                     stride: stride, column: column)
+            var s = 0.0
+            for b in 0..<lengths.count {
+                for j in 0..<f { s += Double(pooled.pointer[b * stride + column + j]) * Double(r.pointer[b * stride + column + j]) }
+            }
+            return s
+        }
+        _ = loss()
+        var first = 0
+        for (b, length) in lengths.enumerated() {
+            let count = Conv1D.positions(length: length, width: k)
+            for j in 0..<f {
+                let values = (first..<(first + count)).map { Double(max(conv.pointer[$0 * f + j], 0)) }
+                let mean = count == 0 ? 0 : values.reduce(0, +) / Double(count)
+                XCTAssertEqual(Double(pooled.pointer[b * stride + column + j]), mean, accuracy: 1e-6, "b=\(b) j=\(j)")
+            }
+            for j in 0..<stride where j < column || j >= column + f {   // other columns are left alone
+                XCTAssertEqual(pooled.pointer[b * stride + j], untouched.pointer[b * stride + j])
+            }
+            first += count
+        }
+        XCTAssertEqual(pooled.pointer[column + 1], 0)
+        for j in 0..<f { XCTAssertEqual(pooled.pointer[4 * stride + column + j], 0, "an empty sequence pools to 0") }
+        let previous = randomBuffer(p * f, &rng)
+        let dConv = copyBuffer(previous, p * f)
+        ReLUMeanOverTime.backward(dPooled: r.pointer, conv: conv.pointer, filters: f, width: k, batch: batch,
+                                  stride: stride, column: column, dConv: dConv.pointer)
+        let significant = assertGradientsMatch("relu mean over time", indices: Array(0..<(p * f)),
+                                               analytic: { Double(dConv.pointer[$0] - previous.pointer[$0]) },
+                                               numeric: { numericDerivative(conv.pointer, $0, eps: 1e-3, loss) })
+        XCTAssertGreaterThanOrEqual(significant, 8)
+        for r in 0..<4 { XCTAssertEqual(dConv.pointer[r * f + 1], previous.pointer[r * f + 1]) }
+    }
+
+    // Seeds chosen so that every convolution output is at least 0.02 from ReLU's kink
+    // (kinkMargin checks it).
+    func testMeanPoolingNetworkGradientWithoutDropout() {
+        checkNetwork(kernelSizes: [2, 3], dropout: 0, pooling: .mean, sequences: [[3, 7, 2, 9, 4, 8], [5, 5, 8], [10, 3], [6], []],
+                     targets: [0, 2, 1, 1, 2], vocab: 12, classes: 3, seed: 15)
+    }
+
+    func testMeanPoolingNetworkGradientWithFixedDropoutMask() {
+        checkNetwork(kernelSizes: [1, 3, 4], dropout: 0.3, pooling: .mean, sequences: [[3, 7, 2, 9, 4, 8, 1], [5, 5, 8, 11], [10, 3, 6], [2, 9], [6]],
+                     targets: [0, 2, 1, 1, 0], vocab: 12, classes: 3, seed: 1111)
+    }
+
+    /// model.pooling for a CNN: "max" (the classifiers' default) or "mean" (the
+    /// regressor's, TaskDefaults); "last" is refused; a given value beats the task default.
+    func testCNNPoolingConfig() throws {
+        XCTAssertEqual(try Config(json: #"{"model": {"type": "cnn"}}"#).model.pooling, .max)
+        XCTAssertEqual(try Config(json: #"{"model": {"type": "cnn", "task": "multi_label"}}"#).model.pooling, .max)
+        XCTAssertEqual(try Config(json: #"{"model": {"type": "cnn", "task": "regression"}}"#).model.pooling, .mean)
+        XCTAssertEqual(try Config(json: #"{"model": {"type": "cnn", "task": "regression", "pooling": "max"}}"#).model.pooling, .max)
+        XCTAssertEqual(try Config(json: #"{"model": {"type": "cnn", "pooling": "mean"}}"#).model.pooling, .mean)
+        // Other types keep their pooling default for regression.
+        XCTAssertEqual(try Config(json: #"{"model": {"type": "lstm", "task": "regression"}}"#).model.pooling, .max)
+        assertThrowsTextModelError(.config, mentioning: ["model.pooling", "\"last\"", "cnn", "\"max\"", "\"mean\""]) {
+            try Config(json: #"{"model": {"type": "cnn", "pooling": "last"}}"#)
+        }
+        let c = try Config(json: #"{"model": {"type": "cnn", "task": "regression"}}"#)
+        XCTAssertEqual((NetworkBuilder.make(config: c, vocabularySize: 20, classes: 1).encoder as? CNNEncoder)?.pooling, .mean)
+    }
+
+    /// A mean-pooled CNN regressor learns a sum of per-word weights, predicts a text the
+    /// same alone and in a batch, and its file keeps the pooling.
+    func testMeanPooledCNNRegressorLearnsASumAndRoundTrips() throws {
+        var config = try Config(json: #"{"model": {"type": "cnn", "task": "regression", "embedding_dim": 16, "filters": 16, "kernel_sizes": [1, 2]}, "tokenizer": {"min_freq": 1}, "training": {"learning_rate": 0.01, "batch_size": 16, "epochs": 8, "threads": 1}}"#)
+        XCTAssertEqual(config.model.pooling, .mean)
+        config.training.seed = 3
+        let model = Model(config: config)
+        try model.train(DivergenceTests.wordWeightData(count: 1500, seed: 1))
+        let test = DivergenceTests.wordWeightData(count: 300, seed: 2)
+        guard case .regression(let m) = try model.evaluate(test) else { return XCTFail("regression metrics") }
+        XCTAssertGreaterThanOrEqual(m.r2, 0.8)
+        let texts = Array(test.texts.prefix(12))
+        let batched = try model.predictValues(texts)
+        for (i, text) in texts.enumerated() {
+            XCTAssertEqual(try model.predictValues([text])[0], batched[i], accuracy: 1e-4, "text \(i) alone and in a batch")
+        }
+        let dir = ScratchDirectory()
+        try model.save(to: dir.file("cnn-mean.safetensors"))
+        let loaded = try Model.load(from: dir.file("cnn-mean.safetensors"))
+        XCTAssertEqual(loaded.config.model.pooling, .mean)
+        XCTAssertEqual(try loaded.predictValues(texts), batched)
     }
 
     func testLayoutNamesAndRepeatedWidths() {

@@ -329,10 +329,33 @@ final class ModelFileTests: XCTestCase {
         let dir = ScratchDirectory()
         try ModelFile.save(makeModel(), to: dir.file("m.safetensors"))
         let (header, data) = try split(readBytes(dir.file("m.safetensors")))
-        for version in ["2", "17"] {
+        for version in ["3", "17"] {   // 2: a mean-pooled CNN (ModelFileFormats)
             let bytes = build(editMetadata(header, "format_version", .string(version)), data)
             assertThrowsTextModelError(.modelFormat, mentioning: ["newer", "version \(version)"]) { try loadBytes(bytes, in: dir) }
         }
+    }
+
+    /// A format-1 CNN whose config names another pooling (0.3.0 accepted and ignored the
+    /// key) max-pools as 0.3.0 did; the same file marked format 2 pools as its config says.
+    func testAFormat1CNNFileMaxPoolsWhateverItsConfigSays() throws {
+        let dir = ScratchDirectory()
+        var config = Config(modelType: .cnn)
+        config.model.embeddingDim = 4
+        config.model.filters = 3
+        config.model.kernelSizes = [1, 2]
+        let maxModel = randomModel(config: config, texts: ModelFileTests.texts, labels: ModelFileTests.labels, seed: 5)
+        try ModelFile.save(maxModel, to: dir.file("cnn.safetensors"))
+        let (header, data) = try split(readBytes(dir.file("cnn.safetensors")))
+        config.model.pooling = .mean
+        let meanConfig = config.json.serialized
+        func outputs(_ model: TrainedModel) -> [Float] { probabilities(model, ModelFileTests.texts) }
+        let asWritten = outputs(maxModel)
+        let format1 = try loadBytes(build(editMetadata(header, "config", .string(meanConfig)), data), in: dir)
+        XCTAssertEqual(format1.config.model.pooling, .max)
+        XCTAssertEqual(outputs(format1), asWritten)
+        let format2 = try loadBytes(build(editMetadata(editMetadata(header, "config", .string(meanConfig)), "format_version", .string("2")), data), in: dir)
+        XCTAssertEqual(format2.config.model.pooling, .mean)
+        XCTAssertNotEqual(outputs(format2), asWritten)
     }
 
     // MARK: paths
