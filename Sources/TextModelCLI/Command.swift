@@ -42,6 +42,7 @@ enum CommandLineTool {
         CommandEntry(TestCommand.self),
         CommandEntry(PredictCommand.self),
         CommandEntry(PredictProbCommand.self),
+        CommandEntry(AutotuneCommand.self),
         CommandEntry(PrintConfigCommand.self),
     ]
 

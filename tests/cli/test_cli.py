@@ -12,7 +12,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI = REPO_ROOT / ".build" / "release" / "textmodel"
 DATA = REPO_ROOT / "data" / "support"
-COMMANDS = ["train", "test", "predict", "predict-prob", "print-config"]
+COMMANDS = ["train", "test", "predict", "predict-prob", "autotune", "print-config"]
 # A small, fast model for these tests; the default bag model with 8 epochs.
 FAST = ["--set", "training.epochs=8"]
 
@@ -244,3 +244,34 @@ def test_png_plots_are_valid_pngs_with_the_data_drawn(model, tmp_path):
     def channel(low):
         return round(255 - (255 - low) * best)
     assert count_colour(rows, (channel(33), channel(102), channel(172))) > 500
+
+
+# ------------------------------------------------------------------ autotune
+
+AUTOTUNE = ["--valid", DATA / "valid.csv", "--max-trials", "3", "--budget", "100000",
+            "--threads", "1", "--set", "config.training.epochs=3", "--seed", "4"]
+
+
+def test_autotune_saves_the_best_trial_and_repeats_with_its_seed(tmp_path):
+    first = run("autotune", DATA / "train.csv", *AUTOTUNE, "-o", tmp_path / "a.tmmodel", "--json", check=0)
+    table = json.loads(first.stdout)
+    assert len(table["trials"]) == 3 and table["stopped_by"] == "max_trials"
+    assert first.stderr.count("trial ") == 3  # one line per trial
+    best = table["trials"][table["best_trial"]]
+    assert best["status"] == "ok" and best["size"] == (tmp_path / "a.tmmodel").stat().st_size
+    # The saved model is the best trial's: its validation accuracy is the table's.
+    valid = json.loads(run("test", tmp_path / "a.tmmodel", DATA / "valid.csv", "--json", check=0).stdout)
+    assert valid["accuracy"] == pytest.approx(best["metric"], abs=1e-9)
+    again = json.loads(run("autotune", DATA / "train.csv", *AUTOTUNE, "-o", tmp_path / "b.tmmodel",
+                           "--json", "--quiet", check=0).stdout)
+    strip = lambda t: [{k: v for k, v in row.items() if k != "seconds"} for row in t["trials"]]
+    assert strip(again) == strip(table)
+
+
+def test_autotune_size_limit_and_errors(tmp_path):
+    out = tmp_path / "small.tmmodel"
+    run("autotune", DATA / "train.csv", *AUTOTUNE, "--max-model-mb", "1", "-o", out, "--quiet", check=0)
+    assert out.stat().st_size <= 1_000_000
+    assert run("autotune", DATA / "train.csv", *AUTOTUNE, "--metric", "nonsense", "-o", out).returncode == 3
+    assert run("autotune", DATA / "train.csv", "-o", out).returncode == 2  # no --valid
+    assert run("autotune", DATA / "train.csv", *AUTOTUNE, "--set", "no_such_option=1", "-o", out).returncode == 3

@@ -142,3 +142,17 @@ public struct AutotuneOptions {
         ])
     }
 }
+
+extension AutotuneOptions {
+    /// Options from the JSON file at `path` (nil: the defaults) with `KEY.PATH=VALUE`
+    /// overrides applied in order, read as config overrides are (`Config(contentsOf:
+    /// overrides:)`): what `textmodel autotune --options FILE --set time_budget=60` gives.
+    public init(contentsOf path: String?, overrides: [String]) throws {
+        var root = JSONValue.object([])
+        if let path = path {
+            var bytes = try FileIO.readAll(path, limit: 64 << 20, limitName: "the 64 MB options file limit")
+            root = try JSONValue.parse(bytes: &bytes, what: "the autotune options file \(path)")
+        }
+        try self.init(value: overrides.reduce(root) { try Config.applying($1, to: $0) })
+    }
+}
