@@ -51,4 +51,9 @@ enum CommonOptions {
         }
         return path
     }
+
+    /// The last component of a path, for plot titles (a full path would not fit).
+    static func fileName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
 }

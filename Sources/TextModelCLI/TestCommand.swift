@@ -32,7 +32,7 @@ enum TestCommand: Command {
             guard case .singleLabel(let metrics) = evaluation else {
                 throw TextModelError(.invalidArgument, "--plot draws a confusion matrix, which only a single-label model has (this one is \(model.task.rawValue))")
             }
-            try PlotFile.write(ConfusionMatrixPlot(metrics: metrics, title: "\(args[0]) on \(args[1])").drawing, to: plot)
+            try PlotFile.write(ConfusionMatrixPlot(metrics: metrics, title: "\(CommonOptions.fileName(args[0])) on \(CommonOptions.fileName(args[1]))").drawing, to: plot)
         }
         if arguments.flag("--json") {
             Output.out(Output.prettyJSON(evaluation.json) + "\n")

@@ -56,7 +56,7 @@ enum TrainCommand: Command {
         }
         try model.save(to: output)
         if let plot = plot {
-            try PlotFile.write(TrainingCurvesPlot(report: report, title: "\(config.model.type.rawValue) on \(train)").drawing, to: plot)
+            try PlotFile.write(TrainingCurvesPlot(report: report, title: "\(config.model.type.rawValue) on \(CommonOptions.fileName(train))").drawing, to: plot)
         }
         if arguments.flag("--json") {
             Output.out(Output.prettyJSON(report.json) + "\n")

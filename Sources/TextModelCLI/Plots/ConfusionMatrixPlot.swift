@@ -12,8 +12,9 @@ struct ConfusionMatrixPlot {
         let cell = max(14, min(64, 560 / Double(max(n, 1))))
         let longest = Double(min(labels.map(\.count).max() ?? 1, 24))
         let margin = 30 + longest * 7
-        // Wide enough for the title too (about 8.5 px a character at 14 px).
-        var doc = Drawing(width: max(margin + Double(n) * cell + 40, Double(title.count) * 8.5 + 24),
+        // Wide enough for the title too: about 8.5 px a character at 14 px in SVG, 9.3 in
+        // the PNG's bitmap font (6 cells of 14/9 px), so 9.5 covers both.
+        var doc = Drawing(width: max(margin + Double(n) * cell + 40, Double(title.count) * 9.5 + 24),
                           height: 60 + Double(n) * cell + margin + 20)
         doc.text(title, x: doc.width / 2, y: 22, size: 14, anchor: "middle", bold: true)
         doc.text("accuracy \(Output.fixed(metrics.accuracy))  macro-F1 \(Output.fixed(metrics.macroF1))",
