@@ -169,3 +169,22 @@ def test_embed_rows_equal_python_transform(bag):
     assert np.array_equal(np.array(as_json, dtype=np.float32), expected)
     from_stdin = run("embed", bag, "-", input=b"my parcel never came\n\n", check=0).stdout.decode().splitlines()
     assert len(from_stdin) == 2 and len(from_stdin[0].split("\t")) == expected.shape[1]
+
+
+def test_explain_a_multi_label_cnn_model_by_label(tmp_path):
+    rows = [("the match ended with a late goal", "sports"), ("add cheese to the pasta", "food"),
+            ("a salad is good for you", "food|health"), ("running keeps the heart healthy", "sports|health")] * 10
+    (tmp_path / "tags.csv").write_text("label,text\n" + "".join(f'"{l}","{t}"\n' for t, l in rows))
+    model = tmp_path / "tags.tmmodel"
+    run("train", tmp_path / "tags.csv", "--set", "model.task=multi_label", "--set", "model.type=cnn",
+        "--set", "training.epochs=5", "-o", model, "--quiet", check=0)
+    lines = [b"a salad is good for you", b"running after the match"]
+    clf = textmodel.TextClassifier.load(str(model))
+    for label in ("health", "sports"):
+        cli = json_lines(run("explain", model, "-", "--json", "--target", label, "--steps", "20",
+                             input=b"\n".join(lines) + b"\n", check=0))
+        python = clf.explain(lines, target=label, steps=20)
+        for c, p in zip(cli, python):
+            assert c["target"] == label == p.target
+            assert [t["score"] for t in c["tokens"]] == pytest.approx([t[3] for t in p.tokens], rel=1e-6, abs=1e-9)
+            assert c["delta"] == pytest.approx(p.delta, rel=1e-4, abs=1e-7)
