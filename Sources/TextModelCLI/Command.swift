@@ -42,6 +42,8 @@ enum CommandLineTool {
         CommandEntry(TestCommand.self),
         CommandEntry(PredictCommand.self),
         CommandEntry(PredictProbCommand.self),
+        CommandEntry(EmbedCommand.self),
+        CommandEntry(ExplainCommand.self),
         CommandEntry(AutotuneCommand.self),
         CommandEntry(PrintConfigCommand.self),
     ]

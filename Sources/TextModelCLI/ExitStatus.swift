@@ -27,7 +27,8 @@ enum ExitStatus {
       6    not a valid model file (TM_ERR_MODEL_FORMAT)
       7    over a resource limit (TM_ERR_RESOURCE: training.max_memory_mb, file size)
       8    the model cannot do that (TM_ERR_INVALID_ARGUMENT, TM_ERR_STATE: e.g.
-           predict-prob on a regression model, -k above the number of labels)
+           predict-prob on a regression model, -k above the number of labels,
+           explain --target naming a label the model does not have)
       9    training diverged (TM_ERR_DIVERGED: loss or weights not finite; lower
            training.learning_rate); no model was written
       130  training interrupted (SIGINT); no model was written

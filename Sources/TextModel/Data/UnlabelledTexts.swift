@@ -13,8 +13,24 @@
 public enum UnlabelledTexts {
     /// `maxMegabytes` bounds the bytes read (a pipe is read until it ends or passes it).
     public static func read(path: String, config: Config.Data, maxMegabytes: Int = 8192) throws -> [String] {
+        try collect(path: path, config: config, maxMegabytes: maxMegabytes, fromString: { $0 },
+                    fromLine: { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// The texts as `read` finds them, each as its UTF-8 bytes; a plain or fastText line
+    /// keeps its bytes as they are in the file (invalid UTF-8 included), so offsets into
+    /// a text are offsets into the line after its labels (what `explain` reports).
+    public static func readUTF8(path: String, config: Config.Data, maxMegabytes: Int = 8192) throws -> [[UInt8]] {
+        try collect(path: path, config: config, maxMegabytes: maxMegabytes, fromString: { Array($0.utf8) },
+                    fromLine: { Array($0) })
+    }
+
+    /// The reading both share: CSV fields and JSON strings are decoded text (`fromString`),
+    /// lines are bytes after their labels (`fromLine`).
+    private static func collect<Text>(path: String, config: Config.Data, maxMegabytes: Int,
+                                      fromString: (String) -> Text, fromLine: (Lines.Line) -> Text) throws -> [Text] {
         let limit = maxMegabytes * 1_048_576, limitName = "the \(maxMegabytes) MB input limit"
-        var texts = [String]()
+        var texts = [Text]()
         func feed(_ consume: (UnsafeBufferPointer<UInt8>, Bool, Bool) throws -> Int) throws {
             try ChunkedFile.forEachChunk(path, chunkBytes: 8 << 20, limit: limit, limitName: limitName, consume)
         }
@@ -34,7 +50,7 @@ public enum UnlabelledTexts {
                     guard record.fields.count == column.count else {
                         throw TextModelError.data("\(path):\(record.line): row has \(record.fields.count) field\(record.fields.count == 1 ? "" : "s") but the header has \(column.count)")
                     }
-                    texts.append(record.fields[column.index])
+                    texts.append(fromString(record.fields[column.index]))
                 }
                 return records.position
             }
@@ -56,16 +72,16 @@ public enum UnlabelledTexts {
                         throw TextModelError.data("\(path):\(lineNumber): each line must be a JSON object (got \(value.typeName))")
                     }
                     switch value[config.textColumn] {
-                    case .string(let s)?: texts.append(s)
-                    case nil, .null?: texts.append("")
-                    case let other?: texts.append(other.serialized)
+                    case .string(let s)?: texts.append(fromString(s))
+                    case nil, .null?: texts.append(fromString(""))
+                    case let other?: texts.append(fromString(other.serialized))
                     }
                 }
             }
         case .fasttext, .auto:   // format(of:) resolves auto
             try feed { chunk, first, last in
                 try Lines.forEach(in: chunk, first: first, last: last, number: &number) { line, _ in
-                    texts.append(withoutLabels(line))
+                    texts.append(fromLine(withoutLabels(line)))
                 }
             }
         }
@@ -83,7 +99,7 @@ public enum UnlabelledTexts {
     }
 
     /// The line after its leading `__label__` tokens and the spaces around them.
-    private static func withoutLabels(_ line: Lines.Line) -> String {
+    private static func withoutLabels(_ line: Lines.Line) -> Lines.Line {
         func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C }
         var i = line.startIndex
         while true {
@@ -95,6 +111,6 @@ public enum UnlabelledTexts {
         }
         var text = line[i...]
         while let f = text.first, isSpace(f), i != line.startIndex { text = text.dropFirst() }
-        return String(decoding: text, as: UTF8.self)
+        return text
     }
 }
