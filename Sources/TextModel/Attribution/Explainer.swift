@@ -21,6 +21,10 @@
 struct Explainer {
     let model: TrainedModel
     let options: AttributionOptions
+    /// Integrated gradients of recurrent networks from their first layer's projections
+    /// (ProjectedPath.swift); false runs every network from interpolated embeddings
+    /// (tests compare the two).
+    var projections = true
 
     /// The attributions of `texts` (UTF-8 bytes, valid or not) on up to `threads` threads
     /// (0 = every core); the results do not depend on the thread count.
@@ -111,6 +115,9 @@ struct Explainer {
             for k in 0..<options.steps {
                 probes.append(Probe(text: i, fill: .path(Float(rule.nodes[k])), weight: rule.weights[k]))
             }
+        }
+        if projections, let scores = try projectedIntegratedGradients(runner, probes: probes, targets: targets, target: f, threads: threads) {
+            return scores
         }
         let batchCount = runner.batches(probes).count
         // Each batch's per-text sums, added up afterwards in batch order, so the result

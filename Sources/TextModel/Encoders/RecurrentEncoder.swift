@@ -210,9 +210,19 @@ struct RecurrentEncoder: Encoder {
         return true
     }
 
+    func forward(_ pass: Pass, projections fill: (Int, UnsafeMutablePointer<Float>) -> Void,
+                 features: UnsafeMutablePointer<Float>) -> Bool {
+        guard !pass.training else { return false }
+        withoutActuallyEscaping(fill) { fill in
+            run(pass, embedded: nil, table: nil, projections: fill, features: features)
+        }
+        return true
+    }
+
     /// The layers and the pooling; the first layer's projections come from `table` when
     /// there is one (then `embedded` is not read).
     private func run(_ pass: Pass, embedded: UnsafePointer<Float>?, table: InputProjectionTable?,
+                     projections: ((Int, UnsafeMutablePointer<Float>) -> Void)? = nil,
                      features: UnsafeMutablePointer<Float>) {
         let ws = pass.workspace, batch = pass.batch
         let n = pass.rows, size = pass.texts, h = hiddenDim, e = inputDim, w = featureDim
@@ -222,6 +232,11 @@ struct RecurrentEncoder: Encoder {
             for d in 0..<directions {
                 if l == 0, let table = table {
                     cellForward(pass, l, d, input: .table(table.direction(d), reversed: d == 1))
+                    continue
+                }
+                if l == 0, let projections = projections {
+                    projections(d, projected(ws, l, d))
+                    cellForward(pass, l, d, input: .projected)
                     continue
                 }
                 guard let x = l == 0 ? embedded : layerInput(l, ws, dropping: dropping) else { continue }
@@ -267,6 +282,15 @@ struct RecurrentEncoder: Encoder {
     private enum CellInput {
         case rows(UnsafePointer<Float>, width: Int)
         case table(UnsafePointer<Float>, reversed: Bool)
+        /// Already in the projections buffer (`projected`).
+        case projected
+    }
+
+    /// Where direction d of layer l keeps its input projections [N × blocks·H]: LSTM and
+    /// GRU in their gates, a plain RNN in its states.
+    private func projected(_ ws: Workspace, _ l: Int, _ d: Int) -> UnsafeMutablePointer<Float> {
+        let b = buffers.layers[l].directions[d]
+        return cell == .rnn ? ws[b.states] : ws[b.gates]
     }
 
     /// One direction of one layer, its activations into that direction's buffers.
@@ -283,6 +307,8 @@ struct RecurrentEncoder: Encoder {
                                     bias: params + t.biases[0].offset, width: width, into: projected)
         case let .table(table, reversed):
             gather = InputProjection.TableRows(table: table, width: width, reversed: reversed)
+        case .projected:
+            break
         }
         switch cell {
         case .lstm:
@@ -323,6 +349,23 @@ struct RecurrentEncoder: Encoder {
 
     func backward(_ pass: Pass, embedded: UnsafePointer<Float>, dFeatures dPooled: UnsafeMutablePointer<Float>,
                   dEmbedded: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>?) {
+        backward(pass, embedded: embedded, dFeatures: dPooled, dEmbedded: dEmbedded, grads: grads, projectionGradients: nil)
+    }
+
+    func backward(_ pass: Pass, dFeatures: UnsafeMutablePointer<Float>,
+                  projectionGradients read: (Int, UnsafePointer<Float>) -> Void) -> Bool {
+        guard !pass.training else { return false }
+        withoutActuallyEscaping(read) { read in
+            backward(pass, embedded: nil, dFeatures: dFeatures, dEmbedded: nil, grads: nil, projectionGradients: read)
+        }
+        return true
+    }
+
+    /// With `projectionGradients`, the first layer hands each direction's gradient of its
+    /// input projections (in `buffers.dGates`) to it instead of computing dEmbedded.
+    private func backward(_ pass: Pass, embedded: UnsafePointer<Float>?, dFeatures dPooled: UnsafeMutablePointer<Float>,
+                          dEmbedded: UnsafeMutablePointer<Float>?, grads: UnsafeMutablePointer<Float>?,
+                          projectionGradients: ((Int, UnsafePointer<Float>) -> Void)?) {
         let ws = pass.workspace, batch = pass.batch
         let n = pass.rows, size = pass.texts, h = hiddenDim, e = inputDim, w = featureDim
         let dropping = pass.training && dropout > 0
@@ -352,8 +395,16 @@ struct RecurrentEncoder: Encoder {
                     ReversedRows.copy(from: dOutput + h, stride: w, to: ws[buffers.dHidden[1]], stride: h, width: h, batch: batch)
                 }
             }
-            let x = l == 0 ? embedded : layerInput(l, ws, dropping: dropping)
+            if l == 0, let read = projectionGradients {
+                for d in 0..<directions {
+                    cellBackward(pass, l, d, x: nil, inputDim: inputDim, dHidden: ws[buffers.dHidden[d]], dX: nil, grads: nil)
+                    read(d, UnsafePointer(ws[buffers.dGates]))
+                }
+                break
+            }
+            let x = l == 0 ? embedded : UnsafePointer(layerInput(l, ws, dropping: dropping))
             let dX = l == 0 ? dEmbedded : dInput
+            guard let x = x, let dX = dX else { return }
             for d in 0..<directions {
                 let dHidden = ws[buffers.dHidden[d]]
                 if d == 0 {
@@ -375,12 +426,14 @@ struct RecurrentEncoder: Encoder {
     }
 
     /// Backward pass of one direction of one layer; writes dX [N × I] in that direction's row order.
-    private func cellBackward(_ pass: Pass, _ l: Int, _ d: Int, x: UnsafePointer<Float>, inputDim: Int,
-                              dHidden: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>,
+    /// Without `x` no parameter gradients are taken; without `dX` no input gradient.
+    private func cellBackward(_ pass: Pass, _ l: Int, _ d: Int, x: UnsafePointer<Float>?, inputDim: Int,
+                              dHidden: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
                               grads: UnsafeMutablePointer<Float>?) {
         let ws = pass.workspace, params = pass.params, t = recurrent[l][d], b = buffers.layers[l].directions[d]
         let h = hiddenDim
         let hidden = ws[b.states], previousHidden = ws[buffers.previousHidden]
+        let grads = x == nil ? nil : grads, x = x ?? UnsafePointer(ws[buffers.zeros])
         let dWeightIH = grads.map { $0 + t.weightIH.offset }, dWeightHH = grads.map { $0 + t.weightHH.offset }
         switch cell {
         case .lstm:
