@@ -64,16 +64,16 @@ struct RecurrentEncoder: Encoder {
     /// the input of every layer but the first.
     var featureDim: Int { hiddenDim * directions }
 
-    private struct DirectionTensors {
+    struct DirectionTensors {
         let weightIH: ParameterLayout.Tensor
         let weightHH: ParameterLayout.Tensor
         let biases: [ParameterLayout.Tensor]
     }
     /// [layer][direction]
-    private let recurrent: [[DirectionTensors]]
+    let recurrent: [[DirectionTensors]]
 
     /// Activations one direction of one layer keeps for the backward pass.
-    private struct DirectionBuffers {
+    struct DirectionBuffers {
         /// LSTM [N × 4H], GRU [N × 3H] activated gates; unused by a plain RNN.
         let gates: ActivationPlan.Floats
         /// LSTM cells [N × H] or GRU recurrent products [N × 3H]; unused by a plain RNN.
@@ -81,7 +81,7 @@ struct RecurrentEncoder: Encoder {
         /// States [N × H].
         let states: ActivationPlan.Floats
     }
-    private struct LayerBuffers {
+    struct LayerBuffers {
         /// [N × W] the layer's output when it is not direction 0's states themselves:
         /// both directions side by side, after dropout; and its dropout mask.
         let output, outputMask: ActivationPlan.Floats
@@ -89,7 +89,7 @@ struct RecurrentEncoder: Encoder {
         let reversedInput: ActivationPlan.Floats
         let directions: [DirectionBuffers]
     }
-    private struct Buffers {
+    struct Buffers {
         /// [N × E] dropout mask of the embeddings.
         let embeddingMask: ActivationPlan.Floats
         /// [B × W] argmax rows of max pooling.
@@ -107,7 +107,7 @@ struct RecurrentEncoder: Encoder {
         let pooledParts: ActivationPlan.Floats
         let layers: [LayerBuffers]
     }
-    private let buffers: Buffers
+    let buffers: Buffers
 
     init(cell: RecurrentCell, inputDim e: Int, hiddenDim h: Int, layers: Int, bidirectional: Bool, dropout: Double,
          pooling: SequencePooling, layout: inout ParameterLayout, plan: inout ActivationPlan) {
@@ -189,7 +189,7 @@ struct RecurrentEncoder: Encoder {
 
     /// Input of layer l > 0 (rows in forward order): the layer below's own states when
     /// that is all its output is, or its assembled output.
-    private func layerInput(_ l: Int, _ ws: Workspace, dropping: Bool) -> UnsafePointer<Float> {
+    func layerInput(_ l: Int, _ ws: Workspace, dropping: Bool) -> UnsafePointer<Float> {
         if directions == 1 && !dropping { return UnsafePointer(ws[buffers.layers[l - 1].directions[0].states]) }
         return UnsafePointer(ws[buffers.layers[l - 1].output])
     }
@@ -279,7 +279,7 @@ struct RecurrentEncoder: Encoder {
 
     /// Where a direction's input projections W_ih x + b come from: its input rows,
     /// projected here, or an inference table, gathered by token.
-    private enum CellInput {
+    enum CellInput {
         case rows(UnsafePointer<Float>, width: Int)
         case table(UnsafePointer<Float>, reversed: Bool)
         /// Already in the projections buffer (`projected`).
@@ -294,7 +294,7 @@ struct RecurrentEncoder: Encoder {
     }
 
     /// One direction of one layer, its activations into that direction's buffers.
-    private func cellForward(_ pass: Pass, _ l: Int, _ d: Int, input: CellInput) {
+    func cellForward(_ pass: Pass, _ l: Int, _ d: Int, input: CellInput, initial: LSTMLayer.State? = nil) {
         let ws = pass.workspace, params = pass.params, t = recurrent[l][d], b = buffers.layers[l].directions[d]
         let n = pass.rows, h = hiddenDim, width = cell.blocks * h
         let hidden = ws[b.states]
@@ -313,7 +313,7 @@ struct RecurrentEncoder: Encoder {
         switch cell {
         case .lstm:
             LSTMLayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset, batch: pass.batch,
-                              cells: ws[b.cells], hidden: hidden, tableRows: gather)
+                              cells: ws[b.cells], hidden: hidden, tableRows: gather, initial: initial)
         case .gru:
             GRULayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset,
                              biasHH: params + t.biases[1].offset, batch: pass.batch,

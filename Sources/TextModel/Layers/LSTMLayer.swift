@@ -22,7 +22,7 @@ enum LSTMLayer {
     /// inference table just before the step reads them and the activated gates on return.
     static func forward(projected gates: UnsafeMutablePointer<Float>, hiddenDim: Int, weightHH: UnsafePointer<Float>,
                         batch: PackedBatch, cells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
-                        tableRows: InputProjection.TableRows? = nil) {
+                        tableRows: InputProjection.TableRows? = nil, initial: LSTMLayer.State? = nil) {
         let h = hiddenDim, g4 = 4 * hiddenDim
         for t in 0..<batch.steps {
             tableRows?.gather(batch: batch, step: t, into: gates)
@@ -31,8 +31,11 @@ enum LSTMLayer {
             if t > 0 {
                 BLAS.gemm(transB: true, m: rows, n: g4, k: h, a: hidden + previous * h, lda: h,
                           b: weightHH, ldb: h, beta: 1, c: gates + offset * g4, ldc: g4)
+            } else if let initial = initial {
+                BLAS.gemm(transB: true, m: rows, n: g4, k: h, a: initial.hidden, lda: h,
+                          b: weightHH, ldb: h, beta: 1, c: gates + offset * g4, ldc: g4)
             }
-            let previousCells: UnsafePointer<Float>? = t > 0 ? UnsafePointer(cells + previous * h) : nil
+            let previousCells: UnsafePointer<Float>? = t > 0 ? UnsafePointer(cells + previous * h) : initial?.cells
             if LSTMLayer.avx2 {
                 tm_lstm_step_avx2(gates + offset * g4, cells + offset * h, hidden + offset * h, previousCells, rows, h)
             } else {
@@ -40,6 +43,13 @@ enum LSTMLayer {
                      previousCells: previousCells, rows: rows, hiddenDim: h)
             }
         }
+    }
+
+    /// States a batch's sequences start from instead of zeros (occlusion continuing a
+    /// text after its unchanged prefix): hidden and cells [B × H], sequence b in row b.
+    struct State {
+        let hidden: UnsafePointer<Float>
+        let cells: UnsafePointer<Float>
     }
 
     /// Whether this CPU runs the AVX2 copy of `step` (CKernels), whose floats are the same.
