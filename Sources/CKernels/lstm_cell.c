@@ -66,9 +66,49 @@ void tm_lstm_step_avx2(float *gates, float *cells, float *hidden, const float *p
     }
 }
 
+/* One row of LSTMLayer.backwardStep, operation for operation; c_prev NULL reads as
+ * zeros. Inlined twice, so that each copy is a straight loop the compiler vectorizes
+ * (a load under a condition inside the loop kept it scalar). */
+__attribute__((target("avx2"), always_inline))
+static inline void lstm_backward_row(const float *restrict gate, const float *restrict c, const float *restrict c_prev,
+                                     const float *restrict dh, float *restrict dc, float *restrict d_gate, long h) {
+    for (long j = 0; j < h; j++) {
+        float i = gate[j], f = gate[h + j], gg = gate[2 * h + j], o = gate[3 * h + j];
+        float tc = tanh_float(c[j]);
+        float d_out = dh[j];
+        float d_cell = dc[j] + d_out * o * (1 - tc * tc);
+        float cp = c_prev ? c_prev[j] : 0.0f;
+        d_gate[j] = d_cell * gg * i * (1 - i);
+        d_gate[h + j] = d_cell * cp * f * (1 - f);
+        d_gate[2 * h + j] = d_cell * i * (1 - gg * gg);
+        d_gate[3 * h + j] = d_out * tc * o * (1 - o);
+        dc[j] = d_cell * f;
+    }
+}
+
+/* LSTMLayer.backwardStep (see there). */
+__attribute__((target("avx2")))
+void tm_lstm_backward_step_avx2(const float *gates, const float *cells, const float *previous_cells,
+                                const float *d_hidden, float *carry, float *d_gates, long rows, long h) {
+    for (long b = 0; b < rows; b++) {
+        if (previous_cells) {
+            lstm_backward_row(gates + b * 4 * h, cells + b * h, previous_cells + b * h, d_hidden + b * h, carry + b * h,
+                              d_gates + b * 4 * h, h);
+        } else {
+            lstm_backward_row(gates + b * 4 * h, cells + b * h, NULL, d_hidden + b * h, carry + b * h,
+                              d_gates + b * 4 * h, h);
+        }
+    }
+}
+
 #else
 
 int tm_kernels_avx2(void) { return 0; }
+
+void tm_lstm_backward_step_avx2(const float *gates, const float *cells, const float *previous_cells,
+                                const float *d_hidden, float *carry, float *d_gates, long rows, long h) {
+    (void)gates; (void)cells; (void)previous_cells; (void)d_hidden; (void)carry; (void)d_gates; (void)rows; (void)h;
+}
 
 void tm_lstm_step_avx2(float *gates, float *cells, float *hidden, const float *previous_cells, long rows, long h) {
     (void)gates; (void)cells; (void)hidden; (void)previous_cells; (void)rows; (void)h;

@@ -12,6 +12,15 @@ __attribute__((visibility("hidden"))) int tm_kernels_avx2(void);
  * before, or NULL at the first step. Call only when tm_kernels_avx2() is 1. */
 __attribute__((visibility("hidden"))) void tm_lstm_step_avx2(float *gates, float *cells, float *hidden, const float *previous_cells, long rows, long h);
 
+/* One step of the LSTM backward pass over `rows` rows (see LSTMLayer.backwardStep):
+ * gates [rows × 4h] activated, cells [rows × h], previous_cells [rows × h] or NULL at
+ * the first step, d_hidden [rows × h] the states' gradients; carry [rows × h] holds the
+ * cells' gradient from the step after on entry and passes it to the step before on
+ * return; d_gates [rows × 4h] gets the gradients of the gates' pre-activations. Call
+ * only when tm_kernels_avx2() is 1. */
+__attribute__((visibility("hidden"))) void tm_lstm_backward_step_avx2(const float *gates, const float *cells, const float *previous_cells,
+                                                                     const float *d_hidden, float *carry, float *d_gates, long rows, long h);
+
 /* Asks the CPU to start loading `bytes` bytes at `p` into cache (a hint: no effect on
  * results). The bag model sums rows of a large embedding table picked by token id,
  * so nearly every row is a cache miss; fetching the next token's row while the current

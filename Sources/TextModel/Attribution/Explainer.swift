@@ -21,6 +21,13 @@
 struct Explainer {
     let model: TrainedModel
     let options: AttributionOptions
+    /// Integrated gradients of recurrent networks from their first layer's projections
+    /// (ProjectedPath.swift); false runs every network from interpolated embeddings
+    /// (tests compare the two).
+    var projections = true
+    /// Occlusion of one-direction LSTMs by `<unk>` from the states before each window
+    /// (OcclusionContinuation.swift); false runs every variant whole (tests compare).
+    var continuation = true
 
     /// The attributions of `texts` (UTF-8 bytes, valid or not) on up to `threads` threads
     /// (0 = every core); the results do not depend on the thread count.
@@ -112,6 +119,9 @@ struct Explainer {
                 probes.append(Probe(text: i, fill: .path(Float(rule.nodes[k])), weight: rule.weights[k]))
             }
         }
+        if projections, let scores = try projectedIntegratedGradients(runner, probes: probes, targets: targets, target: f, threads: threads) {
+            return scores
+        }
         let batchCount = runner.batches(probes).count
         // Each batch's per-text sums, added up afterwards in batch order, so the result
         // does not depend on which thread finished first.
@@ -169,7 +179,11 @@ struct Explainer {
             }
         }
         var drops = [Double](repeating: 0, count: probes.count)
-        try drops.withUnsafeMutableBufferPointer { drops in
+        if continuation, let ids = ids,
+           let continued = try continuedOcclusion(runner, probes: probes, ids: ids, values: values, targets: targets,
+                                                  target: f, threads: threads) {
+            drops = continued
+        } else { try drops.withUnsafeMutableBufferPointer { drops in
             try runner.run(probes, model: model, threads: threads, ids: ids) { _, batch, ws in
                 let z = ws[network.buffers.logits], p = network.outputs(ws)
                 for (b, probeIndex) in batch.enumerated() {
@@ -177,7 +191,7 @@ struct Explainer {
                     drops[probeIndex] = values[text] - f.value(logits: z + b * c, outputs: p + b * c, target: targets[text])
                 }
             }
-        }
+        } }
         // Token scores first (mean over covering windows), then as "rows" of the word
         // features with every other row 0, so `explain`'s folding passes them through.
         var scores = runner.texts.map { [Double](repeating: 0, count: $0.ids.count) }

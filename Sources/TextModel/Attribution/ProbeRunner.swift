@@ -70,6 +70,26 @@ struct ProbeRunner {
     /// the ordinary prediction path (occlusion by `<unk>`).
     func run(_ probes: [Probe], model: TrainedModel, threads: Int, ids: [[Int32]]? = nil,
              body: (Int, Range<Int>, Workspace) -> Void) throws {
+        let table = ids == nil ? nil : model.inputTable(tokens: probes.reduce(0) { $0 + texts[$1.text].ids.count }, threads: threads)
+        try runBatches(probes, model: model, threads: threads, workerFloats: { $0.rows * dim }) { index, batch, ws, inputs in
+            if let ids = ids {
+                ws.batch.pack(batch.lazy.map { ids[$0][...] })
+                network.forward(params, workspace: ws, inputTable: table)
+            } else {
+                ws.batch.pack(batch.lazy.map { texts[probes[$0].text].ids[...] })
+                for (b, p) in batch.enumerated() { fill(probes[p], sequence: b, batch: ws.batch, into: inputs) }
+                network.forward(params, workspace: ws, embeddings: inputs)
+            }
+            body(index, batch, ws)
+        }
+    }
+
+    /// The batches of `probes` as `run` makes them, not yet packed nor run: `body(batch
+    /// index, its probes, workspace, scratch)` packs the batch and runs the passes, with
+    /// `workerFloats(largest batch shape)` floats of scratch of its own thread. Memory
+    /// checks, threads and workspaces as `run`.
+    func runBatches(_ probes: [Probe], model: TrainedModel, threads: Int, workerFloats: (BatchShape) -> Int,
+                    body: (Int, Range<Int>, Workspace, UnsafeMutablePointer<Float>) -> Void) throws {
         let maxMemoryMB = model.config.training.maxMemoryMB
         let batches = batches(probes)
         guard !batches.isEmpty else { return }
@@ -78,32 +98,24 @@ struct ProbeRunner {
             let rows = batch.reduce(0) { $0 + texts[probes[$1].text].ids.count }
             shape = shape.union(BatchShape(rows: rows, texts: batch.count, longest: texts[probes[batch.lowerBound].text].ids.count))
         }
-        let perWorker = network.activationBytes(shape).addingReportingOverflow(shape.rows * dim * 4)
+        let scratch = max(1, workerFloats(shape))
+        let (scratchBytes, o1) = scratch.multipliedReportingOverflow(by: 4)
+        let perWorker = network.activationBytes(shape).addingReportingOverflow(scratchBytes)
         let cap = maxMemoryMB * 1_048_576
-        guard !perWorker.overflow, perWorker.partialValue <= cap else {
+        guard !o1, !perWorker.overflow, perWorker.partialValue <= cap else {
             throw TextModelError.resource("explaining needs about \(perWorker.partialValue / 1_048_576) MB of activations for a batch of \(shape.texts) sequences of up to \(shape.longest) tokens, more than the model's training.max_memory_mb = \(maxMemoryMB); explain shorter texts or use fewer steps")
         }
         let workers = max(1, min(Parallel.threads(threads), batches.count, cap / max(perWorker.partialValue, 1)))
-        let inputs = try (0..<workers).map { _ in
-            try FloatBuffer.allocate(count: shape.rows * dim, what: "the input embeddings of an attribution batch")
+        let buffers = try (0..<workers).map { _ in
+            try FloatBuffer.allocate(count: scratch, what: "the input embeddings of an attribution batch")
         }
-        let table = ids == nil ? nil : model.inputTable(tokens: probes.reduce(0) { $0 + texts[$1.text].ids.count }, threads: threads)
         try model.withWorkspaces(workers) { workspaces in
             for ws in workspaces {
                 ws.training = false
                 try ws.prepare(for: shape)
             }
             Parallel.forEach(batches.count, workers: workers) { index, w in
-                let ws = workspaces[w], batch = batches[index]
-                if let ids = ids {
-                    ws.batch.pack(batch.lazy.map { ids[$0][...] })
-                    network.forward(params, workspace: ws, inputTable: table)
-                } else {
-                    ws.batch.pack(batch.lazy.map { texts[probes[$0].text].ids[...] })
-                    for (b, p) in batch.enumerated() { fill(probes[p], sequence: b, batch: ws.batch, into: inputs[w].pointer) }
-                    network.forward(params, workspace: ws, embeddings: inputs[w].pointer)
-                }
-                body(index, batch, ws)
+                body(index, batches[index], workspaces[w], buffers[w].pointer)
             }
         }
     }

@@ -66,6 +66,20 @@ protocol Encoder {
     /// `forward` at inference, reading the first projection of each token from `table`
     /// instead of its embedding; false if the encoder cannot (then nothing was written).
     func forward(_ pass: Pass, table: InputProjectionTable, features: UnsafeMutablePointer<Float>) -> Bool
+
+    // Attributions (Explainer): the first layer's input projections, given and differentiated.
+
+    /// `forward` at inference with the first layer's input projections W_ih x + b (the
+    /// quantity an inference table holds) written by `fill(direction d, into projected
+    /// [N × width])`, in direction d's row order (for the reverse direction row (t, b)
+    /// is token L_b − 1 − t); false if the encoder cannot (then `fill` was not called).
+    func forward(_ pass: Pass, projections fill: (Int, UnsafeMutablePointer<Float>) -> Void,
+                 features: UnsafeMutablePointer<Float>) -> Bool
+    /// After that forward: the gradient with respect to those projections, handed to
+    /// `read(direction d, dProjected [N × width])` in d's row order, without the input
+    /// or parameter gradients; false if the encoder cannot.
+    func backward(_ pass: Pass, dFeatures: UnsafeMutablePointer<Float>,
+                  projectionGradients read: (Int, UnsafePointer<Float>) -> Void) -> Bool
 }
 
 extension Encoder {
@@ -73,4 +87,8 @@ extension Encoder {
     func fillInputTable(_ params: UnsafePointer<Float>, embeddings: UnsafePointer<Float>, direction: Int,
                         words: Range<Int>, into table: UnsafeMutablePointer<Float>) {}
     func forward(_ pass: Pass, table: InputProjectionTable, features: UnsafeMutablePointer<Float>) -> Bool { false }
+    func forward(_ pass: Pass, projections fill: (Int, UnsafeMutablePointer<Float>) -> Void,
+                 features: UnsafeMutablePointer<Float>) -> Bool { false }
+    func backward(_ pass: Pass, dFeatures: UnsafeMutablePointer<Float>,
+                  projectionGradients read: (Int, UnsafePointer<Float>) -> Void) -> Bool { false }
 }

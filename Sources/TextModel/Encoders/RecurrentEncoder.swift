@@ -64,16 +64,16 @@ struct RecurrentEncoder: Encoder {
     /// the input of every layer but the first.
     var featureDim: Int { hiddenDim * directions }
 
-    private struct DirectionTensors {
+    struct DirectionTensors {
         let weightIH: ParameterLayout.Tensor
         let weightHH: ParameterLayout.Tensor
         let biases: [ParameterLayout.Tensor]
     }
     /// [layer][direction]
-    private let recurrent: [[DirectionTensors]]
+    let recurrent: [[DirectionTensors]]
 
     /// Activations one direction of one layer keeps for the backward pass.
-    private struct DirectionBuffers {
+    struct DirectionBuffers {
         /// LSTM [N × 4H], GRU [N × 3H] activated gates; unused by a plain RNN.
         let gates: ActivationPlan.Floats
         /// LSTM cells [N × H] or GRU recurrent products [N × 3H]; unused by a plain RNN.
@@ -81,7 +81,7 @@ struct RecurrentEncoder: Encoder {
         /// States [N × H].
         let states: ActivationPlan.Floats
     }
-    private struct LayerBuffers {
+    struct LayerBuffers {
         /// [N × W] the layer's output when it is not direction 0's states themselves:
         /// both directions side by side, after dropout; and its dropout mask.
         let output, outputMask: ActivationPlan.Floats
@@ -89,7 +89,7 @@ struct RecurrentEncoder: Encoder {
         let reversedInput: ActivationPlan.Floats
         let directions: [DirectionBuffers]
     }
-    private struct Buffers {
+    struct Buffers {
         /// [N × E] dropout mask of the embeddings.
         let embeddingMask: ActivationPlan.Floats
         /// [B × W] argmax rows of max pooling.
@@ -107,7 +107,7 @@ struct RecurrentEncoder: Encoder {
         let pooledParts: ActivationPlan.Floats
         let layers: [LayerBuffers]
     }
-    private let buffers: Buffers
+    let buffers: Buffers
 
     init(cell: RecurrentCell, inputDim e: Int, hiddenDim h: Int, layers: Int, bidirectional: Bool, dropout: Double,
          pooling: SequencePooling, layout: inout ParameterLayout, plan: inout ActivationPlan) {
@@ -189,7 +189,7 @@ struct RecurrentEncoder: Encoder {
 
     /// Input of layer l > 0 (rows in forward order): the layer below's own states when
     /// that is all its output is, or its assembled output.
-    private func layerInput(_ l: Int, _ ws: Workspace, dropping: Bool) -> UnsafePointer<Float> {
+    func layerInput(_ l: Int, _ ws: Workspace, dropping: Bool) -> UnsafePointer<Float> {
         if directions == 1 && !dropping { return UnsafePointer(ws[buffers.layers[l - 1].directions[0].states]) }
         return UnsafePointer(ws[buffers.layers[l - 1].output])
     }
@@ -210,9 +210,19 @@ struct RecurrentEncoder: Encoder {
         return true
     }
 
+    func forward(_ pass: Pass, projections fill: (Int, UnsafeMutablePointer<Float>) -> Void,
+                 features: UnsafeMutablePointer<Float>) -> Bool {
+        guard !pass.training else { return false }
+        withoutActuallyEscaping(fill) { fill in
+            run(pass, embedded: nil, table: nil, projections: fill, features: features)
+        }
+        return true
+    }
+
     /// The layers and the pooling; the first layer's projections come from `table` when
     /// there is one (then `embedded` is not read).
     private func run(_ pass: Pass, embedded: UnsafePointer<Float>?, table: InputProjectionTable?,
+                     projections: ((Int, UnsafeMutablePointer<Float>) -> Void)? = nil,
                      features: UnsafeMutablePointer<Float>) {
         let ws = pass.workspace, batch = pass.batch
         let n = pass.rows, size = pass.texts, h = hiddenDim, e = inputDim, w = featureDim
@@ -222,6 +232,11 @@ struct RecurrentEncoder: Encoder {
             for d in 0..<directions {
                 if l == 0, let table = table {
                     cellForward(pass, l, d, input: .table(table.direction(d), reversed: d == 1))
+                    continue
+                }
+                if l == 0, let projections = projections {
+                    projections(d, projected(ws, l, d))
+                    cellForward(pass, l, d, input: .projected)
                     continue
                 }
                 guard let x = l == 0 ? embedded : layerInput(l, ws, dropping: dropping) else { continue }
@@ -264,13 +279,22 @@ struct RecurrentEncoder: Encoder {
 
     /// Where a direction's input projections W_ih x + b come from: its input rows,
     /// projected here, or an inference table, gathered by token.
-    private enum CellInput {
+    enum CellInput {
         case rows(UnsafePointer<Float>, width: Int)
         case table(UnsafePointer<Float>, reversed: Bool)
+        /// Already in the projections buffer (`projected`).
+        case projected
+    }
+
+    /// Where direction d of layer l keeps its input projections [N × blocks·H]: LSTM and
+    /// GRU in their gates, a plain RNN in its states.
+    private func projected(_ ws: Workspace, _ l: Int, _ d: Int) -> UnsafeMutablePointer<Float> {
+        let b = buffers.layers[l].directions[d]
+        return cell == .rnn ? ws[b.states] : ws[b.gates]
     }
 
     /// One direction of one layer, its activations into that direction's buffers.
-    private func cellForward(_ pass: Pass, _ l: Int, _ d: Int, input: CellInput) {
+    func cellForward(_ pass: Pass, _ l: Int, _ d: Int, input: CellInput, initial: LSTMLayer.State? = nil) {
         let ws = pass.workspace, params = pass.params, t = recurrent[l][d], b = buffers.layers[l].directions[d]
         let n = pass.rows, h = hiddenDim, width = cell.blocks * h
         let hidden = ws[b.states]
@@ -283,11 +307,13 @@ struct RecurrentEncoder: Encoder {
                                     bias: params + t.biases[0].offset, width: width, into: projected)
         case let .table(table, reversed):
             gather = InputProjection.TableRows(table: table, width: width, reversed: reversed)
+        case .projected:
+            break
         }
         switch cell {
         case .lstm:
             LSTMLayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset, batch: pass.batch,
-                              cells: ws[b.cells], hidden: hidden, tableRows: gather)
+                              cells: ws[b.cells], hidden: hidden, tableRows: gather, initial: initial)
         case .gru:
             GRULayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset,
                              biasHH: params + t.biases[1].offset, batch: pass.batch,
@@ -323,6 +349,23 @@ struct RecurrentEncoder: Encoder {
 
     func backward(_ pass: Pass, embedded: UnsafePointer<Float>, dFeatures dPooled: UnsafeMutablePointer<Float>,
                   dEmbedded: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>?) {
+        backward(pass, embedded: embedded, dFeatures: dPooled, dEmbedded: dEmbedded, grads: grads, projectionGradients: nil)
+    }
+
+    func backward(_ pass: Pass, dFeatures: UnsafeMutablePointer<Float>,
+                  projectionGradients read: (Int, UnsafePointer<Float>) -> Void) -> Bool {
+        guard !pass.training else { return false }
+        withoutActuallyEscaping(read) { read in
+            backward(pass, embedded: nil, dFeatures: dFeatures, dEmbedded: nil, grads: nil, projectionGradients: read)
+        }
+        return true
+    }
+
+    /// With `projectionGradients`, the first layer hands each direction's gradient of its
+    /// input projections (in `buffers.dGates`) to it instead of computing dEmbedded.
+    private func backward(_ pass: Pass, embedded: UnsafePointer<Float>?, dFeatures dPooled: UnsafeMutablePointer<Float>,
+                          dEmbedded: UnsafeMutablePointer<Float>?, grads: UnsafeMutablePointer<Float>?,
+                          projectionGradients: ((Int, UnsafePointer<Float>) -> Void)?) {
         let ws = pass.workspace, batch = pass.batch
         let n = pass.rows, size = pass.texts, h = hiddenDim, e = inputDim, w = featureDim
         let dropping = pass.training && dropout > 0
@@ -352,8 +395,16 @@ struct RecurrentEncoder: Encoder {
                     ReversedRows.copy(from: dOutput + h, stride: w, to: ws[buffers.dHidden[1]], stride: h, width: h, batch: batch)
                 }
             }
-            let x = l == 0 ? embedded : layerInput(l, ws, dropping: dropping)
+            if l == 0, let read = projectionGradients {
+                for d in 0..<directions {
+                    cellBackward(pass, l, d, x: nil, inputDim: inputDim, dHidden: ws[buffers.dHidden[d]], dX: nil, grads: nil)
+                    read(d, UnsafePointer(ws[buffers.dGates]))
+                }
+                break
+            }
+            let x = l == 0 ? embedded : UnsafePointer(layerInput(l, ws, dropping: dropping))
             let dX = l == 0 ? dEmbedded : dInput
+            guard let x = x, let dX = dX else { return }
             for d in 0..<directions {
                 let dHidden = ws[buffers.dHidden[d]]
                 if d == 0 {
@@ -375,12 +426,14 @@ struct RecurrentEncoder: Encoder {
     }
 
     /// Backward pass of one direction of one layer; writes dX [N × I] in that direction's row order.
-    private func cellBackward(_ pass: Pass, _ l: Int, _ d: Int, x: UnsafePointer<Float>, inputDim: Int,
-                              dHidden: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>,
+    /// Without `x` no parameter gradients are taken; without `dX` no input gradient.
+    private func cellBackward(_ pass: Pass, _ l: Int, _ d: Int, x: UnsafePointer<Float>?, inputDim: Int,
+                              dHidden: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
                               grads: UnsafeMutablePointer<Float>?) {
         let ws = pass.workspace, params = pass.params, t = recurrent[l][d], b = buffers.layers[l].directions[d]
         let h = hiddenDim
         let hidden = ws[b.states], previousHidden = ws[buffers.previousHidden]
+        let grads = x == nil ? nil : grads, x = x ?? UnsafePointer(ws[buffers.zeros])
         let dWeightIH = grads.map { $0 + t.weightIH.offset }, dWeightHH = grads.map { $0 + t.weightHH.offset }
         switch cell {
         case .lstm:

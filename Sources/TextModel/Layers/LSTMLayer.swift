@@ -22,7 +22,7 @@ enum LSTMLayer {
     /// inference table just before the step reads them and the activated gates on return.
     static func forward(projected gates: UnsafeMutablePointer<Float>, hiddenDim: Int, weightHH: UnsafePointer<Float>,
                         batch: PackedBatch, cells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
-                        tableRows: InputProjection.TableRows? = nil) {
+                        tableRows: InputProjection.TableRows? = nil, initial: LSTMLayer.State? = nil) {
         let h = hiddenDim, g4 = 4 * hiddenDim
         for t in 0..<batch.steps {
             tableRows?.gather(batch: batch, step: t, into: gates)
@@ -31,8 +31,11 @@ enum LSTMLayer {
             if t > 0 {
                 BLAS.gemm(transB: true, m: rows, n: g4, k: h, a: hidden + previous * h, lda: h,
                           b: weightHH, ldb: h, beta: 1, c: gates + offset * g4, ldc: g4)
+            } else if let initial = initial {
+                BLAS.gemm(transB: true, m: rows, n: g4, k: h, a: initial.hidden, lda: h,
+                          b: weightHH, ldb: h, beta: 1, c: gates + offset * g4, ldc: g4)
             }
-            let previousCells: UnsafePointer<Float>? = t > 0 ? UnsafePointer(cells + previous * h) : nil
+            let previousCells: UnsafePointer<Float>? = t > 0 ? UnsafePointer(cells + previous * h) : initial?.cells
             if LSTMLayer.avx2 {
                 tm_lstm_step_avx2(gates + offset * g4, cells + offset * h, hidden + offset * h, previousCells, rows, h)
             } else {
@@ -40,6 +43,13 @@ enum LSTMLayer {
                      previousCells: previousCells, rows: rows, hiddenDim: h)
             }
         }
+    }
+
+    /// States a batch's sequences start from instead of zeros (occlusion continuing a
+    /// text after its unchanged prefix): hidden and cells [B × H], sequence b in row b.
+    struct State {
+        let hidden: UnsafePointer<Float>
+        let cells: UnsafePointer<Float>
     }
 
     /// Whether this CPU runs the AVX2 copy of `step` (CKernels), whose floats are the same.
@@ -70,6 +80,34 @@ enum LSTMLayer {
         }
     }
 
+    /// One step of the backward pass for `rows` contiguous rows: gates [rows × 4H]
+    /// activated, cells [rows × H], previousCells [rows × H] (nil at the first step: zeros),
+    /// dHidden [rows × H]; carry [rows × H] is the cells' gradient from the step after on
+    /// entry and goes to the step before on return; dGates [rows × 4H] gets the gradients
+    /// of the pre-activations. CKernels has an AVX2 copy with the same floats.
+    static func backwardStep(gates: UnsafePointer<Float>, cells: UnsafePointer<Float>, previousCells: UnsafePointer<Float>?,
+                             dHidden: UnsafePointer<Float>, carry: UnsafeMutablePointer<Float>,
+                             dGates: UnsafeMutablePointer<Float>, rows: Int, hiddenDim h: Int) {
+        let g4 = 4 * h
+        for b in 0..<rows {
+            let gate = gates + b * g4, dGate = dGates + b * g4
+            let c = cells + b * h, dh = dHidden + b * h, dc = carry + b * h
+            let cPrev = previousCells.map { $0 + b * h }
+            for j in 0..<h {
+                let i = gate[j], f = gate[h + j], gg = gate[2 * h + j], o = gate[3 * h + j]
+                let tc = tanhFloat(c[j])
+                let dOut = dh[j]
+                let dCell = dc[j] + dOut * o * (1 - tc * tc)
+                let cp: Float = cPrev?[j] ?? 0
+                dGate[j] = dCell * gg * i * (1 - i)
+                dGate[h + j] = dCell * cp * f * (1 - f)
+                dGate[2 * h + j] = dCell * i * (1 - gg * gg)
+                dGate[3 * h + j] = dOut * tc * o * (1 - o)
+                dc[j] = dCell * f
+            }
+        }
+    }
+
     /// Backward pass. `dHidden` [N × H] holds the loss gradient with respect to every
     /// output row on entry and is used as scratch (recurrent gradients are added into it).
     /// Accumulates into dWeightIH, dWeightHH, dBias; writes dX [N × I] when given.
@@ -88,27 +126,13 @@ enum LSTMLayer {
         for t in stride(from: batch.steps - 1, through: 0, by: -1) {
             let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
             let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
-            for b in 0..<rows {
-                let row = offset + b
-                let gate = gates + row * g4
-                let dGate = dGates + row * g4
-                let c = cells + row * h
-                let dh = dHidden + row * h
-                let dc = carry + b * h
-                // Rows at t = 0 have no previous cell: read a row of zeros instead of
-                // branching inside the loop.
-                let cPrev: UnsafePointer<Float> = t > 0 ? cells + (previous + b) * h : UnsafePointer(zeros)
-                for j in 0..<h {
-                    let i = gate[j], f = gate[h + j], gg = gate[2 * h + j], o = gate[3 * h + j]
-                    let tc = tanhFloat(c[j])
-                    let dOut = dh[j]
-                    let dCell = dc[j] + dOut * o * (1 - tc * tc)
-                    dGate[j] = dCell * gg * i * (1 - i)
-                    dGate[h + j] = dCell * cPrev[j] * f * (1 - f)
-                    dGate[2 * h + j] = dCell * i * (1 - gg * gg)
-                    dGate[3 * h + j] = dOut * tc * o * (1 - o)
-                    dc[j] = dCell * f
-                }
+            let previousCells: UnsafePointer<Float>? = t > 0 ? cells + previous * h : nil
+            if LSTMLayer.avx2 {
+                tm_lstm_backward_step_avx2(gates + offset * g4, cells + offset * h, previousCells, dHidden + offset * h,
+                                           carry, dGates + offset * g4, rows, h)
+            } else {
+                backwardStep(gates: gates + offset * g4, cells: cells + offset * h, previousCells: previousCells,
+                             dHidden: dHidden + offset * h, carry: carry, dGates: dGates + offset * g4, rows: rows, hiddenDim: h)
             }
             if t > 0 {
                 // The previous step's states of these rows feed this step: pass gradients back.

@@ -106,7 +106,7 @@ struct Network {
         return encoder.forward(pass, table: table, features: features)
     }
 
-    private func head(_ pass: Pass) {
+    func head(_ pass: Pass) {
         let ws = pass.workspace
         Linear.forward(x: ws[buffers.features], rows: pass.texts, inputDim: encoder.featureDim, outputDim: classes,
                        weight: pass.params + outputWeight.offset, bias: pass.params + outputBias.offset, out: ws[buffers.logits])
