@@ -2,7 +2,8 @@
 # Installs what building and testing libtextmodel needs on a fresh Debian machine that
 # already has the Swift toolchain, Python and gcc: json-c and OpenBLAS (the library's only
 # dependencies), pkg-config, valgrind (C tests), numpy and pytest (Python binding tests),
-# scikit-learn, joblib and matplotlib (the Python bindings' optional extras), and a setuptools that builds wheels by itself (pip install ./bindings/python).
+# scikit-learn, joblib and matplotlib (the Python bindings' optional extras), and a
+# setuptools that builds wheels by itself (pip install ./bindings/python).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
