@@ -27,12 +27,9 @@ extension Model {
     /// Sentence vectors [N × featureDimension()], row-major.
     public func sentenceVectors(_ texts: [String]) throws -> [Float] {
         let model = try trainedModel()
-        try TrainedModel.probeMemory(texts.count * model.featureDim * 4, what: "the sentence vectors of \(texts.count) texts")
-        var out = [Float](repeating: 0, count: texts.count * model.featureDim)
-        try out.withUnsafeMutableBufferPointer { buffer in
-            if let base = buffer.baseAddress { try model.features(of: texts, into: base, threads: predictionThreads) }
+        return try Model.matrix(rows: texts.count, width: model.featureDim, what: "the sentence vectors of \(texts.count) texts") {
+            try model.features(of: texts, into: $0, threads: predictionThreads)
         }
-        return out
     }
 
     /// Writes sentence vectors [N × featureDimension()] into caller memory.

@@ -166,10 +166,19 @@ public final class Model {
     /// each label's own probability, so a row need not sum to 1).
     public func predictProbabilities(_ texts: [String]) throws -> [Float] {
         let model = try classifier("predicting probabilities")
-        try TrainedModel.probeMemory(texts.count * model.width * 4, what: "the probabilities of \(texts.count) texts")
-        var out = [Float](repeating: 0, count: texts.count * model.width)
+        return try Model.matrix(rows: texts.count, width: model.width, what: "the probabilities of \(texts.count) texts") {
+            try model.outputs(of: texts, into: $0, threads: predictionThreads)
+        }
+    }
+
+    /// A row-major [rows × width] matrix that `fill` writes, after checking that its
+    /// memory can be had (TM_ERR_RESOURCE rather than a trap).
+    static func matrix(rows: Int, width: Int, what: String,
+                       fill: (UnsafeMutablePointer<Float>) throws -> Void) throws -> [Float] {
+        try TrainedModel.probeMemory(rows * width * 4, what: what)
+        var out = [Float](repeating: 0, count: rows * width)
         try out.withUnsafeMutableBufferPointer { buffer in
-            if let base = buffer.baseAddress { try model.outputs(of: texts, into: base, threads: predictionThreads) }
+            if let base = buffer.baseAddress { try fill(base) }
         }
         return out
     }
