@@ -48,11 +48,8 @@ def apply_overrides(config_text, overrides):
     unchanged for the library to report."""
     if not overrides:
         return config_text
-    try:
-        config = json.loads(config_text) if config_text and config_text.strip() else {}
-    except ValueError:
-        return config_text
-    if not isinstance(config, dict):
+    config = config_object(config_text)
+    if config is None:
         return config_text
     for name, value in overrides.items():
         section, key = name.split("__", 1)
@@ -64,6 +61,16 @@ def apply_overrides(config_text, overrides):
         else:
             part[key] = _plain(value)
     return json.dumps(config)
+
+
+def config_object(config_text):
+    """A config's JSON text as a dict ({} for None or blank text), or None when it is not
+    a JSON object (left for the library to report)."""
+    try:
+        config = json.loads(config_text) if config_text and config_text.strip() else {}
+    except ValueError:
+        return None
+    return config if isinstance(config, dict) else None
 
 
 def _plain(value):

@@ -714,11 +714,8 @@ def _with_default_task(config_text, task):
     is not a JSON object is left for the library to report)."""
     if task is None or _task_of(config_text) is not None:
         return config_text
-    try:
-        parsed = json.loads(config_text) if config_text and config_text.strip() else {}
-    except ValueError:
-        return config_text
-    if not isinstance(parsed, dict):
+    parsed = _estimator.config_object(config_text)
+    if parsed is None:
         return config_text
     model = parsed.setdefault("model", {})
     if isinstance(model, dict):
