@@ -378,6 +378,42 @@ void tm_bytes_free(uint8_t *bytes);
 tm_status tm_model_load_from_memory(const uint8_t *bytes, size_t size,
                                     tm_model **out_model);
 
+/* ---------------------------------------------------------- weight precision */
+
+/* Compact models: a model file may store its weights as "f32" (the default, what
+ * tm_model_save writes), "f16" (half the size; loaded back to f32) or "int8" (about a
+ * quarter: every matrix as int8 with one f32 scale per row, i.e. per embedding row and
+ * per output channel; vectors stay f32). The file stays one safetensors file: F16, or I8
+ * tensors each followed by its F32 "<name>.scale", with metadata "weights_dtype", so
+ * any safetensors reader sees the dtype. f16 and int8 files have format version 3 and
+ * load with tm_model_load / tm_model_load_from_memory; libtextmodel 0.4.0 and older refuse
+ * them as a newer format. An int8 model predicts with int8 × int8 matrix products and
+ * int32 sums (AVX-512 VNNI or AVX2 when the CPU has them, else portable C, with the same
+ * results), its activations quantized per row on the fly: predictions are deterministic
+ * and the same for any thread count, and agree with the f32 model's on nearly every
+ * text (docs/compact-models.md). Training always runs in f32 and replaces the weights:
+ * training a loaded f16 or int8 model trains f32 weights from its config. */
+
+/* Saves a trained model like tm_model_save, with its weights stored as `dtype`: "f32",
+ * "f16" or "int8". Saving an int8 model as int8 again writes its int8 weights
+ * unchanged; saving it as f32 or f16 writes them dequantized.
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL, or dtype not one of the three; f16 with a
+ * weight beyond ±65504), TM_ERR_STATE (untrained), TM_ERR_IO. Thread-safe. */
+tm_status tm_model_save_as(const tm_model *model, const char *path, const char *dtype);
+
+/* tm_model_save_to_memory with the weights stored as `dtype` (as tm_model_save_as):
+ * *out_bytes receives a buffer of *out_size bytes the caller frees with tm_bytes_free.
+ * Errors: as tm_model_save_as, TM_ERR_RESOURCE (no memory for the buffer); on error
+ * both outputs are left unchanged. Thread-safe. */
+tm_status tm_model_save_to_memory_as(const tm_model *model, const char *dtype,
+                                     uint8_t **out_bytes, size_t *out_size);
+
+/* *out_dtype receives the precision the model predicts with: "f32" for a model
+ * trained in this process, else the weights_dtype of the file it was loaded from
+ * ("f32", "f16" or "int8"). Static storage: never free it.
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL), TM_ERR_STATE (untrained). Thread-safe. */
+tm_status tm_model_precision(const tm_model *model, const char **out_dtype);
+
 /* ------------------------------------------ explanations and sentence vectors */
 
 /* How tm_model_explain scores tokens. */

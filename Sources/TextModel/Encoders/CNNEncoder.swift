@@ -88,9 +88,16 @@ struct CNNEncoder: Encoder {
         let argmax = ws[buffers.argmax]
         for (i, k) in kernelSizes.enumerated() {
             let conv = ws[buffers.conv[i]]
-            Conv1D.forward(x: embedded, dim: e, width: k, filters: filters,
-                           weight: pass.params + convWeight[i].offset, bias: pass.params + convBias[i].offset, batch: batch,
-                           unfolded: ws[buffers.unfolded[i]], out: conv)
+            if let q = pass.quantized?[convWeight[i]] {
+                // int8 model: the same unfolded windows times int8 filters (Conv1D.forward's product).
+                Conv1D.unfold(x: embedded, dim: e, width: k, batch: batch, unfolded: ws[buffers.unfolded[i]])
+                q.linear(x: ws[buffers.unfolded[i]], count: Conv1D.positions(batch: batch, width: k),
+                         bias: pass.params + convBias[i].offset, out: conv)
+            } else {
+                Conv1D.forward(x: embedded, dim: e, width: k, filters: filters,
+                               weight: pass.params + convWeight[i].offset, bias: pass.params + convBias[i].offset, batch: batch,
+                               unfolded: ws[buffers.unfolded[i]], out: conv)
+            }
             if pooling == .mean {
                 ReLUMeanOverTime.forward(conv: conv, filters: filters, width: k, batch: batch,
                                          pooled: features, stride: w, column: i * filters)

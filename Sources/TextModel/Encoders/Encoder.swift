@@ -4,6 +4,8 @@ struct Pass {
     let params: UnsafePointer<Float>
     let batch: PackedBatch
     let workspace: Workspace
+    /// An int8 model's matrices at inference (nil: every product in f32); see Pass.linear.
+    var quantized: QuantizedWeights? = nil
 
     var training: Bool { workspace.training }
     /// Packed rows N and texts B of the batch.

@@ -303,12 +303,29 @@ struct RecurrentEncoder: Encoder {
         var gather: InputProjection.TableRows? = nil
         switch input {
         case let .rows(x, inputDim):
-            InputProjection.compute(x: x, rows: n, inputDim: inputDim, weight: params + t.weightIH.offset,
-                                    bias: params + t.biases[0].offset, width: width, into: projected)
+            if let q = pass.quantized?[t.weightIH] {
+                q.linear(x: x, count: n, bias: params + t.biases[0].offset, out: projected)
+            } else {
+                InputProjection.compute(x: x, rows: n, inputDim: inputDim, weight: params + t.weightIH.offset,
+                                        bias: params + t.biases[0].offset, width: width, into: projected)
+            }
         case let .table(table, reversed):
             gather = InputProjection.TableRows(table: table, width: width, reversed: reversed)
         case .projected:
             break
+        }
+        if initial == nil, let q = pass.quantized?[t.weightHH] {
+            // An int8 model: the same steps with the recurrent product in int8.
+            switch cell {
+            case .lstm: QuantizedRecurrence.lstm(projected: projected, hiddenDim: h, weightHH: q, batch: pass.batch,
+                                                 cells: ws[b.cells], hidden: hidden, tableRows: gather)
+            case .gru: QuantizedRecurrence.gru(projected: projected, hiddenDim: h, weightHH: q,
+                                               biasHH: params + t.biases[1].offset, batch: pass.batch,
+                                               recurrent: ws[b.cells], hidden: hidden, tableRows: gather)
+            case .rnn: QuantizedRecurrence.rnn(projected: projected, hiddenDim: h, weightHH: q, batch: pass.batch,
+                                               tableRows: gather)
+            }
+            return
         }
         switch cell {
         case .lstm:

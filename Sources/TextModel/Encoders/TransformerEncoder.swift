@@ -161,25 +161,25 @@ struct TransformerEncoder: Encoder {
             let norm1 = ws[b.norm1], qkv = ws[b.qkv], attention = ws[b.attention], middle = ws[b.middle]
             LayerNorm.forward(x: x, rows: n, dim: d, gamma: p + t.norm1Weight.offset, beta: p + t.norm1Bias.offset,
                               out: norm1, mean: ws[b.mean1], rstd: ws[b.rstd1])
-            Linear.forward(x: norm1, rows: n, inputDim: d, outputDim: 3 * d, weight: p + t.inProjWeight.offset,
-                           bias: p + t.inProjBias.offset, out: qkv)
+            pass.linear(x: norm1, rows: n, inputDim: d, outputDim: 3 * d, weight: t.inProjWeight,
+                        bias: t.inProjBias, out: qkv)
             SelfAttention.forward(qkv: qkv, batch: batch, dim: d, heads: heads, out: attention,
                                   probabilities: ws[b.probabilities], scratch: ws[buffers.scratch],
                                   dropout: dropping ? .init(rate: dropout, mask: ws[b.probabilityMask]) : nil, rng: &ws.rng)
-            Linear.forward(x: attention, rows: n, inputDim: d, outputDim: d, weight: p + t.outProjWeight.offset,
-                           bias: p + t.outProjBias.offset, out: middle)
+            pass.linear(x: attention, rows: n, inputDim: d, outputDim: d, weight: t.outProjWeight,
+                        bias: t.outProjBias, out: middle)
             if dropping { Dropout.forward(middle, count: n * d, rate: dropout, mask: ws[b.attentionMask], rng: &ws.rng) }
             for i in 0..<(n * d) { middle[i] += x[i] }
 
             let norm2 = ws[b.norm2], ff1 = ws[b.ff1], activation = ws[b.activation], output = ws[b.output]
             LayerNorm.forward(x: middle, rows: n, dim: d, gamma: p + t.norm2Weight.offset, beta: p + t.norm2Bias.offset,
                               out: norm2, mean: ws[b.mean2], rstd: ws[b.rstd2])
-            Linear.forward(x: norm2, rows: n, inputDim: d, outputDim: h, weight: p + t.ff1Weight.offset,
-                           bias: p + t.ff1Bias.offset, out: ff1)
+            pass.linear(x: norm2, rows: n, inputDim: d, outputDim: h, weight: t.ff1Weight,
+                        bias: t.ff1Bias, out: ff1)
             GELU.forward(x: ff1, count: n * h, out: activation)
             if dropping { Dropout.forward(activation, count: n * h, rate: dropout, mask: ws[b.activationMask], rng: &ws.rng) }
-            Linear.forward(x: activation, rows: n, inputDim: h, outputDim: d, weight: p + t.ff2Weight.offset,
-                           bias: p + t.ff2Bias.offset, out: output)
+            pass.linear(x: activation, rows: n, inputDim: h, outputDim: d, weight: t.ff2Weight,
+                        bias: t.ff2Bias, out: output)
             if dropping { Dropout.forward(output, count: n * d, rate: dropout, mask: ws[b.ff2Mask], rng: &ws.rng) }
             for i in 0..<(n * d) { output[i] += middle[i] }
             x = UnsafePointer(output)

@@ -12,6 +12,8 @@ struct BatchInference {
     let parameters: UnsafePointer<Float>
     /// Regression outputs are mapped back to the targets' units (classifiers: identity).
     var scaling: TargetScaling = .identity
+    /// An int8 model's matrices: the products they replace run in int8 (nil: f32).
+    var quantized: QuantizedWeights? = nil
 
     /// Texts per forward pass; any value gives the same results.
     static let groupSize = 256
@@ -81,7 +83,7 @@ struct BatchInference {
             let rows = order[(g * groupSize)..<min((g + 1) * groupSize, order.count)]
             ws.batch.pack(rows.lazy.map { encoded[$0] })
             guard BatchShape(ws.batch).fits(in: ws.shape) else { misfit.store(true, ordering: .relaxed); return }
-            network.forward(parameters, workspace: ws, inputTable: inputTable)
+            network.forward(parameters, workspace: ws, inputTable: inputTable, quantized: quantized)
             for (b, index) in rows.enumerated() { copy(ws, b, index) }
         }
         if misfit.load(ordering: .relaxed) { throw TextModelError(.internal, "an inference group is larger than its workspace was prepared for") }

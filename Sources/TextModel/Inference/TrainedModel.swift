@@ -11,6 +11,11 @@ final class TrainedModel {
     let scaling: TargetScaling
     let network: Network
     let parameters: FloatBuffer
+    /// How the weights were stored in the file this model came from (f32 for a model
+    /// trained here); an int8 model predicts with `quantized` (its f32 `parameters` are
+    /// those weights dequantized, for explanations and saving as f32 or f16).
+    let precision: WeightPrecision
+    let quantized: QuantizedWeights?
     private let workspaces: WorkspacePool
     /// The first recurrent layer's input projections per word, built when they pay.
     private let inputTables: InputTableCache
@@ -26,7 +31,8 @@ final class TrainedModel {
     /// `parameters` its weights. `inputTable` says when predictions may use an
     /// InputProjectionTable (tests choose; the default builds one when it pays).
     init(config: Config, vocabulary: Vocabulary, labels: [String], scaling: TargetScaling = .identity,
-         network: Network, parameters: FloatBuffer, inputTable: InputTablePolicy = .automatic) {
+         network: Network, parameters: FloatBuffer, inputTable: InputTablePolicy = .automatic,
+         precision: WeightPrecision = .f32, quantized: QuantizedWeights? = nil) {
         self.config = config
         inputTables = InputTableCache(policy: inputTable)
         self.scaling = scaling
@@ -38,6 +44,8 @@ final class TrainedModel {
         self.network = network
         workspaces = WorkspacePool(network: network)
         self.parameters = parameters
+        self.precision = precision
+        self.quantized = quantized
     }
 
     func encode(_ text: String) -> [Int32] { encoder.encode(text) }
@@ -48,7 +56,7 @@ final class TrainedModel {
     /// must hold this model's weights (see InputTableCache).
     func outputs(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace],
                  inputTable: InputProjectionTable? = nil) throws {
-        try BatchInference(network: network, parameters: parameters.pointer, scaling: scaling)
+        try BatchInference(network: network, parameters: parameters.pointer, scaling: scaling, quantized: quantized)
             .outputs(of: encoded, into: out, workspaces: workspaces, inputTable: inputTable)
     }
 
@@ -83,7 +91,7 @@ final class TrainedModel {
         let encoded = encoder.encode(texts, threads: threads)
         let groups = (texts.count + BatchInference.groupSize - 1) / BatchInference.groupSize
         let table = inputTables.table(network: network, params: parameters.pointer, tokens: encoded.totalLength, threads: threads)
-        let inference = BatchInference(network: network, parameters: parameters.pointer, scaling: scaling)
+        let inference = BatchInference(network: network, parameters: parameters.pointer, scaling: scaling, quantized: quantized)
         let workers = try inference.workers(for: encoded, wanted: max(1, min(Parallel.threads(threads), groups)),
                                             maxMemoryMB: config.training.maxMemoryMB)
         try workspaces.withWorkspaces(workers) { ws in try body(inference, encoded, ws, table) }

@@ -77,11 +77,16 @@ struct Network {
     /// `outputs(workspace)` [B × C]. At inference, `inputTable` (the encoder's table of
     /// these weights, or nil) replaces the embeddings and the first projection.
     /// The workspace must be prepared for the batch's shape.
-    func forward(_ params: UnsafePointer<Float>, workspace ws: Workspace, inputTable: InputProjectionTable? = nil) {
-        let pass = Pass(params: params, batch: ws.batch, workspace: ws)
+    /// `quantized` (an int8 model's matrices, inference only) routes the products it
+    /// holds through int8 kernels (Pass.linear, InputStage+Quantized).
+    func forward(_ params: UnsafePointer<Float>, workspace ws: Workspace, inputTable: InputProjectionTable? = nil,
+                 quantized: QuantizedWeights? = nil) {
+        var pass = Pass(params: params, batch: ws.batch, workspace: ws)
+        if !ws.training { pass.quantized = quantized }
         let features = ws[buffers.features]
         if input.kind == .embeddingBag {
-            input.bagMean(pass, into: features)
+            if let table = pass.quantized?[input.table] { input.bagMean(pass, quantizedTable: table, into: features) }
+            else { input.bagMean(pass, into: features) }
         } else if !usedTable(inputTable, pass, features) {
             let embedded = ws[buffers.embedded]
             input.embed(pass, into: embedded)
@@ -108,8 +113,8 @@ struct Network {
 
     func head(_ pass: Pass) {
         let ws = pass.workspace
-        Linear.forward(x: ws[buffers.features], rows: pass.texts, inputDim: encoder.featureDim, outputDim: classes,
-                       weight: pass.params + outputWeight.offset, bias: pass.params + outputBias.offset, out: ws[buffers.logits])
+        pass.linear(x: ws[buffers.features], rows: pass.texts, inputDim: encoder.featureDim, outputDim: classes,
+                    weight: outputWeight, bias: outputBias, out: ws[buffers.logits])
         loss.activate(logits: ws[buffers.logits], rows: pass.texts, width: classes, outputs: ws[buffers.outputs])
     }
 

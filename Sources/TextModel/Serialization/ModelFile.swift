@@ -7,7 +7,7 @@
 ///                                              {"__metadata__":{"format":"libtextmodel",
 ///                                              at offset 8; files without them are refused
 ///                                              before their header is parsed)
-///   format_version    "1" or "2"               (ModelFileFormats; newer versions are refused,
+///   format_version    "1", "2" or "3"          (ModelFileFormats; newer versions are refused,
 ///                                              not guessed at)
 ///   library_version   the writer's version
 ///   config            the resolved config JSON
@@ -15,28 +15,31 @@
 ///   labels            JSON array of labels, in index order (empty for regression)
 ///   target_scaling    regression only: {"mean": m, "std": s} of the training targets;
 ///                     the network predicts (y − m) / s
-///   checksum_metadata CRC-32 of every metadata value above
+///   weights_dtype     "f32" (formats 1, 2), "f16" or "int8" (format 3): how the tensors
+///                     are stored (WeightPrecision, WeightEncoding); an int8 file stores
+///                     each matrix as I8 followed by its F32 "<name>.scale" [rows]
+///   checksum_metadata CRC-32 of every metadata value above (weights_dtype from format 3)
 ///   checksum_data     CRC-32 of all tensor bytes
 ///
 /// Tensors are named and shaped as the config's network layout says, in layout order.
 enum ModelFile {
     static let formatName = "libtextmodel"
     /// The newest format version this library reads and writes (ModelFileFormats).
-    static let formatVersion = 2
+    static let formatVersion = 3
     /// Headers larger than this are refused rather than parsed (a corrupted length).
     static let maxHeaderBytes = 1 << 30
 
-    static func save(_ model: TrainedModel, to path: String) throws {
-        try FileIO.writeAtomically(path, parts: parts(of: model))
+    static func save(_ model: TrainedModel, to path: String, precision: WeightPrecision = .f32) throws {
+        try FileIO.writeAtomically(path, parts: parts(of: model, precision: precision))
     }
 
     /// The file's bytes in memory, in a buffer `allocate(byteCount)` provides (malloc for
     /// the C ABI, an array's storage for Swift callers), filled with the bytes `save`
     /// writes. Returns the buffer and its length; a nil from `allocate` is a
     /// TM_ERR_RESOURCE. The weights are copied once, straight into the buffer.
-    static func serialize(_ model: TrainedModel,
+    static func serialize(_ model: TrainedModel, precision: WeightPrecision = .f32,
                           allocate: (Int) -> UnsafeMutableRawPointer?) throws -> (UnsafeMutableRawPointer, Int) {
-        let parts = try parts(of: model)
+        let parts = try parts(of: model, precision: precision)
         let total = parts.reduce(0) { $0 + $1.count }
         guard let buffer = allocate(max(total, 1)) else {
             throw TextModelError.resource("out of memory serialising the model: \(FileIO.megabytes(total)) MB could not be allocated")
@@ -52,19 +55,43 @@ enum ModelFile {
     }
 
     /// Bytes `save` writes for `model`, counted without writing them.
-    static func encodedSize(of model: TrainedModel) throws -> Int {
-        try parts(of: model).reduce(0) { $0 + $1.count }
+    static func encodedSize(of model: TrainedModel, precision: WeightPrecision = .f32) throws -> Int {
+        if precision == .f32 { return try parts(of: model, precision: .f32).reduce(0) { $0 + $1.count } }
+        // Counted from the entries rather than by encoding the weights.
+        let entries = WeightEncoding.entries(model.network.layout, precision)
+        let tensors = entries.map { e in
+            SafeTensors.Tensor(name: e.name, dtype: e.dtype, shape: e.shape,
+                               bytes: .borrowed(UnsafeRawBufferPointer(start: UnsafeRawPointer(model.parameters.pointer), count: e.byteCount)))
+        }
+        return try header(of: model, precision: precision, data: nil, tensors: tensors).reduce(0) { $0 + $1.count }
     }
 
     /// The pieces of a model file in order; the weights part borrows `model`'s memory,
     /// so the caller keeps `model` alive until the pieces are written.
-    private static func parts(of model: TrainedModel) throws -> [FileIO.Part] {
+    private static func parts(of model: TrainedModel, precision: WeightPrecision) throws -> [FileIO.Part] {
+        let tensors: [SafeTensors.Tensor]
+        if precision == .f32 && model.precision == .f32 {
+            let data = UnsafeRawBufferPointer(start: UnsafeRawPointer(model.parameters.pointer), count: model.network.layout.count * 4)
+            tensors = model.network.layout.tensors.map { t in
+                SafeTensors.Tensor(name: t.name, dtype: "F32", shape: t.shape,
+                                   bytes: .borrowed(UnsafeRawBufferPointer(rebasing: data[(t.offset * 4)..<((t.offset + t.count) * 4)])))
+            }
+        } else {
+            tensors = try WeightEncoding.encode(model.network.layout, parameters: model.parameters.pointer,
+                                                quantized: model.quantized, precision: precision)
+        }
+        var crc: UInt32 = 0
+        for t in tensors { t.bytes.withUnsafeBytes { crc = CRC32.checksum($0, seed: crc) } }
+        return try header(of: model, precision: precision, data: crc, tensors: tensors)
+    }
+
+    /// The file's parts for `tensors`, whose bytes have CRC-32 `data` (nil: only counting).
+    private static func header(of model: TrainedModel, precision: WeightPrecision, data: UInt32?,
+                               tensors: [SafeTensors.Tensor]) throws -> [FileIO.Part] {
         let config = model.config.json.serialized
         let vocabulary = JSONValue.array(model.vocabulary.tokens.map { .string($0) }).serialized
         let labels = JSONValue.array(model.labels.map { .string($0) }).serialized
-        let dataBytes = model.network.layout.count * 4
-        let data = UnsafeRawBufferPointer(start: UnsafeRawPointer(model.parameters.pointer), count: dataBytes)
-        let version = String(ModelFileFormats.version(of: model.config))
+        let version = String(ModelFileFormats.version(of: model.config, precision: precision))
         var metadata: [(String, JSONValue)] = [
             ("format_version", .string(version)),
             ("library_version", .string(LibraryVersion.string)),
@@ -77,14 +104,11 @@ enum ModelFile {
             scaling = JSONValue.object([("mean", .double(model.scaling.mean)), ("std", .double(model.scaling.std))]).serialized
             metadata.append(("target_scaling", .string(scaling ?? "")))
         }
-        let checksum = metadataChecksum(version, LibraryVersion.string, config, vocabulary, labels, scaling)
+        metadata.append(("weights_dtype", .string(precision.name)))
+        let covered = precision == .f32 ? nil : precision.name
+        let checksum = metadataChecksum(version, LibraryVersion.string, config, vocabulary, labels, scaling, dtype: covered)
         metadata.append(("checksum_metadata", .string(CRC32.hex(checksum))))
-        metadata.append(("checksum_data", .string(CRC32.hex(CRC32.checksum(data)))))
-
-        let tensors = model.network.layout.tensors.map { t in
-            SafeTensors.Tensor(name: t.name, dtype: "F32", shape: t.shape,
-                               bytes: .borrowed(UnsafeRawBufferPointer(rebasing: data[(t.offset * 4)..<((t.offset + t.count) * 4)])))
-        }
+        metadata.append(("checksum_data", .string(CRC32.hex(data ?? 0))))
         return SafeTensors.encode(format: formatName, metadata: metadata, tensors: tensors)
     }
 
@@ -112,7 +136,9 @@ enum ModelFile {
         let configText = try field("config"), vocabularyText = try field("vocabulary"), labelsText = try field("labels")
         let writer = try field("library_version")
         let scalingText = file.optionalField("target_scaling")
-        let expected = CRC32.hex(metadataChecksum(versionText, writer, configText, vocabularyText, labelsText, scalingText))
+        let precision = try ModelFileFormats.precision(file.optionalField("weights_dtype"), version: version, bad: bad)
+        let expected = CRC32.hex(metadataChecksum(versionText, writer, configText, vocabularyText, labelsText, scalingText,
+                                                  dtype: version >= 3 ? precision.name : nil))
         guard try field("checksum_metadata") == expected else { throw bad("the metadata checksum does not match (the file is corrupted)") }
 
         let config: Config
@@ -141,41 +167,48 @@ enum ModelFile {
 
         let network = NetworkBuilder.make(config: config, vocabularySize: vocabulary.count, labels: labels.count)
         let dataBytes = bytes.count - dataStart
-        guard dataBytes == network.layout.count * 4 else {
-            throw bad("it holds \(dataBytes) bytes of weights but its config needs \(network.layout.count * 4) (truncated or corrupted)")
+        let expectedEntries = WeightEncoding.entries(network.layout, precision)
+        let needed = expectedEntries.reduce(0) { $0 + $1.byteCount }
+        guard dataBytes == needed else {
+            throw bad("it holds \(dataBytes) bytes of weights but its config needs \(needed) as \(precision.name) (truncated or corrupted)")
         }
-        guard case .object(let entries) = header, entries.count == network.layout.tensors.count + 1 else {
+        guard case .object(let entries) = header, entries.count == expectedEntries.count + 1 else {
             throw bad("the header lists other tensors than the model needs")
         }
-        for t in network.layout.tensors {
+        var position = 0
+        for t in expectedEntries {
             guard let entry = header[t.name],
-                  entry["dtype"]?.stringValue == "F32",
+                  entry["dtype"]?.stringValue == t.dtype,
                   let shape = entry["shape"]?.arrayValue, shape.count == t.shape.count,
                   zip(shape, t.shape).allSatisfy({ $0.doubleValue == Double($1) }),
                   let offsets = entry["data_offsets"]?.arrayValue, offsets.count == 2,
-                  offsets[0].doubleValue == Double(t.offset * 4),
-                  offsets[1].doubleValue == Double((t.offset + t.count) * 4) else {
-                throw bad("tensor \(t.name) is missing or has the wrong type, shape or position")
+                  offsets[0].doubleValue == Double(position),
+                  offsets[1].doubleValue == Double(position + t.byteCount) else {
+                throw bad("tensor \(t.name) is missing or has the wrong type, shape or position (a \(precision.name) file stores it as \(t.dtype) \(t.shape))")
             }
+            position += t.byteCount
         }
         let parameters = try FloatBuffer.allocate(count: network.layout.count, what: "the model's weights")
         let checksum = bytes.withUnsafeBytes { raw -> UInt32 in
-            let data = UnsafeRawBufferPointer(rebasing: raw[dataStart...])
-            UnsafeMutableRawPointer(parameters.pointer).copyMemory(from: data.baseAddress!, byteCount: dataBytes)
-            return CRC32.checksum(data)
+            CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[dataStart...]))
         }
         guard try field("checksum_data") == CRC32.hex(checksum) else { throw bad("the weights checksum does not match (the file is corrupted)") }
+        let quantized = try bytes.withUnsafeBytes { raw in
+            try WeightEncoding.decode(UnsafeRawBufferPointer(rebasing: raw[dataStart...]), layout: network.layout,
+                                      precision: precision, into: parameters.pointer, bad: bad)
+        }
         for i in 0..<network.layout.count where !parameters.pointer[i].isFinite {
             throw bad("weight \(i) is not a finite number")
         }
         return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, network: network,
-                            parameters: parameters)
+                            parameters: parameters, precision: precision, quantized: quantized)
     }
 
     static func metadataChecksum(_ version: String, _ writer: String, _ config: String,
-                                         _ vocabulary: String, _ labels: String, _ scaling: String?) -> UInt32 {
+                                         _ vocabulary: String, _ labels: String, _ scaling: String?,
+                                         dtype: String? = nil) -> UInt32 {
         var bytes = [UInt8]()
-        for part in [formatName, version, writer, config, vocabulary, labels] + (scaling.map { [$0] } ?? []) {
+        for part in [formatName, version, writer, config, vocabulary, labels] + (scaling.map { [$0] } ?? []) + (dtype.map { [$0] } ?? []) {
             bytes.append(contentsOf: part.utf8)
             bytes.append(0)
         }

@@ -6,10 +6,17 @@
 ///   2  a CNN that pools by mean. Only those files are written as 2, so every other
 ///      model stays readable by 0.3.0, and 0.3.0 refuses a mean-pooled CNN (a newer
 ///      format) instead of max-pooling weights trained for the mean.
+///   3  weights stored as f16 or int8 (metadata weights_dtype "f16" or "int8", which
+///      the metadata checksum covers; WeightEncoding says how the tensors are laid out).
+///      Every model type; a CNN reads its pooling from the config, as in format 2.
+///      f32 files keep versions 1 and 2 (their weights_dtype, "f32", is informative
+///      only), so older readers still read every f32 file and refuse compact ones.
+///   4  reserved for product-quantized bag models.
 enum ModelFileFormats {
     /// The version a model's file is written with: the oldest that describes it.
-    static func version(of config: Config) -> Int {
-        config.model.type == .cnn && config.model.pooling == .mean ? 2 : 1
+    static func version(of config: Config, precision: WeightPrecision = .f32) -> Int {
+        if precision != .f32 { return 3 }
+        return config.model.type == .cnn && config.model.pooling == .mean ? 2 : 1
     }
 
     /// The config a file of `version` means: format 1's CNN pooling is "max".
@@ -20,5 +27,21 @@ enum ModelFileFormats {
             guard name == "model", case .object(let keys) = section else { return (name, section) }
             return (name, .object(keys.map { key, v in key == "pooling" ? (key, .string("max")) : (key, v) }))
         })
+    }
+
+    /// The precision of a file of `version` whose weights_dtype is `dtype` (absent in
+    /// files before 0.5): formats 1 and 2 hold f32 only, format 3 f16 or int8.
+    static func precision(_ dtype: String?, version: Int, bad: (String) -> TextModelError) throws -> WeightPrecision {
+        if version < 3 {
+            guard dtype == nil || dtype == "f32" else {
+                throw bad("format version \(version) stores f32 weights, but its weights_dtype says \"\(dtype ?? "")\" (corrupted)")
+            }
+            return .f32
+        }
+        guard let dtype = dtype else { throw bad("the metadata has no weights_dtype (format version 3 needs \"f16\" or \"int8\")") }
+        guard let precision = WeightPrecision(name: dtype), precision != .f32 else {
+            throw bad("weights_dtype \"\(dtype)\" is not \"f16\" or \"int8\", the dtypes of format version 3")
+        }
+        return precision
     }
 }
