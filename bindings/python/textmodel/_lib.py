@@ -199,6 +199,23 @@ _SIGNATURES.update({
     "tm_model_load_from_memory": (c_int, [c_char_p, c_size_t, POINTER(_model_p)]),
 })
 
+# Weight precision (textmodel.h, "weight precision"): f16 and int8 model files.
+_SIGNATURES.update({
+    "tm_model_save_as": (c_int, [_model_p, c_char_p, c_char_p]),
+    "tm_model_save_to_memory_as": (c_int, [_model_p, c_char_p, POINTER(c_void_p), POINTER(c_size_t)]),
+    "tm_model_precision": (c_int, [_model_p, POINTER(c_char_p)]),
+})
+
+DTYPES = ("f32", "f16", "int8")
+
+
+def encode_dtype(dtype):
+    """A dtype argument as the library's C string; TypeError for a non-string (the
+    library refuses an unknown name with InvalidArgumentError)."""
+    if not isinstance(dtype, str):
+        raise TypeError(f"dtype must be one of {', '.join(DTYPES)} as a string, not {type(dtype).__name__}")
+    return dtype.encode("utf-8", "surrogateescape")
+
 # ------------------------------------------ explanations and sentence vectors
 
 TM_EXPLAIN_INTEGRATED_GRADIENTS = 0
@@ -702,17 +719,28 @@ class Model:
 
     # ------------------------------------------------------------ model file
 
-    def save(self, path):
-        """``tm_model_save``."""
-        check(lib().tm_model_save(self.handle, encode_path(path)))
+    def save(self, path, dtype=None):
+        """``tm_model_save_as``: the weights stored as ``dtype`` ("f32", "f16" or
+        "int8"); None keeps the model's own precision (f32 for a trained model)."""
+        dtype = self.precision() if dtype is None else dtype
+        check(lib().tm_model_save_as(self.handle, encode_path(path), encode_dtype(dtype)))
+
+    def precision(self):
+        """``tm_model_precision``: "f32", "f16" or "int8"."""
+        out = c_char_p()
+        check(lib().tm_model_precision(self.handle, byref(out)))
+        return out.value.decode("ascii")
 
     # ------------------------------------------------------- model as bytes
 
-    def to_bytes(self):
-        """``tm_model_save_to_memory``: the model file's bytes as ``bytes`` (the
-        library's buffer is copied and released with ``tm_bytes_free``)."""
+    def to_bytes(self, dtype=None):
+        """``tm_model_save_to_memory_as``: the model file's bytes as ``bytes`` (the
+        library's buffer is copied and released with ``tm_bytes_free``), the weights
+        stored as ``dtype``; None keeps the model's own precision, so a pickled int8
+        model comes back int8."""
+        dtype = self.precision() if dtype is None else dtype
         buffer, size = c_void_p(), c_size_t()
-        check(lib().tm_model_save_to_memory(self.handle, byref(buffer), byref(size)))
+        check(lib().tm_model_save_to_memory_as(self.handle, encode_dtype(dtype), byref(buffer), byref(size)))
         try:
             return ctypes.string_at(buffer.value, size.value)
         finally:

@@ -188,9 +188,20 @@ class _TextModel:
         model = self._model
         return model is not None and not model.closed and model.is_trained()
 
-    def save(self, path):
-        """Save the trained model to one file, atomically replacing ``path``."""
-        self._native("save").save(path)
+    def save(self, path, dtype=None):
+        """Save the trained model to one file, atomically replacing ``path``.
+
+        ``dtype`` chooses how the weights are stored: "f32" (as trained), "f16" (half
+        the size) or "int8" (about a quarter; the loaded model predicts with int8
+        matrix products); None keeps the model's own precision (``precision_``). See
+        docs/compact-models.md."""
+        self._native("save").save(path, dtype)
+
+    @property
+    def precision_(self):
+        """How the model's weights are stored: "f32" for a model trained here, else the
+        dtype of the file it was loaded from ("f32", "f16" or "int8")."""
+        return self._native("precision_").precision()
 
     def close(self):
         """Release the native model. Further calls raise ValueError. StateError from
