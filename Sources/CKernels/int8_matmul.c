@@ -1,98 +1,150 @@
 /* int8 × int8 matrix products with int32 accumulation (see include/int8_matmul.h).
  *
- * Every path computes the same exact integer sums, so the choice of path never changes
- * a result: the portable path multiplies and adds int32s; the AVX2 path widens the bytes
- * to int16 and uses vpmaddwd (pairs of int16 products summed into int32, exact for
- * |values| ≤ 127); the VNNI path uses vpdpbusd, which multiplies unsigned by signed
- * bytes, so it feeds a + 128 (the byte with its top bit flipped) and subtracts
- * 128 · Σ_k b afterwards. Work is done in tiles of 4 rows of a × 4 rows of b; a tile
- * past the edge repeats a valid row and drops its sums. Functions carry their own
- * target attribute, so the file builds for any x86-64 (and any other CPU without the
- * x86 paths) and each path runs only where cpuid says it can. */
+ * Every path computes the same exact integer sums, and the same float epilogue after
+ * them, so the choice of path never changes a result:
+ *   portable  int32 multiply-adds;
+ *   AVX2      bytes widened to int16 and vpmaddwd (pairs of int16 products summed into
+ *             int32: exact for |values| ≤ 127), 2 rows of a × 4 rows of b per pass;
+ *   VNNI      vpdpbusd multiplies unsigned by signed bytes and sums groups of 4 into
+ *             int32: it is fed a + 128 (the byte with its top bit flipped) and 128 · Σ_k b
+ *             is subtracted afterwards. b is packed so that each group of 4 bytes of a
+ *             row of a, broadcast, multiplies 16 output columns at once: 4 rows × 64
+ *             columns per pass, no horizontal sums.
+ * Functions carry their own target attributes, so the file builds for any x86-64 (and
+ * any other CPU, without the x86 paths) and each path runs only where cpuid says so. */
 #include "int8_matmul.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #define QMM_X86 1
 #else
 #define QMM_X86 0
 #endif
 
-typedef void (*tile_fn)(const int8_t *const a[4], const int8_t *const b[4], const int32_t sums[4], long k,
-                        int32_t t[4][4]);
+/* Where the sums of a block of rows go: int32 as they are, or through the float
+ * epilogue of qmm_linear. */
+typedef struct {
+    int32_t *out_i32;
+    float *out;
+    long n, ldo;
+    const float *a_scales; /* of the block's rows */
+    const float *b_scales;
+    const float *bias;
+    int accumulate;
+} sink;
 
-static void tile_portable(const int8_t *const a[4], const int8_t *const b[4], const int32_t sums[4], long k,
-                          int32_t t[4][4]) {
-    (void)sums;
-    for (int i = 0; i < 4; i++) {
-        for (int j = 0; j < 4; j++) {
-            int32_t s = 0;
-            for (long p = 0; p < k; p++) s += (int32_t)a[i][p] * (int32_t)b[j][p];
-            t[i][j] = s;
+static inline void emit(const sink *s, long row, long block_row, long col, int32_t sum) {
+    if (s->out_i32) {
+        s->out_i32[row * s->n + col] = sum;
+        return;
+    }
+    float *y = s->out + row * s->ldo + col;
+    float v = (float)sum * (s->a_scales[block_row] * s->b_scales[col]);
+    if (s->bias) v = v + s->bias[col];
+    *y = s->accumulate ? *y + v : v;
+}
+
+/* ---------------------------------------------------------------- portable */
+
+static void rows_portable(const int8_t *a, long row0, long mr, long k, const int8_t *b, long n, const sink *s) {
+    for (long i = 0; i < mr; i++) {
+        for (long j = 0; j < n; j++) {
+            int32_t sum = 0;
+            for (long p = 0; p < k; p++) sum += (int32_t)a[i * k + p] * (int32_t)b[j * k + p];
+            emit(s, row0 + i, i, j, sum);
         }
     }
 }
 
 #if QMM_X86
+/* -------------------------------------------------------------------- AVX2 */
+
 __attribute__((target("avx2"))) static inline int32_t sum8_avx2(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-    return _mm_cvtsi128_si32(s);
+    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4E));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xB1));
+    return _mm_cvtsi128_si32(x);
 }
 
-/* Two rows of a at a time against the four rows of b: 8 accumulators fit AVX2's 16 registers. */
-__attribute__((target("avx2"))) static void tile_avx2(const int8_t *const a[4], const int8_t *const b[4],
-                                                      const int32_t sums[4], long k, int32_t t[4][4]) {
-    (void)sums;
+__attribute__((target("avx2"))) static void rows_avx2(const int8_t *a, long row0, long mr, long k, const int8_t *b,
+                                                      long n, const sink *s) {
     long body = k & ~15L;
-    for (int i = 0; i < 4; i += 2) {
-        __m256i acc[2][4];
-        for (int r = 0; r < 2; r++)
-            for (int j = 0; j < 4; j++) acc[r][j] = _mm256_setzero_si256();
-        for (long p = 0; p < body; p += 16) {
-            __m256i va0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a[i] + p)));
-            __m256i va1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a[i + 1] + p)));
-            for (int j = 0; j < 4; j++) {
-                __m256i vb = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b[j] + p)));
-                acc[0][j] = _mm256_add_epi32(acc[0][j], _mm256_madd_epi16(va0, vb));
-                acc[1][j] = _mm256_add_epi32(acc[1][j], _mm256_madd_epi16(va1, vb));
+    for (long i = 0; i < mr; i += 2) {
+        const int8_t *a0 = a + i * k, *a1 = a + (i + 1 < mr ? i + 1 : i) * k;
+        for (long j0 = 0; j0 < n; j0 += 4) {
+            const int8_t *br[4];
+            for (int j = 0; j < 4; j++) br[j] = b + (j0 + j < n ? j0 + j : j0) * k;
+            __m256i acc0[4], acc1[4];
+            for (int j = 0; j < 4; j++) acc0[j] = acc1[j] = _mm256_setzero_si256();
+            for (long p = 0; p < body; p += 16) {
+                __m256i va0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a0 + p)));
+                __m256i va1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a1 + p)));
+                for (int j = 0; j < 4; j++) {
+                    __m256i vb = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(br[j] + p)));
+                    acc0[j] = _mm256_add_epi32(acc0[j], _mm256_madd_epi16(va0, vb));
+                    acc1[j] = _mm256_add_epi32(acc1[j], _mm256_madd_epi16(va1, vb));
+                }
             }
-        }
-        for (int r = 0; r < 2; r++) {
-            for (int j = 0; j < 4; j++) {
-                int32_t s = sum8_avx2(acc[r][j]);
-                for (long p = body; p < k; p++) s += (int32_t)a[i + r][p] * (int32_t)b[j][p];
-                t[i + r][j] = s;
+            for (int j = 0; j < 4 && j0 + j < n; j++) {
+                int32_t s0 = sum8_avx2(acc0[j]), s1 = sum8_avx2(acc1[j]);
+                for (long p = body; p < k; p++) {
+                    s0 += (int32_t)a0[p] * (int32_t)br[j][p];
+                    s1 += (int32_t)a1[p] * (int32_t)br[j][p];
+                }
+                emit(s, row0 + i, i, j0 + j, s0);
+                if (i + 1 < mr) emit(s, row0 + i + 1, i + 1, j0 + j, s1);
             }
         }
     }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void tile_vnni(const int8_t *const a[4], const int8_t *const b[4],
-                                                                              const int32_t sums[4], long k, int32_t t[4][4]) {
-    __m512i acc[4][4];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) acc[i][j] = _mm512_setzero_si512();
+/* -------------------------------------------------------------------- VNNI */
+
+/* a: mr ≤ 4 rows of `stride` bytes (k rounded up to 4, zero-padded). */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void rows_vnni(const int8_t *a, long stride, long row0,
+                                                                              long mr, long k, const int8_t *packed,
+                                                                              const int32_t *sums, long n, const sink *s) {
+    long groups = (k + 3) / 4, blocks = qmm_padded_columns(n) / 16;
+    const int8_t *ar[4];
+    for (int i = 0; i < 4; i++) ar[i] = a + (i < mr ? i : 0) * stride;
     const __m512i flip = _mm512_set1_epi8((char)0x80);
-    for (long p = 0; p < k; p += 64) {
-        /* The last block loads only the bytes inside k: a's masked-off lanes become 128
-         * after the flip, b's are 0, so they add nothing. */
-        __mmask64 mask = k - p >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (k - p)) - 1);
-        __m512i va[4];
-        for (int i = 0; i < 4; i++) va[i] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, a[i] + p), flip);
-        for (int j = 0; j < 4; j++) {
-            __m512i vb = _mm512_maskz_loadu_epi8(mask, b[j] + p);
-            for (int i = 0; i < 4; i++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], va[i], vb);
+    int32_t lane[16];
+    for (long jb = 0; jb < blocks; jb += 4) {
+        __m512i acc[4][4];
+        for (int i = 0; i < 4; i++)
+            for (int c = 0; c < 4; c++) acc[i][c] = _mm512_setzero_si512();
+        const int8_t *base = packed + jb * groups * 64;
+        for (long g = 0; g < groups; g++) {
+            __m512i va[4];
+            for (int i = 0; i < 4; i++) {
+                int32_t word;
+                memcpy(&word, ar[i] + 4 * g, 4);
+                va[i] = _mm512_xor_si512(_mm512_set1_epi32(word), flip);
+            }
+            for (int c = 0; c < 4; c++) {
+                __m512i vb = _mm512_loadu_si512((const void *)(base + (c * groups + g) * 64));
+                for (int i = 0; i < 4; i++) acc[i][c] = _mm512_dpbusd_epi32(acc[i][c], va[i], vb);
+            }
+        }
+        for (int c = 0; c < 4; c++) {
+            long col0 = (jb + c) * 16;
+            if (col0 >= n) break;
+            __m512i correction = _mm512_slli_epi32(_mm512_loadu_si512((const void *)(sums + col0)), 7);
+            long width = n - col0 < 16 ? n - col0 : 16;
+            for (long i = 0; i < mr; i++) {
+                _mm512_storeu_si512((void *)lane, _mm512_sub_epi32(acc[i][c], correction));
+                for (long j = 0; j < width; j++) emit(s, row0 + i, i, col0 + j, lane[j]);
+            }
         }
     }
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) t[i][j] = _mm512_reduce_add_epi32(acc[i][j]) - 128 * sums[j];
 }
 #endif
+
+/* ------------------------------------------------------------ preparation */
 
 int qmm_path_supported(int path) {
     switch (path) {
@@ -113,74 +165,78 @@ int qmm_best_path(void) {
     return best;
 }
 
-static tile_fn tile_for(int path) {
-#if QMM_X86
-    if (path == QMM_VNNI && qmm_path_supported(QMM_VNNI)) return tile_vnni;
-    if (path == QMM_AVX2 && qmm_path_supported(QMM_AVX2)) return tile_avx2;
-#endif
-    (void)path;
-    return tile_portable;
-}
+long qmm_padded_columns(long n) { return (n + 63) / 64 * 64; }
 
-void qmm_row_sums(const int8_t *b, long n, long k, int32_t *sums) {
-    for (long j = 0; j < n; j++) {
-        int32_t s = 0;
-        for (long p = 0; p < k; p++) s += b[j * k + p];
-        sums[j] = s;
-    }
-}
+long qmm_packed_bytes(long n, long k) { return qmm_padded_columns(n) * ((k + 3) / 4) * 4; }
 
-/* Rows i0 .. i0 + 4 of a (clamped to m) against every row of b; `emit` receives each
- * valid sum. */
-typedef struct {
-    float *out;
-    long ldo;
-    const float *a_scales;
-    const float *b_scales;
-    const float *bias;
-    int accumulate;
-    int32_t *out_i32;
-} epilogue;
-
-static void rows_times_b(tile_fn tile, const int8_t *a, long i0, long m, const int8_t *b, const int32_t *sums, long n,
-                         long k, const epilogue *e) {
-    const int8_t *ar[4];
-    long mr = m - i0 < 4 ? m - i0 : 4;
-    for (int i = 0; i < 4; i++) ar[i] = a + (i < mr ? i : 0) * k;
-    for (long j0 = 0; j0 < n; j0 += 4) {
-        long nr = n - j0 < 4 ? n - j0 : 4;
-        const int8_t *br[4];
-        int32_t s4[4];
-        for (int j = 0; j < 4; j++) {
-            long row = j0 + (j < nr ? j : 0);
-            br[j] = b + row * k;
-            s4[j] = sums[row];
-        }
-        int32_t t[4][4];
-        tile(ar, br, s4, k, t);
-        for (long i = 0; i < mr; i++) {
-            for (long j = 0; j < nr; j++) {
-                long row = i0 + i, col = j0 + j;
-                if (e->out_i32) {
-                    e->out_i32[row * n + col] = t[i][j];
-                } else {
-                    float *y = e->out + row * e->ldo + col;
-                    float v = (float)t[i][j] * (e->a_scales[i] * e->b_scales[col]);
-                    if (e->bias) v += e->bias[col];
-                    *y = e->accumulate ? *y + v : v;
+void qmm_pack(const int8_t *b, long n, long k, int8_t *packed) {
+    long groups = (k + 3) / 4, blocks = qmm_padded_columns(n) / 16;
+    for (long jb = 0; jb < blocks; jb++) {
+        for (long g = 0; g < groups; g++) {
+            int8_t *dst = packed + (jb * groups + g) * 64;
+            for (long c = 0; c < 16; c++) {
+                for (long r = 0; r < 4; r++) {
+                    long row = jb * 16 + c, p = g * 4 + r;
+                    dst[c * 4 + r] = row < n && p < k ? b[row * k + p] : 0;
                 }
             }
         }
     }
 }
 
-void qmm_s8_gemm_s32(int path, const int8_t *a, long m, const int8_t *b, const int32_t *sums, long n, long k,
-                     int32_t *out) {
+void qmm_row_sums(const int8_t *b, long n, long k, int32_t *sums) {
+    for (long j = 0; j < n; j++) {
+        int32_t sum = 0;
+        for (long p = 0; p < k; p++) sum += b[j * k + p];
+        sums[j] = sum;
+    }
+}
+
+/* The path that runs: VNNI needs a packed b; an unsupported path runs the next one. */
+static int path_for(int path, const int8_t *packed) {
+    if (path == QMM_VNNI && (!packed || !qmm_path_supported(QMM_VNNI))) path = QMM_AVX2;
+    if (path == QMM_AVX2 && !qmm_path_supported(QMM_AVX2)) path = QMM_PORTABLE;
+    return path;
+}
+
+/* mr ≤ 4 rows of a (each `stride` bytes apart, zero-padded past k to a multiple of 4)
+ * times every row of b. */
+static void block(int path, const int8_t *a, long stride, long row0, long mr, long k, const int8_t *b,
+                  const int8_t *packed, const int32_t *sums, long n, const sink *s) {
+#if QMM_X86
+    if (path == QMM_VNNI) { rows_vnni(a, stride, row0, mr, k, packed, sums, n, s); return; }
+    if (path == QMM_AVX2 && stride == k) { rows_avx2(a, row0, mr, k, b, n, s); return; }
+#else
+    (void)packed; (void)sums;
+#endif
+    if (stride == k) { rows_portable(a, row0, mr, k, b, n, s); return; }
+    for (long i = 0; i < mr; i++) rows_portable(a + i * stride, row0 + i, 1, k, b, n, s);
+}
+
+/* Rows of a are copied (int8) or quantized (floats) four at a time into a buffer on
+ * the stack, zero-padded to a multiple of 4 bytes; rows wider than it holds use the
+ * heap, or, if there is none, run one product at a time without a buffer. */
+enum { STACK_BYTES = 16384 };
+
+void qmm_s8_gemm_s32(int path, const int8_t *a, long m, const int8_t *b, const int8_t *packed, const int32_t *sums,
+                     long n, long k, int32_t *out) {
     if (m <= 0 || n <= 0) return;
-    tile_fn tile = tile_for(path);
-    epilogue e = {0};
-    e.out_i32 = out;
-    for (long i0 = 0; i0 < m; i0 += 4) rows_times_b(tile, a + i0 * k, i0, m, b, sums, n, k, &e);
+    path = path_for(path, packed);
+    sink s = {0};
+    s.out_i32 = out;
+    s.n = n;
+    long stride = (k + 3) / 4 * 4;
+    int8_t stack[STACK_BYTES];
+    int8_t *buffer = 4 * stride <= STACK_BYTES ? stack : (int8_t *)malloc((size_t)(4 * stride));
+    if (!buffer) path = QMM_PORTABLE;
+    for (long i0 = 0; i0 < m; i0 += 4) {
+        long mr = m - i0 < 4 ? m - i0 : 4;
+        if (!buffer) { block(path, a + i0 * k, k, i0, mr, k, b, packed, sums, n, &s); continue; }
+        memset(buffer, 0, (size_t)(4 * stride));
+        for (long i = 0; i < mr; i++) memcpy(buffer + i * stride, a + (i0 + i) * k, (size_t)k);
+        block(path, buffer, stride, i0, mr, k, b, packed, sums, n, &s);
+    }
+    if (buffer && buffer != stack) free(buffer);
 }
 
 void qmm_quantize_rows(const float *x, long m, long k, long ldx, int8_t *q, float *scales) {
@@ -201,49 +257,47 @@ void qmm_quantize_rows(const float *x, long m, long k, long ldx, int8_t *q, floa
     }
 }
 
-/* Rows of x are quantized four at a time into a buffer on the stack (the heap for
- * rows wider than it holds), so the call allocates nothing for usual widths. */
-enum { STACK_BYTES = 16384 };
-
-void qmm_linear(int path, const float *x, long m, long k, const int8_t *b, const float *b_scales, const int32_t *sums,
-                long n, const float *bias, int accumulate, float *out, long ldo) {
+void qmm_linear(int path, const float *x, long m, long k, const int8_t *b, const int8_t *packed, const float *b_scales,
+                const int32_t *sums, long n, const float *bias, int accumulate, float *out, long ldo) {
     if (m <= 0 || n <= 0) return;
-    tile_fn tile = tile_for(path);
+    path = path_for(path, packed);
+    float scales[4];
+    sink s = {0};
+    s.out = out;
+    s.n = n;
+    s.ldo = ldo;
+    s.a_scales = scales;
+    s.b_scales = b_scales;
+    s.bias = bias;
+    s.accumulate = accumulate;
+    long stride = (k + 3) / 4 * 4;
     int8_t stack[STACK_BYTES];
-    int8_t *q = 4 * k <= STACK_BYTES ? stack : (int8_t *)malloc((size_t)(4 * k));
-    if (!q) {
-        /* No memory for four wide rows: the same sums, one product at a time. */
+    int8_t *buffer = 4 * stride <= STACK_BYTES ? stack : (int8_t *)malloc((size_t)(4 * stride));
+    if (!buffer) {
+        /* No memory for four wide rows: the same sums and floats, one product at a time. */
         for (long i = 0; i < m; i++) {
             const float *row = x + i * k;
             float top = 0;
             for (long p = 0; p < k; p++) top = fabsf(row[p]) > top ? fabsf(row[p]) : top;
-            float scale = top / 127.0f, inverse = top > 0 ? 127.0f / top : 0.0f;
+            float inverse = top > 0 ? 127.0f / top : 0.0f;
+            scales[0] = top / 127.0f;
             for (long j = 0; j < n; j++) {
-                int32_t s = 0;
+                int32_t sum = 0;
                 for (long p = 0; p < k; p++) {
                     float v = nearbyintf(row[p] * inverse);
                     v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
-                    s += (int32_t)v * b[j * k + p];
+                    sum += (int32_t)v * b[j * k + p];
                 }
-                float v = (float)s * (scale * b_scales[j]);
-                if (bias) v += bias[j];
-                out[i * ldo + j] = accumulate ? out[i * ldo + j] + v : v;
+                emit(&s, i, 0, j, sum);
             }
         }
         return;
     }
-    float scales[4];
-    epilogue e = {0};
-    e.ldo = ldo;
-    e.b_scales = b_scales;
-    e.bias = bias;
-    e.accumulate = accumulate;
-    e.a_scales = scales;
     for (long i0 = 0; i0 < m; i0 += 4) {
         long mr = m - i0 < 4 ? m - i0 : 4;
-        qmm_quantize_rows(x + i0 * k, mr, k, k, q, scales);
-        e.out = out;
-        rows_times_b(tile, q, i0, m, b, sums, n, k, &e);
+        if (stride != k) memset(buffer, 0, (size_t)(4 * stride));
+        for (long i = 0; i < mr; i++) qmm_quantize_rows(x + (i0 + i) * k, 1, k, k, buffer + i * stride, scales + i);
+        block(path, buffer, stride, i0, mr, k, b, packed, sums, n, &s);
     }
-    if (q != stack) free(q);
+    if (buffer != stack) free(buffer);
 }

@@ -1846,6 +1846,151 @@ static void task_cases(void)
     task_regressor = NULL;
 }
 
+/* ------------------------------------------------ weight precision (issue 12) */
+
+/* Arguments of the f16/int8 calls: which model (0 NULL, 1 trained, 2 untrained), the
+ * dtype, whether the path and outputs are NULL, and which call. */
+typedef struct precision_arg {
+    int which;
+    const char *dtype;
+    int null_path, null_out;
+    int call; /* 0 save_as, 1 save_to_memory_as, 2 precision */
+} precision_arg;
+
+static tm_status c_precision(const void *a)
+{
+    const precision_arg *p = a;
+    tm_model *m = p->which == 0 ? NULL : p->which == 1 ? T.trained : T.untrained;
+    tm_status st;
+    if (p->call == 0) {
+        char *path = tu_path(T.dir, "compact.tmmodel");
+        st = tm_model_save_as(m, p->null_path ? NULL : path, p->dtype);
+        free(path);
+        return st;
+    }
+    if (p->call == 1) {
+        uint8_t *bytes = NULL;
+        size_t size = 0;
+        st = tm_model_save_to_memory_as(m, p->dtype, p->null_out ? NULL : &bytes, &size);
+        if (st != TM_OK && (bytes != NULL || size != 0))
+            out_changed = 1;
+        tm_bytes_free(bytes);
+        return st;
+    }
+    {
+        const char *dtype = NULL;
+        st = tm_model_precision(m, p->null_out ? NULL : &dtype);
+        if (st == TM_OK && (dtype == NULL || strcmp(dtype, "f32") != 0))
+            return TM_ERR_INTERNAL;
+        return st;
+    }
+}
+
+/* The trained model as an int8 or f16 file in memory (the caller frees it). */
+static unsigned char *compact_bytes(const char *dtype, size_t *size)
+{
+    uint8_t *bytes = NULL;
+    unsigned char *copy;
+    MUST(tm_model_save_to_memory_as(T.trained, dtype, &bytes, size));
+    copy = malloc(*size);
+    if (copy == NULL)
+        exit(1);
+    memcpy(copy, bytes, *size);
+    tm_bytes_free(bytes);
+    return copy;
+}
+
+/* Flips byte `at` of `needle`'s first occurrence in the header of `file` and loads it;
+ * `why` is the check that must catch it. */
+static void compact_header_flip(const char *name, unsigned char *file, size_t n, const char *needle,
+                                size_t at, unsigned char mask, const char *why)
+{
+    size_t h = safetensors_data_start(file, n), nl = strlen(needle), i;
+    for (i = 8; i + nl <= h; i++) {
+        if (memcmp(file + i, needle, nl) == 0) {
+            file[i + at] ^= mask;
+            run_bytes_case(name, file, n, TM_ERR_MODEL_FORMAT, why);
+            file[i + at] ^= mask;
+            return;
+        }
+    }
+    printf("  skip  %-40s (\"%s\" not in the header)\n", name, needle);
+}
+
+static void precision_cases(void)
+{
+    static const precision_arg args[] = {
+        {0, "int8", 0, 0, 0}, {1, NULL, 0, 0, 0}, {1, "int4", 0, 0, 0}, {1, "INT8", 0, 0, 0},
+        {1, "int8", 1, 0, 0}, {2, "int8", 0, 0, 0}, {0, "f16", 0, 0, 1}, {1, "bf16", 0, 0, 1},
+        {1, "f16", 0, 1, 1}, {2, "f16", 0, 0, 1}, {0, NULL, 0, 0, 2}, {1, NULL, 0, 1, 2},
+        {2, NULL, 0, 0, 2}, {1, NULL, 0, 0, 2}, {1, "int8", 0, 0, 0}, {1, "f16", 0, 0, 1},
+    };
+    const char *dtypes[] = {"int8", "f16"};
+    size_t d;
+    printf("weight precision:\n");
+    RUN("save_as: NULL model", c_precision, &args[0], TM_ERR_INVALID_ARGUMENT, NONE, "model");
+    RUN("save_as: NULL dtype", c_precision, &args[1], TM_ERR_INVALID_ARGUMENT, NONE, "dtype");
+    RUN("save_as: dtype int4", c_precision, &args[2], TM_ERR_INVALID_ARGUMENT, NONE, "int4", "f16");
+    RUN("save_as: dtype INT8 (names are lower case)", c_precision, &args[3], TM_ERR_INVALID_ARGUMENT,
+        NONE, "INT8");
+    RUN("save_as: NULL path", c_precision, &args[4], TM_ERR_INVALID_ARGUMENT, NONE, "path");
+    RUN("save_as: untrained model", c_precision, &args[5], TM_ERR_STATE, NONE, "train");
+    RUN("save_to_memory_as: NULL model", c_precision, &args[6], TM_ERR_INVALID_ARGUMENT, NONE, "model");
+    RUN("save_to_memory_as: dtype bf16", c_precision, &args[7], TM_ERR_INVALID_ARGUMENT, NONE, "bf16");
+    RUN("save_to_memory_as: NULL out_bytes", c_precision, &args[8], TM_ERR_INVALID_ARGUMENT, NONE,
+        "out_bytes");
+    RUN("save_to_memory_as: untrained model", c_precision, &args[9], TM_ERR_STATE, NONE, "train");
+    RUN("precision: NULL model", c_precision, &args[10], TM_ERR_INVALID_ARGUMENT, NONE, "model");
+    RUN("precision: NULL out_dtype", c_precision, &args[11], TM_ERR_INVALID_ARGUMENT, NONE, "out_dtype");
+    RUN("precision: untrained model", c_precision, &args[12], TM_ERR_STATE, NONE, "train");
+    RUN("precision: a trained model is f32", c_precision, &args[13], TM_OK, NONE, NULL);
+    RUN("save_as: int8", c_precision, &args[14], TM_OK, NONE, NULL);
+    RUN("save_to_memory_as: f16", c_precision, &args[15], TM_OK, NONE, NULL);
+
+    for (d = 0; d < 2; d++) {
+        size_t n, h, i;
+        unsigned char *file = compact_bytes(dtypes[d], &n);
+        char name[128];
+        size_t cuts[] = {1, 8, 0, 0, 0, 0, 0};
+        h = safetensors_data_start(file, n);
+        cuts[2] = h - 1;
+        cuts[3] = h;
+        cuts[4] = h + (n - h) / 2;
+        cuts[5] = n - 4;
+        cuts[6] = n - 1;
+        for (i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+            snprintf(name, sizeof name, "load %s: truncated to %zu of %zu bytes", dtypes[d], cuts[i], n);
+            run_bytes_case(name, file, cuts[i], TM_ERR_MODEL_FORMAT,
+                           "(truncated or empty)|(truncated or corrupted)");
+        }
+        for (i = 1; i <= 5; i++) {
+            size_t at = h + (n - h) * i / 6;
+            snprintf(name, sizeof name, "load %s: weights byte %zu xor 0x40", dtypes[d], at);
+            file[at] ^= 0x40;
+            run_bytes_case(name, file, n, TM_ERR_MODEL_FORMAT, "weights checksum does not match");
+            file[at] ^= 0x40;
+        }
+        /* The dtype string, the scales' shape and dtype: header edits that stay valid JSON. */
+        snprintf(name, sizeof name, "load %s: weights_dtype flipped", dtypes[d]);
+        compact_header_flip(name, file, n, d == 0 ? "\"weights_dtype\":\"int8\"" : "\"weights_dtype\":\"f16\"",
+                            18, 0x01, "metadata checksum|weights_dtype");
+        if (d == 0) {
+            compact_header_flip("load int8: a scale tensor's shape", file, n, ".scale\":{\"dtype\":\"F32\",\"shape\":[",
+                                32, 0x01, "wrong type, shape or position");
+            compact_header_flip("load int8: a scale tensor's dtype", file, n, ".scale\":{\"dtype\":\"F32\"", 18, 0x02,
+                                "wrong type, shape or position");
+            compact_header_flip("load int8: an I8 dtype", file, n, "\"dtype\":\"I8\"", 9, 0x01,
+                                "wrong type, shape or position");
+            compact_header_flip("load int8: a scale tensor's name", file, n, ".scale\"", 2, 0x01,
+                                "missing|other tensors");
+        } else {
+            compact_header_flip("load f16: an F16 dtype", file, n, "\"dtype\":\"F16\"", 10, 0x01,
+                                "wrong type, shape or position");
+        }
+        free(file);
+    }
+}
+
 /* ------------------------------------------------------------------- main */
 
 static void setup(void)
@@ -2106,6 +2251,7 @@ int main(int argc, char **argv)
 
     printf("tasks:\n");
     task_cases();
+    precision_cases();
     RUN("train: diverging regression (lr 1)", c_diverging_training, NULL, TM_ERR_DIVERGED, NONE,
         "training diverged", "epoch 1, step", "training.learning_rate (now 1");
 

@@ -12,6 +12,10 @@ enum WeightEncoding {
     /// Whether `tensor` is stored as int8 in an int8 file.
     static func isMatrix(_ tensor: ParameterLayout.Tensor) -> Bool { tensor.shape.count >= 2 && tensor.count > 0 }
 
+    /// Matrices that are looked up by row, never multiplied: int8 inference reads their
+    /// rows (the bag's sums) or their dequantized floats, so they get no VNNI copy.
+    static let lookupTables: Set<String> = ["embedding.weight", "transformer.position"]
+
     /// Rows × columns of a matrix tensor: its first dimension × the rest.
     static func rows(_ t: ParameterLayout.Tensor) -> (rows: Int, columns: Int) {
         (t.shape[0], t.shape[0] == 0 ? 0 : t.count / t.shape[0])
@@ -109,7 +113,8 @@ enum WeightEncoding {
                 }
                 let (r, c) = rows(t)
                 let values = take(t.count), scales = take(r * 4)
-                guard let matrix = try QuantizedMatrix(values: values, scales: scales, rows: r, columns: c) else {
+                guard let matrix = try QuantizedMatrix(values: values, scales: scales, rows: r, columns: c,
+                                                          products: !lookupTables.contains(t.name)) else {
                     throw bad("tensor \(t.name).scale holds a scale that is not a finite positive number, or \(t.name) holds −128 (corrupted)")
                 }
                 matrix.dequantize(into: out)

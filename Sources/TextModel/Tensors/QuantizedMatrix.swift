@@ -2,7 +2,9 @@ import CKernels
 
 /// A weight matrix stored as int8 with one f32 scale per row: W ≈ diag(scales) · values.
 /// Shapes: values [R × K] row-major (a row is an output channel or an embedding row),
-/// scales [R], rowSums [R] (Σ_k values, which the VNNI kernel needs).
+/// scales [R], rowSums [qmm_padded_columns(R)] (Σ_k values, zeros past R: the VNNI
+/// kernel's correction), packed (values in the VNNI kernel's layout, qmm_pack; only on
+/// CPUs that run it).
 ///
 /// Quantization is symmetric: scale = max|w_row| / 127 and value = round(w / scale)
 /// (half to even) in [−127, 127]; an all-zero row gets scale 1 and zeros, so every
@@ -17,6 +19,7 @@ final class QuantizedMatrix {
     let values: Buffer<Int8>
     let scales: FloatBuffer
     let rowSums: IndexBuffer
+    let packed: Buffer<Int8>?
 
     /// The kernel path every product runs (tests may pick another supported one).
     static let bestPath = Int32(qmm_best_path())
@@ -27,23 +30,38 @@ final class QuantizedMatrix {
         self.columns = columns
         values = try Buffer<Int8>.allocate(count: rows * columns, what: "int8 weights")
         scales = try FloatBuffer.allocate(count: rows, what: "int8 weight scales")
-        rowSums = try IndexBuffer.allocate(count: rows, what: "int8 weight row sums")
+        rowSums = try IndexBuffer.allocate(count: qmm_padded_columns(rows), what: "int8 weight row sums")
+        packed = try QuantizedMatrix.packedBuffer(rows, columns)
         for r in 0..<rows {
             scales.pointer[r] = QuantizedMatrix.quantizeRow(weights + r * columns, count: columns,
                                                             into: values.pointer + r * columns)
         }
+        prepare()
+    }
+
+    /// The VNNI layout's buffer, when this CPU runs that kernel.
+    private static func packedBuffer(_ rows: Int, _ columns: Int) throws -> Buffer<Int8>? {
+        guard qmm_path_supported(Int32(QMM_VNNI)) != 0 else { return nil }
+        return try Buffer<Int8>.allocate(count: qmm_packed_bytes(rows, columns), what: "packed int8 weights")
+    }
+
+    private func prepare() {
         qmm_row_sums(values.pointer, rows, columns, rowSums.pointer)
+        if let packed = packed { qmm_pack(values.pointer, rows, columns, packed.pointer) }
     }
 
     /// A matrix of stored values and scales (a model file's), copied; nil if a scale is
     /// not finite and positive or a value is −128.
-    init?(values source: UnsafeRawBufferPointer, scales scaleSource: UnsafeRawBufferPointer, rows: Int, columns: Int) throws {
+    /// `products: false` (a lookup table, never multiplied) skips the VNNI copy.
+    init?(values source: UnsafeRawBufferPointer, scales scaleSource: UnsafeRawBufferPointer, rows: Int, columns: Int,
+          products: Bool = true) throws {
         guard source.count == rows * columns, scaleSource.count == rows * 4 else { return nil }
         self.rows = rows
         self.columns = columns
         values = try Buffer<Int8>.allocate(count: rows * columns, what: "int8 weights")
         scales = try FloatBuffer.allocate(count: rows, what: "int8 weight scales")
-        rowSums = try IndexBuffer.allocate(count: rows, what: "int8 weight row sums")
+        rowSums = try IndexBuffer.allocate(count: qmm_padded_columns(rows), what: "int8 weight row sums")
+        packed = products ? try QuantizedMatrix.packedBuffer(rows, columns) : nil
         if let base = source.baseAddress, source.count > 0 {
             UnsafeMutableRawPointer(values.pointer).copyMemory(from: base, byteCount: source.count)
         }
@@ -52,7 +70,7 @@ final class QuantizedMatrix {
         }
         for r in 0..<rows where !(scales.pointer[r].isFinite && scales.pointer[r] > 0) { return nil }
         for i in 0..<(rows * columns) where values.pointer[i] == -128 { return nil }
-        qmm_row_sums(values.pointer, rows, columns, rowSums.pointer)
+        prepare()
     }
 
     /// Writes `count` weights as int8 into `out` and returns their scale.
@@ -83,7 +101,7 @@ final class QuantizedMatrix {
     /// `accumulate` adds to what out holds (the LSTM's gates) instead of replacing it.
     func linear(x: UnsafePointer<Float>, count: Int, bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
                 ldo: Int? = nil, accumulate: Bool = false, path: Int32 = QuantizedMatrix.bestPath) {
-        qmm_linear(path, x, count, columns, values.pointer, scales.pointer, rowSums.pointer, rows, bias,
+        qmm_linear(path, x, count, columns, values.pointer, packed?.pointer, scales.pointer, rowSums.pointer, rows, bias,
                    accumulate ? 1 : 0, out, ldo ?? rows)
     }
 }

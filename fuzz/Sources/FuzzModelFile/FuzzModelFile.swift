@@ -134,7 +134,12 @@ private func repairChecksums(_ bytes: [UInt8]) -> [UInt8]? {
         currentVocabulary = tokens.compactMap { $0.stringValue }
     }
     var covered = [UInt8]()
-    for part in ["libtextmodel", version, writer, config, vocabulary, labels] {
+    // As ModelFile.metadataChecksum: then target_scaling (regression), then, from format
+    // 3 (f16 and int8 weights), weights_dtype.
+    var parts = ["libtextmodel", version, writer, config, vocabulary, labels]
+    if let scaling = field("target_scaling") { parts.append(scaling) }
+    if (Int(version) ?? 0) >= 3, let dtype = field("weights_dtype") { parts.append(dtype) }
+    for part in parts {
         covered.append(contentsOf: part.utf8)
         covered.append(0)
     }
@@ -177,6 +182,14 @@ private let seedConfigs: [(name: String, json: String)] = [
     ("cnn", #"{"tokenizer":{"min_freq":1,"max_size":10,"max_length":8},"model":{"type":"cnn","embedding_dim":3,"kernel_sizes":[1,3],"filters":2},"training":{"epochs":1,"batch_size":4,"threads":1}}"#),
     ("bag-multilabel", #"{"tokenizer":{"min_freq":1,"max_size":10,"max_length":8},"model":{"type":"bag","task":"multi_label","threshold":0.4,"embedding_dim":3},"training":{"epochs":1,"batch_size":4,"threads":1}}"#),
     ("lstm-regression", #"{"tokenizer":{"min_freq":1,"max_size":10,"max_length":8},"model":{"type":"lstm","task":"regression","embedding_dim":3,"hidden_dim":2},"training":{"epochs":1,"batch_size":4,"threads":1}}"#),
+    ("transformer", #"{"tokenizer":{"min_freq":1,"max_size":10,"max_length":8},"model":{"type":"transformer","embedding_dim":4,"heads":2,"hidden_dim":4,"layers":1},"training":{"epochs":1,"batch_size":4,"threads":1}}"#),
+]
+
+/// Seeds also written with compact weights (format 3, "model-<name>-<dtype>"): int8
+/// files hold I8 matrices and their F32 ".scale" tensors, f16 files F16 tensors.
+private let compactSeeds: [String: [WeightPrecision]] = [
+    "lstm-max": [.int8, .f16], "bag-ngrams": [.int8], "cnn": [.int8], "gru-bidirectional": [.int8, .f16],
+    "rnn-2layer": [.int8], "lstm-regression": [.int8], "transformer": [.int8, .f16],
 ]
 
 /// A seed text's label as the seed model's task needs it: several labels for the
@@ -210,6 +223,12 @@ private func writeSeedModels(to dir: String) -> CInt {
             _ = try Model.load(from: path)
             print("wrote \(path)")
             written += 1
+            for precision in compactSeeds[name] ?? [] {
+                let compact = path + "-" + precision.name
+                try classifier.save(to: compact, precision: precision)
+                _ = try Model.load(from: compact)
+                print("wrote \(compact)")
+            }
         } catch {
             print("skipped \(name): \(error)")
         }
