@@ -50,11 +50,13 @@ static inline void emit(const sink *s, long row, long block_row, long col, int32
 
 /* ---------------------------------------------------------------- portable */
 
-static void rows_portable(const int8_t *a, long row0, long mr, long k, const int8_t *b, long n, const sink *s) {
+/* a: mr rows `stride` bytes apart (k used). */
+static void rows_portable(const int8_t *a, long stride, long row0, long mr, long k, const int8_t *b, long n,
+                          const sink *s) {
     for (long i = 0; i < mr; i++) {
         for (long j = 0; j < n; j++) {
             int32_t sum = 0;
-            for (long p = 0; p < k; p++) sum += (int32_t)a[i * k + p] * (int32_t)b[j * k + p];
+            for (long p = 0; p < k; p++) sum += (int32_t)a[i * stride + p] * (int32_t)b[j * k + p];
             emit(s, row0 + i, i, j, sum);
         }
     }
@@ -70,11 +72,11 @@ __attribute__((target("avx2"))) static inline int32_t sum8_avx2(__m256i v) {
     return _mm_cvtsi128_si32(x);
 }
 
-__attribute__((target("avx2"))) static void rows_avx2(const int8_t *a, long row0, long mr, long k, const int8_t *b,
-                                                      long n, const sink *s) {
+__attribute__((target("avx2"))) static void rows_avx2(const int8_t *a, long stride, long row0, long mr, long k,
+                                                      const int8_t *b, long n, const sink *s) {
     long body = k & ~15L;
     for (long i = 0; i < mr; i += 2) {
-        const int8_t *a0 = a + i * k, *a1 = a + (i + 1 < mr ? i + 1 : i) * k;
+        const int8_t *a0 = a + i * stride, *a1 = a + (i + 1 < mr ? i + 1 : i) * stride;
         for (long j0 = 0; j0 < n; j0 += 4) {
             const int8_t *br[4];
             for (int j = 0; j < 4; j++) br[j] = b + (j0 + j < n ? j0 + j : j0) * k;
@@ -105,14 +107,13 @@ __attribute__((target("avx2"))) static void rows_avx2(const int8_t *a, long row0
 /* -------------------------------------------------------------------- VNNI */
 
 /* a: mr ≤ 4 rows of `stride` bytes (k rounded up to 4, zero-padded). */
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void rows_vnni(const int8_t *a, long stride, long row0,
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) static void rows_vnni(const int8_t *a, long stride, long row0,
                                                                               long mr, long k, const int8_t *packed,
                                                                               const int32_t *sums, long n, const sink *s) {
     long groups = (k + 3) / 4, blocks = qmm_padded_columns(n) / 16;
     const int8_t *ar[4];
     for (int i = 0; i < 4; i++) ar[i] = a + (i < mr ? i : 0) * stride;
     const __m512i flip = _mm512_set1_epi8((char)0x80);
-    int32_t lane[16];
     for (long jb = 0; jb < blocks; jb += 4) {
         __m512i acc[4][4];
         for (int i = 0; i < 4; i++)
@@ -135,9 +136,21 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void rows_vnni(con
             if (col0 >= n) break;
             __m512i correction = _mm512_slli_epi32(_mm512_loadu_si512((const void *)(sums + col0)), 7);
             long width = n - col0 < 16 ? n - col0 : 16;
+            __mmask16 mask = (__mmask16)((1u << width) - 1);
             for (long i = 0; i < mr; i++) {
-                _mm512_storeu_si512((void *)lane, _mm512_sub_epi32(acc[i][c], correction));
-                for (long j = 0; j < width; j++) emit(s, row0 + i, i, col0 + j, lane[j]);
+                __m512i sum = _mm512_sub_epi32(acc[i][c], correction);
+                if (s->out_i32) {
+                    _mm512_mask_storeu_epi32(s->out_i32 + (row0 + i) * s->n + col0, mask, sum);
+                    continue;
+                }
+                /* emit's arithmetic, 16 columns at a time: the same operations in the same
+                 * order (no fused multiply-add), so the same floats. */
+                float *y = s->out + (row0 + i) * s->ldo + col0;
+                __m512 scale = _mm512_mul_ps(_mm512_set1_ps(s->a_scales[i]), _mm512_maskz_loadu_ps(mask, s->b_scales + col0));
+                __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(sum), scale);
+                if (s->bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, s->bias + col0));
+                if (s->accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, y), v);
+                _mm512_mask_storeu_ps(y, mask, v);
             }
         }
     }
@@ -205,12 +218,11 @@ static void block(int path, const int8_t *a, long stride, long row0, long mr, lo
                   const int8_t *packed, const int32_t *sums, long n, const sink *s) {
 #if QMM_X86
     if (path == QMM_VNNI) { rows_vnni(a, stride, row0, mr, k, packed, sums, n, s); return; }
-    if (path == QMM_AVX2 && stride == k) { rows_avx2(a, row0, mr, k, b, n, s); return; }
+    if (path == QMM_AVX2) { rows_avx2(a, stride, row0, mr, k, b, n, s); return; }
 #else
-    (void)packed; (void)sums;
+    (void)path; (void)packed; (void)sums;
 #endif
-    if (stride == k) { rows_portable(a, row0, mr, k, b, n, s); return; }
-    for (long i = 0; i < mr; i++) rows_portable(a + i * stride, row0 + i, 1, k, b, n, s);
+    rows_portable(a, stride, row0, mr, k, b, n, s);
 }
 
 /* Rows of a are copied (int8) or quantized (floats) four at a time into a buffer on

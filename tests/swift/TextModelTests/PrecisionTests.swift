@@ -28,6 +28,7 @@ final class PrecisionTests: XCTestCase {
         c.tokenizer.buckets = 64
         c.tokenizer.wordNgrams = type == .bag ? 2 : 1
         if type == .lstm { c.model.bidirectional = true }
+        if type == .transformer || type == .bag { c.model.pooling = .mean }
         let labels = task == .regression ? [] : PrecisionTests.labels
         let tokenizer = Tokenizer(c.tokenizer)
         let vocabulary = Vocabulary.build(from: PrecisionTests.texts.map(tokenizer.tokenize), minFreq: 1, maxSize: c.tokenizer.maxSize)
