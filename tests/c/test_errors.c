@@ -1864,14 +1864,14 @@ static tm_status c_precision(const void *a)
     tm_status st;
     if (p->call == 0) {
         char *path = tu_path(T.dir, "compact.tmmodel");
-        st = tm_model_save_as(m, p->null_path ? NULL : path, p->dtype);
+        st = snap(tm_model_save_as(m, p->null_path ? NULL : path, p->dtype));
         free(path);
         return st;
     }
     if (p->call == 1) {
         uint8_t *bytes = NULL;
         size_t size = 0;
-        st = tm_model_save_to_memory_as(m, p->dtype, p->null_out ? NULL : &bytes, &size);
+        st = snap(tm_model_save_to_memory_as(m, p->dtype, p->null_out ? NULL : &bytes, &size));
         if (st != TM_OK && (bytes != NULL || size != 0))
             out_changed = 1;
         tm_bytes_free(bytes);
@@ -1879,7 +1879,7 @@ static tm_status c_precision(const void *a)
     }
     {
         const char *dtype = NULL;
-        st = tm_model_precision(m, p->null_out ? NULL : &dtype);
+        st = snap(tm_model_precision(m, p->null_out ? NULL : &dtype));
         if (st == TM_OK && (dtype == NULL || strcmp(dtype, "f32") != 0))
             return TM_ERR_INTERNAL;
         return st;

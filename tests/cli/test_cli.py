@@ -12,7 +12,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI = REPO_ROOT / ".build" / "release" / "textmodel"
 DATA = REPO_ROOT / "data" / "support"
-COMMANDS = ["train", "test", "predict", "predict-prob", "explain", "embed", "autotune", "print-config"]
+COMMANDS = ["train", "test", "predict", "predict-prob", "explain", "embed", "autotune", "convert", "print-config"]
 # A small, fast model for these tests; the default bag model with 8 epochs.
 FAST = ["--set", "training.epochs=8"]
 
@@ -275,3 +275,23 @@ def test_autotune_size_limit_and_errors(tmp_path):
     assert run("autotune", DATA / "train.csv", *AUTOTUNE, "--metric", "nonsense", "-o", out).returncode == 3
     assert run("autotune", DATA / "train.csv", "-o", out).returncode == 2  # no --valid
     assert run("autotune", DATA / "train.csv", *AUTOTUNE, "--set", "no_such_option=1", "-o", out).returncode == 3
+
+
+def test_convert_writes_compact_models_that_predict_alike(model, tmp_path):
+    f32 = run("predict", model, DATA / "test.csv", check=0).stdout.splitlines()
+    for dtype, ratio in (("f16", 0.52), ("int8", 0.30)):
+        out = tmp_path / f"model.{dtype}"
+        report = json.loads(run("convert", model, "--dtype", dtype, "-o", out, "--json", check=0).stdout)
+        assert report["input_dtype"] == "f32" and report["output_dtype"] == dtype
+        assert report["output_bytes"] == os.path.getsize(out) <= ratio * os.path.getsize(model)
+        got = run("predict", out, DATA / "test.csv", check=0).stdout.splitlines()
+        assert len(got) == len(f32) and sum(a == b for a, b in zip(got, f32)) >= 0.95 * len(f32)
+    # Converting an int8 file back writes f32 (its dequantized weights).
+    back = tmp_path / "back"
+    text = run("convert", tmp_path / "model.int8", "--dtype", "f32", "-o", back, check=0).stdout
+    assert "(int8," in text and "(f32," in text
+    bad = run("convert", model, "--dtype", "int4", "-o", tmp_path / "x")
+    assert bad.returncode == 2 and "int4" in bad.stderr and not (tmp_path / "x").exists()
+    assert run("convert", model, "-o", tmp_path / "x").returncode == 2
+    assert run("convert", tmp_path / "missing", "--dtype", "int8", "-o", tmp_path / "x").returncode != 0
+

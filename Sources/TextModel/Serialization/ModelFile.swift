@@ -184,7 +184,7 @@ enum ModelFile {
                   let offsets = entry["data_offsets"]?.arrayValue, offsets.count == 2,
                   offsets[0].doubleValue == Double(position),
                   offsets[1].doubleValue == Double(position + t.byteCount) else {
-                throw bad("tensor \(t.name) is missing or has the wrong type, shape or position (a \(precision.name) file stores it as \(t.dtype) \(t.shape))")
+                throw bad("tensor \(t.name) is missing or has the wrong type, shape or position (\(precision == .int8 ? "an" : "a") \(precision.name) file stores it as \(t.dtype) \(t.shape))")
             }
             position += t.byteCount
         }

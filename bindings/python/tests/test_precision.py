@@ -13,6 +13,12 @@ from test_classifier import TEST, TRAIN, tiny
 from test_tasks import count_data
 
 
+def weight_bytes(path):
+    """Bytes after a safetensors file's header."""
+    data = open(path, "rb").read()
+    return len(data) - 8 - int.from_bytes(data[:8], "little")
+
+
 @pytest.fixture(scope="module", params=["bag", "cnn", "lstm", "transformer"])
 def fitted(request):
     config = tiny(epochs=3)
@@ -34,7 +40,9 @@ def test_save_and_load_each_dtype(fitted, dtype, tmp_path):
     fitted.save(path, dtype=dtype)
     loaded = TextClassifier.load(path)
     assert loaded.precision_ == dtype
-    assert os.path.getsize(path) < (0.55 if dtype == "f16" else 0.4) * os.path.getsize(f32_path)
+    # Tiny models: the header (vocabulary, config) is most of the file; weigh the tensors
+    # (int8: a byte per weight plus a 4-byte scale per 16-wide row, and f32 biases).
+    assert weight_bytes(path) <= (0.5 if dtype == "f16" else 0.35) * weight_bytes(f32_path)
     expected, got = fitted.predict_proba(TEST[0]), loaded.predict_proba(TEST[0])
     np.testing.assert_allclose(got, expected, atol=2e-3 if dtype == "f16" else 5e-2)
     agreement = np.mean(np.argmax(got, axis=1) == np.argmax(expected, axis=1))
