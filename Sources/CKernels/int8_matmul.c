@@ -172,10 +172,10 @@ int qmm_path_supported(int path) {
     }
 }
 
+/* Not cached here: callers keep the answer (QuantizedMatrix.bestPath), and a cache
+ * written by whichever thread comes first would be a data race. */
 int qmm_best_path(void) {
-    static int best = -1;
-    if (best < 0) best = qmm_path_supported(QMM_VNNI) ? QMM_VNNI : qmm_path_supported(QMM_AVX2) ? QMM_AVX2 : QMM_PORTABLE;
-    return best;
+    return qmm_path_supported(QMM_VNNI) ? QMM_VNNI : qmm_path_supported(QMM_AVX2) ? QMM_AVX2 : QMM_PORTABLE;
 }
 
 long qmm_padded_columns(long n) { return (n + 63) / 64 * 64; }
