@@ -104,6 +104,40 @@ __attribute__((target("avx2"))) static void rows_avx2(const int8_t *a, long stri
     }
 }
 
+/* qmm_quantize_rows for one row, 8 floats at a time: the same maximum (order does not
+ * matter for max), the same product x · (127 / max) and the same rounding (vcvtps2dq
+ * rounds half to even, as nearbyintf does in the default rounding mode), so the same
+ * bytes; the portable loop calls nearbyintf per value, which costs more than the
+ * products it feeds. */
+__attribute__((target("avx2"))) static void quantize_row_avx2(const float *row, long k, int8_t *q, float *scale) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 top8 = _mm256_setzero_ps();
+    long body = k & ~7L, p;
+    for (p = 0; p < body; p += 8) top8 = _mm256_max_ps(top8, _mm256_andnot_ps(sign, _mm256_loadu_ps(row + p)));
+    float lanes[8], top = 0;
+    _mm256_storeu_ps(lanes, top8);
+    for (int j = 0; j < 8; j++) top = lanes[j] > top ? lanes[j] : top;
+    for (p = body; p < k; p++) {
+        float v = fabsf(row[p]);
+        top = v > top ? v : top;
+    }
+    *scale = top / 127.0f;
+    float inverse = top > 0 ? 127.0f / top : 0.0f;
+    const __m256 inv = _mm256_set1_ps(inverse);
+    const __m256i hi = _mm256_set1_epi32(127), lo = _mm256_set1_epi32(-127);
+    for (p = 0; p < body; p += 8) {
+        __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(row + p), inv));
+        v = _mm256_max_epi32(_mm256_min_epi32(v, hi), lo);
+        __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        _mm_storel_epi64((__m128i *)(q + p), _mm_packs_epi16(words, words));
+    }
+    for (p = body; p < k; p++) {
+        float v = nearbyintf(row[p] * inverse);
+        v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
+        q[p] = (int8_t)v;
+    }
+}
+
 /* -------------------------------------------------------------------- VNNI */
 
 /* a: mr ≤ 4 rows of `stride` bytes (k rounded up to 4, zero-padded). */
@@ -308,7 +342,12 @@ void qmm_linear(int path, const float *x, long m, long k, const int8_t *b, const
     for (long i0 = 0; i0 < m; i0 += 4) {
         long mr = m - i0 < 4 ? m - i0 : 4;
         if (stride != k) memset(buffer, 0, (size_t)(4 * stride));
-        for (long i = 0; i < mr; i++) qmm_quantize_rows(x + (i0 + i) * k, 1, k, k, buffer + i * stride, scales + i);
+        for (long i = 0; i < mr; i++) {
+#if QMM_X86
+            if (path != QMM_PORTABLE) { quantize_row_avx2(x + (i0 + i) * k, k, buffer + i * stride, scales + i); continue; }
+#endif
+            qmm_quantize_rows(x + (i0 + i) * k, 1, k, k, buffer + i * stride, scales + i);
+        }
         block(path, buffer, stride, i0, mr, k, b, packed, sums, n, &s);
     }
     if (buffer != stack) free(buffer);
