@@ -57,7 +57,9 @@ enum ModelFile {
     /// Bytes `save` writes for `model`, counted without writing them.
     static func encodedSize(of model: TrainedModel, precision: WeightPrecision = .f32) throws -> Int {
         if precision == .f32 { return try parts(of: model, precision: .f32).reduce(0) { $0 + $1.count } }
-        // Counted from the entries rather than by encoding the weights.
+        // Counted from the entries rather than by encoding the weights: the parts below
+        // only lend their counts (their bytes, a view of the weights, are never read), and
+        // the data checksum placeholder has the same 8 hex digits as the real one.
         let entries = WeightEncoding.entries(model.network.layout, precision)
         let tensors = entries.map { e in
             SafeTensors.Tensor(name: e.name, dtype: e.dtype, shape: e.shape,
