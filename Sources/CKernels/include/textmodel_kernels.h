@@ -31,4 +31,44 @@ static inline void tm_prefetch_row(const void *p, long bytes) {
     for (long k = 0; k < bytes; k += 64) __builtin_prefetch(c + k, 0, 3);
 }
 
+/* ---- Recurrent step products for AVX-512 CPUs (recurrent_gemm.c) ---- */
+
+/* 1 if this CPU runs the AVX-512 kernels below, else 0 (callers then use OpenBLAS). */
+__attribute__((visibility("hidden"))) int tm_kernels_avx512(void);
+
+/* Floats tm_pack_panels writes for a k × n matrix: n rounded up to 64, times k. */
+__attribute__((visibility("hidden"))) long tm_packed_panels_floats(long k, long n);
+
+/* Packs B [k × n] (row stride ldb; with `transposed`, B is the transpose of the stored
+ * [n × k] matrix) into panels of 64 columns, zero-padded: packed[(j/64)·k·64 + p·64 + j%64]. */
+__attribute__((visibility("hidden"))) void tm_pack_panels(long k, long n, const float *b, long ldb, int transposed, float *packed);
+
+/* C [m × n] (row stride ldc) += A [m × k] (row stride lda) · B, B packed by tm_pack_panels.
+ * Each element adds its k products in order of k with fused multiply-adds: the result of
+ * a row does not depend on m or on the other rows. Call only when tm_kernels_avx512() is 1. */
+__attribute__((visibility("hidden"))) void tm_gemm_packed_avx512(long m, long n, long k, const float *a, long lda,
+                                                                const float *packed, float *c, long ldc);
+
+/* C [m × n] (row stride ldc) += op(A) · B with B a plain row-major [k × n] matrix (row
+ * stride ldb > 0); op(A) [m × k] is A (row stride lda) or, with transposed_a, the
+ * transpose of the stored [k × m] A. The same order of additions as tm_gemm_packed_avx512.
+ * For the once-per-batch products of the recurrent layers' backward pass. Call only when
+ * tm_kernels_avx512() is 1. */
+__attribute__((visibility("hidden"))) void tm_gemm_avx512(int transposed_a, long m, long n, long k, const float *a, long lda,
+                                                         const float *b, long ldb, float *c, long ldc);
+
+/* One LSTM step over `rows` rows, the recurrent product fused with the gate math: for
+ * each block of 6 rows, gates [rows × 4h] += previous_hidden [rows × h] · W_hhᵀ (packed
+ * by tm_pack_panels(h, 4h, W_hh, h, 1, …); skipped when previous_hidden is NULL), then
+ * tm_lstm_step_avx2 on those rows while they are in L1. */
+__attribute__((visibility("hidden"))) void tm_lstm_step_fused_avx512(long rows, long h, const float *previous_hidden,
+                                                                    const float *packed, float *gates, float *cells,
+                                                                    float *hidden, const float *previous_cells);
+
+/* Adam's update of params[0..<count] (see Adam.update): the same operations in the same
+ * order as the Swift loop, so the same floats. Call only when tm_kernels_avx512() is 1. */
+__attribute__((visibility("hidden"))) void tm_adam_update_avx512(float *params, float *grads, float *m, float *v, long count,
+                                                                float b1, float b2, float eps, float step_size,
+                                                                float inv_root, float decay, float l2);
+
 #endif

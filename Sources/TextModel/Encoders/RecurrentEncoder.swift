@@ -105,6 +105,10 @@ struct RecurrentEncoder: Encoder {
         let dReversedInput: ActivationPlan.Floats
         /// [2 × B × H] per-direction pooled vectors, then their gradients (bidirectional).
         let pooledParts: ActivationPlan.Floats
+        /// W_hh of the layer and direction running, packed for the step products
+        /// (RecurrentProduct; one pass at a time, so one buffer serves them all; empty
+        /// without the packed kernel).
+        let packedWeights: ActivationPlan.Floats
         let layers: [LayerBuffers]
     }
     let buffers: Buffers
@@ -172,6 +176,9 @@ struct RecurrentEncoder: Encoder {
             zeros: plan.floats("\(cell.rawValue) zero row") { _ in h },
             dReversedInput: plan.floats("\(cell.rawValue) reversed input gradient") { bi ? $0.rows * widest : 0 },
             pooledParts: plan.floats("\(cell.rawValue) per-direction pooled") { bi ? 2 * $0.texts * h : 0 },
+            packedWeights: plan.floats("\(cell.rawValue) packed recurrent weights") { _ in
+                RecurrentProduct.scratchFloats(blocks: cell.blocks, hiddenDim: h, inputDim: widest)
+            },
             layers: layerBuffers)
     }
 
@@ -307,7 +314,8 @@ struct RecurrentEncoder: Encoder {
                 q.linear(x: x, count: n, bias: params + t.biases[0].offset, out: projected)
             } else {
                 InputProjection.compute(x: x, rows: n, inputDim: inputDim, weight: params + t.weightIH.offset,
-                                        bias: params + t.biases[0].offset, width: width, into: projected)
+                                        bias: params + t.biases[0].offset, width: width, into: projected,
+                                        packedScratch: ws[buffers.packedWeights])
             }
         case let .table(table, reversed):
             gather = InputProjection.TableRows(table: table, width: width, reversed: reversed)
@@ -330,14 +338,16 @@ struct RecurrentEncoder: Encoder {
         switch cell {
         case .lstm:
             LSTMLayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset, batch: pass.batch,
-                              cells: ws[b.cells], hidden: hidden, tableRows: gather, initial: initial)
+                              cells: ws[b.cells], hidden: hidden, tableRows: gather, initial: initial,
+                              packedScratch: ws[buffers.packedWeights])
         case .gru:
             GRULayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset,
                              biasHH: params + t.biases[1].offset, batch: pass.batch,
-                             recurrent: ws[b.cells], hidden: hidden, tableRows: gather)
+                             recurrent: ws[b.cells], hidden: hidden, tableRows: gather,
+                             packedScratch: ws[buffers.packedWeights])
         case .rnn:
             RNNLayer.forward(projected: projected, hiddenDim: h, weightHH: params + t.weightHH.offset, batch: pass.batch,
-                             tableRows: gather)
+                             tableRows: gather, packedScratch: ws[buffers.packedWeights])
         }
     }
 
@@ -460,7 +470,8 @@ struct RecurrentEncoder: Encoder {
                                hidden: hidden, dHidden: dHidden, dWeightIH: dWeightIH,
                                dWeightHH: dWeightHH, dBias: grads.map { $0 + t.biases[0].offset }, dX: dX,
                                dGates: ws[buffers.dGates], carry: ws[buffers.dGatesAux],
-                               previousHidden: previousHidden, zeros: ws[buffers.zeros])
+                               previousHidden: previousHidden, zeros: ws[buffers.zeros],
+                               packedScratch: ws[buffers.packedWeights])
         case .gru:
             GRULayer.backward(x: x, inputDim: inputDim, hiddenDim: h, weightIH: params + t.weightIH.offset,
                               weightHH: params + t.weightHH.offset, batch: pass.batch,
@@ -469,13 +480,15 @@ struct RecurrentEncoder: Encoder {
                               dWeightHH: dWeightHH, dBiasIH: grads.map { $0 + t.biases[0].offset },
                               dBiasHH: grads.map { $0 + t.biases[1].offset }, dX: dX,
                               dGatesX: ws[buffers.dGates], dGatesH: ws[buffers.dGatesAux],
-                              previousHidden: previousHidden, zeros: ws[buffers.zeros])
+                              previousHidden: previousHidden, zeros: ws[buffers.zeros],
+                              packedScratch: ws[buffers.packedWeights])
         case .rnn:
             RNNLayer.backward(x: x, inputDim: inputDim, hiddenDim: h, weightIH: params + t.weightIH.offset,
                               weightHH: params + t.weightHH.offset, batch: pass.batch, hidden: hidden, dHidden: dHidden,
                               dWeightIH: dWeightIH, dWeightHH: dWeightHH,
                               dBias: grads.map { $0 + t.biases[0].offset }, dX: dX,
-                              dPre: ws[buffers.dGates], previousHidden: previousHidden)
+                              dPre: ws[buffers.dGates], previousHidden: previousHidden,
+                              packedScratch: ws[buffers.packedWeights])
         }
     }
 }

@@ -5,11 +5,24 @@
 /// every vocabulary word with the same call, so that both give the same floats.
 enum InputProjection {
     /// out [rows × width] = x [rows × inputDim] · weight [width × inputDim]ᵀ + bias [width].
+    /// Through RecurrentProduct's packed kernel when the CPU has it (weight packed into
+    /// `packedScratch` [tm_packed_panels_floats(inputDim, width)], or into a buffer
+    /// allocated for the call without it): its rows do not depend on the other rows,
+    /// which OpenBLAS's do not promise (a text alone and in a batch got different last
+    /// bits from a stacked bidirectional network), else through OpenBLAS.
     static func compute(x: UnsafePointer<Float>, rows: Int, inputDim: Int, weight: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>, width: Int, into out: UnsafeMutablePointer<Float>) {
+                        bias: UnsafePointer<Float>, width: Int, into out: UnsafeMutablePointer<Float>,
+                        packedScratch: UnsafeMutablePointer<Float>? = nil) {
         for r in 0..<rows { (out + r * width).update(from: bias, count: width) }
-        BLAS.gemm(transB: true, m: rows, n: width, k: inputDim, a: x, lda: inputDim,
-                  b: weight, ldb: inputDim, beta: 1, c: out, ldc: width)
+        guard rows > 0 else { return }
+        RecurrentProduct.withPanels(weight, k: inputDim, n: width, transposed: true, scratch: packedScratch) { panels in
+            if let panels = panels {
+                panels.multiplyAdd(m: rows, a: x, lda: inputDim, c: out, ldc: width)
+            } else {
+                BLAS.gemm(transB: true, m: rows, n: width, k: inputDim, a: x, lda: inputDim,
+                          b: weight, ldb: inputDim, beta: 1, c: out, ldc: width)
+            }
+        }
     }
 
     /// Where a layer's steps get their pre-activations from an inference table

@@ -6,7 +6,10 @@ import CKernels
 ///   x [N × I], weightIH [4H × I], weightHH [4H × H], bias [4H]
 ///   gates [N × 4H] (after activation), cells [N × H], hidden [N × H]
 /// The input projection of all steps is one matrix product; only the recurrent product
-/// runs step by step, on the rows still running.
+/// runs step by step, on the rows still running, through RecurrentProduct (W_hh packed
+/// once per pass; on AVX-512 CPUs fused with the gate math block by block of rows).
+/// `packedScratch` [RecurrentProduct.scratchFloats(blocks: 4, …)] is where the pass packs
+/// W_hh; without it a buffer is allocated for the call.
 enum LSTMLayer {
     static func forward(x: UnsafePointer<Float>, inputDim: Int, hiddenDim: Int,
                         weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>, bias: UnsafePointer<Float>,
@@ -22,25 +25,32 @@ enum LSTMLayer {
     /// inference table just before the step reads them and the activated gates on return.
     static func forward(projected gates: UnsafeMutablePointer<Float>, hiddenDim: Int, weightHH: UnsafePointer<Float>,
                         batch: PackedBatch, cells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
-                        tableRows: InputProjection.TableRows? = nil, initial: LSTMLayer.State? = nil) {
+                        tableRows: InputProjection.TableRows? = nil, initial: LSTMLayer.State? = nil,
+                        packedScratch: UnsafeMutablePointer<Float>? = nil) {
         let h = hiddenDim, g4 = 4 * hiddenDim
-        for t in 0..<batch.steps {
-            tableRows?.gather(batch: batch, step: t, into: gates)
-            let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
-            let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
-            if t > 0 {
-                BLAS.gemm(transB: true, m: rows, n: g4, k: h, a: hidden + previous * h, lda: h,
-                          b: weightHH, ldb: h, beta: 1, c: gates + offset * g4, ldc: g4)
-            } else if let initial = initial {
-                BLAS.gemm(transB: true, m: rows, n: g4, k: h, a: initial.hidden, lda: h,
-                          b: weightHH, ldb: h, beta: 1, c: gates + offset * g4, ldc: g4)
-            }
-            let previousCells: UnsafePointer<Float>? = t > 0 ? UnsafePointer(cells + previous * h) : initial?.cells
-            if LSTMLayer.avx2 {
-                tm_lstm_step_avx2(gates + offset * g4, cells + offset * h, hidden + offset * h, previousCells, rows, h)
-            } else {
-                step(gates: gates + offset * g4, cells: cells + offset * h, hidden: hidden + offset * h,
-                     previousCells: previousCells, rows: rows, hiddenDim: h)
+        RecurrentProduct.withPanels(weightHH, blocks: 4, hiddenDim: h, forward: true, scratch: packedScratch) { panels in
+            for t in 0..<batch.steps {
+                tableRows?.gather(batch: batch, step: t, into: gates)
+                let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
+                let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
+                let previousHidden: UnsafePointer<Float>? = t > 0 ? UnsafePointer(hidden + previous * h) : initial?.hidden
+                let previousCells: UnsafePointer<Float>? = t > 0 ? UnsafePointer(cells + previous * h) : initial?.cells
+                if let panels = panels {
+                    // Product and gate math per block of rows, while the block is in L1.
+                    tm_lstm_step_fused_avx512(rows, h, previousHidden, panels.pointer, gates + offset * g4,
+                                              cells + offset * h, hidden + offset * h, previousCells)
+                    continue
+                }
+                if let previousHidden = previousHidden {
+                    BLAS.gemm(transB: true, m: rows, n: g4, k: h, a: previousHidden, lda: h,
+                              b: weightHH, ldb: h, beta: 1, c: gates + offset * g4, ldc: g4)
+                }
+                if LSTMLayer.avx2 {
+                    tm_lstm_step_avx2(gates + offset * g4, cells + offset * h, hidden + offset * h, previousCells, rows, h)
+                } else {
+                    step(gates: gates + offset * g4, cells: cells + offset * h, hidden: hidden + offset * h,
+                         previousCells: previousCells, rows: rows, hiddenDim: h)
+                }
             }
         }
     }
@@ -119,42 +129,49 @@ enum LSTMLayer {
                          dWeightIH: UnsafeMutablePointer<Float>?, dWeightHH: UnsafeMutablePointer<Float>?,
                          dBias: UnsafeMutablePointer<Float>?, dX: UnsafeMutablePointer<Float>?,
                          dGates: UnsafeMutablePointer<Float>, carry: UnsafeMutablePointer<Float>,
-                         previousHidden: UnsafeMutablePointer<Float>, zeros: UnsafeMutablePointer<Float>) {
+                         previousHidden: UnsafeMutablePointer<Float>, zeros: UnsafeMutablePointer<Float>,
+                         packedScratch: UnsafeMutablePointer<Float>? = nil) {
         let h = hiddenDim, g4 = 4 * hiddenDim, n = batch.totalRows
         zeros.update(repeating: 0, count: h)
         carry.update(repeating: 0, count: batch.size * h)
-        for t in stride(from: batch.steps - 1, through: 0, by: -1) {
-            let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
-            let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
-            let previousCells: UnsafePointer<Float>? = t > 0 ? cells + previous * h : nil
-            if LSTMLayer.avx2 {
-                tm_lstm_backward_step_avx2(gates + offset * g4, cells + offset * h, previousCells, dHidden + offset * h,
-                                           carry, dGates + offset * g4, rows, h)
-            } else {
-                backwardStep(gates: gates + offset * g4, cells: cells + offset * h, previousCells: previousCells,
-                             dHidden: dHidden + offset * h, carry: carry, dGates: dGates + offset * g4, rows: rows, hiddenDim: h)
-            }
-            if t > 0 {
-                // The previous step's states of these rows feed this step: pass gradients back.
-                BLAS.gemm(m: rows, n: h, k: g4, a: dGates + offset * g4, lda: g4,
-                          b: weightHH, ldb: h, beta: 1, c: dHidden + previous * h, ldc: h)
+        RecurrentProduct.withPanels(weightHH, blocks: 4, hiddenDim: h, forward: false, scratch: packedScratch) { panels in
+            for t in stride(from: batch.steps - 1, through: 0, by: -1) {
+                let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
+                let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
+                let previousCells: UnsafePointer<Float>? = t > 0 ? cells + previous * h : nil
+                if LSTMLayer.avx2 {
+                    tm_lstm_backward_step_avx2(gates + offset * g4, cells + offset * h, previousCells, dHidden + offset * h,
+                                               carry, dGates + offset * g4, rows, h)
+                } else {
+                    backwardStep(gates: gates + offset * g4, cells: cells + offset * h, previousCells: previousCells,
+                                 dHidden: dHidden + offset * h, carry: carry, dGates: dGates + offset * g4, rows: rows, hiddenDim: h)
+                }
+                if t > 0 {
+                    // The previous step's states of these rows feed this step: pass gradients back.
+                    if let panels = panels {
+                        panels.multiplyAdd(m: rows, a: dGates + offset * g4, lda: g4, c: dHidden + previous * h, ldc: h)
+                    } else {
+                        BLAS.gemm(m: rows, n: h, k: g4, a: dGates + offset * g4, lda: g4,
+                                  b: weightHH, ldb: h, beta: 1, c: dHidden + previous * h, ldc: h)
+                    }
+                }
             }
         }
         // Parameter gradients, unless the caller asked for input gradients only.
         if let dWeightIH, let dWeightHH, let dBias {
             batch.shiftToPreviousStep(hidden, width: h, into: previousHidden)
-            BLAS.gemm(transA: true, m: g4, n: h, k: n, a: dGates, lda: g4,
-                      b: previousHidden, ldb: h, beta: 1, c: dWeightHH, ldc: h)
-            BLAS.gemm(transA: true, m: g4, n: inputDim, k: n, a: dGates, lda: g4,
-                      b: x, ldb: inputDim, beta: 1, c: dWeightIH, ldc: inputDim)
+            RecurrentProduct.batchProduct(transA: true, m: g4, n: h, k: n, a: dGates, lda: g4,
+                                          b: previousHidden, ldb: h, beta: 1, c: dWeightHH, ldc: h)
+            RecurrentProduct.batchProduct(transA: true, m: g4, n: inputDim, k: n, a: dGates, lda: g4,
+                                          b: x, ldb: inputDim, beta: 1, c: dWeightIH, ldc: inputDim)
             for r in 0..<n {
                 let d = dGates + r * g4
                 for j in 0..<g4 { dBias[j] += d[j] }
             }
         }
         if let dX = dX {
-            BLAS.gemm(m: n, n: inputDim, k: g4, a: dGates, lda: g4,
-                      b: weightIH, ldb: inputDim, beta: 0, c: dX, ldc: inputDim)
+            RecurrentProduct.batchProduct(m: n, n: inputDim, k: g4, a: dGates, lda: g4,
+                                          b: weightIH, ldb: inputDim, beta: 0, c: dX, ldc: inputDim)
         }
     }
 }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Updates a flat parameter buffer from a flat gradient buffer of the same layout.
 ///
 /// A step is `beginStep()` once, then `update` over disjoint ranges that together
@@ -120,6 +122,18 @@ struct Adam: Optimizer {
     }
 
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, range: Range<Int>) {
+        if Adam.avx512 {
+            // The same floats as `loopUpdate`, 16 lanes at a time (CKernels).
+            let i = range.lowerBound, decoupled = self.decoupled
+            tm_adam_update_avx512(params + i, grads + i, m.pointer + i, v.pointer + i, range.count, Float(beta1), Float(beta2),
+                                  Float(epsilon), stepSize, 1 / rootCorrection2, decay, decoupled ? 0 : Float(weightDecay))
+        } else {
+            loopUpdate(params: params, grads: grads, range: range)
+        }
+    }
+
+    /// `update` on any CPU (and the reference of its AVX-512 copy, AdamKernelTests).
+    func loopUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, range: Range<Int>) {
         let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon)
         let stepSize = self.stepSize, invRoot = 1 / rootCorrection2, decay = self.decay
         let l2: Float = decoupled ? 0 : Float(weightDecay)
@@ -134,6 +148,9 @@ struct Adam: Optimizer {
             grads[i] = 0
         }
     }
+
+    /// Whether this CPU runs the AVX-512 copy of `update` (CKernels).
+    static let avx512 = tm_kernels_avx512() != 0
 
     /// base^exponent for exponent a whole number ≥ 1, without libm.
     private func power(_ base: Double, _ exponent: Double) -> Double {
