@@ -28,6 +28,9 @@ struct Network {
         let dLogits, dFeatures, dEmbedded: ActivationPlan.Floats
     }
     let buffers: Buffers
+    /// A compressed bag model's input (format 4): replaces the table's rows, which the
+    /// layout then holds none of (embedding.weight is [0 × E]). Nil for every other model.
+    var quantizedInput: QuantizedBagInput? = nil
 
     /// Builds a network from its parts; `makeEncoder` registers the encoder's tensors
     /// and buffers after the input stage's (see NetworkBuilder).
@@ -80,7 +83,9 @@ struct Network {
     func forward(_ params: UnsafePointer<Float>, workspace ws: Workspace, inputTable: InputProjectionTable? = nil) {
         let pass = Pass(params: params, batch: ws.batch, workspace: ws)
         let features = ws[buffers.features]
-        if input.kind == .embeddingBag {
+        if let quantized = quantizedInput {
+            quantized.bagMean(pass, into: features)
+        } else if input.kind == .embeddingBag {
             input.bagMean(pass, into: features)
         } else if !usedTable(inputTable, pass, features) {
             let embedded = ws[buffers.embedded]

@@ -7,7 +7,7 @@
 ///                                              {"__metadata__":{"format":"libtextmodel",
 ///                                              at offset 8; files without them are refused
 ///                                              before their header is parsed)
-///   format_version    "1" or "2"               (ModelFileFormats; newer versions are refused,
+///   format_version    "1", "2" or "4"          (ModelFileFormats; newer versions are refused,
 ///                                              not guessed at)
 ///   library_version   the writer's version
 ///   config            the resolved config JSON
@@ -22,7 +22,7 @@
 enum ModelFile {
     static let formatName = "libtextmodel"
     /// The newest format version this library reads and writes (ModelFileFormats).
-    static let formatVersion = 2
+    static let formatVersion = 4
     /// Headers larger than this are refused rather than parsed (a corrupted length).
     static let maxHeaderBytes = 1 << 30
 
@@ -59,6 +59,7 @@ enum ModelFile {
     /// The pieces of a model file in order; the weights part borrows `model`'s memory,
     /// so the caller keeps `model` alive until the pieces are written.
     private static func parts(of model: TrainedModel) throws -> [FileIO.Part] {
+        if let quantized = model.network.quantizedInput { return QuantizedModelFile.parts(of: model, input: quantized) }
         let config = model.config.json.serialized
         let vocabulary = JSONValue.array(model.vocabulary.tokens.map { .string($0) }).serialized
         let labels = JSONValue.array(model.labels.map { .string($0) }).serialized
@@ -139,6 +140,10 @@ enum ModelFile {
             scaling = TargetScaling(mean: mean, std: std)
         }
 
+        if version == QuantizedModelFile.version {
+            return try QuantizedModelFile.load(file: file, bytes: bytes, config: config, vocabulary: vocabulary, labels: labels,
+                                               scaling: scaling, bad: bad)
+        }
         let network = NetworkBuilder.make(config: config, vocabularySize: vocabulary.count, labels: labels.count)
         let dataBytes = bytes.count - dataStart
         guard dataBytes == network.layout.count * 4 else {

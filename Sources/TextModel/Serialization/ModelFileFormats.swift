@@ -6,6 +6,11 @@
 ///   2  a CNN that pools by mean. Only those files are written as 2, so every other
 ///      model stays readable by 0.3.0, and 0.3.0 refuses a mean-pooled CNN (a newer
 ///      format) instead of max-pooling weights trained for the mean.
+///   4  a product-quantized bag model (Model.quantized; QuantizedModelFile): metadata
+///      "compression": "pq" with its parameters, tensors output.weight/bias (F32),
+///      pq.kept_ids (I32), pq.codebooks (F32), pq.codes (U8) and, with qnorm,
+///      pq.norm_codebook (F32) and pq.norm_codes (U8) instead of embedding.weight.
+///      Only compressed models are written as 4; the version(of:) below never says 4.
 enum ModelFileFormats {
     /// The version a model's file is written with: the oldest that describes it.
     static func version(of config: Config) -> Int {
