@@ -45,6 +45,7 @@ enum CommandLineTool {
         CommandEntry(EmbedCommand.self),
         CommandEntry(ExplainCommand.self),
         CommandEntry(AutotuneCommand.self),
+        CommandEntry(QuantizeCommand.self),
         CommandEntry(PrintConfigCommand.self),
     ]
 
