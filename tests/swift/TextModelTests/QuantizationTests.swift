@@ -165,7 +165,7 @@ final class QuantizationTests: XCTestCase {
             try q.save(to: path)
             let bytes = readBytes(path)
             XCTAssertEqual(bytes.count, try q.serializedSize())
-            XCTAssertLessThan(bytes.count * 20, try model.serializedSize())
+            XCTAssertLessThan(bytes.count * 5, try model.serializedSize())
             XCTAssertTrue(String(decoding: bytes, as: UTF8.self).contains(#""format_version":"4""#))
             let loaded = try Model.load(from: path)
             XCTAssertTrue(loaded.isQuantized)
