@@ -62,6 +62,39 @@ enum KMeans {
         }
     }
 
+    /// `nearest` for dsub = 2, eight centroids at a time: the interleaved (x, y) pairs
+    /// of 8 centroids are one 16-float load split into even and odd lanes. Each lane keeps
+    /// its first minimum and the lanes are reduced by (distance, index), so the result
+    /// is the scalar loop's, ties included (the first centroid of the least distance).
+    @inline(__always)
+    private static func nearest2(_ x: Float, _ y: Float, _ centroids: UnsafePointer<Float>, k: Int) -> Int {
+        let groups = k / 8
+        let vx = SIMD8<Float>(repeating: x), vy = SIMD8<Float>(repeating: y)
+        var best = SIMD8<Float>(repeating: .infinity)
+        var bestIndex = SIMD8<Int32>(repeating: 0)
+        var index = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        let raw = UnsafeRawPointer(centroids)
+        for g in 0..<groups {
+            let v = raw.loadUnaligned(fromByteOffset: g * 64, as: SIMD16<Float>.self)
+            let dx = v.evenHalf - vx, dy = v.oddHalf - vy
+            let distance = dx * dx + dy * dy
+            let better = distance .< best
+            best.replace(with: distance, where: better)
+            bestIndex.replace(with: index, where: better)
+            index &+= SIMD8<Int32>(repeating: 8)
+        }
+        var winner = Int(bestIndex[0]), winnerDistance = best[0]
+        for lane in 1..<8 where best[lane] < winnerDistance || (best[lane] == winnerDistance && Int(bestIndex[lane]) < winner) {
+            winner = Int(bestIndex[lane])
+            winnerDistance = best[lane]
+        }
+        for c in (groups * 8)..<k {
+            let dx = centroids[2 * c] - x, dy = centroids[2 * c + 1] - y
+            if dx * dx + dy * dy < winnerDistance { winnerDistance = dx * dx + dy * dy; winner = c }
+        }
+        return winner
+    }
+
     /// Index of the centroid nearest to `point` (squared Euclidean; the first on ties).
     @inline(__always)
     static func nearest(_ point: UnsafePointer<Float>, centroids: UnsafePointer<Float>, k: Int, dim d: Int) -> Int {
@@ -69,6 +102,7 @@ enum KMeans {
         var bestDistance = Float.infinity
         if d == 2 {
             let x = point[0], y = point[1]
+            if k >= 8 { return nearest2(x, y, centroids, k: k) }
             for c in 0..<k {
                 let dx = centroids[2 * c] - x, dy = centroids[2 * c + 1] - y
                 let distance = dx * dx + dy * dy

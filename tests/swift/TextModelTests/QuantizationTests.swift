@@ -50,7 +50,7 @@ final class QuantizationTests: XCTestCase {
 
     func testProductQuantizationErrorIsBoundedAndShrinksWithCentroids() {
         var rng = SeededGenerator(seed: 5)
-        let n = 2000, d = 8
+        let n = 1000, d = 8
         let rows = (0..<(n * d)).map { _ in rng.uniform(-1, 1) }
         func meanSquaredError(_ pq: ProductQuantizer) -> Double {
             var codes = [UInt8](repeating: 0, count: n * pq.subspaces)
@@ -217,5 +217,24 @@ final class QuantizationTests: XCTestCase {
         let (cnnModel, _) = try trained(cnn, data)
         assertThrowsTextModelError(.invalidArgument, mentioning: ["bag models only", "cnn"]) { _ = try cnnModel.quantized() }
         assertThrowsTextModelError(.state) { _ = try Model(config: bagConfig()).quantized() }
+    }
+}
+
+extension QuantizationTests {
+    func testEightWideNearestCentroidMatchesTheScalarSearch() {
+        var rng = SeededGenerator(seed: 12)
+        for k in [8, 13, 100, 256] {
+            // Coarse values make exact ties between centroids common.
+            let centroids = (0..<(2 * k)).map { _ in Float(Int(rng.next() % 9)) / 4 }
+            for _ in 0..<500 {
+                let point = [Float(Int(rng.next() % 9)) / 4, Float(Int(rng.next() % 9)) / 4]
+                var expected = 0, bestDistance = Float.infinity
+                for c in 0..<k {
+                    let dx = centroids[2 * c] - point[0], dy = centroids[2 * c + 1] - point[1]
+                    if dx * dx + dy * dy < bestDistance { bestDistance = dx * dx + dy * dy; expected = c }
+                }
+                XCTAssertEqual(KMeans.nearest(point, centroids: centroids, k: k, dim: 2), expected, "k \(k), point \(point)")
+            }
+        }
     }
 }
