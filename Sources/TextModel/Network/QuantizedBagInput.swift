@@ -17,7 +17,8 @@ struct QuantizedBagInput {
     let codes: [UInt8]
     let normCodebook: [Float]?
     let normCodes: [UInt8]?
-    /// Open addressing over the kept ids: slot → index into keptIDs, or -1.
+    /// Open addressing over the kept ids, pairs (feature id, index into keptIDs) so a
+    /// probe reads one cache line; an empty slot has index -1.
     private let slots: [Int32]
     private let shift: Int
 
@@ -34,12 +35,13 @@ struct QuantizedBagInput {
         var bits = 4
         while (1 << bits) < 2 * max(keptIDs.count, 1) { bits += 1 }
         shift = 64 - bits
-        var slots = [Int32](repeating: -1, count: 1 << bits)
+        var slots = [Int32](repeating: -1, count: 2 << bits)
         let mask = (1 << bits) - 1
         for (index, id) in keptIDs.enumerated() {
             var s = QuantizedBagInput.hash(id, shift: 64 - bits)
-            while slots[s] >= 0 { s = (s + 1) & mask }
-            slots[s] = Int32(index)
+            while slots[2 * s + 1] >= 0 { s = (s + 1) & mask }
+            slots[2 * s] = id
+            slots[2 * s + 1] = Int32(index)
         }
         self.slots = slots
     }
@@ -51,18 +53,16 @@ struct QuantizedBagInput {
 
     /// The index of feature `id` among the kept rows, or nil when its row was dropped.
     func index(of id: Int32) -> Int? {
-        slots.withUnsafeBufferPointer { slots in
-            keptIDs.withUnsafeBufferPointer { kept in lookup(id, slots.baseAddress!, kept.baseAddress!, slots.count - 1) }
-        }
+        slots.withUnsafeBufferPointer { slots in lookup(id, slots.baseAddress!, slots.count / 2 - 1) }
     }
 
     @inline(__always)
-    private func lookup(_ id: Int32, _ slots: UnsafePointer<Int32>, _ kept: UnsafePointer<Int32>, _ mask: Int) -> Int? {
+    private func lookup(_ id: Int32, _ slots: UnsafePointer<Int32>, _ mask: Int) -> Int? {
         var s = QuantizedBagInput.hash(id, shift: shift)
         while true {
-            let index = slots[s]
+            let index = slots[2 * s + 1]
             if index < 0 { return nil }
-            if kept[Int(index)] == id { return Int(index) }
+            if slots[2 * s] == id { return Int(index) }
             s = (s + 1) & mask
         }
     }
@@ -72,19 +72,18 @@ struct QuantizedBagInput {
         let e = dim, batch = pass.batch, m = quantizer.subspaces, dsub = quantizer.dsub, ksub = quantizer.ksub
         let normKsub = normCodebook?.count ?? 0
         slots.withUnsafeBufferPointer { slotBuffer in
-        keptIDs.withUnsafeBufferPointer { keptBuffer in
         codes.withUnsafeBufferPointer { codeBuffer in
         quantizer.codebooks.withUnsafeBufferPointer { books in
         (normCodebook ?? []).withUnsafeBufferPointer { normBook in
         (normCodes ?? []).withUnsafeBufferPointer { normCode in
         batch.tokens.withUnsafeBufferPointer { ids in
-            let slots = slotBuffer.baseAddress!, kept = keptBuffer.baseAddress!, mask = slotBuffer.count - 1
+            let slots = slotBuffer.baseAddress!, mask = slotBuffer.count / 2 - 1
             for b in 0..<batch.size {
                 let out = features + b * e
                 out.update(repeating: 0, count: e)
                 var used = 0
                 for t in 0..<batch.lengths[b] {
-                    guard let index = lookup(ids[batch.stepOffsets[t] + b], slots, kept, mask) else { continue }
+                    guard let index = lookup(ids[batch.stepOffsets[t] + b], slots, mask) else { continue }
                     let weight: Float = normKsub > 0 ? normBook[Int(normCode[index])] : 1
                     ProductQuantizer.addDecoded(codeBuffer.baseAddress! + index * m, codebooks: books.baseAddress!,
                                                 subspaces: m, dsub: dsub, ksub: ksub, weight: weight, into: out)
@@ -94,7 +93,7 @@ struct QuantizedBagInput {
                 let scale = 1 / Float(used)
                 for j in 0..<e { out[j] *= scale }
             }
-        }}}}}}}
+        }}}}}}
     }
 
     /// The decoded row of kept row `index` into out [E].

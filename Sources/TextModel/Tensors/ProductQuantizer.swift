@@ -83,6 +83,15 @@ struct ProductQuantizer {
     @inline(__always)
     static func addDecoded(_ code: UnsafePointer<UInt8>, codebooks: UnsafePointer<Float>, subspaces m: Int, dsub: Int,
                            ksub: Int, weight: Float, into out: UnsafeMutablePointer<Float>) {
+        if dsub == 2 {
+            // The default: one pair per sub-space, the centroid's two values adjacent.
+            for s in 0..<m {
+                let centroid = codebooks + 2 * (s * ksub + Int(code[s]))
+                out[2 * s] += weight * centroid[0]
+                out[2 * s + 1] += weight * centroid[1]
+            }
+            return
+        }
         for s in 0..<m {
             let centroid = codebooks + (s * ksub + Int(code[s])) * dsub
             let o = out + s * dsub

@@ -19,7 +19,7 @@ public struct QuantizeOptions: Equatable {
     public var pruneUntouched = true
     /// k-means: Lloyd steps at most, and rows sampled at most per codebook.
     public var iterations = 25
-    public var sampleRows = 32_768
+    public var sampleRows = 16_384
     public var seed: UInt64 = 1
     /// Threads for k-means, encoding and computing the retraining features (0 = every
     /// core); the result does not depend on it.
