@@ -619,6 +619,73 @@ tm_status tm_autotune_files(const char *options_json, const char *train_path,
                             void *user_data, tm_model **out_model,
                             char **out_trials_json);
 
+/* ------------------------------------------------------- bag-model compression */
+
+/* Options of tm_model_quantize: fastText-style compression of a bag model
+ * (docs/compact-models.md, "Product quantization (bag models)"). Fill them with
+ * tm_quantize_options_init, then change fields. struct_size is
+ * sizeof(tm_quantize_options) of the header the caller was compiled with: fields may be
+ * appended in later versions, never reordered. */
+typedef struct tm_quantize_options {
+    size_t struct_size;
+    size_t cutoff;          /* keep at most this many embedding rows (words and n-gram
+                             * buckets), those of largest L2 norm; 0 (default): every row
+                             * training changed */
+    int32_t dsub;           /* width of a quantized sub-vector, dividing embedding_dim
+                             * (default 2); each takes one byte */
+    int32_t qnorm;          /* nonzero: store rows unit-length plus a quantized norm
+                             * (default 0) */
+    int32_t retrain;        /* nonzero: retrain the output layer on texts/labels over the
+                             * compressed input (default 0) */
+    int32_t epochs;         /* retraining epochs, 1..1000 (default 5) */
+    double learning_rate;   /* retraining's starting rate, decayed linearly to 0
+                             * (default 0.1) */
+    int32_t prune_untouched;/* nonzero (default): drop rows training never changed
+                             * (unreached hash buckets) before the cutoff */
+    int32_t iterations;     /* k-means steps at most, 1..1000 (default 25) */
+    size_t sample_rows;     /* rows k-means trains each codebook on at most, >= 256
+                             * (default 16384) */
+    uint64_t seed;          /* k-means and retraining order (default 1) */
+    int32_t threads;        /* threads, 0 = every core (default); results do not depend
+                             * on it */
+} tm_quantize_options;
+
+/* Writes the default options into *options (struct_size included). NULL is a no-op.
+ * Thread-safe. */
+void tm_quantize_options_init(tm_quantize_options *options);
+
+/* Compresses a trained bag model into a new model (*out_model, which the caller frees
+ * with tm_model_free; `model` is not changed): rows kept by options->cutoff, product
+ * quantization with 256 centroids per sub-space, optionally quantized norms and a
+ * retrained output layer. The new model predicts, evaluates and saves like any model
+ * (tm_model_save writes model-file format 4, which tm_model_load and
+ * tm_model_load_from_memory read); it decodes rows on the fly, never the whole matrix.
+ * It cannot be quantized again or explained (TM_ERR_INVALID_ARGUMENT), and training
+ * it trains a new model from its config. options may be NULL for the defaults.
+ * texts/labels (count rows, labels as tm_model_train) are the retraining data; they may
+ * be NULL with count 0 when options->retrain is 0.
+ * Errors: TM_ERR_INVALID_ARGUMENT (model or out_model NULL; not a bag model: "quantize
+ * applies to bag models only"; already quantized; struct_size too small; an option out
+ * of range, e.g. a dsub that does not divide embedding_dim; retrain without rows; texts
+ * or labels NULL with count > 0), TM_ERR_STATE (untrained), TM_ERR_DATA (a label the
+ * model was not trained on), TM_ERR_RESOURCE, TM_ERR_DIVERGED (retraining).
+ * Thread-safe: reads the model as prediction does. */
+tm_status tm_model_quantize(const tm_model *model, const tm_quantize_options *options,
+                            const char *const *texts, const char *const *labels,
+                            size_t count, tm_model **out_model);
+
+/* Like tm_model_quantize, reading the retraining data from a labelled file as
+ * tm_model_train_files does (train_path may be NULL when options->retrain is 0).
+ * Errors as tm_model_quantize, plus TM_ERR_IO and TM_ERR_DATA for the file.
+ * Thread-safe. */
+tm_status tm_model_quantize_files(const tm_model *model, const tm_quantize_options *options,
+                                  const char *train_path, tm_model **out_model);
+
+/* *out_quantized = 1 if the model is product-quantized (made by tm_model_quantize or
+ * loaded from a format-4 file), else 0 (untrained models too).
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL). Thread-safe. */
+tm_status tm_model_is_quantized(const tm_model *model, int *out_quantized);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -46,6 +46,7 @@ enum CommandLineTool {
         CommandEntry(ExplainCommand.self),
         CommandEntry(AutotuneCommand.self),
         CommandEntry(ConvertCommand.self),
+        CommandEntry(QuantizeCommand.self),
         CommandEntry(PrintConfigCommand.self),
     ]
 

@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1047,6 +1048,250 @@ static void newer_version_case(void)
     }
     free(header);
     free(copy);
+}
+
+/* ------------------------------------------------- bag-model compression */
+
+/* A quantized bag model trained on T.data: its file bytes and where its data start. */
+static struct {
+    tm_model *bag, *quantized;
+    unsigned char *bytes;
+    size_t size, header_end;
+} PQ;
+
+#define PQ_BAG_CONFIG                                                                    \
+    "{\"model\": {\"type\": \"bag\", \"embedding_dim\": 8}, \"tokenizer\": {\"buckets\": 500},"  \
+    " \"training\": {\"epochs\": 3, \"threads\": 1}}"
+
+typedef struct quantize_arg {
+    int model;          /* 0 NULL, 1 T.trained (lstm), 2 untrained bag, 3 PQ.bag, 4 PQ.quantized */
+    int options;        /* 0 NULL (defaults), 1 given */
+    size_t struct_size; /* 0: sizeof */
+    int32_t dsub, retrain;
+    int data;           /* pass T.data */
+    int null_out;
+} quantize_arg;
+
+static tm_status c_quantize(const void *a)
+{
+    const quantize_arg *q = a;
+    tm_quantize_options o;
+    tm_model *out = SENTINEL_MODEL, *untrained = NULL, *model = NULL;
+    tm_status st;
+    tm_quantize_options_init(&o);
+    if (q->struct_size)
+        o.struct_size = q->struct_size;
+    if (q->dsub)
+        o.dsub = q->dsub;
+    o.retrain = q->retrain;
+    if (q->model == 2)
+        MUST(tm_model_new(PQ_BAG_CONFIG, &untrained));
+    model = q->model == 1 ? T.trained : q->model == 2 ? untrained : q->model == 3 ? PQ.bag
+          : q->model == 4 ? PQ.quantized : NULL;
+    st = snap(tm_model_quantize(model, q->options ? &o : NULL,
+                                q->data ? (const char *const *)T.data.texts : NULL,
+                                q->data ? (const char *const *)T.data.labels : NULL,
+                                q->data ? T.data.count : 0, q->null_out ? NULL : &out));
+    if (st != TM_OK && out != SENTINEL_MODEL)
+        out_changed = 1;
+    if (st == TM_OK)
+        tm_model_free(out);
+    tm_model_free(untrained);
+    return st;
+}
+
+static tm_status c_explain_quantized(const void *a)
+{
+    const char *texts[] = {"pizza"};
+    tm_explanation *out = NULL;
+    tm_status st;
+    (void)a;
+    st = snap(tm_model_explain(PQ.quantized, texts, 1, NULL, &out));
+    if (st != TM_OK && out != NULL)
+        out_changed = 1;
+    tm_explanation_free(out);
+    return st;
+}
+
+/* CRC-32 (zlib polynomial), to rewrite checksum_data after a deliberate change so
+ * that only the consistency checks behind the checksum can catch it. */
+static uint32_t crc32_of(const unsigned char *b, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    size_t i;
+    int k;
+    for (i = 0; i < n; i++) {
+        c ^= b[i];
+        for (k = 0; k < 8; k++)
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return ~c;
+}
+
+static void pq_fix_data_checksum(unsigned char *copy)
+{
+    char *header = malloc(PQ.header_end - 8 + 1), hex[9];
+    char *at;
+    if (header == NULL)
+        exit(1);
+    memcpy(header, copy + 8, PQ.header_end - 8);
+    header[PQ.header_end - 8] = '\0';
+    at = strstr(header, "checksum_data\":\"");
+    if (at == NULL) {
+        fprintf(stderr, "no checksum_data in the quantized model\n");
+        exit(1);
+    }
+    snprintf(hex, sizeof hex, "%08x", crc32_of(copy + PQ.header_end, PQ.size - PQ.header_end));
+    memcpy(copy + 8 + (size_t)(at - header) + 16, hex, 8);
+    free(header);
+}
+
+/* The first data byte of tensor `name` (its data_offsets' start) in the quantized file. */
+static size_t pq_tensor_start(const char *name)
+{
+    char *header = malloc(PQ.header_end - 8 + 1), needle[64];
+    char *at;
+    unsigned long begin = 0;
+    if (header == NULL)
+        exit(1);
+    memcpy(header, PQ.bytes + 8, PQ.header_end - 8);
+    header[PQ.header_end - 8] = '\0';
+    snprintf(needle, sizeof needle, "\"%s\":", name);
+    at = strstr(header, needle);
+    if (at == NULL || (at = strstr(at, "data_offsets\":[")) == NULL ||
+        sscanf(at + 15, "%lu", &begin) != 1) {
+        fprintf(stderr, "no tensor %s in the quantized model\n", name);
+        exit(1);
+    }
+    free(header);
+    return PQ.header_end + (size_t)begin;
+}
+
+/* Replaces the first `needle` in the header with `replacement` (same length). */
+static int pq_edit_header(unsigned char *copy, const char *needle, const char *replacement)
+{
+    size_t hl = PQ.header_end - 8, n = strlen(needle), i;
+    for (i = 0; i + n <= hl; i++) {
+        if (memcmp(copy + 8 + i, needle, n) == 0) {
+            memcpy(copy + 8 + i, replacement, n);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void pq_cases(void)
+{
+    static const char *const wanted = "100";
+    unsigned char *copy;
+    size_t n, h, codes, books, ids, i;
+    tm_quantize_options o;
+    float nan_value = NAN;
+    int32_t id;
+    printf("bag-model compression:\n");
+    MUST(tm_model_new(PQ_BAG_CONFIG, &PQ.bag));
+    MUST(tm_model_train(PQ.bag, (const char *const *)T.data.texts, (const char *const *)T.data.labels,
+                        T.data.count, NULL, NULL, 0, NULL, NULL, NULL));
+    tm_quantize_options_init(&o);
+    o.qnorm = 1;
+    o.cutoff = (size_t)atoi(wanted); /* fewer than 256 rows: fewer than 256 centroids */
+    o.threads = 1;
+    MUST(tm_model_quantize(PQ.bag, &o, NULL, NULL, 0, &PQ.quantized));
+    MUST(tm_model_save_to_memory(PQ.quantized, &PQ.bytes, &PQ.size));
+    PQ.header_end = safetensors_data_start(PQ.bytes, PQ.size);
+    n = PQ.size;
+    h = PQ.header_end;
+
+    RUN("quantize: NULL model", c_quantize, (&(quantize_arg){0, 0, 0, 0, 0, 0, 0}),
+        TM_ERR_INVALID_ARGUMENT, NONE, "model");
+    RUN("quantize: NULL out_model", c_quantize, (&(quantize_arg){3, 0, 0, 0, 0, 0, 1}),
+        TM_ERR_INVALID_ARGUMENT, NONE, "out_model");
+    RUN("quantize: an lstm model", c_quantize, (&(quantize_arg){1, 0, 0, 0, 0, 0, 0}),
+        TM_ERR_INVALID_ARGUMENT, NONE, "bag models only", "lstm");
+    RUN("quantize: untrained", c_quantize, (&(quantize_arg){2, 0, 0, 0, 0, 0, 0}),
+        TM_ERR_STATE, NONE, "not trained");
+    RUN("quantize: already quantized", c_quantize, (&(quantize_arg){4, 0, 0, 0, 0, 0, 0}),
+        TM_ERR_INVALID_ARGUMENT, NONE, "already quantized");
+    RUN("quantize: struct_size too small", c_quantize, (&(quantize_arg){3, 1, 8, 0, 0, 0, 0}),
+        TM_ERR_INVALID_ARGUMENT, NONE, "struct_size", "tm_quantize_options_init");
+    RUN("quantize: dsub 3 of embedding_dim 8", c_quantize, (&(quantize_arg){3, 1, 0, 3, 0, 0, 0}),
+        TM_ERR_INVALID_ARGUMENT, NONE, "dsub", "embedding_dim (8)");
+    RUN("quantize: retrain without data", c_quantize, (&(quantize_arg){3, 1, 0, 0, 1, 0, 0}),
+        TM_ERR_INVALID_ARGUMENT, NONE, "retrain needs training data");
+    RUN("quantize: retrain on the data", c_quantize, (&(quantize_arg){3, 1, 0, 0, 1, 1, 0}),
+        TM_OK, NONE, NULL);
+    RUN("explain: a quantized model", c_explain_quantized, NULL, TM_ERR_INVALID_ARGUMENT, NONE,
+        "product-quantized");
+
+    copy = malloc(n);
+    if (copy == NULL)
+        exit(1);
+    {
+        bytes_arg good = {PQ.bytes, n};
+        RUN("load pq: the good file", c_load_bytes, &good, TM_OK, NONE, NULL);
+    }
+    {
+        size_t lengths[] = {9, h / 2, h - 1, h + 1, h + (n - h) / 2, n - 1};
+        for (i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+            char name[96];
+            snprintf(name, sizeof name, "load pq: truncated to %zu of %zu bytes", lengths[i], n);
+            run_bytes_case(name, PQ.bytes, lengths[i], TM_ERR_MODEL_FORMAT,
+                           "truncated|not valid JSON|header is incomplete|header claims");
+        }
+    }
+    codes = pq_tensor_start("pq.codes");
+    books = pq_tensor_start("pq.codebooks");
+    ids = pq_tensor_start("pq.kept_ids");
+    {
+        size_t at[] = {h + 1, books + 5, codes, n - 1};
+        for (i = 0; i < sizeof at / sizeof at[0]; i++) {
+            char name[96];
+            memcpy(copy, PQ.bytes, n);
+            copy[at[i]] ^= 0x10;
+            snprintf(name, sizeof name, "load pq: data byte %zu xor 0x10", at[i]);
+            run_bytes_case(name, copy, n, TM_ERR_MODEL_FORMAT, "weights checksum does not match");
+        }
+    }
+    memcpy(copy, PQ.bytes, n);
+    if (!pq_edit_header(copy, "\"compression\":\"pq\"", "\"compression\":\"pr\""))
+        exit(1);
+    run_bytes_case("load pq: unknown compression", copy, n, TM_ERR_MODEL_FORMAT, "compression \"pr\"");
+    memcpy(copy, PQ.bytes, n);
+    if (!pq_edit_header(copy, "\"shape\":[4,100,2]", "\"shape\":[8,100,1]"))
+        exit(1);
+    run_bytes_case("load pq: codebook of the wrong shape", copy, n, TM_ERR_MODEL_FORMAT,
+                   "pq.codebooks is missing or has the wrong type, shape");
+    memcpy(copy, PQ.bytes, n);
+    if (!pq_edit_header(copy, "\"dsub\\\":2", "\"dsub\\\":4"))
+        exit(1);
+    run_bytes_case("load pq: dsub changed in the metadata", copy, n, TM_ERR_MODEL_FORMAT,
+                   "compression metadata checksum");
+    memcpy(copy, PQ.bytes, n);
+    copy[codes + 3] = 200; /* 100 centroids */
+    pq_fix_data_checksum(copy);
+    run_bytes_case("load pq: a code out of range", copy, n, TM_ERR_MODEL_FORMAT,
+                   "pq.codes[3] = 200 is out of range");
+    memcpy(copy, PQ.bytes, n);
+    memcpy(copy + books + 4 * 7, &nan_value, 4);
+    pq_fix_data_checksum(copy);
+    run_bytes_case("load pq: a NaN centroid", copy, n, TM_ERR_MODEL_FORMAT,
+                   "pq.codebooks centroid is not a finite number");
+    memcpy(copy, PQ.bytes, n);
+    memcpy(&id, copy + ids, 4);
+    memcpy(copy + ids + 4, &id, 4); /* a repeated id */
+    pq_fix_data_checksum(copy);
+    run_bytes_case("load pq: kept ids not increasing", copy, n, TM_ERR_MODEL_FORMAT,
+                   "pq.kept_ids[1] = ");
+    memcpy(copy, PQ.bytes, n);
+    id = 100000000;
+    memcpy(copy + ids + 4 * 99, &id, 4); /* the last of the 100 */
+    pq_fix_data_checksum(copy);
+    run_bytes_case("load pq: a kept id past the rows", copy, n, TM_ERR_MODEL_FORMAT,
+                   "pq.kept_ids[99] = 100000000");
+    free(copy);
+    tm_bytes_free(PQ.bytes);
+    tm_model_free(PQ.quantized);
+    tm_model_free(PQ.bag);
 }
 
 /* ------------------------------------------------------ save-failure cases */
@@ -2237,6 +2482,7 @@ int main(int argc, char **argv)
     flipped_model_cases();
     semantic_flip_cases();
     newer_version_case();
+    pq_cases();
 
     printf("saving:\n");
     RUN("save: NULL model", c_save, NULL, TM_ERR_INVALID_ARGUMENT, NONE, "model");

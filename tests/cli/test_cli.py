@@ -12,7 +12,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI = REPO_ROOT / ".build" / "release" / "textmodel"
 DATA = REPO_ROOT / "data" / "support"
-COMMANDS = ["train", "test", "predict", "predict-prob", "explain", "embed", "autotune", "convert", "print-config"]
+COMMANDS = ["train", "test", "predict", "predict-prob", "explain", "embed", "autotune", "convert", "quantize", "print-config"]
 # A small, fast model for these tests; the default bag model with 8 epochs.
 FAST = ["--set", "training.epochs=8"]
 

@@ -16,7 +16,11 @@ extension Model {
     /// invalid sequences read as U+FFFD, as predictions read them, and the offsets are
     /// into the bytes as given.
     public func explain(utf8 texts: [[UInt8]], options: AttributionOptions = AttributionOptions()) throws -> [TextAttribution] {
-        try Explainer(model: trainedModel(), options: options).explain(texts, threads: predictionThreads)
+        let model = try trainedModel()
+        guard model.network.quantizedInput == nil else {
+            throw TextModelError.invalidArgument("explanations need the model's embedding rows, which a product-quantized model no longer holds: explain the f32 model it came from")
+        }
+        return try Explainer(model: model, options: options).explain(texts, threads: predictionThreads)
     }
 
     /// Width of a sentence vector (the encoder's pooled features, what the output layer

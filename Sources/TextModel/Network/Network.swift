@@ -28,6 +28,9 @@ struct Network {
         let dLogits, dFeatures, dEmbedded: ActivationPlan.Floats
     }
     let buffers: Buffers
+    /// A compressed bag model's input (format 4): replaces the table's rows, which the
+    /// layout then holds none of (embedding.weight is [0 × E]). Nil for every other model.
+    var quantizedInput: QuantizedBagInput? = nil
 
     /// Builds a network from its parts; `makeEncoder` registers the encoder's tensors
     /// and buffers after the input stage's (see NetworkBuilder).
@@ -84,7 +87,9 @@ struct Network {
         var pass = Pass(params: params, batch: ws.batch, workspace: ws)
         if !ws.training { pass.quantized = quantized }
         let features = ws[buffers.features]
-        if input.kind == .embeddingBag {
+        if let quantized = quantizedInput {
+            quantized.bagMean(pass, into: features)
+        } else if input.kind == .embeddingBag {
             if let table = pass.quantized?[input.table] { input.bagMean(pass, quantizedTable: table, into: features) }
             else { input.bagMean(pass, into: features) }
         } else if !usedTable(inputTable, pass, features) {

@@ -7,7 +7,7 @@
 ///                                              {"__metadata__":{"format":"libtextmodel",
 ///                                              at offset 8; files without them are refused
 ///                                              before their header is parsed)
-///   format_version    "1", "2" or "3"          (ModelFileFormats; newer versions are refused,
+///   format_version    "1", "2", "3" or "4"     (ModelFileFormats; newer versions are refused,
 ///                                              not guessed at)
 ///   library_version   the writer's version
 ///   config            the resolved config JSON
@@ -25,7 +25,7 @@
 enum ModelFile {
     static let formatName = "libtextmodel"
     /// The newest format version this library reads and writes (ModelFileFormats).
-    static let formatVersion = 3
+    static let formatVersion = 4
     /// Headers larger than this are refused rather than parsed (a corrupted length).
     static let maxHeaderBytes = 1 << 30
 
@@ -57,6 +57,7 @@ enum ModelFile {
     /// Bytes `save` writes for `model`, counted without writing them.
     static func encodedSize(of model: TrainedModel, precision: WeightPrecision = .f32) throws -> Int {
         if precision == .f32 { return try parts(of: model, precision: .f32).reduce(0) { $0 + $1.count } }
+        if model.network.quantizedInput != nil { throw productQuantizedPrecision(precision) }
         // Counted from the entries rather than by encoding the weights: the parts below
         // only lend their counts (their bytes, a view of the weights, are never read), and
         // the data checksum placeholder has the same 8 hex digits as the real one.
@@ -71,6 +72,10 @@ enum ModelFile {
     /// The pieces of a model file in order; the weights part borrows `model`'s memory,
     /// so the caller keeps `model` alive until the pieces are written.
     private static func parts(of model: TrainedModel, precision: WeightPrecision) throws -> [FileIO.Part] {
+        if let quantized = model.network.quantizedInput {
+            guard precision == .f32 else { throw productQuantizedPrecision(precision) }
+            return QuantizedModelFile.parts(of: model, input: quantized)
+        }
         let tensors: [SafeTensors.Tensor]
         if precision == .f32 && model.precision == .f32 {
             let data = UnsafeRawBufferPointer(start: UnsafeRawPointer(model.parameters.pointer), count: model.network.layout.count * 4)
@@ -140,7 +145,7 @@ enum ModelFile {
         let scalingText = file.optionalField("target_scaling")
         let precision = try ModelFileFormats.precision(file.optionalField("weights_dtype"), version: version, bad: bad)
         let expected = CRC32.hex(metadataChecksum(versionText, writer, configText, vocabularyText, labelsText, scalingText,
-                                                  dtype: version >= 3 ? precision.name : nil))
+                                                  dtype: version == 3 ? precision.name : nil))
         guard try field("checksum_metadata") == expected else { throw bad("the metadata checksum does not match (the file is corrupted)") }
 
         let config: Config
@@ -167,6 +172,10 @@ enum ModelFile {
             scaling = TargetScaling(mean: mean, std: std)
         }
 
+        if version == QuantizedModelFile.version {
+            return try QuantizedModelFile.load(file: file, bytes: bytes, config: config, vocabulary: vocabulary, labels: labels,
+                                               scaling: scaling, bad: bad)
+        }
         let network = NetworkBuilder.make(config: config, vocabularySize: vocabulary.count, labels: labels.count)
         let dataBytes = bytes.count - dataStart
         let expectedEntries = WeightEncoding.entries(network.layout, precision)
@@ -204,6 +213,12 @@ enum ModelFile {
         }
         return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, network: network,
                             parameters: parameters, precision: precision, quantized: quantized)
+    }
+
+    /// A product-quantized bag model (format 4) keeps its codebooks and f32 output layer:
+    /// it has no f16 or int8 form.
+    private static func productQuantizedPrecision(_ precision: WeightPrecision) -> TextModelError {
+        .invalidArgument("a product-quantized bag model is saved as it is (its embeddings are PQ codes, its output layer f32); it has no \(precision.name) form: save it with dtype f32, or convert the model before quantizing it")
     }
 
     static func metadataChecksum(_ version: String, _ writer: String, _ config: String,

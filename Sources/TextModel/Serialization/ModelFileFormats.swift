@@ -11,7 +11,11 @@
 ///      Every model type; a CNN reads its pooling from the config, as in format 2.
 ///      f32 files keep versions 1 and 2 (their weights_dtype, "f32", is informative
 ///      only), so older readers still read every f32 file and refuse compact ones.
-///   4  reserved for product-quantized bag models.
+///   4  a product-quantized bag model (Model.quantized; QuantizedModelFile): metadata
+///      "compression": "pq" with its parameters, tensors output.weight/bias (F32),
+///      pq.kept_ids (I32), pq.codebooks (F32), pq.codes (U8) and, with qnorm,
+///      pq.norm_codebook (F32) and pq.norm_codes (U8) instead of embedding.weight.
+///      Only compressed models are written as 4; the version(of:) below never says 4.
 enum ModelFileFormats {
     /// The version a model's file is written with: the oldest that describes it.
     static func version(of config: Config, precision: WeightPrecision = .f32) -> Int {
@@ -30,9 +34,9 @@ enum ModelFileFormats {
     }
 
     /// The precision of a file of `version` whose weights_dtype is `dtype` (absent in
-    /// files before 0.5): formats 1 and 2 hold f32 only, format 3 f16 or int8.
+    /// files before 0.5): formats 1, 2 and 4 hold f32 only, format 3 f16 or int8.
     static func precision(_ dtype: String?, version: Int, bad: (String) -> TextModelError) throws -> WeightPrecision {
-        if version < 3 {
+        if version != 3 {   // formats 1, 2 and 4 (whose dense tensors are f32)
             guard dtype == nil || dtype == "f32" else {
                 throw bad("format version \(version) stores f32 weights, but its weights_dtype says \"\(dtype ?? "")\" (corrupted)")
             }

@@ -791,3 +791,107 @@ class Model:
         features = np.zeros((n, self.feature_dim()), dtype=np.float32)
         check(lib().tm_model_transform(self.handle, t, n, features.ctypes.data_as(POINTER(c_float))))
         return features
+
+    # ------------------------------------------------- bag-model compression
+
+    def quantize(self, cutoff=0, dsub=2, qnorm=False, retrain=False, train=None, train_path=None,
+                 epochs=5, lr=0.1, prune_untouched=True, iterations=25, sample_rows=16384,
+                 seed=1, threads=0):
+        """``tm_model_quantize``: a new, product-quantized :class:`Model` of this trained
+        bag model (this one is unchanged); see :func:`quantize_options` for the options.
+
+        ``train=(texts, labels)`` or ``train_path`` (a labelled file, read as training
+        reads it) is the data ``retrain=True`` retrains the output layer on.
+        InvalidArgumentError for a model that is not a bag model or is already
+        quantized, a bad option, or ``retrain`` without data."""
+        options = quantize_options(cutoff=cutoff, dsub=dsub, qnorm=qnorm, retrain=retrain,
+                                   epochs=epochs, lr=lr, prune_untouched=prune_untouched,
+                                   iterations=iterations, sample_rows=sample_rows, seed=seed,
+                                   threads=threads)
+        if train is not None and train_path is not None:
+            raise ValueError("give train=(texts, labels) or train_path, not both")
+        handle = c_void_p()
+        if train_path is not None:
+            check(lib().tm_model_quantize_files(self.handle, byref(options), encode_path(train_path),
+                                                byref(handle)))
+            return Model(handle)
+        t, y, n = None, None, 0
+        if train is not None:
+            texts, labels = train
+            t, n = encode_texts(texts)
+            y, m = encode_texts(labels, "labels")
+            if n != m:
+                raise ValueError(f"{n} texts but {m} labels")
+        check(lib().tm_model_quantize(self.handle, byref(options), t, y, n, byref(handle)))
+        return Model(handle)
+
+    def is_quantized(self):
+        """``tm_model_is_quantized``."""
+        out = c_int()
+        check(lib().tm_model_is_quantized(self.handle, byref(out)))
+        return bool(out.value)
+
+
+# ---------------------------------------------------- bag-model compression
+
+
+class QuantizeOptions(Structure):
+    """``tm_quantize_options``; fill with ``tm_quantize_options_init``."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("cutoff", c_size_t),
+        ("dsub", c_int32),
+        ("qnorm", c_int32),
+        ("retrain", c_int32),
+        ("epochs", c_int32),
+        ("learning_rate", c_double),
+        ("prune_untouched", c_int32),
+        ("iterations", c_int32),
+        ("sample_rows", c_size_t),
+        ("seed", ctypes.c_uint64),
+        ("threads", c_int32),
+    ]
+
+
+_SIGNATURES.update({
+    "tm_quantize_options_init": (None, [POINTER(QuantizeOptions)]),
+    "tm_model_quantize": (c_int, [_model_p, POINTER(QuantizeOptions), _texts_p, _texts_p,
+                                  c_size_t, POINTER(_model_p)]),
+    "tm_model_quantize_files": (c_int, [_model_p, POINTER(QuantizeOptions), c_char_p,
+                                        POINTER(_model_p)]),
+    "tm_model_is_quantized": (c_int, [_model_p, POINTER(c_int)]),
+})
+
+
+def quantize_options(cutoff=0, dsub=2, qnorm=False, retrain=False, epochs=5, lr=0.1,
+                     prune_untouched=True, iterations=25, sample_rows=16384, seed=1, threads=0):
+    """A ``tm_quantize_options`` from Python values.
+
+    cutoff: rows kept at most (largest L2 norm first; 0 keeps every row training
+    changed); dsub: sub-vector width, dividing embedding_dim; qnorm: quantize norms
+    apart; retrain: retrain the output layer (epochs, starting rate lr) on the data
+    given to :meth:`Model.quantize`; prune_untouched: drop rows training never changed;
+    iterations / sample_rows: k-means steps and rows per codebook; seed; threads
+    (0 = every core). TypeError for a non-int where an int belongs; the library checks
+    the ranges (InvalidArgumentError)."""
+    options = QuantizeOptions()
+    lib().tm_quantize_options_init(byref(options))
+    ints = (("cutoff", cutoff, 0, 2**31), ("dsub", dsub, -2**31, 2**31),
+            ("epochs", epochs, -2**31, 2**31), ("iterations", iterations, -2**31, 2**31),
+            ("sample_rows", sample_rows, 0, 2**31), ("seed", seed, 0, 2**64),
+            ("threads", threads, -2**31, 2**31))
+    for name, value, low, high in ints:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        if not low <= value < high:
+            raise InvalidArgumentError(f"{name} {value} is out of range", TM_ERR_INVALID_ARGUMENT,
+                                       "TM_ERR_INVALID_ARGUMENT")
+        setattr(options, name, value)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
+        raise TypeError(f"lr must be a number, got {type(lr).__name__}")
+    options.learning_rate = float(lr)
+    options.qnorm = 1 if qnorm else 0
+    options.retrain = 1 if retrain else 0
+    options.prune_untouched = 1 if prune_untouched else 0
+    return options

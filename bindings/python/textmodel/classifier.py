@@ -395,6 +395,35 @@ class _TextModel:
         order = getattr(self, "_order", None)
         return position if order is None else int(order[position])
 
+    # ------------------------------------------------- bag-model compression
+
+    def quantize(self, cutoff=0, dsub=2, qnorm=False, retrain=False, train=None, **options):
+        """Compress this fitted bag model in place, as fastText's ``quantize``: keep at
+        most ``cutoff`` embedding rows (largest norm first; 0 keeps every row training
+        changed), product-quantize them in sub-vectors of ``dsub`` values (one byte
+        each), with ``qnorm`` quantize their norms apart, and with ``retrain`` retrain
+        the output layer on ``train=(texts, labels)`` (labels as :meth:`fit` takes
+        them). Predictions, ``save`` (model-file format 4) and pickling work as before;
+        ``explain`` and a second ``quantize`` do not (InvalidArgumentError). Other
+        ``options``: ``epochs``, ``lr``, ``prune_untouched``, ``iterations``,
+        ``sample_rows``, ``seed``, ``threads`` (see :func:`textmodel._lib.quantize_options`).
+        Returns self. InvalidArgumentError for a model that is not a bag model."""
+        native = self._native("quantize")
+        data = None
+        if train is not None:
+            texts, labels = train
+            data = (_texts(texts), self._encode_labels(_sequence(labels), native))
+        compressed = native.quantize(cutoff=cutoff, dsub=dsub, qnorm=qnorm, retrain=retrain,
+                                     train=data, **options)
+        self._model = compressed  # same labels in the same order: fitted attributes hold
+        self._threads_applied = None
+        return self
+
+    @property
+    def is_quantized_(self):
+        """True once :meth:`quantize` compressed the model (or it was loaded so)."""
+        return self._native("is_quantized_").is_quantized()
+
 
 class TextClassifier(_TextModel):
     """A text classifier trained and run by libtextmodel: single-label (each text has

@@ -145,6 +145,10 @@ private func repairChecksums(_ bytes: [UInt8]) -> [UInt8]? {
     }
     setField(&meta, "checksum_metadata", crc32Hex(covered[...]))
     setField(&meta, "checksum_data", crc32Hex(bytes[dataStart...]))
+    // Format 4 (product-quantized bag models): the compression parameters' own CRC.
+    if let compression = field("compression"), let pq = field("pq") {
+        setField(&meta, "checksum_compression", crc32Hex((Array(compression.utf8) + [0] + Array(pq.utf8) + [0])[...]))
+    }
     entries[metaIndex].1 = .object(meta)
     var headerBytes = Array(JSONValue.object(entries).serialized.utf8)
     while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
@@ -233,5 +237,28 @@ private func writeSeedModels(to dir: String) -> CInt {
             print("skipped \(name): \(error)")
         }
     }
+    written += writeQuantizedSeed(to: dir) ? 1 : 0
     return written > 0 ? 0 : 1
+}
+
+/// model-bag-pq: the bag-ngrams seed, product-quantized with quantized norms (format 4).
+private func writeQuantizedSeed(to dir: String) -> Bool {
+    guard let json = seedConfigs.first(where: { $0.name == "bag-ngrams" })?.json else { return false }
+    do {
+        let classifier = Model(config: try Config(json: json))
+        var data = LabelledTexts()
+        for (text, label) in seedTexts { data.append(text: text, label: label) }
+        try classifier.train(data)
+        var options = QuantizeOptions()
+        options.qnorm = true
+        options.cutoff = 12
+        let path = dir + "/model-bag-pq"
+        try classifier.quantized(options).save(to: path)
+        _ = try Model.load(from: path)
+        print("wrote \(path)")
+        return true
+    } catch {
+        print("skipped bag-pq: \(error)")
+        return false
+    }
 }

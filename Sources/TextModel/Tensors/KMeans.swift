@@ -1,0 +1,123 @@
+/// Lloyd's k-means on small points (a product quantizer's sub-vectors, or row norms),
+/// seeded and deterministic: the same points, k and seed give the same centroids.
+///
+///   points     [n × d]  row-major
+///   centroids  [k × d]  written; k ≤ n
+///
+/// Initialised with k distinct points drawn from the seed. A cluster that empties is
+/// re-seeded by splitting the largest one (its centroid nudged apart by ±1/1024), so
+/// every centroid stays a useful code. Stops early once fewer than 1 in 1,000 points
+/// change cluster in a step.
+enum KMeans {
+    static func cluster(points: UnsafePointer<Float>, count n: Int, dim d: Int, k: Int, iterations: Int,
+                        rng: inout SeededGenerator, centroids: UnsafeMutablePointer<Float>) {
+        guard n > 0, k > 0 else { return }
+        var order = Array(0..<n)
+        for i in 0..<min(k, n) {
+            let j = i + Int(rng.next() % UInt64(n - i))
+            order.swapAt(i, j)
+        }
+        for c in 0..<k { (centroids + c * d).update(from: points + order[c % n] * d, count: d) }
+        var assignment = [Int32](repeating: -1, count: n)
+        var sums = [Double](repeating: 0, count: k * d)
+        var sizes = [Int](repeating: 0, count: k)
+        for _ in 0..<max(iterations, 1) {
+            var changed = 0
+            for i in 0..<n {
+                let c = Int32(nearest(points + i * d, centroids: centroids, k: k, dim: d))
+                if assignment[i] != c { assignment[i] = c; changed += 1 }
+            }
+            // Later steps move a few points between neighbouring centroids and barely
+            // change the centroids: stop once fewer than 1 in 1,000 points move.
+            if changed == 0 || changed * 1000 < n { break }
+            for i in 0..<(k * d) { sums[i] = 0 }
+            for c in 0..<k { sizes[c] = 0 }
+            for i in 0..<n {
+                let c = Int(assignment[i])
+                sizes[c] += 1
+                for j in 0..<d { sums[c * d + j] += Double(points[i * d + j]) }
+            }
+            for c in 0..<k where sizes[c] > 0 {
+                for j in 0..<d { centroids[c * d + j] = Float(sums[c * d + j] / Double(sizes[c])) }
+            }
+            splitEmpty(centroids, sizes: &sizes, k: k, dim: d)
+        }
+    }
+
+    /// Gives every empty cluster half of the largest one: the two centroids move apart.
+    private static func splitEmpty(_ centroids: UnsafeMutablePointer<Float>, sizes: inout [Int], k: Int, dim d: Int) {
+        let eps: Float = 1 / 1024
+        for c in 0..<k where sizes[c] == 0 {
+            var largest = 0
+            for m in 1..<k where sizes[m] > sizes[largest] { largest = m }
+            guard sizes[largest] > 1 else { return }
+            for j in 0..<d {
+                let sign: Float = j % 2 == 0 ? 1 : -1
+                let v = centroids[largest * d + j]
+                centroids[c * d + j] = v * (1 + sign * eps) + sign * eps * eps
+                centroids[largest * d + j] = v * (1 - sign * eps) - sign * eps * eps
+            }
+            sizes[c] = sizes[largest] / 2
+            sizes[largest] -= sizes[c]
+        }
+    }
+
+    /// `nearest` for dsub = 2, eight centroids at a time: the interleaved (x, y) pairs
+    /// of 8 centroids are one 16-float load split into even and odd lanes. Each lane keeps
+    /// its first minimum and the lanes are reduced by (distance, index), so the result
+    /// is the scalar loop's, ties included (the first centroid of the least distance).
+    @inline(__always)
+    private static func nearest2(_ x: Float, _ y: Float, _ centroids: UnsafePointer<Float>, k: Int) -> Int {
+        let groups = k / 8
+        let vx = SIMD8<Float>(repeating: x), vy = SIMD8<Float>(repeating: y)
+        var best = SIMD8<Float>(repeating: .infinity)
+        var bestIndex = SIMD8<Int32>(repeating: 0)
+        var index = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        let raw = UnsafeRawPointer(centroids)
+        for g in 0..<groups {
+            let v = raw.loadUnaligned(fromByteOffset: g * 64, as: SIMD16<Float>.self)
+            let dx = v.evenHalf - vx, dy = v.oddHalf - vy
+            let distance = dx * dx + dy * dy
+            let better = distance .< best
+            best.replace(with: distance, where: better)
+            bestIndex.replace(with: index, where: better)
+            index &+= SIMD8<Int32>(repeating: 8)
+        }
+        var winner = Int(bestIndex[0]), winnerDistance = best[0]
+        for lane in 1..<8 where best[lane] < winnerDistance || (best[lane] == winnerDistance && Int(bestIndex[lane]) < winner) {
+            winner = Int(bestIndex[lane])
+            winnerDistance = best[lane]
+        }
+        for c in (groups * 8)..<k {
+            let dx = centroids[2 * c] - x, dy = centroids[2 * c + 1] - y
+            if dx * dx + dy * dy < winnerDistance { winnerDistance = dx * dx + dy * dy; winner = c }
+        }
+        return winner
+    }
+
+    /// Index of the centroid nearest to `point` (squared Euclidean; the first on ties).
+    @inline(__always)
+    static func nearest(_ point: UnsafePointer<Float>, centroids: UnsafePointer<Float>, k: Int, dim d: Int) -> Int {
+        var best = 0
+        var bestDistance = Float.infinity
+        if d == 2 {
+            let x = point[0], y = point[1]
+            if k >= 8 { return nearest2(x, y, centroids, k: k) }
+            for c in 0..<k {
+                let dx = centroids[2 * c] - x, dy = centroids[2 * c + 1] - y
+                let distance = dx * dx + dy * dy
+                if distance < bestDistance { bestDistance = distance; best = c }
+            }
+            return best
+        }
+        for c in 0..<k {
+            var distance: Float = 0
+            for j in 0..<d {
+                let diff = centroids[c * d + j] - point[j]
+                distance += diff * diff
+            }
+            if distance < bestDistance { bestDistance = distance; best = c }
+        }
+        return best
+    }
+}
