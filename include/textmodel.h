@@ -614,7 +614,8 @@ tm_status tm_corpus_counts_merge(const char *const *counts_json, size_t count,
                                  char **out_counts_json);
 
 /* Trains `model` (from tm_model_new, or trained) on these `count` rows for the
- * epochs after `state`'s, through epoch `last_epoch` (1 .. training.epochs; 0 = all),
+ * epochs after `state`'s, through epoch `last_epoch` (0 .. training.epochs; 0 trains
+ * none and returns the state before epoch 1, with the seed's initial weights),
  * and returns the state after them in *out_state (*out_state_size bytes, freed with
  * tm_bytes_free); *out_report_json (if not NULL) receives the report of the epochs run.
  *  - counts_json: vocabulary and labels from these counts (e.g. merged over all
@@ -631,8 +632,8 @@ tm_status tm_corpus_counts_merge(const char *const *counts_json, size_t count,
  *  - parameters/parameter_count: weights (the flat buffer of tm_model_get_parameters)
  *    that replace the state's before training goes on, e.g. the average over
  *    processes; NULL/0 = the state's own. Optimizer state stays the state's.
- * A state already at last_epoch runs no epoch and comes back as it was given; the
- * model then holds its weights, or `parameters` if given. Without a progress
+ * A state already at last_epoch runs no epoch and comes back with `parameters` (if
+ * given) as its weights; the model then holds those weights. Without a progress
  * callback, a call cannot be cancelled: bound its work with last_epoch.
  * Errors: as tm_model_train, plus TM_ERR_INVALID_ARGUMENT (last_epoch out of range,
  * parameter_count not the model's, out_state or out_state_size NULL, bad counts JSON),

@@ -62,8 +62,8 @@ public func tm_model_train_epochs(_ model: OpaquePointer?, _ texts: CStringArray
         } else if parameterCount != 0 {
             throw invalid("parameters is NULL but parameter_count is \(parameterCount)")
         }
-        let epoch = lastEpoch == 0 ? h.model.config.training.epochs : Int(lastEpoch)
-        let (report, newState) = try h.model.trainEpochs(data, counts: counts, state: given, parameters: weights, lastEpoch: epoch)
+        let (report, newState) = try h.model.trainEpochs(data, counts: counts, state: given, parameters: weights,
+                                                         lastEpoch: Int(lastEpoch))
         guard let buffer = malloc(max(newState.count, 1))?.assumingMemoryBound(to: UInt8.self) else {
             throw TextModelError(.resource, "out of memory copying the \(newState.count)-byte training state")
         }

@@ -128,19 +128,12 @@ struct EpochLoop {
             let stop = try validate(epoch: epoch, state: state, into: &epochReport)
             epochReport.seconds = Clock.now() - epochStart
             report.epochs.append(epochReport)
-            if let identity = identity {
-                let checkpoint = TrainingCheckpoint(epoch: epoch, step: state.step, examplesSeen: examplesSeen,
-                                                    seconds: secondsBefore + Clock.now() - started, rng: state.rng,
-                                                    earlyStopping: stopper?.state, epochs: report.epochs)
-                if let path = t.checkpointPath {
-                    try checkpoint.save(to: path, identity: identity, parameters: state.parameters, count: network.layout.count,
-                                        order: order, optimizer: state.optimizer, best: stopper?.bestWeights)
-                }
-                if continuation != nil {
-                    stateOut = checkpoint.encoded(identity: identity, parameters: state.parameters, count: network.layout.count,
-                                                  order: order, optimizer: state.optimizer, best: stopper?.bestWeights)
-                }
+            if let path = t.checkpointPath, let identity = identity {
+                try checkpoint(epoch: epoch, state: state, report: report)
+                    .save(to: path, identity: identity, parameters: state.parameters, count: network.layout.count,
+                          order: order, optimizer: state.optimizer, best: stopper?.bestWeights)
             }
+            if continuation != nil { stateOut = encodedState(epoch: epoch, state: state, report: report) }
             if reportEpoch(epochReport, state: state) && epoch < t.epochs {
                 report.cancelled = true
                 return
@@ -150,6 +143,22 @@ struct EpochLoop {
                 return
             }
         }
+    }
+
+    /// The run's state after `epoch` (0: before the first), as a checkpoint.
+    private func checkpoint(epoch: Int, state: TrainingState, report: TrainingReport) -> TrainingCheckpoint {
+        TrainingCheckpoint(epoch: epoch, step: state.step, examplesSeen: examplesSeen,
+                           seconds: secondsBefore + Clock.now() - started, rng: state.rng,
+                           earlyStopping: stopper?.state, epochs: report.epochs)
+    }
+
+    /// A continuation's state after `epoch` as bytes; the state now, after the epochs
+    /// already done, for a call that ran none (e.g. lastEpoch 0: the initial weights).
+    func encodedState(epoch: Int? = nil, state: TrainingState, report: TrainingReport) -> [UInt8]? {
+        guard let identity = identity else { return nil }
+        return checkpoint(epoch: epoch ?? firstEpoch - 1, state: state, report: report)
+            .encoded(identity: identity, parameters: state.parameters, count: network.layout.count,
+                     order: order, optimizer: state.optimizer, best: stopper?.bestWeights)
     }
 
     /// Validation metrics into the epoch's report, and early stopping's verdict.

@@ -98,13 +98,14 @@ struct Trainer {
         report.seconds = Clock.now() - started
         let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling,
                                  network: network, parameters: parameters)
-        return Outcome(model: model, report: report, state: continuation.map { loop.stateOut ?? $0.state ?? [] })
+        let stateOut = continuation == nil ? nil : loop.stateOut ?? loop.encodedState(state: state, report: report)
+        return Outcome(model: model, report: report, state: stateOut)
     }
 
     /// What a continuation may ask (TrainingContinuation).
     private func checkContinuation(_ c: TrainingContinuation) throws {
-        guard c.lastEpoch >= 1, c.lastEpoch <= config.training.epochs else {
-            throw TextModelError.invalidArgument("the last epoch to train must be between 1 and training.epochs (\(config.training.epochs)); got \(c.lastEpoch)")
+        guard c.lastEpoch >= 0, c.lastEpoch <= config.training.epochs else {
+            throw TextModelError.invalidArgument("the last epoch to train must be between 0 (none: the initial weights) and training.epochs (\(config.training.epochs)); got \(c.lastEpoch)")
         }
         if c.counts != nil && config.training.validationFraction > 0 {
             throw TextModelError.config("training.validation_fraction holds rows out of the rows trained on, which given counts already include: set it to 0 and pass validation data")

@@ -207,7 +207,7 @@ struct TrainingCheckpoint {
     private static func parse(_ state: JSONValue, optimizer: inout Optimizer) -> TrainingCheckpoint? {
         func int(_ v: JSONValue?) -> Int? { v?.doubleValue.flatMap { $0 >= 0 && $0 < 9e15 ? Int($0) : nil } }
         func hex(_ v: JSONValue?) -> UInt64? { v?.stringValue.flatMap { UInt64($0, radix: 16) } }
-        guard let epoch = int(state["epoch"]), epoch >= 1, let step = int(state["step"]),
+        guard let epoch = int(state["epoch"]), let step = int(state["step"]),
               let seen = int(state["examples_seen"]), let seconds = state["seconds"]?.doubleValue,
               let words = state["rng"]?.arrayValue?.compactMap(hex), let rng = SeededGenerator(state: words),
               let steps = int(state["optimizer_steps"]), let epochItems = state["epochs"]?.arrayValue else { return nil }

@@ -767,9 +767,9 @@ class Model:
     # --------------------------------------------- training across processes
 
     def train_epochs(self, texts, labels, counts_json=None, state=None, parameters=None,
-                     last_epoch=0):
-        """``tm_model_train_epochs``: train on these rows through ``last_epoch`` (0 =
-        all) continuing ``state`` (bytes, None = from the seed), with the vocabulary and
+                     last_epoch=None):
+        """``tm_model_train_epochs``: train on these rows through ``last_epoch`` (None =
+        training.epochs, 0 = none: the initial weights) continuing ``state`` (bytes, None = from the seed), with the vocabulary and
         labels of ``counts_json`` (None = of these rows) and ``parameters`` (float32
         array, None = the state's) replacing the state's weights. Returns
         ``(state_bytes, report_json)``."""
@@ -783,6 +783,9 @@ class Model:
             parameters = np.ascontiguousarray(parameters, dtype=np.float32)
             weights, count = parameters.ctypes.data_as(POINTER(c_float)), parameters.size
         state_bytes = None if state is None else bytes(state)
+        if last_epoch is None:
+            import json
+            last_epoch = json.loads(self.config_json())["training"]["epochs"]
         out_state, out_size, report = c_void_p(), c_size_t(), c_void_p()
         outer, self._training_thread = self._training_thread, threading.get_ident()
         try:
