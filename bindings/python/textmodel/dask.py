@@ -10,9 +10,10 @@ Inference::
     vecs = textmodel.dask.transform(clf, ["a.txt", "b.txt"])  # one partition per file
 
 The model travels to each worker once: its pickle (the model file's bytes,
-``tm_model_save_to_memory``) is one task of the graph, keyed by its SHA-256, which every
-partition's task depends on; a worker process loads it once and keeps it in a
-module-level cache under that digest, so no task pickles the model again.
+``tm_model_save_to_memory``) is scattered to every worker of the current client once
+(or, with no client, is one graph key named by its SHA-256), every partition's task
+depends on it, and a worker process loads it once and keeps it in a module-level cache
+under its digest, so no task pickles or sends the model again.
 
 Training (``fit``): round-driven model averaging (local SGD), driven from the client
 with no connection between workers (no allreduce ports to collide or hang):
@@ -59,16 +60,35 @@ __all__ = ["predict", "predict_proba", "transform", "fit"]
 #: digest -> estimator, in each worker process (and the client's, when it computes).
 _LOADED = {}
 _LOADED_LOCK = threading.Lock()
+#: Models a process keeps loaded at most.
+_KEEP_LOADED = 8
+
+
+#: (scheduler address, digest) -> future of the model's pickle scattered to every worker.
+_SCATTERED = {}
 
 
 def _shipped(model):
-    """The estimator's pickle as one graph key named by its digest (one per model)."""
+    """The estimator's pickle and its digest. With a distributed client it is scattered
+    to every worker once per client and model (a future, which each task depends on
+    and finds in its worker's memory); without one, one graph key named by the digest."""
     if not isinstance(model, TextClassifier):
         raise TypeError(f"model must be a fitted TextClassifier, not {type(model).__name__}")
     model._native("predict on Dask")  # NotFittedError before building any graph
     data = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     digest = hashlib.sha256(data).hexdigest()
-    return digest, dask.delayed(data, name=f"textmodel-model-{digest}")
+    try:
+        client = distributed.get_client()
+    except ValueError:
+        return digest, dask.delayed(data, name=f"textmodel-model-{digest}")
+    key = (client.scheduler.address, digest)
+    future = _SCATTERED.get(key)
+    if future is None or future.status != "finished":
+        while len(_SCATTERED) >= _KEEP_LOADED:
+            _SCATTERED.pop(next(iter(_SCATTERED)))
+        future = client.scatter(data, broadcast=True, hash=False)
+        _SCATTERED[key] = future
+    return digest, future
 
 
 def _loaded(digest, data, threads):
@@ -78,6 +98,8 @@ def _loaded(digest, data, threads):
         model = _LOADED.get(digest)
         if model is None:
             model = pickle.loads(data)
+            while len(_LOADED) >= _KEEP_LOADED:  # the oldest model goes first
+                _LOADED.pop(next(iter(_LOADED)))
             _LOADED[digest] = model
     if threads is None:
         try:
