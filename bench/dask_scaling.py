@@ -4,7 +4,7 @@ Inference: 200,000 texts (the tweets, repeated with a running number appended so
 are equal) labelled by a bag model trained on the tweets, on a cluster of 1 worker x 1
 thread and one of 2 workers x 1 thread, alternating (1, 2, 1, 2, ...), each run's data
 persisted on its cluster first so the timing is prediction only; prints texts/second
-per run, the medians and their ratio, and checks that every distributed result equals
+per run (and per CPU-second of the workers), the medians and their ratio, and checks that every distributed result equals
 the local predictions bit for bit.
 
 Training: the bag (examples/configs/bag.json) and an LSTM (examples/configs/lstm.json
@@ -67,16 +67,22 @@ def inference(args, tweets):
                 for n, (_, c) in setups.items()}
         for n, (_, c) in setups.items():
             distributed.wait(data[n])
-            tmd.predict(model, data[n].partitions[0]).compute()  # ships the model, warms the cache
+            with c.as_current():
+                tmd.predict(model, data[n].partitions[0]).compute()  # ships the model, warms the cache
         for r in range(args.rounds):
             for n in (1, 2):
+                client = setups[n][1]
+                cpu_before = sum(client.run(time.process_time).values())
                 started = time.monotonic()
-                got = tmd.predict(model, data[n]).compute()
+                with client.as_current():  # else .compute() and the model's scatter use the newest client
+                    got = tmd.predict(model, data[n]).compute()
                 seconds = time.monotonic() - started
+                cpu = sum(client.run(time.process_time).values()) - cpu_before
                 equal = np.array_equal(got.to_numpy(), local)
                 rates[n].append(args.texts / seconds)
                 print(f"round {r + 1}: {n} worker(s) x 1 thread: {args.texts / seconds:,.0f} texts/s "
-                      f"({seconds:.2f} s), equal to local: {equal}")
+                      f"({seconds:.2f} s; workers' CPU {cpu:.2f} s, {args.texts / cpu:,.0f} texts per CPU-second), "
+                      f"equal to local: {equal}")
                 assert equal
     finally:
         for c, client in setups.values():
@@ -84,6 +90,7 @@ def inference(args, tweets):
             c.close()
     m1, m2 = statistics.median(rates[1]), statistics.median(rates[2])
     print(f"median: 1 worker {m1:,.0f} texts/s, 2 workers {m2:,.0f} texts/s, ratio {m2 / m1:.2f}x")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def training(args, tweets):

@@ -25,8 +25,8 @@ with no connection between workers (no allreduce ports to collide or hang):
    i % shards); each round, every shard trains ``sync_every`` epochs on its rows from
    the averaged weights of the last round, continuing its own optimizer state,
    learning-rate schedule and shuffles (``tm_model_train_epochs``), and a task
-   averages the shards' weights (weighted by rows);
-3. the last average goes into shard 0's model (``tm_model_set_parameters``): an
+   combines the shards' weights (by default their row-weighted mean);
+3. the last combination goes into shard 0's model (``tm_model_set_parameters``): an
    ordinary model file.
 
 With one shard this is exactly the one-process computation, bit for bit. Every round
@@ -319,7 +319,7 @@ def _distributed_config(config):
 
 
 def fit(config, train, validation=None, client=None, shards=None, sync_every=1,
-        combine="sum", round_timeout=3600.0, on_round=None):
+        combine="mean", round_timeout=3600.0, on_round=None):
     """Train a TextClassifier on a Dask cluster by round-driven model averaging.
 
     Args:
@@ -336,8 +336,8 @@ def fit(config, train, validation=None, client=None, shards=None, sync_every=1,
             runs what): the same inputs give the same model on every run, and
             ``shards=1`` gives the one-process model bit for bit.
         sync_every: epochs per round between two averagings (K of local SGD).
-        combine: "sum" (the default: the round's start plus every shard's change) or
-            "mean" (the row-weighted mean of the shards' weights); docs/dask.md
+        combine: "mean" (the default: the row-weighted mean of the shards' weights)
+            or "sum" (the round's start plus every shard's change); docs/dask.md
             compares them.
         round_timeout: seconds any one step (the counts, each round) may take before
             fit fails with TimeoutError naming it, e.g. when no worker is left.
