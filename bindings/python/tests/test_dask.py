@@ -45,9 +45,11 @@ LSTM = {"model": {"type": "lstm", "hidden_dim": 16, "embedding_dim": 16},
 
 @pytest.fixture(scope="module")
 def client():
-    # Worker processes import textmodel from this source tree with the same library.
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "bindings" / "python"),
-                                                os.environ.get("PYTHONPATH", "")])
+    # Worker processes import the same textmodel as this one (the source tree's, unless
+    # the installed package is under test) and, through the environment, the same library.
+    if os.environ.get("TEXTMODEL_TEST_INSTALLED") != "1":
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "bindings" / "python"),
+                                                    os.environ.get("PYTHONPATH", "")])
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                        dashboard_address=":0", silence_logs=40)
     c = distributed.Client(cluster)
