@@ -686,6 +686,90 @@ tm_status tm_model_quantize_files(const tm_model *model, const tm_quantize_optio
  * Errors: TM_ERR_INVALID_ARGUMENT (NULL). Thread-safe. */
 tm_status tm_model_is_quantized(const tm_model *model, int *out_quantized);
 
+/* ---------------------------------------------- training across processes */
+
+/* What training on many processes or machines needs (docs/dask.md drives these
+ * from Dask; any driver can): counts that build the vocabulary and labels of every
+ * process's rows, training one epoch range at a time on one process's rows from a
+ * state the driver hands back, and the weights as one flat float buffer to average.
+ *
+ * Counts JSON: {"format": "libtextmodel-corpus-counts", "format_version": 1,
+ * "rows": N, "tokens": [[token, count], ...], "labels": [label, ...]}, tokens in
+ * first-seen order. Counts of disjoint rows merged with tm_corpus_counts_merge build
+ * exactly the vocabulary (tokenizer.min_freq, max_size; count then byte order) and
+ * labels (byte order) that training on all the rows in one process builds. */
+
+/* Counts the tokens (split as config_json's tokenizer section says; NULL = defaults)
+ * and labels (as its model.task and data.label_separator say) of `count` rows. A NULL
+ * or empty text or a NULL label skips its row, as training does. *out_counts_json
+ * receives the counts JSON, freed with tm_string_free.
+ * Errors: TM_ERR_INVALID_ARGUMENT (texts or labels NULL with count > 0, out NULL),
+ * TM_ERR_CONFIG (a bad config). Thread-safe. */
+tm_status tm_corpus_counts(const char *config_json, const char *const *texts,
+                           const char *const *labels, size_t count,
+                           char **out_counts_json);
+
+/* Merges `count` counts JSON strings (token counts added, labels united) into one,
+ * *out_counts_json, freed with tm_string_free. count 0 gives empty counts.
+ * Errors: TM_ERR_INVALID_ARGUMENT (a NULL entry, or one that is not counts JSON: the
+ * message names its index and what is wrong). Thread-safe. */
+tm_status tm_corpus_counts_merge(const char *const *counts_json, size_t count,
+                                 char **out_counts_json);
+
+/* Trains `model` (from tm_model_new, or trained) on these `count` rows for the
+ * epochs after `state`'s, through epoch `last_epoch` (0 .. training.epochs; 0 trains
+ * none and returns the state before epoch 1, with the seed's initial weights),
+ * and returns the state after them in *out_state (*out_state_size bytes, freed with
+ * tm_bytes_free); *out_report_json (if not NULL) receives the report of the epochs run.
+ *  - counts_json: vocabulary and labels from these counts (e.g. merged over all
+ *    processes) instead of from the rows; NULL = from the rows. With counts,
+ *    training.validation_fraction must be 0.
+ *  - state/state_size: a state an earlier call returned for the same config and
+ *    rows; NULL/0 = start from the seed's initialisation. A state is a checkpoint
+ *    (docs/config.md, training.checkpoint_path) in memory: weights, optimizer state
+ *    (Adam's moments, momentum) and step count, the random generator and the example
+ *    order. So the learning-rate schedule (over training.epochs x this call's steps
+ *    per epoch) and the shuffles go on where the state stopped, and calls that
+ *    continue each other's states on the same rows give bit for bit the weights of
+ *    one tm_model_train over all the epochs (with counts of those rows).
+ *  - parameters/parameter_count: weights (the flat buffer of tm_model_get_parameters)
+ *    that replace the state's before training goes on, e.g. the average over
+ *    processes; NULL/0 = the state's own. Optimizer state stays the state's.
+ * A state already at last_epoch runs no epoch and comes back with `parameters` (if
+ * given) as its weights; the model then holds those weights. Without a progress
+ * callback, a call cannot be cancelled: bound its work with last_epoch.
+ * Errors: as tm_model_train, plus TM_ERR_INVALID_ARGUMENT (last_epoch out of range,
+ * parameter_count not the model's, out_state or out_state_size NULL, bad counts JSON),
+ * TM_ERR_MODEL_FORMAT (a state that is not one or is corrupted), TM_ERR_CONFIG or
+ * TM_ERR_DATA (a state of another config or other rows, the message says which).
+ * Thread rules as tm_model_train. */
+tm_status tm_model_train_epochs(tm_model *model, const char *const *texts,
+                                const char *const *labels, size_t count,
+                                const char *counts_json, const uint8_t *state,
+                                size_t state_size, const float *parameters,
+                                size_t parameter_count, int32_t last_epoch,
+                                uint8_t **out_state, size_t *out_state_size,
+                                char **out_report_json);
+
+/* *out_count receives the number of weights of a trained model: the length of its
+ * flat parameter buffer (every tensor of the model file back to back, in file order).
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL), TM_ERR_STATE (untrained). Thread-safe. */
+tm_status tm_model_parameter_count(const tm_model *model, size_t *out_count);
+
+/* Copies the weights into out_parameters[0 .. count); count must be
+ * tm_model_parameter_count's. Errors: TM_ERR_INVALID_ARGUMENT (NULL, another count),
+ * TM_ERR_STATE (untrained). Thread-safe. */
+tm_status tm_model_get_parameters(const tm_model *model, float *out_parameters,
+                                  size_t count);
+
+/* Replaces a trained model's weights by parameters[0 .. count) (copied); vocabulary,
+ * labels and config stay. Calls predicting meanwhile finish with the old weights.
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL, another count, a NaN or infinite value),
+ * TM_ERR_STATE (untrained; or called from this model's own training callback),
+ * TM_ERR_RESOURCE. Thread rules as tm_model_train. */
+tm_status tm_model_set_parameters(tm_model *model, const float *parameters,
+                                  size_t count);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -29,6 +29,12 @@ python3 - <<'PY' || python3 -m pip install -q scikit-learn joblib matplotlib
 import sklearn, joblib, matplotlib
 PY
 
+# textmodel[dask] (bindings/python/tests/test_dask.py runs a 2-worker LocalCluster):
+# dask.distributed, and dask.dataframe with its pandas and pyarrow.
+python3 - <<'PY' || python3 -m pip install -q --break-system-packages "dask[dataframe,distributed]"
+import distributed, dask.dataframe, pandas, pyarrow
+PY
+
 # pip install ./bindings/python (the virtual-environment test phase) builds a wheel with the
 # system's setuptools; from 70.1 setuptools builds wheels without the separate wheel package.
 python3 - <<'PY' || python3 -m pip install -q --break-system-packages "setuptools>=70.1"

@@ -132,6 +132,22 @@ public final class Model {
         pthread_mutex_unlock(&stateLock)
     }
 
+    /// Runs `body` as this model's training (one at a time, refused from its own
+    /// progress callback, as `train`); the model `body` returns replaces the current
+    /// one. For training driven from outside (Model+Distributed.swift).
+    func runTraining<T>(_ body: () throws -> (TrainedModel, T)) throws -> T {
+        try refuseReentrantTraining()
+        pthread_mutex_lock(&trainingLock)
+        defer { pthread_mutex_unlock(&trainingLock) }
+        setTrainingThread(pthread_self())
+        defer { setTrainingThread(nil) }
+        let (model, result) = try body()
+        pthread_mutex_lock(&stateLock)
+        trained = model
+        pthread_mutex_unlock(&stateLock)
+        return result
+    }
+
     /// Trains from labelled files (format from `config.data`).
     @discardableResult
     public func train(file: String, validationFile: String? = nil,

@@ -76,7 +76,7 @@ public struct Vocabulary {
 
     /// The `maxSize` − 2 most frequent tokens seen at least `minFreq` times, after the
     /// two special tokens.
-    private static func build(counts: [String: Int], minFreq: Int, maxSize: Int) -> Vocabulary {
+    static func build(counts: [String: Int], minFreq: Int, maxSize: Int) -> Vocabulary {
         let kept = counts.filter { $0.value >= minFreq && $0.key != paddingToken && $0.key != unknownToken }
             .sorted { a, b in a.value != b.value ? a.value > b.value : a.key.utf8.lexicographicallyPrecedes(b.key.utf8) }
             .prefix(max(0, maxSize - 2))

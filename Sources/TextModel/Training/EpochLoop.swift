@@ -27,29 +27,43 @@ struct EpochLoop {
     /// What a checkpoint of this run is checked against; the data's CRC reads every
     /// encoded token, so only runs that checkpoint pay for it.
     private let identity: TrainingCheckpoint.Identity?
+    /// Training driven one epoch range at a time: where it starts and stops.
+    let continuation: TrainingContinuation?
+    /// The run's state after its last epoch, when it runs as a continuation.
+    private(set) var stateOut: [UInt8]?
 
-    init(trainer: Trainer, network: Network, set: TrainingSet, workspaces: [Workspace], started: Double, stopper: EarlyStopping?) {
+    init(trainer: Trainer, network: Network, set: TrainingSet, workspaces: [Workspace], started: Double, stopper: EarlyStopping?,
+         continuation: TrainingContinuation? = nil) {
         self.trainer = trainer
         self.network = network
         self.set = set
         self.workspaces = workspaces
         self.started = started
         self.stopper = stopper
+        self.continuation = continuation
         order = Array(0..<set.examples.count)
         let config = trainer.config
-        identity = config.training.checkpointPath == nil ? nil
+        identity = config.training.checkpointPath == nil && continuation == nil ? nil
             : TrainingCheckpoint.Identity(config: config.checkpointIdentity.serialized, data: set.fingerprint())
     }
 
     /// With training.resume and an existing checkpoint: continues after its epoch, with
     /// its weights, optimizer state, generator, example order and early-stopping record.
+    /// A continuation's state, if it has one, comes first and the checkpoint file is not read.
     mutating func resumeIfAsked(_ state: inout TrainingState, report: inout TrainingReport) throws {
         let t = config.training
-        guard t.resume, let path = t.checkpointPath, let identity = identity, FileIO.exists(path) else { return }
-        let checkpoint = try TrainingCheckpoint.load(from: path, identity: identity, parameters: state.parameters,
+        let checkpoint: TrainingCheckpoint
+        if let identity = identity, let bytes = continuation?.state {
+            checkpoint = try TrainingCheckpoint.load(bytes: bytes, source: "the training state", identity: identity,
+                                                     parameters: state.parameters, count: network.layout.count, order: &order,
+                                                     optimizer: &state.optimizer, best: stopper?.bestWeights)
+        } else {
+            guard t.resume, let path = t.checkpointPath, let identity = identity, FileIO.exists(path) else { return }
+            checkpoint = try TrainingCheckpoint.load(from: path, identity: identity, parameters: state.parameters,
                                                      count: network.layout.count, order: &order,
                                                      optimizer: &state.optimizer, best: stopper?.bestWeights,
                                                      maxMemoryMB: t.maxMemoryMB)
+        }
         if let s = checkpoint.earlyStopping { stopper?.state = s }
         state.step = checkpoint.step
         state.rng = checkpoint.rng
@@ -72,7 +86,7 @@ struct EpochLoop {
         // data's own units (squared), comparable with the validation loss.
         let lossUnit = set.scaling.std * set.scaling.std
         let totalSteps = state.totalSteps
-        for epoch in stride(from: firstEpoch, through: t.epochs, by: 1) {
+        for epoch in stride(from: firstEpoch, through: min(t.epochs, continuation?.lastEpoch ?? t.epochs), by: 1) {
             let epochStart = Clock.now()
             state.rng.shuffle(&order)
             var totals = StepOutcome()   // the epoch's so far
@@ -115,12 +129,11 @@ struct EpochLoop {
             epochReport.seconds = Clock.now() - epochStart
             report.epochs.append(epochReport)
             if let path = t.checkpointPath, let identity = identity {
-                let checkpoint = TrainingCheckpoint(epoch: epoch, step: state.step, examplesSeen: examplesSeen,
-                                                    seconds: secondsBefore + Clock.now() - started, rng: state.rng,
-                                                    earlyStopping: stopper?.state, epochs: report.epochs)
-                try checkpoint.save(to: path, identity: identity, parameters: state.parameters, count: network.layout.count,
-                                    order: order, optimizer: state.optimizer, best: stopper?.bestWeights)
+                try checkpoint(epoch: epoch, state: state, report: report)
+                    .save(to: path, identity: identity, parameters: state.parameters, count: network.layout.count,
+                          order: order, optimizer: state.optimizer, best: stopper?.bestWeights)
             }
+            if continuation != nil { stateOut = encodedState(epoch: epoch, state: state, report: report) }
             if reportEpoch(epochReport, state: state) && epoch < t.epochs {
                 report.cancelled = true
                 return
@@ -130,6 +143,22 @@ struct EpochLoop {
                 return
             }
         }
+    }
+
+    /// The run's state after `epoch` (0: before the first), as a checkpoint.
+    private func checkpoint(epoch: Int, state: TrainingState, report: TrainingReport) -> TrainingCheckpoint {
+        TrainingCheckpoint(epoch: epoch, step: state.step, examplesSeen: examplesSeen,
+                           seconds: secondsBefore + Clock.now() - started, rng: state.rng,
+                           earlyStopping: stopper?.state, epochs: report.epochs)
+    }
+
+    /// A continuation's state after `epoch` as bytes; the state now, after the epochs
+    /// already done, for a call that ran none (e.g. lastEpoch 0: the initial weights).
+    func encodedState(epoch: Int? = nil, state: TrainingState, report: TrainingReport) -> [UInt8]? {
+        guard let identity = identity else { return nil }
+        return checkpoint(epoch: epoch ?? firstEpoch - 1, state: state, report: report)
+            .encoded(identity: identity, parameters: state.parameters, count: network.layout.count,
+                     order: order, optimizer: state.optimizer, best: stopper?.bestWeights)
     }
 
     /// Validation metrics into the epoch's report, and early stopping's verdict.

@@ -8,10 +8,14 @@ import Glibc
 struct Trainer {
     let config: Config
     let progress: ProgressHandler?
+    /// Set when training runs one epoch range at a time (training across processes).
+    var continuation: TrainingContinuation? = nil
 
     struct Outcome {
         var model: TrainedModel
         var report: TrainingReport
+        /// The state after the last epoch, for a continuation.
+        var state: [UInt8]? = nil
     }
 
     func train(_ data: consuming LabelledTexts, validation: LabelledTexts?) throws -> Outcome {
@@ -21,7 +25,8 @@ struct Trainer {
         report.skippedMissingLabel = data.skippedMissingLabel
         // Handed over, so the raw texts are freed when TrainingSet has encoded them
         // (if the caller handed them over too) rather than held through every epoch.
-        let set = try TrainingSet(config: config, data: consume data, validation: validation)
+        try continuation.map(checkContinuation)
+        let set = try TrainingSet(config: config, data: consume data, validation: validation, counts: continuation?.counts)
         // Those texts were a million small blocks: free()d, their pages stay with malloc
         // (and in the RSS) until trimmed, while the weights come next from fresh pages.
         Memory.returnFreePages()
@@ -71,8 +76,15 @@ struct Trainer {
         var loop = EpochLoop(trainer: self, network: network, set: set, workspaces: workspaces, started: started,
                              stopper: t.earlyStopping == .none ? nil
                                 : EarlyStopping(metric: t.earlyStopping, patience: t.patience,
-                                                best: try FloatBuffer.allocate(count: count, what: "the best weights kept for early stopping")))
+                                                best: try FloatBuffer.allocate(count: count, what: "the best weights kept for early stopping")),
+                             continuation: continuation)
         try loop.resumeIfAsked(&state, report: &report)
+        if let given = continuation?.parameters {
+            guard given.count == count else {
+                throw TextModelError.invalidArgument("\(given.count) parameters were given to continue from; this model has \(count)")
+            }
+            for i in 0..<count { parameters.pointer[i] = given[i] }
+        }
         try loop.run(&step, state: &state, report: &report)
 
         if let stopper = loop.stopper {
@@ -86,7 +98,18 @@ struct Trainer {
         report.seconds = Clock.now() - started
         let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling,
                                  network: network, parameters: parameters)
-        return Outcome(model: model, report: report)
+        let stateOut = continuation == nil ? nil : loop.stateOut ?? loop.encodedState(state: state, report: report)
+        return Outcome(model: model, report: report, state: stateOut)
+    }
+
+    /// What a continuation may ask (TrainingContinuation).
+    private func checkContinuation(_ c: TrainingContinuation) throws {
+        guard c.lastEpoch >= 0, c.lastEpoch <= config.training.epochs else {
+            throw TextModelError.invalidArgument("the last epoch to train must be between 0 (none: the initial weights) and training.epochs (\(config.training.epochs)); got \(c.lastEpoch)")
+        }
+        if c.counts != nil && config.training.validationFraction > 0 {
+            throw TextModelError.config("training.validation_fraction holds rows out of the rows trained on, which given counts already include: set it to 0 and pass validation data")
+        }
     }
 
     struct Validation {

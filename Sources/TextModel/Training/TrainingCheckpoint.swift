@@ -38,6 +38,22 @@ struct TrainingCheckpoint {
     /// Writes the checkpoint atomically (temporary file, fsync, rename).
     func save(to path: String, identity: Identity, parameters: FloatBuffer, count: Int, order: [Int],
               optimizer: Optimizer, best: FloatBuffer?) throws {
+        try FileIO.writeAtomically(path, parts: parts(identity: identity, parameters: parameters, count: count, order: order,
+                                                      optimizer: optimizer, best: best))
+    }
+
+    /// The checkpoint file's bytes in memory (a TrainingContinuation's state).
+    func encoded(identity: Identity, parameters: FloatBuffer, count: Int, order: [Int],
+                 optimizer: Optimizer, best: FloatBuffer?) -> [UInt8] {
+        var bytes = [UInt8]()
+        for part in parts(identity: identity, parameters: parameters, count: count, order: order, optimizer: optimizer, best: best) {
+            part.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        }
+        return bytes
+    }
+
+    private func parts(identity: Identity, parameters: FloatBuffer, count: Int, order: [Int],
+                       optimizer: Optimizer, best: FloatBuffer?) -> [FileIO.Part] {
         var tensors = [SafeTensors.Tensor(name: "parameters", dtype: "F32", shape: [count],
                                           bytes: .borrowed(UnsafeRawBufferPointer(start: parameters.pointer, count: 4 * count)))]
         for (name, buffer) in optimizer.stateBuffers {
@@ -64,7 +80,7 @@ struct TrainingCheckpoint {
             ("checksum_metadata", .string(CRC32.hex(TrainingCheckpoint.checksum(values)))),
             ("checksum_data", .string(CRC32.hex(dataChecksum))),
         ]
-        try FileIO.writeAtomically(path, parts: SafeTensors.encode(format: TrainingCheckpoint.formatName, metadata: metadata, tensors: tensors))
+        return SafeTensors.encode(format: TrainingCheckpoint.formatName, metadata: metadata, tensors: tensors)
     }
 
     /// Reads a checkpoint of the run `identity` describes into the run's buffers:
@@ -191,7 +207,7 @@ struct TrainingCheckpoint {
     private static func parse(_ state: JSONValue, optimizer: inout Optimizer) -> TrainingCheckpoint? {
         func int(_ v: JSONValue?) -> Int? { v?.doubleValue.flatMap { $0 >= 0 && $0 < 9e15 ? Int($0) : nil } }
         func hex(_ v: JSONValue?) -> UInt64? { v?.stringValue.flatMap { UInt64($0, radix: 16) } }
-        guard let epoch = int(state["epoch"]), epoch >= 1, let step = int(state["step"]),
+        guard let epoch = int(state["epoch"]), let step = int(state["step"]),
               let seen = int(state["examples_seen"]), let seconds = state["seconds"]?.doubleValue,
               let words = state["rng"]?.arrayValue?.compactMap(hex), let rng = SeededGenerator(state: words),
               let steps = int(state["optimizer_steps"]), let epochItems = state["epochs"]?.arrayValue else { return nil }

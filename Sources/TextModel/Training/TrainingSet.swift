@@ -21,8 +21,9 @@ struct TrainingSet {
     /// Takes the rows over from `data`: each raw text is freed as soon as it is encoded,
     /// and the label strings once they are targets, so a big file's texts and its
     /// encoded set are not both whole in memory (when the caller handed `data` over
-    /// rather than keeping a copy).
-    init(config: Config, data: consuming LabelledTexts, validation: LabelledTexts?) throws {
+    /// rather than keeping a copy). With `counts`, the vocabulary and labels are built
+    /// from those (everyone's rows, see CorpusCounts) instead of from `data`.
+    init(config: Config, data: consuming LabelledTexts, validation: LabelledTexts?, counts: CorpusCounts? = nil) throws {
         guard data.count > 0 else {
             throw TextModelError.data("no usable training rows (\(data.skippedEmptyText) with an empty text and \(data.skippedMissingLabel) with a missing label were skipped)")
         }
@@ -52,7 +53,7 @@ struct TrainingSet {
         }
         data.texts = []
         data.labels = []
-        let labels = Targets.labels(of: trainLabels, task: task, separator: separator)
+        let labels = counts?.labels ?? Targets.labels(of: trainLabels, task: task, separator: separator)
         if task == .singleLabel && labels.count < 2 {
             throw TextModelError.data("the training data has only one class (\"\(echo(labels.first ?? ""))\"); a classifier needs at least two")
         }
@@ -81,12 +82,13 @@ struct TrainingSet {
         let threads = config.training.threads
         let hasher = NGramHasher(config: config.tokenizer)
         var lengths = [Int](repeating: 0, count: trainTexts.count)
-        vocabulary = lengths.withUnsafeMutableBufferPointer { buffer in
+        let built = lengths.withUnsafeMutableBufferPointer { buffer in
             let lengths = buffer
             return Vocabulary.build(texts: trainTexts, tokenizer: Tokenizer(config.tokenizer), threads: threads,
                              minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize,
                              each: { i, tokens in lengths[i] = FeatureEncoder.encodedLength(tokens, hasher: hasher) })
         }
+        vocabulary = counts?.vocabulary(config.tokenizer) ?? built
         encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
         let encoded = encoder.encode(consuming: &trainTexts, lengths: lengths, threads: threads)
         examples = encoded

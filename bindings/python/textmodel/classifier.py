@@ -492,6 +492,10 @@ class TextClassifier(_TextModel):
                 An exception it raises stops training and is re-raised here.
             verbose: print a one-line progress display to stderr.
         """
+        if _is_dask_collection(texts):
+            # Dask collections train on the cluster (textmodel.dask, imported only here).
+            from . import dask as _dask
+            return _dask.fit_estimator(self, texts, labels, validation)
         dtype = getattr(labels, "dtype", None)  # numpy arrays and pandas Series
         labels = _targets(labels, self)
         texts = _texts(texts)
@@ -699,6 +703,11 @@ class _Labels:
         ordered = [values[i] for i in order]
         classes = np.array(ordered, dtype=self.dtype) if self.dtype is not None else _array(ordered)
         return classes, np.array(order, dtype=np.intp)
+
+
+def _is_dask_collection(value):
+    """A dask Series, DataFrame or Bag, told by its module so dask is not imported."""
+    return type(value).__module__.split(".")[0] == "dask"
 
 
 def _array(values):

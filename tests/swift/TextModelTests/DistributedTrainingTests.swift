@@ -1,0 +1,61 @@
+// Training across processes (docs/dask.md): counts of disjoint rows merge into the
+// vocabulary and labels of all of them (also with canonically equivalent spellings
+// and min_freq / max_size cuts), their JSON form round-trips and refuses junk, and
+// epoch ranges continued from returned states give the one-run weights bit for bit.
+import XCTest
+@testable import TextModel
+
+final class DistributedTrainingTests: XCTestCase {
+
+    private func slice(_ data: LabelledTexts, _ range: Range<Int>) -> LabelledTexts {
+        var out = LabelledTexts()
+        for i in range { out.append(text: data.texts[i], label: data.labels[i]) }
+        return out
+    }
+
+    func testMergedCountsBuildTheOneProcessVocabulary() throws {
+        var config = tinyConfig()
+        config.tokenizer.minFreq = 2
+        config.tokenizer.maxSize = 12
+        var data = KeywordData.make(count: 90, seed: 3)
+        // "é" precomposed in one half, decomposed in the other: one token, as on one machine.
+        data.append(text: "caf\u{E9} caf\u{E9} pizza", label: "food")
+        data.append(text: "cafe\u{301} goal", label: "sport")
+        let whole = CorpusCounts(config: config, data: data)
+        var merged = CorpusCounts()
+        for part in [0..<30, 30..<91, 91..<92] { merged.merge(CorpusCounts(config: config, data: slice(data, part))) }
+        XCTAssertEqual(merged.vocabulary(config.tokenizer).tokens, whole.vocabulary(config.tokenizer).tokens)
+        let tokenizer = Tokenizer(config.tokenizer)
+        let direct = Vocabulary.build(texts: data.texts, tokenizer: tokenizer, threads: 1, minFreq: 2, maxSize: 12)
+        XCTAssertEqual(merged.vocabulary(config.tokenizer).tokens, direct.tokens)
+        XCTAssertEqual(merged.labels, KeywordData.classes)
+        XCTAssertEqual(merged.rows, data.count)
+
+        let back = try CorpusCounts(json: merged.json.serialized)
+        XCTAssertEqual(back.json.serialized, merged.json.serialized)
+        for junk in ["", "[]", "{\"format\": \"libtextmodel-corpus-counts\"}",
+                     "{\"format\": \"libtextmodel-corpus-counts\", \"format_version\": 1, \"rows\": 1, \"tokens\": [[\"a\"]], \"labels\": []}",
+                     "{\"format\": \"libtextmodel-corpus-counts\", \"format_version\": 1, \"rows\": -1, \"tokens\": [], \"labels\": []}"] {
+            assertThrowsTextModelError(.invalidArgument, mentioning: ["corpus counts"]) { _ = try CorpusCounts(json: junk) }
+        }
+    }
+
+    func testEpochRangesContinueToTheOneRunWeights() throws {
+        let config = tinyConfig(epochs: 3)
+        let data = KeywordData.make(count: 80, seed: 5)
+        let one = Model(config: config)
+        try one.train(data)
+        let split = Model(config: config)
+        let counts = CorpusCounts(config: config, data: data)
+        var state = try split.trainEpochs(data, counts: counts, state: nil, parameters: nil, lastEpoch: 0).state
+        for last in [1, 3] {
+            state = try split.trainEpochs(data, counts: counts, state: state, parameters: nil, lastEpoch: last).state
+        }
+        let n = try one.parameterCount()
+        var a = [Float](repeating: 0, count: n), b = [Float](repeating: 1, count: n)
+        try a.withUnsafeMutableBufferPointer { try one.copyParameters(into: $0.baseAddress!, count: n) }
+        try b.withUnsafeMutableBufferPointer { try split.copyParameters(into: $0.baseAddress!, count: n) }
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(try split.serialized(), try one.serialized())
+    }
+}
