@@ -15,6 +15,9 @@
 ///   labels            JSON array of labels, in index order (empty for regression)
 ///   target_scaling    regression only: {"mean": m, "std": s} of the training targets;
 ///                     the network predicts (y − m) / s
+///   privacy           models trained with training.privacy only: the PrivacyRecord JSON
+///                     (ε, δ, σ, C, sampling rate, steps, accountant); absent otherwise,
+///                     so other files are byte for byte what they were
 ///   checksum_metadata CRC-32 of every metadata value above
 ///   checksum_data     CRC-32 of all tensor bytes
 ///
@@ -77,7 +80,9 @@ enum ModelFile {
             scaling = JSONValue.object([("mean", .double(model.scaling.mean)), ("std", .double(model.scaling.std))]).serialized
             metadata.append(("target_scaling", .string(scaling ?? "")))
         }
-        let checksum = metadataChecksum(version, LibraryVersion.string, config, vocabulary, labels, scaling)
+        let privacy = model.privacy.map { $0.json.serialized }
+        if let privacy = privacy { metadata.append(("privacy", .string(privacy))) }
+        let checksum = metadataChecksum(version, LibraryVersion.string, config, vocabulary, labels, scaling, privacy: privacy)
         metadata.append(("checksum_metadata", .string(CRC32.hex(checksum))))
         metadata.append(("checksum_data", .string(CRC32.hex(CRC32.checksum(data)))))
 
@@ -112,7 +117,9 @@ enum ModelFile {
         let configText = try field("config"), vocabularyText = try field("vocabulary"), labelsText = try field("labels")
         let writer = try field("library_version")
         let scalingText = file.optionalField("target_scaling")
-        let expected = CRC32.hex(metadataChecksum(versionText, writer, configText, vocabularyText, labelsText, scalingText))
+        let privacyText = file.optionalField("privacy")
+        let expected = CRC32.hex(metadataChecksum(versionText, writer, configText, vocabularyText, labelsText, scalingText,
+                                                  privacy: privacyText))
         guard try field("checksum_metadata") == expected else { throw bad("the metadata checksum does not match (the file is corrupted)") }
 
         let config: Config
@@ -168,14 +175,22 @@ enum ModelFile {
         for i in 0..<network.layout.count where !parameters.pointer[i].isFinite {
             throw bad("weight \(i) is not a finite number")
         }
-        return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, network: network,
-                            parameters: parameters)
+        let model = TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, network: network,
+                                 parameters: parameters)
+        if let text = privacyText {
+            do { model.privacy = try PrivacyRecord(json: JSONValue.parse(text, what: "the privacy record")) }
+            catch let e as TextModelError { throw bad(e.message) }
+        }
+        return model
     }
 
     static func metadataChecksum(_ version: String, _ writer: String, _ config: String,
-                                         _ vocabulary: String, _ labels: String, _ scaling: String?) -> UInt32 {
+                                         _ vocabulary: String, _ labels: String, _ scaling: String?,
+                                         privacy: String? = nil) -> UInt32 {
         var bytes = [UInt8]()
-        for part in [formatName, version, writer, config, vocabulary, labels] + (scaling.map { [$0] } ?? []) {
+        // The privacy record, when there is one, is named in the sum (it came later).
+        let tail = (scaling.map { [$0] } ?? []) + (privacy.map { ["privacy", $0] } ?? [])
+        for part in [formatName, version, writer, config, vocabulary, labels] + tail {
             bytes.append(contentsOf: part.utf8)
             bytes.append(0)
         }

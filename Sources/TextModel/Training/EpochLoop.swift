@@ -111,6 +111,7 @@ struct EpochLoop {
             if set.targets.task != .regression && totals.examples > 0 {
                 epochReport.trainAccuracy = Double(totals.correct) / Double(totals.examples)
             }
+            epochReport.epsilon = step.privacySpent(steps: state.step)?.epsilon
             let stop = try validate(epoch: epoch, state: state, into: &epochReport)
             epochReport.seconds = Clock.now() - epochStart
             report.epochs.append(epochReport)
@@ -179,6 +180,7 @@ struct EpochLoop {
         p.trainAccuracy = e.trainAccuracy ?? .nan
         p.validLoss = e.validLoss ?? .nan
         p.validAccuracy = e.validAccuracy ?? .nan
+        p.epsilon = e.epsilon ?? .nan
         return progress(p)
     }
 }

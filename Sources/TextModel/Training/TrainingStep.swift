@@ -55,4 +55,12 @@ protocol TrainingStep {
     /// `progress(step, runningLoss)` returns true to cancel (steps that report).
     mutating func run(_ examples: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
                       progress: (_ step: Int, _ runningLoss: Double) -> Bool) throws -> StepOutcome
+
+    /// What `steps` steps of a differentially private step have spent (DPSGDStep); nil
+    /// for steps without a privacy guarantee.
+    func privacySpent(steps: Int) -> PrivacyRecord?
+}
+
+extension TrainingStep {
+    func privacySpent(steps: Int) -> PrivacyRecord? { nil }
 }
