@@ -154,6 +154,13 @@ struct DPSGDStep: TrainingStep {
         return outcome
     }
 
+    /// One step on the given examples (indices into the training set), the noisy sum
+    /// divided by `divisor` (tests; `run` draws the batches).
+    mutating func step(on examples: [Int], divisor: Double, state: inout TrainingState) throws -> StepOutcome {
+        batch = examples
+        return try runStep(divisor: divisor, state: &state)
+    }
+
     /// One step on `batch`: clipped per-example gradients summed per worker, then the
     /// noisy mean and the optimizer.
     private mutating func runStep(divisor: Double, state: inout TrainingState) throws -> StepOutcome {
