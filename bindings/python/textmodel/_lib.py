@@ -149,6 +149,8 @@ class Progress(Structure):
         # Appended in 0.3.0; progress_dict gives NaN when an older library's
         # struct_size ends before it.
         ("train_accuracy", c_double),
+        # Appended for training.privacy: ε spent, on epoch reports of private runs.
+        ("epsilon", c_double),
     ]
 
 
@@ -290,6 +292,11 @@ _SIGNATURES.update({
                             c_size_t, AUTOTUNE_FN, c_void_p, POINTER(_model_p), _out_str]),
     "tm_autotune_files": (c_int, [c_char_p, c_char_p, c_char_p, AUTOTUNE_FN, c_void_p,
                                   POINTER(_model_p), _out_str]),
+})
+
+# Differential privacy (textmodel.h, "Differential privacy").
+_SIGNATURES.update({
+    "tm_model_privacy_json": (c_int, [_model_p, _out_str]),
 })
 
 
@@ -763,3 +770,10 @@ class Model:
         features = np.zeros((n, self.feature_dim()), dtype=np.float32)
         check(lib().tm_model_transform(self.handle, t, n, features.ctypes.data_as(POINTER(c_float))))
         return features
+
+    def privacy_json(self):
+        """``tm_model_privacy_json``: the DP-SGD privacy record as JSON text ("null" for
+        a model trained without training.privacy)."""
+        out = c_void_p()
+        check(lib().tm_model_privacy_json(self.handle, byref(out)))
+        return take_string(out)
