@@ -315,7 +315,7 @@ def test_fit_does_not_change_parameters():
     assert clf.get_params() == before
     assert json.dumps(config, sort_keys=True) == snapshot  # the dict given is not touched
     public = {k for k in vars(clf) if not k.startswith("_")}
-    assert public - {"config", "threads"} == {"classes_", "history_", "report_", "cancelled_"}
+    assert public - {"config", "threads"} == {"classes_", "history_", "report_", "cancelled_", "privacy_"}
 
 
 def test_predict_changes_nothing():
