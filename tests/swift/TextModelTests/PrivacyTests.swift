@@ -266,3 +266,59 @@ final class PrivacyTests: XCTestCase {
         XCTAssertNotNil(try Model(config: regression).train(numbers).privacy)
     }
 }
+
+/// The public vocabularies (tokenizer.vocabulary) and the user's label set
+/// (model.labels), which training.privacy requires but any model may use.
+final class PublicVocabularyTests: XCTestCase {
+    func testHashedVocabularyStoresNoWordsAndRoundTrips() throws {
+        for type in [Config.ModelType.bag, .lstm] {
+            var c = tinyConfig(epochs: 2)
+            c.model.type = type
+            c.tokenizer.vocabulary = .hashed
+            c.tokenizer.buckets = 500
+            if type == .bag { c.tokenizer.wordNgrams = 1 }
+            let model = Model(config: c)
+            let report = try model.train(KeywordData.make(count: 90, seed: 3))
+            XCTAssertEqual(report.vocabularySize, 2, "\(type): only <pad> and <unk>")
+            let bytes = try model.serialized()
+            XCTAssertFalse(String(decoding: bytes, as: UTF8.self).contains("pizza"), "\(type): a training word is in the file")
+            let loaded = try Model.load(bytes: bytes)
+            let texts = ["pizza and soup", "the team scored a goal"]
+            XCTAssertEqual(try loaded.predictProbabilities(texts), try model.predictProbabilities(texts))
+        }
+    }
+
+    func testPretrainedVocabularyIsTheVectorFilesWords() throws {
+        let dir = ScratchDirectory()
+        let path = dir.file("v.vec")
+        writeText(path, "3 4\npizza 1 0 0 0\ngoal 0 1 0 0\ncode 0 0 1 0\npizza 0 0 0 1\n")
+        var c = tinyConfig(embedding: 4, epochs: 1)
+        c.model.pretrainedVectors = path
+        c.tokenizer.vocabulary = .pretrained
+        let model = Model(config: c)
+        let report = try model.train(KeywordData.make(count: 30, seed: 3))
+        XCTAssertEqual(report.vocabularySize, 5)   // <pad>, <unk>, pizza, goal, code
+        XCTAssertEqual(report.pretrainedFound, 3)
+        assertThrowsTextModelError(.config, mentioning: ["model.pretrained_vectors"]) {
+            try Config(json: #"{"tokenizer": {"vocabulary": "pretrained"}}"#)
+        }
+    }
+
+    func testGivenLabelsKeepTheirOrderAndRefuseOthers() throws {
+        var c = tinyConfig(epochs: 1)
+        c.model.labels = ["tech", "food", "sport", "unused"]
+        let model = Model(config: c)
+        try model.train(KeywordData.make(count: 30, seed: 3))
+        XCTAssertEqual(model.labels, ["tech", "food", "sport", "unused"])
+        c.model.labels = ["tech", "food"]
+        assertThrowsTextModelError(.data, mentioning: ["sport"]) {
+            try Model(config: c).train(KeywordData.make(count: 30, seed: 3))
+        }
+        assertThrowsTextModelError(.config, mentioning: ["twice"]) {
+            try Config(json: #"{"model": {"labels": ["a", "a"]}}"#)
+        }
+        assertThrowsTextModelError(.config, mentioning: ["regression"]) {
+            try Config(json: #"{"model": {"task": "regression", "labels": ["a", "b"]}}"#)
+        }
+    }
+}
