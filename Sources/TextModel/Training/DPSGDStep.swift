@@ -20,6 +20,7 @@ struct DPSGDStep: TrainingStep {
     let threads: Int
     let examplesPerCall: Int
     var reportsProgress: Bool { true }
+    var examplesPerStep: Int { batchSize }
 
     let privacy: PrivacyConfig
     /// σ, C, q, steps per epoch and δ of the run (the model file's record).

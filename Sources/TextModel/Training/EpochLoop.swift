@@ -81,10 +81,10 @@ struct EpochLoop {
                 let end = start + min(step.examplesPerCall, order.count - start)
                 let chunk = order[start..<end]
                 start = end
-                let stepBefore = state.step, seenBefore = examplesSeen - examplesBefore
+                let stepBefore = state.step, seenBefore = examplesSeen - examplesBefore, perStep = step.examplesPerStep
                 let outcome = try step.run(chunk, epoch: epoch, state: &state) { [self] reached, runningLoss in
                     reportStep(epoch: epoch, step: reached, runningLoss: runningLoss,
-                               examples: seenBefore + (reached - stepBefore), totalSteps: totalSteps)
+                               examples: seenBefore + (reached - stepBefore) * perStep, totalSteps: totalSteps)
                 }
                 try divergence.checkLoss(outcome.loss, epoch: epoch, step: outcome.nonFiniteStep ?? state.step)
                 totals.loss += outcome.loss

@@ -48,7 +48,8 @@ struct Trainer {
         let shard = t.privacy != nil ? BatchShape.bound(texts: 1, longest: max(set.examples.longest, 1))
             : DataParallelStep.shardShape(batchSize: min(t.batchSize, max(set.examples.count, 1)), threads: threads,
                                           longest: set.examples.longest)
-        try checkMemory(network: network, workers: hogwild ? 0 : threads, shard: shard)
+        // DP-SGD keeps two buffers per thread (an example's gradient and the clipped sum).
+        try checkMemory(network: network, workers: hogwild ? 0 : (t.privacy != nil ? 2 * threads : threads), shard: shard)
         let workspaces = (0..<threads).map { _ in network.makeWorkspace() }
         if !hogwild { for ws in workspaces { try ws.prepare(for: shard) } }
 

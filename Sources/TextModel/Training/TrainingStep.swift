@@ -38,6 +38,8 @@ struct StepOutcome {
 ///                     clipped, then one optimizer update (deterministic for a seed and
 ///                     thread count)
 ///   HogwildStep       the bag model's lock-free per-example SGD on shared weights
+///   DPSGDStep         DP-SGD (training.privacy): Poisson-sampled batches, per-example
+///                     gradients clipped to C, Gaussian noise, an RDP accountant
 ///
 /// A new way to train (per-example clipped and noised gradients, gradients exchanged
 /// with other processes) is one more conforming type; the loop does not change.
@@ -59,8 +61,13 @@ protocol TrainingStep {
     /// What `steps` steps of a differentially private step have spent (DPSGDStep); nil
     /// for steps without a privacy guarantee.
     func privacySpent(steps: Int) -> PrivacyRecord?
+
+    /// Examples one step takes (on average), for the progress rate of steps that report
+    /// progress themselves: 1 for Hogwild, the expected batch for DP-SGD.
+    var examplesPerStep: Int { get }
 }
 
 extension TrainingStep {
     func privacySpent(steps: Int) -> PrivacyRecord? { nil }
+    var examplesPerStep: Int { 1 }
 }

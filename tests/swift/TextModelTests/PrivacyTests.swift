@@ -180,6 +180,18 @@ final class PrivacyTests: XCTestCase {
         XCTAssertLessThan(norm(dp, reference), 1e-5 * max(1, norm(reference, start)) + 1e-6)
     }
 
+    func testSeededNoiseReplaysAndSecureNoiseDoesNot() throws {
+        func train(secure: Bool) throws -> [Float] {
+            var c = privateConfig(sigma: 1, clip: 1)
+            c.training.privacy?.secureRNG = secure
+            let m = Model(config: c)
+            try m.train(KeywordData.make(count: 64, seed: 8))
+            return try m.predictProbabilities(["pizza and soup", "the team scored"])
+        }
+        XCTAssertEqual(try train(secure: false), try train(secure: false))
+        XCTAssertNotEqual(try train(secure: true), try train(secure: true))
+    }
+
     // MARK: config and the whole run
 
     func testPrivacyRefusesVocabularyAndLabelsFromThePrivateData() throws {
