@@ -233,12 +233,15 @@ struct DPSGDStep: TrainingStep {
     }
 
     /// sums[0] ← (Σ_w sums[w] + N(0, σ²C²)) / divisor over the trainable coordinates,
-    /// clearing the other workers' sums; then the optimizer steps (and clears sums[0]).
-    /// Each thread takes a slice of every trainable range; its noise stream is keyed by
+    /// clearing the other workers' sums, then the optimizer's update of the same
+    /// coordinates (which clears sums[0]): one pass, one join of the threads. Each
+    /// thread takes a slice of every trainable range; its noise stream is keyed by
     /// (step, thread, range), so a seed and a thread count fix the noise.
     private mutating func noisyMean(divisor: Double, state: inout TrainingState) throws {
         let (sums, scratch, trainable, threads, noise, failures) = (self.sums, self.scratch, self.trainable, self.threads, self.noise, self.failures)
         let s = noiseMultiplier * privacy.maxGradNorm, scale = Float(1 / divisor), step = UInt64(state.step)
+        state.optimizer.beginStep(learningRateScale: state.schedule.multiplier(atStep: state.step + 1))
+        let optimizer = state.optimizer, params = state.parameters.pointer
         Parallel.run(threads) { w in
             failures[w] = 0
             let into = sums[0].pointer
@@ -257,19 +260,13 @@ struct DPSGDStep: TrainingStep {
                     } catch { failures[w] = 1; return }
                 }
                 for j in slice { into[j] *= scale }
+                optimizer.update(params: params, grads: into, range: slice)
             }
         }
         guard failures.sum == 0 else {
-            throw TextModelError(.internal, "getrandom(2) failed: no secure random numbers for training.privacy.secure_rng")
-        }
-        state.optimizer.beginStep(learningRateScale: state.schedule.multiplier(atStep: state.step + 1))
-        let optimizer = state.optimizer, params = state.parameters.pointer, grads = sums[0].pointer
-        Parallel.run(threads) { w in
-            for range in trainable {
-                let n = range.count
-                optimizer.update(params: params, grads: grads,
-                                 range: (range.lowerBound + w * n / threads)..<(range.lowerBound + (w + 1) * n / threads))
-            }
+            // The weights of the slices already updated moved without their noise check
+            // failing; training stops here with the error.
+            throw TextModelError(.io, "reading /dev/urandom failed: no secure random numbers for training.privacy.secure_rng")
         }
     }
 }
