@@ -72,3 +72,13 @@ def test_private_data_vocabulary_and_labels_are_refused():
         TextClassifier(config).fit(texts, labels)
     with pytest.raises(ConfigError, match="not both"):
         TextClassifier(private_config(noise_multiplier=1.0, target_epsilon=2)).fit(texts, labels)
+
+
+def test_privacy_keys_are_parameters():
+    texts, labels = data(60)
+    clf = TextClassifier(model__type="bag", model__labels=sorted(WORDS), tokenizer__vocabulary="hashed",
+                         training__privacy={"noise_multiplier": 0.5}, training__epochs=1)
+    assert clf.get_params()["training__privacy"] == {"noise_multiplier": 0.5}
+    assert TextClassifier().get_params()["training__privacy"] is None
+    clf.fit(texts, labels)
+    assert clf.privacy_["noise_multiplier"] == 0.5
