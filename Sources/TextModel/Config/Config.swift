@@ -364,7 +364,9 @@ public struct Config {
     /// progress_every, max_memory_mb, checkpoint_path, resume).
     var checkpointIdentity: JSONValue {
         var copy = self
-        copy.training.epochs = 1
+        // With training.privacy.target_epsilon, σ follows from the epochs: a run resumed
+        // with other epochs would noise its steps with another σ than the accountant's.
+        if training.privacy?.targetEpsilon == nil { copy.training.epochs = 1 }
         copy.training.threads = 0
         copy.training.progressEvery = 1
         copy.training.maxMemoryMB = 1
