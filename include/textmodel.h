@@ -180,6 +180,10 @@ typedef struct tm_progress {
      * 0.3.0; 0.2.0 libraries fill a shorter struct: read it only if
      * struct_size > offsetof(tm_progress, train_accuracy). */
     double train_accuracy;
+    /* TM_PROGRESS_EPOCH of a run with training.privacy: the privacy budget ε spent so
+     * far (at the run's δ; see tm_model_privacy_json). NaN otherwise. Added in 0.4.x;
+     * read it only if struct_size > offsetof(tm_progress, epsilon). */
+    double epsilon;
 } tm_progress;
 
 /* Progress callback. Called on the thread that called tm_model_train*, never on
@@ -769,6 +773,19 @@ tm_status tm_model_get_parameters(const tm_model *model, float *out_parameters,
  * TM_ERR_RESOURCE. Thread rules as tm_model_train. */
 tm_status tm_model_set_parameters(tm_model *model, const float *parameters,
                                   size_t count);
+
+/* ----------------------------------------------------- differential privacy */
+
+/* The privacy record of a model trained with training.privacy (DP-SGD, see
+ * docs/privacy.md), as a JSON object: {"epsilon", "delta", "noise_multiplier",
+ * "max_grad_norm", "sampling_rate", "steps", "accountant", "sampling", "secure_rng",
+ * "covered_by_accountant"} (covered_by_accountant is false for sampling "shuffle",
+ * which the accountant's ε does not cover). It is kept in the model file, so a loaded
+ * model has it too. For a model trained without privacy *out_json is "null".
+ * *out_json receives a string the caller frees with tm_string_free.
+ * Errors: TM_ERR_INVALID_ARGUMENT (model or out_json NULL), TM_ERR_STATE (the model
+ * is not trained). Thread-safe. */
+tm_status tm_model_privacy_json(const tm_model *model, char **out_json);
 
 #ifdef __cplusplus
 } /* extern "C" */

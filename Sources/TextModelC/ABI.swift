@@ -107,6 +107,7 @@ private func progressHandler(_ callback: ProgressFunction?, _ userData: UnsafeMu
         c.valid_accuracy = p.validAccuracy
         c.elapsed_seconds = p.elapsedSeconds
         c.train_accuracy = p.trainAccuracy
+        c.epsilon = p.epsilon
         return withUnsafePointer(to: &c) { callback($0, userData) } != 0
     }
 }

@@ -67,6 +67,9 @@ enum TrainCommand: Command {
             line += " vocabulary \(report.vocabularySize), \(report.epochs.count) epochs in \(Output.fixed(report.seconds, 1)) s"
             if let v = last?.validAccuracy { line += "; valid_acc \(Output.fixed(v))" }
             if report.stoppedEarly, let best = report.bestEpoch { line += "; stopped early, best epoch \(best)" }
+            if let p = report.privacy {
+                line += "; DP-SGD ε \(Output.fixed(p.epsilon)) at δ \(p.delta) (σ \(Output.fixed(p.noiseMultiplier)), C \(p.maxGradNorm)\(p.covered ? "" : ", shuffled batches: not covered by the accountant"))"
+            }
             Output.out(line + "\nsaved \(output)\n")
         }
         return ExitStatus.ok

@@ -83,6 +83,9 @@ public final class Model {
     public var task: Config.Task { config.model.task }
     /// The labels, in output order; none for regression.
     public var labels: [String] { snapshot?.labels ?? [] }
+    /// The privacy record of a model trained with training.privacy (ε, δ, σ, C, q, steps,
+    /// accountant); nil for other models and untrained ones.
+    public var privacy: PrivacyRecord? { snapshot?.privacy }
     public var vocabularySize: Int { snapshot?.vocabulary.count ?? 0 }
 
     // MARK: training

@@ -75,13 +75,18 @@ public struct Config {
         public var charNgramsMin = 0
         public var charNgramsMax = 0
         public var buckets = 100_000
+        /// Where the word vocabulary comes from (tokenizer.vocabulary).
+        public var vocabulary = VocabularySource.data
 
         public init() {}
+
+        /// Words are hashed into the buckets instead of looked up in a word list.
+        public var hashesWords: Bool { vocabulary == .hashed }
 
         /// Character n-grams of each word (subwords) are on when charNgramsMax > 0.
         public var usesCharNgrams: Bool { charNgramsMax > 0 }
         /// Feature ids beyond the vocabulary: hash buckets when word or char n-grams are on.
-        public var hashedFeatures: Int { wordNgrams > 1 || usesCharNgrams ? buckets : 0 }
+        public var hashedFeatures: Int { wordNgrams > 1 || usesCharNgrams || hashesWords ? buckets : 0 }
     }
 
     public struct Model {
@@ -101,6 +106,8 @@ public struct Config {
         public var heads = 4
         public var pretrainedVectors: String? = nil
         public var freezeEmbeddings = false
+        /// The label set, in output order, as the user gives it (nil: the training data's labels).
+        public var labels: [String]? = nil
 
         public init() {}
 
@@ -139,6 +146,8 @@ public struct Config {
         public var checkpointPath: String? = nil
         /// Continue from checkpointPath when that file exists.
         public var resume = false
+        /// Differentially private training (DP-SGD); nil: off.
+        public var privacy: PrivacyConfig? = nil
 
         public init() {}
     }
@@ -181,6 +190,7 @@ public struct Config {
             .int("char_ngrams_min", \.tokenizer.charNgramsMin, 0...20, default: 0, bag: 3),
             .int("char_ngrams_max", \.tokenizer.charNgramsMax, 0...20, default: 0, bag: 5),
             .int("buckets", \.tokenizer.buckets, 1...10_000_000, default: 100_000, bag: 200_000),
+            .newChoice("vocabulary", \.tokenizer.vocabulary, default: .data),
         ]),
         ConfigSection("model", [
             // init(modelType:) sets the type itself; its default is the default model's.
@@ -198,6 +208,7 @@ public struct Config {
             .int("heads", \.model.heads, 1...64, default: 4),
             .optionalString("pretrained_vectors", \.model.pretrainedVectors),
             .bool("freeze_embeddings", \.model.freezeEmbeddings, default: false),
+            .stringArray("labels", \.model.labels),
         ]),
         ConfigSection("training", [
             .choice("optimizer", \.training.optimizer, default: .adam, bag: .sgd),
@@ -229,6 +240,7 @@ public struct Config {
             .number("augment_swap", \.training.augmentSwap, min: 0, max: 1, default: 0),
             .optionalString("checkpoint_path", \.training.checkpointPath),
             .bool("resume", \.training.resume, default: false),
+            .privacy("privacy", \.training.privacy),
         ]),
         ConfigSection("data", [
             .choice("format", \.data.format, default: .auto),
@@ -341,6 +353,7 @@ public struct Config {
                 throw TextModelError.config("training.hogwild needs " + needs.joined(separator: ", "))
             }
         }
+        try checkPrivacyAndSources()
         if training.lrSchedule == .step && training.lrStepEpochs == 0 {
             throw TextModelError.config("training.lr_step_epochs must be set (a positive integer) for training.lr_schedule \"step\"")
         }
@@ -351,7 +364,9 @@ public struct Config {
     /// progress_every, max_memory_mb, checkpoint_path, resume).
     var checkpointIdentity: JSONValue {
         var copy = self
-        copy.training.epochs = 1
+        // With training.privacy.target_epsilon, σ follows from the epochs: a run resumed
+        // with other epochs would noise its steps with another σ than the accountant's.
+        if training.privacy?.targetEpsilon == nil { copy.training.epochs = 1 }
         copy.training.threads = 0
         copy.training.progressEvery = 1
         copy.training.maxMemoryMB = 1
@@ -363,7 +378,7 @@ public struct Config {
     /// The resolved config, every key present.
     public var json: JSONValue {
         .object(Config.sections.map { section in
-            (section.name, .object(section.keys.map { ($0.name, $0.write(self)) }))
+            (section.name, .object(section.keys.filter { !($0.omittedAtDefault?(self) ?? false) }.map { ($0.name, $0.write(self)) }))
         })
     }
 }

@@ -20,6 +20,10 @@ struct ConfigKey {
         case intArray(ClosedRange<Int>, maxCount: Int)
         /// null, "balanced" or an object of label weights (ClassWeights).
         case classWeights
+        /// null or a non-empty array of distinct strings (model.labels).
+        case stringArray
+        /// null (off) or the training.privacy object (PrivacyConfig).
+        case privacy
 
         /// The type column of docs/config.md.
         var documentedType: String {
@@ -31,6 +35,8 @@ struct ConfigKey {
             case .optionalString: return "string or null"
             case .intArray: return "array of int"
             case .classWeights: return "null, string or object"
+            case .stringArray: return "array of string or null"
+            case .privacy: return "object or null"
             }
         }
     }
@@ -45,6 +51,9 @@ struct ConfigKey {
     let read: (inout ConfigReader, inout Config) throws -> Void
     /// The key's value in the resolved config.
     let write: (Config) -> JSONValue
+    /// Keys added after model files existed: left out of the resolved config while they
+    /// hold their default, so a config that does not use them serialises as before.
+    var omittedAtDefault: ((Config) -> Bool)? = nil
 
     /// Builds a key from its JSON conversion; `overrides` are the model types whose
     /// default differs from `def`.
@@ -121,6 +130,33 @@ struct ConfigKey {
         key(name, .classWeights, path, default: .none, overrides: [:], toJSON: { $0.json }) { r, current in
             try r.classWeights(name, default: current)
         }
+    }
+}
+
+extension ConfigKey {
+    /// A choice left out of the resolved config at its default (see omittedAtDefault).
+    static func newChoice<E: CaseIterable & RawRepresentable & Equatable>(_ name: String, _ path: WritableKeyPath<Config, E>,
+                                                                         default def: E) -> ConfigKey
+    where E.RawValue == String {
+        var k = choice(name, path, default: def)
+        k.omittedAtDefault = { $0[keyPath: path] == def }
+        return k
+    }
+
+    static func stringArray(_ name: String, _ path: WritableKeyPath<Config, [String]?>) -> ConfigKey {
+        ConfigKey(name: name, kind: .stringArray, defaultValue: { _ in .null },
+                  reset: { config, _ in config[keyPath: path] = nil },
+                  read: { r, config in config[keyPath: path] = try r.stringArray(name, default: config[keyPath: path]) },
+                  write: { c in c[keyPath: path].map { .array($0.map { .string($0) }) } ?? .null },
+                  omittedAtDefault: { $0[keyPath: path] == nil })
+    }
+
+    static func privacy(_ name: String, _ path: WritableKeyPath<Config, PrivacyConfig?>) -> ConfigKey {
+        ConfigKey(name: name, kind: .privacy, defaultValue: { _ in .null },
+                  reset: { config, _ in config[keyPath: path] = nil },
+                  read: { r, config in config[keyPath: path] = try PrivacyConfig.read(&r, key: name, current: config[keyPath: path]) },
+                  write: { c in c[keyPath: path]?.json ?? .null },
+                  omittedAtDefault: { $0[keyPath: path] == nil })
     }
 }
 

@@ -24,6 +24,32 @@ struct ConfigReader {
         return v
     }
 
+    /// Whether the object gives `key` a value other than null (the key counts as read).
+    mutating func has(_ key: String) -> Bool {
+        consumed.insert(key)
+        return take(key) != nil
+    }
+
+    /// A non-empty array of distinct non-empty strings, or `def` when absent or null.
+    mutating func stringArray(_ key: String, default def: [String]?) throws -> [String]? {
+        guard let v = take(key) else { return def }
+        guard case .array(let items) = v, !items.isEmpty else {
+            throw TextModelError.config("\(keyPath(key)) must be a non-empty array of strings or null (got \(v.typeName))")
+        }
+        var seen = Set<String>(), out = [String]()
+        for (i, item) in items.enumerated() {
+            guard case .string(let s) = item, !s.isEmpty else {
+                throw TextModelError.config("\(keyPath(key))[\(i)] must be a non-empty string")
+            }
+            try refuseNUL(s, key)
+            guard seen.insert(s).inserted else {
+                throw TextModelError.config("\(keyPath(key)) lists \"\(echo(s))\" twice")
+            }
+            out.append(s)
+        }
+        return out
+    }
+
     mutating func section(_ key: String) throws -> ConfigReader {
         try ConfigReader(take(key), path: keyPath(key))
     }

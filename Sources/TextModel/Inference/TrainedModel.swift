@@ -19,6 +19,8 @@ final class TrainedModel {
     private let workspaces: WorkspacePool
     /// The first recurrent layer's input projections per word, built when they pay.
     private let inputTables: InputTableCache
+    /// What DP-SGD training spent (training.privacy), kept in the model file; nil otherwise.
+    var privacy: PrivacyRecord? = nil
 
     var vocabulary: Vocabulary { encoder.vocabulary }
     /// Whether predictions now use an InputProjectionTable (tests).

@@ -4,21 +4,24 @@
 enum NetworkBuilder {
     static func make(config: Config, vocabularySize: Int, classes: Int) -> Network {
         let m = config.model, e = m.embeddingDim
+        // tokenizer.vocabulary "hashed": the words' buckets follow the vocabulary (the
+        // bag's hashedFeatures already counts them).
+        let wordRows = vocabularySize + (config.tokenizer.hashesWords ? config.tokenizer.buckets : 0)
         switch m.type {
         case .bag:
             return Network(input: .embeddingBag, rows: vocabularySize + config.tokenizer.hashedFeatures, embeddingDim: e,
                            classes: classes, task: m.task) { _, _ in MeanEncoder(dim: e) }
         case .cnn:
-            return Network(input: .embedding, rows: vocabularySize, embeddingDim: e, classes: classes, task: m.task) { layout, plan in
+            return Network(input: .embedding, rows: wordRows, embeddingDim: e, classes: classes, task: m.task) { layout, plan in
                 CNNEncoder(inputDim: e, kernelSizes: m.kernelSizes, filters: m.filters, dropout: m.dropout, pooling: m.pooling,
                            layout: &layout, plan: &plan)
             }
-        case .lstm: return recurrent(.lstm, config: config, vocabularySize: vocabularySize, classes: classes)
-        case .gru: return recurrent(.gru, config: config, vocabularySize: vocabularySize, classes: classes)
-        case .rnn: return recurrent(.rnn, config: config, vocabularySize: vocabularySize, classes: classes)
+        case .lstm: return recurrent(.lstm, config: config, vocabularySize: wordRows, classes: classes)
+        case .gru: return recurrent(.gru, config: config, vocabularySize: wordRows, classes: classes)
+        case .rnn: return recurrent(.rnn, config: config, vocabularySize: wordRows, classes: classes)
         case .transformer:
             // layers = blocks, hidden_dim = feed-forward width; positions up to max_length.
-            return Network(input: .embedding, rows: vocabularySize, embeddingDim: e, classes: classes, task: m.task) { layout, plan in
+            return Network(input: .embedding, rows: wordRows, embeddingDim: e, classes: classes, task: m.task) { layout, plan in
                 TransformerEncoder(inputDim: e, heads: m.heads, blocks: m.layers, feedForwardDim: m.hiddenDim,
                                    maxLength: config.tokenizer.maxLength, dropout: m.dropout, layout: &layout, plan: &plan)
             }

@@ -18,6 +18,8 @@
 ///   weights_dtype     "f32" (formats 1, 2), "f16" or "int8" (format 3): how the tensors
 ///                     are stored (WeightPrecision, WeightEncoding); an int8 file stores
 ///                     each matrix as I8 followed by its F32 "<name>.scale" [rows]
+///   privacy           models trained with training.privacy only: the PrivacyRecord JSON
+///                     (ε, δ, σ, C, sampling rate, steps, accountant); absent otherwise
 ///   checksum_metadata CRC-32 of every metadata value above (weights_dtype from format 3)
 ///   checksum_data     CRC-32 of all tensor bytes
 ///
@@ -113,7 +115,10 @@ enum ModelFile {
         }
         metadata.append(("weights_dtype", .string(precision.name)))
         let covered = precision == .f32 ? nil : precision.name
-        let checksum = metadataChecksum(version, LibraryVersion.string, config, vocabulary, labels, scaling, dtype: covered)
+        let privacy = model.privacy.map { $0.json.serialized }
+        if let privacy = privacy { metadata.append(("privacy", .string(privacy))) }
+        let checksum = metadataChecksum(version, LibraryVersion.string, config, vocabulary, labels, scaling,
+                                        dtype: covered, privacy: privacy)
         metadata.append(("checksum_metadata", .string(CRC32.hex(checksum))))
         metadata.append(("checksum_data", .string(CRC32.hex(data ?? 0))))
         return SafeTensors.encode(format: formatName, metadata: metadata, tensors: tensors)
@@ -144,8 +149,9 @@ enum ModelFile {
         let writer = try field("library_version")
         let scalingText = file.optionalField("target_scaling")
         let precision = try ModelFileFormats.precision(file.optionalField("weights_dtype"), version: version, bad: bad)
+        let privacyText = file.optionalField("privacy")
         let expected = CRC32.hex(metadataChecksum(versionText, writer, configText, vocabularyText, labelsText, scalingText,
-                                                  dtype: version == 3 ? precision.name : nil))
+                                                  dtype: version == 3 ? precision.name : nil, privacy: privacyText))
         guard try field("checksum_metadata") == expected else { throw bad("the metadata checksum does not match (the file is corrupted)") }
 
         let config: Config
@@ -211,8 +217,13 @@ enum ModelFile {
         for i in 0..<network.layout.count where !parameters.pointer[i].isFinite {
             throw bad("weight \(i) is not a finite number")
         }
-        return TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, network: network,
-                            parameters: parameters, precision: precision, quantized: quantized)
+        let model = TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, network: network,
+                                 parameters: parameters, precision: precision, quantized: quantized)
+        if let text = privacyText {
+            do { model.privacy = try PrivacyRecord(json: JSONValue.parse(text, what: "the privacy record")) }
+            catch let e as TextModelError { throw bad(e.message) }
+        }
+        return model
     }
 
     /// A product-quantized bag model (format 4) keeps its codebooks and f32 output layer:
@@ -223,9 +234,11 @@ enum ModelFile {
 
     static func metadataChecksum(_ version: String, _ writer: String, _ config: String,
                                          _ vocabulary: String, _ labels: String, _ scaling: String?,
-                                         dtype: String? = nil) -> UInt32 {
+                                         dtype: String? = nil, privacy: String? = nil) -> UInt32 {
         var bytes = [UInt8]()
-        for part in [formatName, version, writer, config, vocabulary, labels] + (scaling.map { [$0] } ?? []) + (dtype.map { [$0] } ?? []) {
+        // The privacy record, when there is one, is named in the sum (it came later).
+        let tail = (scaling.map { [$0] } ?? []) + (dtype.map { [$0] } ?? []) + (privacy.map { ["privacy", $0] } ?? [])
+        for part in [formatName, version, writer, config, vocabulary, labels] + tail {
             bytes.append(contentsOf: part.utf8)
             bytes.append(0)
         }

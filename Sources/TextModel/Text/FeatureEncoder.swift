@@ -4,11 +4,22 @@ struct FeatureEncoder {
     let tokenizer: Tokenizer
     let vocabulary: Vocabulary
     let hasher: NGramHasher
+    /// tokenizer.vocabulary "hashed": a word's id is its hash bucket (after the
+    /// vocabulary's <pad> and <unk>), in the same buckets as the n-grams.
+    let hashesWords: Bool
 
     init(config: Config.Tokenizer, vocabulary: Vocabulary) {
         tokenizer = Tokenizer(config)
         self.vocabulary = vocabulary
         hasher = NGramHasher(config: config)
+        hashesWords = config.hashesWords
+    }
+
+    /// The ids of the words themselves: vocabulary ids, or hash buckets.
+    func appendWordIDs(_ tokens: TokenBuffer, into ids: inout [Int32]) {
+        guard hashesWords, hasher.buckets > 0 else { vocabulary.encode(tokens, into: &ids); return }
+        let base = vocabulary.count, buckets = UInt64(hasher.buckets)
+        for h in tokens.hashes { ids.append(Int32(base + Int(h % buckets))) }
     }
 
     /// One thread's working memory for encoding, reused from text to text.
@@ -23,7 +34,7 @@ struct FeatureEncoder {
     func encode(_ text: String, scratch: inout Scratch) {
         tokenizer.tokenize(text, into: &scratch.tokens)
         scratch.ids.removeAll(keepingCapacity: true)
-        vocabulary.encode(scratch.tokens, into: &scratch.ids)
+        appendWordIDs(scratch.tokens, into: &scratch.ids)
         hasher.features(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids)
         hasher.characterFeatures(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids, scratch: &scratch.characters)
     }

@@ -21,7 +21,7 @@ extension FeatureEncoder {
         let tokens = tokenizer.tokenizeWithSpans(utf8: utf8)
         let buffer = TokenBuffer(tokens.map { $0.text })
         var ids = [Int32](), scratch = NGramHasher.Scratch()
-        vocabulary.encode(buffer, into: &ids)
+        appendWordIDs(buffer, into: &ids)
         hasher.features(of: buffer, base: vocabulary.count, into: &ids)
         hasher.characterFeatures(of: buffer, base: vocabulary.count, into: &ids, scratch: &scratch)
         var sources = (0..<tokens.count).map { $0..<($0 + 1) }

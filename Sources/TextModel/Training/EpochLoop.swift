@@ -95,10 +95,10 @@ struct EpochLoop {
                 let end = start + min(step.examplesPerCall, order.count - start)
                 let chunk = order[start..<end]
                 start = end
-                let stepBefore = state.step, seenBefore = examplesSeen - examplesBefore
+                let stepBefore = state.step, seenBefore = examplesSeen - examplesBefore, perStep = step.examplesPerStep
                 let outcome = try step.run(chunk, epoch: epoch, state: &state) { [self] reached, runningLoss in
                     reportStep(epoch: epoch, step: reached, runningLoss: runningLoss,
-                               examples: seenBefore + (reached - stepBefore), totalSteps: totalSteps)
+                               examples: seenBefore + (reached - stepBefore) * perStep, totalSteps: totalSteps)
                 }
                 try divergence.checkLoss(outcome.loss, epoch: epoch, step: outcome.nonFiniteStep ?? state.step)
                 totals.loss += outcome.loss
@@ -125,6 +125,7 @@ struct EpochLoop {
             if set.targets.task != .regression && totals.examples > 0 {
                 epochReport.trainAccuracy = Double(totals.correct) / Double(totals.examples)
             }
+            epochReport.epsilon = step.privacySpent(steps: state.step)?.epsilon
             let stop = try validate(epoch: epoch, state: state, into: &epochReport)
             epochReport.seconds = Clock.now() - epochStart
             report.epochs.append(epochReport)
@@ -208,6 +209,7 @@ struct EpochLoop {
         p.trainAccuracy = e.trainAccuracy ?? .nan
         p.validLoss = e.validLoss ?? .nan
         p.validAccuracy = e.validAccuracy ?? .nan
+        p.epsilon = e.epsilon ?? .nan
         return progress(p)
     }
 }

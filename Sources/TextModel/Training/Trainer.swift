@@ -49,9 +49,12 @@ struct Trainer {
         let hogwild = t.hogwild && network.input.kind == .embeddingBag
         let threads = hogwild ? Parallel.threads(t.threads) : max(1, min(Parallel.threads(t.threads), t.batchSize))
         report.threads = threads
-        let shard = DataParallelStep.shardShape(batchSize: min(t.batchSize, max(set.examples.count, 1)), threads: threads,
-                                                longest: set.examples.longest)
-        try checkMemory(network: network, workers: hogwild ? 0 : threads, shard: shard)
+        // DP-SGD runs one example at a time per thread (DPSGDStep).
+        let shard = t.privacy != nil ? BatchShape.bound(texts: 1, longest: max(set.examples.longest, 1))
+            : DataParallelStep.shardShape(batchSize: min(t.batchSize, max(set.examples.count, 1)), threads: threads,
+                                          longest: set.examples.longest)
+        // DP-SGD keeps two buffers per thread (an example's gradient and the clipped sum).
+        try checkMemory(network: network, workers: hogwild ? 0 : (t.privacy != nil ? 2 * threads : threads), shard: shard)
         let workspaces = (0..<threads).map { _ in network.makeWorkspace() }
         if !hogwild { for ws in workspaces { try ws.prepare(for: shard) } }
 
@@ -65,9 +68,14 @@ struct Trainer {
                                                                 into: parameters.pointer + embedding.offset,
                                                                 maxMemoryMB: t.maxMemoryMB)
         }
-        var step: any TrainingStep = hogwild
+        var step: any TrainingStep
+        if t.privacy != nil {
+            step = try makePrivateStep(network: network, set: set, classWeights: classWeights, workspaces: workspaces)
+        } else {
+            step = hogwild
             ? try HogwildStep(config: config, network: network, set: set, classWeights: classWeights, threads: threads)
             : try DataParallelStep(config: config, network: network, set: set, classWeights: classWeights, workspaces: workspaces)
+        }
         let stepsPerEpoch = hogwild ? set.examples.count : (set.examples.count + t.batchSize - 1) / t.batchSize
         let totalSteps = stepsPerEpoch * t.epochs
         var state = TrainingState(parameters: parameters, optimizer: try makeOptimizer(t, count: count), rng: rng,
@@ -98,6 +106,8 @@ struct Trainer {
         report.seconds = Clock.now() - started
         let model = TrainedModel(config: config, vocabulary: set.vocabulary, labels: set.labels, scaling: set.scaling,
                                  network: network, parameters: parameters)
+        report.privacy = step.privacySpent(steps: state.step)
+        model.privacy = report.privacy
         let stateOut = continuation == nil ? nil : loop.stateOut ?? loop.encodedState(state: state, report: report)
         return Outcome(model: model, report: report, state: stateOut)
     }

@@ -17,6 +17,8 @@ public struct TrainingProgress {
     /// Epoch reports of classifiers: the epoch's training accuracy (see
     /// TrainingReport.Epoch.trainAccuracy); NaN otherwise.
     public var trainAccuracy: Double = .nan
+    /// Epoch reports of training.privacy runs: ε spent so far; NaN otherwise.
+    public var epsilon: Double = .nan
 }
 
 /// Receives progress; returns true to cancel training.

@@ -12,6 +12,8 @@ public struct TrainingReport {
         /// model.threshold), as PyTorch training loops count it: under dropout and
         /// augmentation, with the weights of the moment. nil for regression.
         public var trainAccuracy: Double? = nil
+        /// training.privacy: ε spent by the end of this epoch (the key is absent otherwise).
+        public var epsilon: Double? = nil
     }
 
     public var epochs: [Epoch] = []
@@ -34,10 +36,12 @@ public struct TrainingReport {
     public var pretrainedFound: Int? = nil
     /// With training.resume: the last epoch of the checkpoint this run continued.
     public var resumedFromEpoch: Int? = nil
+    /// training.privacy: what the run spent (the key is absent otherwise).
+    public var privacy: PrivacyRecord? = nil
 
     public var json: JSONValue {
         func number(_ d: Double?) -> JSONValue { d.map { .double($0) } ?? .null }
-        return .object([
+        var members: [(String, JSONValue)] = [
             ("epochs", .array(epochs.map { e in
                 .object([
                     ("epoch", .int(Int64(e.epoch))),
@@ -47,7 +51,7 @@ public struct TrainingReport {
                     ("valid_accuracy", number(e.validAccuracy)),
                     ("valid_macro_f1", number(e.validMacroF1)),
                     ("seconds", .double(e.seconds)),
-                ])
+                ] + (e.epsilon.map { [("epsilon", JSONValue.double($0))] } ?? []))
             })),
             ("train_examples", .int(Int64(trainExamples))),
             ("train_tokens", .int(Int64(trainTokens))),
@@ -64,6 +68,8 @@ public struct TrainingReport {
             ("stopped_early", .bool(stoppedEarly)),
             ("pretrained_found", pretrainedFound.map { .int(Int64($0)) } ?? .null),
             ("resumed_from_epoch", resumedFromEpoch.map { .int(Int64($0)) } ?? .null),
-        ])
+        ]
+        if let p = privacy { members.append(("privacy", p.json)) }
+        return .object(members)
     }
 }

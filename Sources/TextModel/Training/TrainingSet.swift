@@ -53,7 +53,8 @@ struct TrainingSet {
         }
         data.texts = []
         data.labels = []
-        let labels = counts?.labels ?? Targets.labels(of: trainLabels, task: task, separator: separator)
+        // model.labels: the user's label set, in their order (training.privacy requires it).
+        let labels = config.model.labels ?? counts?.labels ?? Targets.labels(of: trainLabels, task: task, separator: separator)
         if task == .singleLabel && labels.count < 2 {
             throw TextModelError.data("the training data has only one class (\"\(echo(labels.first ?? ""))\"); a classifier needs at least two")
         }
@@ -82,13 +83,26 @@ struct TrainingSet {
         let threads = config.training.threads
         let hasher = NGramHasher(config: config.tokenizer)
         var lengths = [Int](repeating: 0, count: trainTexts.count)
-        let built = lengths.withUnsafeMutableBufferPointer { buffer in
-            let lengths = buffer
-            return Vocabulary.build(texts: trainTexts, tokenizer: Tokenizer(config.tokenizer), threads: threads,
-                             minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize,
-                             each: { i, tokens in lengths[i] = FeatureEncoder.encodedLength(tokens, hasher: hasher) })
+        let built: Vocabulary
+        if config.tokenizer.vocabulary == .data {
+            built = lengths.withUnsafeMutableBufferPointer { buffer in
+                let lengths = buffer
+                return Vocabulary.build(texts: trainTexts, tokenizer: Tokenizer(config.tokenizer), threads: threads,
+                                 minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize,
+                                 each: { i, tokens in lengths[i] = FeatureEncoder.encodedLength(tokens, hasher: hasher) })
+            }
+        } else {
+            // A vocabulary that does not come from these texts (PublicVocabulary).
+            built = try PublicVocabulary.make(config: config)
+            let tokenizer = Tokenizer(config.tokenizer)
+            var tokens = TokenBuffer()
+            for i in trainTexts.indices {
+                tokenizer.tokenize(trainTexts[i], into: &tokens)
+                lengths[i] = FeatureEncoder.encodedLength(tokens, hasher: hasher)
+            }
         }
-        vocabulary = counts?.vocabulary(config.tokenizer) ?? built
+        // Merged counts stand for the texts' own words; a public vocabulary stays as it is.
+        vocabulary = (config.tokenizer.vocabulary == .data ? counts?.vocabulary(config.tokenizer) : nil) ?? built
         encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
         let encoded = encoder.encode(consuming: &trainTexts, lengths: lengths, threads: threads)
         examples = encoded

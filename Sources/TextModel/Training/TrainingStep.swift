@@ -38,6 +38,8 @@ struct StepOutcome {
 ///                     clipped, then one optimizer update (deterministic for a seed and
 ///                     thread count)
 ///   HogwildStep       the bag model's lock-free per-example SGD on shared weights
+///   DPSGDStep         DP-SGD (training.privacy): Poisson-sampled batches, per-example
+///                     gradients clipped to C, Gaussian noise, an RDP accountant
 ///
 /// A new way to train (per-example clipped and noised gradients, gradients exchanged
 /// with other processes) is one more conforming type; the loop does not change.
@@ -55,4 +57,17 @@ protocol TrainingStep {
     /// `progress(step, runningLoss)` returns true to cancel (steps that report).
     mutating func run(_ examples: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
                       progress: (_ step: Int, _ runningLoss: Double) -> Bool) throws -> StepOutcome
+
+    /// What `steps` steps of a differentially private step have spent (DPSGDStep); nil
+    /// for steps without a privacy guarantee.
+    func privacySpent(steps: Int) -> PrivacyRecord?
+
+    /// Examples one step takes (on average), for the progress rate of steps that report
+    /// progress themselves: 1 for Hogwild, the expected batch for DP-SGD.
+    var examplesPerStep: Int { get }
+}
+
+extension TrainingStep {
+    func privacySpent(steps: Int) -> PrivacyRecord? { nil }
+    var examplesPerStep: Int { 1 }
 }

@@ -36,9 +36,12 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
 def library_keys():
-    """Every config key of the library's resolved default config, as section__key."""
+    """Every config key of the library's resolved default config, as section__key, and
+    the keys it leaves out at their defaults (tokenizer.vocabulary, model.labels,
+    training.privacy)."""
     config = json.loads(_lib.Model.new(None).config_json())
-    return {f"{section}__{key}" for section, keys in config.items() for key in keys}
+    keys = {f"{section}__{key}" for section, keys in config.items() for key in keys}
+    return keys | {"tokenizer__vocabulary", "model__labels", "training__privacy"}
 
 
 # -------------------------------------------------------------- parameters
@@ -315,7 +318,7 @@ def test_fit_does_not_change_parameters():
     assert clf.get_params() == before
     assert json.dumps(config, sort_keys=True) == snapshot  # the dict given is not touched
     public = {k for k in vars(clf) if not k.startswith("_")}
-    assert public - {"config", "threads"} == {"classes_", "history_", "report_", "cancelled_"}
+    assert public - {"config", "threads"} == {"classes_", "history_", "report_", "cancelled_", "privacy_"}
 
 
 def test_predict_changes_nothing():

@@ -24,7 +24,14 @@ def config_keys():
         config = json.loads(model.config_json())
     finally:
         model.close()
-    return tuple(f"{section}__{key}" for section, keys in config.items() for key in keys)
+    keys = tuple(f"{section}__{key}" for section, keys in config.items() for key in keys)
+    # Keys the resolved config leaves out while they hold their defaults (so models that
+    # do not use them serialise as before): parameters all the same.
+    return keys + tuple(k for k in OMITTED_AT_DEFAULT if k not in keys)
+
+
+#: Config keys absent from the resolved config at their defaults (docs/config.md).
+OMITTED_AT_DEFAULT = ("tokenizer__vocabulary", "model__labels", "training__privacy")
 
 
 def check_param_names(names, estimator):

@@ -149,6 +149,8 @@ class Progress(Structure):
         # Appended in 0.3.0; progress_dict gives NaN when an older library's
         # struct_size ends before it.
         ("train_accuracy", c_double),
+        # Appended for training.privacy: ε spent, on epoch reports of private runs.
+        ("epsilon", c_double),
     ]
 
 
@@ -307,6 +309,11 @@ _SIGNATURES.update({
                             c_size_t, AUTOTUNE_FN, c_void_p, POINTER(_model_p), _out_str]),
     "tm_autotune_files": (c_int, [c_char_p, c_char_p, c_char_p, AUTOTUNE_FN, c_void_p,
                                   POINTER(_model_p), _out_str]),
+})
+
+# Differential privacy (textmodel.h, "Differential privacy").
+_SIGNATURES.update({
+    "tm_model_privacy_json": (c_int, [_model_p, _out_str]),
 })
 
 
@@ -832,6 +839,68 @@ class Model:
         return bool(out.value)
 
 
+    # --------------------------------------------- training across processes
+
+    def train_epochs(self, texts, labels, counts_json=None, state=None, parameters=None,
+                     last_epoch=None):
+        """``tm_model_train_epochs``: train on these rows through ``last_epoch`` (None =
+        training.epochs, 0 = none: the initial weights) continuing ``state`` (bytes, None = from the seed), with the vocabulary and
+        labels of ``counts_json`` (None = of these rows) and ``parameters`` (float32
+        array, None = the state's) replacing the state's weights. Returns
+        ``(state_bytes, report_json)``."""
+        t, n = encode_texts(texts)
+        y, m = encode_texts(labels, "labels")
+        if n != m:
+            raise ValueError(f"{n} texts but {m} labels")
+        counts = None if counts_json is None else counts_json.encode("utf-8")
+        weights, count = None, 0
+        if parameters is not None:
+            parameters = np.ascontiguousarray(parameters, dtype=np.float32)
+            weights, count = parameters.ctypes.data_as(POINTER(c_float)), parameters.size
+        state_bytes = None if state is None else bytes(state)
+        if last_epoch is None:
+            import json
+            last_epoch = json.loads(self.config_json())["training"]["epochs"]
+        out_state, out_size, report = c_void_p(), c_size_t(), c_void_p()
+        outer, self._training_thread = self._training_thread, threading.get_ident()
+        try:
+            status = lib().tm_model_train_epochs(
+                self.handle, t, y, n, counts, state_bytes, 0 if state_bytes is None else len(state_bytes),
+                weights, count, int(last_epoch), byref(out_state), byref(out_size), byref(report))
+        finally:
+            self._training_thread = outer
+        check(status)
+        report_json = take_string(report)
+        try:
+            return ctypes.string_at(out_state.value, out_size.value), report_json
+        finally:
+            lib().tm_bytes_free(out_state)
+
+    def parameter_count(self):
+        """``tm_model_parameter_count``."""
+        out = c_size_t()
+        check(lib().tm_model_parameter_count(self.handle, byref(out)))
+        return out.value
+
+    def get_parameters(self):
+        """``tm_model_get_parameters``: the weights as one float32 array (a copy)."""
+        out = np.zeros(self.parameter_count(), dtype=np.float32)
+        check(lib().tm_model_get_parameters(self.handle, out.ctypes.data_as(POINTER(c_float)), out.size))
+        return out
+
+    def set_parameters(self, parameters):
+        """``tm_model_set_parameters``: replace the weights (copied)."""
+        values = np.ascontiguousarray(parameters, dtype=np.float32)
+        check(lib().tm_model_set_parameters(self.handle, values.ctypes.data_as(POINTER(c_float)), values.size))
+
+    def privacy_json(self):
+        """``tm_model_privacy_json``: the DP-SGD privacy record as JSON text ("null" for
+        a model trained without training.privacy)."""
+        out = c_void_p()
+        check(lib().tm_model_privacy_json(self.handle, byref(out)))
+        return take_string(out)
+
+
 # ---------------------------------------------------- bag-model compression
 
 
@@ -895,61 +964,6 @@ def quantize_options(cutoff=0, dsub=2, qnorm=False, retrain=False, epochs=5, lr=
     options.retrain = 1 if retrain else 0
     options.prune_untouched = 1 if prune_untouched else 0
     return options
-
-    # --------------------------------------------- training across processes
-
-    def train_epochs(self, texts, labels, counts_json=None, state=None, parameters=None,
-                     last_epoch=None):
-        """``tm_model_train_epochs``: train on these rows through ``last_epoch`` (None =
-        training.epochs, 0 = none: the initial weights) continuing ``state`` (bytes, None = from the seed), with the vocabulary and
-        labels of ``counts_json`` (None = of these rows) and ``parameters`` (float32
-        array, None = the state's) replacing the state's weights. Returns
-        ``(state_bytes, report_json)``."""
-        t, n = encode_texts(texts)
-        y, m = encode_texts(labels, "labels")
-        if n != m:
-            raise ValueError(f"{n} texts but {m} labels")
-        counts = None if counts_json is None else counts_json.encode("utf-8")
-        weights, count = None, 0
-        if parameters is not None:
-            parameters = np.ascontiguousarray(parameters, dtype=np.float32)
-            weights, count = parameters.ctypes.data_as(POINTER(c_float)), parameters.size
-        state_bytes = None if state is None else bytes(state)
-        if last_epoch is None:
-            import json
-            last_epoch = json.loads(self.config_json())["training"]["epochs"]
-        out_state, out_size, report = c_void_p(), c_size_t(), c_void_p()
-        outer, self._training_thread = self._training_thread, threading.get_ident()
-        try:
-            status = lib().tm_model_train_epochs(
-                self.handle, t, y, n, counts, state_bytes, 0 if state_bytes is None else len(state_bytes),
-                weights, count, int(last_epoch), byref(out_state), byref(out_size), byref(report))
-        finally:
-            self._training_thread = outer
-        check(status)
-        report_json = take_string(report)
-        try:
-            return ctypes.string_at(out_state.value, out_size.value), report_json
-        finally:
-            lib().tm_bytes_free(out_state)
-
-    def parameter_count(self):
-        """``tm_model_parameter_count``."""
-        out = c_size_t()
-        check(lib().tm_model_parameter_count(self.handle, byref(out)))
-        return out.value
-
-    def get_parameters(self):
-        """``tm_model_get_parameters``: the weights as one float32 array (a copy)."""
-        out = np.zeros(self.parameter_count(), dtype=np.float32)
-        check(lib().tm_model_get_parameters(self.handle, out.ctypes.data_as(POINTER(c_float)), out.size))
-        return out
-
-    def set_parameters(self, parameters):
-        """``tm_model_set_parameters``: replace the weights (copied)."""
-        values = np.ascontiguousarray(parameters, dtype=np.float32)
-        check(lib().tm_model_set_parameters(self.handle, values.ctypes.data_as(POINTER(c_float)), values.size))
-
 
 def corpus_counts(config_json, texts, labels):
     """``tm_corpus_counts``: the counts JSON of these rows' tokens and labels."""

@@ -168,6 +168,8 @@ class _TextModel:
         self.report_ = json.loads(report_json) if report_json else {}
         self.history_ = list(self.report_.get("epochs", []))
         self.cancelled_ = cancelled
+        # training.privacy: the record kept in the model (None without privacy).
+        self.privacy_ = json.loads(native.privacy_json())
 
     def _set_fitted_labels(self, labels):
         pass
@@ -456,6 +458,11 @@ class TextClassifier(_TextModel):
             seconds (None where they do not apply).
         report_: the whole training report.
         cancelled_: True if the progress callback stopped training early.
+        privacy_: for a model trained with ``{"training": {"privacy": {...}}}``
+            (DP-SGD, docs/privacy.md) a dict with epsilon, delta, noise_multiplier,
+            max_grad_norm, sampling_rate, steps, accountant, sampling, secure_rng and
+            covered_by_accountant (also after :meth:`load`); None otherwise. With
+            privacy, history_ entries also hold the epoch's "epsilon".
         task_, config_, vocab_size_, threshold_: read from the native model.
 
     The native model is released by :meth:`close`, by leaving a ``with`` block, or
