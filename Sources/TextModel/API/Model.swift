@@ -154,7 +154,7 @@ public final class Model {
 
     // MARK: prediction
 
-    private func classifier(_ what: String) throws -> TrainedModel {
+    func classifier(_ what: String) throws -> TrainedModel {
         let model = try trainedModel()
         guard model.task.isClassification else {
             throw TextModelError.invalidArgument("\(what) needs a classifier; this is a regression model: predict its values instead")

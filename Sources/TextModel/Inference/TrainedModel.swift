@@ -12,6 +12,8 @@ final class TrainedModel {
     let network: Network
     let parameters: FloatBuffer
     private let workspaces: WorkspacePool
+    /// Slots of one-text predictions (SingleTextPrediction).
+    let single: SingleTextPrediction
     /// The first recurrent layer's input projections per word, built when they pay.
     private let inputTables: InputTableCache
 
@@ -37,6 +39,7 @@ final class TrainedModel {
         labelIDs = ids
         self.network = network
         workspaces = WorkspacePool(network: network)
+        single = SingleTextPrediction(network: network)
         self.parameters = parameters
     }
 

@@ -28,6 +28,15 @@ struct FeatureEncoder {
         hasher.characterFeatures(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids, scratch: &scratch.characters)
     }
 
+    /// `encode(_:scratch:)` of a text given as UTF-8 bytes (see Tokenizer.tokenize(utf8:into:)).
+    func encode(utf8 text: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) {
+        tokenizer.tokenize(utf8: text, into: &scratch.tokens)
+        scratch.ids.removeAll(keepingCapacity: true)
+        vocabulary.encode(scratch.tokens, into: &scratch.ids)
+        hasher.features(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids)
+        hasher.characterFeatures(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids, scratch: &scratch.characters)
+    }
+
     func encode(_ text: String) -> [Int32] {
         var scratch = Scratch()
         encode(text, scratch: &scratch)
