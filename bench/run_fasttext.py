@@ -30,6 +30,11 @@ def main():
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--bucket", type=int, required=True)
     p.add_argument("--epochs", type=int, default=5)
+    # bag.json's recipe by default; bench/default_vs_fasttext.py passes the default
+    # model's (lr 1.0, character 3-5-grams).
+    p.add_argument("--lr", type=float, default=0.25)
+    p.add_argument("--minn", type=int, default=0)
+    p.add_argument("--maxn", type=int, default=0)
     p.add_argument("--model", required=True)
     p.add_argument("--result", required=True)
     a = p.parse_args()
@@ -37,8 +42,8 @@ def main():
 
     started = time.perf_counter()
     model = fasttext.train_supervised(
-        input=a.train, dim=100, wordNgrams=2, lr=0.25, lrUpdateRate=100, epoch=a.epochs,
-        bucket=a.bucket, minCount=1, minn=0, maxn=0, loss="softmax", thread=a.threads,
+        input=a.train, dim=100, wordNgrams=2, lr=a.lr, lrUpdateRate=100, epoch=a.epochs,
+        bucket=a.bucket, minCount=1, minn=a.minn, maxn=a.maxn, loss="softmax", thread=a.threads,
         seed=1, verbose=0)
     train_seconds = time.perf_counter() - started
     rss_after = common.max_rss_mb()

@@ -115,8 +115,10 @@ tm_status tm_model_new(const char *config_json, tm_model **out_model);
  * says so: free the model after the training call returns. */
 void tm_model_free(tm_model *model);
 
-/* The resolved config (every default filled in) as a JSON object. *out_json receives
- * a string the caller frees with tm_string_free.
+/* The resolved config (every default filled in) as a JSON object. Once the model is
+ * trained (or loaded), the config of its weights, which a saved file stores: with
+ * tokenizer.fit_buckets, tokenizer.buckets is then the count training fitted to the
+ * data. *out_json receives a string the caller frees with tm_string_free.
  * Errors: TM_ERR_INVALID_ARGUMENT. Thread-safe. */
 tm_status tm_model_config_json(const tm_model *model, char **out_json);
 
