@@ -271,6 +271,7 @@ step "test_crash_safety" "$here/build/test_crash_safety"
 step "test_thread_exit (10,000 threads, heap and RSS flat)" "$here/build/test_thread_exit"
 step "test_explain" "$here/build/test_explain"
 step "test_autotune" "$here/build/test_autotune"
+step "test_predict_one" "$here/build/test_predict_one"
 step "classify (example, 1 epoch)" "$classify" --set training.epochs=1 \
     "$config" "$train" "$valid" "$test" "$work/example.tmmodel"
 step "classify rejects an unknown config key" expect_failure "model.hidden_sizee" \
@@ -298,6 +299,7 @@ if [ "$VALGRIND" != 0 ]; then
         step "valgrind test_thread_exit --quick" vg "$here/build/test_thread_exit" --quick
         step "valgrind test_explain --quick" vg "$here/build/test_explain" --quick
         step "valgrind test_autotune --quick" vg "$here/build/test_autotune" --quick
+        step "valgrind test_predict_one --quick" vg "$here/build/test_predict_one" --quick
         step "valgrind classify (tiny)" vg "$classify" "${tiny[@]}" "$config" \
             "$work/small_train.txt" "$work/small_valid.txt" "$work/small_test.txt" \
             "$work/small.tmmodel" "thanks, great crew" "my bag is lost" ""
@@ -324,7 +326,7 @@ if [ "$SANITIZERS" != 0 ]; then
             "$here/build/asan/leak_probe"
         step "asan test_header_cpp" san "$here/build/asan/test_header_cpp"
         for t in test_errors test_threads test_determinism test_roundtrip test_stress \
-                 test_crash_safety test_memory test_explain test_autotune; do
+                 test_crash_safety test_memory test_explain test_autotune test_predict_one; do
             step "asan $t --quick" san "$here/build/asan/$t" --quick
         done
         step "tsan: a deliberate race fails the run" san_probe "ThreadSanitizer: data race" \

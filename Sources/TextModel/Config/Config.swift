@@ -376,10 +376,14 @@ public struct Config {
         return copy.json
     }
 
-    /// The resolved config, every key present.
+    /// The resolved config, every key present. `hogwild` says what training does: false
+    /// when something blocks it (a Config changed in Swift after Config() keeps the bag
+    /// model's default true), so the text always parses back.
     public var json: JSONValue {
-        .object(Config.sections.map { section in
-            (section.name, .object(section.keys.map { ($0.name, $0.write(self)) }))
+        var resolved = self
+        resolved.training.hogwild = usesHogwild
+        return .object(Config.sections.map { section in
+            (section.name, .object(section.keys.map { ($0.name, $0.write(resolved)) }))
         })
     }
 }
