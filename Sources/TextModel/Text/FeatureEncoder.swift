@@ -4,11 +4,27 @@ struct FeatureEncoder {
     let tokenizer: Tokenizer
     let vocabulary: Vocabulary
     let hasher: NGramHasher
+    /// The vocabulary words' character n-grams, hashed once (nil: none, or hashed per text).
+    let subwords: SubwordTable?
 
     init(config: Config.Tokenizer, vocabulary: Vocabulary) {
         tokenizer = Tokenizer(config)
         self.vocabulary = vocabulary
         hasher = NGramHasher(config: config)
+        subwords = SubwordTable(vocabulary: vocabulary, hasher: hasher)
+    }
+
+    /// Appends the character n-gram ids of every token; `scratch.ids` starts with the
+    /// tokens' vocabulary ids (one per token, as Vocabulary.encode writes them).
+    private func characterFeatures(scratch: inout Scratch) {
+        guard let table = subwords else {
+            hasher.characterFeatures(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids, scratch: &scratch.characters)
+            return
+        }
+        for t in 0..<scratch.tokens.count {
+            table.characterFeatures(ofToken: t, word: scratch.ids[t], in: scratch.tokens, hasher: hasher, base: vocabulary.count,
+                                    into: &scratch.ids, scratch: &scratch.characters)
+        }
     }
 
     /// One thread's working memory for encoding, reused from text to text.
@@ -25,7 +41,7 @@ struct FeatureEncoder {
         scratch.ids.removeAll(keepingCapacity: true)
         vocabulary.encode(scratch.tokens, into: &scratch.ids)
         hasher.features(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids)
-        hasher.characterFeatures(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids, scratch: &scratch.characters)
+        characterFeatures(scratch: &scratch)
     }
 
     /// `encode(_:scratch:)` of a text given as UTF-8 bytes (see Tokenizer.tokenize(utf8:into:)).
@@ -34,7 +50,7 @@ struct FeatureEncoder {
         scratch.ids.removeAll(keepingCapacity: true)
         vocabulary.encode(scratch.tokens, into: &scratch.ids)
         hasher.features(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids)
-        hasher.characterFeatures(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids, scratch: &scratch.characters)
+        characterFeatures(scratch: &scratch)
     }
 
     func encode(_ text: String) -> [Int32] {
