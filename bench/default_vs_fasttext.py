@@ -48,7 +48,8 @@ def run(system, dataset, threads, work, rep):
     r = json.loads(result.read_text())
     r["load_start"] = load
     model.unlink()
-    print(f"  {dataset['name']} {system} threads {threads}: train {r['train_seconds']:.2f} s, "
+    print(f"  {dataset['name']} {system} threads {threads}: train {r['train_seconds']:.2f} s "
+          f"({r['train_cpu_seconds']:.2f} CPU s), "
           f"acc {r['accuracy']:.4f}, {r['model_bytes'] / 1e6:.1f} MB, batch {r['batch_texts_per_second']:,.0f}/s, "
           f"threads used {r.get('effective_threads')}, load {load:.1f}", flush=True)
     return r
@@ -79,14 +80,17 @@ def main():
                         runs[system].append(run(system, dataset, threads, work, rep))
                 rows.append((name, threads, runs))
     print()
-    print("| data | threads | libtextmodel train s | fastText train s | speed ratio (medians) | test acc tm / ft "
+    print("| data | threads | libtextmodel train s | fastText train s | speed ratio (medians) "
+          "| train CPU s tm / ft (medians), ratio | test acc tm / ft "
           "| model MB tm / ft | batch inference texts/s tm / ft, ratio | threads used (report) |")
-    print("|---|---:|---|---|---:|---|---|---|---|")
+    print("|---|---:|---|---|---:|---|---|---|---|---|")
     for name, threads, runs in rows:
         tm, ft = runs["libtextmodel"], runs["fastText"]
         med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731
         ts = lambda rs: ", ".join(f"{r['train_seconds']:.2f}" for r in rs)  # noqa: E731
         print(f"| {name} | {threads} | {ts(tm)} | {ts(ft)} | {med(ft, 'train_seconds') / med(tm, 'train_seconds'):.2f}× "
+              f"| {med(tm, 'train_cpu_seconds'):.2f} / {med(ft, 'train_cpu_seconds'):.2f}, "
+              f"{med(ft, 'train_cpu_seconds') / med(tm, 'train_cpu_seconds'):.2f}× "
               f"| {med(tm, 'accuracy'):.4f} / {med(ft, 'accuracy'):.4f} "
               f"| {med(tm, 'model_bytes') / 1e6:.1f} / {med(ft, 'model_bytes') / 1e6:.1f} "
               f"| {med(tm, 'batch_texts_per_second'):,.0f} / {med(ft, 'batch_texts_per_second'):,.0f}, "

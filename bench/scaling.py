@@ -9,7 +9,10 @@ Each run is the command-line tool in a child process (`textmodel train TRAIN.csv
 --config C --set training.threads=N --json`); its peak RSS is the child's own ru_maxrss
 from os.wait4 (the tool loads only the library: no Python in the figure). Tokens/s =
 the report's train_tokens × epochs ÷ its training seconds (from the encoded set to the
-trained model; reading and tokenising the file are in the wall seconds). The bag trains
+trained model; reading and tokenising the file are in the wall seconds), where
+train_tokens is the word count for the LSTM but the bag's encoded features (words,
+bigrams and character n-grams, ~16 per word): the bag's tokens/s here counts words as
+bench/common.tokenize splits them (max_length 1024), as bench/compare.py does. The bag trains
 its 5 default epochs; the LSTM 1 epoch (--lstm-epochs), on at most --lstm-max-lines
 lines, since one epoch of 10^6 lines takes minutes on this machine. Prints a Markdown
 table and writes the plot (matplotlib).
@@ -24,6 +27,8 @@ import tempfile
 import time
 
 BENCH = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+import common  # noqa: E402
 ROOT = BENCH.parent
 TOOL = ROOT / ".build" / "release" / "textmodel"
 DATA = BENCH / ".data"
@@ -34,6 +39,12 @@ def corpus(lines):
     subprocess.run([sys.executable, str(BENCH / "make_corpus.py"), "--lines", str(lines), "--seed", "1",
                     "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
     return out / "train.csv"
+
+
+def words(train_csv):
+    """Word tokens of a training CSV, split as the bag reads them (bench/common.tokenize)."""
+    texts, _ = common.read_csv(train_csv)
+    return sum(len(common.tokenize(t, 1024)) for t in texts)
 
 
 def train(model, train_csv, threads, epochs, work):
@@ -104,10 +115,22 @@ def main():
                 if model == "lstm" and lines > a.lstm_max_lines:
                     continue
                 r = train(model, train_csv, a.threads, a.lstm_epochs if model == "lstm" else None, work)
+                if model == "bag":
+                    r["words"] = words(train_csv)
                 rows.append(r)
                 print(json.dumps(r), flush=True)
     if a.json:
         pathlib.Path(a.json).write_text(json.dumps(rows, indent=1))
+    render(rows, a.plot)
+
+
+def render(rows, plot_path):
+    """The table (stdout) and the plot of `rows`; a bag row's tokens/s counts words."""
+    for r in rows:
+        if r["model"] == "bag":
+            r.setdefault("features", r["tokens"])
+            r["tokens"] = r["words"]
+            r["tokens_per_second"] = r["words"] * r["epochs"] / r["train_seconds"]
     print()
     print("| model | train lines | tokens/epoch | epochs | train s | tokens/s | peak RSS MB | vocabulary | model MB | load |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -115,8 +138,8 @@ def main():
         print(f"| {r['model']} | {r['train_lines']:,} | {r['tokens']:,} | {r['epochs']} | {r['train_seconds']:.1f} "
               f"| {r['tokens_per_second']:,.0f} | {r['peak_rss_mb']:.0f} | {r['vocabulary']:,} | {r['model_mb']:.1f} "
               f"| {r['load']:.1f} |")
-    plot(rows, a.plot)
-    print(f"\nplot: {a.plot}")
+    plot(rows, plot_path)
+    print(f"\nplot: {plot_path}")
 
 
 if __name__ == "__main__":
