@@ -69,7 +69,8 @@ def train(model, train_csv, threads, epochs, work):
             "epochs": epochs_run, "train_seconds": report["seconds"], "wall_seconds": wall,
             "tokens_per_second": report["train_tokens"] * epochs_run / report["seconds"],
             "peak_rss_mb": usage.ru_maxrss / 1024, "vocabulary": report["vocabulary_size"],
-            "model_mb": size / 1e6, "threads": report["threads"], "load": load}
+            "model_mb": size / 1e6, "threads": report["threads"], "load": load,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime}
 
 
 def plot(rows, path):
@@ -105,7 +106,15 @@ def main():
     p.add_argument("--models", default="bag,lstm")
     p.add_argument("--plot", default=str(BENCH / "scaling.svg"))
     p.add_argument("--json", help="also write the rows here")
+    p.add_argument("--render", help="only print the table and draw the plot of rows a --json run wrote")
     a = p.parse_args()
+    if a.render:
+        rows = json.loads(pathlib.Path(a.render).read_text())
+        for r in rows:
+            if r["model"] == "bag" and "words" not in r:   # rows of a run before words were counted
+                r["words"] = words(DATA / f"corpus-{round(r['train_lines'] / 0.9)}" / "train.csv")
+        render(rows, a.plot)
+        return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
