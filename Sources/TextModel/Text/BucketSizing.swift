@@ -35,6 +35,12 @@ enum BucketSizing {
     /// `ids`, whose buckets are 0..<buckets.
     static func distinctBuckets(_ ids: UnsafeBufferPointer<Int32>, base: Int, buckets: Int) -> Int {
         var seen = [UInt64](repeating: 0, count: (buckets + 63) / 64)
+        return mark(ids, base: base, buckets: buckets, seen: &seen)
+    }
+
+    /// Marks the buckets of `ids` (as `distinctBuckets` reads them) in the bit set
+    /// `seen` of (buckets + 63) / 64 words; returns how many were not marked before.
+    static func mark(_ ids: UnsafeBufferPointer<Int32>, base: Int, buckets: Int, seen: inout [UInt64]) -> Int {
         var count = 0
         seen.withUnsafeMutableBufferPointer { seen in
             for id in ids where Int(id) >= base {
