@@ -159,7 +159,7 @@ def main():
     raw_file, tok_file = OUT / "texts.txt", OUT / "texts.tok.txt"
     raw_file.write_text("".join(t.replace("\n", " ") + "\n" for t in raw))
     tok_file.write_text("".join(t + "\n" for t in tokenised))
-    runs = {}
+    runs, cpus = {}, {}
     for rep in range(a.reps):
         for name in names:
             m = models[name]
@@ -167,9 +167,13 @@ def main():
             c = program([str(ours), str(m["textmodel"]), str(raw_file), str(a.calls)])
             r.setdefault("C tm_model_predict_one", []).append((c["predict_one_p50_us"], c["predict_one_p99_us"]))
             r.setdefault("C tm_model_predict (count 1)", []).append((c["predict_count1_p50_us"], c["predict_count1_p99_us"]))
+            cpu = cpus.setdefault(name, {})
+            cpu.setdefault("C tm_model_predict_one", []).append(c["predict_one_cpu_us"])
+            cpu.setdefault("C tm_model_predict (count 1)", []).append(c["predict_count1_cpu_us"])
             if "fasttext" in m and theirs is not None:
                 f = program([str(theirs), str(m["fasttext"]), str(tok_file), str(a.calls)])
                 r.setdefault("fastText C++ predictLine", []).append((f["predict_p50_us"], f["predict_p99_us"]))
+                cpus[name].setdefault("fastText C++ predictLine", []).append(f["predict_cpu_us"])
             py = python_textmodel(m["textmodel"], raw, a.calls)
             r.setdefault("Python predict_one", []).append(py["predict_one"])
             r.setdefault("Python predict([text])", []).append(py["predict([text])"])
@@ -188,6 +192,14 @@ def main():
             p50 = statistics.median(v[0] for v in values)
             p99 = statistics.median(v[1] for v in values)
             print(f"| {name} | {call} | {p50:.2f} | {p99:.2f} | {', '.join(f'{v[0]:.2f}' for v in values)} |")
+    print()
+    print("CPU time per call (process CPU clock over each pass ÷ calls; medians of the repetitions), µs:")
+    print()
+    print("| model | call | CPU µs per call |")
+    print("|---|---|---:|")
+    for name in names:
+        for call, values in cpus.get(name, {}).items():
+            print(f"| {name} | {call} | {statistics.median(values):.2f} |")
 
 
 if __name__ == "__main__":
