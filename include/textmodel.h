@@ -115,8 +115,10 @@ tm_status tm_model_new(const char *config_json, tm_model **out_model);
  * says so: free the model after the training call returns. */
 void tm_model_free(tm_model *model);
 
-/* The resolved config (every default filled in) as a JSON object. *out_json receives
- * a string the caller frees with tm_string_free.
+/* The resolved config (every default filled in) as a JSON object. Once the model is
+ * trained (or loaded), the config of its weights, which a saved file stores: with
+ * tokenizer.fit_buckets, tokenizer.buckets is then the count training fitted to the
+ * data. *out_json receives a string the caller frees with tm_string_free.
  * Errors: TM_ERR_INVALID_ARGUMENT. Thread-safe. */
 tm_status tm_model_config_json(const tm_model *model, char **out_json);
 
@@ -317,6 +319,22 @@ tm_status tm_model_predict_proba(const tm_model *model, const char *const *texts
  * TM_ERR_STATE (untrained). Thread-safe. */
 tm_status tm_model_predict_values(const tm_model *model, const char *const *texts,
                                   size_t count, float *out_values);
+
+/* ------------------------------------------------------ single-text latency */
+
+/* Classifiers: the most probable label of one NUL-terminated UTF-8 text, for services
+ * that answer one request at a time. Writes its label index (see tm_model_label) to
+ * *out_label and, if out_prob is not NULL, its probability to *out_prob: the same
+ * label and probability, bit for bit, as tm_model_predict(model, &text, 1, 1, ...).
+ * For a multi-label model, the label of the highest own probability. Runs on the
+ * calling thread (tm_model_set_threads does not apply: no thread is started), and once
+ * a few calls have run nothing is allocated per call: an ASCII text is tokenised from
+ * its bytes, and the working memory is kept for the next call.
+ * Errors: TM_ERR_INVALID_ARGUMENT (NULL model, text or out_label; a regression model),
+ * TM_ERR_STATE (untrained), TM_ERR_RESOURCE (a text too long for the model's
+ * training.max_memory_mb). Thread-safe: many threads may call it on one model. */
+tm_status tm_model_predict_one(const tm_model *model, const char *text,
+                               int32_t *out_label, float *out_prob);
 
 /* Sets how many threads one tm_model_predict, tm_model_predict_proba or
  * tm_model_evaluate* call may use for tokenising, encoding and the forward passes:

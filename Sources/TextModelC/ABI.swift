@@ -36,7 +36,7 @@ public func tm_model_free(_ model: OpaquePointer?) {
 public func tm_model_config_json(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     abiCall {
         let h = try handle(model)
-        try output(h.model.config.json.serialized, to: try require(out, "out_json"))
+        try output(h.model.trainedConfig.json.serialized, to: try require(out, "out_json"))
     }
 }
 

@@ -274,6 +274,7 @@ step "test_autotune" "$here/build/test_autotune"
 step "test_quantize" "$here/build/test_quantize"
 step "test_distributed" "$here/build/test_distributed"
 step "test_privacy" "$here/build/test_privacy"
+step "test_predict_one" "$here/build/test_predict_one"
 step "classify (example, 1 epoch)" "$classify" --set training.epochs=1 \
     "$config" "$train" "$valid" "$test" "$work/example.tmmodel"
 step "classify rejects an unknown config key" expect_failure "model.hidden_sizee" \
@@ -304,6 +305,7 @@ if [ "$VALGRIND" != 0 ]; then
         step "valgrind test_quantize --quick" vg "$here/build/test_quantize" --quick
         step "valgrind test_distributed --quick" vg "$here/build/test_distributed" --quick
         step "valgrind test_privacy --quick" vg "$here/build/test_privacy" --quick
+        step "valgrind test_predict_one --quick" vg "$here/build/test_predict_one" --quick
         step "valgrind classify (tiny)" vg "$classify" "${tiny[@]}" "$config" \
             "$work/small_train.txt" "$work/small_valid.txt" "$work/small_test.txt" \
             "$work/small.tmmodel" "thanks, great crew" "my bag is lost" ""
@@ -331,7 +333,7 @@ if [ "$SANITIZERS" != 0 ]; then
         step "asan test_header_cpp" san "$here/build/asan/test_header_cpp"
         for t in test_errors test_threads test_determinism test_roundtrip test_stress \
                  test_crash_safety test_memory test_explain test_autotune test_quantize \
-                 test_distributed test_privacy; do
+                 test_distributed test_privacy test_predict_one; do
             step "asan $t --quick" san "$here/build/asan/$t" --quick
         done
         step "tsan: a deliberate race fails the run" san_probe "ThreadSanitizer: data race" \

@@ -14,7 +14,12 @@ import Glibc
 /// Each prediction or evaluation call itself runs on up to `predictionThreads` threads
 /// (tokenising, encoding and the forward passes); training uses `training.threads`.
 public final class Model {
+    /// The config training starts from: the one given (or a loaded model's).
     public let config: Config
+    /// The config of the current weights: `config` as training resolved it (buckets
+    /// fitted to the data, see BucketSizing), what a saved file stores; `config` until
+    /// trained.
+    public var trainedConfig: Config { snapshot?.config ?? config }
     private var trained: TrainedModel?
     private var threadSetting = 0
     private var stateLock = pthread_mutex_t()
@@ -173,7 +178,7 @@ public final class Model {
 
     // MARK: prediction
 
-    private func classifier(_ what: String) throws -> TrainedModel {
+    func classifier(_ what: String) throws -> TrainedModel {
         let model = try trainedModel()
         guard model.task.isClassification else {
             throw TextModelError.invalidArgument("\(what) needs a classifier; this is a regression model: predict its values instead")

@@ -27,12 +27,42 @@ final class ModelSizeEstimate {
 
     /// Estimated bytes of the model file `config` trains on these texts.
     func bytes(_ config: Config) -> Int {
+        var config = config
+        config.tokenizer = fitted(config.tokenizer)
         let vocabulary = vocabularyShape(config.tokenizer)
         let network = NetworkBuilder.make(config: config, vocabularySize: vocabulary.count, classes: classes)
         let configBytes = JSONValue.string(config.json.serialized).serialized.utf8.count
         let tensorEntries = network.layout.tensors.reduce(0) { $0 + $1.name.utf8.count + 96 }
         return 8 + network.layout.count * 4 + vocabulary.fileBytes + configBytes + tensorEntries
             + classes * 16 + slack
+    }
+
+    /// Distinct hash buckets the texts' n-grams use, per tokenizer setting.
+    private var usedBuckets: [String: Int] = [:]
+
+    /// `t` with the bucket count training fits to these texts (BucketSizing), when
+    /// tokenizer.fit_buckets. Training counts its training rows only (validation_fraction
+    /// holds some out): fewer rows use no more buckets, so the estimate stays above.
+    private func fitted(_ t: Config.Tokenizer) -> Config.Tokenizer {
+        guard t.fitBuckets, t.hashedFeatures > 0 else { return t }
+        let key = "\(t.lowercase) \(t.replaceURLs) \(t.maxLength) \(t.wordNgrams) \(t.charNgramsMin) \(t.charNgramsMax) \(t.buckets)"
+        let used = usedBuckets[key] ?? {
+            let tokenizer = Tokenizer(t), hasher = NGramHasher(config: t)
+            var seen = [UInt64](repeating: 0, count: (t.buckets + 63) / 64), count = 0
+            var tokens = TokenBuffer(), ids = [Int32](), scratch = NGramHasher.Scratch()
+            for text in texts {
+                tokenizer.tokenize(text, into: &tokens)
+                ids.removeAll(keepingCapacity: true)
+                hasher.features(of: tokens, base: 0, into: &ids)
+                hasher.characterFeatures(of: tokens, base: 0, into: &ids, scratch: &scratch)
+                count += ids.withUnsafeBufferPointer { BucketSizing.mark($0, base: 0, buckets: t.buckets, seen: &seen) }
+            }
+            usedBuckets[key] = count
+            return count
+        }()
+        var fitted = t
+        fitted.buckets = BucketSizing.fitted(configured: t.buckets, used: used)
+        return fitted
     }
 
     /// Tokens of the training texts at these tokenizer settings (the trial-time estimate

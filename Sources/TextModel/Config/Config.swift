@@ -77,6 +77,8 @@ public struct Config {
         public var buckets = 100_000
         /// Where the word vocabulary comes from (tokenizer.vocabulary).
         public var vocabulary = VocabularySource.data
+        /// Training sizes the buckets to the data: see BucketSizing (tokenizer.fit_buckets).
+        public var fitBuckets = true
 
         public init() {}
 
@@ -191,6 +193,7 @@ public struct Config {
             .int("char_ngrams_max", \.tokenizer.charNgramsMax, 0...20, default: 0, bag: 5),
             .int("buckets", \.tokenizer.buckets, 1...10_000_000, default: 100_000, bag: 200_000),
             .newChoice("vocabulary", \.tokenizer.vocabulary, default: .data),
+            .bool("fit_buckets", \.tokenizer.fitBuckets, default: true),
         ]),
         ConfigSection("model", [
             // init(modelType:) sets the type itself; its default is the default model's.
@@ -221,7 +224,7 @@ public struct Config {
             .int("epochs", \.training.epochs, 1...100_000, default: 5),
             .int("seed", \.training.seed, 0...(1 << 53), default: 1),
             .int("threads", \.training.threads, 0...1024, default: 0),
-            .bool("hogwild", \.training.hogwild, default: false),
+            .bool("hogwild", \.training.hogwild, default: false, bag: true),
             .int("progress_every", \.training.progressEvery, 1...Int(Int32.max), default: 50, bag: 1000),
             .int("max_memory_mb", \.training.maxMemoryMB, 1...(1 << 30), default: 8192),
             .choice("lr_schedule", \.training.lrSchedule, default: .constant, bag: .linear),
@@ -281,6 +284,7 @@ public struct Config {
         let given = value["model"]?["type"]?.stringValue
         self.init(modelType: ModelType.allCases.first { $0.rawValue == given } ?? Config.defaultModelType)
         // Task-dependent defaults (TaskDefaults) go in before the keys are read, so given keys win.
+        let hogwildGiven = value["training"]?["hogwild"].map { if case .null = $0 { return false } else { return true } } ?? false
         let givenTask = Task.allCases.first { $0.rawValue == value["model"]?["task"]?.stringValue } ?? model.task
         TaskDefaults.apply(task: givenTask, to: &self)
         var root = try ConfigReader(value, path: "")
@@ -337,27 +341,39 @@ public struct Config {
         if model.task == .regression && training.earlyStopping != .none && training.earlyStopping != .validLoss {
             throw TextModelError.config("training.early_stopping \"\(training.earlyStopping.rawValue)\" needs a classifier; a regression model can stop on \"valid_loss\"")
         }
-        if training.hogwild {
-            // Hogwild applies each example's plain-SGD update to the shared weights
-            // directly (HogwildTrainer), which only the bag model's sparse step supports.
-            var needs = [String]()
-            if model.type != .bag { needs.append("model.type \"bag\"") }
-            if model.task != .singleLabel { needs.append("model.task \"single_label\"") }
-            if training.optimizer != .sgd || training.momentum != 0 || training.weightDecay != 0 {
-                needs.append("training.optimizer \"sgd\" with momentum 0 and weight_decay 0")
+        if training.hogwild && !hogwildBlockers.isEmpty {
+            // The bag model's default is Hogwild; a config that sets what Hogwild cannot
+            // run (batches, Adam, clipping...) without naming hogwild trains data-parallel.
+            if hogwildGiven {
+                throw TextModelError.config("training.hogwild needs " + hogwildBlockers.joined(separator: ", "))
             }
-            if training.batchSize != 1 { needs.append("training.batch_size 1") }
-            if training.clipNorm != 0 { needs.append("training.clip_norm 0") }
-            if training.augmentTokenDropout != 0 || training.augmentSwap != 0 { needs.append("no augmentation (augment_token_dropout and augment_swap 0)") }
-            if !needs.isEmpty {
-                throw TextModelError.config("training.hogwild needs " + needs.joined(separator: ", "))
-            }
+            training.hogwild = false
         }
         try checkPrivacyAndSources()
         if training.lrSchedule == .step && training.lrStepEpochs == 0 {
             throw TextModelError.config("training.lr_step_epochs must be set (a positive integer) for training.lr_schedule \"step\"")
         }
     }
+
+    /// What keeps training.hogwild from applying (empty when it can): Hogwild applies each
+    /// example's plain-SGD update to the shared weights directly (HogwildStep), which
+    /// only the bag model's sparse single-label step supports.
+    public var hogwildBlockers: [String] {
+        var needs = [String]()
+        if model.type != .bag { needs.append("model.type \"bag\"") }
+        if model.task != .singleLabel { needs.append("model.task \"single_label\"") }
+        if training.optimizer != .sgd || training.momentum != 0 || training.weightDecay != 0 {
+            needs.append("training.optimizer \"sgd\" with momentum 0 and weight_decay 0")
+        }
+        if training.batchSize != 1 { needs.append("training.batch_size 1") }
+        if training.clipNorm != 0 { needs.append("training.clip_norm 0") }
+        if training.augmentTokenDropout != 0 || training.augmentSwap != 0 { needs.append("no augmentation (augment_token_dropout and augment_swap 0)") }
+        return needs
+    }
+
+    /// Whether training runs HogwildStep: asked for (the bag model's default) and possible.
+    /// A Config built in Swift and changed afterwards is not re-validated, hence the check.
+    var usesHogwild: Bool { training.hogwild && hogwildBlockers.isEmpty }
 
     /// The settings a checkpoint must share with the run that resumes it: the resolved
     /// config but for the keys that may change between the two (epochs, threads,
@@ -375,10 +391,14 @@ public struct Config {
         return copy.json
     }
 
-    /// The resolved config, every key present.
+    /// The resolved config, every key present. `hogwild` says what training does: false
+    /// when something blocks it (a Config changed in Swift after Config() keeps the bag
+    /// model's default true), so the text always parses back.
     public var json: JSONValue {
-        .object(Config.sections.map { section in
-            (section.name, .object(section.keys.filter { !($0.omittedAtDefault?(self) ?? false) }.map { ($0.name, $0.write(self)) }))
+        var resolved = self
+        resolved.training.hogwild = usesHogwild
+        return .object(Config.sections.map { section in
+            (section.name, .object(section.keys.filter { !($0.omittedAtDefault?(resolved) ?? false) }.map { ($0.name, $0.write(resolved)) }))
         })
     }
 }

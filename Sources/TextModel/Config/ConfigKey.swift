@@ -74,8 +74,8 @@ struct ConfigKey {
         return o
     }
 
-    static func bool(_ name: String, _ path: WritableKeyPath<Config, Bool>, default def: Bool) -> ConfigKey {
-        key(name, .bool, path, default: def, overrides: [:], toJSON: { .bool($0) }) { r, current in
+    static func bool(_ name: String, _ path: WritableKeyPath<Config, Bool>, default def: Bool, bag: Bool? = nil) -> ConfigKey {
+        key(name, .bool, path, default: def, overrides: overrides(bag: bag), toJSON: { .bool($0) }) { r, current in
             try r.bool(name, default: current)
         }
     }

@@ -17,6 +17,8 @@ final class TrainedModel {
     let precision: WeightPrecision
     let quantized: QuantizedWeights?
     private let workspaces: WorkspacePool
+    /// Slots of one-text predictions (SingleTextPrediction).
+    let single: SingleTextPrediction
     /// The first recurrent layer's input projections per word, built when they pay.
     private let inputTables: InputTableCache
     /// What DP-SGD training spent (training.privacy), kept in the model file; nil otherwise.
@@ -45,6 +47,7 @@ final class TrainedModel {
         labelIDs = ids
         self.network = network
         workspaces = WorkspacePool(network: network)
+        single = SingleTextPrediction(network: network)
         self.parameters = parameters
         self.precision = precision
         self.quantized = quantized

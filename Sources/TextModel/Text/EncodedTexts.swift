@@ -52,6 +52,11 @@ struct EncodedTexts: Equatable {
         try ids.withUnsafeBufferPointer { ids in try offsets.withUnsafeBufferPointer { offsets in try body(ids, offsets) } }
     }
 
+    /// Calls `body` with the flat ids to rewrite in place (BucketSizing folds hashed ids).
+    mutating func withMutableIDs<R>(_ body: (UnsafeMutableBufferPointer<Int32>) throws -> R) rethrows -> R {
+        try ids.withUnsafeMutableBufferPointer { try body($0) }
+    }
+
     mutating func reserve(texts: Int, ids count: Int) {
         offsets.reserveCapacity(texts + 1)
         ids.reserveCapacity(count)

@@ -7,12 +7,16 @@ struct FeatureEncoder {
     /// tokenizer.vocabulary "hashed": a word's id is its hash bucket (after the
     /// vocabulary's <pad> and <unk>), in the same buckets as the n-grams.
     let hashesWords: Bool
+    /// The vocabulary words' character n-grams, hashed once (nil: none, or hashed per text).
+    let subwords: SubwordTable?
 
     init(config: Config.Tokenizer, vocabulary: Vocabulary) {
         tokenizer = Tokenizer(config)
         self.vocabulary = vocabulary
         hasher = NGramHasher(config: config)
         hashesWords = config.hashesWords
+        // A hashed vocabulary's word ids are buckets, not vocabulary ids: no table.
+        subwords = config.hashesWords ? nil : SubwordTable(vocabulary: vocabulary, hasher: hasher)
     }
 
     /// The ids of the words themselves: vocabulary ids, or hash buckets.
@@ -20,6 +24,19 @@ struct FeatureEncoder {
         guard hashesWords, hasher.buckets > 0 else { vocabulary.encode(tokens, into: &ids); return }
         let base = vocabulary.count, buckets = UInt64(hasher.buckets)
         for h in tokens.hashes { ids.append(Int32(base + Int(h % buckets))) }
+    }
+
+    /// Appends the character n-gram ids of every token; `scratch.ids` starts with the
+    /// tokens' word ids (one per token, as appendWordIDs writes them).
+    private func characterFeatures(scratch: inout Scratch) {
+        guard let table = subwords else {
+            hasher.characterFeatures(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids, scratch: &scratch.characters)
+            return
+        }
+        for t in 0..<scratch.tokens.count {
+            table.characterFeatures(ofToken: t, word: scratch.ids[t], in: scratch.tokens, hasher: hasher, base: vocabulary.count,
+                                    into: &scratch.ids, scratch: &scratch.characters)
+        }
     }
 
     /// One thread's working memory for encoding, reused from text to text.
@@ -36,7 +53,16 @@ struct FeatureEncoder {
         scratch.ids.removeAll(keepingCapacity: true)
         appendWordIDs(scratch.tokens, into: &scratch.ids)
         hasher.features(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids)
-        hasher.characterFeatures(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids, scratch: &scratch.characters)
+        characterFeatures(scratch: &scratch)
+    }
+
+    /// `encode(_:scratch:)` of a text given as UTF-8 bytes (see Tokenizer.tokenize(utf8:into:)).
+    func encode(utf8 text: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) {
+        tokenizer.tokenize(utf8: text, into: &scratch.tokens)
+        scratch.ids.removeAll(keepingCapacity: true)
+        appendWordIDs(scratch.tokens, into: &scratch.ids)
+        hasher.features(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids)
+        characterFeatures(scratch: &scratch)
     }
 
     func encode(_ text: String) -> [Int32] {

@@ -57,8 +57,13 @@ struct NGramHasher {
     /// Feature ids of the character n-grams of every token, offset by `base`, appended
     /// to `out`. A character is a Unicode scalar; its hash step takes its UTF-8 bytes.
     func characterFeatures(of tokens: TokenBuffer, base: Int, into out: inout [Int32], scratch: inout Scratch) {
+        for t in 0..<tokens.count { characterFeatures(ofToken: t, in: tokens, base: base, into: &out, scratch: &scratch) }
+    }
+
+    /// `characterFeatures(of:base:into:scratch:)` of token `t` alone.
+    func characterFeatures(ofToken t: Int, in tokens: TokenBuffer, base: Int, into out: inout [Int32], scratch: inout Scratch) {
         guard charMax > 0, charMin >= 1, buckets > 0 else { return }
-        for t in 0..<tokens.count {
+        do {
             scratch.wrapped.removeAll(keepingCapacity: true)
             scratch.wrapped.append(0x3C)  // "<"
             scratch.wrapped.append(contentsOf: tokens.bytes[tokens.start(t)..<tokens.ends[t]])

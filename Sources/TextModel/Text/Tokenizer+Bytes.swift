@@ -20,6 +20,18 @@ extension Tokenizer {
         for token in tokenize(text) { buffer.append(token: token.utf8) }
     }
 
+    /// `tokenize(_:into:)` of the UTF-8 bytes of a C string (no NUL), without making a
+    /// String of an ASCII text; any other text is decoded as `String(cString:)` decodes
+    /// it (invalid sequences become U+FFFD), so both entries give the same tokens.
+    func tokenize(utf8 text: UnsafeBufferPointer<UInt8>, into buffer: inout TokenBuffer) {
+        buffer.removeAll()
+        if Tokenizer.isASCII(text) {
+            tokenizeASCII(text, into: &buffer)
+        } else {
+            tokenize(String(decoding: text, as: UTF8.self), into: &buffer)
+        }
+    }
+
     private func tokenizeASCII(_ text: UnsafeBufferPointer<UInt8>, into buffer: inout TokenBuffer) {
         let n = text.count
         var i = 0

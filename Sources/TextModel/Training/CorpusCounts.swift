@@ -10,7 +10,10 @@
 /// JSON form (`json`, `init(json:)`):
 ///   {"format": "libtextmodel-corpus-counts", "format_version": 1, "rows": N,
 ///    "tokens": [[token, count], ...], "labels": [label, ...]}
-/// `labels` is empty for regression.
+/// `labels` is empty for regression. With hashed features and tokenizer.fit_buckets, also
+///   "buckets": B, "buckets_used": hex bit set (bit b of 64-bit word w, little end first:
+///   bucket 64w + b) of the buckets the rows' n-grams hash into, so that every process
+///   fits the buckets to all the rows (BucketSizing) as one machine does.
 public struct CorpusCounts {
     public static let formatName = "libtextmodel-corpus-counts"
     public static let formatVersion = 1
@@ -24,7 +27,17 @@ public struct CorpusCounts {
     /// Distinct labels, in byte order (the model's label order).
     public private(set) var labels: [String] = []
 
+    /// The configured bucket count and the bit set of the buckets the rows use (nil:
+    /// no hashed features, no fitting, or counts merged from unlike configs).
+    private var usedBuckets: (buckets: Int, seen: [UInt64])?
+
     public init() {}
+
+    /// How many distinct buckets of `buckets` the counted rows use, when known.
+    func bucketsUsed(_ buckets: Int) -> Int? {
+        guard let used = usedBuckets, used.buckets == buckets else { return nil }
+        return used.seen.reduce(0) { $0 + $1.nonzeroBitCount }
+    }
 
     /// Counts the tokens (as `config.tokenizer` splits them) and labels of `data`.
     public init(config: Config, data: LabelledTexts) {
@@ -37,6 +50,20 @@ public struct CorpusCounts {
             }
         }
         rows = data.count
+        let buckets = config.tokenizer.hashedFeatures
+        if buckets > 0 && config.tokenizer.fitBuckets {
+            // The hashed ids do not depend on the vocabulary: encode with none.
+            let encoder = FeatureEncoder(config: config.tokenizer, vocabulary: Vocabulary.build(counts: [:], minFreq: 1, maxSize: 3))
+            var seen = [UInt64](repeating: 0, count: (buckets + 63) / 64)
+            var scratch = FeatureEncoder.Scratch()
+            for text in data.texts {
+                encoder.encode(text, scratch: &scratch)
+                _ = scratch.ids.withUnsafeBufferPointer {
+                    BucketSizing.mark($0, base: encoder.vocabulary.count, buckets: buckets, seen: &seen)
+                }
+            }
+            usedBuckets = (buckets, seen)
+        }
         labels = config.model.task == .regression ? []
             : Targets.labels(of: data.labels, task: config.model.task, separator: config.data.labelSeparator)
     }
@@ -56,6 +83,13 @@ public struct CorpusCounts {
         for (token, count) in zip(other.tokens, other.counts) { add(token, count: count) }
         labels = Array(Set(labels).union(other.labels)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         rows += other.rows
+        if let mine = usedBuckets, let theirs = other.usedBuckets, mine.buckets == theirs.buckets {
+            usedBuckets = (mine.buckets, zip(mine.seen, theirs.seen).map { $0 | $1 })
+        } else if rows == other.rows {
+            usedBuckets = other.usedBuckets   // merged into empty counts
+        } else {
+            usedBuckets = nil
+        }
     }
 
     /// The vocabulary training builds from these counts (tokenizer.min_freq, max_size).
@@ -73,7 +107,31 @@ public struct CorpusCounts {
             ("rows", .int(Int64(rows))),
             ("tokens", .array(zip(tokens, counts).map { .array([.string($0), .int(Int64($1))]) })),
             ("labels", .array(labels.map { .string($0) })),
-        ])
+        ] + (usedBuckets.map { used in
+            [("buckets", .int(Int64(used.buckets))), ("buckets_used", .string(CorpusCounts.hex(used.seen)))]
+        } ?? []))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// The words of a bit set as hex, each word's 16 digits lowest nibble first.
+    private static func hex(_ words: [UInt64]) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(words.count * 16)
+        for w in words { for k in 0..<16 { out.append(hexDigits[Int((w >> UInt64(4 * k)) & 15)]) } }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `hex`'s inverse for `count` words; nil if the text is not that.
+    private static func words(hex text: String, count: Int) -> [UInt64]? {
+        let digits = Array(text.utf8)
+        guard digits.count == count * 16 else { return nil }
+        var words = [UInt64](repeating: 0, count: count)
+        for (i, d) in digits.enumerated() {
+            guard let v = hexDigits.firstIndex(of: d) else { return nil }
+            words[i / 16] |= UInt64(v) << UInt64(4 * (i % 16))
+        }
+        return words
     }
 
     /// Counts from their JSON form; anything else is a `.invalidArgument` error naming what is wrong.
@@ -104,5 +162,13 @@ public struct CorpusCounts {
         }
         self.labels = Array(Set(labels)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         self.rows = rows
+        if let b = value["buckets"] {
+            guard let buckets = count(b), buckets > 0, buckets <= 10_000_000,
+                  let text = value["buckets_used"]?.stringValue,
+                  let seen = CorpusCounts.words(hex: text, count: (buckets + 63) / 64) else {
+                throw bad("\"buckets\" and \"buckets_used\" are not a bucket count and its hex bit set")
+            }
+            usedBuckets = (buckets, seen)
+        }
     }
 }

@@ -72,7 +72,7 @@ struct Divergence {
     private func error(_ what: String) -> TextModelError {
         let t = config.training
         var advice = "lower training.learning_rate (now \(t.learningRate))"
-        if t.clipNorm == 0 && !t.hogwild {
+        if t.clipNorm == 0 && !config.usesHogwild {
             advice += " or set training.clip_norm (e.g. 1.0)"
         }
         return TextModelError(.diverged, "training diverged: \(what). Training stopped and its weights were discarded: the model is as it was before this training call (untrained if it never was trained). To fix it, \(advice)")

@@ -30,6 +30,19 @@ struct Trainer {
         // Those texts were a million small blocks: free()d, their pages stay with malloc
         // (and in the RSS) until trimmed, while the weights come next from fresh pages.
         Memory.returnFreePages()
+        // The set may have sized the hash buckets to the data (BucketSizing): the
+        // network, the checkpoints and the saved model take the fitted count.
+        if set.tokenizer.buckets != config.tokenizer.buckets {
+            var fitted = config
+            fitted.tokenizer = set.tokenizer
+            return try Trainer(config: fitted, progress: progress).train(prepared: set, report: report, started: started)
+        }
+        return try train(prepared: set, report: report, started: started)
+    }
+
+    /// The rest of `train`, on a set encoded for this trainer's config.
+    private func train(prepared set: TrainingSet, report: TrainingReport, started: Double) throws -> Outcome {
+        var report = report
         let t = config.training
         report.trainExamples = set.examples.count
         report.trainTokens = set.examples.totalLength
@@ -46,7 +59,7 @@ struct Trainer {
         // Hogwild threads each take whole examples; data-parallel ones split a batch. The
         // shard's rows are encoded ids (the bag's words and n-grams), which
         // tokenizer.max_length does not bound: the encoded set's longest does.
-        let hogwild = t.hogwild && network.input.kind == .embeddingBag
+        let hogwild = config.usesHogwild && network.input.kind == .embeddingBag
         let threads = hogwild ? Parallel.threads(t.threads) : max(1, min(Parallel.threads(t.threads), t.batchSize))
         report.threads = threads
         // DP-SGD runs one example at a time per thread (DPSGDStep).

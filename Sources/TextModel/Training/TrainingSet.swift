@@ -7,6 +7,9 @@ struct TrainingSet {
     let labels: [String]
     let vocabulary: Vocabulary
     let encoder: FeatureEncoder
+    /// The tokenizer config the examples are encoded with: the given one, with
+    /// `buckets` fitted to the data when tokenizer.fit_buckets (BucketSizing).
+    let tokenizer: Config.Tokenizer
     /// Encoded training texts, flat (one buffer for the whole set, see EncodedTexts).
     let examples: EncodedTexts
     let targets: Targets
@@ -103,8 +106,23 @@ struct TrainingSet {
         }
         // Merged counts stand for the texts' own words; a public vocabulary stays as it is.
         vocabulary = (config.tokenizer.vocabulary == .data ? counts?.vocabulary(config.tokenizer) : nil) ?? built
-        encoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
-        let encoded = encoder.encode(consuming: &trainTexts, lengths: lengths, threads: threads)
+        var encoded = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
+            .encode(consuming: &trainTexts, lengths: lengths, threads: threads)
+        var tokenizer = config.tokenizer
+        if tokenizer.fitBuckets && tokenizer.hashedFeatures > 0 {
+            let base = vocabulary.count, configured = tokenizer.buckets
+            // Training across processes sizes the buckets from every process's rows (the
+            // merged counts), so every process, and one machine, fit the same count.
+            let used = counts?.bucketsUsed(configured)
+                ?? encoded.withUnsafeStorage { ids, _ in BucketSizing.distinctBuckets(ids, base: base, buckets: configured) }
+            let fitted = BucketSizing.fitted(configured: configured, used: used)
+            if fitted < configured {
+                encoded.withMutableIDs { BucketSizing.fold($0, base: base, into: fitted) }
+                tokenizer.buckets = fitted
+            }
+        }
+        self.tokenizer = tokenizer
+        encoder = FeatureEncoder(config: tokenizer, vocabulary: vocabulary)
         examples = encoded
         self.labels = labels
 

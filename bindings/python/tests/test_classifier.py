@@ -451,7 +451,9 @@ def test_data_errors():
 
 
 def test_resource_error_before_allocating():
-    huge = {"model": {"embedding_dim": 4096, "hidden_dim": 4096, "layers": 16}}
+    # The default bag: 200,000 buckets x 4096 dims, kept as given (fit_buckets would
+    # size them to TRAIN's few n-grams and the model would fit).
+    huge = {"model": {"embedding_dim": 4096, "hidden_dim": 4096, "layers": 16}, "tokenizer": {"fit_buckets": False}}
     with pytest.raises(ResourceError):
         TextClassifier(huge).fit(*TRAIN)
 

@@ -362,6 +362,26 @@ def autotune(options_json, texts, labels, valid_texts, valid_labels, on_trial=No
 # ------------------------------------------------------------------- loading
 
 
+# Single-text prediction (textmodel.h, "single-text latency"): Model.predict_one.
+_SIGNATURES.update({
+    "tm_model_predict_one": (c_int, [_model_p, c_char_p, POINTER(c_int32), POINTER(c_float)]),
+})
+# Each thread's out-parameters of tm_model_predict_one, made once: the call releases the
+# GIL, so two threads must not share them.
+_one_text_outputs = threading.local()
+
+
+def _one_text_call():
+    """(tm_model_predict_one, label, probability, byref(label), byref(probability)) of
+    this thread, declared once."""
+    try:
+        return _one_text_outputs.call
+    except AttributeError:
+        label, prob = c_int32(), c_float()
+        _one_text_outputs.call = call = (lib().tm_model_predict_one, label, prob, byref(label), byref(prob))
+        return call
+
+
 def library_path():
     """Path of the library to load: ``$TEXTMODEL_LIBRARY``, else the package folder."""
     env = os.environ.get(LIBRARY_ENV)
@@ -597,9 +617,12 @@ class Model:
 
     def task(self):
         """``tm_model_task``: "single_label", "multi_label" or "regression"."""
-        out = c_char_p()
-        check(lib().tm_model_task(self.handle, byref(out)))
-        return out.value.decode("ascii")
+        task = self.__dict__.get("_task")
+        if task is None:   # fixed by the handle's config: asked once (predict_one's path)
+            out = c_char_p()
+            check(lib().tm_model_task(self.handle, byref(out)))
+            task = self._task = out.value.decode("ascii")
+        return task
 
     def labels(self):
         """Every ``tm_model_label``, in the library's (UTF-8 byte) order."""
@@ -688,6 +711,23 @@ class Model:
                                      indices.ctypes.data_as(POINTER(c_int32)),
                                      probs.ctypes.data_as(POINTER(c_float))))
         return indices, probs
+
+    def predict_one(self, text):
+        """``tm_model_predict_one``: (label index, probability) of one text, as Python int
+        and float: what :meth:`predict` ``([text], 1)`` gives, bit for bit, without the
+        arrays. ``text`` is a str or UTF-8 bytes; a NUL in it is InvalidArgumentError."""
+        data = text.encode("utf-8", "replace") if text.__class__ is str else text
+        if data.__class__ is not bytes:
+            if not isinstance(data, (str, bytes)):
+                raise TypeError(f"text must be a str, got {type(text).__name__}")
+            data = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
+        if b"\0" in data:
+            raise _nul_error("text", 0, data)
+        fn, label, prob, label_ref, prob_ref = _one_text_call()
+        status = fn(self._handle or self.handle, data, label_ref, prob_ref)
+        if status:
+            raise error_for(status)
+        return label.value, prob.value
 
     def predict_proba(self, texts):
         """``tm_model_predict_proba``: probabilities float32 (n, num_labels)."""

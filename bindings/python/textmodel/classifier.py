@@ -552,12 +552,32 @@ class TextClassifier(_TextModel):
         (as in every call that takes texts)."""
         model = self._native("predict")
         texts = _texts(texts)
+        if len(texts) == 1 and model.task() == "single_label" and isinstance(texts[0], (str, bytes)):
+            # One text: the single-text call, the same label without the batch arrays.
+            index, _ = model.predict_one(texts[0])
+            return self.classes_[self._classes_index(np.array([index], dtype=np.int32))]
         if model.task() == "multi_label":
             probs = self.predict_proba(texts)
             classes, threshold = self.classes_, self.threshold_
             return [[classes[j] for j in np.flatnonzero(row >= threshold)] for row in probs]
         indices, _ = model.predict(texts, 1)
         return self.classes_[self._classes_index(indices[:, 0])]
+
+    def predict_one(self, text, return_probability=False):
+        """The label of one text (a str), for services that answer one request at a
+        time: ``predict([text])[0]``, bit for bit, through the library's single-text
+        call (no thread, array or batch; see ``tm_model_predict_one``). With
+        ``return_probability``, ``(label, probability)``. Multi-label models: the list
+        ``predict([text])[0]`` gives (the probability is then the highest label's)."""
+        model = self._native("predict_one")
+        if model.task() == "multi_label":
+            labels = self.predict([text])[0]
+            if not return_probability:
+                return labels
+            return labels, float(self.predict_proba([text])[0].max())
+        index, probability = model.predict_one(text)
+        label = self.classes_[index if self._position is None else self._position[index]]
+        return (label, probability) if return_probability else label
 
     def predict_proba(self, texts):
         """Probabilities: float32 array (n_texts, n_classes), columns in ``classes_``

@@ -40,6 +40,29 @@ final class DistributedTrainingTests: XCTestCase {
         }
     }
 
+    /// tokenizer.fit_buckets sizes the buckets from every process's rows: counts merged
+    /// from parts fit the count one machine fits from all the rows, whatever part a
+    /// process trains on, so the processes' weights keep one shape.
+    func testMergedCountsFitTheOneProcessBucketCount() throws {
+        var config = Config(modelType: .bag)
+        config.tokenizer.buckets = 200_000
+        config.training.epochs = 1
+        let data = KeywordData.make(count: 120, seed: 7)
+        let whole = try TrainingSet(config: config, data: data, validation: nil)
+        var merged = CorpusCounts()
+        for part in [0..<40, 40..<120] { merged.merge(CorpusCounts(config: config, data: slice(data, part))) }
+        let back = try CorpusCounts(json: merged.json.serialized)
+        let firstPart = try TrainingSet(config: config, data: slice(data, 0..<40), validation: nil, counts: back)
+        XCTAssertLessThan(whole.tokenizer.buckets, 200_000, "these few texts fit far fewer buckets")
+        XCTAssertEqual(firstPart.tokenizer.buckets, whole.tokenizer.buckets)
+        let alone = try TrainingSet(config: config, data: slice(data, 0..<40), validation: nil)
+        XCTAssertEqual(merged.bucketsUsed(200_000), CorpusCounts(config: config, data: data).bucketsUsed(200_000))
+        XCTAssertLessThanOrEqual(alone.tokenizer.buckets, whole.tokenizer.buckets)
+        assertThrowsTextModelError(.invalidArgument, mentioning: ["buckets_used"]) {
+            _ = try CorpusCounts(json: "{\"format\": \"libtextmodel-corpus-counts\", \"format_version\": 1, \"rows\": 0, \"tokens\": [], \"labels\": [], \"buckets\": 64, \"buckets_used\": \"zz\"}")
+        }
+    }
+
     func testEpochRangesContinueToTheOneRunWeights() throws {
         let config = tinyConfig(epochs: 3)
         let data = KeywordData.make(count: 80, seed: 5)

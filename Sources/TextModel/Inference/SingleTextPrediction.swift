@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One text's prediction with nothing per call that one text does not need: no thread
+/// start, no String of an ASCII C text, no [String] or EncodedTexts of one, no output
+/// matrix, no sort. Once warm a call allocates nothing: each slot keeps its encoder
+/// scratch and a workspace grown to the longest text it has seen, and the pool keeps the
+/// slots (as many as calls ever ran at once).
+///
+/// The arithmetic is BatchInference's for a group of one text (the same encoder,
+/// workspace packing, forward pass and input-table choice as `outputs(of:)` for a
+/// one-text batch), so a text's label and probability are those of predicting it
+/// alone in a batch, bit for bit.
+final class SingleTextPrediction {
+    /// One call's working memory.
+    final class Slot {
+        var scratch = FeatureEncoder.Scratch()
+        let workspace: Workspace
+        init(workspace: Workspace) { self.workspace = workspace }
+    }
+
+    private let network: Network
+    private var idle: [Slot] = []
+    /// A pthread mutex for the reason WorkspacePool gives.
+    private var lock = pthread_mutex_t()
+
+    init(network: Network) {
+        self.network = network
+        pthread_mutex_init(&lock, nil)
+    }
+
+    deinit {
+        pthread_mutex_lock(&lock)
+        pthread_mutex_unlock(&lock)
+        pthread_mutex_destroy(&lock)
+    }
+
+    /// Runs `body` with a slot no other call is using, then keeps it.
+    func withSlot<R>(_ body: (Slot) throws -> R) rethrows -> R {
+        pthread_mutex_lock(&lock)
+        let taken = idle.popLast()
+        pthread_mutex_unlock(&lock)
+        let slot = taken ?? Slot(workspace: network.makeWorkspace())
+        defer {
+            pthread_mutex_lock(&lock)
+            idle.append(slot)
+            pthread_mutex_unlock(&lock)
+        }
+        return try body(slot)
+    }
+}
+
+extension TrainedModel {
+    /// The most probable label of one text given as UTF-8 bytes, and its probability:
+    /// row 0 of `outputs(of: [text])` and its first maximum (the lowest index among
+    /// ties, as top-k prediction orders them). A classifier's only; `maxMemoryMB` as
+    /// BatchInference.workers.
+    func topLabel(utf8 text: UnsafeBufferPointer<UInt8>) throws -> (label: Int, probability: Float) {
+        try single.withSlot { slot in
+            encoder.encode(utf8: text, scratch: &slot.scratch)
+            let ids = slot.scratch.ids
+            let shape = BatchShape.bound(texts: 1, longest: max(ids.count, 1))
+            let bytes = network.activationBytes(shape), cap = config.training.maxMemoryMB * 1_048_576
+            guard bytes <= cap else {
+                throw TextModelError.resource("predicting needs about \(bytes / 1_048_576) MB of activations for a text of \(ids.count) tokens, more than the model's training.max_memory_mb = \(config.training.maxMemoryMB); predict a shorter text")
+            }
+            let ws = slot.workspace
+            try ws.prepare(for: shape)
+            ws.batch.pack(CollectionOfOne(ids[...]))
+            network.forward(parameters.pointer, workspace: ws,
+                            inputTable: inputTable(tokens: ids.count, threads: 1))
+            let out = network.outputs(ws)
+            let best = argmax(out, network.classes)
+            return (best, out[best])
+        }
+    }
+}

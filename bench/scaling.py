@@ -1,0 +1,155 @@
+"""Scaling figures (issue 16, deliverable 4): training tokens/s and peak memory of the
+bag (the default model) and LSTM (examples/configs/lstm.json) from 10^4 to 10^6 lines
+(10^7 with --lines) of the generated corpus (bench/make_corpus.py, seed 1).
+
+    python3 bench/scaling.py [--lines 10000,100000,1000000] [--threads 2]
+        [--lstm-epochs 1] [--lstm-max-lines 1000000] [--plot bench/scaling.svg]
+
+Each run is the command-line tool in a child process (`textmodel train TRAIN.csv
+--config C --set training.threads=N --json`); its peak RSS is the child's own ru_maxrss
+from os.wait4 (the tool loads only the library: no Python in the figure). Tokens/s =
+the report's train_tokens × epochs ÷ its training seconds (from the encoded set to the
+trained model; reading and tokenising the file are in the wall seconds), where
+train_tokens is the word count for the LSTM but the bag's encoded features (words,
+bigrams and character n-grams, ~16 per word): the bag's tokens/s here counts words as
+bench/common.tokenize splits them (max_length 1024), as bench/compare.py does. The bag trains
+its 5 default epochs; the LSTM 1 epoch (--lstm-epochs), on at most --lstm-max-lines
+lines, since one epoch of 10^6 lines takes minutes on this machine. Prints a Markdown
+table and writes the plot (matplotlib).
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+import common  # noqa: E402
+ROOT = BENCH.parent
+TOOL = ROOT / ".build" / "release" / "textmodel"
+DATA = BENCH / ".data"
+
+
+def corpus(lines):
+    out = DATA / f"corpus-{lines}"
+    subprocess.run([sys.executable, str(BENCH / "make_corpus.py"), "--lines", str(lines), "--seed", "1",
+                    "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+    return out / "train.csv"
+
+
+def words(train_csv):
+    """Word tokens of a training CSV, split as the bag reads them (bench/common.tokenize)."""
+    texts, _ = common.read_csv(train_csv)
+    return sum(len(common.tokenize(t, 1024)) for t in texts)
+
+
+def train(model, train_csv, threads, epochs, work):
+    config = work / f"{model}.json"
+    config.write_text("{}" if model == "bag" else (ROOT / "examples" / "configs" / "lstm.json").read_text())
+    cmd = [str(TOOL), "train", str(train_csv), "--config", str(config), "--set", f"training.threads={threads}",
+           "-o", str(work / "model.tmmodel"), "--json", "--quiet"]
+    if epochs:
+        cmd += ["--set", f"training.epochs={epochs}"]
+    started = time.perf_counter()
+    load = os.getloadavg()[0]
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    stdout = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed with status {status}")
+    report = json.loads(stdout)
+    size = (work / "model.tmmodel").stat().st_size
+    epochs_run = len(report["epochs"])
+    return {"model": model, "train_lines": report["train_examples"], "tokens": report["train_tokens"],
+            "epochs": epochs_run, "train_seconds": report["seconds"], "wall_seconds": wall,
+            "tokens_per_second": report["train_tokens"] * epochs_run / report["seconds"],
+            "peak_rss_mb": usage.ru_maxrss / 1024, "vocabulary": report["vocabulary_size"],
+            "model_mb": size / 1e6, "threads": report["threads"], "load": load,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime}
+
+
+def plot(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for model, marker in (("bag", "o"), ("lstm", "s")):
+        rs = [r for r in rows if r["model"] == model]
+        if not rs:
+            continue
+        xs = [r["train_lines"] for r in rs]
+        label = "bag (default model)" if model == "bag" else "lstm.json (1 epoch)"
+        left.plot(xs, [r["tokens_per_second"] for r in rs], marker=marker, label=label)
+        right.plot(xs, [r["peak_rss_mb"] for r in rs], marker=marker, label=label)
+    for ax, title in ((left, "training tokens/s"), (right, "peak RSS (MB)")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("training lines (90 % of the generated corpus)")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--lines", default="10000,100000,1000000")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--lstm-epochs", type=int, default=1)
+    p.add_argument("--lstm-max-lines", type=int, default=1_000_000)
+    p.add_argument("--models", default="bag,lstm")
+    p.add_argument("--plot", default=str(BENCH / "scaling.svg"))
+    p.add_argument("--json", help="also write the rows here")
+    p.add_argument("--render", help="only print the table and draw the plot of rows a --json run wrote")
+    a = p.parse_args()
+    if a.render:
+        rows = json.loads(pathlib.Path(a.render).read_text())
+        for r in rows:
+            if r["model"] == "bag" and "words" not in r:   # rows of a run before words were counted
+                r["words"] = words(DATA / f"corpus-{round(r['train_lines'] / 0.9)}" / "train.csv")
+        render(rows, a.plot)
+        return
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = pathlib.Path(tmp)
+        for lines in [int(x) for x in a.lines.split(",")]:
+            train_csv = corpus(lines)   # corpus lines; make_corpus keeps 90 % of them for training
+            for model in a.models.split(","):
+                if model == "lstm" and lines > a.lstm_max_lines:
+                    continue
+                r = train(model, train_csv, a.threads, a.lstm_epochs if model == "lstm" else None, work)
+                if model == "bag":
+                    r["words"] = words(train_csv)
+                rows.append(r)
+                print(json.dumps(r), flush=True)
+    if a.json:
+        pathlib.Path(a.json).write_text(json.dumps(rows, indent=1))
+    render(rows, a.plot)
+
+
+def render(rows, plot_path):
+    """The table (stdout) and the plot of `rows`; a bag row's tokens/s counts words."""
+    for r in rows:
+        if r["model"] == "bag":
+            r.setdefault("features", r["tokens"])
+            r["tokens"] = r["words"]
+            r["tokens_per_second"] = r["words"] * r["epochs"] / r["train_seconds"]
+    print()
+    print("| model | train lines | tokens/epoch | epochs | train s | tokens/s | peak RSS MB | vocabulary | model MB | load |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['model']} | {r['train_lines']:,} | {r['tokens']:,} | {r['epochs']} | {r['train_seconds']:.1f} "
+              f"| {r['tokens_per_second']:,.0f} | {r['peak_rss_mb']:.0f} | {r['vocabulary']:,} | {r['model_mb']:.1f} "
+              f"| {r['load']:.1f} |")
+    plot(rows, plot_path)
+    print(f"\nplot: {plot_path}")
+
+
+if __name__ == "__main__":
+    main()
