@@ -368,6 +368,8 @@ public struct Config {
         if training.batchSize != 1 { needs.append("training.batch_size 1") }
         if training.clipNorm != 0 { needs.append("training.clip_norm 0") }
         if training.augmentTokenDropout != 0 || training.augmentSwap != 0 { needs.append("no augmentation (augment_token_dropout and augment_swap 0)") }
+        // DP-SGD clips and noises per-example gradients of whole batches (DPSGDStep).
+        if training.privacy != nil { needs.append("no training.privacy") }
         return needs
     }
 
