@@ -19,7 +19,7 @@ final class RecurrentKernelTests: XCTestCase {
     }
 
     func testPackedProductMatchesOrderedFusedMultiplyAdds() throws {
-        try XCTSkipUnless(RecurrentProduct.packed, "this CPU has no AVX-512")
+        try XCTSkipUnless(tm_kernels_avx512() != 0 && tm_kernels_avx2() != 0, "this CPU has no AVX-512")
         // Widths off the 16-lane vectors and the 64-column panels, rows off the 6-row blocks.
         for (m, n, k) in [(32, 512, 128), (7, 100, 50), (1, 17, 3), (13, 128, 512), (25, 300, 77), (6, 64, 1)] {
             var rng = SeededGenerator(seed: UInt64(m * 7 + n * 13 + k))
@@ -38,7 +38,7 @@ final class RecurrentKernelTests: XCTestCase {
     }
 
     func testBatchProductMatchesOrderedFusedMultiplyAdds() throws {
-        try XCTSkipUnless(RecurrentProduct.packed, "this CPU has no AVX-512")
+        try XCTSkipUnless(tm_kernels_avx512() != 0 && tm_kernels_avx2() != 0, "this CPU has no AVX-512")
         // The weight-gradient shape (A transposed, k the batch rows) and the input-gradient one.
         for (m, n, k) in [(512, 100, 70), (48, 128, 33), (70, 100, 512), (7, 17, 3)] {
             var rng = SeededGenerator(seed: UInt64(m + n + k))
@@ -53,8 +53,8 @@ final class RecurrentKernelTests: XCTestCase {
                 stored.withUnsafeBufferPointer { sa in
                     b.withUnsafeBufferPointer { sb in
                         got.withUnsafeMutableBufferPointer { sc in
-                            RecurrentProduct.batchProduct(transA: transA, m: m, n: n, k: k, a: sa.baseAddress!, lda: transA ? m : k,
-                                                          b: sb.baseAddress!, ldb: n, beta: 1, c: sc.baseAddress!, ldc: n)
+                            tm_gemm_avx512(transA ? 1 : 0, m, n, k, sa.baseAddress!, transA ? m : k, sb.baseAddress!, n,
+                                           sc.baseAddress!, n)
                         }
                     }
                 }
@@ -64,7 +64,7 @@ final class RecurrentKernelTests: XCTestCase {
     }
 
     func testFusedLSTMStepIsTheProductThenTheStep() throws {
-        try XCTSkipUnless(RecurrentProduct.packed, "this CPU has no AVX-512")
+        try XCTSkipUnless(tm_kernels_avx512() != 0 && tm_kernels_avx2() != 0, "this CPU has no AVX-512")
         for (rows, h) in [(13, 20), (32, 128), (1, 5)] {
             var rng = SeededGenerator(seed: UInt64(rows * 100 + h))
             let g4 = 4 * h
@@ -119,7 +119,7 @@ final class RecurrentKernelTests: XCTestCase {
     /// networks too, whose upper layers' input projections run on batch-wide matrices
     /// (through OpenBLAS, three of ten texts differed in their last bits).
     func testATextAloneMatchesItsRowInABatchForStackedBidirectionalNetworks() throws {
-        try XCTSkipUnless(RecurrentProduct.packed, "this CPU has no AVX-512: the OpenBLAS fallback does not promise it")
+        try XCTSkipUnless(RecurrentProduct.packed, "the packed kernel is off (no AVX-512 or TEXTMODEL_RECURRENT_KERNEL≠avx512): OpenBLAS does not promise it")
         for type in ["lstm", "gru"] {
             var c = tinyConfig(embedding: 6, hidden: 7, layers: 2)
             c.model.type = Config.ModelType(rawValue: type)!

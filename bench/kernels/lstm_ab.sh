@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# lstm.json training on the tweets, side by side in one run, alternating:
+#   A     the library built from an older commit (BASE_LIB, its tree BASE_TREE)
+#   B     this tree's library (LIB)
+#   torch PyTorch's packed LSTM with the same model and settings (bench/run_torch.py)
+# for each thread count in THREADS, REPS times (A B torch A B torch ...), EPOCHS epochs
+# (default 5, lstm.json's own). Prints one line
+# per run: seconds of fit (reading, tokenising and the epochs), training tokens/s
+# (tokens seen / those seconds), test accuracy. Medians are for the reader (RESULTS.md).
+#   BASE_TREE=/tmp/base-src BASE_LIB=/tmp/base-src/.build/release/libtextmodel.so \
+#     REPS=2 THREADS="2 1" EPOCHS=2 bench/kernels/lstm_ab.sh
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+tree=$(cd "$here/../.." && pwd)
+lib=${LIB:-$tree/.build/release/libtextmodel.so}
+tweets=${TWEETS_DIR:-/work/shared/data/tweets}
+config=$tree/examples/configs/lstm.json
+epochs=${EPOCHS:-5}
+out=$(mktemp -d)
+# PyTorch reads the same tokens (common.tokenize, ≤ 128 per text: 629,118 on the tweets
+# against lstm.json's 629,279), so the ratio of fit seconds is the ratio of tokens/s.
+for rep in $(seq 1 "${REPS:-2}"); do
+  for t in ${THREADS:-"2 1"}; do
+    echo "A t=$t rep=$rep: $(TEXTMODEL_LIBRARY=$BASE_LIB python3 "$tree/bench/ab/train.py" "$BASE_TREE" "$config" "$t" "$epochs")"
+    echo "B t=$t rep=$rep: $(TEXTMODEL_LIBRARY=$lib python3 "$tree/bench/ab/train.py" "$tree" "$config" "$t" "$epochs")"
+    (cd "$tree/bench" && python3 run_torch.py "$tweets/train.csv" "$tweets/test.csv" --threads "$t" --epochs "$epochs" --model lstm \
+       --result "$out/torch.json" >/dev/null 2>&1)
+    echo "torch t=$t rep=$rep: $(python3 -c "import json,sys; r=json.load(open('$out/torch.json')); print(round(r['train_seconds'],2), r.get('accuracy'))")"
+  done
+done
+rm -rf "$out"
