@@ -329,7 +329,7 @@ final class ModelFileTests: XCTestCase {
         let dir = ScratchDirectory()
         try ModelFile.save(makeModel(), to: dir.file("m.safetensors"))
         let (header, data) = try split(readBytes(dir.file("m.safetensors")))
-        for version in ["3", "17"] {   // 2: a mean-pooled CNN (ModelFileFormats)
+        for version in ["5", "17"] {   // 2: a mean-pooled CNN, 4: product-quantized (ModelFileFormats)
             let bytes = build(editMetadata(header, "format_version", .string(version)), data)
             assertThrowsTextModelError(.modelFormat, mentioning: ["newer", "version \(version)"]) { try loadBytes(bytes, in: dir) }
         }
