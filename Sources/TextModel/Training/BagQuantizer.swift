@@ -124,17 +124,12 @@ struct BagQuantizer {
             let nk = min(ProductQuantizer.maxCentroids, k)
             var book = [Float](repeating: 0, count: nk)
             var rng = SeededGenerator(seed: options.seed ^ 0x4E4F_524D)
-            // Trained on a sample, as the codebooks are: k-means over every kept row's
-            // norm was most of the time of quantizing 200k rows.
-            var sample = norms
-            let n = min(k, max(options.sampleRows, nk))
-            if n < k {
-                for i in 0..<n { sample.swapAt(i, i + Int(rng.next() % UInt64(k - i))) }
-                sample.removeLast(k - n)
-            }
-            sample.withUnsafeBufferPointer { s in
+            // Every kept norm, not a sample: the few large norms (frequent words) are
+            // the ones that matter, and a sample misses them (tweets, no cutoff: 0.7672
+            // with all norms, 0.7584 with 16,384). 1-d k-means is fast (binary search).
+            norms.withUnsafeBufferPointer { n in
                 book.withUnsafeMutableBufferPointer { b in
-                    KMeans.cluster(points: s.baseAddress!, count: n, dim: 1, k: nk, iterations: options.iterations,
+                    KMeans.cluster(points: n.baseAddress!, count: k, dim: 1, k: nk, iterations: options.iterations,
                                    rng: &rng, centroids: b.baseAddress!)
                 }
             }
