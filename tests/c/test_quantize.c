@@ -87,7 +87,8 @@ int main(int argc, char **argv)
     for (i = 0; i < test.count; i++)
         agree += argmax(pf + i * labels, labels) == argmax(pq + i * labels, labels);
     printf("quantized and f32 agree on %zu of %zu texts\n", agree, test.count);
-    CHECK(agree * 10 >= test.count * 9, "only %zu of %zu predictions agree", agree, test.count);
+    /* --quick trains on 120 texts only, whose model is less sure of itself. */
+    CHECK(agree * 100 >= test.count * (quick ? 80 : 90), "only %zu of %zu predictions agree", agree, test.count);
 
     /* Round trips: file and memory, same probabilities to the bit. */
     MUST(tm_model_save(q, model_path));
@@ -131,7 +132,7 @@ int main(int argc, char **argv)
         same += strcmp(name, truth) == 0;
     }
     printf("retrained quantized model: %zu of %zu test texts right\n", same, test.count);
-    CHECK(same * 10 >= test.count * 8, "retrained accuracy %zu/%zu", same, test.count);
+    CHECK(same * 100 >= test.count * (quick ? 70 : 80), "retrained accuracy %zu/%zu", same, test.count);
 
     free(pl);
     free(pq);

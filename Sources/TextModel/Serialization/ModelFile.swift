@@ -142,7 +142,7 @@ enum ModelFile {
         let header = file.header, dataStart = file.dataStart, field = file.field
         let versionText = try field("format_version")
         guard let version = Int(versionText), version >= 1 else { throw bad("format_version \"\(versionText)\" is not a version number") }
-        guard version <= formatVersion else {
+        guard version <= formatVersion, ModelFileFormats.readable.contains(version) else {
             throw TextModelError.modelFormat("\(path) was written by a newer libtextmodel (format version \(version)); this library (\(LibraryVersion.string)) reads format version \(formatVersion): upgrade libtextmodel to load it")
         }
         let configText = try field("config"), vocabularyText = try field("vocabulary"), labelsText = try field("labels")

@@ -17,6 +17,10 @@
 ///      pq.norm_codebook (F32) and pq.norm_codes (U8) instead of embedding.weight.
 ///      Only compressed models are written as 4; the version(of:) below never says 4.
 enum ModelFileFormats {
+    /// The versions this library reads: every one up to ModelFile.formatVersion that it
+    /// knows (a version it does not know is refused as newer, not guessed at).
+    static let readable: Set<Int> = [1, 2, QuantizedModelFile.version]
+
     /// The version a model's file is written with: the oldest that describes it.
     static func version(of config: Config, precision: WeightPrecision = .f32) -> Int {
         if precision != .f32 { return 3 }

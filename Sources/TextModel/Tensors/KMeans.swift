@@ -23,9 +23,19 @@ enum KMeans {
         var sizes = [Int](repeating: 0, count: k)
         for _ in 0..<max(iterations, 1) {
             var changed = 0
-            for i in 0..<n {
-                let c = Int32(nearest(points + i * d, centroids: centroids, k: k, dim: d))
-                if assignment[i] != c { assignment[i] = c; changed += 1 }
+            if d == 1 {
+                // Scalars: the nearest of the sorted centroids by binary search.
+                let order = (0..<k).sorted { centroids[$0] != centroids[$1] ? centroids[$0] < centroids[$1] : $0 < $1 }
+                let sorted = order.map { centroids[$0] }
+                for i in 0..<n {
+                    let c = Int32(order[nearestSorted(points[i], sorted)])
+                    if assignment[i] != c { assignment[i] = c; changed += 1 }
+                }
+            } else {
+                for i in 0..<n {
+                    let c = Int32(nearest(points + i * d, centroids: centroids, k: k, dim: d))
+                    if assignment[i] != c { assignment[i] = c; changed += 1 }
+                }
             }
             // Later steps move a few points between neighbouring centroids and barely
             // change the centroids: stop once fewer than 1 in 1,000 points move.
@@ -42,6 +52,18 @@ enum KMeans {
             }
             splitEmpty(centroids, sizes: &sizes, k: k, dim: d)
         }
+    }
+
+    /// Position in `sorted` (increasing) of the value nearest to `x` (the lower on ties).
+    private static func nearestSorted(_ x: Float, _ sorted: [Float]) -> Int {
+        var low = 0, high = sorted.count   // first position whose value is >= x
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid] < x { low = mid + 1 } else { high = mid }
+        }
+        if low == sorted.count { return sorted.count - 1 }
+        if low == 0 { return 0 }
+        return x - sorted[low - 1] <= sorted[low] - x ? low - 1 : low
     }
 
     /// Gives every empty cluster half of the largest one: the two centroids move apart.

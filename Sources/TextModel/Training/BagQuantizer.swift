@@ -124,6 +124,9 @@ struct BagQuantizer {
             let nk = min(ProductQuantizer.maxCentroids, k)
             var book = [Float](repeating: 0, count: nk)
             var rng = SeededGenerator(seed: options.seed ^ 0x4E4F_524D)
+            // Every kept norm, not a sample: the few large norms (frequent words) are
+            // the ones that matter, and a sample misses them (tweets, no cutoff: 0.7672
+            // with all norms, 0.7584 with 16,384). 1-d k-means is fast (binary search).
             norms.withUnsafeBufferPointer { n in
                 book.withUnsafeMutableBufferPointer { b in
                     KMeans.cluster(points: n.baseAddress!, count: k, dim: 1, k: nk, iterations: options.iterations,

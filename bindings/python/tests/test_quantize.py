@@ -27,7 +27,7 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     (texts, labels), _ = data
-    return TextClassifier(model__type="bag", training__epochs=8, training__threads=1).fit(texts, labels)
+    return TextClassifier(model__type="bag", tokenizer__buckets=20000, training__epochs=8, training__threads=1).fit(texts, labels)
 
 
 def test_low_level_quantize_gives_a_new_small_model(fitted, data, tmp_path):
@@ -35,7 +35,7 @@ def test_low_level_quantize_gives_a_new_small_model(fitted, data, tmp_path):
     native = fitted._native()
     q = native.quantize(cutoff=2000, qnorm=True, retrain=True, train=(texts, labels), threads=1)
     assert q.is_quantized() and not native.is_quantized()
-    assert len(q.to_bytes()) * 50 < len(native.to_bytes())
+    assert len(q.to_bytes()) * 20 < len(native.to_bytes())
     assert np.mean(np.argmax(q.predict_proba(test_texts), 1) == np.argmax(native.predict_proba(test_texts), 1)) > 0.85
     path = tmp_path / "q.tmmodel"
     q.save(path)
@@ -50,7 +50,7 @@ def test_low_level_quantize_gives_a_new_small_model(fitted, data, tmp_path):
 
 def test_estimator_quantize_in_place_keeps_classes_and_accuracy(data):
     (texts, labels), (test_texts, test_labels) = data
-    clf = TextClassifier(model__type="bag", training__epochs=8, training__threads=1).fit(texts, labels)
+    clf = TextClassifier(model__type="bag", tokenizer__buckets=20000, training__epochs=8, training__threads=1).fit(texts, labels)
     before = clf.score(test_texts, test_labels)
     classes = clf.classes_.copy()
     assert not clf.is_quantized_
