@@ -19,7 +19,7 @@
 enum ModelFileFormats {
     /// The versions this library reads: every one up to ModelFile.formatVersion that it
     /// knows (a version it does not know is refused as newer, not guessed at).
-    static let readable: Set<Int> = [1, 2, QuantizedModelFile.version]
+    static let readable: Set<Int> = [1, 2, 3, QuantizedModelFile.version]
 
     /// The version a model's file is written with: the oldest that describes it.
     static func version(of config: Config, precision: WeightPrecision = .f32) -> Int {

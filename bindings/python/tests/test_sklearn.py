@@ -220,7 +220,7 @@ def test_core_imports_without_sklearn():
         "    TextClassifier().predict(['x'])\n"
         "except textmodel.NotFittedError as e:\n"
         "    print('not fitted:', e)\n"
-        "clf = TextClassifier(training__epochs=1).fit(['pizza', 'goal'] * 5, ['f', 's'] * 5)\n"
+        "clf = TextClassifier(training__epochs=5).fit(['pizza', 'goal'] * 5, ['f', 's'] * 5)\n"
         "print(clf.predict(['pizza']).tolist(), sys.modules['sklearn'])\n"
     )
     env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT))
