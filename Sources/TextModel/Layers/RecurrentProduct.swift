@@ -12,17 +12,16 @@ import Glibc
 /// (`Panels`) into panels that stay in cache across the steps (recurrent_gemm.c says why
 /// and what that does to the floats: each row's result is independent of the others).
 enum RecurrentProduct {
-    /// Whether the recurrent layers run the packed kernel (and the fused LSTM step): only
-    /// when the CPU has AVX-512 and AVX2 and TEXTMODEL_RECURRENT_KERNEL=avx512 is in the
-    /// environment. Off by default because its floats differ from OpenBLAS's in the last
-    /// bits, and tests/fixtures/v0.3.0 promises that saved recurrent models predict
-    /// exactly what 0.3.0 predicted (bindings/python/tests/test_saved_models.py): turning
-    /// it on by default is a decision for the release, not for this change.
-    static let packed = tm_kernels_avx512() != 0 && tm_kernels_avx2() != 0 && kernelRequested
+    /// Whether the recurrent layers run the packed kernel (and the fused LSTM step): when
+    /// the CPU has AVX-512 and AVX2, unless TEXTMODEL_RECURRENT_KERNEL=blas is in the
+    /// environment. Its floats differ from OpenBLAS's in the last bits (a few 1e-8 on
+    /// the probabilities of tests/fixtures/v0.3.0's recurrent models); `blas` gives back
+    /// exactly what 0.3.0 computed, for whoever must reproduce an old run bit for bit.
+    static let packed = tm_kernels_avx512() != 0 && tm_kernels_avx2() != 0 && !openBLASRequested
 
-    private static var kernelRequested: Bool {
+    private static var openBLASRequested: Bool {
         guard let value = getenv("TEXTMODEL_RECURRENT_KERNEL") else { return false }
-        return String(cString: value) == "avx512"
+        return String(cString: value) == "blas"
     }
 
     /// Floats of the scratch a layer of `blocks` gates × width H over inputs of width

@@ -4,7 +4,11 @@ tests/fixtures/v0.3.0 holds one small model of every network shape (bag with and
 subwords, CNN with repeated widths and dropout, LSTM, 2-layer bidirectional LSTM with
 mean pooling, GRU with last pooling, 2-layer RNN, multi-label LSTM, regression CNN),
 trained and saved by 0.3.0, and the float32 bits of its outputs on 40 test texts as
-0.3.0 computed them. Any change to the networks' arithmetic fails here.
+0.3.0 computed them. Any change to the networks' arithmetic fails here, with one
+documented exception: on a CPU with AVX-512 the recurrent layers run the packed kernel
+(Layers/RecurrentProduct.swift), whose floats differ from OpenBLAS's in the last bits, so
+recurrent models must agree within 1e-6 and to the label; with
+TEXTMODEL_RECURRENT_KERNEL=blas they are held to the bits as well.
 """
 import json
 import os
@@ -17,6 +21,25 @@ from textmodel._lib import Model
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "fixtures", "v0.3.0")
 EXPECTED = json.load(open(os.path.join(FIXTURES, "expected_outputs.json")))
+
+
+RECURRENT = ("lstm", "gru", "rnn")
+EXACT = os.environ.get("TEXTMODEL_RECURRENT_KERNEL") == "blas"
+
+
+def assert_as_0_3_0(model, outputs, name):
+    expected = EXPECTED["models"][name]
+    if EXACT or json.loads(model.config_json())["model"]["type"] not in RECURRENT:
+        assert bits(outputs) == expected
+        return
+    got = np.asarray(outputs, dtype=np.float32).ravel()
+    want = np.array(struct.unpack(f"<{len(expected)}f", struct.pack(f"<{len(expected)}I", *expected)), dtype=np.float32)
+    assert np.abs(got - want).max() <= 1e-6
+    if model.task() == "single_label":
+        rows = len(EXPECTED["texts"])
+        assert (got.reshape(rows, -1).argmax(1) == want.reshape(rows, -1).argmax(1)).all()
+    else:
+        assert ((got > 0.5) == (want > 0.5)).all()
 
 
 def bits(values):
@@ -32,7 +55,7 @@ def test_saved_model_predicts_as_0_3_0(name, threads):
         model.set_threads(threads)
         texts = EXPECTED["texts"]
         outputs = model.predict_values(texts) if model.task() == "regression" else model.predict_proba(texts)
-        assert bits(outputs) == EXPECTED["models"][name]
+        assert_as_0_3_0(model, outputs, name)
     finally:
         model.close()
 
@@ -53,6 +76,6 @@ def test_training_the_fixture_again_gives_the_same_model(name):
     try:
         texts = EXPECTED["texts"]
         outputs = model.predict_values(texts) if model.task() == "regression" else model.predict_proba(texts)
-        assert bits(outputs) == EXPECTED["models"][name]
+        assert_as_0_3_0(model, outputs, name)
     finally:
         model.close()
