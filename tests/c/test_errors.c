@@ -885,10 +885,11 @@ static void flipped_model_cases(void)
     /* Which check catches a flip depends on where it is: the length (the header no
      * longer ends where the JSON does), the magic bytes at the header's start, the JSON
      * header (its syntax, or the metadata checksum or a tensor entry when it stays
-     * valid JSON), or the weights. */
+     * valid JSON, or a metadata key's name: "the metadata has no labels"), or the
+     * weights. */
     static const char *const length_why = "header claims|not valid JSON|header is incomplete";
     static const char *const header_why =
-        "no magic|not valid JSON|header is incomplete|metadata checksum|wrong type, shape or position";
+        "no magic|not valid JSON|header is incomplete|metadata checksum|wrong type, shape or position|metadata has no";
     static const char *const data_why = "weights checksum does not match";
     for (i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
         char name[96];
