@@ -6,7 +6,7 @@ import Glibc
 /// checkpoints, progress, cancel, learning-rate schedule). What one step does is a
 /// TrainingStep: data-parallel batches, or Hogwild for the bag model (training.hogwild).
 struct Trainer {
-    let config: Config
+    private(set) var config: Config
     let progress: ProgressHandler?
     /// Set when training runs one epoch range at a time (training across processes).
     var continuation: TrainingContinuation? = nil
@@ -35,7 +35,9 @@ struct Trainer {
         if set.tokenizer.buckets != config.tokenizer.buckets {
             var fitted = config
             fitted.tokenizer = set.tokenizer
-            return try Trainer(config: fitted, progress: progress).train(prepared: set, report: report, started: started)
+            var trainer = self
+            trainer.config = fitted
+            return try trainer.train(prepared: set, report: report, started: started)
         }
         return try train(prepared: set, report: report, started: started)
     }

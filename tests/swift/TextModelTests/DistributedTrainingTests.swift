@@ -64,7 +64,15 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     func testEpochRangesContinueToTheOneRunWeights() throws {
-        let config = tinyConfig(epochs: 3)
+        // An LSTM, and the bag model's default (Hogwild, buckets fitted to the data: the
+        // continuation must survive the retrain with the fitted count).
+        var bag = Config(modelType: .bag)
+        bag.training.epochs = 3
+        bag.training.threads = 1
+        for config in [tinyConfig(epochs: 3), bag] { try assertEpochRangesContinueToTheOneRunWeights(config) }
+    }
+
+    private func assertEpochRangesContinueToTheOneRunWeights(_ config: Config) throws {
         let data = KeywordData.make(count: 80, seed: 5)
         let one = Model(config: config)
         try one.train(data)
