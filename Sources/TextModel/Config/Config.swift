@@ -193,7 +193,9 @@ public struct Config {
             .int("char_ngrams_max", \.tokenizer.charNgramsMax, 0...20, default: 0, bag: 5),
             .int("buckets", \.tokenizer.buckets, 1...10_000_000, default: 100_000, bag: 200_000),
             .newChoice("vocabulary", \.tokenizer.vocabulary, default: .data),
-            .bool("fit_buckets", \.tokenizer.fitBuckets, default: true),
+            // Omitted at its default: a trained model's config records the fitted
+            // `buckets` itself, so its file stays readable by 0.4.0.
+            .newBool("fit_buckets", \.tokenizer.fitBuckets, default: true),
         ]),
         ConfigSection("model", [
             // init(modelType:) sets the type itself; its default is the default model's.

@@ -134,6 +134,13 @@ struct ConfigKey {
 }
 
 extension ConfigKey {
+    /// A flag left out of the resolved config at its default (see omittedAtDefault).
+    static func newBool(_ name: String, _ path: WritableKeyPath<Config, Bool>, default def: Bool) -> ConfigKey {
+        var k = bool(name, path, default: def)
+        k.omittedAtDefault = { $0[keyPath: path] == def }
+        return k
+    }
+
     /// A choice left out of the resolved config at its default (see omittedAtDefault).
     static func newChoice<E: CaseIterable & RawRepresentable & Equatable>(_ name: String, _ path: WritableKeyPath<Config, E>,
                                                                          default def: E) -> ConfigKey
