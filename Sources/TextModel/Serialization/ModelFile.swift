@@ -97,12 +97,22 @@ enum ModelFile {
     /// The file's parts for `tensors`, whose bytes have CRC-32 `data` (nil: only counting).
     private static func header(of model: TrainedModel, precision: WeightPrecision, data: UInt32?,
                                tensors: [SafeTensors.Tensor]) throws -> [FileIO.Part] {
+        let version = ModelFileFormats.version(of: model.config, precision: precision)
+        let metadata = commonMetadata(of: model, version: version, dtype: precision)
+            + [("checksum_data", .string(CRC32.hex(data ?? 0)))]
+        return SafeTensors.encode(format: formatName, metadata: metadata, tensors: tensors)
+    }
+
+    /// The metadata every format writes, through checksum_metadata: the version, writer,
+    /// config, vocabulary, labels, target scaling, weights_dtype (`dtype`; nil for a
+    /// format that has none, such as 4) and the privacy record.
+    static func commonMetadata(of model: TrainedModel, version: Int, dtype: WeightPrecision?) -> [(String, JSONValue)] {
         let config = model.config.json.serialized
         let vocabulary = JSONValue.array(model.vocabulary.tokens.map { .string($0) }).serialized
         let labels = JSONValue.array(model.labels.map { .string($0) }).serialized
-        let version = String(ModelFileFormats.version(of: model.config, precision: precision))
+        let versionText = String(version)
         var metadata: [(String, JSONValue)] = [
-            ("format_version", .string(version)),
+            ("format_version", .string(versionText)),
             ("library_version", .string(LibraryVersion.string)),
             ("config", .string(config)),
             ("vocabulary", .string(vocabulary)),
@@ -113,15 +123,15 @@ enum ModelFile {
             scaling = JSONValue.object([("mean", .double(model.scaling.mean)), ("std", .double(model.scaling.std))]).serialized
             metadata.append(("target_scaling", .string(scaling ?? "")))
         }
-        metadata.append(("weights_dtype", .string(precision.name)))
-        let covered = precision == .f32 ? nil : precision.name
+        if let dtype = dtype { metadata.append(("weights_dtype", .string(dtype.name))) }
         let privacy = model.privacy.map { $0.json.serialized }
         if let privacy = privacy { metadata.append(("privacy", .string(privacy))) }
-        let checksum = metadataChecksum(version, LibraryVersion.string, config, vocabulary, labels, scaling,
+        // weights_dtype counts from format 3 on: f32 files keep the checksum 0.4.0 computes.
+        let covered = dtype == nil || dtype == .f32 ? nil : dtype?.name
+        let checksum = metadataChecksum(versionText, LibraryVersion.string, config, vocabulary, labels, scaling,
                                         dtype: covered, privacy: privacy)
         metadata.append(("checksum_metadata", .string(CRC32.hex(checksum))))
-        metadata.append(("checksum_data", .string(CRC32.hex(data ?? 0))))
-        return SafeTensors.encode(format: formatName, metadata: metadata, tensors: tensors)
+        return metadata
     }
 
     static func load(from path: String) throws -> TrainedModel {
@@ -179,8 +189,9 @@ enum ModelFile {
         }
 
         if version == QuantizedModelFile.version {
-            return try QuantizedModelFile.load(file: file, bytes: bytes, config: config, vocabulary: vocabulary, labels: labels,
-                                               scaling: scaling, bad: bad)
+            let model = try QuantizedModelFile.load(file: file, bytes: bytes, config: config, vocabulary: vocabulary,
+                                                    labels: labels, scaling: scaling, bad: bad)
+            return try withPrivacy(model, privacyText, bad: bad)
         }
         let network = NetworkBuilder.make(config: config, vocabularySize: vocabulary.count, labels: labels.count)
         let dataBytes = bytes.count - dataStart
@@ -219,7 +230,12 @@ enum ModelFile {
         }
         let model = TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, network: network,
                                  parameters: parameters, precision: precision, quantized: quantized)
-        if let text = privacyText {
+        return try withPrivacy(model, privacyText, bad: bad)
+    }
+
+    /// `model` with the privacy record of its file's metadata (`text`), if it has one.
+    private static func withPrivacy(_ model: TrainedModel, _ text: String?, bad: (String) -> TextModelError) throws -> TrainedModel {
+        if let text = text {
             do { model.privacy = try PrivacyRecord(json: JSONValue.parse(text, what: "the privacy record")) }
             catch let e as TextModelError { throw bad(e.message) }
         }

@@ -20,27 +20,11 @@ enum QuantizedModelFile {
 
     /// The parts ModelFile writes for a model with a QuantizedBagInput.
     static func parts(of model: TrainedModel, input q: QuantizedBagInput) -> [FileIO.Part] {
-        let config = model.config.json.serialized
-        let vocabulary = JSONValue.array(model.vocabulary.tokens.map { .string($0) }).serialized
-        let labels = JSONValue.array(model.labels.map { .string($0) }).serialized
-        let versionText = String(version)
-        var metadata: [(String, JSONValue)] = [
-            ("format_version", .string(versionText)),
-            ("library_version", .string(LibraryVersion.string)),
-            ("config", .string(config)),
-            ("vocabulary", .string(vocabulary)),
-            ("labels", .string(labels)),
-        ]
-        var scaling: String? = nil
-        if model.task == .regression {
-            scaling = JSONValue.object([("mean", .double(model.scaling.mean)), ("std", .double(model.scaling.std))]).serialized
-            metadata.append(("target_scaling", .string(scaling ?? "")))
-        }
+        // The common metadata (its checksum covers the privacy record too), then the codebook's.
+        var metadata = ModelFile.commonMetadata(of: model, version: version, dtype: nil)
         let pq = parameters(q).serialized
         metadata.append(("compression", .string("pq")))
         metadata.append(("pq", .string(pq)))
-        metadata.append(("checksum_metadata", .string(CRC32.hex(ModelFile.metadataChecksum(
-            versionText, LibraryVersion.string, config, vocabulary, labels, scaling)))))
         metadata.append(("checksum_compression", .string(CRC32.hex(compressionChecksum("pq", pq)))))
 
         let network = model.network, p = model.parameters.pointer

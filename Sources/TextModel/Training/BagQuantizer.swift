@@ -44,7 +44,13 @@ struct BagQuantizer {
         }
         let result = TrainedModel(config: config, vocabulary: vocabulary, labels: model.labels, scaling: model.scaling,
                                   network: compressed, parameters: parameters)
-        if options.retrain, let data = data { try retrainOutput(result, data) }
+        if options.retrain, let data = data {
+            // Retraining on (possibly private) rows is not covered by the original ε: the
+            // compressed model then carries no privacy record.
+            try retrainOutput(result, data)
+        } else {
+            result.privacy = model.privacy   // compression alone is post-processing: ε holds
+        }
         return result
     }
 

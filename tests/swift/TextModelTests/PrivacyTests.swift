@@ -247,6 +247,25 @@ final class PrivacyTests: XCTestCase {
         XCTAssertNil(try Model.load(bytes: trainedPlainModel().serialized()).privacy)
     }
 
+    /// Product quantization alone is post-processing, so ε still holds and the record
+    /// travels with the compressed model (also through its format-4 file); retraining
+    /// its output layer on rows is not covered, so that model has no record.
+    func testCompressionKeepsThePrivacyRecordUnlessItRetrains() throws {
+        var c = privateConfig(type: .bag, sigma: 1)
+        c.training.epochs = 1
+        let data = KeywordData.make(count: 120, seed: 6)
+        let model = Model(config: c)
+        try model.train(data)
+        let record = try XCTUnwrap(model.privacy)
+        var options = QuantizeOptions()
+        options.cutoff = 40
+        let compressed = try model.quantized(options)
+        XCTAssertEqual(compressed.privacy, record)
+        XCTAssertEqual(try Model.load(bytes: compressed.serialized()).privacy, record)
+        options.retrain = true
+        XCTAssertNil(try model.quantized(options, training: data).privacy)
+    }
+
     private func trainedPlainModel() throws -> Model {
         var c = Config(modelType: .bag)
         c.training.epochs = 1
