@@ -51,9 +51,12 @@ def cluster(workers):
 
 def inference(args, tweets):
     texts, labels = rows(tweets / "train.csv")
-    bag = json.loads((ROOT / "examples" / "configs" / "bag.json").read_text())
-    bag["training"]["threads"] = 1
-    model = TextClassifier(bag).fit(texts, labels)
+    config = json.loads((ROOT / "examples" / "configs" / f"{args.model}.json").read_text())
+    config["training"]["threads"] = 1
+    if args.model != "bag":
+        config["training"]["epochs"] = 1   # the speed of inference, not the accuracy, is measured
+    model = TextClassifier(config).fit(texts, labels)
+    print(f"model: examples/configs/{args.model}.json")
     base = texts + rows(tweets / "test.csv")[0]
     many = [f"{base[i % len(base)]} {i}" for i in range(args.texts)]
     started = time.monotonic()
@@ -124,6 +127,8 @@ def training(args, tweets):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--model", default="bag", choices=["bag", "cnn", "lstm", "transformer"],
+                        help="the example config whose model labels the texts (inference)")
     parser.add_argument("--texts", type=int, default=200_000)
     parser.add_argument("--partitions", type=int, default=16)
     parser.add_argument("--tweets", default=str(ROOT.parent / "shared" / "data" / "tweets"))
