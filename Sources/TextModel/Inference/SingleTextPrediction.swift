@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One text's prediction with nothing per call that one text does not need: no thread
 /// start, no String of an ASCII C text, no [String] or EncodedTexts of one, no output
 /// matrix, no sort. Once warm a call allocates nothing: each slot keeps its encoder
@@ -20,35 +16,14 @@ final class SingleTextPrediction {
         init(workspace: Workspace) { self.workspace = workspace }
     }
 
-    private let network: Network
-    private var idle: [Slot] = []
-    /// A pthread mutex for the reason WorkspacePool gives.
-    private var lock = pthread_mutex_t()
+    private let slots: ReusePool<Slot>
 
     init(network: Network) {
-        self.network = network
-        pthread_mutex_init(&lock, nil)
-    }
-
-    deinit {
-        pthread_mutex_lock(&lock)
-        pthread_mutex_unlock(&lock)
-        pthread_mutex_destroy(&lock)
+        slots = ReusePool { Slot(workspace: network.makeWorkspace()) }
     }
 
     /// Runs `body` with a slot no other call is using, then keeps it.
-    func withSlot<R>(_ body: (Slot) throws -> R) rethrows -> R {
-        pthread_mutex_lock(&lock)
-        let taken = idle.popLast()
-        pthread_mutex_unlock(&lock)
-        let slot = taken ?? Slot(workspace: network.makeWorkspace())
-        defer {
-            pthread_mutex_lock(&lock)
-            idle.append(slot)
-            pthread_mutex_unlock(&lock)
-        }
-        return try body(slot)
-    }
+    func withSlot<R>(_ body: (Slot) throws -> R) rethrows -> R { try slots.withOne(body) }
 }
 
 extension TrainedModel {
