@@ -33,7 +33,9 @@ private func tryLoad(_ bytes: [UInt8], earlyStopping: Bool) {
         result = try FuzzingEntryPoints.loadCheckpoint(bytes, earlyStopping: earlyStopping)
     }
     guard let (epoch, order) = result else { return }
-    require(epoch >= 1, "resumes after epoch \(epoch)")
+    // Epoch 0 is a valid state since training across processes: a continuation's
+    // initial weights, before any epoch (tm_model_train_epochs with last_epoch 0).
+    require(epoch >= 0, "resumes after epoch \(epoch)")
     require(order.sorted() == Array(0..<order.count), "the restored order is not a permutation: \(order)")
 }
 
