@@ -535,8 +535,12 @@ void tm_explain_options_init(tm_explain_options *options);
  * tm_explanation_free. count may be 0 (an empty result).
  * Errors: TM_ERR_INVALID_ARGUMENT (model, texts, a text or out_explanation NULL;
  * options->struct_size too small; a method, output or reference that is not one of the
- * enums; steps, window or target out of range), TM_ERR_STATE (untrained),
- * TM_ERR_RESOURCE (a batch would exceed training.max_memory_mb).
+ * enums; steps, window or target out of range; a product-quantized bag model, whose
+ * embedding rows are gone: explain the f32 model it came from), TM_ERR_STATE
+ * (untrained), TM_ERR_RESOURCE (a batch would exceed training.max_memory_mb).
+ * f16 and int8 models (tm_model_save_as) are explained from their stored weights
+ * dequantized to f32, so `output` can differ from an int8 model's prediction in the
+ * last digits.
  * Thread-safe: many threads may explain with (and predict from) one model at once;
  * each call uses up to tm_model_set_threads threads, and its results do not depend on
  * that count. */
