@@ -182,3 +182,48 @@ def test_int_labels_explain_by_classes_position():
                                          rel=1e-4)
     predicted = clf.explain(["goal match"])[0]
     assert predicted.target == clf.predict(["goal match"])[0] == 10
+
+
+@pytest.mark.parametrize("dtype", ["f16", "int8"])
+def test_compact_models_explain_from_their_stored_weights(bag, lstm, dtype, tmp_path):
+    # Format-3 files (f16/int8 weights) explain from those weights dequantized to f32:
+    # the same tokens and offsets, complete integrated gradients, and an output that is
+    # the compact model's own prediction (int8 products round a little differently).
+    for name, clf in (("bag", bag), ("lstm", lstm)):
+        path = tmp_path / f"{name}.{dtype}"
+        clf.save(path, dtype=dtype)
+        compact = TextClassifier.load(path, threads=1)
+        assert compact.precision_ == dtype
+        proba = compact.predict_proba(TEXTS)
+        spans = [[t[:3] for t in e.tokens] for e in clf.explain(TEXTS)]
+        explained = compact.explain(TEXTS)
+        assert [[t[:3] for t in e.tokens] for e in explained] == spans
+        for row, e in zip(proba, explained):
+            assert abs(e.delta) <= 1e-3 * abs(e.output - e.reference_output) + 1e-6, (name, dtype, e)
+            assert e.output == pytest.approx(float(row[e.target_index]), abs=2e-3 if dtype == "f16" else 5e-2)
+        occluded = compact.explain(TEXTS, method="occlusion")
+        assert all(math.isfinite(s) for e in occluded for _, _, _, s in e.tokens)
+        assert compact.transform(TEXTS).shape == clf.transform(TEXTS).shape
+        compact.close()
+
+
+def test_a_differentially_private_model_explains_like_any_other():
+    # DP changes training only; the model (hashed vocabulary, as DP requires) explains
+    # as usual: offsets slice the text, integrated gradients are complete, occlusion runs.
+    words = {"food": ["pizza", "pasta", "soup"], "sport": ["goal", "team", "match"]}
+    texts = [f"we saw {words[k][i % 3]} today" for i in range(120) for k in sorted(words)]
+    labels = [k for _ in range(120) for k in sorted(words)]
+    clf = TextClassifier({"model": {"type": "bag", "embedding_dim": 16, "labels": sorted(words)},
+                          "tokenizer": {"vocabulary": "hashed", "buckets": 2000, "word_ngrams": 1,
+                                        "char_ngrams_min": 0, "char_ngrams_max": 0},
+                          "training": {"epochs": 3, "batch_size": 16, "threads": 1, "optimizer": "sgd",
+                                       "learning_rate": 0.5, "lr_schedule": "constant",
+                                       "privacy": {"max_grad_norm": 1.0, "delta": 1e-5, "target_epsilon": 5}}})
+    clf.fit(texts, labels)
+    assert clf.privacy_ is not None
+    sample = ["We saw PIZZA today", "goal!"]
+    for text, e in zip(sample, clf.explain(sample)):
+        assert [text[s:n].lower() for _, s, n, _ in e.tokens] == [t for t, _, _, _ in e.tokens]
+        assert abs(e.delta) <= 1e-3 * abs(e.output - e.reference_output) + 1e-6
+    e = clf.explain(["we saw pizza"], method="occlusion")[0]
+    assert len(e.tokens) == 3 and all(math.isfinite(s) for _, _, _, s in e.tokens)
