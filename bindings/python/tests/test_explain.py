@@ -227,3 +227,27 @@ def test_a_differentially_private_model_explains_like_any_other():
         assert abs(e.delta) <= 1e-3 * abs(e.output - e.reference_output) + 1e-6
     e = clf.explain(["we saw pizza"], method="occlusion")[0]
     assert len(e.tokens) == 3 and all(math.isfinite(s) for _, _, _, s in e.tokens)
+
+
+def test_cnn_and_stacked_bidirectional_lstm_in_every_task():
+    # The Swift tests check completeness per encoder on random weights; here trained CNN
+    # (multi-label, regression) and 2-layer bidirectional LSTM models through the C ABI.
+    texts, labels = zip(*rows())
+    texts = list(texts)
+    tags = [[y, "any"] if i % 2 else [y] for i, y in enumerate(labels)]
+    lengths = [float(len(t)) for t in texts]
+    cnn = {"type": "cnn", "embedding_dim": 16, "filters": 8, "kernel_sizes": [2, 3]}
+    bilstm = {"type": "lstm", "embedding_dim": 8, "hidden_dim": 8, "layers": 2, "bidirectional": True,
+              "pooling": "mean"}
+    for model, steps, bar in ((cnn, 300, 0.05), (bilstm, 50, 1e-3)):
+        fitted = [TextClassifier({"model": dict(model), "training": {"epochs": 2}}).fit(texts, labels),
+                  TextClassifier({"model": {**model, "task": "multi_label"}, "training": {"epochs": 2}}).fit(texts, tags),
+                  TextRegressor({"model": dict(model), "training": {"epochs": 2}}).fit(texts, lengths)]
+        for est in fitted:
+            explained = est.explain(TEXTS, steps=steps)
+            gaps = [abs(e.delta) / max(abs(e.output - e.reference_output), 1e-6) for e in explained if e.tokens]
+            # CNN: ReLU + max-pooling converge slowly (the 5% at 300 steps).
+            assert sum(g <= bar for g in gaps) >= len(gaps) - (1 if model is cnn else 0), (model["type"], gaps)
+            for text, e in zip(TEXTS, explained):
+                assert [text[s:n].lower() for _, s, n, _ in e.tokens] == [t for t, _, _, _ in e.tokens]
+            assert est.transform(TEXTS).shape[0] == len(TEXTS)
