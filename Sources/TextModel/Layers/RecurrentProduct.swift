@@ -66,8 +66,10 @@ enum RecurrentProduct {
         // (UnsafeMutablePointer.allocate stops the process when malloc fails).
         let own = scratch == nil ? try? FloatBuffer.allocate(count: tm_packed_panels_floats(k, n), what: "packed weights") : nil
         guard let buffer = scratch ?? own?.pointer else { return body(nil) }
-        tm_pack_panels(k, n, matrix, transposed ? k : n, transposed ? 1 : 0, buffer)
-        body(Panels(pointer: UnsafePointer(buffer), k: k, n: n))
+        withExtendedLifetime(own) {   // ARC could free `own` after its last named use
+            tm_pack_panels(k, n, matrix, transposed ? k : n, transposed ? 1 : 0, buffer)
+            body(Panels(pointer: UnsafePointer(buffer), k: k, n: n))
+        }
     }
 
     /// The once-per-batch products of the backward pass (weight gradients, input
