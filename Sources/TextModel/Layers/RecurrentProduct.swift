@@ -62,11 +62,14 @@ enum RecurrentProduct {
     static func withPanels(_ matrix: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool,
                            scratch: UnsafeMutablePointer<Float>?, _ body: (Panels?) -> Void) {
         guard packed else { return body(nil) }
-        let own = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: tm_packed_panels_floats(k, n)) : nil
-        defer { own?.deallocate() }
-        guard let buffer = scratch ?? own else { return body(nil) }
-        tm_pack_panels(k, n, matrix, transposed ? k : n, transposed ? 1 : 0, buffer)
-        body(Panels(pointer: UnsafePointer(buffer), k: k, n: n))
+        // Checked: a failed allocation runs the OpenBLAS product instead of trapping
+        // (UnsafeMutablePointer.allocate stops the process when malloc fails).
+        let own = scratch == nil ? try? FloatBuffer.allocate(count: tm_packed_panels_floats(k, n), what: "packed weights") : nil
+        guard let buffer = scratch ?? own?.pointer else { return body(nil) }
+        withExtendedLifetime(own) {   // ARC could free `own` after its last named use
+            tm_pack_panels(k, n, matrix, transposed ? k : n, transposed ? 1 : 0, buffer)
+            body(Panels(pointer: UnsafePointer(buffer), k: k, n: n))
+        }
     }
 
     /// The once-per-batch products of the backward pass (weight gradients, input
