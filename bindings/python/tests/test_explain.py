@@ -22,6 +22,12 @@ def rows(name="train.csv"):
         return [(r["text"], r["label"]) for r in csv.DictReader(f)]
 
 
+def assert_spans_slice(text, explanation):
+    """Each token's offsets slice the text to that token (lower-cased, as tokenised)."""
+    assert [text[s:n].lower() for _, s, n, _ in explanation.tokens] == \
+        [t for t, _, _, _ in explanation.tokens], (text, explanation.tokens)
+
+
 @pytest.fixture(scope="module")
 def bag():
     texts, labels = zip(*rows())
@@ -223,7 +229,7 @@ def test_a_differentially_private_model_explains_like_any_other():
     assert clf.privacy_ is not None
     sample = ["We saw PIZZA today", "goal!"]
     for text, e in zip(sample, clf.explain(sample)):
-        assert [text[s:n].lower() for _, s, n, _ in e.tokens] == [t for t, _, _, _ in e.tokens]
+        assert_spans_slice(text, e)
         assert abs(e.delta) <= 1e-3 * abs(e.output - e.reference_output) + 1e-6
     e = clf.explain(["we saw pizza"], method="occlusion")[0]
     assert len(e.tokens) == 3 and all(math.isfinite(s) for _, _, _, s in e.tokens)
@@ -249,5 +255,5 @@ def test_cnn_and_stacked_bidirectional_lstm_in_every_task():
             # CNN: ReLU + max-pooling converge slowly (the issue's 5% at 300 steps).
             assert sum(g <= bar for g in gaps) >= len(gaps) - (1 if model is cnn else 0), (model["type"], gaps)
             for text, e in zip(TEXTS, explained):
-                assert [text[s:n].lower() for _, s, n, _ in e.tokens] == [t for t, _, _, _ in e.tokens]
+                assert_spans_slice(text, e)
             assert est.transform(TEXTS).shape[0] == len(TEXTS)
