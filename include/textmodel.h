@@ -598,7 +598,9 @@ typedef int (*tm_autotune_fn)(const char *trial_json, void *user_data);
  *                  and every trained model's exact file size is checked: the returned
  *                  model is never larger (tm_model_save writes exactly that size);
  *   "seed"         seeds the draws and every trial's training.seed (default 1);
- *   "threads"      training.threads of every trial (0 = every core, the default);
+ *   "threads"      training.threads of every trial (0 = every core, the default),
+ *                  but 1 for bag trials that train Hogwild, whose threads race
+ *                  (unless "config" names training.hogwild or training.threads);
  *   "model_types"  the types to draw from (default ["bag", "cnn"]; "gru", "lstm",
  *                  "rnn" and "transformer" train far slower);
  *   "config"       config sections every trial keeps, over the drawn keys (e.g. the

@@ -205,7 +205,7 @@ public struct Autotune {
 
     /// The drawn keys under the base config, shrunk to the size limit if needed.
     private func prepare(index: Int, keys drawn: ConfigKeys, estimate: ModelSizeEstimate, limit: Int?) throws -> PreparedTrial {
-        let keys = drawn.overlaid(with: options.baseConfig)
+        let keys = reproducible(drawn.overlaid(with: options.baseConfig))
         let typeName = keys.get("model", "type")?.stringValue ?? Config.defaultModelType.rawValue
         var trial = AutotuneTrial(index: index, status: .failed,
                                   modelType: Config.ModelType(rawValue: typeName) ?? Config.defaultModelType, config: keys.json)
@@ -218,8 +218,9 @@ public struct Autotune {
                     trial.message = "estimated \(estimated) bytes, over max_model_mb, and no smaller variant fits"
                     return PreparedTrial(trial: trial, config: nil)
                 }
-                config = fit.config
-                trial.config = fit.keys.overlaid(with: options.baseConfig).json
+                let fitted = reproducible(fit.keys.overlaid(with: options.baseConfig))
+                config = try Config(value: fitted.json)
+                trial.config = fitted.json
                 trial.estimatedSize = estimate.bytes(config)
                 trial.message = "shrunk to fit max_model_mb: " + fit.changes.joined(separator: "; ")
             }
@@ -228,6 +229,21 @@ public struct Autotune {
             trial.message = error.message
             return PreparedTrial(trial: trial, config: nil, error: error)
         }
+    }
+
+    /// `keys` with `training.threads` 1 when they train Hogwild (the bag's default) on
+    /// more threads and the `config` option names neither key: Hogwild on several
+    /// threads depends on their timing, so a seeded search would not repeat, while on
+    /// one thread it is plain per-example SGD, deterministic, and still faster than the
+    /// data-parallel step, which cannot split a batch of one either.
+    private func reproducible(_ keys: ConfigKeys) -> ConfigKeys {
+        let base = ConfigKeys(options.baseConfig)
+        guard base.get("training", "hogwild") == nil, base.get("training", "threads") == nil,
+              let config = try? Config(value: keys.json), config.training.hogwild, config.training.threads != 1
+        else { return keys }
+        var out = keys
+        out.set("training", "threads", .int(1))
+        return out
     }
 
     /// Trains a prepared trial, measures it and checks its real size. Errors in the

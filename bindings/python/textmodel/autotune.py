@@ -36,8 +36,10 @@ def autotune(texts, labels, validation, metric=None, time_budget=300, max_trials
         max_model_mb: largest model file in MB (1,000,000 bytes), or None. The returned
             model's :meth:`save` writes at most that many bytes.
         seed: seeds the draws and every trial's ``training.seed``.
-        threads: ``training.threads`` of every trial (0 = every core); also the
-            returned estimator's prediction threads.
+        threads: ``training.threads`` of every trial (0 = every core), but 1 for
+            bag trials that train Hogwild, whose threads race (unless ``config``
+            names ``training.hogwild`` or ``training.threads``); also the returned
+            estimator's prediction threads.
         model_types: the model types to draw from (default ["bag", "cnn"]; "gru",
             "lstm", "rnn" and "transformer" train far slower).
         config: config sections every trial keeps (a dict), e.g.

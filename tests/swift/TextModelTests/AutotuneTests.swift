@@ -101,6 +101,24 @@ final class AutotuneTests: XCTestCase {
         XCTAssertNotEqual(rows(first).dropFirst().map { $0 }, rows(other).dropFirst().map { $0 })
     }
 
+    func testBagTrialsOnSeveralThreadsAreDeterministic() throws {
+        // Hogwild, the bag's default, depends on thread timing on more than one thread:
+        // the search trains it on one, so two runs of a two-thread search agree exactly.
+        let json = "{\"max_trials\": 4, \"time_budget\": 100000, \"threads\": 2, \"seed\": 3, \"model_types\": [\"bag\"], \"config\": {\"training\": {\"epochs\": 3}}}"
+        let opts = try AutotuneOptions(json: json)
+        let first = try Autotune(options: opts).run(train, validation: valid)
+        let second = try Autotune(options: opts).run(train, validation: valid)
+        XCTAssertEqual(rows(first), rows(second))
+        for trial in first.trials {
+            XCTAssertEqual(trial.config["training"]?["threads"]?.doubleValue, 1, trial.config.serialized)
+            XCTAssertEqual(try Config(value: trial.config).training.hogwild, true, trial.config.serialized)
+        }
+        // A config option that names hogwild (or threads) is the caller's choice, kept.
+        let named = try AutotuneOptions(json: json.replacingOccurrences(of: "{\"epochs\": 3}", with: "{\"epochs\": 3, \"hogwild\": true}"))
+        let kept = try Autotune(options: named).run(train, validation: valid)
+        XCTAssertEqual(kept.trials[0].config["training"]?["threads"]?.doubleValue, 2)
+    }
+
     func testBestConfigRetrainsToTheSameScore() throws {
         for types in ["[\"bag\"]", "[\"cnn\"]"] {
             // Two threads: the neural models' data-parallel step is deterministic for a
@@ -108,7 +126,8 @@ final class AutotuneTests: XCTestCase {
             let opts = try AutotuneOptions(json: "{\"max_trials\": 2, \"time_budget\": 100000, \"threads\": 2, \"seed\": 2, \"model_types\": \(types), \"config\": {\"training\": {\"epochs\": 2}}}")
             let result = try Autotune(options: opts).run(train, validation: valid)
             let best = result.best
-            XCTAssertEqual(best.config["training"]?["threads"]?.doubleValue, 2)
+            // Bag trials train Hogwild on one thread (testBagTrialsOnSeveralThreadsAreDeterministic).
+            XCTAssertEqual(best.config["training"]?["threads"]?.doubleValue, types == "[\"bag\"]" ? 1 : 2)
             let retrained = Model(config: try Config(value: best.config))
             try retrained.train(train, validation: valid)
             XCTAssertEqual(try opts.metric.value(of: retrained.evaluate(valid)), best.metric, "model types \(types)")
