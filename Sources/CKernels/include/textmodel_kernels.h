@@ -31,6 +31,13 @@ static inline void tm_prefetch_row(const void *p, long bytes) {
     for (long k = 0; k < bytes; k += 64) __builtin_prefetch(c + k, 0, 3);
 }
 
+/* Text b's mean embedding row of a packed batch (InputStage.bagMean): out [dim] =
+ * (Σ over t < length, in order, of table row ids[offsets[t] + b]) × (1 / length), zeros
+ * for length 0; rows `ahead` tokens on are prefetched. Call only when tm_kernels_avx2()
+ * is 1. */
+__attribute__((visibility("hidden"))) void tm_bag_mean_avx2(const float *table, long dim, const int *ids, const long *offsets,
+                                                           long b, long length, long ahead, float *restrict out);
+
 /* ---- Recurrent step products for AVX-512 CPUs (recurrent_gemm.c) ---- */
 
 /* 1 if this CPU runs the AVX-512 kernels below, else 0 (callers then use OpenBLAS). */

@@ -36,12 +36,17 @@ extension TrainedModel {
             encoder.encode(utf8: text, scratch: &slot.scratch)
             let ids = slot.scratch.ids
             let shape = BatchShape.bound(texts: 1, longest: max(ids.count, 1))
-            let bytes = network.activationBytes(shape), cap = config.training.maxMemoryMB * 1_048_576
-            guard bytes <= cap else {
-                throw TextModelError.resource("predicting needs about \(bytes / 1_048_576) MB of activations for a text of \(ids.count) tokens, more than the model's training.max_memory_mb = \(config.training.maxMemoryMB); predict a shorter text")
-            }
             let ws = slot.workspace
-            try ws.prepare(for: shape)
+            // A slot's shape is always one earlier call's (one text: the union of two
+            // shapes is the larger), which passed the check: a text that fits needs no
+            // second look at the plan.
+            if !shape.fits(in: ws.shape) {
+                let bytes = network.activationBytes(shape), cap = config.training.maxMemoryMB * 1_048_576
+                guard bytes <= cap else {
+                    throw TextModelError.resource("predicting needs about \(bytes / 1_048_576) MB of activations for a text of \(ids.count) tokens, more than the model's training.max_memory_mb = \(config.training.maxMemoryMB); predict a shorter text")
+                }
+                try ws.prepare(for: shape)
+            }
             ws.batch.pack(CollectionOfOne(ids[...]))
             network.forward(parameters.pointer, workspace: ws,
                             inputTable: inputTable(tokens: ids.count, threads: 1))

@@ -45,28 +45,46 @@ struct InputStage {
     /// features [B × E] = each text's mean row, in token order (an empty text: zeros).
     func bagMean(_ pass: Pass, into features: UnsafeMutablePointer<Float>) {
         let e = dim, batch = pass.batch, rows = pass.params + table.offset
-        let ahead = InputStage.prefetchDistance
+        // The batch's arrays read once, as buffers: reading them through the class for
+        // every token cost an exclusivity check each.
         batch.tokens.withUnsafeBufferPointer { ids in
-            for b in 0..<batch.size {
-                let out = features + b * e
-                out.update(repeating: 0, count: e)
-                let length = batch.lengths[b]
-                guard length > 0 else { continue }
-                for t in 0..<min(ahead, length) {
-                    tm_prefetch_row(rows + Int(ids[batch.stepOffsets[t] + b]) * e, 4 * e)
-                }
-                for t in 0..<length {
-                    if t + ahead < length {
-                        tm_prefetch_row(rows + Int(ids[batch.stepOffsets[t + ahead] + b]) * e, 4 * e)
+            batch.stepOffsets.withUnsafeBufferPointer { offsets in
+                batch.lengths.withUnsafeBufferPointer { lengths in
+                    guard let idBase = ids.baseAddress, let offsetBase = offsets.baseAddress else {
+                        features.update(repeating: 0, count: lengths.count * e)   // every text is empty
+                        return
                     }
-                    let row = rows + Int(ids[batch.stepOffsets[t] + b]) * e
-                    for j in 0..<e { out[j] += row[j] }
+                    for b in 0..<lengths.count {
+                        if InputStage.avx2 {
+                            tm_bag_mean_avx2(rows, e, idBase, offsetBase, b, lengths[b], InputStage.prefetchDistance, features + b * e)
+                        } else {
+                            InputStage.bagMean(rows: rows, dim: e, ids: idBase, offsets: offsetBase, text: b, length: lengths[b],
+                                               into: features + b * e)
+                        }
+                    }
                 }
-                let scale = 1 / Float(length)
-                for j in 0..<e { out[j] *= scale }
             }
         }
     }
+
+    /// One text's mean row: the loop tm_bag_mean_avx2 runs 8 lanes at a time (the same
+    /// adds in the same order, so the same floats).
+    static func bagMean(rows: UnsafePointer<Float>, dim e: Int, ids: UnsafePointer<Int32>, offsets: UnsafePointer<Int>,
+                        text b: Int, length: Int, into out: UnsafeMutablePointer<Float>) {
+        let ahead = prefetchDistance
+        out.update(repeating: 0, count: e)
+        guard length > 0 else { return }
+        for t in 0..<min(ahead, length) { tm_prefetch_row(rows + Int(ids[offsets[t] + b]) * e, 4 * e) }
+        for t in 0..<length {
+            if t + ahead < length { tm_prefetch_row(rows + Int(ids[offsets[t + ahead] + b]) * e, 4 * e) }
+            let row = rows + Int(ids[offsets[t] + b]) * e
+            for j in 0..<e { out[j] += row[j] }
+        }
+        let scale = 1 / Float(length)
+        for j in 0..<e { out[j] *= scale }
+    }
+
+    static let avx2 = tm_kernels_avx2() != 0
 
     /// Adds dEmbedded [N × E] into the gradient rows of the batch's ids.
     func backward(_ pass: Pass, dEmbedded: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>) {

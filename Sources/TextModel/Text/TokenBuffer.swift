@@ -44,7 +44,9 @@ struct TokenBuffer {
         let start = ends.last ?? 0
         guard bytes.count > start else { return }
         ends.append(bytes.count)
-        hashes.append(NGramHasher.fnv1a(bytes[start...]))
+        // Over the buffer's own bytes: an ArraySlice of them retained and released the
+        // storage for every token.
+        hashes.append(bytes.withUnsafeBufferPointer { NGramHasher.fnv1a(UnsafeBufferPointer(rebasing: $0[start...])) })
     }
 
     /// Drops the open token's bytes (a text cut at max_length drops a word in progress).
@@ -55,6 +57,26 @@ struct TokenBuffer {
         closeToken()
         bytes.append(contentsOf: utf8)
         closeToken()
+    }
+
+    /// Adds a whole token of ASCII bytes (closing any open one first), with A–Z made
+    /// a–z when `lowercase`: one copy, then the case and the hash in one pass over it.
+    mutating func append(asciiWord word: UnsafeBufferPointer<UInt8>, lowercase: Bool) {
+        closeToken()
+        guard !word.isEmpty else { return }
+        let start = bytes.count
+        bytes.append(contentsOf: word)
+        let hash = bytes.withUnsafeMutableBufferPointer { all -> UInt64 in
+            var h = NGramHasher.fnvOffset
+            for k in start..<all.count {
+                var b = all[k]
+                if lowercase && b >= 0x41 && b <= 0x5A { b += 32; all[k] = b }
+                h = (h ^ UInt64(b)) &* NGramHasher.fnvPrime
+            }
+            return h
+        }
+        ends.append(bytes.count)
+        hashes.append(hash)
     }
 
     /// Token i's bytes, for the duration of `body`.

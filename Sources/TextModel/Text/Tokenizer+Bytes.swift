@@ -32,30 +32,34 @@ extension Tokenizer {
         }
     }
 
+    /// A word (word bytes, with apostrophes between them) goes into the buffer in one
+    /// piece, copied, lower-cased and hashed in place; every other token is one byte or
+    /// a URL. No token is open between pieces, which the rules of `tokenize(_:)` see
+    /// the same way: a word ends at the first byte that cannot continue it.
     private func tokenizeASCII(_ text: UnsafeBufferPointer<UInt8>, into buffer: inout TokenBuffer) {
         let n = text.count
         var i = 0
         while i < n && buffer.count < maxLength {
             let b = text[i]
             if b <= 0x20 || b == 0x7F {
-                buffer.closeToken()
                 i += 1
-            } else if replaceURLs && !buffer.hasOpenToken, let length = Tokenizer.urlLength(text, at: i) {
+            } else if replaceURLs, let length = Tokenizer.urlLength(text, at: i) {
                 buffer.append(token: Tokenizer.urlToken.utf8)
                 i += length
             } else if Tokenizer.isWordByte(b) {
-                buffer.appendToOpen(lowercase && b >= 0x41 && b <= 0x5A ? b + 32 : b)
-                i += 1
-            } else if b == 0x27 && buffer.hasOpenToken && i + 1 < n && Tokenizer.isWordByte(text[i + 1]) {
-                buffer.appendToOpen(b)
-                i += 1
+                var j = i + 1
+                while j < n {
+                    let c = text[j]
+                    guard Tokenizer.isWordByte(c) || (c == 0x27 && j + 1 < n && Tokenizer.isWordByte(text[j + 1])) else { break }
+                    j += 1
+                }
+                buffer.append(asciiWord: UnsafeBufferPointer(rebasing: text[i..<j]), lowercase: lowercase)
+                i = j
             } else {
-                buffer.closeToken()
-                if buffer.count < maxLength { buffer.append(token: CollectionOfOne(b)) }
+                buffer.append(token: CollectionOfOne(b))
                 i += 1
             }
         }
-        if buffer.count < maxLength { buffer.closeToken() } else { buffer.discardOpenToken() }
     }
 
     static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -716,13 +716,25 @@ class Model:
         """``tm_model_predict_one``: (label index, probability) of one text, as Python int
         and float: what :meth:`predict` ``([text], 1)`` gives, bit for bit, without the
         arrays. ``text`` is a str or UTF-8 bytes; a NUL in it is InvalidArgumentError."""
-        data = text.encode("utf-8", "replace") if text.__class__ is str else text
-        if data.__class__ is not bytes:
-            if not isinstance(data, (str, bytes)):
-                raise TypeError(f"text must be a str, got {type(text).__name__}")
-            data = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
-        if b"\0" in data:
-            raise _nul_error("text", 0, data)
+        # The NUL test on the str (a NUL character is the only one whose UTF-8 holds a
+        # 0 byte) and the plain encode are the quick ones; `b"\0" in data` took longer
+        # than the prediction's tokenizer. Lone surrogates fail the plain encode and
+        # take the "replace" one.
+        if text.__class__ is str:
+            if "\0" in text:
+                raise _nul_error("text", 0, text.encode("utf-8", "replace"))
+            try:
+                data = text.encode()
+            except UnicodeEncodeError:
+                data = text.encode("utf-8", "replace")
+        else:
+            data = text
+            if data.__class__ is not bytes:
+                if not isinstance(data, (str, bytes)):
+                    raise TypeError(f"text must be a str, got {type(text).__name__}")
+                data = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
+            if 0 in data:
+                raise _nul_error("text", 0, data)
         fn, label, prob, label_ref, prob_ref = _one_text_call()
         status = fn(self._handle or self.handle, data, label_ref, prob_ref)
         if status:

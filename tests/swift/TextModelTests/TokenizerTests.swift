@@ -32,6 +32,18 @@ final class TokenizerTests: XCTestCase {
         assertTokens("ÉCOLE Abc", ["ÉCOLE", "Abc"], tokenizer(lowercase: false))
     }
 
+    /// The tokenizer's own lower-casing gives the scalars of String.lowercased(): final
+    /// sigma, İ (one scalar, two in lower case), ẞ, the Kelvin sign, title case ǅ,
+    /// combining marks, emoji with joiners, Cyrillic, Armenian ligature, mixed ASCII.
+    func testLowercasedScalarsEqualStringLowercased() {
+        let texts = ["ΟΔΟΣ ΣΊΣΥΦΟΣ", "İSTANBUL İi", "STRAẞE", "\u{212A}elvin", "ǅungla Ǆǆǅ", "Cafe\u{0301} E\u{0301}TE\u{0301}",
+                     "👩‍👩‍👧 LOVE ❤️ it", "ПРИВЕТ Мир", "\u{FB13}", "ABC xyz 123 _' @#", "", "\u{10400}\u{1E900}",
+                     "Ⅻ ⓐⒶ ＡＢＣ"]
+        for text in texts {
+            XCTAssertEqual(Tokenizer.lowercasedScalars(text), Array(text.lowercased().unicodeScalars), text)
+        }
+    }
+
     func testWhitespaceVariantsSeparateWords() {
         assertTokens("a b\tc\nd\r\ne", ["a", "b", "c", "d", "e"])
         // No-break space, ideographic space, zero-width space, NEL, ASCII controls.

@@ -1,0 +1,37 @@
+import XCTest
+@testable import TextModel
+import CKernels
+
+/// The AVX2 copy of the bag model's mean row (CKernels) gives the Swift loop's floats,
+/// bit for bit, for texts of a packed batch.
+final class BagMeanKernelTests: XCTestCase {
+    func testAVX2MeanMatchesTheSwiftLoop() throws {
+        try XCTSkipUnless(InputStage.avx2, "this CPU has no AVX2")
+        // Odd E leaves a remainder past the vector lanes; lengths 0 and 1 are the edges.
+        for e in [1, 13, 100] {
+            var rng = SeededGenerator(seed: UInt64(e))
+            let vocabulary = 50
+            let table = (0..<(vocabulary * e)).map { _ in rng.uniform(-1, 1) * 1000 }
+            let texts: [[Int32]] = [(0..<37).map { _ in Int32(rng.next() % UInt64(vocabulary)) }, [3, 3, 49], [7], []]
+            let batch = PackedBatch()
+            batch.pack(texts.map { $0[...] })
+            for b in texts.indices {
+                func run(_ kernel: Bool) -> [Float] {
+                    var out = [Float](repeating: .nan, count: e)
+                    batch.tokens.withUnsafeBufferPointer { ids in
+                        batch.stepOffsets.withUnsafeBufferPointer { offsets in
+                            if kernel {
+                                tm_bag_mean_avx2(table, e, ids.baseAddress!, offsets.baseAddress!, b, texts[b].count, 4, &out)
+                            } else {
+                                InputStage.bagMean(rows: table, dim: e, ids: ids.baseAddress!, offsets: offsets.baseAddress!,
+                                                   text: b, length: texts[b].count, into: &out)
+                            }
+                        }
+                    }
+                    return out
+                }
+                XCTAssertEqual(run(true).map(\.bitPattern), run(false).map(\.bitPattern), "e \(e) text \(b)")
+            }
+        }
+    }
+}
