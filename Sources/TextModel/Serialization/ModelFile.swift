@@ -193,8 +193,15 @@ enum ModelFile {
         var vocabularyBytes = 0
         let tokens: [String]
         if inTensor {
+            // Where the tensor lies first (a cut file is "truncated"), then the checksum,
+            // so a damaged tensor is reported as such before its tokens are read.
+            let start = try vocabularyTensorStart(file: file, bytes: bytes, bad: bad)
             guard try field("checksum_data") == CRC32.hex(dataChecksum) else { throw bad("the weights checksum does not match (the file is corrupted)") }
-            (tokens, vocabularyBytes) = try vocabularyTensor(vocabularyText, file: file, bytes: bytes, bad: bad)
+            guard let count = Int(vocabularyText), count >= 2, String(count) == vocabularyText else {
+                throw bad("its vocabulary_tokens \"\(vocabularyText)\" is not a token count")
+            }
+            tokens = try VocabularyTensor.decode(bytes[start...], count: count, bad: bad)
+            vocabularyBytes = bytes.count - start
         } else {
             tokens = try stringArray(vocabularyText, bad: bad, what: "vocabulary")
         }
@@ -258,24 +265,21 @@ enum ModelFile {
         return try withPrivacy(model, privacyText, bad: bad)
     }
 
-    /// The tokens of a format-5 file's "vocabulary" tensor, the last tensor, and its
-    /// byte count; `countText` is the metadata's vocabulary_tokens.
-    private static func vocabularyTensor(_ countText: String, file: SafeTensors.File, bytes: [UInt8],
-                                         bad: (String) -> TextModelError) throws -> (tokens: [String], bytes: Int) {
-        guard let count = Int(countText), count >= 2, String(count) == countText else {
-            throw bad("its vocabulary_tokens \"\(countText)\" is not a token count")
-        }
+    /// Where a format-5 file's "vocabulary" tensor, the last tensor, starts in `bytes`.
+    private static func vocabularyTensorStart(file: SafeTensors.File, bytes: [UInt8],
+                                              bad: (String) -> TextModelError) throws -> Int {
         let dataBytes = bytes.count - file.dataStart
         guard let entry = file.header[VocabularyTensor.name], entry["dtype"]?.stringValue == "U8",
               let shape = entry["shape"]?.arrayValue, shape.count == 1, let length = shape[0].doubleValue,
               let offsets = entry["data_offsets"]?.arrayValue, offsets.count == 2,
               let begin = offsets[0].doubleValue, let end = offsets[1].doubleValue,
-              end == Double(dataBytes), begin >= 0, begin.rounded() == begin, begin <= end, end - begin == length else {
+              begin >= 0, begin.rounded() == begin, begin <= end, end - begin == length else {
             throw bad("tensor \(VocabularyTensor.name) is missing or is not the U8 vector after the weights that format 5 stores")
         }
-        let start = file.dataStart + Int(begin)
-        let tokens = try VocabularyTensor.decode(bytes[start..<bytes.count], count: count, bad: bad)
-        return (tokens, bytes.count - start)
+        guard end == Double(dataBytes), begin <= Double(dataBytes) else {
+            throw bad("its tensors end at byte \(end) of the data, but the file holds \(dataBytes) (truncated or corrupted)")
+        }
+        return file.dataStart + Int(begin)
     }
 
     /// `model` with the privacy record of its file's metadata (`text`), if it has one.

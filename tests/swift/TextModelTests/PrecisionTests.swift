@@ -362,7 +362,8 @@ final class PrecisionTests: XCTestCase {
         assertRefused(try entry(set("data_offsets", .array([.int(0), .int(4)]))), ["tensor vocabulary"], "offsets")
         assertRefused(try entry(set("data_offsets", .array([.double(0.5), .int(4)]))), ["tensor vocabulary"], "fraction")
         assertRefused(try edit(int8) { header, _ in header.removeAll { $0.0 == VocabularyTensor.name } }, ["tensor vocabulary"], "none")
-        // A bit flip anywhere in the tensor is caught by the data checksum.
+        // A file cut in the tensor is truncated; a bit flip in it fails the data checksum.
+        assertRefused(Array(int8.dropLast(2)), ["truncated"], "cut")
         let at = int8.count - 3
         var flipped = int8
         flipped[at] ^= 0x01
