@@ -407,9 +407,10 @@ tm_status tm_model_load_from_memory(const uint8_t *bytes, size_t size,
  * quarter: every matrix as int8 with one f32 scale per row, i.e. per embedding row and
  * per output channel; vectors stay f32). The file stays one safetensors file: F16, or I8
  * tensors each followed by its F32 "<name>.scale", with metadata "weights_dtype", so
- * any safetensors reader sees the dtype. f16 and int8 files have format version 3 and
- * load with tm_model_load / tm_model_load_from_memory; libtextmodel 0.4.0 and older refuse
- * them as a newer format. An int8 model predicts with int8 × int8 matrix products and
+ * any safetensors reader sees the dtype. f16 and int8 files have format version 5 (the
+ * vocabulary as a compact U8 tensor "vocabulary" after the weights; 0.5.0 wrote format 3,
+ * which still loads) and load with tm_model_load / tm_model_load_from_memory;
+ * libtextmodel 0.5.0 and older refuse them as a newer format. An int8 model predicts with int8 × int8 matrix products and
  * int32 sums (AVX-512 VNNI or AVX2 when the CPU has them, else portable C, with the same
  * results), its activations quantized per row on the fly: predictions are deterministic
  * and the same for any thread count, and agree with the f32 model's on nearly every

@@ -2220,6 +2220,11 @@ static void precision_cases(void)
         snprintf(name, sizeof name, "load %s: weights_dtype flipped", dtypes[d]);
         compact_header_flip(name, file, n, d == 0 ? "\"weights_dtype\":\"int8\"" : "\"weights_dtype\":\"f16\"",
                             18, 0x01, "metadata checksum|weights_dtype");
+        /* Format 5's vocabulary tensor: its dtype (checked before any checksum), its count. */
+        snprintf(name, sizeof name, "load %s: vocabulary tensor dtype", dtypes[d]);
+        compact_header_flip(name, file, n, "\"vocabulary\":{\"dtype\":\"U8\"", 23, 0x02, "tensor vocabulary");
+        snprintf(name, sizeof name, "load %s: vocabulary_tokens changed", dtypes[d]);
+        compact_header_flip(name, file, n, "\"vocabulary_tokens\":\"", 21, 0x01, "metadata checksum");
         if (d == 0) {
             compact_header_flip("load int8: a scale tensor's shape", file, n, ".scale\":{\"dtype\":\"F32\",\"shape\":[",
                                 32, 0x01, "wrong type, shape or position");

@@ -7,27 +7,31 @@
 ///                                              {"__metadata__":{"format":"libtextmodel",
 ///                                              at offset 8; files without them are refused
 ///                                              before their header is parsed)
-///   format_version    "1", "2", "3" or "4"     (ModelFileFormats; newer versions are refused,
+///   format_version    "1" to "5"               (ModelFileFormats; newer versions are refused,
 ///                                              not guessed at)
 ///   library_version   the writer's version
 ///   config            the resolved config JSON
-///   vocabulary        JSON array of tokens, in id order
+///   vocabulary        JSON array of tokens, in id order (formats 1 to 4)
+///   vocabulary_tokens format 5: how many tokens the "vocabulary" tensor holds
+///                     (VocabularyTensor), which is stored after the weights
 ///   labels            JSON array of labels, in index order (empty for regression)
 ///   target_scaling    regression only: {"mean": m, "std": s} of the training targets;
 ///                     the network predicts (y − m) / s
-///   weights_dtype     "f32" (formats 1, 2), "f16" or "int8" (format 3): how the tensors
+///   weights_dtype     "f32" (formats 1, 2), "f16" or "int8" (formats 3, 5): how the tensors
 ///                     are stored (WeightPrecision, WeightEncoding); an int8 file stores
 ///                     each matrix as I8 followed by its F32 "<name>.scale" [rows]
 ///   privacy           models trained with training.privacy only: the PrivacyRecord JSON
 ///                     (ε, δ, σ, C, sampling rate, steps, accountant); absent otherwise
-///   checksum_metadata CRC-32 of every metadata value above (weights_dtype from format 3)
+///   checksum_metadata CRC-32 of every metadata value above (weights_dtype from format 3;
+///                     in format 5 vocabulary_tokens stands where vocabulary stood)
 ///   checksum_data     CRC-32 of all tensor bytes
 ///
-/// Tensors are named and shaped as the config's network layout says, in layout order.
+/// Tensors are named and shaped as the config's network layout says, in layout order;
+/// checksum_data covers every tensor's bytes (in format 5 the vocabulary's too).
 enum ModelFile {
     static let formatName = "libtextmodel"
     /// The newest format version this library reads and writes (ModelFileFormats).
-    static let formatVersion = 4
+    static let formatVersion = 5
     /// Headers larger than this are refused rather than parsed (a corrupted length).
     static let maxHeaderBytes = 1 << 30
 
@@ -64,10 +68,11 @@ enum ModelFile {
         // only lend their counts (their bytes, a view of the weights, are never read), and
         // the data checksum placeholder has the same 8 hex digits as the real one.
         let entries = WeightEncoding.entries(model.network.layout, precision)
-        let tensors = entries.map { e in
+        var tensors = entries.map { e in
             SafeTensors.Tensor(name: e.name, dtype: e.dtype, shape: e.shape,
                                bytes: .borrowed(UnsafeRawBufferPointer(start: UnsafeRawPointer(model.parameters.pointer), count: e.byteCount)))
         }
+        tensors += vocabularyTensor(of: model, precision: precision)
         return try header(of: model, precision: precision, data: nil, tensors: tensors).reduce(0) { $0 + $1.count }
     }
 
@@ -88,10 +93,18 @@ enum ModelFile {
         } else {
             tensors = try WeightEncoding.encode(model.network.layout, parameters: model.parameters.pointer,
                                                 quantized: model.quantized, precision: precision)
+                + vocabularyTensor(of: model, precision: precision)
         }
         var crc: UInt32 = 0
         for t in tensors { t.bytes.withUnsafeBytes { crc = CRC32.checksum($0, seed: crc) } }
         return try header(of: model, precision: precision, data: crc, tensors: tensors)
+    }
+
+    /// The vocabulary tensor of a file whose format stores one (5: the compact files).
+    private static func vocabularyTensor(of model: TrainedModel, precision: WeightPrecision) -> [SafeTensors.Tensor] {
+        guard ModelFileFormats.storesVocabularyTensor(ModelFileFormats.version(of: model.config, precision: precision)) else { return [] }
+        let bytes = VocabularyTensor.encode(model.vocabulary.tokens)
+        return [SafeTensors.Tensor(name: VocabularyTensor.name, dtype: "U8", shape: [bytes.count], bytes: bytes)]
     }
 
     /// The file's parts for `tensors`, whose bytes have CRC-32 `data` (nil: only counting).
@@ -104,18 +117,21 @@ enum ModelFile {
     }
 
     /// The metadata every format writes, through checksum_metadata: the version, writer,
-    /// config, vocabulary, labels, target scaling, weights_dtype (`dtype`; nil for a
-    /// format that has none, such as 4) and the privacy record.
+    /// config, vocabulary (format 5: its token count; the tokens are a tensor), labels,
+    /// target scaling, weights_dtype (`dtype`; nil for a format that has none, such as 4)
+    /// and the privacy record.
     static func commonMetadata(of model: TrainedModel, version: Int, dtype: WeightPrecision?) -> [(String, JSONValue)] {
         let config = model.config.json.serialized
-        let vocabulary = JSONValue.array(model.vocabulary.tokens.map { .string($0) }).serialized
+        let inTensor = ModelFileFormats.storesVocabularyTensor(version)
+        let vocabulary = inTensor ? String(model.vocabulary.count)
+            : JSONValue.array(model.vocabulary.tokens.map { .string($0) }).serialized
         let labels = JSONValue.array(model.labels.map { .string($0) }).serialized
         let versionText = String(version)
         var metadata: [(String, JSONValue)] = [
             ("format_version", .string(versionText)),
             ("library_version", .string(LibraryVersion.string)),
             ("config", .string(config)),
-            ("vocabulary", .string(vocabulary)),
+            (inTensor ? "vocabulary_tokens" : "vocabulary", .string(vocabulary)),
             ("labels", .string(labels)),
         ]
         var scaling: String? = nil
@@ -155,13 +171,15 @@ enum ModelFile {
         guard version <= formatVersion, ModelFileFormats.readable.contains(version) else {
             throw TextModelError.modelFormat("\(path) was written by a newer libtextmodel (format version \(version)); this library (\(LibraryVersion.string)) reads format version \(formatVersion): upgrade libtextmodel to load it")
         }
-        let configText = try field("config"), vocabularyText = try field("vocabulary"), labelsText = try field("labels")
+        let inTensor = ModelFileFormats.storesVocabularyTensor(version)
+        let configText = try field("config"), labelsText = try field("labels")
+        let vocabularyText = try field(inTensor ? "vocabulary_tokens" : "vocabulary")
         let writer = try field("library_version")
         let scalingText = file.optionalField("target_scaling")
         let precision = try ModelFileFormats.precision(file.optionalField("weights_dtype"), version: version, bad: bad)
         let privacyText = file.optionalField("privacy")
         let expected = CRC32.hex(metadataChecksum(versionText, writer, configText, vocabularyText, labelsText, scalingText,
-                                                  dtype: version == 3 ? precision.name : nil, privacy: privacyText))
+                                                  dtype: precision == .f32 ? nil : precision.name, privacy: privacyText))
         guard try field("checksum_metadata") == expected else { throw bad("the metadata checksum does not match (the file is corrupted)") }
 
         let config: Config
@@ -169,7 +187,24 @@ enum ModelFile {
             config = configText.isEmpty ? try Config(json: configText)
                 : try Config(value: ModelFileFormats.config(JSONValue.parse(configText, what: "the config"), version: version))
         } catch let e as TextModelError { throw bad("its config is invalid: \(e.message)") }
-        let tokens = try stringArray(vocabularyText, bad: bad, what: "vocabulary")
+        let dataChecksum = bytes.withUnsafeBytes { raw -> UInt32 in
+            CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[dataStart...]))
+        }
+        var vocabularyBytes = 0
+        let tokens: [String]
+        if inTensor {
+            // Where the tensor lies first (a cut file is "truncated"), then the checksum,
+            // so a damaged tensor is reported as such before its tokens are read.
+            let start = try vocabularyTensorStart(file: file, bytes: bytes, bad: bad)
+            guard try field("checksum_data") == CRC32.hex(dataChecksum) else { throw bad("the weights checksum does not match (the file is corrupted)") }
+            guard let count = Int(vocabularyText), count >= 2, String(count) == vocabularyText else {
+                throw bad("its vocabulary_tokens \"\(vocabularyText)\" is not a token count")
+            }
+            tokens = try VocabularyTensor.decode(bytes[start...], count: count, bad: bad)
+            vocabularyBytes = bytes.count - start
+        } else {
+            tokens = try stringArray(vocabularyText, bad: bad, what: "vocabulary")
+        }
         let vocabulary: Vocabulary
         do { vocabulary = try Vocabulary(tokens: tokens) } catch let e as TextModelError { throw bad(e.message) }
         let labels = try stringArray(labelsText, bad: bad, what: "labels")
@@ -194,13 +229,13 @@ enum ModelFile {
             return try withPrivacy(model, privacyText, bad: bad)
         }
         let network = NetworkBuilder.make(config: config, vocabularySize: vocabulary.count, labels: labels.count)
-        let dataBytes = bytes.count - dataStart
+        let dataBytes = bytes.count - dataStart - vocabularyBytes
         let expectedEntries = WeightEncoding.entries(network.layout, precision)
         let needed = expectedEntries.reduce(0) { $0 + $1.byteCount }
         guard dataBytes == needed else {
             throw bad("it holds \(dataBytes) bytes of weights but its config needs \(needed) as \(precision.name) (truncated or corrupted)")
         }
-        guard case .object(let entries) = header, entries.count == expectedEntries.count + 1 else {
+        guard case .object(let entries) = header, entries.count == expectedEntries.count + (inTensor ? 2 : 1) else {
             throw bad("the header lists other tensors than the model needs")
         }
         var position = 0
@@ -217,10 +252,7 @@ enum ModelFile {
             position += t.byteCount
         }
         let parameters = try FloatBuffer.allocate(count: network.layout.count, what: "the model's weights")
-        let checksum = bytes.withUnsafeBytes { raw -> UInt32 in
-            CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[dataStart...]))
-        }
-        guard try field("checksum_data") == CRC32.hex(checksum) else { throw bad("the weights checksum does not match (the file is corrupted)") }
+        guard try field("checksum_data") == CRC32.hex(dataChecksum) else { throw bad("the weights checksum does not match (the file is corrupted)") }
         let quantized = try bytes.withUnsafeBytes { raw in
             try WeightEncoding.decode(UnsafeRawBufferPointer(rebasing: raw[dataStart...]), layout: network.layout,
                                       precision: precision, into: parameters.pointer, bad: bad)
@@ -231,6 +263,23 @@ enum ModelFile {
         let model = TrainedModel(config: config, vocabulary: vocabulary, labels: labels, scaling: scaling, network: network,
                                  parameters: parameters, precision: precision, quantized: quantized)
         return try withPrivacy(model, privacyText, bad: bad)
+    }
+
+    /// Where a format-5 file's "vocabulary" tensor, the last tensor, starts in `bytes`.
+    private static func vocabularyTensorStart(file: SafeTensors.File, bytes: [UInt8],
+                                              bad: (String) -> TextModelError) throws -> Int {
+        let dataBytes = bytes.count - file.dataStart
+        guard let entry = file.header[VocabularyTensor.name], entry["dtype"]?.stringValue == "U8",
+              let shape = entry["shape"]?.arrayValue, shape.count == 1, let length = shape[0].doubleValue,
+              let offsets = entry["data_offsets"]?.arrayValue, offsets.count == 2,
+              let begin = offsets[0].doubleValue, let end = offsets[1].doubleValue,
+              begin >= 0, begin.rounded() == begin, begin <= end, end - begin == length else {
+            throw bad("tensor \(VocabularyTensor.name) is missing or is not the U8 vector after the weights that format 5 stores")
+        }
+        guard end == Double(dataBytes), begin <= Double(dataBytes) else {
+            throw bad("its tensors end at byte \(end) of the data, but the file holds \(dataBytes) (truncated or corrupted)")
+        }
+        return file.dataStart + Int(begin)
     }
 
     /// `model` with the privacy record of its file's metadata (`text`), if it has one.

@@ -16,16 +16,24 @@
 ///      pq.kept_ids (I32), pq.codebooks (F32), pq.codes (U8) and, with qnorm,
 ///      pq.norm_codebook (F32) and pq.norm_codes (U8) instead of embedding.weight.
 ///      Only compressed models are written as 4; the version(of:) below never says 4.
+///   5  format 3 with the vocabulary as a tensor: metadata vocabulary_tokens (the token
+///      count) instead of the JSON vocabulary, and a U8 tensor "vocabulary" after the
+///      weights (VocabularyTensor), so a compact file is not held above a quarter of
+///      the f32 file by its header. Every f16 and int8 file is written as 5 after 0.5.0;
+///      format-3 files (0.5) still load.
 enum ModelFileFormats {
     /// The versions this library reads: every one up to ModelFile.formatVersion that it
     /// knows (a version it does not know is refused as newer, not guessed at).
-    static let readable: Set<Int> = [1, 2, 3, QuantizedModelFile.version]
+    static let readable: Set<Int> = [1, 2, 3, QuantizedModelFile.version, 5]
 
     /// The version a model's file is written with: the oldest that describes it.
     static func version(of config: Config, precision: WeightPrecision = .f32) -> Int {
-        if precision != .f32 { return 3 }
+        if precision != .f32 { return 5 }
         return config.model.type == .cnn && config.model.pooling == .mean ? 2 : 1
     }
+
+    /// Whether a file of `version` stores its vocabulary as a tensor (VocabularyTensor).
+    static func storesVocabularyTensor(_ version: Int) -> Bool { version == 5 }
 
     /// The config a file of `version` means: format 1's CNN pooling is "max".
     static func config(_ value: JSONValue, version: Int) -> JSONValue {
@@ -38,17 +46,17 @@ enum ModelFileFormats {
     }
 
     /// The precision of a file of `version` whose weights_dtype is `dtype` (absent in
-    /// files before 0.5): formats 1, 2 and 4 hold f32 only, format 3 f16 or int8.
+    /// files before 0.5): formats 1, 2 and 4 hold f32 only, formats 3 and 5 f16 or int8.
     static func precision(_ dtype: String?, version: Int, bad: (String) -> TextModelError) throws -> WeightPrecision {
-        if version != 3 {   // formats 1, 2 and 4 (whose dense tensors are f32)
+        if version != 3 && version != 5 {   // formats 1, 2 and 4 (whose dense tensors are f32)
             guard dtype == nil || dtype == "f32" else {
                 throw bad("format version \(version) stores f32 weights, but its weights_dtype says \"\(dtype ?? "")\" (corrupted)")
             }
             return .f32
         }
-        guard let dtype = dtype else { throw bad("the metadata has no weights_dtype (format version 3 needs \"f16\" or \"int8\")") }
+        guard let dtype = dtype else { throw bad("the metadata has no weights_dtype (format version \(version) needs \"f16\" or \"int8\")") }
         guard let precision = WeightPrecision(name: dtype), precision != .f32 else {
-            throw bad("weights_dtype \"\(dtype)\" is not \"f16\" or \"int8\", the dtypes of format version 3")
+            throw bad("weights_dtype \"\(dtype)\" is not \"f16\" or \"int8\", the dtypes of format version \(version)")
         }
         return precision
     }

@@ -2,9 +2,11 @@
 /// header; see ModelFile and ModelFileFormats):
 ///
 ///   f32   every layout tensor as F32, back to back in layout order (formats 1, 2)
-///   f16   every layout tensor as F16 (format 3)
+///   f16   every layout tensor as F16 (formats 3, 5)
 ///   int8  every matrix (rank ≥ 2) as I8 of its shape, followed by "<name>.scale", F32
-///         [rows] (one scale per row, the first dimension); vectors as F32 (format 3)
+///         [rows] (one scale per row, the first dimension); vectors as F32 (formats 3, 5)
+///
+/// Format 5 stores the VocabularyTensor after these (ModelFile writes and reads it).
 ///
 /// Tensors are laid out back to back in that order, so a reader checks every entry's
 /// dtype, shape and offsets against the one layout the config implies.

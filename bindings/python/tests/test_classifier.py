@@ -329,7 +329,7 @@ def test_load_newer_format_version(clf, tmp_path):
     data = path.read_bytes()
     length = int.from_bytes(data[:8], "little")
     header = json.loads(data[8:8 + length])
-    header["__metadata__"]["format_version"] = "5"  # 2: mean-pooled CNN, 3: f16/int8, 4: PQ
+    header["__metadata__"]["format_version"] = "6"  # 2: mean-pooled CNN, 3 and 5: f16/int8, 4: PQ
     # Compact, in the same key order: the loader's magic is the header's first bytes.
     new_header = json.dumps(header, separators=(",", ":")).encode()
     new_header += b" " * (-len(new_header) % 8)

@@ -1,5 +1,5 @@
 // Fuzz target: Model.load(bytes:) (ModelFile: safetensors header, metadata,
-// checksums, config, vocabulary, labels, tensor table, weights), then prediction with
+// checksums, config, vocabulary (JSON, or format 5's tensor), labels, tensor table, weights), then prediction with
 // whatever model loaded.
 //
 // Every input is tried twice:
@@ -129,13 +129,19 @@ private func repairChecksums(_ bytes: [UInt8]) -> [UInt8]? {
           var meta = entries[metaIndex].1.objectValue else { return nil }
     func field(_ key: String) -> String? { meta.last(where: { $0.0 == key })?.1.stringValue }
     guard let version = field("format_version"), let writer = field("library_version"),
-          let config = field("config"), let vocabulary = field("vocabulary"), let labels = field("labels") else { return nil }
+          let config = field("config"), let labels = field("labels"),
+          let vocabulary = field("vocabulary") ?? field("vocabulary_tokens") else { return nil }
     if let tokens = try? JSONValue.parse(vocabulary, what: "vocabulary").arrayValue {
         currentVocabulary = tokens.compactMap { $0.stringValue }
+    } else if let count = Int(vocabulary), count >= 0, count <= 1 << 20,   // format 5: a tensor, the last one
+              let offsets = header["vocabulary"]?["data_offsets"]?.arrayValue, offsets.count == 2,
+              let begin = offsets[0].doubleValue, begin >= 0, begin <= Double(bytes.count - dataStart) {
+        currentVocabulary = FuzzingEntryPoints.vocabularyTensor(bytes[(dataStart + Int(begin))...], count: count) ?? []
     }
     var covered = [UInt8]()
     // As ModelFile.metadataChecksum: then target_scaling (regression), then, from format
-    // 3 (f16 and int8 weights), weights_dtype.
+    // 3 (f16 and int8 weights), weights_dtype. Format 5 sums vocabulary_tokens where
+    // the others sum the JSON vocabulary; checksum_data covers its vocabulary tensor.
     var parts = ["libtextmodel", version, writer, config, vocabulary, labels]
     if let scaling = field("target_scaling") { parts.append(scaling) }
     if (Int(version) ?? 0) >= 3, let dtype = field("weights_dtype") { parts.append(dtype) }

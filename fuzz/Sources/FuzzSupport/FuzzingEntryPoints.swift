@@ -1,10 +1,16 @@
 // The library's internal readers, opened to the fuzz targets: the pretrained-vectors
-// parser and the checkpoint loader take bytes here, without a training run around
+// parser, the checkpoint loader and the vocabulary tensor decoder take bytes here, without a training run around
 // them. They live in the fuzz package, not in the shipped library: fuzz/run.sh builds
 // with -enable-testing so that this file may `@testable import TextModel`.
 @testable import TextModel
 
 public enum FuzzingEntryPoints {
+    /// The tokens of a format-5 model file's vocabulary tensor (VocabularyTensor), or
+    /// nil if they do not decode: the model-file target predicts a text of them.
+    public static func vocabularyTensor(_ bytes: ArraySlice<UInt8>, count: Int) -> [String]? {
+        try? VocabularyTensor.decode(bytes, count: count, bad: { TextModelError.modelFormat($0) })
+    }
+
     /// PretrainedVectors.parse of `bytes` for a vocabulary of `words` and rows of `dim`
     /// numbers: how many vocabulary words the file had, and the [V × dim] table.
     public static func pretrainedVectors(_ bytes: [UInt8], words: [String], dim: Int) throws -> (found: Int, table: [Float]) {

@@ -1,5 +1,5 @@
 // Compact models: f16 and int8 model files (round trip for every model type and task,
-// format version 3, old files), the int8 kernels (against an f32 reference; the VNNI,
+// format version 5 and its vocabulary tensor, old format-3 files), the int8 kernels (against an f32 reference; the VNNI,
 // AVX2 and portable paths give the same int32 sums and floats), determinism of int8
 // predictions across thread counts, and refusal of corrupted compact files.
 #if canImport(Glibc)
@@ -76,7 +76,9 @@ final class PrecisionTests: XCTestCase {
                 let data = try bytes(original, precision)
                 XCTAssertEqual(data.count, try ModelFile.encodedSize(of: original, precision: precision))
                 XCTAssertEqual(try metadata(data, "weights_dtype"), precision.name)
-                XCTAssertEqual(try metadata(data, "format_version"), "3")
+                XCTAssertEqual(try metadata(data, "format_version"), "5")
+                XCTAssertEqual(try metadata(data, "vocabulary_tokens"), String(original.vocabulary.count))
+                XCTAssertNil(try metadata(data, "vocabulary"), "format 5 keeps the vocabulary out of the header")
                 XCTAssertLessThan(data.count, f32.count, "\(type) \(precision)")
                 let loaded = try ModelFile.load(bytes: data, source: "\(type) \(precision)")
                 XCTAssertEqual(loaded.precision, precision)
@@ -191,7 +193,7 @@ final class PrecisionTests: XCTestCase {
         if let i = header.firstIndex(where: { $0.0 == "__metadata__" }), var meta = header[i].1.objectValue {
             func get(_ k: String) -> String? { meta.last(where: { $0.0 == k })?.1.stringValue }
             let sum = ModelFile.metadataChecksum(get("format_version") ?? "", get("library_version") ?? "", get("config") ?? "",
-                                                 get("vocabulary") ?? "", get("labels") ?? "", get("target_scaling"),
+                                                 get("vocabulary") ?? get("vocabulary_tokens") ?? "", get("labels") ?? "", get("target_scaling"),
                                                  dtype: get("weights_dtype"))
             for (k, v) in [("checksum_metadata", CRC32.hex(sum)), ("checksum_data", CRC32.hex(CRC32.checksum(data)))] {
                 if let j = meta.firstIndex(where: { $0.0 == k }) { meta[j].1 = .string(v) }
@@ -289,7 +291,115 @@ final class PrecisionTests: XCTestCase {
         return header
     }
 
+    // MARK: the vocabulary tensor (format 5)
+
+    func testVocabularyTensorRoundTripsAnyTokens() throws {
+        let long = String(repeating: "é", count: 200)   // 400 bytes: a 2-byte length, a prefix capped at 255
+        let tokens = ["<pad>", "<unk>", "", "a", "ab", "abc", "abd", "😀", "😁", "😁x", long, long + "a", long + "b",
+                      "\u{0}", "\u{0}\u{0}", "x y\n"]
+        let bytes = VocabularyTensor.encode(tokens)
+        XCTAssertEqual(try VocabularyTensor.decode(bytes[...], count: tokens.count, bad: { .modelFormat($0) }), tokens)
+        XCTAssertEqual(VocabularyTensor.encode(["<pad>", "<unk>"]), [0, 5] + Array("<pad>".utf8) + [1, 4] + Array("unk>".utf8))
+    }
+
+    /// An int8 file's vocabulary tensor edited by `change` (its bytes, at the end of the
+    /// data), with the tensor's shape and offsets following its new length.
+    private func editVocabulary(_ file: [UInt8], metadata: [(String, JSONValue?)] = [],
+                                _ change: (inout [UInt8]) -> Void = { _ in }) throws -> [UInt8] {
+        try edit(file) { header, data in
+            let at = dataOffset(header, VocabularyTensor.name)
+            var vocabulary = Array(data[at...])
+            change(&vocabulary)
+            data = Array(data[..<at]) + vocabulary
+            if let i = header.firstIndex(where: { $0.0 == VocabularyTensor.name }) {
+                header[i].1 = .object([("dtype", .string("U8")), ("shape", .array([.int(Int64(vocabulary.count))])),
+                                       ("data_offsets", .array([.int(Int64(at)), .int(Int64(at + vocabulary.count))]))])
+            }
+            for (key, value) in metadata { header = self.setMetadata(header, key, value) }
+        }
+    }
+
+    func testCorruptedVocabularyTensorsAreCleanErrors() throws {
+        let original = model(.cnn)
+        let int8 = try bytes(original, .int8)
+        let n = original.vocabulary.count
+        XCTAssertNoThrow(try ModelFile.load(bytes: try editVocabulary(int8), source: "same"))
+        // The token count: wrong, or not a count.
+        assertRefused(try editVocabulary(int8, metadata: [("vocabulary_tokens", .string(String(n + 1)))]), ["vocabulary", "ends after"], "n+1")
+        assertRefused(try editVocabulary(int8, metadata: [("vocabulary_tokens", .string(String(n - 1)))]), ["vocabulary", "after its"], "n-1")
+        for text in ["", "abc", "-1", "1", "+5", " 9", "99999999999999999999999"] {
+            assertRefused(try editVocabulary(int8, metadata: [("vocabulary_tokens", .string(text))]), ["vocabulary_tokens"], "count \(text)")
+        }
+        assertRefused(try editVocabulary(int8, metadata: [("vocabulary_tokens", nil)]), ["vocabulary_tokens"], "no count")
+        // Truncated, or with bytes after the last token.
+        assertRefused(try editVocabulary(int8) { $0.removeLast() }, ["vocabulary token"], "short")
+        assertRefused(try editVocabulary(int8) { $0.append(0) }, ["vocabulary", "after its"], "long")
+        assertRefused(try editVocabulary(int8) { $0.removeAll() }, ["vocabulary", "ends after 0"], "empty")
+        // Bytes that are not UTF-8, a shared prefix longer than the previous token, an
+        // overlong or unterminated length, a vocabulary without <pad> first.
+        assertRefused(try editVocabulary(int8) { $0[2] = 0xFF }, ["UTF-8"], "utf8")
+        assertRefused(try editVocabulary(int8) { $0[0] = 3 }, ["shares 3 bytes"], "shared")
+        assertRefused(try editVocabulary(int8) { $0[1] = 0x85 }, ["vocabulary token 0"], "length")
+        assertRefused(try editVocabulary(int8) { $0 = [0] + [UInt8](repeating: 0xFF, count: 12) }, ["vocabulary token 0"], "varint")
+        assertRefused(try editVocabulary(int8) { $0[2] = UInt8(ascii: "x") }, ["<pad>"], "no pad")
+        assertRefused(try editVocabulary(int8) { $0 = VocabularyTensor.encode(["<pad>", "<unk>", "a", "a"] + (4..<n).map { "t\($0)" }) },
+                      ["twice"], "repeat")
+        // The tensor's entry: wrong dtype or shape, not last, missing.
+        func entry(_ change: @escaping (inout [(String, JSONValue)]) -> Void) throws -> [UInt8] {
+            try edit(int8) { header, _ in
+                if let i = header.firstIndex(where: { $0.0 == VocabularyTensor.name }), case .object(var e) = header[i].1 {
+                    change(&e)
+                    header[i].1 = .object(e)
+                }
+            }
+        }
+        func set(_ key: String, _ value: JSONValue) -> (inout [(String, JSONValue)]) -> Void {
+            { e in if let j = e.firstIndex(where: { $0.0 == key }) { e[j].1 = value } }
+        }
+        assertRefused(try entry(set("dtype", .string("I8"))), ["tensor vocabulary"], "dtype")
+        assertRefused(try entry(set("shape", .array([.int(3)]))), ["tensor vocabulary"], "shape")
+        assertRefused(try entry(set("shape", .array([]))), ["tensor vocabulary"], "rank")
+        assertRefused(try entry(set("data_offsets", .array([.int(0), .int(4)]))), ["tensor vocabulary"], "offsets")
+        assertRefused(try entry(set("data_offsets", .array([.double(0.5), .int(4)]))), ["tensor vocabulary"], "fraction")
+        assertRefused(try edit(int8) { header, _ in header.removeAll { $0.0 == VocabularyTensor.name } }, ["tensor vocabulary"], "none")
+        // A file cut in the tensor is truncated; a bit flip in it fails the data checksum.
+        assertRefused(Array(int8.dropLast(2)), ["truncated"], "cut")
+        let at = int8.count - 3
+        var flipped = int8
+        flipped[at] ^= 0x01
+        assertRefused(flipped, ["checksum"], "flip")
+    }
+
     // MARK: older files
+
+    /// A format-3 file (0.5.0): the same weights with the vocabulary as JSON in the header.
+    func testFormat3FilesStillLoad() throws {
+        for (type, precision) in [(Config.ModelType.lstm, WeightPrecision.int8), (.cnn, .f16), (.bag, .int8), (.transformer, .int8)] {
+            let original = model(type)
+            let current = try bytes(original, precision)
+            let vocabulary = JSONValue.array(original.vocabulary.tokens.map { .string($0) })
+            let format3 = try edit(current) { header, data in
+                data = Array(data[..<dataOffset(header, VocabularyTensor.name)])
+                header.removeAll { $0.0 == VocabularyTensor.name }
+                header = self.setMetadata(header, "format_version", .string("3"))
+                header = self.setMetadata(header, "vocabulary_tokens", .string(vocabulary.serialized))
+                if let i = header.firstIndex(where: { $0.0 == "__metadata__" }), case .object(var meta) = header[i].1,
+                   let j = meta.firstIndex(where: { $0.0 == "vocabulary_tokens" }) {
+                    meta[j].0 = "vocabulary"
+                    header[i].1 = .object(meta)
+                }
+            }
+            XCTAssertLessThan(current.count, format3.count, "format 5 is the smaller")
+            let loaded = try ModelFile.load(bytes: format3, source: "format 3")
+            XCTAssertEqual(loaded.precision, precision)
+            XCTAssertEqual(loaded.vocabulary.tokens, original.vocabulary.tokens)
+            XCTAssertEqual(try outputs(loaded), try outputs(try ModelFile.load(bytes: current, source: "format 5")), "\(type)")
+            XCTAssertEqual(try bytes(loaded, precision), current, "a format-3 model saves as format 5")
+            // A format-3 file with a vocabulary tensor instead is refused (its tensors are other).
+            assertRefused(try edit(current) { header, _ in header = self.setMetadata(header, "format_version", .string("3")) },
+                          ["vocabulary"], "3 with tensor")
+        }
+    }
 
     func testFilesWithoutWeightsDtypeStillLoad() throws {
         let original = model(.cnn)
