@@ -38,6 +38,13 @@ static inline void tm_prefetch_row(const void *p, long bytes) {
 __attribute__((visibility("hidden"))) void tm_bag_mean_avx2(const float *table, long dim, const int *ids, const long *offsets,
                                                            long b, long length, long ahead, float *restrict out);
 
+/* The same mean over an int8 table (row r = values_r · scales_r, each lane's product
+ * rounded, then added in token order, as InputStage.bagMean(quantizedTable:)'s Swift
+ * loop); rows `ahead` tokens on are prefetched. Call only when tm_kernels_avx2() is 1. */
+__attribute__((visibility("hidden"))) void tm_bag_mean_int8_avx2(const signed char *values, const float *scales, long dim,
+                                                                const int *ids, const long *offsets, long b, long length,
+                                                                long ahead, float *restrict out);
+
 /* ---- Recurrent step products for AVX-512 CPUs (recurrent_gemm.c) ---- */
 
 /* 1 if this CPU runs the AVX-512 kernels below, else 0 (callers then use OpenBLAS). */

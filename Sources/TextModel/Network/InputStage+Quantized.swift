@@ -3,30 +3,53 @@ import CKernels
 extension InputStage {
     /// features [B × E] = each text's mean row of an int8 table (row r = values_r ·
     /// scale_r), summed in token order as `bagMean`: a quarter of the f32 table's bytes
-    /// move from memory, which is what a bag prediction waits on.
+    /// move from memory, which is what a bag prediction waits on. On AVX2 CPUs
+    /// tm_bag_mean_int8_avx2 runs the same products and adds in the same order, with
+    /// each block of lanes in registers over the text's rows (BagMeanKernelTests).
     func bagMean(_ pass: Pass, quantizedTable q: QuantizedMatrix, into features: UnsafeMutablePointer<Float>) {
         let e = dim, batch = pass.batch, values = UnsafePointer(q.values.pointer), scales = UnsafePointer(q.scales.pointer)
-        let ahead = InputStage.prefetchDistance
+        // The batch's arrays read once, as buffers (as in the f32 bagMean).
         batch.tokens.withUnsafeBufferPointer { ids in
-            for b in 0..<batch.size {
-                let out = features + b * e
-                out.update(repeating: 0, count: e)
-                let length = batch.lengths[b]
-                guard length > 0 else { continue }
-                for t in 0..<min(ahead, length) {
-                    tm_prefetch_row(values + Int(ids[batch.stepOffsets[t] + b]) * e, e)
-                }
-                for t in 0..<length {
-                    if t + ahead < length {
-                        tm_prefetch_row(values + Int(ids[batch.stepOffsets[t + ahead] + b]) * e, e)
+            batch.stepOffsets.withUnsafeBufferPointer { offsets in
+                batch.lengths.withUnsafeBufferPointer { lengths in
+                    guard let idBase = ids.baseAddress, let offsetBase = offsets.baseAddress else {
+                        features.update(repeating: 0, count: lengths.count * e)   // every text is empty
+                        return
                     }
-                    let id = Int(ids[batch.stepOffsets[t] + b])
-                    let row = values + id * e, scale = scales[id]
-                    for j in 0..<e { out[j] += Float(row[j]) * scale }
+                    for b in 0..<lengths.count {
+                        if InputStage.avx2 {
+                            tm_bag_mean_int8_avx2(values, scales, e, idBase, offsetBase, b, lengths[b],
+                                                  InputStage.prefetchDistance, features + b * e)
+                        } else {
+                            InputStage.bagMean(values: values, scales: scales, dim: e, ids: idBase, offsets: offsetBase,
+                                               text: b, length: lengths[b], into: features + b * e)
+                        }
+                    }
                 }
-                let inverse = 1 / Float(length)
-                for j in 0..<e { out[j] *= inverse }
             }
         }
+    }
+
+    /// One text's mean row of an int8 table: the loop tm_bag_mean_int8_avx2 runs 8 lanes
+    /// at a time (each product rounded, then added in token order; zeros for length 0).
+    static func bagMean(values: UnsafePointer<Int8>, scales: UnsafePointer<Float>, dim e: Int,
+                        ids: UnsafePointer<Int32>, offsets: UnsafePointer<Int>, text b: Int, length: Int,
+                        into out: UnsafeMutablePointer<Float>) {
+        out.update(repeating: 0, count: e)
+        guard length > 0 else { return }
+        let ahead = InputStage.prefetchDistance
+        for t in 0..<min(ahead, length) {
+            tm_prefetch_row(values + Int(ids[offsets[t] + b]) * e, e)
+        }
+        for t in 0..<length {
+            if t + ahead < length {
+                tm_prefetch_row(values + Int(ids[offsets[t + ahead] + b]) * e, e)
+            }
+            let id = Int(ids[offsets[t] + b])
+            let row = values + id * e, scale = scales[id]
+            for j in 0..<e { out[j] += Float(row[j]) * scale }
+        }
+        let inverse = 1 / Float(length)
+        for j in 0..<e { out[j] *= inverse }
     }
 }

@@ -34,4 +34,37 @@ final class BagMeanKernelTests: XCTestCase {
             }
         }
     }
+
+    func testAVX2Int8MeanMatchesTheSwiftLoop() throws {
+        try XCTSkipUnless(InputStage.avx2, "this CPU has no AVX2")
+        // E 1 and 13 leave remainders past the vector lanes; 100 and 72 run 64-, 32- and 8-lane blocks.
+        for e in [1, 13, 72, 100] {
+            var rng = SeededGenerator(seed: UInt64(e) + 7)
+            let vocabulary = 50
+            let values = (0..<(vocabulary * e)).map { _ in Int8(Int(rng.next() % 255) - 127) }
+            let scales = (0..<vocabulary).map { _ in rng.uniform(0.001, 3) }
+            let texts: [[Int32]] = [(0..<37).map { _ in Int32(rng.next() % UInt64(vocabulary)) }, [3, 3, 49], [7], []]
+            let batch = PackedBatch()
+            batch.pack(texts.map { $0[...] })
+            for b in texts.indices {
+                func run(_ kernel: Bool) -> [Float] {
+                    var out = [Float](repeating: .nan, count: e)
+                    batch.tokens.withUnsafeBufferPointer { ids in
+                        batch.stepOffsets.withUnsafeBufferPointer { offsets in
+                            if kernel {
+                                tm_bag_mean_int8_avx2(values, scales, e, ids.baseAddress!, offsets.baseAddress!, b, texts[b].count, 4, &out)
+                            } else {
+                                InputStage.bagMean(values: values, scales: scales, dim: e, ids: ids.baseAddress!,
+                                                   offsets: offsets.baseAddress!, text: b, length: texts[b].count, into: &out)
+                            }
+                        }
+                    }
+                    return out
+                }
+                let kernel = run(true), loop = run(false)
+                XCTAssertEqual(kernel.map(\.bitPattern), loop.map(\.bitPattern), "e \(e) text \(b)")
+                if !texts[b].isEmpty { XCTAssertNotEqual(loop, [Float](repeating: 0, count: e), "e \(e) text \(b)") }
+            }
+        }
+    }
 }
