@@ -4,7 +4,8 @@ import Glibc
 
 /// Trains a Network: the epoch loop and its hooks (validation, early stopping,
 /// checkpoints, progress, cancel, learning-rate schedule). What one step does is a
-/// TrainingStep: data-parallel batches, or Hogwild for the bag model (training.hogwild).
+/// TrainingStep: data-parallel batches, Hogwild for the bag model (training.hogwild) or
+/// DP-SGD (training.privacy), wrapped in a ParameterExchangeStep when given an exchange.
 struct Trainer {
     private(set) var config: Config
     let progress: ProgressHandler?
