@@ -2,7 +2,7 @@
 on the two halves of data/support, averaging their parameters through a
 threading.Barrier, end with identical parameters and near the one-process model's
 accuracy; an exception in the exchange stops training and reaches the caller; bad
-arguments are errors."""
+arguments are errors; a progress callback still cancels."""
 
 import csv
 import json
@@ -131,3 +131,13 @@ def test_returned_arrays_are_copied_in_and_bad_values_refused():
     private["training"]["privacy"] = {"noise_multiplier": 1.0}
     with pytest.raises(_lib.ConfigError, match="training.privacy"):
         _lib.Model.new(json.dumps(private)).train_exchanging(TEXTS, LABELS, lambda p, step: None)
+
+
+def test_progress_still_cancels_an_exchanging_run():
+    model, steps = _lib.Model.new(CONFIG), []
+    report, cancelled = model.train_exchanging(
+        TEXTS, LABELS, lambda p, step: steps.append(step), sync_every=0,
+        progress=lambda p: p["kind"] == "epoch")
+    assert cancelled and model.is_trained()
+    assert steps == [100]            # 400 rows in batches of 4: the first epoch's end
+    assert len(json.loads(report)["epochs"]) == 1
