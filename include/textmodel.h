@@ -780,6 +780,48 @@ tm_status tm_model_train_epochs(tm_model *model, const char *const *texts,
                                 uint8_t **out_state, size_t *out_state_size,
                                 char **out_report_json);
 
+/* Parameter exchange callback of tm_model_train_exchanging: replaces
+ * parameters[0 .. count) in place (the flat buffer of tm_model_get_parameters), e.g.
+ * by the average of every worker's copy. `step` is the optimizer steps this run has
+ * taken so far. Called on the training thread, between two runs of the training step;
+ * nothing else touches the buffer meanwhile and it is valid only during the call.
+ * Return 0 to go on; any other value stops training (TM_ERR_CANCELLED, see below).
+ * Library calls inside it follow the progress callback's rules (tm_progress_fn). */
+typedef int (*tm_exchange_fn)(void *ctx, float *parameters, size_t count, int64_t step);
+
+/* Like tm_model_train (same rows, validation, progress and report), handing the
+ * weights to `exchange` every `sync_every` optimizer steps (0: only at epoch ends)
+ * and at the end of every epoch (once when both fall on one step): the lower-level
+ * seam for training across processes or threads with a transport of the caller's
+ * (MPI, sockets, a barrier; docs/dask.md). Every worker's buffer must have the same
+ * layout: give each the same config (its seed: the same initial weights) and the same
+ * counts_json (tm_corpus_counts of its rows, merged with tm_corpus_counts_merge), which
+ * fixes the vocabulary and labels as in tm_model_train_epochs; NULL takes them from
+ * these rows (one worker, or workers on identical rows). The exchange comes between two runs of the
+ * training step: with the data-parallel step (every model but Hogwild's) a run is one
+ * optimizer step, so it comes exactly every sync_every steps; Hogwild (the bag
+ * model's default, training.hogwild) runs an epoch per call, so it exchanges once per
+ * epoch whatever sync_every is. Workers that exchange at the same steps must train the
+ * same number of steps per epoch: rows/batch_size rounded up (Hogwild: the rows) and
+ * training.epochs equal, and no early stopping that could end one sooner.
+ * Errors: as tm_model_train, plus TM_ERR_INVALID_ARGUMENT (bad counts JSON, exchange NULL, sync_every
+ * negative or above 2^31-1, an exchange that wrote a NaN or infinite weight: the
+ * message names the step and the index), TM_ERR_CONFIG (training.privacy: DP-SGD's
+ * accountant states epsilon for one process's rows, and weights mixed with other
+ * processes' would need a joint accounting this library does not do; or
+ * training.validation_fraction with counts_json), TM_ERR_CANCELLED
+ * (exchange returned non-zero: the message names the value and step; unlike a
+ * progress cancel, the model is left as it was before the call, since its weights
+ * belong to a round the other workers may not have finished).
+ * Thread rules as tm_model_train. */
+tm_status tm_model_train_exchanging(tm_model *model, const char *const *texts,
+                                    const char *const *labels, size_t count,
+                                    const char *const *valid_texts,
+                                    const char *const *valid_labels, size_t valid_count,
+                                    const char *counts_json, int64_t sync_every, tm_exchange_fn exchange,
+                                    void *exchange_ctx, tm_progress_fn progress,
+                                    void *user_data, char **out_report_json);
+
 /* *out_count receives the number of weights of a trained model: the length of its
  * flat parameter buffer (every tensor of the model file back to back, in file order).
  * Errors: TM_ERR_INVALID_ARGUMENT (NULL), TM_ERR_STATE (untrained). Thread-safe. */

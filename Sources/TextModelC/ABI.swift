@@ -89,7 +89,7 @@ public func tm_model_vocab_size(_ model: OpaquePointer?, _ out: UnsafeMutablePoi
 // MARK: training
 
 /// Wraps a C progress callback as an engine ProgressHandler.
-private func progressHandler(_ callback: ProgressFunction?, _ userData: UnsafeMutableRawPointer?) -> ProgressHandler? {
+func progressHandler(_ callback: ProgressFunction?, _ userData: UnsafeMutableRawPointer?) -> ProgressHandler? {
     guard let callback = callback else { return nil }
     return { p in
         var c = tm_progress()
@@ -113,7 +113,7 @@ private func progressHandler(_ callback: ProgressFunction?, _ userData: UnsafeMu
 }
 
 /// Shared tail of both training entry points: report out, cancellation as a status.
-private func finishTraining(_ report: TrainingReport, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) throws {
+func finishTraining(_ report: TrainingReport, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) throws {
     if let out = out { try output(report.json.serialized, to: out) }
     if report.cancelled {
         throw TextModelError(.cancelled, "training was cancelled by the progress callback after \(report.epochs.count) complete epoch(s); the model keeps the weights learned so far")

@@ -5,6 +5,8 @@
  * replaced and given to a continuation round-trip; every bad argument (NULLs, bad
  * counts JSON, a corrupted state or one of other rows, a wrong parameter count, a NaN
  * weight, an epoch out of range) is a status with a message and changes no output.
+ * tm_model_train_exchanging: an identity exchange trains the tm_model_train weights
+ * bit for bit; a failing callback, a NaN written back and bad arguments are statuses.
  *
  *   test_distributed [--quick]
  */
@@ -36,6 +38,68 @@ static float *parameters_of(const tm_model *m, size_t *count)
         exit(1);
     MUST(tm_model_get_parameters(m, p, *count));
     return p;
+}
+
+/* Exchange callbacks: ctx counts the calls; `fail_at` returns 3 at that step. */
+typedef struct {
+    int calls;
+    int64_t fail_at;
+    int poison;
+} exchange_probe;
+
+static int probe_exchange(void *ctx, float *parameters, size_t count, int64_t step)
+{
+    exchange_probe *probe = ctx;
+    probe->calls++;
+    if (probe->poison && count > 0)
+        parameters[count - 1] = NAN;
+    return step == probe->fail_at ? 3 : 0;
+}
+
+static void check_exchanging(const char *config, const tu_dataset *d, const float *plain, size_t n)
+{
+    tm_model *m = NULL;
+    MUST(tm_model_new(config, &m));
+    exchange_probe probe = {0, -1, 0};
+    char *report = NULL;
+    MUST(tm_model_train_exchanging(m, T(d), L(d), d->count, NULL, NULL, 0, NULL, 2, probe_exchange, &probe, NULL,
+                                   NULL, &report));
+    CHECK(report != NULL && strstr(report, "\"epochs\"") != NULL, "no exchanging report");
+    tm_string_free(report);
+    CHECK(probe.calls > 0, "the exchange was never called");
+    size_t count = 0;
+    float *p = parameters_of(m, &count);
+    CHECK(count == n && memcmp(p, plain, n * sizeof *p) == 0, "identity exchange differs from tm_model_train");
+    free(p);
+
+    tm_model *fresh = NULL;
+    MUST(tm_model_new(config, &fresh));
+    exchange_probe failing = {0, 2, 0};
+    expect(tm_model_train_exchanging(fresh, T(d), L(d), d->count, NULL, NULL, 0, NULL, 1, probe_exchange, &failing,
+                                     NULL, NULL, NULL),
+           TM_ERR_CANCELLED, "returned 3 at step 2", "failing exchange");
+    expect(tm_model_parameter_count(fresh, &count), TM_ERR_STATE, "not trained", "trained after a failed exchange");
+    exchange_probe poison = {0, -1, 1};
+    expect(tm_model_train_exchanging(fresh, T(d), L(d), d->count, NULL, NULL, 0, NULL, 1, probe_exchange, &poison,
+                                     NULL, NULL, NULL),
+           TM_ERR_INVALID_ARGUMENT, "finite", "NaN written back");
+    expect(tm_model_train_exchanging(fresh, T(d), L(d), d->count, NULL, NULL, 0, NULL, 1, NULL, &probe, NULL, NULL,
+                                     NULL),
+           TM_ERR_INVALID_ARGUMENT, "exchange is NULL", "NULL exchange");
+    expect(tm_model_train_exchanging(fresh, T(d), L(d), d->count, NULL, NULL, 0, NULL, -1, probe_exchange, &probe,
+                                     NULL, NULL, NULL),
+           TM_ERR_INVALID_ARGUMENT, "sync_every", "negative sync_every");
+    expect(tm_model_train_exchanging(fresh, T(d), L(d), 0, NULL, NULL, 0, NULL, 1, probe_exchange, &probe, NULL,
+                                     NULL, NULL),
+           TM_ERR_INVALID_ARGUMENT, "nothing to train", "no rows");
+    expect(tm_model_train_exchanging(NULL, T(d), L(d), d->count, NULL, NULL, 0, NULL, 1, probe_exchange, &probe,
+                                     NULL, NULL, NULL),
+           TM_ERR_INVALID_ARGUMENT, "NULL", "NULL model");
+    expect(tm_model_train_exchanging(fresh, NULL, L(d), d->count, NULL, NULL, 0, NULL, 1, probe_exchange, &probe,
+                                     NULL, NULL, NULL),
+           TM_ERR_INVALID_ARGUMENT, "texts", "NULL texts");
+    tm_model_free(fresh);
+    tm_model_free(m);
 }
 
 int main(int argc, char **argv)
@@ -79,6 +143,8 @@ int main(int argc, char **argv)
     size_t n1 = 0, n2 = 0;
     float *p1 = parameters_of(one, &n1), *p2 = parameters_of(split, &n2);
     CHECK(n1 == n2 && memcmp(p1, p2, n1 * sizeof *p1) == 0, "split epochs differ from one run");
+
+    check_exchanging(config, &d, p1, n1);
 
     /* Replacing the weights: read back exactly; NaN and wrong counts refused. */
     for (size_t i = 0; i < n2; i++)

@@ -4,12 +4,16 @@ import Glibc
 
 /// Trains a Network: the epoch loop and its hooks (validation, early stopping,
 /// checkpoints, progress, cancel, learning-rate schedule). What one step does is a
-/// TrainingStep: data-parallel batches, or Hogwild for the bag model (training.hogwild).
+/// TrainingStep: data-parallel batches, Hogwild for the bag model (training.hogwild) or
+/// DP-SGD (training.privacy), wrapped in a ParameterExchangeStep when given an exchange.
 struct Trainer {
     private(set) var config: Config
     let progress: ProgressHandler?
     /// Set when training runs one epoch range at a time (training across processes).
     var continuation: TrainingContinuation? = nil
+    /// Set when the parameters are exchanged with other processes during training
+    /// (ParameterExchangeStep).
+    var exchange: ExchangeSchedule? = nil
 
     struct Outcome {
         var model: TrainedModel
@@ -26,7 +30,8 @@ struct Trainer {
         // Handed over, so the raw texts are freed when TrainingSet has encoded them
         // (if the caller handed them over too) rather than held through every epoch.
         try continuation.map(checkContinuation)
-        let set = try TrainingSet(config: config, data: consume data, validation: validation, counts: continuation?.counts)
+        try exchange.map(checkExchange)
+        let set = try TrainingSet(config: config, data: consume data, validation: validation, counts: continuation?.counts ?? exchange?.counts)
         // Those texts were a million small blocks: free()d, their pages stay with malloc
         // (and in the RSS) until trimmed, while the weights come next from fresh pages.
         Memory.returnFreePages()
@@ -91,6 +96,10 @@ struct Trainer {
             ? try HogwildStep(config: config, network: network, set: set, classWeights: classWeights, threads: threads)
             : try DataParallelStep(config: config, network: network, set: set, classWeights: classWeights, workspaces: workspaces)
         }
+        if let schedule = exchange {
+            step = ParameterExchangeStep(wrapping: step, schedule: schedule, parameterCount: count,
+                                         examplesPerEpoch: set.examples.count)
+        }
         let stepsPerEpoch = hogwild ? set.examples.count : (set.examples.count + t.batchSize - 1) / t.batchSize
         let totalSteps = stepsPerEpoch * t.epochs
         var state = TrainingState(parameters: parameters, optimizer: try makeOptimizer(t, count: count), rng: rng,
@@ -134,6 +143,19 @@ struct Trainer {
         }
         if c.counts != nil && config.training.validationFraction > 0 {
             throw TextModelError.config("training.validation_fraction holds rows out of the rows trained on, which given counts already include: set it to 0 and pass validation data")
+        }
+    }
+
+    /// What an exchanging run may ask (ParameterExchangeStep).
+    private func checkExchange(_ e: ExchangeSchedule) throws {
+        guard e.syncEvery >= 0 else {
+            throw TextModelError.invalidArgument("sync_every must be 0 (exchange at epoch ends only) or a positive number of optimizer steps; got \(e.syncEvery)")
+        }
+        if e.counts != nil && config.training.validationFraction > 0 {
+            throw TextModelError.config("training.validation_fraction holds rows out of the rows trained on, which given counts already include: set it to 0 and pass validation data")
+        }
+        if config.training.privacy != nil {
+            throw TextModelError.config("training.privacy cannot be combined with a parameter exchange: the privacy accountant states ε for this process's rows alone, and weights averaged with other processes' would need a joint accounting that is not done; train privately in one process, or without training.privacy")
         }
     }
 

@@ -41,6 +41,9 @@ struct StepOutcome {
 ///   DPSGDStep         DP-SGD (training.privacy): Poisson-sampled batches, per-example
 ///                     gradients clipped to C, Gaussian noise, an RDP accountant
 ///
+///   ParameterExchangeStep  any of these, its parameters handed to a ParameterExchange
+///                     (e.g. averaged with other processes') between its runs
+///
 /// A new way to train (per-example clipped and noised gradients, gradients exchanged
 /// with other processes) is one more conforming type; the loop does not change.
 protocol TrainingStep {

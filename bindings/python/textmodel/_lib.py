@@ -928,6 +928,53 @@ class Model:
         finally:
             lib().tm_bytes_free(out_state)
 
+    def train_exchanging(self, texts, labels, exchange, sync_every=1, counts_json=None,
+                         valid_texts=None, valid_labels=None, progress=None):
+        """``tm_model_train_exchanging``: train like :meth:`train`, calling
+        ``exchange(parameters, step)`` every ``sync_every`` optimizer steps (0: epoch ends
+        only) and at each epoch's end, with the vocabulary and labels of ``counts_json``
+        (:func:`merge_corpus_counts` of every worker's; None = of these rows). ``parameters`` is a float32 view of the weights,
+        valid during the call only: change it in place (e.g. ``parameters[:] = mean``), or
+        return an array to copy into it. An exception ``exchange`` raises stops training
+        and is re-raised here. Returns ``(report_json, cancelled_by_progress)``."""
+        if not callable(exchange):
+            raise TypeError("exchange must be callable as exchange(parameters, step)")
+        t, n = encode_texts(texts)
+        y, m = encode_texts(labels, "labels")
+        if n != m:
+            raise ValueError(f"{n} texts but {m} labels")
+        vt, vy, vn = None, None, 0
+        if valid_texts is not None:
+            vt, vn = encode_texts(valid_texts, "validation texts")
+            vy, vm = encode_texts(valid_labels, "validation labels")
+            if vn != vm:
+                raise ValueError(f"{vn} validation texts but {vm} validation labels")
+        counts = None if counts_json is None else counts_json.encode("utf-8")
+        raised = []
+
+        def trampoline(_ctx, parameters, count, step):
+            if raised:
+                return 1
+            try:
+                view = np.ctypeslib.as_array(parameters, shape=(count,))
+                result = exchange(view, int(step))
+                if result is not None:
+                    view[:] = np.asarray(result, dtype=np.float32).reshape(count)
+                return 0
+            except BaseException as e:  # re-raised after the C call returns
+                raised.append(e)
+                return 1
+
+        callback = EXCHANGE_FN(trampoline)  # referenced until the call returns
+        try:
+            return self._train(lambda cb, out: lib().tm_model_train_exchanging(
+                self.handle, t, y, n, vt, vy, vn, counts, int(sync_every), callback, None, cb, None, out),
+                progress)
+        except TextModelError as e:
+            if raised:
+                raise raised[0] from e
+            raise
+
     def parameter_count(self):
         """``tm_model_parameter_count``."""
         out = c_size_t()
@@ -1038,13 +1085,20 @@ def merge_corpus_counts(counts_jsons):
     return take_string(out)
 
 
-# Training across processes (textmodel.h, "Training across processes"): textmodel.dask uses these.
+#: ``tm_exchange_fn``: ``int (*)(void *ctx, float *parameters, size_t count, int64_t step)``.
+EXCHANGE_FN = CFUNCTYPE(c_int, c_void_p, POINTER(c_float), c_size_t, c_int64)
+
+# Training across processes (textmodel.h, "Training across processes"): textmodel.dask uses
+# tm_corpus_counts* and tm_model_train_epochs; tm_model_train_exchanging is the lower-level seam.
 _SIGNATURES.update({
     "tm_corpus_counts": (c_int, [c_char_p, _texts_p, _texts_p, c_size_t, _out_str]),
     "tm_corpus_counts_merge": (c_int, [_texts_p, c_size_t, _out_str]),
     "tm_model_train_epochs": (c_int, [_model_p, _texts_p, _texts_p, c_size_t, c_char_p, c_char_p, c_size_t,
                                       POINTER(c_float), c_size_t, c_int32, POINTER(c_void_p),
                                       POINTER(c_size_t), _out_str]),
+    "tm_model_train_exchanging": (c_int, [_model_p, _texts_p, _texts_p, c_size_t, _texts_p, _texts_p,
+                                          c_size_t, c_char_p, c_int64, EXCHANGE_FN, c_void_p, PROGRESS_FN,
+                                          c_void_p, _out_str]),
     "tm_model_parameter_count": (c_int, [_model_p, POINTER(c_size_t)]),
     "tm_model_get_parameters": (c_int, [_model_p, POINTER(c_float), c_size_t]),
     "tm_model_set_parameters": (c_int, [_model_p, POINTER(c_float), c_size_t]),
