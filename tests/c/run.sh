@@ -201,7 +201,7 @@ sanitized_library_runs() {
     fi
     if step "tsan library: build" instrumented_lib thread "$tsan_dir" &&
         step "tsan library: build tests/c" make -s -C "$here" TSAN_LIBDIR="$tsan_dir" tsan-lib; then
-        export TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
+        export TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1:suppressions=$here/tsan.supp
         # The pattern is a stack frame inside the library: only an instrumented library
         # makes TSan report one.
         step "tsan library: Hogwild's race inside the library is reported" san_probe \
@@ -327,7 +327,7 @@ if [ "$SANITIZERS" != 0 ]; then
     if [ -x "$here/build/asan/leak_probe" ] && [ -x "$here/build/tsan/race_probe" ]; then
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
         export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-        export TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
+        export TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1:suppressions=$here/tsan.supp
         step "asan: a deliberate leak fails the run" san_probe "LeakSanitizer: detected memory leaks" \
             "$here/build/asan/leak_probe"
         step "asan test_header_cpp" san "$here/build/asan/test_header_cpp"
