@@ -48,8 +48,10 @@ extension TrainedModel {
                 try ws.prepare(for: shape)
             }
             ws.batch.pack(CollectionOfOne(ids[...]))
+            // `quantized` as BatchInference passes it: an int8 model's one-text call runs
+            // the int8 products its batch calls run.
             network.forward(parameters.pointer, workspace: ws,
-                            inputTable: inputTable(tokens: ids.count, threads: 1))
+                            inputTable: inputTable(tokens: ids.count, threads: 1), quantized: quantized)
             let out = network.outputs(ws)
             let best = argmax(out, network.classes)
             return (best, out[best])

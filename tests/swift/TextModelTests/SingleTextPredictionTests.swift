@@ -22,7 +22,15 @@ final class SingleTextPredictionTests: XCTestCase {
     }
 
     private func assertOneEqualsBatch(_ config: Config, _ name: String) throws {
-        let model = Model(model: randomModel(config: config, texts: Self.texts, labels: Self.labels))
+        let f32 = Model(model: randomModel(config: config, texts: Self.texts, labels: Self.labels))
+        try assertOneEqualsBatch(f32, name)
+        // f16 and int8 models: an int8 model's one-text call runs its int8 products too.
+        for precision in [WeightPrecision.f16, .int8] {
+            try assertOneEqualsBatch(try reloaded(f32, precision: precision), "\(name) \(precision)")
+        }
+    }
+
+    private func assertOneEqualsBatch(_ model: Model, _ name: String) throws {
         var batchLabels = [Int32](repeating: -1, count: Self.texts.count)
         var batchProbs = [Float](repeating: .nan, count: Self.texts.count)
         try model.predictTopK(Self.texts, k: 1, labels: &batchLabels, probabilities: &batchProbs)

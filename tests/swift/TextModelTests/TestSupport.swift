@@ -384,3 +384,10 @@ func configOf(_ model: Config.Model) -> Config {
     c.model = model
     return c
 }
+
+/// `model` reloaded from its file bytes stored in `precision` (f16, int8: a compact model).
+func reloaded(_ model: Model, precision: WeightPrecision) throws -> Model {
+    let (bytes, count) = try model.serialized(precision: precision) { malloc($0) }
+    defer { free(bytes) }
+    return try Model.load(copying: UnsafeRawBufferPointer(start: bytes, count: count), source: "\(precision) bytes")
+}
