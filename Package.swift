@@ -35,6 +35,10 @@ let package = Package(
         .executableTarget(name: "TextModelCLI", dependencies: ["TextModel"]),
         // Every test lives under tests/ (swift/, c/, acceptance/, fixtures/): one folder, not
         // Tests/ beside tests/, which clash on case-insensitive file systems.
-        .testTarget(name: "TextModelTests", dependencies: ["TextModel"], path: "tests/swift/TextModelTests"),
+        // Test-only: counts heap allocations (the test executable's own malloc), so tests can
+        // show that training steps and warm prediction calls allocate nothing.
+        .target(name: "CAllocationCounter", path: "tests/swift/CAllocationCounter"),
+        .testTarget(name: "TextModelTests", dependencies: ["TextModel", "CAllocationCounter"],
+                    path: "tests/swift/TextModelTests"),
     ]
 )

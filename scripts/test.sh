@@ -44,6 +44,11 @@ swift test
 # run: its only reports are XCTest's own test-case objects, which XCTest never frees
 # (no frame in Sources/); the library's leaks are checked by valgrind and ASan on the C
 # tests instead.
+phase "Swift allocation counts (release build)"
+# AllocationFreeTests count heap allocations of optimised code, as it ships (debug builds
+# allocate closure contexts that -O keeps on the stack; the class skips itself there).
+swift test -c release -Xswiftc -enable-testing --scratch-path .build-reltests --filter AllocationFreeTests
+
 phase "Swift tests under AddressSanitizer"
 ASAN_OPTIONS=detect_leaks=0 swift test --sanitize=address --scratch-path .build-asan
 phase "Swift concurrency tests under ThreadSanitizer"

@@ -275,6 +275,8 @@ step "test_quantize" "$here/build/test_quantize"
 step "test_distributed" "$here/build/test_distributed"
 step "test_privacy" "$here/build/test_privacy"
 step "test_predict_one" "$here/build/test_predict_one"
+# Native only: it defines malloc itself, which valgrind and the sanitizers replace.
+step "test_no_alloc (warm tm_model_predict_one: zero allocations)" "$here/build/test_no_alloc"
 step "classify (example, 1 epoch)" "$classify" --set training.epochs=1 \
     "$config" "$train" "$valid" "$test" "$work/example.tmmodel"
 step "classify rejects an unknown config key" expect_failure "model.hidden_sizee" \

@@ -264,7 +264,7 @@ public final class Model {
         for i in 0..<texts.count {
             let row = probs.pointer + i * c
             for j in 0..<c { order[j] = j }
-            order.sort { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }
+            order.heapSort { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }
             for j in 0..<k {
                 out[i * k + j] = Int32(order[j])
                 outProbs?[i * k + j] = row[order[j]]

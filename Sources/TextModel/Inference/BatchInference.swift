@@ -45,9 +45,17 @@ struct BatchInference {
     /// Outputs [N × C] into `out`, row i for text i (see Network.outputs).
     func outputs(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace],
                  inputTable: InputProjectionTable? = nil) throws {
+        var order = [Int]()
+        try outputs(of: encoded, into: out, workspaces: workspaces, inputTable: inputTable, order: &order)
+    }
+
+    /// `order`: room for the texts' longest-first order, reused (a pooled one-thread
+    /// call allocates nothing once its buffers have grown).
+    func outputs(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace],
+                 inputTable: InputProjectionTable?, order: inout [Int]) throws {
         let c = network.classes
         let unscale = scaling != .identity
-        try run(encoded, workspaces: workspaces, inputTable: inputTable) { ws, b, index in
+        try run(encoded, workspaces: workspaces, inputTable: inputTable, order: &order) { ws, b, index in
             (out + index * c).update(from: network.outputs(ws) + b * c, count: c)
             if unscale {
                 for j in 0..<c { out[index * c + j] = scaling.unscale(out[index * c + j]) }
@@ -59,8 +67,14 @@ struct BatchInference {
     /// text's output layer reads (its sentence vector).
     func features(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace],
                   inputTable: InputProjectionTable? = nil) throws {
+        var order = [Int]()
+        try features(of: encoded, into: out, workspaces: workspaces, inputTable: inputTable, order: &order)
+    }
+
+    func features(of encoded: EncodedTexts, into out: UnsafeMutablePointer<Float>, workspaces: [Workspace],
+                  inputTable: InputProjectionTable?, order: inout [Int]) throws {
         let f = network.encoder.featureDim
-        try run(encoded, workspaces: workspaces, inputTable: inputTable) { ws, b, index in
+        try run(encoded, workspaces: workspaces, inputTable: inputTable, order: &order) { ws, b, index in
             (out + index * f).update(from: ws[network.buffers.features] + b * f, count: f)
         }
     }
@@ -68,20 +82,24 @@ struct BatchInference {
     /// The loop: forward passes over the groups; `copy(workspace, b, i)` takes row b of
     /// a group's results as text i's.
     private func run(_ encoded: EncodedTexts, workspaces: [Workspace], inputTable: InputProjectionTable?,
-                     copy: (Workspace, Int, Int) -> Void) throws {
+                     order: inout [Int], copy: (Workspace, Int, Int) -> Void) throws {
         guard encoded.count > 0 else { return }
         let shape = BatchInference.shape(of: encoded)
         for ws in workspaces { try ws.prepare(for: shape) }
-        let order = (0..<encoded.count).sorted { a, b in
+        // In place (heapSort: Array.sort's merge buffer would allocate).
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: 0..<encoded.count)
+        order.heapSort { a, b in
             encoded.length(a) != encoded.length(b) ? encoded.length(a) > encoded.length(b) : a < b
         }
+        let sorted = order
         let groupSize = BatchInference.groupSize
-        let groups = (order.count + groupSize - 1) / groupSize
+        let groups = (sorted.count + groupSize - 1) / groupSize
         let misfit = Atomic<Bool>(false)   // a group larger than its workspace's shape: a planning bug
         Parallel.forEach(groups, workers: min(workspaces.count, groups)) { g, w in
             let ws = workspaces[w]
-            let rows = order[(g * groupSize)..<min((g + 1) * groupSize, order.count)]
-            ws.batch.pack(rows.lazy.map { encoded[$0] })
+            let rows = sorted[(g * groupSize)..<min((g + 1) * groupSize, sorted.count)]
+            ws.batch.pack(count: rows.count) { encoded[rows[rows.startIndex + $0]] }
             guard BatchShape(ws.batch).fits(in: ws.shape) else { misfit.store(true, ordering: .relaxed); return }
             network.forward(parameters, workspace: ws, inputTable: inputTable, quantized: quantized)
             for (b, index) in rows.enumerated() { copy(ws, b, index) }

@@ -19,6 +19,8 @@ final class TrainedModel {
     private let workspaces: WorkspacePool
     /// Slots of one-text predictions (SingleTextPrediction).
     let single: SingleTextPrediction
+    /// One-thread batch calls' working memory, kept between calls like the workspaces.
+    private let oneThreadBatches: ReusePool<OneThreadBatch>
     /// The first recurrent layer's input projections per word, built when they pay.
     private let inputTables: InputTableCache
     /// What DP-SGD training spent (training.privacy), kept in the model file; nil otherwise.
@@ -48,6 +50,7 @@ final class TrainedModel {
         self.network = network
         workspaces = WorkspacePool(network: network)
         single = SingleTextPrediction(network: network)
+        oneThreadBatches = ReusePool { OneThreadBatch(network: network) }
         self.parameters = parameters
         self.precision = precision
         self.quantized = quantized
@@ -74,32 +77,45 @@ final class TrainedModel {
     /// threads run if their activations would not fit training.max_memory_mb, and none
     /// (TM_ERR_RESOURCE) if one does not (see BatchInference.workers).
     func outputs(of texts: [String], into out: UnsafeMutablePointer<Float>, threads: Int = 1) throws {
-        try run(texts, threads: threads) { inference, encoded, ws, table in
-            try inference.outputs(of: encoded, into: out, workspaces: ws, inputTable: table)
+        try run(texts, threads: threads) { inference, encoded, ws, table, order in
+            try inference.outputs(of: encoded, into: out, workspaces: ws, inputTable: table, order: &order)
         }
     }
 
     /// Sentence vectors of raw texts [N × featureDim] (see BatchInference.features),
     /// on up to `threads` threads as `outputs(of:into:threads:)`.
     func features(of texts: [String], into out: UnsafeMutablePointer<Float>, threads: Int = 1) throws {
-        try run(texts, threads: threads) { inference, encoded, ws, table in
-            try inference.features(of: encoded, into: out, workspaces: ws, inputTable: table)
+        try run(texts, threads: threads) { inference, encoded, ws, table, order in
+            try inference.features(of: encoded, into: out, workspaces: ws, inputTable: table, order: &order)
         }
     }
 
     /// Width of a sentence vector: the encoder's feature width F.
     var featureDim: Int { network.encoder.featureDim }
 
-    /// Tokenises, encodes, sizes the workers and lends them pooled workspaces.
+    /// Tokenises, encodes, sizes the workers and lends them pooled workspaces. A call
+    /// that runs on one thread anyway (threads 1, or too few texts to share) borrows a
+    /// pooled OneThreadBatch instead, whose buffers are reused: once warm it allocates
+    /// nothing. Either way the results are the same.
     private func run(_ texts: [String], threads: Int,
-                     _ body: (BatchInference, EncodedTexts, [Workspace], InputProjectionTable?) throws -> Void) throws {
-        let encoded = encoder.encode(texts, threads: threads)
+                     _ body: (BatchInference, EncodedTexts, [Workspace], InputProjectionTable?, inout [Int]) throws -> Void) throws {
         let groups = (texts.count + BatchInference.groupSize - 1) / BatchInference.groupSize
-        let table = inputTables.table(network: network, params: parameters.pointer, tokens: encoded.totalLength, threads: threads)
         let inference = BatchInference(network: network, parameters: parameters.pointer, scaling: scaling, quantized: quantized)
+        let maxMemoryMB = config.training.maxMemoryMB
+        if Parallel.workers(threads: threads, items: texts.count, minimumEach: 64) == 1 && (groups <= 1 || Parallel.threads(threads) == 1) {
+            return try oneThreadBatches.withOne { batch in
+                encoder.encode(texts, into: &batch.encoded, scratch: &batch.scratch)
+                _ = try inference.workers(for: batch.encoded, wanted: 1, maxMemoryMB: maxMemoryMB)
+                let table = inputTable(tokens: batch.encoded.totalLength, threads: 1)
+                try body(inference, batch.encoded, batch.workspaces, table, &batch.order)
+            }
+        }
+        let encoded = encoder.encode(texts, threads: threads)
+        let table = inputTables.table(network: network, params: parameters.pointer, tokens: encoded.totalLength, threads: threads)
         let workers = try inference.workers(for: encoded, wanted: max(1, min(Parallel.threads(threads), groups)),
-                                            maxMemoryMB: config.training.maxMemoryMB)
-        try workspaces.withWorkspaces(workers) { ws in try body(inference, encoded, ws, table) }
+                                            maxMemoryMB: maxMemoryMB)
+        var order = [Int]()
+        try workspaces.withWorkspaces(workers) { ws in try body(inference, encoded, ws, table, &order) }
     }
 
     /// The inference table for a call running `tokens` tokens (see InputTableCache).
@@ -111,4 +127,15 @@ final class TrainedModel {
     func withWorkspaces(_ count: Int, _ body: ([Workspace]) throws -> Void) throws {
         try workspaces.withWorkspaces(count, body)
     }
+}
+
+/// A one-thread batch call's working memory (TrainedModel.run): the encoded batch, the
+/// encoder's scratch, the texts' order and a workspace, grown to the largest batch seen.
+final class OneThreadBatch {
+    var encoded = EncodedTexts()
+    var scratch = FeatureEncoder.Scratch()
+    var order: [Int] = []
+    let workspaces: [Workspace]
+
+    init(network: Network) { workspaces = [network.makeWorkspace()] }
 }

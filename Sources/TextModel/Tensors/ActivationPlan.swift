@@ -87,14 +87,20 @@ struct ActivationPlan {
     func bytes(for shape: BatchShape) -> Int {
         guard shape.rows <= ActivationPlan.largestRows, shape.texts <= ActivationPlan.largestTexts,
               shape.longest <= ActivationPlan.largestLength else { return Int.max }
+        // Both lists in turn, not `floatEntries + indexEntries`: that would allocate
+        // a joined array on every call (prediction calls check the plan each time).
         var total = 0
-        for entry in floatEntries + indexEntries {
-            let (bytes, o1) = max(entry.count(shape), 0).multipliedReportingOverflow(by: 4)
-            let (sum, o2) = total.addingReportingOverflow(bytes)
-            if o1 || o2 { return Int.max }
-            total = sum
-        }
+        for entry in floatEntries where !add(entry, shape, to: &total) { return Int.max }
+        for entry in indexEntries where !add(entry, shape, to: &total) { return Int.max }
         return total
+    }
+
+    /// total += entry's bytes at `shape`; false on overflow.
+    private func add(_ entry: Entry, _ shape: BatchShape, to total: inout Int) -> Bool {
+        let (bytes, o1) = max(entry.count(shape), 0).multipliedReportingOverflow(by: 4)
+        let (sum, o2) = total.addingReportingOverflow(bytes)
+        total = sum
+        return !(o1 || o2)
     }
 
     func floatCount(_ index: Int, _ shape: BatchShape) -> Int { floatEntries[index].count(shape) }

@@ -16,10 +16,11 @@ final class Buffer<Element: Numeric> {
         self.capacity = capacity
     }
 
-    /// A buffer of `count` zeros, or a TextModelError.resource naming `what`.
-    static func allocate(count: Int, what: String) throws -> Buffer {
+    /// A buffer of `count` zeros, or a TextModelError.resource naming `what` (built only
+    /// on failure: an interpolated name would otherwise allocate on every call).
+    static func allocate(count: Int, what: @autoclosure () -> String) throws -> Buffer {
         guard let raw = zeroed(max(count, 1)) else {
-            throw TextModelError.resource("out of memory: \(what) needs \(count / 1_048_576 * MemoryLayout<Element>.stride) MB that the system could not provide")
+            throw TextModelError.resource("out of memory: \(what()) needs \(count / 1_048_576 * MemoryLayout<Element>.stride) MB that the system could not provide")
         }
         return Buffer(raw, capacity: max(count, 1))
     }

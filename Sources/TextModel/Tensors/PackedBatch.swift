@@ -20,26 +20,43 @@ final class PackedBatch {
     var steps: Int { stepRows.count }
     var totalRows: Int { tokens.count }
 
+    /// Makes room for a batch of `shape` (Workspace.prepare calls this with the plan's
+    /// shape), so that packing one allocates nothing.
+    func reserve(_ shape: BatchShape) {
+        lengths.reserveCapacity(shape.texts)
+        lastRows.reserveCapacity(shape.texts)
+        stepRows.reserveCapacity(shape.longest)
+        stepOffsets.reserveCapacity(shape.longest)
+        tokens.reserveCapacity(shape.rows)
+    }
+
     /// Packs `sequences`, which must already be sorted by length, longest first.
-    func pack<C: Collection>(_ sequences: C) where C.Element == ArraySlice<Int32> {
-        if sequences.count == 1, let only = sequences.first { return pack(one: only) }
+    func pack<C: RandomAccessCollection>(_ sequences: C) where C.Element == ArraySlice<Int32> {
+        let start = sequences.startIndex
+        pack(count: sequences.count) { sequences[sequences.index(start, offsetBy: $0)] }
+    }
+
+    /// Packs the `count` sequences `sequence(0..<count)`, which must already be sorted by
+    /// length, longest first. A closure, not a lazy map: a lazy map stores its closure,
+    /// whose captures then go to the heap on every call (training steps and prediction
+    /// calls allocate nothing).
+    func pack(count: Int, _ sequence: (Int) -> ArraySlice<Int32>) {
+        if count == 1 { return pack(one: sequence(0)) }
         lengths.removeAll(keepingCapacity: true)
         stepRows.removeAll(keepingCapacity: true)
         stepOffsets.removeAll(keepingCapacity: true)
         tokens.removeAll(keepingCapacity: true)
         lastRows.removeAll(keepingCapacity: true)
-        for s in sequences { lengths.append(s.count) }
+        for b in 0..<count { lengths.append(sequence(b).count) }
         let maxLength = lengths.first ?? 0
         var running = lengths.count
         for t in 0..<maxLength {
             while running > 0 && lengths[running - 1] <= t { running -= 1 }
             stepOffsets.append(tokens.count)
             stepRows.append(running)
-            var b = 0
-            for s in sequences {
-                if b >= running { break }
+            for b in 0..<running {
+                let s = sequence(b)
                 tokens.append(s[s.startIndex + t])
-                b += 1
             }
         }
         for (b, length) in lengths.enumerated() {

@@ -41,6 +41,7 @@ final class Workspace {
         floatBuffers = floats
         indexBuffers = indices
         shape = target
+        batch.reserve(target)
         Workspace.countAllocation()
     }
 

@@ -57,6 +57,13 @@ struct EncodedTexts: Equatable {
         try ids.withUnsafeMutableBufferPointer { try body($0) }
     }
 
+    /// No texts, keeping the buffers' capacity for the next batch.
+    mutating func removeAll() {
+        ids.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
+        offsets.append(0)
+    }
+
     mutating func reserve(texts: Int, ids count: Int) {
         offsets.reserveCapacity(texts + 1)
         ids.reserveCapacity(count)

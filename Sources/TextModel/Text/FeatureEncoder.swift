@@ -80,6 +80,16 @@ struct FeatureEncoder {
         }
     }
 
+    /// `encode(_:threads:)` on the calling thread into `out`, reusing its buffers and
+    /// `scratch`: once they have grown to a batch's size, encoding it allocates nothing.
+    func encode(_ texts: [String], into out: inout EncodedTexts, scratch: inout Scratch) {
+        out.removeAll()
+        for text in texts {
+            encode(text, scratch: &scratch)
+            out.append(scratch.ids)
+        }
+    }
+
     /// How many ids `encode` gives for a text with these tokens, when `hasher` is
     /// NGramHasher(config:) of the encoder's config.
     static func encodedLength(_ tokens: TokenBuffer, hasher: NGramHasher) -> Int {

@@ -11,6 +11,14 @@ struct Augmenter {
 
     func apply(_ ids: ArraySlice<Int32>, rng: inout SeededGenerator) -> ArraySlice<Int32> {
         var out = [Int32]()
+        apply(ids, into: &out, rng: &rng)
+        return out[...]
+    }
+
+    /// `apply`, written into `out` (replacing what it held): an array that already has
+    /// room for `ids` takes the result without allocating.
+    func apply(_ ids: ArraySlice<Int32>, into out: inout [Int32], rng: inout SeededGenerator) {
+        out.removeAll(keepingCapacity: true)
         out.reserveCapacity(ids.count)
         for id in ids where tokenDropout == 0 || rng.uniform(0, 1) >= tokenDropout { out.append(id) }
         if out.isEmpty, let first = ids.first { out.append(first) }
@@ -25,24 +33,27 @@ struct Augmenter {
                 }
             }
         }
-        return out[...]
     }
 }
 
-/// Every training example as this epoch sees it: the stored one, or the augmented copy
-/// the trainer put in its place. Without augmentation it is a view of the stored set and
-/// holds no per-example copy.
+/// Every training example as this epoch sees it: the stored one, or its augmented copy.
+/// Without augmentation it is a view of the stored set and holds no per-example copy.
+/// With it, each example has its own array from the start, as large as the stored
+/// example, which every later augmentation of it reuses: training steps allocate nothing.
 struct EpochExamples {
     let stored: EncodedTexts
-    private var replaced: [ArraySlice<Int32>] = []
+    private var augmented: [[Int32]] = []
 
-    init(_ stored: EncodedTexts) { self.stored = stored }
+    init(_ stored: EncodedTexts, augmenting: Bool = false) {
+        self.stored = stored
+        if augmenting { augmented = (0..<stored.count).map { Array(stored[$0]) } }
+    }
 
-    subscript(e: Int) -> ArraySlice<Int32> {
-        get { replaced.isEmpty ? stored[e] : replaced[e] }
-        set {
-            if replaced.isEmpty { replaced = (0..<stored.count).map { stored[$0] } }
-            replaced[e] = newValue
-        }
+    subscript(e: Int) -> ArraySlice<Int32> { augmented.isEmpty ? stored[e] : augmented[e][...] }
+
+    /// Replaces example e by a fresh augmentation of its stored form.
+    mutating func augment(_ e: Int, with augmenter: Augmenter, rng: inout SeededGenerator) {
+        if augmented.isEmpty { augmented = (0..<stored.count).map { Array(stored[$0]) } }
+        augmenter.apply(stored[e], into: &augmented[e], rng: &rng)
     }
 }

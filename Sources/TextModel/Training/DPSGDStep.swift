@@ -60,6 +60,11 @@ struct DPSGDStep: TrainingStep {
     private let weights: WorkerSlots<Double>
     private let corrects: WorkerSlots<Int>
     private let failures: WorkerSlots<Int>
+    /// The step's threads, started once (a fresh thread per step would allocate), and
+    /// its two parallel sections, made once: the per-example gradients and the noisy mean.
+    private let team: WorkerTeam
+    private let exampleSection: TeamSection<ExampleInput>
+    private let noiseSection: TeamSection<NoiseInput>
 
     /// `workspaces`: one per thread, prepared for one text of the set's longest.
     init(config: Config, network: Network, set: TrainingSet, classWeights: [Float], workspaces: [Workspace],
@@ -96,13 +101,24 @@ struct DPSGDStep: TrainingStep {
         self.workspaces = workspaces
         exampleGrads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a per-example gradient buffer") }
         sums = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a clipped-gradient sum") }
-        scratch = (0..<threads).map { _ in WorkerScratch(rows: embedding.shape[0], width: set.width) }
-        sequences = EpochExamples(set.examples)
+        scratch = (0..<threads).map { _ in WorkerScratch(rows: embedding.shape[0], width: set.width, longest: set.examples.longest) }
+        sequences = EpochExamples(set.examples, augmenting: augmenter.isActive)
         shards = [[Int]](repeating: [], count: threads)
+        // A Poisson batch may hold every example: room for that, so no step grows them.
+        batch.reserveCapacity(n)
+        for w in 0..<threads { shards[w].reserveCapacity(n) }
         losses = WorkerSlots(threads)
         weights = WorkerSlots(threads)
         corrects = WorkerSlots(threads)
         failures = WorkerSlots(threads)
+        team = WorkerTeam(threads)
+        exampleSection = DPSGDStep.exampleSection(
+            network: network, set: set, workspaces: workspaces, exampleGrads: exampleGrads, sums: sums, scratch: scratch,
+            losses: losses, weights: weights, corrects: corrects, failures: failures, weighted: weighted,
+            classWeights: classWeights, smoothing: smoothing, hasAccuracy: hasAccuracy, threshold: threshold,
+            dense: dense, clip: p.maxGradNorm, freeze: freezeEmbeddings)
+        noiseSection = DPSGDStep.noiseSection(sums: sums, scratch: scratch, trainable: trainable, threads: threads,
+                                              noise: noise, failures: failures)
     }
 
     /// Optimizer steps per epoch: N / batch_size rounded up, as the data-parallel step.
@@ -123,7 +139,7 @@ struct DPSGDStep: TrainingStep {
         var outcome = StepOutcome()
         let n = set.examples.count
         if augmenter.isActive {
-            for e in rows { sequences[e] = augmenter.apply(set.examples[e], rng: &state.rng) }
+            for e in rows { sequences.augment(e, with: augmenter, rng: &state.rng) }
         }
         for s in 0..<stepsPerEpoch {
             batch.removeAll(keepingCapacity: true)
@@ -169,61 +185,7 @@ struct DPSGDStep: TrainingStep {
         for (i, e) in batch.enumerated() { shards[i % threads].append(e) }
         let stepSeed = seed &+ UInt64(state.step) &* 0x9E37_79B9_7F4A_7C15
         let params = state.parameters.pointer
-        let (network, set, workspaces, exampleGrads, sums, scratch) = (self.network, self.set, self.workspaces, self.exampleGrads, self.sums, self.scratch)
-        let (losses, weights, corrects, failures, shards, sequences) = (self.losses, self.weights, self.corrects, self.failures, self.shards, self.sequences)
-        let (weighted, classWeights, smoothing, hasAccuracy, threshold, width) = (self.weighted, self.classWeights, self.smoothing, self.hasAccuracy, self.threshold, set.width)
-        let (dense, clip, freeze) = (self.dense, privacy.maxGradNorm, freezeEmbeddings)
-        let embedding = network.embeddingTensor, rowWidth = embedding.shape[1]
-        Parallel.run(threads) { w in
-            losses[w] = 0
-            weights[w] = 0
-            corrects[w] = 0
-            failures[w] = 0
-            let ws = workspaces[w], g = exampleGrads[w].pointer, sum = sums[w].pointer, marks = scratch[w]
-            ws.training = true
-            defer { ws.training = false }
-            for e in shards[w] {
-                ws.rng = SeededGenerator(seed: stepSeed ^ UInt64(e))
-                ws.batch.pack(CollectionOfOne(sequences[e]))
-                guard BatchShape(ws.batch).fits(in: ws.shape) else { failures[w] = 1; return }
-                network.forward(params, workspace: ws)
-                marks.classes.removeAll(keepingCapacity: true)
-                marks.values.removeAll(keepingCapacity: true)
-                set.targets.append(row: e, classes: &marks.classes, values: &marks.values)
-                marks.weight[0] = weighted ? classWeights[Int(set.targets.classes[e])] : 1
-                marks.classes.withUnsafeBufferPointer { targets in
-                    marks.values.withUnsafeBufferPointer { values in
-                        let loss = LossTargets(targets: targets.baseAddress, values: values.baseAddress,
-                                               weights: weighted ? UnsafePointer(marks.weight) : nil,
-                                               smoothing: smoothing, scale: 1)
-                        let outputs = network.outputs(ws)
-                        losses[w] += network.loss.loss(outputs: outputs, rows: 1, width: width, targets: loss)
-                        if hasAccuracy {
-                            corrects[w] += network.loss.correct(outputs: outputs, rows: 1, width: width,
-                                                                targets: loss, threshold: threshold)
-                        }
-                        network.backward(params, loss: loss, workspace: ws, grads: g)
-                    }
-                }
-                weights[w] += Double(marks.weight[0])
-                // The example's rows, each once.
-                marks.rows.removeAll(keepingCapacity: true)
-                marks.nextStamp()
-                for id in ws.batch.tokens where marks.seen[Int(id)] != marks.stamp {
-                    marks.seen[Int(id)] = marks.stamp
-                    marks.rows.append(embedding.offset + Int(id) * rowWidth)
-                }
-                var squared = 0.0
-                for range in dense { squared += sumOfSquares(g, range) }
-                if !freeze { for base in marks.rows { squared += sumOfSquares(g, base..<(base + rowWidth)) } }
-                let factor = Float(min(1, clip / (squared.squareRoot() + 1e-6)))
-                for range in dense { addAndClear(g, into: sum, factor, range) }
-                for base in marks.rows {
-                    if freeze { g.advanced(by: base).update(repeating: 0, count: rowWidth) }
-                    else { addAndClear(g, into: sum, factor, base..<(base + rowWidth)) }
-                }
-            }
-        }
+        team.run(exampleSection, ExampleInput(params: params, stepSeed: stepSeed, shards: shards, sequences: sequences))
         guard failures.sum == 0 else {
             throw TextModelError(.internal, "a training example is longer than its workspace was prepared for")
         }
@@ -238,31 +200,9 @@ struct DPSGDStep: TrainingStep {
     /// thread takes a slice of every trainable range; its noise stream is keyed by
     /// (step, thread, range), so a seed and a thread count fix the noise.
     private mutating func noisyMean(divisor: Double, state: inout TrainingState) throws {
-        let (sums, scratch, trainable, threads, noise, failures) = (self.sums, self.scratch, self.trainable, self.threads, self.noise, self.failures)
         let s = noiseMultiplier * privacy.maxGradNorm, scale = Float(1 / divisor), step = UInt64(state.step)
         state.optimizer.beginStep(learningRateScale: state.schedule.multiplier(atStep: state.step + 1))
-        let optimizer = state.optimizer, params = state.parameters.pointer
-        Parallel.run(threads) { w in
-            failures[w] = 0
-            let into = sums[0].pointer
-            for (r, range) in trainable.enumerated() {
-                let n = range.count
-                let slice = (range.lowerBound + w * n / threads)..<(range.lowerBound + (w + 1) * n / threads)
-                guard !slice.isEmpty else { continue }
-                for other in 1..<max(threads, 1) where other < sums.count {
-                    let from = sums[other].pointer
-                    for j in slice { into[j] += from[j]; from[j] = 0 }
-                }
-                if s > 0 {
-                    do {
-                        try noise.add(to: into + slice.lowerBound, count: slice.count, s: s,
-                                      key: (step &* 1024 &+ UInt64(w)) &* 64 &+ UInt64(r), words: scratch[w].words)
-                    } catch { failures[w] = 1; return }
-                }
-                for j in slice { into[j] *= scale }
-                optimizer.update(params: params, grads: into, range: slice)
-            }
-        }
+        team.run(noiseSection, NoiseInput(optimizer: state.optimizer, params: state.parameters.pointer, s: s, scale: scale, step: step))
         guard failures.sum == 0 else {
             // The weights of the slices already updated moved without their noise check
             // failing; training stops here with the error.
@@ -271,9 +211,116 @@ struct DPSGDStep: TrainingStep {
     }
 }
 
+extension DPSGDStep {
+    fileprivate struct ExampleInput {
+        let params: UnsafeMutablePointer<Float>
+        let stepSeed: UInt64
+        let shards: [[Int]]
+        let sequences: EpochExamples
+    }
+
+    fileprivate struct NoiseInput {
+        let optimizer: any Optimizer
+        let params: UnsafeMutablePointer<Float>
+        /// σ·C, the noise's standard deviation; the divisor's inverse; the step.
+        let s: Double
+        let scale: Float
+        let step: UInt64
+    }
+
+    /// Worker w's examples: each one's gradient, clipped to C, added to the worker's sum.
+    fileprivate static func exampleSection(
+        network: Network, set: TrainingSet, workspaces: [Workspace], exampleGrads: [FloatBuffer], sums: [FloatBuffer],
+        scratch: [WorkerScratch], losses: WorkerSlots<Double>, weights: WorkerSlots<Double>, corrects: WorkerSlots<Int>,
+        failures: WorkerSlots<Int>, weighted: Bool, classWeights: [Float], smoothing: Float, hasAccuracy: Bool,
+        threshold: Double, dense: [Range<Int>], clip: Double, freeze: Bool
+    ) -> TeamSection<ExampleInput> {
+        let width = set.width, embedding = network.embeddingTensor, rowWidth = embedding.shape[1]
+        return TeamSection { input, w in
+            let (params, stepSeed, shards, sequences) = (input.params, input.stepSeed, input.shards, input.sequences)
+                losses[w] = 0
+                weights[w] = 0
+                corrects[w] = 0
+                failures[w] = 0
+                let ws = workspaces[w], g = exampleGrads[w].pointer, sum = sums[w].pointer, marks = scratch[w]
+                ws.training = true
+                defer { ws.training = false }
+                for e in shards[w] {
+                    ws.rng = SeededGenerator(seed: stepSeed ^ UInt64(e))
+                    ws.batch.pack(CollectionOfOne(sequences[e]))
+                    guard BatchShape(ws.batch).fits(in: ws.shape) else { failures[w] = 1; return }
+                    network.forward(params, workspace: ws)
+                    marks.classes.removeAll(keepingCapacity: true)
+                    marks.values.removeAll(keepingCapacity: true)
+                    set.targets.append(row: e, classes: &marks.classes, values: &marks.values)
+                    marks.weight[0] = weighted ? classWeights[Int(set.targets.classes[e])] : 1
+                    marks.classes.withUnsafeBufferPointer { targets in
+                        marks.values.withUnsafeBufferPointer { values in
+                            let loss = LossTargets(targets: targets.baseAddress, values: values.baseAddress,
+                                                   weights: weighted ? UnsafePointer(marks.weight) : nil,
+                                                   smoothing: smoothing, scale: 1)
+                            let outputs = network.outputs(ws)
+                            losses[w] += network.loss.loss(outputs: outputs, rows: 1, width: width, targets: loss)
+                            if hasAccuracy {
+                                corrects[w] += network.loss.correct(outputs: outputs, rows: 1, width: width,
+                                                                    targets: loss, threshold: threshold)
+                            }
+                            network.backward(params, loss: loss, workspace: ws, grads: g)
+                        }
+                    }
+                    weights[w] += Double(marks.weight[0])
+                    // The example's rows, each once.
+                    marks.rows.removeAll(keepingCapacity: true)
+                    marks.nextStamp()
+                    for id in ws.batch.tokens where marks.seen[Int(id)] != marks.stamp {
+                        marks.seen[Int(id)] = marks.stamp
+                        marks.rows.append(embedding.offset + Int(id) * rowWidth)
+                    }
+                    var squared = 0.0
+                    for range in dense { squared += sumOfSquares(g, range) }
+                    if !freeze { for base in marks.rows { squared += sumOfSquares(g, base..<(base + rowWidth)) } }
+                    let factor = Float(min(1, clip / (squared.squareRoot() + 1e-6)))
+                    for range in dense { addAndClear(g, into: sum, factor, range) }
+                    for base in marks.rows {
+                        if freeze { g.advanced(by: base).update(repeating: 0, count: rowWidth) }
+                        else { addAndClear(g, into: sum, factor, base..<(base + rowWidth)) }
+                    }
+                }
+        }
+    }
+
+    /// Worker w's slice of every trainable range: the workers' sums added, noise, the
+    /// mean, the optimizer.
+    fileprivate static func noiseSection(sums: [FloatBuffer], scratch: [WorkerScratch], trainable: [Range<Int>],
+                                         threads: Int, noise: GaussianNoise, failures: WorkerSlots<Int>) -> TeamSection<NoiseInput> {
+        TeamSection { input, w in
+            let (optimizer, params, s, scale, step) = (input.optimizer, input.params, input.s, input.scale, input.step)
+                failures[w] = 0
+                let into = sums[0].pointer
+                for (r, range) in trainable.enumerated() {
+                    let n = range.count
+                    let slice = (range.lowerBound + w * n / threads)..<(range.lowerBound + (w + 1) * n / threads)
+                    guard !slice.isEmpty else { continue }
+                    for other in 1..<max(threads, 1) where other < sums.count {
+                        let from = sums[other].pointer
+                        for j in slice { into[j] += from[j]; from[j] = 0 }
+                    }
+                    if s > 0 {
+                        do {
+                            try noise.add(to: into + slice.lowerBound, count: slice.count, s: s,
+                                          key: (step &* 1024 &+ UInt64(w)) &* 64 &+ UInt64(r), words: scratch[w].words)
+                        } catch { failures[w] = 1; return }
+                    }
+                    for j in slice { into[j] *= scale }
+                    optimizer.update(params: params, grads: into, range: slice)
+                }
+        }
+    }
+}
+
 /// One worker's reusable memory: its example's targets, which embedding rows it saw
 /// (stamps, so no clearing per example) and the noise generator's words.
-private final class WorkerScratch {
+fileprivate final class WorkerScratch {
     var classes: [Int32] = []
     var values: [Float] = []
     let weight: UnsafeMutablePointer<Float>
@@ -282,8 +329,10 @@ private final class WorkerScratch {
     var rows: [Int] = []
     let words: UnsafeMutablePointer<UInt64>
 
-    init(rows: Int, width: Int) {
+    /// `longest`: the most ids an example has (its rows can be no more).
+    init(rows: Int, width: Int, longest: Int) {
         seen = [UInt32](repeating: 0, count: rows)
+        self.rows.reserveCapacity(longest)
         classes.reserveCapacity(1)
         values.reserveCapacity(width)
         weight = .allocate(capacity: 1)

@@ -41,6 +41,11 @@ struct DataParallelStep: TrainingStep {
     private let corrects: WorkerSlots<Int>
     /// 1 where a worker's shard did not fit its workspace (never, unless planning is wrong).
     private let misfits: WorkerSlots<Int>
+    /// The step's threads, started once (a fresh thread per step would allocate), and
+    /// its two parallel sections, made once: the shards' passes and the update.
+    private let team: WorkerTeam
+    private let shardSection: TeamSection<ShardInput>
+    private let updateSection: TeamSection<UpdateInput>
 
     /// `workspaces`: one per thread, already prepared for the largest shard.
     init(config: Config, network: Network, set: TrainingSet, classWeights: [Float], workspaces: [Workspace]) throws {
@@ -65,7 +70,7 @@ struct DataParallelStep: TrainingStep {
         self.workspaces = workspaces
         grads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a gradient buffer") }
         reducer = GradientReducer(network: network)
-        sequences = EpochExamples(set.examples)
+        sequences = EpochExamples(set.examples, augmenting: augmenter.isActive)
         let perShard = (t.batchSize + threads - 1) / threads
         shards = [[Int]](repeating: [], count: threads)
         shardTargets = [[Int32]](repeating: [], count: threads)
@@ -81,6 +86,12 @@ struct DataParallelStep: TrainingStep {
         losses = WorkerSlots(threads)
         corrects = WorkerSlots(threads)
         misfits = WorkerSlots(threads)
+        team = WorkerTeam(threads)
+        shardSection = DataParallelStep.shardSection(network: network, workspaces: workspaces, grads: grads,
+                                                     losses: losses, corrects: corrects, misfits: misfits,
+                                                     weighted: weighted, smoothing: smoothing, hasAccuracy: hasAccuracy,
+                                                     threshold: threshold, width: set.width)
+        updateSection = DataParallelStep.updateSection(trainable: trainable, threads: threads)
     }
 
     /// The largest shard a worker runs: its workspaces' shape.
@@ -91,12 +102,13 @@ struct DataParallelStep: TrainingStep {
     mutating func run(_ rows: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
                       progress: (Int, Double) -> Bool) throws -> StepOutcome {
         if augmenter.isActive {
-            for e in rows { sequences[e] = augmenter.apply(set.examples[e], rng: &state.rng) }
+            for e in rows { sequences.augment(e, with: augmenter, rng: &state.rng) }
         }
         batch.removeAll(keepingCapacity: true)
         batch.append(contentsOf: rows)
         let sequences = self.sequences
-        batch.sort { a, b in
+        // In place: Array.sort's merge buffer would allocate for batches over 20.
+        batch.heapSort { a, b in
             sequences[a].count != sequences[b].count ? sequences[a].count > sequences[b].count : a < b
         }
         for w in 0..<threads {
@@ -117,40 +129,8 @@ struct DataParallelStep: TrainingStep {
         let scale = 1 / batchWeight
         let stepSeed = seed &+ UInt64(state.step) &* 0x9E37_79B9_7F4A_7C15
         let params = state.parameters.pointer
-        let (network, workspaces, grads, losses, corrects, misfits) = (self.network, self.workspaces, self.grads, self.losses, self.corrects, self.misfits)
-        let (shards, shardTargets, shardValues, shardWeights) = (self.shards, self.shardTargets, self.shardValues, self.shardWeights)
-        let (weighted, smoothing, hasAccuracy, threshold, width) = (self.weighted, self.smoothing, self.hasAccuracy, self.threshold, set.width)
-        Parallel.run(threads) { w in
-            losses[w] = 0
-            corrects[w] = 0
-            misfits[w] = 0
-            guard !shards[w].isEmpty else { return }
-            let ws = workspaces[w]
-            ws.training = true
-            ws.rng = SeededGenerator(seed: stepSeed ^ UInt64(w))
-            defer { ws.training = false }
-            ws.batch.pack(shards[w].lazy.map { sequences[$0] })
-            // The workspaces were prepared for the largest shard; one larger would be
-            // a planning bug, refused rather than run past the buffers.
-            guard BatchShape(ws.batch).fits(in: ws.shape) else { misfits[w] = 1; return }
-            network.forward(params, workspace: ws)
-            shardTargets[w].withUnsafeBufferPointer { targets in
-                shardValues[w].withUnsafeBufferPointer { values in
-                    shardWeights[w].withUnsafeBufferPointer { rowWeights in
-                        let loss = LossTargets(targets: targets.baseAddress, values: values.baseAddress,
-                                               weights: weighted ? rowWeights.baseAddress : nil,
-                                               smoothing: smoothing, scale: scale)
-                        let outputs = network.outputs(ws)
-                        losses[w] = network.loss.loss(outputs: outputs, rows: shards[w].count, width: width, targets: loss)
-                        if hasAccuracy {
-                            corrects[w] = network.loss.correct(outputs: outputs, rows: shards[w].count, width: width,
-                                                               targets: loss, threshold: threshold)
-                        }
-                        network.backward(params, loss: loss, workspace: ws, grads: grads[w].pointer)
-                    }
-                }
-            }
-        }
+        team.run(shardSection, ShardInput(params: params, stepSeed: stepSeed, scale: scale, sequences: sequences,
+                                          shards: shards, targets: shardTargets, values: shardValues, weights: shardWeights))
         guard misfits.sum == 0 else {
             throw TextModelError(.internal, "a training shard is larger than its workspace was prepared for")
         }
@@ -190,16 +170,80 @@ struct DataParallelStep: TrainingStep {
                 optimizer.update(params: params, grads: sum, range: range)
             }
         } else {
-            let (trainable, threads) = (self.trainable, self.threads)
-            Parallel.run(threads) { w in
-                for range in trainable {
-                    let n = range.count
-                    optimizer.update(params: params, grads: sum,
-                                     range: (range.lowerBound + w * n / threads)..<(range.lowerBound + (w + 1) * n / threads))
+            team.run(updateSection, UpdateInput(optimizer: optimizer, params: params, sum: sum))
+        }
+        return norm
+    }
+}
+
+extension DataParallelStep {
+    /// What one step's shard section reads: the step's own values and the shards
+    /// `run` dealt.
+    fileprivate struct ShardInput {
+        let params: UnsafeMutablePointer<Float>
+        let stepSeed: UInt64
+        let scale: Float
+        let sequences: EpochExamples
+        let shards: [[Int]]
+        let targets: [[Int32]]
+        let values: [[Float]]
+        let weights: [[Float]]
+    }
+
+    fileprivate struct UpdateInput {
+        let optimizer: any Optimizer
+        let params: UnsafeMutablePointer<Float>
+        let sum: UnsafeMutablePointer<Float>
+    }
+
+    /// Worker w's forward and backward pass over its shard into its gradient buffer.
+    fileprivate static func shardSection(network: Network, workspaces: [Workspace], grads: [FloatBuffer],
+                                         losses: WorkerSlots<Double>, corrects: WorkerSlots<Int>, misfits: WorkerSlots<Int>,
+                                         weighted: Bool, smoothing: Float, hasAccuracy: Bool, threshold: Double,
+                                         width: Int) -> TeamSection<ShardInput> {
+        TeamSection { input, w in
+            losses[w] = 0
+            corrects[w] = 0
+            misfits[w] = 0
+            let shard = input.shards[w]
+            guard !shard.isEmpty else { return }
+            let ws = workspaces[w], sequences = input.sequences, params = input.params
+            ws.training = true
+            ws.rng = SeededGenerator(seed: input.stepSeed ^ UInt64(w))
+            defer { ws.training = false }
+            ws.batch.pack(count: shard.count) { sequences[shard[$0]] }
+            // The workspaces were prepared for the largest shard; one larger would be
+            // a planning bug, refused rather than run past the buffers.
+            guard BatchShape(ws.batch).fits(in: ws.shape) else { misfits[w] = 1; return }
+            network.forward(params, workspace: ws)
+            input.targets[w].withUnsafeBufferPointer { targets in
+                input.values[w].withUnsafeBufferPointer { values in
+                    input.weights[w].withUnsafeBufferPointer { rowWeights in
+                        let loss = LossTargets(targets: targets.baseAddress, values: values.baseAddress,
+                                               weights: weighted ? rowWeights.baseAddress : nil,
+                                               smoothing: smoothing, scale: input.scale)
+                        let outputs = network.outputs(ws)
+                        losses[w] = network.loss.loss(outputs: outputs, rows: shard.count, width: width, targets: loss)
+                        if hasAccuracy {
+                            corrects[w] = network.loss.correct(outputs: outputs, rows: shard.count, width: width,
+                                                               targets: loss, threshold: threshold)
+                        }
+                        network.backward(params, loss: loss, workspace: ws, grads: grads[w].pointer)
+                    }
                 }
             }
         }
-        return norm
+    }
+
+    /// Worker w's slice of every trainable range through the optimizer.
+    fileprivate static func updateSection(trainable: [Range<Int>], threads: Int) -> TeamSection<UpdateInput> {
+        TeamSection { input, w in
+            for range in trainable {
+                let n = range.count
+                input.optimizer.update(params: input.params, grads: input.sum,
+                                       range: (range.lowerBound + w * n / threads)..<(range.lowerBound + (w + 1) * n / threads))
+            }
+        }
     }
 }
 

@@ -7,9 +7,9 @@ struct GradientReducer {
     private let embeddingRange: Range<Int>
     private let total: Int
     private let rows: Int
-    // Per embedding row: the last (step, worker) stamp that merged it. Made on first
-    // use, so a trainer that never reduces (Hogwild) does not pay 8 bytes per row.
-    private var lastSeen: [Int] = []
+    // Per embedding row: the last (step, worker) stamp that merged it. Made here, with
+    // the step, so that no step allocates (only data-parallel steps make a reducer).
+    private var lastSeen: [Int]
     private var stamp = 0
 
     init(network: Network) {
@@ -18,15 +18,11 @@ struct GradientReducer {
         rows = e.shape[0]
         embeddingRange = e.offset..<(e.offset + e.count)
         total = network.layout.count
-    }
-
-    private mutating func prepare() {
-        if lastSeen.isEmpty { lastSeen = [Int](repeating: -1, count: rows) }
+        lastSeen = [Int](repeating: -1, count: rows)
     }
 
     mutating func sum(_ grads: [FloatBuffer], workspaces: [Workspace], workers: Int) {
         guard workers > 1 else { return }
-        prepare()
         let into = grads[0].pointer
         for w in 1..<workers {
             stamp += 1
@@ -41,19 +37,15 @@ struct GradientReducer {
                     from[j] = 0
                 }
             }
-            for range in [0..<embeddingRange.lowerBound, embeddingRange.upperBound..<total] {
-                for j in range {
-                    into[j] += from[j]
-                    from[j] = 0
-                }
-            }
+            // Two ranges, not a loop over an array of them: that array would be allocated.
+            for j in 0..<embeddingRange.lowerBound { into[j] += from[j]; from[j] = 0 }
+            for j in embeddingRange.upperBound..<total { into[j] += from[j]; from[j] = 0 }
         }
     }
 
     /// Calls `body` with every part of the buffer a step may have changed: each embedding
     /// row some worker's batch used (once), and everything outside the embedding table.
     mutating func forEachTouchedRange(workspaces: [Workspace], workers: Int, _ body: (Range<Int>) -> Void) {
-        prepare()
         stamp += 1
         for w in 0..<workers {
             for id in workspaces[w].batch.tokens {

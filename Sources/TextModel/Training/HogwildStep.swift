@@ -34,6 +34,10 @@ struct HogwildStep: TrainingStep {
     private let updateEmbeddings: Bool
     private let progressEvery: Int
     private let scratch: [FloatBuffer]
+    /// Each thread's sums of an epoch, and the threads (both made once: nothing allocates
+    /// inside an epoch).
+    private let totals: TotalsSlots
+    private let team: WorkerTeam
     /// Floats left unused before and after each thread's scratch: one cache line, so two
     /// threads' scratch (written at every step) never share a line (false sharing).
     private static let padding = 16
@@ -56,6 +60,8 @@ struct HogwildStep: TrainingStep {
         self.progressEvery = progressEvery
         let floats = HogwildStep.scratchCount(network) + 2 * HogwildStep.padding
         scratch = try (0..<threads).map { _ in try FloatBuffer.allocate(count: floats, what: "Hogwild scratch") }
+        totals = TotalsSlots(threads)
+        team = WorkerTeam(threads)
     }
 
     init(config: Config, network: Network, set: TrainingSet, classWeights: [Float], threads: Int) throws {
@@ -69,7 +75,7 @@ struct HogwildStep: TrainingStep {
     /// probabilities and their gradient [C].
     static func scratchCount(_ network: Network) -> Int { 2 * network.input.dim + 3 * network.classes }
 
-    private struct Totals {
+    fileprivate struct Totals {
         var loss = 0.0
         var weight = 0.0
         var correct = 0
@@ -88,16 +94,16 @@ struct HogwildStep: TrainingStep {
                       progress: (Int, Double) -> Bool) throws -> StepOutcome {
         let workers = max(1, min(threads, order.count))
         let stop = Atomic<Bool>(false)
-        let totals = UnsafeMutableBufferPointer<Totals>.allocate(capacity: workers)
-        totals.initialize(repeating: Totals())
-        defer { totals.deallocate() }
+        let totals = self.totals.slots
+        for w in 0..<threads { totals[w] = Totals() }
         let firstStep = state.step, count = order.count, base = order.startIndex
         let params = state.parameters.pointer, schedule = state.schedule, rate = learningRate
         let (progressEvery, weighted) = (self.progressEvery, self.weighted)
         examples.withUnsafeStorage { ids, offsets in
             targets.withUnsafeBufferPointer { targets in
                 classWeights.withUnsafeBufferPointer { classWeights in
-                    Parallel.run(workers) { w in
+                    team.run { w in
+                        guard w < workers else { return }
                         var total = Totals()
                         let share = (w * count / workers)..<((w + 1) * count / workers)
                         let scratch = self.scratch[w].pointer + HogwildStep.padding
@@ -138,7 +144,7 @@ struct HogwildStep: TrainingStep {
             }
         }
         var outcome = StepOutcome(examples: count, steps: count)
-        for total in totals {
+        for total in totals[0..<workers] {
             outcome.loss += total.loss
             outcome.weight += total.weight
             outcome.correct += total.correct
@@ -217,4 +223,17 @@ struct HogwildStep: TrainingStep {
         }
         return (value, correct)
     }
+}
+
+/// HogwildStep's per-thread sums: raw slots each thread writes its own of, freed with
+/// the step.
+private final class TotalsSlots {
+    let slots: UnsafeMutableBufferPointer<HogwildStep.Totals>
+
+    init(_ count: Int) {
+        slots = .allocate(capacity: max(count, 1))
+        slots.initialize(repeating: HogwildStep.Totals())
+    }
+
+    deinit { slots.deallocate() }
 }

@@ -1,0 +1,162 @@
+/*
+ * test_no_alloc.c - once warm, tm_model_predict_one allocates nothing: no malloc,
+ * calloc, realloc or aligned allocation by the library, the Swift runtime inside it or
+ * anything it calls, for the bag, CNN, LSTM, GRU and Transformer models in f32, f16 and
+ * int8 (the promise of the header's tm_model_predict_one comment, counted for real).
+ *
+ * This program defines malloc and its relatives itself (forwarding to glibc's
+ * __libc_* entry points): an executable's definitions take the place of libc's for
+ * every shared library it loads, libtextmodel.so included. Sanitizer builds bring their
+ * own malloc, so there the test says it is skipped and passes.
+ *
+ *   test_no_alloc [--quick]
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#if defined(__has_feature)
+#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#    define TM_SANITIZED 1
+#  endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#  define TM_SANITIZED 1
+#endif
+
+#ifndef TM_SANITIZED
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static int counting;
+static size_t counted;
+
+static void note(void)
+{
+    if (__atomic_load_n(&counting, __ATOMIC_RELAXED))
+        __atomic_fetch_add(&counted, 1, __ATOMIC_RELAXED);
+}
+
+void *malloc(size_t size) { note(); return __libc_malloc(size); }
+void *calloc(size_t n, size_t size) { note(); return __libc_calloc(n, size); }
+void *realloc(void *p, size_t size) { note(); return __libc_realloc(p, size); }
+void free(void *p) { __libc_free(p); }
+void *memalign(size_t alignment, size_t size) { note(); return __libc_memalign(alignment, size); }
+void *aligned_alloc(size_t alignment, size_t size) { note(); return __libc_memalign(alignment, size); }
+
+int posix_memalign(void **out, size_t alignment, size_t size)
+{
+    void *p;
+    if (alignment < sizeof(void *) || (alignment & (alignment - 1)) != 0)
+        return EINVAL;
+    note();
+    p = __libc_memalign(alignment, size);
+    if (p == NULL)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+static const char *const configs[][2] = {
+    {"bag (default subwords)", "{\"tokenizer\": {\"buckets\": 20000}, \"training\": {\"threads\": 1, \"epochs\": 1}}"},
+    {"cnn", "{\"tokenizer\": {\"min_freq\": 1}, \"model\": {\"type\": \"cnn\", \"embedding_dim\": 8, \"filters\": 4,"
+            " \"kernel_sizes\": [2, 3]}, \"training\": {\"threads\": 1, \"epochs\": 1}}"},
+    {"lstm", "{\"tokenizer\": {\"min_freq\": 1}, \"model\": {\"type\": \"lstm\", \"embedding_dim\": 8, \"hidden_dim\": 8,"
+             " \"bidirectional\": true}, \"training\": {\"threads\": 1, \"epochs\": 1}}"},
+    {"gru", "{\"tokenizer\": {\"min_freq\": 1}, \"model\": {\"type\": \"gru\", \"embedding_dim\": 8, \"hidden_dim\": 8},"
+            " \"training\": {\"threads\": 1, \"epochs\": 1}}"},
+    {"transformer", "{\"tokenizer\": {\"min_freq\": 1, \"max_length\": 32}, \"model\": {\"type\": \"transformer\","
+                    " \"embedding_dim\": 8, \"heads\": 2, \"layers\": 1, \"hidden_dim\": 16},"
+                    " \"training\": {\"threads\": 1, \"epochs\": 1}}"},
+};
+static const char *const dtypes[] = {"f32", "f16", "int8"};
+
+/* Allocations made by `rounds` passes of tm_model_predict_one over `test`, once warm. */
+static size_t predict_one_allocations(tm_model *m, const tu_dataset *test, int rounds)
+{
+    int32_t label;
+    float prob;
+    for (size_t i = 0; i < test->count; i++)
+        MUST(tm_model_predict_one(m, test->texts[i], &label, &prob));   /* warm */
+    __atomic_store_n(&counted, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&counting, 1, __ATOMIC_SEQ_CST);
+    for (int r = 0; r < rounds; r++)
+        for (size_t i = 0; i < test->count; i++)
+            if (tm_model_predict_one(m, test->texts[i], &label, &prob) != TM_OK)
+                break;
+    __atomic_store_n(&counting, 0, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&counted, __ATOMIC_RELAXED);
+}
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    tu_dataset train_set = tu_dataset_make(quick ? 150 : 300, 31);
+    tu_dataset test = tu_dataset_make(quick ? 20 : 60, 32);
+    int32_t *label_rows = malloc(test.count * sizeof *label_rows);
+    if (label_rows == NULL)
+        return 1;
+
+    /* The counter counts: one call that must allocate (a model's config text). */
+    tm_model *probe = NULL;
+    MUST(tm_model_new(NULL, &probe));
+    char *json = NULL;
+    __atomic_store_n(&counted, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&counting, 1, __ATOMIC_SEQ_CST);
+    MUST(tm_model_config_json(probe, &json));
+    __atomic_store_n(&counting, 0, __ATOMIC_SEQ_CST);
+    CHECK(counted > 0, "the counter saw no allocation in tm_model_config_json");
+    tm_string_free(json);
+    tm_model_free(probe);
+
+    for (size_t c = 0; c < sizeof configs / sizeof *configs; c++) {
+        tm_model *trained = NULL;
+        MUST(tm_model_new(configs[c][1], &trained));
+        MUST(tm_model_train(trained, (const char *const *)train_set.texts, (const char *const *)train_set.labels,
+                            train_set.count, NULL, NULL, 0, NULL, NULL, NULL));
+        for (size_t d = 0; d < sizeof dtypes / sizeof *dtypes; d++) {
+            uint8_t *bytes = NULL;
+            size_t size = 0;
+            tm_model *m = NULL;
+            MUST(tm_model_save_to_memory_as(trained, dtypes[d], &bytes, &size));
+            MUST(tm_model_load_from_memory(bytes, size, &m));
+            tm_bytes_free(bytes);
+            size_t n = predict_one_allocations(m, &test, 3);
+            CHECK(n == 0, "%s %s: %zu allocations in %zu warm tm_model_predict_one calls", configs[c][0], dtypes[d],
+                  n, 3 * test.count);
+            /* The counter sees the library's own allocations: a batch call converts its
+             * char * texts to Swift strings and tokenises them into fresh arrays. */
+            __atomic_store_n(&counted, 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&counting, 1, __ATOMIC_SEQ_CST);
+            MUST(tm_model_predict(m, (const char *const *)test.texts, test.count, 1, &label_rows[0], NULL));
+            __atomic_store_n(&counting, 0, __ATOMIC_SEQ_CST);
+            CHECK(counted > 0, "%s %s: no allocation seen in a batch tm_model_predict", configs[c][0], dtypes[d]);
+            if (getenv("TM_TEST_VERBOSE"))
+                printf("%s %s: %zu allocations in warm predict_one calls, %zu in one batch call\n", configs[c][0],
+                       dtypes[d], n, counted);
+            tm_model_free(m);
+        }
+        tm_model_free(trained);
+    }
+
+    free(label_rows);
+    tu_dataset_free(&test);
+    tu_dataset_free(&train_set);
+    if (tu_failures == 0) printf("test_no_alloc: ok\n");
+    return tu_failures == 0 ? 0 : 1;
+}
+#else
+int main(void)
+{
+    printf("test_no_alloc: skipped (a sanitizer build has its own malloc)\n");
+    return 0;
+}
+#endif
