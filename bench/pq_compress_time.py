@@ -12,9 +12,10 @@ model; the training is still timed), then compresses it
 `--reps` times per cutoff with `quantize(cutoff, dsub=2, qnorm=True, retrain=True)`
 (the retraining texts: the training set), on the same threads. Prints the training
 seconds, the median compression seconds (and every run), their ratio, the compressed
-file's bytes and its test accuracy, and the load average before and after.
+file's bytes, SHA-1 (first 12 digits) and test accuracy, and the load average before and after.
 """
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -76,7 +77,7 @@ def main():
             f32_accuracy = accuracy(model, test_texts, test_labels, labels_of)
             print(f"{threads} thread(s): trained in {train_seconds:.2f} s, accuracy {f32_accuracy:.4f}", flush=True)
             for cutoff in [int(c) for c in a.cutoffs.split(",")]:
-                times, size, acc = [], None, None
+                times, size, acc, digest = [], None, None, None
                 for _ in range(a.reps):
                     started = time.perf_counter()
                     q = model.quantize(cutoff=cutoff, dsub=2, qnorm=True, retrain=True,
@@ -85,21 +86,22 @@ def main():
                     path = Path(work) / "q.tmmodel"
                     q.save(path)
                     size = path.stat().st_size
+                    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
                     acc = accuracy(q, test_texts, test_labels, labels_of)
                     q.close()
                 row = dict(threads=threads, cutoff=cutoff, train_seconds=train_seconds, quantize_runs=times,
-                           quantize_seconds=statistics.median(times), bytes=size, accuracy=acc,
+                           quantize_seconds=statistics.median(times), bytes=size, sha1=digest, accuracy=acc,
                            f32_accuracy=f32_accuracy, load=os.getloadavg()[0])
                 rows.append(row)
                 print(json.dumps(row), flush=True)
             model.close()
     print(f"\nload average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
-    print("| threads | cutoff | train s | quantize s (median) | runs | quantize / train | file | accuracy (f32) |")
-    print("|---:|---:|---:|---:|---|---:|---:|---|")
+    print("| threads | cutoff | train s | quantize s (median) | runs | quantize / train | file | sha1 | accuracy (f32) |")
+    print("|---:|---:|---:|---:|---|---:|---:|---|---|")
     for r in rows:
         runs = " ".join(f"{t:.2f}" for t in r["quantize_runs"])
         print(f"| {r['threads']} | {r['cutoff'] or 'none'} | {r['train_seconds']:.2f} | {r['quantize_seconds']:.2f} | "
-              f"{runs} | {r['quantize_seconds'] / r['train_seconds']:.2f} | {r['bytes'] / 1e6:.2f} MB | "
+              f"{runs} | {r['quantize_seconds'] / r['train_seconds']:.2f} | {r['bytes'] / 1e6:.2f} MB | {r['sha1']} | "
               f"{r['accuracy']:.4f} ({r['f32_accuracy']:.4f}) |")
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=1) + "\n")

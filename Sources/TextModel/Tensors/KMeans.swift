@@ -18,46 +18,52 @@ enum KMeans {
             order.swapAt(i, j)
         }
         for c in 0..<k { (centroids + c * d).update(from: points + order[c % n] * d, count: d) }
-        var assignment = [Int32](repeating: -1, count: n)
-        var nearestFound = [Int32](repeating: 0, count: d == 2 ? n : 0)
-        var sums = [Double](repeating: 0, count: k * d)
+        // Plain buffers, not arrays captured by the search closures below: a captured
+        // array is checked for exclusive access on every element access.
+        let assignment = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let nearestFound = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: k * d)
+        assignment.initialize(repeating: -1, count: n)
+        nearestFound.initialize(repeating: 0, count: n)
+        sums.initialize(repeating: 0, count: k * d)
+        defer {
+            assignment.deallocate()
+            nearestFound.deallocate()
+            sums.deallocate()
+        }
         var sizes = [Int](repeating: 0, count: k)
         for _ in 0..<max(iterations, 1) {
             var changed = 0
             if d == 2, let plane = PlaneCentroids(centroids, k: k) {
                 // Pairs: the sorted search, the same answers as `nearest`.
-                nearestFound.withUnsafeMutableBufferPointer { found in
-                    plane.nearest(points: points, stride: 2, count: n, centroids: centroids, into: found.baseAddress!)
-                }
-                for i in 0..<n where assignment[i] != nearestFound[i] {
-                    assignment[i] = nearestFound[i]
-                    changed += 1
-                }
+                plane.nearest(points: points, stride: 2, count: n, centroids: centroids, into: nearestFound)
             } else if d == 1 {
                 // Scalars: the nearest of the sorted centroids by binary search.
                 let order = (0..<k).sorted { centroids[$0] != centroids[$1] ? centroids[$0] < centroids[$1] : $0 < $1 }
                 let sorted = order.map { centroids[$0] }
                 sorted.withUnsafeBufferPointer { sorted in
-                    for i in 0..<n {
-                        let c = Int32(order[nearestSorted(points[i], sorted)])
-                        if assignment[i] != c { assignment[i] = c; changed += 1 }
+                    order.withUnsafeBufferPointer { order in
+                        for i in 0..<n { nearestFound[i] = Int32(order[nearestSorted(points[i], sorted)]) }
                     }
                 }
             } else {
-                for i in 0..<n {
-                    let c = Int32(nearest(points + i * d, centroids: centroids, k: k, dim: d))
-                    if assignment[i] != c { assignment[i] = c; changed += 1 }
-                }
+                for i in 0..<n { nearestFound[i] = Int32(nearest(points + i * d, centroids: centroids, k: k, dim: d)) }
+            }
+            for i in 0..<n where assignment[i] != nearestFound[i] {
+                assignment[i] = nearestFound[i]
+                changed += 1
             }
             // Later steps move a few points between neighbouring centroids and barely
             // change the centroids: stop once fewer than 1 in 1,000 points move.
             if changed == 0 || changed * 1000 < n { break }
-            for i in 0..<(k * d) { sums[i] = 0 }
+            sums.update(repeating: 0, count: k * d)
             for c in 0..<k { sizes[c] = 0 }
-            for i in 0..<n {
-                let c = Int(assignment[i])
-                sizes[c] += 1
-                for j in 0..<d { sums[c * d + j] += Double(points[i * d + j]) }
+            sizes.withUnsafeMutableBufferPointer { sizes in
+                for i in 0..<n {
+                    let c = Int(assignment[i])
+                    sizes[c] += 1
+                    for j in 0..<d { sums[c * d + j] += Double(points[i * d + j]) }
+                }
             }
             for c in 0..<k where sizes[c] > 0 {
                 for j in 0..<d { centroids[c * d + j] = Float(sums[c * d + j] / Double(sizes[c])) }
