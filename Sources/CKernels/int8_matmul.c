@@ -3,8 +3,11 @@
  * Every path computes the same exact integer sums, and the same float epilogue after
  * them, so the choice of path never changes a result:
  *   portable  int32 multiply-adds;
- *   AVX2      bytes widened to int16 and vpmaddwd (pairs of int16 products summed into
- *             int32: exact for |values| ≤ 127), 2 rows of a × 4 rows of b per pass;
+ *   AVX2      over b packed as for VNNI (below): a's 4 bytes broadcast, vpmaddubsw of
+ *             |a| by b with a's sign (vpsignb; a pair sums to ≤ 2 · 127², no
+ *             saturation) and vpmaddwd by ones into int32: 4 rows × 16 columns per
+ *             pass, no horizontal sums. Without a packed b: bytes widened to int16 and
+ *             vpmaddwd, 2 rows of a × 4 rows of b per pass, horizontal sums at the end;
  *   VNNI      vpdpbusd multiplies unsigned by signed bytes and sums groups of 4 into
  *             int32: it is fed a + 128 (the byte with its top bit flipped) and 128 · Σ_k b
  *             is subtracted afterwards. b is packed so that each group of 4 bytes of a
@@ -138,6 +141,72 @@ __attribute__((target("avx2"))) static void quantize_row_avx2(const float *row, 
     }
 }
 
+/* 16 columns of b packed in the VNNI layout (two 8-column halves of 32 bytes per group
+ * of 4 k) for MR rows of a; MR is a constant at every call, so the 2·MR accumulators stay
+ * in registers. */
+__attribute__((target("avx2"), always_inline)) static inline void block16_avx2(const int MR, const int8_t *const *ar,
+                                                                             long groups, const int8_t *base,
+                                                                             __m256i acc[4][2]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+    for (long g = 0; g < groups; g++) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(base + g * 64));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(base + g * 64 + 32));
+        for (int i = 0; i < MR; i++) {
+            int32_t word;
+            memcpy(&word, ar[i] + 4 * g, 4);
+            __m256i va = _mm256_set1_epi32(word), magnitude = _mm256_abs_epi8(va);
+            __m256i p0 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(b0, va));
+            __m256i p1 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(b1, va));
+            acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(p0, ones));
+            acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(p1, ones));
+        }
+    }
+}
+
+/* a: mr ≤ 4 rows of `stride` bytes (k rounded up to 4, zero-padded); packed and sums as
+ * for rows_vnni. The sums need no correction (a keeps its sign). */
+__attribute__((target("avx2"))) static void rows_avx2_packed(const int8_t *a, long stride, long row0, long mr, long k,
+                                                             const int8_t *packed, long n, const sink *s) {
+    long groups = (k + 3) / 4, blocks = (n + 15) / 16;
+    const int8_t *ar[4];
+    for (int i = 0; i < 4; i++) ar[i] = a + (i < mr ? i : 0) * stride;
+    for (long jb = 0; jb < blocks; jb++) {
+        __m256i acc[4][2];
+        const int8_t *base = packed + jb * groups * 64;
+        switch (mr) {
+        case 4: block16_avx2(4, ar, groups, base, acc); break;
+        case 3: block16_avx2(3, ar, groups, base, acc); break;
+        case 2: block16_avx2(2, ar, groups, base, acc); break;
+        default: block16_avx2(1, ar, groups, base, acc); break;
+        }
+        for (int c = 0; c < 2; c++) {
+            long col0 = jb * 16 + c * 8;
+            if (col0 >= n) break;
+            for (long i = 0; i < mr; i++) {
+                if (n - col0 < 8) {
+                    int32_t lanes[8];
+                    _mm256_storeu_si256((__m256i *)lanes, acc[i][c]);
+                    for (long j = 0; j < n - col0; j++) emit(s, row0 + i, i, col0 + j, lanes[j]);
+                    continue;
+                }
+                if (s->out_i32) {
+                    _mm256_storeu_si256((__m256i *)(s->out_i32 + (row0 + i) * s->n + col0), acc[i][c]);
+                    continue;
+                }
+                /* emit's arithmetic, 8 columns at a time: the same operations in the same
+                 * order (no fused multiply-add), so the same floats. */
+                float *y = s->out + (row0 + i) * s->ldo + col0;
+                __m256 scale = _mm256_mul_ps(_mm256_set1_ps(s->a_scales[i]), _mm256_loadu_ps(s->b_scales + col0));
+                __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[i][c]), scale);
+                if (s->bias) v = _mm256_add_ps(v, _mm256_loadu_ps(s->bias + col0));
+                if (s->accumulate) v = _mm256_add_ps(_mm256_loadu_ps(y), v);
+                _mm256_storeu_ps(y, v);
+            }
+        }
+    }
+}
+
 /* -------------------------------------------------------------------- VNNI */
 
 /* a: mr ≤ 4 rows of `stride` bytes (k rounded up to 4, zero-padded). */
@@ -239,7 +308,8 @@ void qmm_row_sums(const int8_t *b, long n, long k, int32_t *sums) {
     }
 }
 
-/* The path that runs: VNNI needs a packed b; an unsupported path runs the next one. */
+/* The path that runs: VNNI needs a packed b (AVX2 runs either way); an unsupported path
+ * runs the next one. */
 static int path_for(int path, const int8_t *packed) {
     if (path == QMM_VNNI && (!packed || !qmm_path_supported(QMM_VNNI))) path = QMM_AVX2;
     if (path == QMM_AVX2 && !qmm_path_supported(QMM_AVX2)) path = QMM_PORTABLE;
@@ -252,6 +322,7 @@ static void block(int path, const int8_t *a, long stride, long row0, long mr, lo
                   const int8_t *packed, const int32_t *sums, long n, const sink *s) {
 #if QMM_X86
     if (path == QMM_VNNI) { rows_vnni(a, stride, row0, mr, k, packed, sums, n, s); return; }
+    if (path == QMM_AVX2 && packed) { rows_avx2_packed(a, stride, row0, mr, k, packed, n, s); return; }
     if (path == QMM_AVX2) { rows_avx2(a, stride, row0, mr, k, b, n, s); return; }
 #else
     (void)path; (void)packed; (void)sums;

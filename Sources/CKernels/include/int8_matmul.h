@@ -10,8 +10,8 @@
  *
  * A weight matrix b [n × k] (row j = output channel j, values in [−127, 127]) is
  * prepared once: its row sums (qmm_row_sums, into qmm_padded_columns(n) entries, the
- * ones past n zero) and, for the VNNI path, a packed copy (qmm_pack, into
- * qmm_packed_bytes(n, k) bytes). Names start with qmm_: tm_ is the exported ABI's. */
+ * ones past n zero) and, for the VNNI and AVX2 paths, a packed copy (qmm_pack, into
+ * qmm_packed_bytes(n, k) bytes; AVX2 runs without it too, more slowly). Names start with qmm_: tm_ is the exported ABI's. */
 
 enum { QMM_PORTABLE = 0, QMM_AVX2 = 1, QMM_VNNI = 2 };
 
@@ -24,7 +24,7 @@ __attribute__((visibility("hidden"))) int qmm_path_supported(int path);
 /* n rounded up to a multiple of 64: the entries of `sums` and columns of a packed b. */
 __attribute__((visibility("hidden"))) long qmm_padded_columns(long n);
 
-/* Bytes of b [n × k] packed for the VNNI path. */
+/* Bytes of b [n × k] packed for the VNNI and AVX2 paths. */
 __attribute__((visibility("hidden"))) long qmm_packed_bytes(long n, long k);
 
 /* packed = b [n × k] in the VNNI layout: per block of 16 columns, per group of 4 k,
@@ -36,7 +36,7 @@ __attribute__((visibility("hidden"))) void qmm_pack(const int8_t *b, long n, lon
 __attribute__((visibility("hidden"))) void qmm_row_sums(const int8_t *b, long n, long k, int32_t *sums);
 
 /* out[i·n + j] = Σ_k a[i·k + k'] · b[j·k + k'] in int32: a [m × k] with values in
- * [−127, 127]. `packed` (or NULL: the VNNI path then runs AVX2) and `sums` as above. */
+ * [−127, 127]. `packed` (or NULL: the VNNI path then runs AVX2's unpacked loop) and `sums` as above. */
 __attribute__((visibility("hidden"))) void qmm_s8_gemm_s32(int path, const int8_t *a, long m, const int8_t *b,
                                                            const int8_t *packed, const int32_t *sums, long n, long k,
                                                            int32_t *out);

@@ -45,6 +45,16 @@ __attribute__((visibility("hidden"))) void tm_bag_mean_int8_avx2(const signed ch
                                                                 const int *ids, const long *offsets, long b, long length,
                                                                 long ahead, float *restrict out);
 
+/* The nearest of k 2-d centroids to each of `count` points (x at points[i·stride], y
+ * next to it), as KMeans.nearest finds it (squared distance, the least index on ties),
+ * visiting only the centroids that can be nearest (nearest_centroid.c). xs, ys, ids:
+ * the centroids sorted by x (ids: their indices), 8·⌈k/8⌉ entries, padded with x = +∞,
+ * y = 0 and id = INT32_MAX; every x and y finite. out[i] gets the index, or −1 when no
+ * distance is finite (the caller then searches in full). Call only when
+ * tm_kernels_avx2() is 1. */
+__attribute__((visibility("hidden"))) void tm_nearest2_sorted_avx2(const float *xs, const float *ys, const int *ids, long k,
+                                                                  const float *points, long stride, long count, int *out);
+
 /* ---- Recurrent step products for AVX-512 CPUs (recurrent_gemm.c) ---- */
 
 /* 1 if this CPU runs the AVX-512 kernels below, else 0 (callers then use OpenBLAS). */

@@ -38,14 +38,15 @@ enum InputProjection {
         /// or, when `reversed`, of token L_b − 1 − t of text b (the reverse direction's
         /// input order, as ReversedRows gathers it). Token ids must be below the table's
         /// rows, as for an embedding lookup. One step at a time, so that the rows are
-        /// still in cache when the step reads them.
-        func gather(batch: PackedBatch, step t: Int, into out: UnsafeMutablePointer<Float>) {
-            let offset = batch.stepOffsets[t], rows = batch.stepRows[t]
+        /// still in cache when the step reads them. `rows` limits it to those rows of the
+        /// step (a block that is about to be used).
+        func gather(batch: PackedBatch, step t: Int, into out: UnsafeMutablePointer<Float>, rows: Range<Int>? = nil) {
+            let offset = batch.stepOffsets[t], range = rows ?? 0..<batch.stepRows[t]
             batch.tokens.withUnsafeBufferPointer { tokens in
                 guard let ids = tokens.baseAddress else { return }
                 batch.lengths.withUnsafeBufferPointer { lengths in
                     batch.stepOffsets.withUnsafeBufferPointer { offsets in
-                        for b in 0..<rows {
+                        for b in range {
                             let id = Int(ids[reversed ? offsets[lengths[b] - 1 - t] + b : offset + b])
                             (out + (offset + b) * width).update(from: table + id * width, count: width)
                         }

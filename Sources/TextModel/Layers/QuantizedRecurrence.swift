@@ -8,24 +8,36 @@ import CKernels
 /// W_ih x + b of every row (or gathered from `tableRows` step by step), weightHH
 /// [blocks·H × H].
 enum QuantizedRecurrence {
+    /// Rows of a step whose table rows, recurrent product and gate math run back to
+    /// back: their gates (8 × 4H floats, 16 kB at H = 128) stay in L1 throughout.
+    static let lstmBlockRows = 8
+
     /// LSTMLayer.forward(projected:…): gates [N × 4H], cells and hidden [N × H].
+    /// A step runs block by block of `lstmBlockRows` rows, product then gates: every row
+    /// depends only on its own previous state, so the floats are those of one product
+    /// over all rows followed by the gate math.
     static func lstm(projected gates: UnsafeMutablePointer<Float>, hiddenDim h: Int, weightHH: QuantizedMatrix,
                      batch: PackedBatch, cells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
                      tableRows: InputProjection.TableRows?) {
         let g4 = 4 * h
         for t in 0..<batch.steps {
-            tableRows?.gather(batch: batch, step: t, into: gates)
             let rows = batch.stepRows[t], offset = batch.stepOffsets[t]
             let previous = t > 0 ? batch.stepOffsets[t - 1] : 0
-            if t > 0 {
-                weightHH.linear(x: hidden + previous * h, count: rows, bias: nil, out: gates + offset * g4, accumulate: true)
-            }
-            let previousCells: UnsafePointer<Float>? = t > 0 ? UnsafePointer(cells + previous * h) : nil
-            if LSTMLayer.avx2 {
-                tm_lstm_step_avx2(gates + offset * g4, cells + offset * h, hidden + offset * h, previousCells, rows, h)
-            } else {
-                LSTMLayer.step(gates: gates + offset * g4, cells: cells + offset * h, hidden: hidden + offset * h,
-                               previousCells: previousCells, rows: rows, hiddenDim: h)
+            for first in stride(from: 0, to: rows, by: lstmBlockRows) {
+                let count = min(lstmBlockRows, rows - first), row = offset + first
+                tableRows?.gather(batch: batch, step: t, into: gates, rows: first..<(first + count))
+                let blockGates = gates + row * g4, blockCells = cells + row * h, blockHidden = hidden + row * h
+                if t > 0 {
+                    weightHH.linear(x: hidden + (previous + first) * h, count: count, bias: nil, out: blockGates,
+                                    accumulate: true)
+                }
+                let previousCells: UnsafePointer<Float>? = t > 0 ? UnsafePointer(cells + (previous + first) * h) : nil
+                if LSTMLayer.avx2 {
+                    tm_lstm_step_avx2(blockGates, blockCells, blockHidden, previousCells, count, h)
+                } else {
+                    LSTMLayer.step(gates: blockGates, cells: blockCells, hidden: blockHidden, previousCells: previousCells,
+                                   rows: count, hiddenDim: h)
+                }
             }
         }
     }

@@ -18,34 +18,52 @@ enum KMeans {
             order.swapAt(i, j)
         }
         for c in 0..<k { (centroids + c * d).update(from: points + order[c % n] * d, count: d) }
-        var assignment = [Int32](repeating: -1, count: n)
-        var sums = [Double](repeating: 0, count: k * d)
+        // Plain buffers, not arrays captured by the search closures below: a captured
+        // array is checked for exclusive access on every element access.
+        let assignment = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let nearestFound = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: k * d)
+        assignment.initialize(repeating: -1, count: n)
+        nearestFound.initialize(repeating: 0, count: n)
+        sums.initialize(repeating: 0, count: k * d)
+        defer {
+            assignment.deallocate()
+            nearestFound.deallocate()
+            sums.deallocate()
+        }
         var sizes = [Int](repeating: 0, count: k)
         for _ in 0..<max(iterations, 1) {
             var changed = 0
-            if d == 1 {
+            if d == 2, let plane = PlaneCentroids(centroids, k: k) {
+                // Pairs: the sorted search, the same answers as `nearest`.
+                plane.nearest(points: points, stride: 2, count: n, centroids: centroids, into: nearestFound)
+            } else if d == 1 {
                 // Scalars: the nearest of the sorted centroids by binary search.
                 let order = (0..<k).sorted { centroids[$0] != centroids[$1] ? centroids[$0] < centroids[$1] : $0 < $1 }
                 let sorted = order.map { centroids[$0] }
-                for i in 0..<n {
-                    let c = Int32(order[nearestSorted(points[i], sorted)])
-                    if assignment[i] != c { assignment[i] = c; changed += 1 }
+                sorted.withUnsafeBufferPointer { sorted in
+                    order.withUnsafeBufferPointer { order in
+                        for i in 0..<n { nearestFound[i] = Int32(order[nearestSorted(points[i], sorted)]) }
+                    }
                 }
             } else {
-                for i in 0..<n {
-                    let c = Int32(nearest(points + i * d, centroids: centroids, k: k, dim: d))
-                    if assignment[i] != c { assignment[i] = c; changed += 1 }
-                }
+                for i in 0..<n { nearestFound[i] = Int32(nearest(points + i * d, centroids: centroids, k: k, dim: d)) }
+            }
+            for i in 0..<n where assignment[i] != nearestFound[i] {
+                assignment[i] = nearestFound[i]
+                changed += 1
             }
             // Later steps move a few points between neighbouring centroids and barely
             // change the centroids: stop once fewer than 1 in 1,000 points move.
             if changed == 0 || changed * 1000 < n { break }
-            for i in 0..<(k * d) { sums[i] = 0 }
+            sums.update(repeating: 0, count: k * d)
             for c in 0..<k { sizes[c] = 0 }
-            for i in 0..<n {
-                let c = Int(assignment[i])
-                sizes[c] += 1
-                for j in 0..<d { sums[c * d + j] += Double(points[i * d + j]) }
+            sizes.withUnsafeMutableBufferPointer { sizes in
+                for i in 0..<n {
+                    let c = Int(assignment[i])
+                    sizes[c] += 1
+                    for j in 0..<d { sums[c * d + j] += Double(points[i * d + j]) }
+                }
             }
             for c in 0..<k where sizes[c] > 0 {
                 for j in 0..<d { centroids[c * d + j] = Float(sums[c * d + j] / Double(sizes[c])) }
@@ -55,12 +73,16 @@ enum KMeans {
     }
 
     /// Position in `sorted` (increasing) of the value nearest to `x` (the lower on ties).
-    private static func nearestSorted(_ x: Float, _ sorted: [Float]) -> Int {
-        var low = 0, high = sorted.count   // first position whose value is >= x
-        while low < high {
-            let mid = (low + high) / 2
-            if sorted[mid] < x { low = mid + 1 } else { high = mid }
+    private static func nearestSorted(_ x: Float, _ sorted: UnsafeBufferPointer<Float>) -> Int {
+        // The first position whose value is >= x (count if none), without branches on
+        // the data: the halving always takes the same steps, the choice is a select.
+        var base = 0, n = sorted.count
+        while n > 1 {
+            let half = n / 2
+            base = sorted[base + half] < x ? base + half : base
+            n -= half
         }
+        let low = base + (sorted[base] < x ? 1 : 0)
         if low == sorted.count { return sorted.count - 1 }
         if low == 0 { return 0 }
         return x - sorted[low - 1] <= sorted[low] - x ? low - 1 : low
@@ -117,11 +139,42 @@ enum KMeans {
         return winner
     }
 
+    /// `nearest` for dim 1, eight centroids at a time, as `nearest2`: the scalar loop's
+    /// result, ties included.
+    @inline(__always)
+    private static func nearest1(_ x: Float, _ centroids: UnsafePointer<Float>, k: Int) -> Int {
+        let groups = k / 8
+        let vx = SIMD8<Float>(repeating: x)
+        var best = SIMD8<Float>(repeating: .infinity)
+        var bestIndex = SIMD8<Int32>(repeating: 0)
+        var index = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        let raw = UnsafeRawPointer(centroids)
+        for g in 0..<groups {
+            let dx = raw.loadUnaligned(fromByteOffset: g * 32, as: SIMD8<Float>.self) - vx
+            let distance = dx * dx
+            let better = distance .< best
+            best.replace(with: distance, where: better)
+            bestIndex.replace(with: index, where: better)
+            index &+= SIMD8<Int32>(repeating: 8)
+        }
+        var winner = Int(bestIndex[0]), winnerDistance = best[0]
+        for lane in 1..<8 where best[lane] < winnerDistance || (best[lane] == winnerDistance && Int(bestIndex[lane]) < winner) {
+            winner = Int(bestIndex[lane])
+            winnerDistance = best[lane]
+        }
+        for c in (groups * 8)..<k {
+            let dx = centroids[c] - x
+            if dx * dx < winnerDistance { winnerDistance = dx * dx; winner = c }
+        }
+        return winner
+    }
+
     /// Index of the centroid nearest to `point` (squared Euclidean; the first on ties).
     @inline(__always)
     static func nearest(_ point: UnsafePointer<Float>, centroids: UnsafePointer<Float>, k: Int, dim d: Int) -> Int {
         var best = 0
         var bestDistance = Float.infinity
+        if d == 1, k >= 8 { return nearest1(point[0], centroids, k: k) }
         if d == 2 {
             let x = point[0], y = point[1]
             if k >= 8 { return nearest2(x, y, centroids, k: k) }

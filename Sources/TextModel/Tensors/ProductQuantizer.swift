@@ -68,7 +68,26 @@ struct ProductQuantizer {
         let m = subspaces, chunk = 4096
         codebooks.withUnsafeBufferPointer { books in
             let base = books.baseAddress!
+            // Pairs: each sub-space's centroids sorted once, searched a sub-space at a time.
+            let planes = dsub == 2 ? (0..<m).compactMap { PlaneCentroids(base + $0 * ksub * 2, k: ksub) } : []
             Parallel.forEach((count + chunk - 1) / chunk, workers: Parallel.threads(threads)) { c, _ in
+                let first = c * chunk, rowsHere = min(count, first + chunk) - first
+                if planes.count == m, m > 0 {
+                    // 256 rows at a time (100 kB at dim 100), read once per sub-space from L2.
+                    let part = 256
+                    var found = [Int32](repeating: 0, count: part)
+                    found.withUnsafeMutableBufferPointer { f in
+                        for start in stride(from: first, to: first + rowsHere, by: part) {
+                            let n = min(part, first + rowsHere - start)
+                            for s in 0..<m {
+                                planes[s].nearest(points: rows + start * dim + s * 2, stride: dim, count: n,
+                                                  centroids: base + s * ksub * 2, into: f.baseAddress!)
+                                for i in 0..<n { codes[(start + i) * m + s] = UInt8(truncatingIfNeeded: f[i]) }
+                            }
+                        }
+                    }
+                    return
+                }
                 for r in (c * chunk)..<min(count, (c + 1) * chunk) {
                     for s in 0..<m {
                         let code = KMeans.nearest(rows + r * dim + s * dsub, centroids: base + s * ksub * dsub, k: ksub, dim: dsub)

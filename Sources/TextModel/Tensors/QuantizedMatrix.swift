@@ -3,8 +3,8 @@ import CKernels
 /// A weight matrix stored as int8 with one f32 scale per row: W ≈ diag(scales) · values.
 /// Shapes: values [R × K] row-major (a row is an output channel or an embedding row),
 /// scales [R], rowSums [qmm_padded_columns(R)] (Σ_k values, zeros past R: the VNNI
-/// kernel's correction), packed (values in the VNNI kernel's layout, qmm_pack; only on
-/// CPUs that run it).
+/// kernel's correction), packed (values in the VNNI kernel's layout, qmm_pack, which the
+/// AVX2 kernel reads too; only on CPUs that run one of them).
 ///
 /// Quantization is symmetric: scale = max|w_row| / 127 and value = round(w / scale)
 /// (half to even) in [−127, 127]; an all-zero row gets scale 1 and zeros, so every
@@ -39,9 +39,9 @@ final class QuantizedMatrix {
         prepare()
     }
 
-    /// The VNNI layout's buffer, when this CPU runs that kernel.
+    /// The VNNI layout's buffer, when this CPU runs a kernel that reads it (VNNI, AVX2).
     private static func packedBuffer(_ rows: Int, _ columns: Int) throws -> Buffer<Int8>? {
-        guard qmm_path_supported(Int32(QMM_VNNI)) != 0 else { return nil }
+        guard qmm_path_supported(Int32(QMM_VNNI)) != 0 || qmm_path_supported(Int32(QMM_AVX2)) != 0 else { return nil }
         return try Buffer<Int8>.allocate(count: qmm_packed_bytes(rows, columns), what: "packed int8 weights")
     }
 

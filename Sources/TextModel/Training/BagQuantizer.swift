@@ -57,31 +57,45 @@ struct BagQuantizer {
     /// The ids of the rows to keep, increasing.
     private func keptRows(table: UnsafePointer<Float>, rows: Int, dim e: Int, model: TrainedModel) throws -> [Int32] {
         let untouched = options.pruneUntouched && model.config.model.pretrainedVectors == nil
-            ? BagQuantizer.untouchedRows(table: table, rows: rows, dim: e, model: model) : nil
-        var candidates = [(norm: Float, id: Int32)]()
-        candidates.reserveCapacity(rows)
-        for r in 0..<rows where !(untouched?[r] ?? false) {
+            ? BagQuantizer.untouchedRows(table: table, rows: rows, dim: e, model: model, threads: options.threads) : nil
+        let ids = (0..<rows).filter { !(untouched?[$0] ?? false) }.map { Int32($0) }
+        guard options.cutoff > 0 && ids.count > options.cutoff else { return ids }   // no ranking needed
+        var candidates = ids.map { id -> (norm: Float, id: Int32) in
             var sum: Float = 0
-            let row = table + r * e
+            let row = table + Int(id) * e
             for j in 0..<e { sum += row[j] * row[j] }
-            candidates.append((sum.squareRoot(), Int32(r)))
+            return (sum.squareRoot(), id)
         }
-        if options.cutoff > 0 && candidates.count > options.cutoff {
-            candidates.sort { $0.norm != $1.norm ? $0.norm > $1.norm : $0.id < $1.id }
-            candidates.removeLast(candidates.count - options.cutoff)
-        }
+        candidates.sort { $0.norm != $1.norm ? $0.norm > $1.norm : $0.id < $1.id }
+        candidates.removeLast(candidates.count - options.cutoff)
         return candidates.map(\.id).sorted()
     }
 
     /// Per row, whether it still equals the value Trainer's seeded initialisation gave
-    /// it (Network.initialize draws the table first, row by row, from training.seed).
-    static func untouchedRows(table: UnsafePointer<Float>, rows: Int, dim e: Int, model: TrainedModel) -> [Bool]? {
+    /// it (Network.initialize draws the table first, row by row, from training.seed, one
+    /// draw per value). Each thread redraws its own range of rows from the generator
+    /// advanced to that range's first draw: the same values as one thread.
+    /// A thread takes at least `minimumRowsEach` rows (tests lower it).
+    static func untouchedRows(table: UnsafePointer<Float>, rows: Int, dim e: Int, model: TrainedModel,
+                              threads: Int = 1, minimumRowsEach: Int = 65_536) -> [Bool]? {
         guard case .uniform(let bound) = model.network.encoder.embeddingInitialization else { return nil }
-        var rng = SeededGenerator(seed: model.config.training.seed)
+        let start = SeededGenerator(seed: model.config.training.seed)
         var untouched = [Bool](repeating: true, count: rows)
-        for r in 0..<rows {
-            let row = table + r * e
-            for j in 0..<e where rng.uniform(-bound, bound) != row[j] { untouched[r] = false }
+        let workers = Parallel.workers(threads: threads, items: rows, minimumEach: minimumRowsEach)
+        let share = (rows + workers - 1) / max(workers, 1)
+        untouched.withUnsafeMutableBufferPointer { buffer in
+            guard let out = buffer.baseAddress else { return }
+            Parallel.forEach(workers, workers: workers) { w, _ in
+                let first = w * share, end = min(rows, first + share)
+                guard first < end else { return }
+                var rng = start.advanced(by: UInt64(first) * UInt64(e))
+                for r in first..<end {
+                    let row = table + r * e
+                    var same = true
+                    for j in 0..<e where rng.uniform(-bound, bound) != row[j] { same = false }
+                    out[r] = same
+                }
+            }
         }
         return untouched
     }
@@ -140,7 +154,9 @@ struct BagQuantizer {
                 }
             }
             normCodes = book.withUnsafeBufferPointer { b in
-                norms.map { UInt8(KMeans.nearest([$0], centroids: b.baseAddress!, k: nk, dim: 1)) }
+                norms.withUnsafeBufferPointer { n in
+                    (0..<k).map { UInt8(KMeans.nearest(n.baseAddress! + $0, centroids: b.baseAddress!, k: nk, dim: 1)) }
+                }
             }
             normBook = book
         }

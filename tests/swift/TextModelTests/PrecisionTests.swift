@@ -141,6 +141,11 @@ final class PrecisionTests: XCTestCase {
                 var out = [Int32](repeating: -1, count: m * n)
                 qmm_s8_gemm_s32(path, a, m, b, packed, sums, n, k, &out)
                 XCTAssertEqual(out, reference, "path \(path) m \(m) n \(n) k \(k)")
+                // AVX2 also runs without the packed copy (another loop).
+                guard path == Int32(QMM_AVX2) else { continue }
+                out = [Int32](repeating: -1, count: m * n)
+                qmm_s8_gemm_s32(path, a, m, b, nil, sums, n, k, &out)
+                XCTAssertEqual(out, reference, "unpacked AVX2 m \(m) n \(n) k \(k)")
             }
             // The float layer too: the same floats on every path.
             let x = (0..<(m * k)).map { _ in rng.uniform(-2, 2) }
@@ -150,6 +155,10 @@ final class PrecisionTests: XCTestCase {
                 var y = [Float](repeating: 0.5, count: m * n)
                 qmm_linear(path, x, m, k, b, packed, scales, sums, n, bias, 1, &y, n)
                 if let f = first { XCTAssertEqual(y, f, "path \(path)") } else { first = y }
+                guard path == Int32(QMM_AVX2) else { continue }
+                y = [Float](repeating: 0.5, count: m * n)
+                qmm_linear(path, x, m, k, b, nil, scales, sums, n, bias, 1, &y, n)
+                XCTAssertEqual(y, first, "unpacked AVX2")
             }
         }
         XCTAssertTrue(paths.contains(Int32(qmm_best_path())))

@@ -89,6 +89,10 @@ final class QuantizationTests: XCTestCase {
         let rows = plain.network.input.rows, e = plain.network.input.dim
         let table = plain.parameters.pointer + plain.network.input.table.offset
         let untouched = BagQuantizer.untouchedRows(table: table, rows: rows, dim: e, model: plain)!
+        for threads in [2, 3] {
+            XCTAssertEqual(BagQuantizer.untouchedRows(table: table, rows: rows, dim: e, model: plain, threads: threads,
+                                                      minimumRowsEach: 1), untouched, "\(threads) threads")
+        }
         let touched = untouched.filter { !$0 }.count
         XCTAssertGreaterThan(touched, 10)
         XCTAssertLessThan(touched, rows / 2, "most of the 2000 buckets are never reached by 200 short texts")
@@ -234,6 +238,59 @@ extension QuantizationTests {
                     if dx * dx + dy * dy < bestDistance { bestDistance = dx * dx + dy * dy; expected = c }
                 }
                 XCTAssertEqual(KMeans.nearest(point, centroids: centroids, k: k, dim: 2), expected, "k \(k), point \(point)")
+            }
+        }
+    }
+
+    func testSortedPlaneSearchMatchesTheFullSearch() throws {
+        var rng = SeededGenerator(seed: 13)
+        for k in [1, 3, 8, 13, 100, 256] {
+            // Coarse values (exact ties, centroids on one x) and fine ones (the usual case).
+            for coarse in [true, false] {
+                let value = { (rng: inout SeededGenerator) -> Float in
+                    coarse ? Float(Int(rng.next() % 9)) / 4 : rng.uniform(-1, 1)
+                }
+                let centroids = (0..<(2 * k)).map { _ in value(&rng) }
+                guard let plane = centroids.withUnsafeBufferPointer({ PlaneCentroids($0.baseAddress!, k: k) }) else {
+                    throw XCTSkip("no AVX2: the sorted search is off")
+                }
+                var points = (0..<1000).map { _ in value(&rng) * 1.5 }
+                points += [.infinity, 0, .nan, 1, 3e38, -3e38]   // no finite distance: the full search's answer
+                let count = points.count / 2
+                var found = [Int32](repeating: -7, count: count)
+                plane.nearest(points: points, stride: 2, count: count, centroids: centroids, into: &found)
+                for i in 0..<count {
+                    let expected = KMeans.nearest(Array(points[(2 * i)...(2 * i + 1)]), centroids: centroids, k: k, dim: 2)
+                    XCTAssertEqual(Int(found[i]), expected, "k \(k), coarse \(coarse), point \(points[2 * i]), \(points[2 * i + 1])")
+                }
+            }
+        }
+        // A centroid that is not finite: no sorted search.
+        XCTAssertNil([Float(0), 1, .nan, 2].withUnsafeBufferPointer { PlaneCentroids($0.baseAddress!, k: 2) })
+    }
+
+    func testAdvancedGeneratorContinuesTheSequence() {
+        for steps in [0, 1, 63, 64, 1000, 12_345] {
+            var drawn = SeededGenerator(seed: 77)
+            for _ in 0..<steps { _ = drawn.next() }
+            var jumped = SeededGenerator(seed: 77).advanced(by: UInt64(steps))
+            XCTAssertEqual(jumped.state, drawn.state, "\(steps) steps")
+            XCTAssertEqual(jumped.next(), drawn.next())
+        }
+    }
+
+    func testEightWideScalarNearestCentroidMatchesTheScalarSearch() {
+        var rng = SeededGenerator(seed: 14)
+        for k in [8, 13, 100, 256] {
+            let centroids = (0..<k).map { _ in Float(Int(rng.next() % 9)) / 4 }   // many exact ties
+            for _ in 0..<500 {
+                let x = Float(Int(rng.next() % 11)) / 4 - 0.25
+                var expected = 0, bestDistance = Float.infinity
+                for c in 0..<k where (centroids[c] - x) * (centroids[c] - x) < bestDistance {
+                    bestDistance = (centroids[c] - x) * (centroids[c] - x)
+                    expected = c
+                }
+                XCTAssertEqual(KMeans.nearest([x], centroids: centroids, k: k, dim: 1), expected, "k \(k), x \(x)")
             }
         }
     }
