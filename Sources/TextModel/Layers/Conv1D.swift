@@ -114,12 +114,27 @@ enum ReLUMaxOverTime {
                 arg.update(repeating: -1, count: f)
                 continue
             }
-            out.update(from: conv + first * f, count: f)
-            arg.update(repeating: Int32(first), count: f)
-            for r in (first + 1)..<(first + count) {
-                let row = conv + r * f
-                for j in 0..<f where row[j] > out[j] {
-                    out[j] = row[j]
+            // 8 filters at a time over all positions, their maxima and rows in registers
+            // (a filter's comparisons are the scalar loop's, in the same order: the same
+            // result), then the filters past the last 8 one by one.
+            let full = f - f % 8
+            for j in Swift.stride(from: 0, to: full, by: 8) {
+                var best = UnsafeRawPointer(conv + first * f + j).loadUnaligned(as: SIMD8<Float>.self)
+                var at = SIMD8<Int32>(repeating: Int32(first))
+                for r in (first + 1)..<(first + count) {
+                    let v = UnsafeRawPointer(conv + r * f + j).loadUnaligned(as: SIMD8<Float>.self)
+                    let greater = v .> best
+                    best.replace(with: v, where: greater)
+                    at.replace(with: SIMD8<Int32>(repeating: Int32(r)), where: greater)
+                }
+                UnsafeMutableRawPointer(out + j).storeBytes(of: best, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(arg + j).storeBytes(of: at, as: SIMD8<Int32>.self)
+            }
+            for j in full..<f {
+                out[j] = conv[first * f + j]
+                arg[j] = Int32(first)
+                for r in (first + 1)..<(first + count) where conv[r * f + j] > out[j] {
+                    out[j] = conv[r * f + j]
                     arg[j] = Int32(r)
                 }
             }

@@ -168,17 +168,16 @@ enum SelfAttention {
     }
 
     /// Softmax of one score row in place, max subtracted so exp never overflows.
-    /// fastExp (not libm's expf) so the loop vectorises: this is L² per head.
+    /// fastExp (not libm's expf) so the loop vectorises: this is L² per head. The
+    /// exponentials and their in-order sum are separate loops: with the sum in the same
+    /// loop the exponentials stayed scalar too.
     @inline(__always)
     private static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ count: Int) {
         var m = row[0]
         for i in 1..<count where row[i] > m { m = row[i] }
+        for i in 0..<count { row[i] = fastExp(row[i] - m) }
         var sum: Float = 0
-        for i in 0..<count {
-            let e = fastExp(row[i] - m)
-            row[i] = e
-            sum += e
-        }
+        for i in 0..<count { sum += row[i] }
         let inverse = 1 / sum
         for i in 0..<count { row[i] *= inverse }
     }

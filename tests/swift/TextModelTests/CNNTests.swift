@@ -143,6 +143,37 @@ final class CNNTests: XCTestCase {
         for r in 0..<4 { XCTAssertEqual(dConv.pointer[r * f + 1], previous.pointer[r * f + 1]) }
     }
 
+    /// 19 filters (two blocks of 8 and a tail of 3) with values on a coarse grid, so maxima
+    /// tie: the pooled values and argmax rows equal the first-maximum scalar definition.
+    func testReLUMaxOverTimeEightFiltersAtATimeKeepTheFirstMaximum() {
+        let lengths = [9, 7, 7, 3, 1, 0]
+        let k = 2, f = 19, stride = 19 + 6, column = 3
+        let batch = PackedBatch()
+        batch.pack(lengths.map { ArraySlice([Int32](repeating: 0, count: $0)) })
+        let p = Conv1D.positions(batch: batch, width: k)
+        var rng = SeededGenerator(seed: 56)
+        let conv = FloatBuffer.zeros(count: p * f)
+        for i in 0..<(p * f) { conv.pointer[i] = Float(Int(rng.uniform(-3, 4))) / 2 }
+        let pooled = FloatBuffer.zeros(count: lengths.count * stride)
+        let argmax = IndexBuffer.zeros(count: lengths.count * stride)
+        ReLUMaxOverTime.forward(conv: conv.pointer, filters: f, width: k, batch: batch, pooled: pooled.pointer,
+                                argmax: argmax.pointer, stride: stride, column: column)
+        var first = 0
+        for (b, length) in lengths.enumerated() {
+            let count = Conv1D.positions(length: length, width: k)
+            for j in 0..<f {
+                var best: Float = count > 0 ? conv.pointer[first * f + j] : 0, at = count > 0 ? first : -1
+                for r in first..<(first + count) where conv.pointer[r * f + j] > best {
+                    best = conv.pointer[r * f + j]
+                    at = r
+                }
+                XCTAssertEqual(pooled.pointer[b * stride + column + j], max(best, 0), "b=\(b) j=\(j)")
+                XCTAssertEqual(Int(argmax.pointer[b * stride + column + j]), at, "b=\(b) j=\(j)")
+            }
+            first += count
+        }
+    }
+
     // MARK: the whole network
 
     /// Smallest distance of any (sequence, filter) maximum from a kink of ReLU ∘ max:

@@ -138,8 +138,13 @@ final class TransformerLayerTests: XCTestCase {
     }
 
     func testLayerNormForwardAgainstReference() {
+        // dim 9: the scalar tail alone; 40: two 16-lane blocks and a tail.
+        for dim in [9, 40] { layerNormForwardAgainstReference(dim: dim) }
+    }
+
+    private func layerNormForwardAgainstReference(dim: Int) {
         var rng = SeededGenerator(seed: 902)
-        let rows = 3, dim = 9
+        let rows = 3
         let x = randomBuffer(rows * dim, &rng, -2, 3)
         let gamma = randomBuffer(dim, &rng, 0.5, 1.5), beta = randomBuffer(dim, &rng)
         let out = FloatBuffer.zeros(count: rows * dim), mean = FloatBuffer.zeros(count: rows), rstd = FloatBuffer.zeros(count: rows)
@@ -151,17 +156,18 @@ final class TransformerLayerTests: XCTestCase {
             let v = row.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(dim)
             for j in 0..<dim {
                 let expected = (row[j] - m) / (v + 1e-5).squareRoot() * Double(gamma.pointer[j]) + Double(beta.pointer[j])
-                XCTAssertEqual(Double(out.pointer[r * dim + j]), expected, accuracy: 1e-5)
+                XCTAssertEqual(Double(out.pointer[r * dim + j]), expected, accuracy: 1e-5, "dim \(dim)")
             }
         }
     }
 
     /// Sizes and buffers of one LayerNorm gradient check; loss = Σ out ⊙ r.
     private struct LayerNormCase {
-        let rows = 4, dim = 7
+        let rows = 4, dim: Int
         let x, gamma, beta, r, out, mean, rstd: FloatBuffer
 
-        init(seed: UInt64) {
+        init(seed: UInt64, dim: Int = 7) {
+            self.dim = dim
             var rng = SeededGenerator(seed: seed)
             x = randomBuffer(rows * dim, &rng, -2, 2)
             gamma = randomBuffer(dim, &rng, 0.5, 1.5)
@@ -180,7 +186,12 @@ final class TransformerLayerTests: XCTestCase {
     }
 
     func testLayerNormBackward() {
-        let c = LayerNormCase(seed: 903)
+        // dim 7: the scalar tail alone; 37: two 16-lane blocks and a tail.
+        for dim in [7, 37] { layerNormBackward(dim: dim) }
+    }
+
+    private func layerNormBackward(dim: Int) {
+        let c = LayerNormCase(seed: 903, dim: dim)
         let n = c.rows * c.dim
         var rng = SeededGenerator(seed: 904)
         _ = c.loss()
