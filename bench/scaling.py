@@ -3,7 +3,8 @@ bag (the default model) and LSTM (examples/configs/lstm.json) from 10^4 to 10^6 
 (10^7 with --lines) of the generated corpus (bench/make_corpus.py, seed 1).
 
     python3 bench/scaling.py [--lines 10000,100000,1000000] [--threads 2]
-        [--lstm-epochs 1] [--lstm-max-lines 1000000] [--plot bench/scaling.svg]
+        [--lstm-epochs 1] [--lstm-max-lines 1000000] [--bag-epochs N] [--plot bench/scaling.svg]
+    python3 bench/scaling.py --render ROWS.json[,MORE.json] [--plot bench/scaling.svg]
 
 Each run is the command-line tool in a child process (`textmodel train TRAIN.csv
 --config C --set training.threads=N --json`); its peak RSS is the child's own ru_maxrss
@@ -13,7 +14,8 @@ trained model; reading and tokenising the file are in the wall seconds), where
 train_tokens is the word count for the LSTM but the bag's encoded features (words,
 bigrams and character n-grams, ~16 per word): the bag's tokens/s here counts words as
 bench/common.tokenize splits them (max_length 1024), as bench/compare.py does. The bag trains
-its 5 default epochs; the LSTM 1 epoch (--lstm-epochs), on at most --lstm-max-lines
+its 5 default epochs (--bag-epochs N: N, e.g. 1 for 10^7 lines when time is short; peak
+memory does not depend on it); the LSTM 1 epoch (--lstm-epochs), on at most --lstm-max-lines
 lines, since one epoch of 10^6 lines takes minutes on this machine. Prints a Markdown
 table and writes the plot (matplotlib).
 """
@@ -103,13 +105,15 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--lstm-epochs", type=int, default=1)
     p.add_argument("--lstm-max-lines", type=int, default=1_000_000)
+    p.add_argument("--bag-epochs", type=int, help="bag epochs (default: the model's 5)")
     p.add_argument("--models", default="bag,lstm")
     p.add_argument("--plot", default=str(BENCH / "scaling.svg"))
     p.add_argument("--json", help="also write the rows here")
     p.add_argument("--render", help="only print the table and draw the plot of rows a --json run wrote")
     a = p.parse_args()
     if a.render:
-        rows = json.loads(pathlib.Path(a.render).read_text())
+        rows = [r for path in a.render.split(",") for r in json.loads(pathlib.Path(path).read_text())]
+        rows.sort(key=lambda r: (r["train_lines"], r["model"]))
         for r in rows:
             if r["model"] == "bag" and "words" not in r:   # rows of a run before words were counted
                 r["words"] = words(DATA / f"corpus-{round(r['train_lines'] / 0.9)}" / "train.csv")
@@ -123,7 +127,7 @@ def main():
             for model in a.models.split(","):
                 if model == "lstm" and lines > a.lstm_max_lines:
                     continue
-                r = train(model, train_csv, a.threads, a.lstm_epochs if model == "lstm" else None, work)
+                r = train(model, train_csv, a.threads, a.lstm_epochs if model == "lstm" else a.bag_epochs, work)
                 if model == "bag":
                     r["words"] = words(train_csv)
                 rows.append(r)
