@@ -97,7 +97,7 @@ struct DPSGDStep: TrainingStep {
         exampleGrads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a per-example gradient buffer") }
         sums = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a clipped-gradient sum") }
         scratch = (0..<threads).map { _ in WorkerScratch(rows: embedding.shape[0], width: set.width) }
-        sequences = EpochExamples(set.examples)
+        sequences = EpochExamples(set.examples.features())
         shards = [[Int]](repeating: [], count: threads)
         losses = WorkerSlots(threads)
         weights = WorkerSlots(threads)
@@ -123,7 +123,7 @@ struct DPSGDStep: TrainingStep {
         var outcome = StepOutcome()
         let n = set.examples.count
         if augmenter.isActive {
-            for e in rows { sequences[e] = augmenter.apply(set.examples[e], rng: &state.rng) }
+            for e in rows { sequences[e] = augmenter.apply(sequences.stored[e], rng: &state.rng) }
         }
         for s in 0..<stepsPerEpoch {
             batch.removeAll(keepingCapacity: true)

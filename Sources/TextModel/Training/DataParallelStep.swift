@@ -65,7 +65,7 @@ struct DataParallelStep: TrainingStep {
         self.workspaces = workspaces
         grads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a gradient buffer") }
         reducer = GradientReducer(network: network)
-        sequences = EpochExamples(set.examples)
+        sequences = EpochExamples(set.examples.features())
         let perShard = (t.batchSize + threads - 1) / threads
         shards = [[Int]](repeating: [], count: threads)
         shardTargets = [[Int32]](repeating: [], count: threads)
@@ -91,7 +91,7 @@ struct DataParallelStep: TrainingStep {
     mutating func run(_ rows: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
                       progress: (Int, Double) -> Bool) throws -> StepOutcome {
         if augmenter.isActive {
-            for e in rows { sequences[e] = augmenter.apply(set.examples[e], rng: &state.rng) }
+            for e in rows { sequences[e] = augmenter.apply(sequences.stored[e], rng: &state.rng) }
         }
         batch.removeAll(keepingCapacity: true)
         batch.append(contentsOf: rows)
