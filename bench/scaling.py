@@ -86,7 +86,8 @@ def plot(rows, path):
             continue
         xs = [r["train_lines"] for r in rs]
         label = "bag (default model)" if model == "bag" else "lstm.json (1 epoch)"
-        left.plot(xs, [r["tokens_per_second"] for r in rs], marker=marker, label=label)
+        left.plot(xs, [r["tokens_per_second"] for r in rs], marker=marker, label=label + ", per wall s")
+        left.plot(xs, [r["tokens_per_cpu_second"] for r in rs], marker=marker, linestyle="--", label=label + ", per CPU s")
         right.plot(xs, [r["peak_rss_mb"] for r in rs], marker=marker, label=label)
     for ax, title in ((left, "training tokens/s"), (right, "peak RSS (MB)")):
         ax.set_xscale("log")
@@ -144,12 +145,15 @@ def render(rows, plot_path):
             r.setdefault("features", r["tokens"])
             r["tokens"] = r["words"]
             r["tokens_per_second"] = r["words"] * r["epochs"] / r["train_seconds"]
+        # Per CPU second of the whole child (reading, encoding, saving and every thread):
+        # steadier than wall seconds on a machine others load.
+        r["tokens_per_cpu_second"] = r["tokens"] * r["epochs"] / r["cpu_seconds"]
     print()
-    print("| model | train lines | tokens/epoch | epochs | train s | tokens/s | peak RSS MB | vocabulary | model MB | load |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| model | train lines | tokens/epoch | epochs | train s | tokens/s | CPU s | tokens/CPU-s | peak RSS MB | vocabulary | model MB | load |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['model']} | {r['train_lines']:,} | {r['tokens']:,} | {r['epochs']} | {r['train_seconds']:.1f} "
-              f"| {r['tokens_per_second']:,.0f} | {r['peak_rss_mb']:.0f} | {r['vocabulary']:,} | {r['model_mb']:.1f} "
+              f"| {r['tokens_per_second']:,.0f} | {r['cpu_seconds']:.1f} | {r['tokens_per_cpu_second']:,.0f} | {r['peak_rss_mb']:.0f} | {r['vocabulary']:,} | {r['model_mb']:.1f} "
               f"| {r['load']:.1f} |")
     plot(rows, plot_path)
     print(f"\nplot: {plot_path}")
