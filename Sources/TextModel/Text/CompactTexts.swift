@@ -194,40 +194,41 @@ struct CompactTexts {
             let out = scratch.ids, capacity = scratch.idCapacity
             let tokenHashes = scratch.hashes, tokenCapacity = scratch.tokenCapacity
             var n = 0
-            func emit(_ id: Int32) {
-                if n < capacity { out[n] = id }
-                n += 1
+            // Ids are written only below `capacity`, but always counted.
+            func copy(_ ids: UnsafePointer<Int32>?, _ count: Int) {
+                if let ids, count > 0 && n < capacity { (out + n).update(from: ids, count: min(count, capacity - n)) }
+                n += count
             }
             let start = offsets[e], end = offsets[e + 1]
             var k = start, t = 0
             while k < end {
                 let v = stored[k]
-                if v >= 0 {
-                    emit(v)
-                    if t < tokenCapacity { tokenHashes[t] = hashes[Int(v)] }
-                    k += 1
-                } else {
-                    emit(stored[k + 1])
-                    if t < tokenCapacity {
-                        tokenHashes[t] = UInt64(UInt32(bitPattern: stored[k + 2])) | UInt64(UInt32(bitPattern: stored[k + 3])) << 32
-                    }
-                    k += 4 + Int(-1 - v)
+                let word = v >= 0 ? v : stored[k + 1]
+                if n < capacity { out[n] = word }
+                n += 1
+                if t < tokenCapacity {
+                    tokenHashes[t] = v >= 0 ? hashes[Int(v)]
+                        : UInt64(UInt32(bitPattern: stored[k + 2])) | UInt64(UInt32(bitPattern: stored[k + 3])) << 32
                 }
                 t += 1
+                k += v >= 0 ? 1 : 4 + Int(-1 - v)
             }
-            hasher.forEachFeature(ofHashes: UnsafeBufferPointer(start: tokenHashes, count: min(t, tokenCapacity)),
-                                  base: base, emit)
+            hasher.forEachFeature(ofHashes: UnsafeBufferPointer(start: tokenHashes, count: min(t, tokenCapacity)), base: base) { id in
+                if n < capacity { out[n] = id }
+                n += 1
+            }
             k = start
             while k < end {
                 let v = stored[k]
                 if v >= 0 {
                     if !subwordOffsets.isEmpty {
-                        for i in subwordOffsets[Int(v)]..<subwordOffsets[Int(v) + 1] { emit(subwordIDs[i]) }
+                        let from = subwordOffsets[Int(v)]
+                        copy(subwordIDs.baseAddress.map { $0 + from }, subwordOffsets[Int(v) + 1] - from)
                     }
                     k += 1
                 } else {
                     let c = Int(-1 - v)
-                    for i in (k + 4)..<(k + 4 + c) { emit(stored[i]) }
+                    copy(stored.baseAddress.map { $0 + k + 4 }, c)
                     k += 4 + c
                 }
             }
