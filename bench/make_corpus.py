@@ -80,6 +80,8 @@ def generate(lines, seed):
     labels = np.where(noisy, rng.choice(k, size=lines), labels)
 
     offsets = np.concatenate([[0], np.cumsum(lengths)])
+    # Python lists: slicing and joining them is ~10× faster than numpy object arrays (same text).
+    tokens, ends, labels, offsets = tokens.tolist(), ends.tolist(), labels.tolist(), offsets.tolist()
     for i in range(lines):
         text = " ".join(tokens[offsets[i]:offsets[i + 1]]).rstrip(",") + ends[i]
         yield CLASSES[labels[i]], text[0].upper() + text[1:]

@@ -3,7 +3,8 @@ bag (the default model) and LSTM (examples/configs/lstm.json) from 10^4 to 10^6 
 (10^7 with --lines) of the generated corpus (bench/make_corpus.py, seed 1).
 
     python3 bench/scaling.py [--lines 10000,100000,1000000] [--threads 2]
-        [--lstm-epochs 1] [--lstm-max-lines 1000000] [--plot bench/scaling.svg]
+        [--lstm-epochs 1] [--lstm-max-lines 1000000] [--bag-epochs N] [--plot bench/scaling.svg]
+    python3 bench/scaling.py --render ROWS.json[,MORE.json] [--plot bench/scaling.svg]
 
 Each run is the command-line tool in a child process (`textmodel train TRAIN.csv
 --config C --set training.threads=N --json`); its peak RSS is the child's own ru_maxrss
@@ -13,7 +14,8 @@ trained model; reading and tokenising the file are in the wall seconds), where
 train_tokens is the word count for the LSTM but the bag's encoded features (words,
 bigrams and character n-grams, ~16 per word): the bag's tokens/s here counts words as
 bench/common.tokenize splits them (max_length 1024), as bench/compare.py does. The bag trains
-its 5 default epochs; the LSTM 1 epoch (--lstm-epochs), on at most --lstm-max-lines
+its 5 default epochs (--bag-epochs N: N, e.g. 1 for 10^7 lines when time is short; peak
+memory does not depend on it); the LSTM 1 epoch (--lstm-epochs), on at most --lstm-max-lines
 lines, since one epoch of 10^6 lines takes minutes on this machine. Prints a Markdown
 table and writes the plot (matplotlib).
 """
@@ -84,7 +86,8 @@ def plot(rows, path):
             continue
         xs = [r["train_lines"] for r in rs]
         label = "bag (default model)" if model == "bag" else "lstm.json (1 epoch)"
-        left.plot(xs, [r["tokens_per_second"] for r in rs], marker=marker, label=label)
+        left.plot(xs, [r["tokens_per_second"] for r in rs], marker=marker, label=label + ", per wall s")
+        left.plot(xs, [r["tokens_per_cpu_second"] for r in rs], marker=marker, linestyle="--", label=label + ", per CPU s")
         right.plot(xs, [r["peak_rss_mb"] for r in rs], marker=marker, label=label)
     for ax, title in ((left, "training tokens/s"), (right, "peak RSS (MB)")):
         ax.set_xscale("log")
@@ -103,13 +106,15 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--lstm-epochs", type=int, default=1)
     p.add_argument("--lstm-max-lines", type=int, default=1_000_000)
+    p.add_argument("--bag-epochs", type=int, help="bag epochs (default: the model's 5)")
     p.add_argument("--models", default="bag,lstm")
     p.add_argument("--plot", default=str(BENCH / "scaling.svg"))
     p.add_argument("--json", help="also write the rows here")
     p.add_argument("--render", help="only print the table and draw the plot of rows a --json run wrote")
     a = p.parse_args()
     if a.render:
-        rows = json.loads(pathlib.Path(a.render).read_text())
+        rows = [r for path in a.render.split(",") for r in json.loads(pathlib.Path(path).read_text())]
+        rows.sort(key=lambda r: (r["train_lines"], r["model"]))
         for r in rows:
             if r["model"] == "bag" and "words" not in r:   # rows of a run before words were counted
                 r["words"] = words(DATA / f"corpus-{round(r['train_lines'] / 0.9)}" / "train.csv")
@@ -123,7 +128,7 @@ def main():
             for model in a.models.split(","):
                 if model == "lstm" and lines > a.lstm_max_lines:
                     continue
-                r = train(model, train_csv, a.threads, a.lstm_epochs if model == "lstm" else None, work)
+                r = train(model, train_csv, a.threads, a.lstm_epochs if model == "lstm" else a.bag_epochs, work)
                 if model == "bag":
                     r["words"] = words(train_csv)
                 rows.append(r)
@@ -140,12 +145,15 @@ def render(rows, plot_path):
             r.setdefault("features", r["tokens"])
             r["tokens"] = r["words"]
             r["tokens_per_second"] = r["words"] * r["epochs"] / r["train_seconds"]
+        # Per CPU second of the whole child (reading, encoding, saving and every thread):
+        # steadier than wall seconds on a machine others load.
+        r["tokens_per_cpu_second"] = r["tokens"] * r["epochs"] / r["cpu_seconds"]
     print()
-    print("| model | train lines | tokens/epoch | epochs | train s | tokens/s | peak RSS MB | vocabulary | model MB | load |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| model | train lines | tokens/epoch | epochs | train s | tokens/s | CPU s | tokens/CPU-s | peak RSS MB | vocabulary | model MB | load |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['model']} | {r['train_lines']:,} | {r['tokens']:,} | {r['epochs']} | {r['train_seconds']:.1f} "
-              f"| {r['tokens_per_second']:,.0f} | {r['peak_rss_mb']:.0f} | {r['vocabulary']:,} | {r['model_mb']:.1f} "
+              f"| {r['tokens_per_second']:,.0f} | {r['cpu_seconds']:.1f} | {r['tokens_per_cpu_second']:,.0f} | {r['peak_rss_mb']:.0f} | {r['vocabulary']:,} | {r['model_mb']:.1f} "
               f"| {r['load']:.1f} |")
     plot(rows, plot_path)
     print(f"\nplot: {plot_path}")

@@ -39,20 +39,31 @@ struct NGramHasher {
     /// Feature ids of the n-grams of the tokens, each offset by `base` (the vocabulary
     /// size), appended to `out`.
     func features(of tokens: TokenBuffer, base: Int, into out: inout [Int32]) {
-        guard order >= 2, buckets > 0, tokens.count >= 2 else { return }
-        let hashes = tokens.hashes
-        for start in 0..<(tokens.count - 1) {
+        tokens.hashes.withUnsafeBufferPointer { hashes in
+            forEachFeature(ofHashes: hashes, base: base) { out.append($0) }
+        }
+    }
+
+    /// Calls `emit` with the word n-gram ids of tokens whose FNV-1a hashes are `hashes`,
+    /// in `features(of:base:into:)`'s order (CompactTexts expands stored texts with it).
+    @inline(__always)
+    func forEachFeature(ofHashes hashes: UnsafeBufferPointer<UInt64>, base: Int, _ emit: (Int32) -> Void) {
+        guard order >= 2, buckets > 0, hashes.count >= 2 else { return }
+        for start in 0..<(hashes.count - 1) {
             var h = hashes[start]
             for n in 2...order {
                 let end = start + n - 1
-                guard end < tokens.count else { break }
+                guard end < hashes.count else { break }
                 // Combine token hashes with a separator so ("ab","c") ≠ ("a","bc").
                 h = (h ^ 0x20) &* NGramHasher.fnvPrime
                 h = (h ^ hashes[end]) &* NGramHasher.fnvPrime
-                out.append(Int32(base + Int(h % UInt64(buckets))))
+                emit(Int32(base + Int(h % UInt64(buckets))))
             }
         }
     }
+
+    /// Whether `characterFeatures` makes any ids.
+    var makesCharacterFeatures: Bool { charMax > 0 && charMin >= 1 && buckets > 0 }
 
     /// Feature ids of the character n-grams of every token, offset by `base`, appended
     /// to `out`. A character is a Unicode scalar; its hash step takes its UTF-8 bytes.

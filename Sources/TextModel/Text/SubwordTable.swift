@@ -36,12 +36,25 @@ struct SubwordTable {
         self.offsets = offsets
     }
 
+    /// Words the table holds (every vocabulary word but `<pad>` and `<unk>`, whose rows are empty).
+    var words: Int32 { Int32(truncatingIfNeeded: offsets.count - 1) }
+
+    /// Whether word `v`'s ids are in the table (the first condition of
+    /// `characterFeatures(ofToken:...)`; the token must also be ASCII).
+    func holds(word v: Int32) -> Bool { v > Vocabulary.unknownID && Int(v) + 1 < offsets.count }
+
+    /// Calls `body` with the flat ids and the offsets (word v's ids are
+    /// ids[offsets[v]..<offsets[v + 1]]), for loops that must not touch reference counts.
+    func withUnsafeStorage<R>(_ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Int>) throws -> R) rethrows -> R {
+        try ids.withUnsafeBufferPointer { ids in try offsets.withUnsafeBufferPointer { offsets in try body(ids, offsets) } }
+    }
+
     /// Appends the character n-gram ids of token `t` of `tokens`, whose vocabulary id is
     /// `word`: from the table when the token is ASCII and known, else hashed.
     func characterFeatures(ofToken t: Int, word: Int32, in tokens: TokenBuffer, hasher: NGramHasher, base: Int,
                            into out: inout [Int32], scratch: inout NGramHasher.Scratch) {
         let v = Int(word)
-        if v > Int(Vocabulary.unknownID) && v + 1 < offsets.count && tokens.withToken(t, { Tokenizer.isASCII($0) }) {
+        if holds(word: word) && tokens.withToken(t, { Tokenizer.isASCII($0) }) {
             out.append(contentsOf: ids[offsets[v]..<offsets[v + 1]])
         } else {
             hasher.characterFeatures(ofToken: t, in: tokens, base: base, into: &out, scratch: &scratch)

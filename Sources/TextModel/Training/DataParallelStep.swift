@@ -70,7 +70,7 @@ struct DataParallelStep: TrainingStep {
         self.workspaces = workspaces
         grads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a gradient buffer") }
         reducer = GradientReducer(network: network)
-        sequences = EpochExamples(set.examples, augmenting: augmenter.isActive)
+        sequences = EpochExamples(set.examples.features(), augmenting: augmenter.isActive)
         let perShard = (t.batchSize + threads - 1) / threads
         shards = [[Int]](repeating: [], count: threads)
         shardTargets = [[Int32]](repeating: [], count: threads)

@@ -25,7 +25,7 @@ struct HogwildStep: TrainingStep {
     var reportsProgress: Bool { true }
 
     private let network: Network
-    private let examples: EncodedTexts
+    private let examples: TrainingExamples
     private let targets: [Int32]
     private let classWeights: [Float]
     private let weighted: Bool
@@ -38,6 +38,8 @@ struct HogwildStep: TrainingStep {
     /// inside an epoch).
     private let totals: TotalsSlots
     private let team: WorkerTeam
+    /// Each thread's expanded example, when the examples are compact (CompactTexts).
+    private let expansions: [ExpansionScratch]
     /// Floats left unused before and after each thread's scratch: one cache line, so two
     /// threads' scratch (written at every step) never share a line (false sharing).
     private static let padding = 16
@@ -46,7 +48,7 @@ struct HogwildStep: TrainingStep {
     /// their target classes; Config checks the rest of what Hogwild needs (plain SGD,
     /// batches of one, no clipping or augmentation). `learningRate` is the configured
     /// rate, which the schedule scales.
-    init(network: Network, examples: EncodedTexts, targets: [Int32], classWeights: [Float], smoothing: Float,
+    init(network: Network, examples: TrainingExamples, targets: [Int32], classWeights: [Float], smoothing: Float,
          learningRate: Double, updateEmbeddings: Bool, progressEvery: Int, threads: Int) throws {
         self.network = network
         self.threads = threads
@@ -62,6 +64,7 @@ struct HogwildStep: TrainingStep {
         scratch = try (0..<threads).map { _ in try FloatBuffer.allocate(count: floats, what: "Hogwild scratch") }
         totals = TotalsSlots(threads)
         team = WorkerTeam(threads)
+        expansions = (0..<threads).map { _ in examples.makeScratch() }
     }
 
     init(config: Config, network: Network, set: TrainingSet, classWeights: [Float], threads: Int) throws {
@@ -99,7 +102,7 @@ struct HogwildStep: TrainingStep {
         let firstStep = state.step, count = order.count, base = order.startIndex
         let params = state.parameters.pointer, schedule = state.schedule, rate = learningRate
         let (progressEvery, weighted) = (self.progressEvery, self.weighted)
-        examples.withUnsafeStorage { ids, offsets in
+        examples.withReader { reader in
             targets.withUnsafeBufferPointer { targets in
                 classWeights.withUnsafeBufferPointer { classWeights in
                     team.run { w in
@@ -107,6 +110,7 @@ struct HogwildStep: TrainingStep {
                         var total = Totals()
                         let share = (w * count / workers)..<((w + 1) * count / workers)
                         let scratch = self.scratch[w].pointer + HogwildStep.padding
+                        let expansion = self.expansions[w]
                         for (k, position) in share.enumerated() {
                             if stop.load(ordering: .relaxed) { break }
                             let e = order[base + position]
@@ -117,7 +121,7 @@ struct HogwildStep: TrainingStep {
                             // loss of a one-example batch, as in the data-parallel step.
                             let loss = LossTargets(targets: target, weights: weighted ? classWeights.baseAddress.map { $0 + cls } : nil,
                                                    smoothing: smoothing, scale: 1 / weight)
-                            let example = UnsafeBufferPointer(rebasing: ids[offsets[e]..<offsets[e + 1]])
+                            let example = reader.ids(e, scratch: expansion)
                             let globalStep = firstStep + k * workers + w + 1
                             let step = Float(rate * schedule.multiplier(atStep: globalStep))
                             let result = sgdStep(params, ids: example, loss: loss, learningRate: step, scratch: scratch)

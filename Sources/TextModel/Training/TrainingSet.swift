@@ -10,8 +10,10 @@ struct TrainingSet {
     /// The tokenizer config the examples are encoded with: the given one, with
     /// `buckets` fitted to the data when tokenizer.fit_buckets (BucketSizing).
     let tokenizer: Config.Tokenizer
-    /// Encoded training texts, flat (one buffer for the whole set, see EncodedTexts).
-    let examples: EncodedTexts
+    /// Encoded training texts: flat (one buffer for the whole set, see EncodedTexts), or
+    /// for the bag model with Hogwild their words, expanded as they are trained on
+    /// (CompactTexts), so that the set grows ~16× slower with the corpus.
+    let examples: TrainingExamples
     let targets: Targets
     let scaling: TargetScaling
     let validExamples: EncodedTexts
@@ -86,13 +88,21 @@ struct TrainingSet {
         let threads = config.training.threads
         let hasher = NGramHasher(config: config.tokenizer)
         var lengths = [Int](repeating: 0, count: trainTexts.count)
+        // Tokens per text, for CompactTexts (which Hogwild on the bag model trains from).
+        let compacts = config.usesHogwild && config.model.type == .bag
+        var tokenCounts = [Int32](repeating: 0, count: compacts ? trainTexts.count : 0)
         let built: Vocabulary
         if config.tokenizer.vocabulary == .data {
             built = lengths.withUnsafeMutableBufferPointer { buffer in
-                let lengths = buffer
-                return Vocabulary.build(texts: trainTexts, tokenizer: Tokenizer(config.tokenizer), threads: threads,
-                                 minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize,
-                                 each: { i, tokens in lengths[i] = FeatureEncoder.encodedLength(tokens, hasher: hasher) })
+                tokenCounts.withUnsafeMutableBufferPointer { counted in
+                    let (lengths, perText) = (buffer, counted)
+                    return Vocabulary.build(texts: trainTexts, tokenizer: Tokenizer(config.tokenizer), threads: threads,
+                                            minFreq: config.tokenizer.minFreq, maxSize: config.tokenizer.maxSize,
+                                            each: { i, tokens in
+                                                lengths[i] = FeatureEncoder.encodedLength(tokens, hasher: hasher)
+                                                if !perText.isEmpty { perText[i] = Int32(truncatingIfNeeded: tokens.count) }
+                                            })
+                }
             }
         } else {
             // A vocabulary that does not come from these texts (PublicVocabulary).
@@ -102,28 +112,58 @@ struct TrainingSet {
             for i in trainTexts.indices {
                 tokenizer.tokenize(trainTexts[i], into: &tokens)
                 lengths[i] = FeatureEncoder.encodedLength(tokens, hasher: hasher)
+                if compacts { tokenCounts[i] = Int32(truncatingIfNeeded: tokens.count) }
             }
         }
         // Merged counts stand for the texts' own words; a public vocabulary stays as it is.
         vocabulary = (config.tokenizer.vocabulary == .data ? counts?.vocabulary(config.tokenizer) : nil) ?? built
-        var encoded = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
-            .encode(consuming: &trainTexts, lengths: lengths, threads: threads)
+        let configuredEncoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
+        var examples: TrainingExamples
+        if compacts && CompactTexts.supports(configuredEncoder) {
+            examples = .compact(CompactTexts(consuming: &trainTexts, lengths: lengths, tokens: tokenCounts,
+                                             encoder: configuredEncoder, threads: threads))
+        } else {
+            examples = .flat(configuredEncoder.encode(consuming: &trainTexts, lengths: lengths, threads: threads))
+        }
+        lengths = []
+        tokenCounts = []
         var tokenizer = config.tokenizer
         if tokenizer.fitBuckets && tokenizer.hashedFeatures > 0 {
             let base = vocabulary.count, configured = tokenizer.buckets
             // Training across processes sizes the buckets from every process's rows (the
             // merged counts), so every process, and one machine, fit the same count.
-            let used = counts?.bucketsUsed(configured)
-                ?? encoded.withUnsafeStorage { ids, _ in BucketSizing.distinctBuckets(ids, base: base, buckets: configured) }
+            let used: Int
+            if let merged = counts?.bucketsUsed(configured) {
+                used = merged
+            } else {
+                switch examples {
+                case .flat(let encoded):
+                    used = encoded.withUnsafeStorage { ids, _ in BucketSizing.distinctBuckets(ids, base: base, buckets: configured) }
+                case .compact(let texts):
+                    used = texts.distinctBuckets(buckets: configured)
+                }
+            }
             let fitted = BucketSizing.fitted(configured: configured, used: used)
             if fitted < configured {
-                encoded.withMutableIDs { BucketSizing.fold($0, base: base, into: fitted) }
                 tokenizer.buckets = fitted
+                switch examples {
+                case .flat(var encoded):
+                    examples = .flat(EncodedTexts())  // one owner, so the fold is in place
+                    encoded.withMutableIDs { BucketSizing.fold($0, base: base, into: fitted) }
+                    examples = .flat(encoded)
+                case .compact:
+                    break  // refitted below, to the encoder of the fitted count
+                }
             }
         }
         self.tokenizer = tokenizer
         encoder = FeatureEncoder(config: tokenizer, vocabulary: vocabulary)
-        examples = encoded
+        if case .compact(var texts) = examples, tokenizer.buckets != config.tokenizer.buckets {
+            examples = .flat(EncodedTexts())  // one owner, so the fold is in place
+            texts.refit(encoder)
+            examples = .compact(texts)
+        }
+        self.examples = examples
         self.labels = labels
 
         var skipped = 0
@@ -156,10 +196,8 @@ struct TrainingSet {
             crc = withUnsafeBytes(of: &n) { CRC32.checksum($0, seed: crc) }
             crc = values.withUnsafeBytes { CRC32.checksum($0, seed: crc) }
         }
-        for set in [examples, validExamples] {
-            add(set.ids)
-            add(set.offsets.map { Int32(truncatingIfNeeded: $0) })
-        }
+        crc = examples.checksum(seed: crc)
+        crc = TrainingExamples.flat(validExamples).checksum(seed: crc)
         for t in [targets, validTargets] {
             add(t.classes)
             add(t.values.map { Int32(bitPattern: $0.bitPattern) })

@@ -50,7 +50,7 @@ final class HogwildRaceTests: XCTestCase {
 
         let fused = copyBuffer(start, count)
         let scratch = FloatBuffer.zeros(count: HogwildStep.scratchCount(network))
-        let step = try HogwildStep(network: network, examples: EncodedTexts([]), targets: [], classWeights: [1, 1, 1],
+        let step = try HogwildStep(network: network, examples: .flat(EncodedTexts([])), targets: [], classWeights: [1, 1, 1],
                                    smoothing: 0, learningRate: Double(lr), updateEmbeddings: true, progressEvery: 1, threads: 1)
         let result = ids.withUnsafeBufferPointer { ids in
             step.sgdStep(fused.pointer, ids: ids, loss: LossTargets(targets: &target), learningRate: lr, scratch: scratch.pointer)
@@ -92,7 +92,7 @@ final class HogwildRaceTests: XCTestCase {
         XCTAssertLessThan(expected, 40, "a discriminating case: neither none nor all right")
         let order = Array((0..<40).reversed())
         for threads in [1, 2] {
-            var step = try HogwildStep(network: network, examples: EncodedTexts(texts), targets: targets, classWeights: [1, 1, 1],
+            var step = try HogwildStep(network: network, examples: .flat(EncodedTexts(texts)), targets: targets, classWeights: [1, 1, 1],
                                        smoothing: 0, learningRate: 0, updateEmbeddings: true, progressEvery: 1000, threads: threads)
             var state = TrainingState(parameters: params, optimizer: SGD(count: 0, learningRate: 0.1, momentum: 0),
                                       rng: SeededGenerator(seed: 1), totalSteps: 40,

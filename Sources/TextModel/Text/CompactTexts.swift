@@ -1,0 +1,265 @@
+/// A training set's texts kept as their words, for the bag model trained with Hogwild:
+/// the feature ids FeatureEncoder gives a text (its words, hashed word n-grams and
+/// character n-grams: ~16 per word) are made again from per-word tables each time a
+/// thread trains on the text (`Reader.expand`), into that thread's own scratch, in
+/// exactly `FeatureEncoder.encode`'s order, so training reads the same ids in the same
+/// order as from the encoded set.
+///
+/// Why: the encoded set, held for every epoch, cost ~64 bytes per training word and was
+/// most of the bag trainer's memory at a million lines; these texts cost ~4 bytes a word,
+/// and the tables grow with the vocabulary and buckets, not with the lines.
+///
+/// Layout of a text: per token one Int32, its vocabulary id (≥ 2), when it is an ASCII
+/// word of the vocabulary whose subwords the SubwordTable holds (the encoder's own
+/// condition for reading that table): its hash is the word's and its character n-grams
+/// the table's. Any other token (unknown, or non-ASCII, whose bytes may differ from its
+/// vocabulary entry's and so hash otherwise) is stored whole:
+/// [-1 - c, its word id, its hash's low and high 32 bits, its c character n-gram ids].
+struct CompactTexts {
+    /// The stored texts, in the layout above.
+    private(set) var stored: EncodedTexts
+    /// The encoder whose ids the texts expand to (its buckets: the fitted ones, after `refit`).
+    private(set) var encoder: FeatureEncoder
+    /// FNV-1a of each vocabulary word's bytes (what TokenBuffer hashes an ASCII token to).
+    private let wordHashes: [UInt64]
+    /// Feature ids of all texts expanded.
+    let featureCount: Int
+    /// Feature ids of the longest text expanded.
+    let longest: Int
+    /// Tokens of the text with the most.
+    let mostTokens: Int
+
+    /// Whether `encoder`'s ids can be made again from stored words: vocabulary ids (not
+    /// hashed words), a SubwordTable when there are character n-grams, and some n-gram
+    /// features at all (without them the encoded ids are the words already).
+    static func supports(_ encoder: FeatureEncoder) -> Bool {
+        let hasher = encoder.hasher
+        let characters = hasher.makesCharacterFeatures
+        return !encoder.hashesWords && (!characters || encoder.subwords != nil)
+            && (characters || (hasher.order >= 2 && hasher.buckets > 0))
+    }
+
+    /// Stores `texts` (which `supports(encoder)`), emptying them as it goes as
+    /// FeatureEncoder.encode(consuming:) does. `lengths`: each text's encoded length
+    /// (FeatureEncoder.encodedLength); `tokens`: each text's token count.
+    init(consuming texts: inout [String], lengths: [Int], tokens: [Int32], encoder: FeatureEncoder, threads: Int) {
+        self.encoder = encoder
+        let vocabulary = encoder.vocabulary
+        wordHashes = vocabulary.tokens.enumerated().map { v, token in
+            v > Int(Vocabulary.unknownID) ? NGramHasher.fnv1a(token.utf8) : 0
+        }
+        featureCount = lengths.reduce(0, +)
+        longest = lengths.max() ?? 0
+        mostTokens = Int(tokens.max() ?? 0)
+        let count = texts.count
+        let workers = Parallel.workers(threads: threads, items: count, minimumEach: 64)
+        var shares = [EncodedTexts](repeating: EncodedTexts(), count: workers)
+        texts.withUnsafeMutableBufferPointer { texts in
+            shares.withUnsafeMutableBufferPointer { out in
+                Parallel.run(workers) { w in
+                    let range = (w * count / workers)..<((w + 1) * count / workers)
+                    var share = EncodedTexts(), scratch = FeatureEncoder.Scratch(), text = [Int32]()
+                    // Vocabulary ids below this have their subwords in the table (all, without one).
+                    let tabled = encoder.subwords?.words ?? Int32.max
+                    // One id a token, and a margin for the few tokens stored whole.
+                    let words = tokens[range].reduce(0) { $0 + Int($1) }
+                    share.reserve(texts: range.count, ids: words + words / 8 + 64)
+                    for i in range {
+                        CompactTexts.store(texts[i], encoder: encoder, tabled: tabled, scratch: &scratch, into: &text)
+                        texts[i] = ""
+                        share.append(text)
+                        if w == 0 && i % 65_536 == 65_535 { Memory.returnFreePages() }
+                    }
+                    out[w] = share
+                }
+            }
+        }
+        texts = []
+        if workers == 1 {
+            stored = shares[0]
+        } else {
+            var all = EncodedTexts()
+            all.reserve(texts: count, ids: shares.reduce(0) { $0 + $1.totalLength })
+            // Each share is freed as soon as it is copied.
+            for w in shares.indices {
+                all.append(contentsOf: shares[w])
+                shares[w] = EncodedTexts()
+            }
+            stored = all
+        }
+    }
+
+    /// One text in the stored layout, into `out` (emptied first).
+    private static func store(_ text: String, encoder: FeatureEncoder, tabled: Int32, scratch: inout FeatureEncoder.Scratch,
+                              into out: inout [Int32]) {
+        encoder.tokenizer.tokenize(text, into: &scratch.tokens)
+        scratch.ids.removeAll(keepingCapacity: true)
+        encoder.vocabulary.encode(scratch.tokens, into: &scratch.ids)
+        out.removeAll(keepingCapacity: true)
+        let characters = encoder.hasher.makesCharacterFeatures, base = encoder.vocabulary.count
+        for t in 0..<scratch.tokens.count {
+            let v = scratch.ids[t], ascii = scratch.tokens.withToken(t) { Tokenizer.isASCII($0) }
+            if ascii && v > Vocabulary.unknownID && v < tabled {
+                out.append(v)
+                continue
+            }
+            let head = out.count, hash = scratch.tokens.hashes[t]
+            out.append(-1)
+            out.append(v)
+            out.append(Int32(bitPattern: UInt32(truncatingIfNeeded: hash)))
+            out.append(Int32(bitPattern: UInt32(truncatingIfNeeded: hash >> 32)))
+            if characters {
+                encoder.hasher.characterFeatures(ofToken: t, in: scratch.tokens, base: base, into: &out,
+                                                 scratch: &scratch.characters)
+            }
+            out[head] = Int32(-1 - (out.count - head - 4))
+        }
+    }
+
+    /// Distinct buckets the expanded texts use (BucketSizing.distinctBuckets of them).
+    func distinctBuckets(buckets: Int) -> Int {
+        var seen = [UInt64](repeating: 0, count: (buckets + 63) / 64)
+        var used = 0
+        let scratch = ExpansionScratch(ids: longest, tokens: mostTokens)
+        withReader { reader in
+            for e in 0..<stored.count {
+                used += BucketSizing.mark(reader.expand(e, into: scratch), base: encoder.vocabulary.count,
+                                          buckets: buckets, seen: &seen)
+            }
+        }
+        return used
+    }
+
+    /// Makes the texts expand to the ids of `fitted` (this encoder with `buckets`
+    /// folded to a divisor, BucketSizing): the stored character n-gram ids are folded
+    /// in place; the tables and the word n-grams come from `fitted` itself.
+    mutating func refit(_ fitted: FeatureEncoder) {
+        let base = encoder.vocabulary.count, buckets = fitted.hasher.buckets
+        stored.withMutableIDs { ids in
+            var k = 0
+            while k < ids.count {
+                let v = ids[k]
+                guard v < 0 else { k += 1; continue }
+                let c = Int(-1 - v)
+                for i in (k + 4)..<(k + 4 + c) where Int(ids[i]) >= base {
+                    ids[i] = Int32(base + (Int(ids[i]) - base) % buckets)
+                }
+                k += 4 + c
+            }
+        }
+        encoder = fitted
+    }
+
+    /// Every text expanded, flat (a step that packs batches needs them so).
+    func expandedAll() -> EncodedTexts {
+        let scratch = ExpansionScratch(ids: longest, tokens: mostTokens)
+        var all = EncodedTexts()
+        all.reserve(texts: stored.count, ids: featureCount)
+        withReader { reader in
+            for e in 0..<stored.count { all.append(reader.expand(e, into: scratch)) }
+        }
+        return all
+    }
+
+    /// Calls `body` with a reader of these texts, valid only inside it.
+    func withReader<R>(_ body: (Reader) -> R) -> R {
+        stored.withUnsafeStorage { ids, offsets in
+            wordHashes.withUnsafeBufferPointer { hashes in
+                func read(_ subwordIDs: UnsafeBufferPointer<Int32>, _ subwordOffsets: UnsafeBufferPointer<Int>) -> R {
+                    body(Reader(stored: ids, offsets: offsets, hashes: hashes, subwordIDs: subwordIDs,
+                                subwordOffsets: subwordOffsets, hasher: encoder.hasher, base: encoder.vocabulary.count))
+                }
+                if let table = encoder.subwords { return table.withUnsafeStorage(read) }
+                return read(UnsafeBufferPointer(start: nil, count: 0), UnsafeBufferPointer(start: nil, count: 0))
+            }
+        }
+    }
+
+    /// Expands stored texts; plain pointers, so threads share it without reference counting.
+    struct Reader {
+        let stored: UnsafeBufferPointer<Int32>
+        let offsets: UnsafeBufferPointer<Int>
+        let hashes: UnsafeBufferPointer<UInt64>
+        let subwordIDs: UnsafeBufferPointer<Int32>
+        /// Empty when the encoder makes no character n-grams.
+        let subwordOffsets: UnsafeBufferPointer<Int>
+        let hasher: NGramHasher
+        let base: Int
+
+        /// Text e's feature ids, written into `scratch` (what the returned buffer views,
+        /// until the next call with it): its word ids, then its word n-grams, then each
+        /// token's character n-grams, FeatureEncoder.encode's order. Ids past the
+        /// scratch's capacity (never, when it was sized by this set) are dropped.
+        func expand(_ e: Int, into scratch: ExpansionScratch) -> UnsafeBufferPointer<Int32> {
+            let out = scratch.ids, capacity = scratch.idCapacity
+            let tokenHashes = scratch.hashes, tokenCapacity = scratch.tokenCapacity
+            var n = 0
+            // Ids are written only below `capacity`, but always counted.
+            func copy(_ ids: UnsafePointer<Int32>?, _ count: Int) {
+                if let ids, count > 0 && n < capacity { (out + n).update(from: ids, count: min(count, capacity - n)) }
+                n += count
+            }
+            let start = offsets[e], end = offsets[e + 1]
+            var k = start, t = 0
+            while k < end {
+                let v = stored[k]
+                let word = v >= 0 ? v : stored[k + 1]
+                if n < capacity { out[n] = word }
+                n += 1
+                if t < tokenCapacity {
+                    tokenHashes[t] = v >= 0 ? hashes[Int(v)]
+                        : UInt64(UInt32(bitPattern: stored[k + 2])) | UInt64(UInt32(bitPattern: stored[k + 3])) << 32
+                }
+                t += 1
+                k += v >= 0 ? 1 : 4 + Int(-1 - v)
+            }
+            hasher.forEachFeature(ofHashes: UnsafeBufferPointer(start: tokenHashes, count: min(t, tokenCapacity)), base: base) { id in
+                if n < capacity { out[n] = id }
+                n += 1
+            }
+            k = start
+            while k < end {
+                let v = stored[k]
+                if v >= 0 {
+                    if !subwordOffsets.isEmpty {
+                        let from = subwordOffsets[Int(v)]
+                        copy(subwordIDs.baseAddress.map { $0 + from }, subwordOffsets[Int(v) + 1] - from)
+                    }
+                    k += 1
+                } else {
+                    let c = Int(-1 - v)
+                    copy(stored.baseAddress.map { $0 + k + 4 }, c)
+                    k += 4 + c
+                }
+            }
+            return UnsafeBufferPointer(start: out, count: min(n, capacity))
+        }
+    }
+}
+
+/// One thread's scratch for CompactTexts.Reader.expand: a text's feature ids and its
+/// tokens' hashes, allocated once at the set's longest (nothing allocates per text),
+/// with a cache line either side so two threads' scratch never share one.
+final class ExpansionScratch {
+    let ids: UnsafeMutablePointer<Int32>
+    let idCapacity: Int
+    let hashes: UnsafeMutablePointer<UInt64>
+    let tokenCapacity: Int
+    private let idBlock: UnsafeMutableRawPointer
+    private let hashBlock: UnsafeMutableRawPointer
+    private static let line = 64
+
+    init(ids: Int, tokens: Int) {
+        idCapacity = max(ids, 0)
+        tokenCapacity = max(tokens, 0)
+        idBlock = UnsafeMutableRawPointer.allocate(byteCount: 4 * idCapacity + 2 * ExpansionScratch.line, alignment: ExpansionScratch.line)
+        hashBlock = UnsafeMutableRawPointer.allocate(byteCount: 8 * tokenCapacity + 2 * ExpansionScratch.line, alignment: ExpansionScratch.line)
+        self.ids = (idBlock + ExpansionScratch.line).bindMemory(to: Int32.self, capacity: idCapacity)
+        hashes = (hashBlock + ExpansionScratch.line).bindMemory(to: UInt64.self, capacity: tokenCapacity)
+    }
+
+    deinit {
+        idBlock.deallocate()
+        hashBlock.deallocate()
+    }
+}
