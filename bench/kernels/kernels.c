@@ -17,7 +17,8 @@
  *     large) through cblas_sgemm and through the engine's kernels.
  * OpenBLAS picks its kernel by CPU: OPENBLAS_CORETYPE=SkylakeX bench/kernels/run.sh
  * shows its AVX-512 kernel (the default on this AMD EPYC is Haswell, AVX2).
- * Each figure is the median of 7 timed repetitions, the compared kernels alternating. */
+ * Each figure is the median of 7 timed repetitions, the compared kernels alternating;
+ * TIMER=cpu times them by CPU time (see `now`). */
 #include <cblas.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -34,11 +35,19 @@ static void (*packed_product)(long, long, long, const float *, long, const float
 static void (*plain_product)(int, long, long, long, const float *, long, const float *, long, float *, long);
 static void (*fused_step)(long, long, const float *, const float *, float *, float *, float *, const float *);
 
+/* TIMER=cpu in the environment times by the process's CPU time instead of the wall clock:
+ * on a machine shared with other work, the seconds this process ran rather than the
+ * seconds it waited too (spans of work on T threads are divided by T). */
+static int cpu_timer;
+
 static double now(void) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(cpu_timer ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
+
+/* Seconds since `started` of work running on `threads` threads. */
+static double span(double started, int threads) { return (now() - started) / (cpu_timer ? threads : 1); }
 
 static float *filled(long count) {
     float *p = aligned_alloc(64, ((count * sizeof(float) + 63) / 64) * 64);
@@ -100,7 +109,7 @@ static void measure(const int *kinds, int count, long m, long h, long calls, int
             if (threads == 2) pthread_create(&other, NULL, thread_main, &works[q][1]);
             run_work(&works[q][0]);
             if (threads == 2) pthread_join(other, NULL);
-            double seconds = now() - started;
+            double seconds = span(started, threads);
             rates[q][r] = threads * 2.0 * m * 4 * h * h * calls / seconds / 1e9;
         }
     }
@@ -124,7 +133,7 @@ static double sgemm_rate(long m, long n, long k, int threads, int transA) {
         for (long i = 0; i < calls; i++)
             cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, CblasNoTrans, m, n, k, 1,
                         a, transA ? m : k, b, n, 0, c, n);
-        rates[r] = 2.0 * m * n * k * calls / (now() - started) / 1e9;
+        rates[r] = 2.0 * m * n * k * calls / span(started, threads) / 1e9;
     }
     free(a); free(b); free(c);
     openblas_set_num_threads(1);
@@ -140,7 +149,7 @@ static double kernel_rate(long m, long n, long k, int transA) {
     for (int r = 0; r < REPS; r++) {
         double started = now();
         for (long i = 0; i < calls; i++) plain_product(transA, m, n, k, a, transA ? m : k, b, n, c, n);
-        rates[r] = 2.0 * m * n * k * calls / (now() - started) / 1e9;
+        rates[r] = 2.0 * m * n * k * calls / span(started, 1) / 1e9;
     }
     free(a); free(b); free(c);
     qsort(rates, REPS, sizeof rates[0], compare);
@@ -159,7 +168,7 @@ static double projection_rate(long m, long n, long k) {
             tm_pack_panels(k, n, w, k, 1, packed);
             packed_product(m, n, k, a, k, packed, c, n);
         }
-        rates[r] = 2.0 * m * n * k * calls / (now() - started) / 1e9;
+        rates[r] = 2.0 * m * n * k * calls / span(started, 1) / 1e9;
     }
     free(a); free(w); free(c); free(packed);
     qsort(rates, REPS, sizeof rates[0], compare);
@@ -168,6 +177,8 @@ static double projection_rate(long m, long n, long k) {
 
 int main(int argc, char **argv) {
     long h = argc > 1 ? atol(argv[1]) : 128;
+    cpu_timer = getenv("TIMER") && strcmp(getenv("TIMER"), "cpu") == 0;
+    if (cpu_timer) printf("(timed by process CPU time, TIMER=cpu)\n");
     double peak1 = sgemm_rate(2048, 2048, 2048, 1, 0), peak2 = sgemm_rate(2048, 2048, 2048, 2, 0);
     printf("SGEMM peak (OpenBLAS cblas_sgemm 2048^3): 1 thread %.1f GFLOP/s, 2 threads %.1f GFLOP/s\n", peak1, peak2);
     openblas_set_num_threads(1);
