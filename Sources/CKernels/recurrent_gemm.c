@@ -1,5 +1,6 @@
 /* The recurrent layers' step products, C += A · B with B packed once per pass, for CPUs
- * with AVX-512 (chosen at run time; the Swift side falls back to OpenBLAS without it).
+ * with AVX-512 (chosen at run time; recurrent_gemm_avx2.c has the same products for CPUs
+ * with AVX2 and FMA, and the Swift side falls back to OpenBLAS without either).
  *
  * Why not OpenBLAS here: a recurrent step multiplies the few rows still running (m ≤ a
  * shard of the batch, ~20–32 on the tweets) by the same weight matrix, step after step.

@@ -8,15 +8,18 @@
  *   - the step products of lstm.json (H = 128; m = the rows still running, ≤ 32 per
  *     worker at batch 64 on 2 workers): the forward W_hh product [m × H]·[H × 4H] and the
  *     backward one [m × 4H]·[4H × H], through cblas_sgemm (as the engine at c59ddd2 calls
- *     it) and through tm_gemm_packed_avx512 (CKernels, the weights packed once per pass),
+ *     it) and through the packed kernel (CKernels, the weights packed once per pass:
+ *     tm_gemm_packed_avx512 where the CPU has AVX-512, else tm_gemm_packed_avx2; KERNEL=avx2
+ *     in the environment measures the AVX2 one on an AVX-512 CPU),
  *     and the fused LSTM step (product + gate math), on 1 thread and on 2 threads each
  *     running its own products (as two training workers do);
  *   - the once-per-batch products (input projection, weight and input gradients, m·n·k
  *     large) through cblas_sgemm and through the engine's kernels.
  * OpenBLAS picks its kernel by CPU: OPENBLAS_CORETYPE=SkylakeX bench/kernels/run.sh
  * shows its AVX-512 kernel (the default on this AMD EPYC is Haswell, AVX2).
- * Each figure is the median of 7 timed repetitions, the compared kernels alternating.
- * Then dense.c: the CNN's and the Transformer's products against the same peak. */
+ * Each figure is the median of 7 timed repetitions, the compared kernels alternating;
+ * TIMER=cpu times them by CPU time (see `now`). Then dense.c: the CNN's and the
+ * Transformer's products against the same peak. */
 #include <cblas.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,12 +30,26 @@
 #include "textmodel_kernels.h"
 
 void dense_products_report(const double peak[2]);
+/* The packed kernel measured (main chooses it): its step product, unpacked product and
+ * fused LSTM step. */
+static const char *kernel_name;
+static void (*packed_product)(long, long, long, const float *, long, const float *, float *, long);
+static void (*plain_product)(int, long, long, long, const float *, long, const float *, long, float *, long);
+static void (*fused_step)(long, long, const float *, const float *, float *, float *, float *, const float *);
+
+/* TIMER=cpu in the environment times by the process's CPU time instead of the wall clock:
+ * on a machine shared with other work, the seconds this process ran rather than the
+ * seconds it waited too (spans of work on T threads are divided by T). */
+static int cpu_timer;
 
 static double now(void) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(cpu_timer ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
+
+/* Seconds since `started` of work running on `threads` threads. */
+static double span(double started, int threads) { return (now() - started) / (cpu_timer ? threads : 1); }
 
 static float *filled(long count) {
     float *p = aligned_alloc(64, ((count * sizeof(float) + 63) / 64) * 64);
@@ -59,10 +76,10 @@ static void run_work(Work *w) {
     for (long i = 0; i < w->calls; i++) {
         switch (w->kind) {
         case 0: cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, g4, h, 1, w->a, h, w->w, h, 1, w->c, g4); break;
-        case 1: tm_gemm_packed_avx512(m, g4, h, w->a, h, w->packed, w->c, g4); break;
+        case 1: packed_product(m, g4, h, w->a, h, w->packed, w->c, g4); break;
         case 2: cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, h, g4, 1, w->c, g4, w->w, h, 1, w->a, h); break;
-        case 3: tm_gemm_packed_avx512(m, h, g4, w->c, g4, w->packed, w->a, h); break;
-        case 4: tm_lstm_step_fused_avx512(m, h, w->a, w->packed, w->c, w->cells, w->hidden, w->cells); break;
+        case 3: packed_product(m, h, g4, w->c, g4, w->packed, w->a, h); break;
+        case 4: fused_step(m, h, w->a, w->packed, w->c, w->cells, w->hidden, w->cells); break;
         }
         /* Keep values bounded: the gates are overwritten by the next call anyway. */
         if (w->kind != 4 && (i & 63) == 63) memset(w->kind < 2 ? w->c : w->a, 0, sizeof(float) * m * (w->kind < 2 ? g4 : h));
@@ -94,7 +111,7 @@ static void measure(const int *kinds, int count, long m, long h, long calls, int
             if (threads == 2) pthread_create(&other, NULL, thread_main, &works[q][1]);
             run_work(&works[q][0]);
             if (threads == 2) pthread_join(other, NULL);
-            double seconds = now() - started;
+            double seconds = span(started, threads);
             rates[q][r] = threads * 2.0 * m * 4 * h * h * calls / seconds / 1e9;
         }
     }
@@ -118,7 +135,7 @@ static double sgemm_rate(long m, long n, long k, int threads, int transA) {
         for (long i = 0; i < calls; i++)
             cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, CblasNoTrans, m, n, k, 1,
                         a, transA ? m : k, b, n, 0, c, n);
-        rates[r] = 2.0 * m * n * k * calls / (now() - started) / 1e9;
+        rates[r] = 2.0 * m * n * k * calls / span(started, threads) / 1e9;
     }
     free(a); free(b); free(c);
     openblas_set_num_threads(1);
@@ -126,15 +143,15 @@ static double sgemm_rate(long m, long n, long k, int threads, int transA) {
     return rates[REPS / 2];
 }
 
-/* Median GFLOP/s of tm_gemm_avx512 (beta 1) on one thread, A transposed or not. */
+/* Median GFLOP/s of the unpacked product (beta 1) on one thread, A transposed or not. */
 static double kernel_rate(long m, long n, long k, int transA) {
     float *a = filled(m * k), *b = filled(k * n), *c = filled(m * n);
     double rates[REPS];
     long calls = 1 + (long)(2e9 / (2.0 * m * n * k));
     for (int r = 0; r < REPS; r++) {
         double started = now();
-        for (long i = 0; i < calls; i++) tm_gemm_avx512(transA, m, n, k, a, transA ? m : k, b, n, c, n);
-        rates[r] = 2.0 * m * n * k * calls / (now() - started) / 1e9;
+        for (long i = 0; i < calls; i++) plain_product(transA, m, n, k, a, transA ? m : k, b, n, c, n);
+        rates[r] = 2.0 * m * n * k * calls / span(started, 1) / 1e9;
     }
     free(a); free(b); free(c);
     qsort(rates, REPS, sizeof rates[0], compare);
@@ -151,9 +168,9 @@ static double projection_rate(long m, long n, long k) {
         double started = now();
         for (long i = 0; i < calls; i++) {
             tm_pack_panels(k, n, w, k, 1, packed);
-            tm_gemm_packed_avx512(m, n, k, a, k, packed, c, n);
+            packed_product(m, n, k, a, k, packed, c, n);
         }
-        rates[r] = 2.0 * m * n * k * calls / (now() - started) / 1e9;
+        rates[r] = 2.0 * m * n * k * calls / span(started, 1) / 1e9;
     }
     free(a); free(w); free(c); free(packed);
     qsort(rates, REPS, sizeof rates[0], compare);
@@ -162,11 +179,20 @@ static double projection_rate(long m, long n, long k) {
 
 int main(int argc, char **argv) {
     long h = argc > 1 ? atol(argv[1]) : 128;
+    cpu_timer = getenv("TIMER") && strcmp(getenv("TIMER"), "cpu") == 0;
+    if (cpu_timer) printf("(timed by process CPU time, TIMER=cpu)\n");
     double peak1 = sgemm_rate(2048, 2048, 2048, 1, 0), peak2 = sgemm_rate(2048, 2048, 2048, 2, 0);
     printf("SGEMM peak (OpenBLAS cblas_sgemm 2048^3): 1 thread %.1f GFLOP/s, 2 threads %.1f GFLOP/s\n", peak1, peak2);
     openblas_set_num_threads(1);
-    if (!tm_kernels_avx512()) {
-        printf("this CPU has no AVX-512: the packed recurrent kernels are not used\n");
+    const char *wanted = getenv("KERNEL");
+    if (tm_kernels_avx512() && tm_kernels_fma() && !(wanted && strcmp(wanted, "avx2") == 0)) {
+        kernel_name = "AVX-512";
+        packed_product = tm_gemm_packed_avx512; plain_product = tm_gemm_avx512; fused_step = tm_lstm_step_fused_avx512;
+    } else if (tm_kernels_fma()) {
+        kernel_name = "AVX2";
+        packed_product = tm_gemm_packed_avx2; plain_product = tm_gemm_avx2; fused_step = tm_lstm_step_fused_avx2;
+    } else {
+        printf("this CPU has neither AVX-512 nor AVX2 with FMA: the packed recurrent kernels are not used\n");
         double peaks[2] = {peak1, peak2};
         dense_products_report(peaks);
         double end1 = sgemm_rate(2048, 2048, 2048, 1, 0), end2 = sgemm_rate(2048, 2048, 2048, 2, 0);
@@ -175,7 +201,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     printf("\nrecurrent step products, H = %ld (GFLOP/s; %% of the same-thread-count peak)\n", h);
-    printf("| product | rows m | threads | OpenBLAS | packed AVX-512 | fused step (product + gates) |\n|---|---:|---:|---:|---:|---:|\n");
+    printf("| product | rows m | threads | OpenBLAS | packed %s | fused step (product + gates) |\n|---|---:|---:|---:|---:|---:|\n",
+           kernel_name);
     long ms[] = {32, 20, 8};
     for (int mi = 0; mi < 3; mi++) {
         long m = ms[mi];
@@ -191,8 +218,9 @@ int main(int argc, char **argv) {
                    f[3], 100 * f[3] / peak, f[4], 100 * f[4] / peak);
         }
     }
-    printf("\nonce-per-batch products, 1 thread (N = 700 rows of a shard, E = 100): OpenBLAS vs tm_gemm_avx512\n");
-    printf("| product | OpenBLAS | AVX-512 kernel |\n|---|---:|---:|\n");
+    printf("\nonce-per-batch products, 1 thread (N = 700 rows of a shard, E = 100): OpenBLAS vs the %s kernel\n",
+           kernel_name);
+    printf("| product | OpenBLAS | %s kernel |\n|---|---:|---:|\n", kernel_name);
     double ip0 = sgemm_rate(700, 4 * h, 100, 1, 0), ip1 = projection_rate(700, 4 * h, 100);
     printf("| input projection [N×E]·[E×4H] (W_ih packed) | %.1f (%.0f%%) | %.1f (%.0f%%) |\n", ip0, 100 * ip0 / peak1,
            ip1, 100 * ip1 / peak1);

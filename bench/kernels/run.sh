@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$here/../../Sources/CKernels
 out=${TMPDIR:-/tmp}/textmodel-kernels-bench
 clang -O2 -I "$src/include" $(pkg-config --cflags openblas) "$here/kernels.c" "$here/dense.c" "$src/recurrent_gemm.c" \
-  "$src/lstm_cell.c" $(pkg-config --libs openblas) -lpthread -o "$out"
+  "$src/recurrent_gemm_avx2.c" "$src/lstm_cell.c" $(pkg-config --libs openblas) -lpthread -o "$out"
 OPENBLAS_NUM_THREADS=2 "$out" "$@" | tee "$out.txt"
 [ -n "${TEXTMODEL_LIBRARY:-}" ] || exit 0
 peaks=$(sed -n 's/^SGEMM peak (OpenBLAS cblas_sgemm 2048^3): 1 thread \([0-9.]*\) GFLOP\/s, 2 threads \([0-9.]*\) GFLOP\/s$/\1 \2/p' "$out.txt")

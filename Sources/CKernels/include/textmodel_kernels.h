@@ -1,7 +1,8 @@
 #ifndef TEXTMODEL_KERNELS_H
 #define TEXTMODEL_KERNELS_H
 
-/* Hot loops compiled for AVX2 and chosen at run time (see lstm_cell.c). */
+/* Hot loops compiled for AVX2 (with FMA) or AVX-512 and chosen at run time (see lstm_cell.c,
+ * recurrent_gemm.c). */
 
 /* 1 if this CPU runs the AVX2 kernels, else 0 (callers then run their own loops). */
 __attribute__((visibility("hidden"))) int tm_kernels_avx2(void);
@@ -94,5 +95,32 @@ __attribute__((visibility("hidden"))) void tm_lstm_step_fused_avx512(long rows, 
 __attribute__((visibility("hidden"))) void tm_adam_update_avx512(float *params, float *grads, float *m, float *v, long count,
                                                                 float b1, float b2, float eps, float step_size,
                                                                 float inv_root, float decay, float l2);
+
+/* The same update 8 lanes at a time, the same floats. Call only when tm_kernels_avx2() is 1. */
+__attribute__((visibility("hidden"))) void tm_adam_update_avx2(float *params, float *grads, float *m, float *v, long count,
+                                                              float b1, float b2, float eps, float step_size,
+                                                              float inv_root, float decay, float l2);
+
+/* ---- The same recurrent step products for CPUs with AVX2 and FMA (recurrent_gemm_avx2.c) ---- */
+
+/* Each takes the arguments of its _avx512 namesake above, reads the same tm_pack_panels
+ * panels and returns the same floats (every element's k products added in order of k
+ * with fused multiply-adds). */
+
+/* 1 if this CPU runs the AVX2 + FMA kernels below, else 0 (callers then use OpenBLAS). */
+__attribute__((visibility("hidden"))) int tm_kernels_fma(void);
+
+/* tm_gemm_packed_avx512 with 8 lanes. Call only when tm_kernels_fma() is 1. */
+__attribute__((visibility("hidden"))) void tm_gemm_packed_avx2(long m, long n, long k, const float *a, long lda,
+                                                              const float *packed, float *c, long ldc);
+
+/* tm_gemm_avx512 with 8 lanes. Call only when tm_kernels_fma() is 1. */
+__attribute__((visibility("hidden"))) void tm_gemm_avx2(int transposed_a, long m, long n, long k, const float *a, long lda,
+                                                       const float *b, long ldb, float *c, long ldc);
+
+/* tm_lstm_step_fused_avx512 with 8 lanes. Call only when tm_kernels_fma() is 1. */
+__attribute__((visibility("hidden"))) void tm_lstm_step_fused_avx2(long rows, long h, const float *previous_hidden,
+                                                                  const float *packed, float *gates, float *cells,
+                                                                  float *hidden, const float *previous_cells);
 
 #endif

@@ -7,7 +7,7 @@ import CKernels
 ///   gates [N × 4H] (after activation), cells [N × H], hidden [N × H]
 /// The input projection of all steps is one matrix product; only the recurrent product
 /// runs step by step, on the rows still running, through RecurrentProduct (W_hh packed
-/// once per pass; on AVX-512 CPUs fused with the gate math block by block of rows).
+/// once per pass; with the packed kernel fused with the gate math block by block of rows).
 /// `packedScratch` [RecurrentProduct.scratchFloats(blocks: 4, …)] is where the pass packs
 /// W_hh; without it a buffer is allocated for the call.
 enum LSTMLayer {
@@ -37,8 +37,8 @@ enum LSTMLayer {
                 let previousCells: UnsafePointer<Float>? = t > 0 ? UnsafePointer(cells + previous * h) : initial?.cells
                 if let panels = panels {
                     // Product and gate math per block of rows, while the block is in L1.
-                    tm_lstm_step_fused_avx512(rows, h, previousHidden, panels.pointer, gates + offset * g4,
-                                              cells + offset * h, hidden + offset * h, previousCells)
+                    panels.lstmStep(rows: rows, hiddenDim: h, previousHidden: previousHidden, gates: gates + offset * g4,
+                                    cells: cells + offset * h, hidden: hidden + offset * h, previousCells: previousCells)
                     continue
                 }
                 if let previousHidden = previousHidden {

@@ -122,17 +122,27 @@ struct Adam: Optimizer {
     }
 
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, range: Range<Int>) {
-        if Adam.avx512 {
-            // The same floats as `loopUpdate`, 16 lanes at a time (CKernels).
-            let i = range.lowerBound, decoupled = self.decoupled
+        update(params: params, grads: grads, range: range, lanes: Adam.lanes)
+    }
+
+    /// `update` through the copy of `lanes` lanes: 16 (AVX-512) and 8 (AVX2) give the
+    /// same floats as `loopUpdate`, faster; call them only where the CPU has them
+    /// (`Adam.lanes` is the widest it runs). Any other count runs `loopUpdate`.
+    func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, range: Range<Int>, lanes: Int) {
+        let i = range.lowerBound, l2: Float = decoupled ? 0 : Float(weightDecay)
+        switch lanes {
+        case 16:
             tm_adam_update_avx512(params + i, grads + i, m.pointer + i, v.pointer + i, range.count, Float(beta1), Float(beta2),
-                                  Float(epsilon), stepSize, 1 / rootCorrection2, decay, decoupled ? 0 : Float(weightDecay))
-        } else {
+                                  Float(epsilon), stepSize, 1 / rootCorrection2, decay, l2)
+        case 8:
+            tm_adam_update_avx2(params + i, grads + i, m.pointer + i, v.pointer + i, range.count, Float(beta1), Float(beta2),
+                                Float(epsilon), stepSize, 1 / rootCorrection2, decay, l2)
+        default:
             loopUpdate(params: params, grads: grads, range: range)
         }
     }
 
-    /// `update` on any CPU (and the reference of its AVX-512 copy, AdamKernelTests).
+    /// `update` on any CPU (and the reference of its AVX-512 and AVX2 copies, RecurrentKernelTests).
     func loopUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, range: Range<Int>) {
         let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon)
         let stepSize = self.stepSize, invRoot = 1 / rootCorrection2, decay = self.decay
@@ -149,8 +159,9 @@ struct Adam: Optimizer {
         }
     }
 
-    /// Whether this CPU runs the AVX-512 copy of `update` (CKernels).
-    static let avx512 = tm_kernels_avx512() != 0
+    /// The lanes of the copy of `update` this CPU runs (CKernels): 16 with AVX-512, 8 with
+    /// AVX2, else 0 (the Swift loop).
+    static let lanes = tm_kernels_avx512() != 0 ? 16 : (tm_kernels_avx2() != 0 ? 8 : 0)
 
     /// base^exponent for exponent a whole number ≥ 1, without libm.
     private func power(_ base: Double, _ exponent: Double) -> Double {

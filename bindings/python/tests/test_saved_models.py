@@ -5,7 +5,7 @@ subwords, CNN with repeated widths and dropout, LSTM, 2-layer bidirectional LSTM
 mean pooling, GRU with last pooling, 2-layer RNN, multi-label LSTM, regression CNN),
 trained and saved by 0.3.0, and the float32 bits of its outputs on 40 test texts as
 0.3.0 computed them. Any change to the networks' arithmetic fails here, with one
-documented exception: on a CPU with AVX-512 the recurrent layers run the packed kernel
+documented exception: on a CPU with AVX-512, or AVX2 and FMA, the recurrent layers run the packed kernel
 (Layers/RecurrentProduct.swift), whose floats differ from OpenBLAS's in the last bits, so
 recurrent models must agree within 1e-6 and to the label; with
 TEXTMODEL_RECURRENT_KERNEL=blas they are held to the bits as well.
