@@ -4,10 +4,10 @@
  * anything it calls, for the bag, CNN, LSTM, GRU and Transformer models in f32, f16 and
  * int8 (the promise of the header's tm_model_predict_one comment, counted for real).
  *
- * This program defines malloc and its relatives itself (forwarding to glibc's
- * __libc_* entry points): an executable's definitions take the place of libc's for
- * every shared library it loads, libtextmodel.so included. Sanitizer builds bring their
- * own malloc, so there the test says it is skipped and passes.
+ * The counter is the Swift tests' (tests/swift/CAllocationCounter, linked in): it
+ * defines malloc and its relatives in this executable, which take the place of libc's
+ * for every shared library it loads, libtextmodel.so included. Sanitizer builds bring
+ * their own malloc, so there the test says it is skipped and passes.
  *
  *   test_no_alloc [--quick]
  */
@@ -20,50 +20,7 @@
 
 #include "testutil.h"
 
-#if defined(__has_feature)
-#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#    define TM_SANITIZED 1
-#  endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#  define TM_SANITIZED 1
-#endif
-
-#ifndef TM_SANITIZED
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-
-static int counting;
-static size_t counted;
-
-static void note(void)
-{
-    if (__atomic_load_n(&counting, __ATOMIC_RELAXED))
-        __atomic_fetch_add(&counted, 1, __ATOMIC_RELAXED);
-}
-
-void *malloc(size_t size) { note(); return __libc_malloc(size); }
-void *calloc(size_t n, size_t size) { note(); return __libc_calloc(n, size); }
-void *realloc(void *p, size_t size) { note(); return __libc_realloc(p, size); }
-void free(void *p) { __libc_free(p); }
-void *memalign(size_t alignment, size_t size) { note(); return __libc_memalign(alignment, size); }
-void *aligned_alloc(size_t alignment, size_t size) { note(); return __libc_memalign(alignment, size); }
-
-int posix_memalign(void **out, size_t alignment, size_t size)
-{
-    void *p;
-    if (alignment < sizeof(void *) || (alignment & (alignment - 1)) != 0)
-        return EINVAL;
-    note();
-    p = __libc_memalign(alignment, size);
-    if (p == NULL)
-        return ENOMEM;
-    *out = p;
-    return 0;
-}
+#include "allocation_counter.h"
 
 static const char *const configs[][2] = {
     {"bag (default subwords)", "{\"tokenizer\": {\"buckets\": 20000}, \"training\": {\"threads\": 1, \"epochs\": 1}}"},
@@ -86,18 +43,20 @@ static size_t predict_one_allocations(tm_model *m, const tu_dataset *test, int r
     float prob;
     for (size_t i = 0; i < test->count; i++)
         MUST(tm_model_predict_one(m, test->texts[i], &label, &prob));   /* warm */
-    __atomic_store_n(&counted, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&counting, 1, __ATOMIC_SEQ_CST);
+    tm_test_allocations_begin();
     for (int r = 0; r < rounds; r++)
         for (size_t i = 0; i < test->count; i++)
             if (tm_model_predict_one(m, test->texts[i], &label, &prob) != TM_OK)
                 break;
-    __atomic_store_n(&counting, 0, __ATOMIC_SEQ_CST);
-    return __atomic_load_n(&counted, __ATOMIC_RELAXED);
+    return tm_test_allocations_end();
 }
 
 int main(int argc, char **argv)
 {
+    if (!tm_test_allocation_counting_available()) {
+        printf("test_no_alloc: skipped (a sanitizer build has its own malloc)\n");
+        return 0;
+    }
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     tu_dataset train_set = tu_dataset_make(quick ? 150 : 300, 31);
     tu_dataset test = tu_dataset_make(quick ? 20 : 60, 32);
@@ -109,11 +68,9 @@ int main(int argc, char **argv)
     tm_model *probe = NULL;
     MUST(tm_model_new(NULL, &probe));
     char *json = NULL;
-    __atomic_store_n(&counted, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&counting, 1, __ATOMIC_SEQ_CST);
+    tm_test_allocations_begin();
     MUST(tm_model_config_json(probe, &json));
-    __atomic_store_n(&counting, 0, __ATOMIC_SEQ_CST);
-    CHECK(counted > 0, "the counter saw no allocation in tm_model_config_json");
+    CHECK(tm_test_allocations_end() > 0, "the counter saw no allocation in tm_model_config_json");
     tm_string_free(json);
     tm_model_free(probe);
 
@@ -134,10 +91,9 @@ int main(int argc, char **argv)
                   n, 3 * test.count);
             /* The counter sees the library's own allocations: a batch call converts its
              * char * texts to Swift strings and tokenises them into fresh arrays. */
-            __atomic_store_n(&counted, 0, __ATOMIC_RELAXED);
-            __atomic_store_n(&counting, 1, __ATOMIC_SEQ_CST);
+            tm_test_allocations_begin();
             MUST(tm_model_predict(m, (const char *const *)test.texts, test.count, 1, &label_rows[0], NULL));
-            __atomic_store_n(&counting, 0, __ATOMIC_SEQ_CST);
+            size_t counted = tm_test_allocations_end();
             CHECK(counted > 0, "%s %s: no allocation seen in a batch tm_model_predict", configs[c][0], dtypes[d]);
             if (getenv("TM_TEST_VERBOSE"))
                 printf("%s %s: %zu allocations in warm predict_one calls, %zu in one batch call\n", configs[c][0],
@@ -153,10 +109,3 @@ int main(int argc, char **argv)
     if (tu_failures == 0) printf("test_no_alloc: ok\n");
     return tu_failures == 0 ? 0 : 1;
 }
-#else
-int main(void)
-{
-    printf("test_no_alloc: skipped (a sanitizer build has its own malloc)\n");
-    return 0;
-}
-#endif
