@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: the shipped library's dependencies (ldd: no Swift runtime), the main job
-# (scripts/demo.sh), Swift unit tests (also under ASan and TSan), the C tests (with valgrind and
+# (scripts/demo.sh), the Swift unit tests (all under ASan, the allocation counts in an
+# optimised build, the threaded ones under TSan), the C tests (with valgrind and
 # sanitizers), a bounded fuzzing run of every fuzz target, the Python binding tests (in a
 # fresh virtual environment the package is pip-installed into), the packaging, CLI and
 # README-block tests, and the acceptance run on ../shared/data/tweets when present.
@@ -37,19 +38,19 @@ phase "main job (scripts/demo.sh)"
 # README's main job, so that CI runs it as users will (about 5 s after the build).
 scripts/demo.sh
 
-phase "Swift tests"
-swift test
-
-# Sanitizer builds use their own scratch folders. LeakSanitizer is off for the Swift
-# run: its only reports are XCTest's own test-case objects, which XCTest never frees
-# (no frame in Sources/); the library's leaks are checked by valgrind and ASan on the C
-# tests instead.
+# The Swift suite runs twice: once optimised (only the allocation counts, which need -O),
+# and whole under AddressSanitizer. A plain debug run would repeat the ASan run's tests
+# without its checks (3 minutes of CI), so there is none.
 phase "Swift allocation counts (release build)"
 # AllocationFreeTests count heap allocations of optimised code, as it ships (debug builds
 # allocate closure contexts that -O keeps on the stack; the class skips itself there).
 swift test -c release -Xswiftc -enable-testing --scratch-path .build-reltests --filter AllocationFreeTests
 
-phase "Swift tests under AddressSanitizer"
+# Sanitizer builds use their own scratch folders. LeakSanitizer is off for the Swift
+# run: its only reports are XCTest's own test-case objects, which XCTest never frees
+# (no frame in Sources/); the library's leaks are checked by valgrind and ASan on the C
+# tests instead.
+phase "Swift tests under AddressSanitizer (the whole suite, debug build)"
 ASAN_OPTIONS=detect_leaks=0 swift test --sanitize=address --scratch-path .build-asan
 phase "Swift concurrency tests under ThreadSanitizer"
 # HogwildRaceTests stay out on purpose: Hogwild training races on the weights by design.
