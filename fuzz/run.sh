@@ -7,6 +7,7 @@
 #
 # Environment:
 #   FUZZ_SECONDS   seconds per target (default 30)
+#   FUZZ_JOBS      targets fuzzed at the same time (default 2)
 #   FUZZ_ARGS      extra libFuzzer flags, e.g. "-jobs=2 -workers=2" or "-use_value_profile=1"
 #   FUZZ_SCRATCH   SwiftPM scratch path (default <repo>/.build-fuzz; never the main .build)
 #   FUZZ_NO_BUILD  set to 1 to reuse the binaries already built
@@ -50,48 +51,65 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1:
 # run; libFuzzer prints the stack and saves the input itself.
 export SWIFT_BACKTRACE=enable=no
 
-status=0
-summary=()
-# One row per target for the closing table: name, executions, exec/s, coverage,
-# features, corpus, peak RSS, result.
-table=()
-for t in "${targets[@]}"; do
-    exe="$bin/$t"
-    [ -x "$exe" ] || { echo "no binary $exe" >&2; status=2; continue; }
-    corpus="$work/$t"
-    artifacts="$here/artifacts/$t"
+# fuzz_one TARGET: runs one target for $seconds and leaves its summary line, table row
+# (name, executions, exec/s, coverage, features, corpus, peak RSS, result) and status in
+# $work/TARGET.{line,row,status}. libFuzzer runs on one thread, so FUZZ_JOBS targets
+# (default 2, the cores here) run at a time.
+fuzz_one() {
+    local t=$1 exe="$bin/$1" corpus="$work/$1" artifacts="$here/artifacts/$1" log="$work/$1.log"
+    local before after rc execs rate rss cov line result c f k
+    [ -x "$exe" ] || { echo "no binary $exe" >&2; echo 2 >"$work/$t.status"; return; }
     mkdir -p "$corpus" "$artifacts"
     cp -R "$here/corpus/$t/." "$corpus/" 2>/dev/null || true
-    dict=()
+    local dict=()
     [ -f "$here/dictionaries/$t.dict" ] && dict=("-dict=$here/dictionaries/$t.dict")
-    log="$work/$t.log"
     before=$(ls "$artifacts" | wc -l)
-    echo "== $t: ${seconds}s"
-    # shellcheck disable=SC2086
     "$exe" "$corpus" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$artifacts/" -print_final_stats=1 -print_pcs=0 ${FUZZ_ARGS:-} >"$log" 2>&1
     rc=$?
     after=$(ls "$artifacts" | wc -l)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    # Without -print_final_stats output (a crash), the last "#N ..." status line counts.
     [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
     cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*' "$log" | tail -1)
     line="$t: rc=$rc execs=${execs:-?} exec/s=${rate:-?} ${cov:-cov: ?} peak_rss_mb=${rss:-?}"
+    result=ok
+    echo 0 >"$work/$t.status"
     if [ $rc -ne 0 ] || [ "$after" -gt "$before" ]; then
-        status=1
+        echo 1 >"$work/$t.status"
+        result="FINDING rc=$rc"
         line="$line  FINDING (see $artifacts, log $log)"
         grep -E 'ERROR: |Fatal error|invariant violated|SUMMARY|deadly signal|timeout|out-of-memory' "$log" | head -5
         [ "${FUZZ_KEEP_CORPUS:-0}" = 1 ] || cp "$log" "$artifacts/last-run.log"
     fi
     echo "$line"
-    summary+=("$line")
-    result=ok
-    [ $rc -ne 0 ] || [ "$after" -gt "$before" ] && result="FINDING rc=$rc"
+    echo "$line" >"$work/$t.line"
     read -r c f k <<<"$(sed -E 's/cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+).*/\1 \2 \3/' <<<"${cov:-? ? ?}")"
-    table+=("$(printf '%-16s %12s %9s %7s %7s %6s %8s  %s' "$t" "${execs:-?}" "${rate:-?}" "$c" "$f" "$k" \
-        "${rss:-?}" "$result")")
+    printf '%-16s %12s %9s %7s %7s %6s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "$c" "$f" "$k" \
+        "${rss:-?}" "$result" >"$work/$t.row"
+}
+
+running=0
+for t in "${targets[@]}"; do
+    if [ "$running" -ge "${FUZZ_JOBS:-2}" ]; then
+        wait -n
+        running=$((running - 1))
+    fi
+    echo "== $t: ${seconds}s"
+    fuzz_one "$t" &
+    running=$((running + 1))
+done
+wait
+
+status=0
+summary=()
+table=()
+for t in "${targets[@]}"; do
+    s=$(cat "$work/$t.status" 2>/dev/null || echo 2)
+    [ "$s" -gt "$status" ] && status=$s
+    [ -f "$work/$t.line" ] && summary+=("$(cat "$work/$t.line")")
+    [ -f "$work/$t.row" ] && table+=("$(cat "$work/$t.row")")
 done
 
 echo

@@ -65,7 +65,7 @@ phase "C tests (native, valgrind, ASan/UBSan, TSan)"
 # (instrumented); run.sh runs the error catalogue and the concurrency tests against them.
 tests/c/run.sh
 
-phase "fuzzing (libFuzzer + ASan, ${FUZZ_SECONDS:-15} s per target)"
+phase "fuzzing (libFuzzer + ASan, ${FUZZ_SECONDS:-15} s per target, two targets at a time)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}" fuzz/run.sh
 
 phase "Python package: pip install into a fresh virtual environment, binding tests there"
