@@ -7,12 +7,6 @@ import Glibc
 /// Foundation out of the shipped library. Used with count = configured threads, so a
 /// thread count fixes the work split and with it the floating-point result.
 enum Parallel {
-    private final class Job {
-        let body: (Int) -> Void
-        let index: Int
-        init(_ body: @escaping (Int) -> Void, _ index: Int) { self.body = body; self.index = index }
-    }
-
     static func run(_ count: Int, _ body: (Int) -> Void) {
         if count <= 1 {
             body(0)
@@ -22,19 +16,10 @@ enum Parallel {
             var threads = [pthread_t]()
             var inline: [Int] = [0]
             for i in 1..<count {
-                let job = Unmanaged.passRetained(Job(escapable, i)).toOpaque()
-                var thread = pthread_t()
-                let rc = pthread_create(&thread, nil, { raw in
-                    let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
-                    job.body(job.index)
-                    return nil
-                }, job)
-                if rc == 0 {
+                if let thread = PThread.start({ escapable(i) }) {
                     threads.append(thread)
                 } else {
-                    // Could not start a thread: do its share here instead.
-                    Unmanaged<Job>.fromOpaque(job).release()
-                    inline.append(i)
+                    inline.append(i)  // could not start a thread: do its share here instead
                 }
             }
             for i in inline { escapable(i) }

@@ -21,12 +21,6 @@ final class WorkerTeam {
     /// deinit (which stops and joins them) never races a thread's reference to the team.
     private let shared = Shared()
 
-    private final class Start {
-        let shared: Shared
-        let index: Int
-        init(_ shared: Shared, _ index: Int) { self.shared = shared; self.index = index }
-    }
-
     /// A team of `count` (≥ 1) including the calling thread; count − 1 threads start here.
     init(_ count: Int) {
         self.count = max(count, 1)
@@ -34,17 +28,9 @@ final class WorkerTeam {
         threads.reserveCapacity(self.count - 1)
         inline.reserveCapacity(self.count - 1)
         for i in 1..<self.count {
-            let start = Unmanaged.passRetained(Start(shared, i)).toOpaque()
-            var thread = pthread_t()
-            let rc = pthread_create(&thread, nil, { raw in
-                let start = Unmanaged<Start>.fromOpaque(raw!).takeRetainedValue()
-                start.shared.serve(start.index)
-                return nil
-            }, start)
-            if rc == 0 {
+            if let thread = PThread.start({ [shared] in shared.serve(i) }) {
                 threads.append(thread)
             } else {
-                Unmanaged<Start>.fromOpaque(start).release()
                 inline.append(i)
             }
         }
