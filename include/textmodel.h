@@ -43,11 +43,11 @@ extern "C" {
 /* Version of this header. Compare with tm_version() to detect a mismatch between the
  * header a program was compiled against and the library it runs with. */
 #define TEXTMODEL_VERSION_MAJOR 0
-#define TEXTMODEL_VERSION_MINOR 5
+#define TEXTMODEL_VERSION_MINOR 6
 #define TEXTMODEL_VERSION_PATCH 0
-#define TEXTMODEL_VERSION_STRING "0.5.0"
+#define TEXTMODEL_VERSION_STRING "0.6.0"
 
-/* Version of the loaded library, e.g. "0.5.0". Static storage: never free it.
+/* Version of the loaded library, e.g. "0.6.0". Static storage: never free it.
  * Thread-safe. */
 const char *tm_version(void);
 

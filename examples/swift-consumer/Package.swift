@@ -4,7 +4,7 @@ import PackageDescription
 let package = Package(
     name: "SwiftConsumer",
     dependencies: [
-        // This repository; from elsewhere: .package(url: "<git URL of libtextmodel>", from: "0.5.0")
+        // This repository; from elsewhere: .package(url: "<git URL of libtextmodel>", from: "0.6.0")
         .package(name: "textmodel", path: "../.."),
     ],
     targets: [

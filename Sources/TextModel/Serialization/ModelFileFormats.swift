@@ -19,7 +19,7 @@
 ///   5  format 3 with the vocabulary as a tensor: metadata vocabulary_tokens (the token
 ///      count) instead of the JSON vocabulary, and a U8 tensor "vocabulary" after the
 ///      weights (VocabularyTensor), so a compact file is not held above a quarter of
-///      the f32 file by its header. Every f16 and int8 file is written as 5 after 0.5.0;
+///      the f32 file by its header. Every f16 and int8 file is written as 5 from 0.6.0 on;
 ///      format-3 files (0.5) still load.
 enum ModelFileFormats {
     /// The versions this library reads: every one up to ModelFile.formatVersion that it

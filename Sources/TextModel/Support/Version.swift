@@ -3,7 +3,7 @@
 /// tests/test_packaging.py checks this copy, the Python package's and pyproject's against them.
 public enum LibraryVersion {
     public static let major = 0
-    public static let minor = 5
+    public static let minor = 6
     public static let patch = 0
     public static let string = "\(major).\(minor).\(patch)"
     public static let number = major * 10000 + minor * 100 + patch

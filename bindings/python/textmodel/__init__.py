@@ -26,7 +26,7 @@ from ._lib import lib as _load
 from .classifier import TextClassifier, TextRegressor
 from .autotune import autotune
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 __all__ = [
     "TextClassifier", "TextRegressor", "NotFittedError", "library_version", "TextModelError",
