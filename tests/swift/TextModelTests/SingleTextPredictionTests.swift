@@ -6,7 +6,11 @@ import XCTest
 /// allocated once warm; the errors of a regression or untrained model.
 final class SingleTextPredictionTests: XCTestCase {
     private static let texts = KeywordData.make(count: 60, seed: 4).texts
-        + ["", "   ", "unseen words only", "ÉMOJI 🎉 and ünïcode", String(repeating: "pizza goal ", count: 300)]
+        + ["", "   ", "unseen words only", "ÉMOJI 🎉 and ünïcode", String(repeating: "pizza goal ", count: 300),
+           // The ASCII tokenizer's rules (URLs in any case, apostrophes, punctuation, DEL)
+           // and a single 5,000-byte word.
+           "URL HTTP://A.b/C?d=E www.x.org and DON'T 'quote' x_y 42 #tag @user!!\u{7F}end'",
+           String(repeating: "Pizza", count: 1_000), "İstanbul ǅ ß ﬁ ΣΑΣ café e\u{301}"]
     private static let labels = ["food", "sport", "tech"]
 
     private func config(_ type: Config.ModelType) -> Config {
