@@ -56,6 +56,13 @@ __attribute__((visibility("hidden"))) void tm_bag_mean_int8_avx2(const signed ch
 __attribute__((visibility("hidden"))) void tm_nearest2_sorted_avx2(const float *xs, const float *ys, const int *ids, long k,
                                                                   const float *points, long stride, long count, int *out);
 
+/* out [outputs] = bias + x [inputs] · Wᵀ (W [outputs × inputs] row-major): one row of
+ * Linear.forward with OpenBLAS's Haswell/Zen sgemm sums, each output's products fused
+ * in input order from 0, then added to its bias (linear_row.c). Call only when
+ * tm_kernels_fma() (recurrent_gemm_avx2.c) is 1. */
+__attribute__((visibility("hidden"))) void tm_linear_row_fma(const float *x, const float *w, const float *bias, long inputs,
+                                                            long outputs, float *out);
+
 /* ---- Recurrent step products for AVX-512 CPUs (recurrent_gemm.c) ---- */
 
 /* 1 if this CPU runs the AVX-512 kernels below, else 0 (callers then use OpenBLAS). */

@@ -1,3 +1,5 @@
+import CKernels
+
 /// A text network composed of parts: an input stage (token Embedding or EmbeddingBag),
 /// an Encoder, the output Linear and a Loss.
 ///
@@ -118,10 +120,22 @@ struct Network {
 
     func head(_ pass: Pass) {
         let ws = pass.workspace
-        pass.linear(x: ws[buffers.features], rows: pass.texts, inputDim: encoder.featureDim, outputDim: classes,
-                    weight: outputWeight, bias: outputBias, out: ws[buffers.logits])
+        if pass.texts == 1 && Network.oneRowHead && encoder.featureDim <= 256 && !pass.training
+            && pass.quantized?[outputWeight] == nil {
+            // One text at inference (predict_one, a batch of one): the row kernel's
+            // sums are OpenBLAS's (see linear_row.c) without sgemm's set-up.
+            tm_linear_row_fma(ws[buffers.features], pass.params + outputWeight.offset, pass.params + outputBias.offset,
+                              encoder.featureDim, classes, ws[buffers.logits])
+        } else {
+            pass.linear(x: ws[buffers.features], rows: pass.texts, inputDim: encoder.featureDim, outputDim: classes,
+                        weight: outputWeight, bias: outputBias, out: ws[buffers.logits])
+        }
         loss.activate(logits: ws[buffers.logits], rows: pass.texts, width: classes, outputs: ws[buffers.outputs])
     }
+
+    /// Whether `head` may run a one-text batch through tm_linear_row_fma: where it
+    /// gives OpenBLAS's floats (and the CPU has FMA).
+    static let oneRowHead = tm_kernels_fma() != 0 && BLAS.runsHaswellSgemm
 
     /// The outputs of the last forward pass [B × C].
     func outputs(_ ws: Workspace) -> UnsafeMutablePointer<Float> { ws[buffers.outputs] }

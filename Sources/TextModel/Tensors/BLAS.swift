@@ -7,6 +7,15 @@ import CBLAS
 enum BLAS {
     private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
 
+    /// Whether OpenBLAS runs its Haswell sgemm kernel here (its Haswell and Zen cores
+    /// do), whose sums for one row tm_linear_row_fma reproduces bit for bit; other
+    /// cores (SkylakeX's small-matrix kernels, say) may sum in another order.
+    static let runsHaswellSgemm: Bool = {
+        guard let name = openblas_get_corename() else { return false }
+        let core = String(cString: name).lowercased()
+        return core == "haswell" || core == "zen"
+    }()
+
     /// C[M×N] = alpha · op(A) · op(B) + beta · C, where op(A) is M×K and op(B) is K×N.
     /// Leading dimensions are the row strides of the matrices as stored.
     @inline(__always)

@@ -22,8 +22,8 @@ struct FeatureEncoder {
     /// The ids of the words themselves: vocabulary ids, or hash buckets.
     func appendWordIDs(_ tokens: TokenBuffer, into ids: inout [Int32]) {
         guard hashesWords, hasher.buckets > 0 else { vocabulary.encode(tokens, into: &ids); return }
-        let base = vocabulary.count, buckets = UInt64(hasher.buckets)
-        for h in tokens.hashes { ids.append(Int32(base + Int(h % buckets))) }
+        let base = vocabulary.count, bucket = hasher.bucket
+        for h in tokens.hashes { ids.append(Int32(base + Int(bucket.remainder(h)))) }
     }
 
     /// Appends the character n-gram ids of every token; `scratch.ids` starts with the

@@ -12,6 +12,8 @@ struct NGramHasher {
     let buckets: Int
     var charMin = 0
     var charMax = 0
+    /// `h % buckets` without a division (BucketDivisor), for every id made here.
+    let bucket: BucketDivisor
 
     /// The hasher a tokenizer config asks for.
     init(config: Config.Tokenizer) {
@@ -22,6 +24,7 @@ struct NGramHasher {
     init(order: Int, buckets: Int, charMin: Int = 0, charMax: Int = 0) {
         self.order = order
         self.buckets = buckets
+        bucket = BucketDivisor(buckets)
         self.charMin = charMin
         self.charMax = charMax
     }
@@ -57,7 +60,7 @@ struct NGramHasher {
                 // Combine token hashes with a separator so ("ab","c") ≠ ("a","bc").
                 h = (h ^ 0x20) &* NGramHasher.fnvPrime
                 h = (h ^ hashes[end]) &* NGramHasher.fnvPrime
-                emit(Int32(base + Int(h % UInt64(buckets))))
+                emit(Int32(base + Int(bucket.remainder(h))))
             }
         }
     }
@@ -93,7 +96,7 @@ struct NGramHasher {
                     }
                     // Lone boundary markers carry nothing.
                     if n >= charMin && !(n == 1 && (start == 0 || end == characters)) {
-                        out.append(Int32(base + Int(h % UInt64(buckets))))
+                        out.append(Int32(base + Int(bucket.remainder(h))))
                     }
                 }
             }

@@ -84,6 +84,51 @@ struct TokenBuffer {
         bytes.withUnsafeBufferPointer { all in body(UnsafeBufferPointer(rebasing: all[start(i)..<ends[i]])) }
     }
 
+    /// Room for whole tokens written straight into the buffer's storage (the ASCII
+    /// tokenizer's): `bytes`, `ends` and `hashes` have room for what `appendTokens`
+    /// offered, and the first free byte and token are at `byteBase` and `tokenBase`.
+    struct Writer {
+        let bytes: UnsafeMutablePointer<UInt8>
+        let ends: UnsafeMutablePointer<Int>
+        let hashes: UnsafeMutablePointer<UInt64>
+        let byteBase: Int
+    }
+
+    /// Appends whole tokens (closing any open one first) that `fill` writes into room for
+    /// up to `maxBytes` bytes and `maxTokens` tokens; `fill` returns how many bytes and
+    /// tokens it wrote, every end byte-relative to the buffer (`byteBase` + offset).
+    ///
+    /// Why: appending each token through the arrays checked capacity and uniqueness and
+    /// copied generically for every token (half of an ASCII text's tokenising). The
+    /// room is made by appending zeros (one fill per text), then cut to what was written.
+    mutating func appendTokens(maxBytes: Int, maxTokens: Int, _ fill: (Writer) -> (bytes: Int, tokens: Int)) {
+        closeToken()
+        let byteBase = bytes.count, tokenBase = ends.count
+        bytes.append(contentsOf: repeatElement(0, count: maxBytes))
+        ends.append(contentsOf: repeatElement(0, count: maxTokens))
+        hashes.append(contentsOf: repeatElement(0, count: maxTokens))
+        let written = bytes.withUnsafeMutableBufferPointer { b in
+            ends.withUnsafeMutableBufferPointer { e in
+                hashes.withUnsafeMutableBufferPointer { h in
+                    fill(Writer(bytes: b.baseAddress! + byteBase, ends: e.baseAddress! + tokenBase,
+                                hashes: h.baseAddress! + tokenBase, byteBase: byteBase))
+                }
+            }
+        }
+        bytes.removeLast(maxBytes - min(max(written.bytes, 0), maxBytes))
+        ends.removeLast(maxTokens - min(max(written.tokens, 0), maxTokens))
+        hashes.removeLast(maxTokens - min(max(written.tokens, 0), maxTokens))
+    }
+
+    /// Calls `body` with every token's bytes, the ends and the hashes as buffers (token i
+    /// is bytes[ends[i - 1] ..< ends[i]]), for loops over all tokens with no array
+    /// access per token.
+    func withStorage<R>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<UInt64>) -> R) -> R {
+        bytes.withUnsafeBufferPointer { bytes in
+            ends.withUnsafeBufferPointer { ends in hashes.withUnsafeBufferPointer { hashes in body(bytes, ends, hashes) } }
+        }
+    }
+
     /// Token i as a String (tests and the non-ASCII vocabulary path).
     func string(_ i: Int) -> String { String(decoding: bytes[start(i)..<ends[i]], as: UTF8.self) }
 }

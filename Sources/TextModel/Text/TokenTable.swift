@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CKernels
+
 /// A set of byte strings numbered 0, 1, 2, … in insertion order, found by their FNV-1a
 /// hash (open addressing, linear probing). The vocabulary looks tokens up here straight
 /// from a TokenBuffer, and vocabulary counting counts here, with no `String` per token.
@@ -24,7 +29,12 @@ struct TokenTable {
 
     /// Fibonacci hashing spreads FNV-1a's weak low bits over the slots.
     @inline(__always)
-    private func home(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask }
+    private func home(_ hash: UInt64) -> Int { TokenTable.home(hash, mask) }
+
+    @inline(__always)
+    fileprivate static func home(_ hash: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+    }
 
     private func start(_ i: Int) -> Int { i == 0 ? 0 : ends[i - 1] }
 
@@ -39,12 +49,63 @@ struct TokenTable {
 
     /// The index of `key` (whose FNV-1a hash is `hash`), or nil.
     func index(of key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int? {
-        var slot = home(hash)
-        while true {
-            let entry = Int(slots[slot])
-            if entry == 0 { return nil }
-            if matches(entry - 1, key, hash) { return entry - 1 }
-            slot = (slot + 1) & mask
+        withLookup { $0.index(of: key, hash: hash) }
+    }
+
+    /// The table's storage as buffers, for lookups with no array access per probe
+    /// (bounds and uniqueness checks were most of a vocabulary lookup's instructions).
+    struct Lookup {
+        fileprivate let bytes: UnsafeBufferPointer<UInt8>
+        fileprivate let ends: UnsafeBufferPointer<Int>
+        fileprivate let hashes: UnsafeBufferPointer<UInt64>
+        fileprivate let slots: UnsafeBufferPointer<Int32>
+        fileprivate let mask: Int
+
+        /// Asks the CPU to start loading the slot `hash` is looked up at first (a hint).
+        @inline(__always)
+        func prefetchHome(_ hash: UInt64) {
+            tm_prefetch_row(slots.baseAddress! + TokenTable.home(hash, mask), 4)
+        }
+
+        /// Asks the CPU to start loading the entry in the slot `hash` is looked up at first
+        /// (its hash and ends): call after `prefetchHome` of it had time to arrive.
+        @inline(__always)
+        func prefetchEntry(_ hash: UInt64) {
+            let entry = Int(slots[TokenTable.home(hash, mask)])
+            guard entry > 0 else { return }
+            tm_prefetch_row(hashes.baseAddress! + (entry - 1), 8)
+            tm_prefetch_row(ends.baseAddress! + (entry - 1), 8)
+        }
+
+        /// The index of `key` (whose FNV-1a hash is `hash`), or nil.
+        @inline(__always)
+        func index(of key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int? {
+            var slot = TokenTable.home(hash, mask)
+            while true {
+                let entry = Int(slots[slot])
+                if entry == 0 { return nil }
+                let i = entry - 1
+                if hashes[i] == hash {
+                    let start = i == 0 ? 0 : ends[i - 1]
+                    if ends[i] - start == key.count && (key.isEmpty || memcmp(bytes.baseAddress! + start, key.baseAddress!, key.count) == 0) {
+                        return i
+                    }
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    /// Runs `body` with a Lookup over the table (valid only inside `body`).
+    func withLookup<R>(_ body: (Lookup) -> R) -> R {
+        bytes.withUnsafeBufferPointer { bytes in
+            ends.withUnsafeBufferPointer { ends in
+                hashes.withUnsafeBufferPointer { hashes in
+                    slots.withUnsafeBufferPointer { slots in
+                        body(Lookup(bytes: bytes, ends: ends, hashes: hashes, slots: slots, mask: mask))
+                    }
+                }
+            }
         }
     }
 

@@ -33,34 +33,61 @@ extension Tokenizer {
     }
 
     /// A word (word bytes, with apostrophes between them) goes into the buffer in one
-    /// piece, copied, lower-cased and hashed in place; every other token is one byte or
-    /// a URL. No token is open between pieces, which the rules of `tokenize(_:)` see
-    /// the same way: a word ends at the first byte that cannot continue it.
+    /// piece, copied, lower-cased and hashed in one pass; every other token is one byte
+    /// or a URL. No token is open between pieces, which the rules of `tokenize(_:)` see
+    /// the same way: a word ends at the first byte that cannot continue it. Tokens are
+    /// written straight into the buffer's storage (TokenBuffer.appendTokens): a text of
+    /// n bytes makes at most n tokens of at most n + n/4 + 5 bytes (a URL, 4 bytes at
+    /// least, becomes the 5 of "<url>").
     private func tokenizeASCII(_ text: UnsafeBufferPointer<UInt8>, into buffer: inout TokenBuffer) {
         let n = text.count
-        var i = 0
-        while i < n && buffer.count < maxLength {
-            let b = text[i]
-            if b <= 0x20 || b == 0x7F {
-                i += 1
-            } else if replaceURLs, let length = Tokenizer.urlLength(text, at: i) {
-                buffer.append(token: Tokenizer.urlToken.utf8)
-                i += length
-            } else if Tokenizer.isWordByte(b) {
-                var j = i + 1
-                while j < n {
-                    let c = text[j]
-                    guard Tokenizer.isWordByte(c) || (c == 0x27 && j + 1 < n && Tokenizer.isWordByte(text[j + 1])) else { break }
-                    j += 1
+        let room = max(0, min(n, maxLength - buffer.count))
+        guard room > 0, let src = text.baseAddress else { return }
+        let lowercase = self.lowercase, replaceURLs = self.replaceURLs
+        buffer.appendTokens(maxBytes: n + n / 4 + 5, maxTokens: room) { w in
+            var i = 0, bytes = 0, tokens = 0
+            while i < n && tokens < room {
+                let b = src[i]
+                if b <= 0x20 || b == 0x7F {
+                    i += 1
+                    continue
                 }
-                buffer.append(asciiWord: UnsafeBufferPointer(rebasing: text[i..<j]), lowercase: lowercase)
-                i = j
-            } else {
-                buffer.append(token: CollectionOfOne(b))
-                i += 1
+                var h = NGramHasher.fnvOffset
+                if replaceURLs, let length = Tokenizer.urlLength(text, at: i) {
+                    for c in Tokenizer.urlTokenBytes {
+                        w.bytes[bytes] = c
+                        bytes += 1
+                        h = (h ^ UInt64(c)) &* NGramHasher.fnvPrime
+                    }
+                    i += length
+                } else if Tokenizer.isWordByte(b) {
+                    var j = i
+                    while j < n {
+                        var c = src[j]
+                        guard Tokenizer.isWordByte(c) || (c == 0x27 && j > i && j + 1 < n && Tokenizer.isWordByte(src[j + 1])) else { break }
+                        if lowercase && c >= 0x41 && c <= 0x5A { c += 32 }
+                        w.bytes[bytes] = c
+                        bytes += 1
+                        h = (h ^ UInt64(c)) &* NGramHasher.fnvPrime
+                        j += 1
+                    }
+                    i = j
+                } else {
+                    w.bytes[bytes] = b
+                    bytes += 1
+                    h = (h ^ UInt64(b)) &* NGramHasher.fnvPrime
+                    i += 1
+                }
+                w.ends[tokens] = w.byteBase + bytes
+                w.hashes[tokens] = h
+                tokens += 1
             }
+            return (bytes, tokens)
         }
     }
+
+    /// The bytes of `urlToken`.
+    static let urlTokenBytes: [UInt8] = Array(urlToken.utf8)
 
     static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var any: UInt8 = 0

@@ -7,6 +7,11 @@ import XCTest
 final class SingleTextPredictionTests: XCTestCase {
     private static let texts = KeywordData.make(count: 60, seed: 4).texts
         + ["", "   ", "unseen words only", "ÉMOJI 🎉 and ünïcode", String(repeating: "pizza goal ", count: 300)]
+    /// The ASCII tokenizer's rules (URLs in any case, apostrophes, punctuation, DEL), a
+    /// single 5,000-byte word and more Unicode: checked against a batch of one only (an
+    /// int8 LSTM's text within a larger batch may differ by more than 1e-6).
+    private static let edgeTexts = ["URL HTTP://A.b/C?d=E www.x.org and DON'T 'quote' x_y 42 #tag @user!!\u{7F}end'",
+                                    String(repeating: "Pizza", count: 1_000), "İstanbul ǅ ß ﬁ ΣΑΣ café e\u{301}", "\t\n"]
     private static let labels = ["food", "sport", "tech"]
 
     private func config(_ type: Config.ModelType) -> Config {
@@ -43,6 +48,13 @@ final class SingleTextPredictionTests: XCTestCase {
             XCTAssertEqual(Int32(one.label), batchLabels[i], "\(name) text \(i): label within the batch")
             XCTAssertEqual(one.probability, batchProbs[i], accuracy: 1e-6, "\(name) text \(i)")
         }
+        for (i, text) in Self.edgeTexts.enumerated() {
+            let one = try model.predictOne(text)
+            var label: Int32 = -1, prob: Float = .nan
+            try model.predictTopK([text], k: 1, labels: &label, probabilities: &prob)
+            XCTAssertEqual(Int32(one.label), label, "\(name) edge text \(i): label of a batch of one")
+            XCTAssertEqual(one.probability.bitPattern, prob.bitPattern, "\(name) edge text \(i): probability bits")
+        }
     }
 
     func testPredictOneEqualsBatchPredictionForEveryEncoder() throws {
@@ -65,7 +77,7 @@ final class SingleTextPredictionTests: XCTestCase {
 
     func testTheUTF8EntryEqualsTheStringEntry() throws {
         let model = Model(model: randomModel(config: config(.bag), texts: Self.texts, labels: Self.labels))
-        for text in Self.texts + ["caf\u{E9} \u{301}x", "Tab\tand\nnewline", "http://example.com/x url"] {
+        for text in Self.texts + Self.edgeTexts + ["caf\u{E9} \u{301}x", "Tab\tand\nnewline", "http://example.com/x url"] {
             let bytes = Array(text.utf8)
             let viaBytes = try bytes.withUnsafeBufferPointer { try model.predictOne(utf8: $0) }
             let viaString = try model.predictOne(text)

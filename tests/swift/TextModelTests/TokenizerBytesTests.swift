@@ -41,6 +41,24 @@ final class TokenizerBytesTests: XCTestCase {
         }
     }
 
+    func testASCIIFastPathHashesAreFNV1aOfItsTokenBytes() {
+        var rng = SeededGenerator(seed: 12)
+        for _ in 0..<1000 {
+            let text = randomText(&rng, ascii: true)
+            for t in [tokenizer(), tokenizer(lowercase: false, replaceURLs: false, maxLength: 5)] {
+                var buffer = TokenBuffer()
+                t.tokenize(text, into: &buffer)
+                XCTAssertEqual(buffer.hashes.count, buffer.count)
+                for i in 0..<buffer.count {
+                    XCTAssertEqual(buffer.hashes[i], buffer.withToken(i) { NGramHasher.fnv1a($0) }, "\(text.debugDescription) token \(i)")
+                }
+                // A second text into the same buffer: nothing of the first is left.
+                t.tokenize("Hi there", into: &buffer)
+                XCTAssertEqual((0..<buffer.count).map { buffer.string($0) }, t.lowercase ? ["hi", "there"] : ["Hi", "there"])
+            }
+        }
+    }
+
     func testBufferHashesAreFNV1aOfTheTokenBytes() {
         var buffer = TokenBuffer()
         tokenizer().tokenize("Hello, wörld http://x.y", into: &buffer)
