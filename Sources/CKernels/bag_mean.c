@@ -2,7 +2,9 @@
  * AVX2: the same adds in the same order as the Swift loop (zeros, then each token's
  * row in token order, then one multiply by 1/length; no FMA), so every float equals
  * the Swift loop's. BagMeanKernelTests checks this. Unlike the Swift loop, each block
- * of lanes stays in registers over all the text's rows. */
+ * of lanes stays in registers over all the text's rows; a dim of 100 takes two passes
+ * over the tokens (64 lanes, then 32 + 4), where one lane at a time would take four
+ * more for its last 4 lanes. */
 #include "textmodel_kernels.h"
 
 #if defined(__x86_64__)
@@ -12,94 +14,126 @@
 #pragma clang fp contract(off)
 
 #if defined(__x86_64__)
+#include <string.h>
+/* Four bytes from an unaligned address. */
+static inline int load4(const signed char *p) {
+    int v;
+    memcpy(&v, p, 4);
+    return v;
+}
+#endif
 
-/* Lanes j0 ..< j0 + 8·V of the sum over the text's rows, in V registers across all its
- * tokens (each lane still adds the rows in token order): out is stored once, not once a
- * row. The first block also prefetches the rows `ahead` tokens on. */
-#define BAG_BLOCK(V, PREFETCH)                                                                 \
+#if defined(__x86_64__)
+
+/* Lanes j0 ..< j0 + 8·V (+ 4 more with TAIL4) of the sum over the text's rows, in
+ * registers across all its tokens (each lane still adds the rows in token order): out
+ * is stored once, not once a row. LANES8(row, v) and LANES4(row) are the values of
+ * lanes 8v ..< 8v + 8 and 0 ..< 4 of a row from `row` on (the int8 table: each value
+ * times the row's scale). The first pass also prefetches the rows `ahead` tokens on. */
+#define BAG_BLOCK(V, TAIL4, PREFETCH)                                                          \
     do {                                                                                       \
-        __m256 acc[V];                                                                         \
-        for (int v = 0; v < V; v++) acc[v] = _mm256_setzero_ps();                              \
+        __m256 acc[(V) > 0 ? (V) : 1];                                                         \
+        __m128 tail = _mm_setzero_ps();                                                        \
+        for (int v = 0; v < (V); v++) acc[v] = _mm256_setzero_ps();                            \
         for (long t = 0; t < length; t++) {                                                    \
-            if (PREFETCH && t + ahead < length) tm_prefetch_row(ROW(t + ahead), 4 * dim);      \
-            const float *row = ROW(t) + j0;                                                    \
-            for (int v = 0; v < V; v++) acc[v] = _mm256_add_ps(acc[v], _mm256_loadu_ps(row + 8 * v)); \
+            if (PREFETCH && t + ahead < length) tm_prefetch_row(ROW(t + ahead), ROW_BYTES);    \
+            long id = ids[offsets[t] + b];                                                     \
+            ROW_SETUP(id);                                                                     \
+            for (int v = 0; v < (V); v++) acc[v] = _mm256_add_ps(acc[v], LANES8(j0, v));       \
+            if (TAIL4) tail = _mm_add_ps(tail, LANES4(j0 + 8 * (V)));                          \
         }                                                                                      \
-        for (int v = 0; v < V; v++) _mm256_storeu_ps(out + j0 + 8 * v, acc[v]);                \
-        j0 += 8 * V;                                                                           \
+        for (int v = 0; v < (V); v++) _mm256_storeu_ps(out + j0 + 8 * v, acc[v]);              \
+        if (TAIL4) _mm_storeu_ps(out + j0 + 8 * (V), tail);                                    \
+        j0 += 8 * (V) + 4 * (TAIL4);                                                           \
+    } while (0)
+
+/* Every lane of the mean: passes of 64 lanes, then one pass over what is left (V blocks
+ * of 8, a block of 4), then the last dim mod 4 lanes one at a time; then the scale. */
+#define BAG_MEAN(SCALAR)                                                                       \
+    do {                                                                                       \
+        if (length <= 0) {                                                                     \
+            for (long j = 0; j < dim; j++) out[j] = 0.0f;                                      \
+            return;                                                                            \
+        }                                                                                      \
+        for (long t = 0; t < ahead && t < length; t++) tm_prefetch_row(ROW(t), ROW_BYTES);     \
+        long j0 = 0;                                                                           \
+        int first = 1;                                                                         \
+        while (j0 + 64 <= dim) {                                                               \
+            if (first) BAG_BLOCK(8, 0, 1); else BAG_BLOCK(8, 0, 0);                            \
+            first = 0;                                                                         \
+        }                                                                                      \
+        long left = dim - j0;                                                                  \
+        if (left >= 4) {                                                                       \
+            /* One pass: its 8-lane blocks and, if 4 or more lanes remain, a 4-lane one. */    \
+            int tail4 = (left % 8) >= 4;                                                       \
+            switch (left / 8) {                                                                \
+            case 0: if (first) BAG_BLOCK(0, 1, 1); else BAG_BLOCK(0, 1, 0); break;             \
+            case 1: if (tail4) { if (first) BAG_BLOCK(1, 1, 1); else BAG_BLOCK(1, 1, 0); }     \
+                    else { if (first) BAG_BLOCK(1, 0, 1); else BAG_BLOCK(1, 0, 0); } break;    \
+            case 2: if (tail4) { if (first) BAG_BLOCK(2, 1, 1); else BAG_BLOCK(2, 1, 0); }     \
+                    else { if (first) BAG_BLOCK(2, 0, 1); else BAG_BLOCK(2, 0, 0); } break;    \
+            case 3: if (tail4) { if (first) BAG_BLOCK(3, 1, 1); else BAG_BLOCK(3, 1, 0); }     \
+                    else { if (first) BAG_BLOCK(3, 0, 1); else BAG_BLOCK(3, 0, 0); } break;    \
+            case 4: if (tail4) { if (first) BAG_BLOCK(4, 1, 1); else BAG_BLOCK(4, 1, 0); }     \
+                    else { if (first) BAG_BLOCK(4, 0, 1); else BAG_BLOCK(4, 0, 0); } break;    \
+            case 5: if (tail4) { if (first) BAG_BLOCK(5, 1, 1); else BAG_BLOCK(5, 1, 0); }     \
+                    else { if (first) BAG_BLOCK(5, 0, 1); else BAG_BLOCK(5, 0, 0); } break;    \
+            case 6: if (tail4) { if (first) BAG_BLOCK(6, 1, 1); else BAG_BLOCK(6, 1, 0); }     \
+                    else { if (first) BAG_BLOCK(6, 0, 1); else BAG_BLOCK(6, 0, 0); } break;    \
+            default: if (tail4) { if (first) BAG_BLOCK(7, 1, 1); else BAG_BLOCK(7, 1, 0); }    \
+                    else { if (first) BAG_BLOCK(7, 0, 1); else BAG_BLOCK(7, 0, 0); } break;    \
+            }                                                                                  \
+        }                                                                                      \
+        for (long j = j0; j < dim; j++) {                                                      \
+            float sum = 0.0f;                                                                  \
+            for (long t = 0; t < length; t++) sum += SCALAR(ids[offsets[t] + b], j);           \
+            out[j] = sum;                                                                      \
+        }                                                                                      \
+        float inverse = 1.0f / (float)length;                                                  \
+        for (long j = 0; j < dim; j++) out[j] *= inverse;                                      \
     } while (0)
 
 __attribute__((target("avx2")))
 void tm_bag_mean_avx2(const float *table, long dim, const int *ids, const long *offsets, long b, long length,
                       long ahead, float *restrict out) {
 #define ROW(t) (table + (long)ids[offsets[(t)] + b] * dim)
-    if (length <= 0) {
-        for (long j = 0; j < dim; j++) out[j] = 0.0f;
-        return;
-    }
-    for (long t = 0; t < ahead && t < length; t++) tm_prefetch_row(ROW(t), 4 * dim);
-    long j0 = 0;
-    int first = 1;
-    while (j0 + 64 <= dim) { if (first) BAG_BLOCK(8, 1); else BAG_BLOCK(8, 0); first = 0; }
-    if (j0 + 32 <= dim) { if (first) BAG_BLOCK(4, 1); else BAG_BLOCK(4, 0); first = 0; }
-    while (j0 + 8 <= dim) { if (first) BAG_BLOCK(1, 1); else BAG_BLOCK(1, 0); first = 0; }
-    for (long j = j0; j < dim; j++) {
-        float sum = 0.0f;
-        for (long t = 0; t < length; t++) sum += ROW(t)[j];
-        out[j] = sum;
-    }
-    float scale = 1.0f / (float)length;
-    for (long j = 0; j < dim; j++) out[j] *= scale;
+#define ROW_BYTES (4 * dim)
+#define ROW_SETUP(id) const float *row = table + (id) * dim
+#define LANES8(j, v) _mm256_loadu_ps(row + (j) + 8 * (v))
+#define LANES4(j) _mm_loadu_ps(row + (j))
+#define F32_SCALAR(id, j) table[(long)(id) * dim + (j)]
+    BAG_MEAN(F32_SCALAR);
+#undef F32_SCALAR
 #undef ROW
+#undef ROW_BYTES
+#undef ROW_SETUP
+#undef LANES8
+#undef LANES4
 }
 
-/* The int8 table's block (InputStage.bagMean(quantizedTable:)): each row's lanes are
+/* The int8 table's lanes (InputStage.bagMean(quantizedTable:)): each row's values are
  * widened to f32, multiplied by the row's scale, then added (no FMA), as the Swift loop
  * does; the row's bytes are a quarter of the f32 table's. */
-#define BAG_BLOCK_I8(V, PREFETCH)                                                              \
-    do {                                                                                       \
-        __m256 acc[V];                                                                         \
-        for (int v = 0; v < V; v++) acc[v] = _mm256_setzero_ps();                              \
-        for (long t = 0; t < length; t++) {                                                    \
-            if (PREFETCH && t + ahead < length) tm_prefetch_row(ROW(t + ahead), dim);         \
-            long id = ids[offsets[t] + b];                                                     \
-            const signed char *row = values + id * dim + j0;                                   \
-            __m256 scale = _mm256_set1_ps(scales[id]);                                         \
-            for (int v = 0; v < V; v++) {                                                      \
-                __m128i bytes = _mm_loadl_epi64((const __m128i *)(row + 8 * v));               \
-                __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));                    \
-                acc[v] = _mm256_add_ps(acc[v], _mm256_mul_ps(x, scale));                       \
-            }                                                                                  \
-        }                                                                                      \
-        for (int v = 0; v < V; v++) _mm256_storeu_ps(out + j0 + 8 * v, acc[v]);                \
-        j0 += 8 * V;                                                                           \
-    } while (0)
-
 __attribute__((target("avx2")))
 void tm_bag_mean_int8_avx2(const signed char *values, const float *scales, long dim, const int *ids, const long *offsets,
                            long b, long length, long ahead, float *restrict out) {
 #define ROW(t) (values + (long)ids[offsets[(t)] + b] * dim)
-    if (length <= 0) {
-        for (long j = 0; j < dim; j++) out[j] = 0.0f;
-        return;
-    }
-    for (long t = 0; t < ahead && t < length; t++) tm_prefetch_row(ROW(t), dim);
-    long j0 = 0;
-    int first = 1;
-    while (j0 + 64 <= dim) { if (first) BAG_BLOCK_I8(8, 1); else BAG_BLOCK_I8(8, 0); first = 0; }
-    if (j0 + 32 <= dim) { if (first) BAG_BLOCK_I8(4, 1); else BAG_BLOCK_I8(4, 0); first = 0; }
-    while (j0 + 8 <= dim) { if (first) BAG_BLOCK_I8(1, 1); else BAG_BLOCK_I8(1, 0); first = 0; }
-    for (long j = j0; j < dim; j++) {
-        float sum = 0.0f;
-        for (long t = 0; t < length; t++) {
-            long id = ids[offsets[t] + b];
-            sum += (float)values[id * dim + j] * scales[id];
-        }
-        out[j] = sum;
-    }
-    float inverse = 1.0f / (float)length;
-    for (long j = 0; j < dim; j++) out[j] *= inverse;
+#define ROW_BYTES dim
+#define ROW_SETUP(id)                                                                          \
+    const signed char *row = values + (id) * dim;                                              \
+    __m256 scale = _mm256_set1_ps(scales[id])
+#define LANES8(j, v)                                                                           \
+    _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(row + (j) + 8 * (v))))), scale)
+#define LANES4(j)                                                                              \
+    _mm_mul_ps(_mm_cvtepi32_ps(_mm_cvtepi8_epi32(_mm_cvtsi32_si128(load4(row + (j))))), _mm256_castps256_ps128(scale))
+#define INT8_SCALAR(id, j) ((float)values[(long)(id) * dim + (j)] * scales[(id)])
+    BAG_MEAN(INT8_SCALAR);
+#undef INT8_SCALAR
 #undef ROW
+#undef ROW_BYTES
+#undef ROW_SETUP
+#undef LANES8
+#undef LANES4
 }
 
 #else

@@ -107,51 +107,44 @@ enum KMeans {
     }
 
     /// `nearest` for dsub = 2, eight centroids at a time: the interleaved (x, y) pairs
-    /// of 8 centroids are one 16-float load split into even and odd lanes. Each lane keeps
-    /// its first minimum and the lanes are reduced by (distance, index), so the result
-    /// is the scalar loop's, ties included (the first centroid of the least distance).
+    /// of 8 centroids are one 16-float load split into even and odd lanes.
     @inline(__always)
     private static func nearest2(_ x: Float, _ y: Float, _ centroids: UnsafePointer<Float>, k: Int) -> Int {
-        let groups = k / 8
         let vx = SIMD8<Float>(repeating: x), vy = SIMD8<Float>(repeating: y)
-        var best = SIMD8<Float>(repeating: .infinity)
-        var bestIndex = SIMD8<Int32>(repeating: 0)
-        var index = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
         let raw = UnsafeRawPointer(centroids)
-        for g in 0..<groups {
+        return nearestByEights(k, eight: { g in
             let v = raw.loadUnaligned(fromByteOffset: g * 64, as: SIMD16<Float>.self)
             let dx = v.evenHalf - vx, dy = v.oddHalf - vy
-            let distance = dx * dx + dy * dy
-            let better = distance .< best
-            best.replace(with: distance, where: better)
-            bestIndex.replace(with: index, where: better)
-            index &+= SIMD8<Int32>(repeating: 8)
-        }
-        var winner = Int(bestIndex[0]), winnerDistance = best[0]
-        for lane in 1..<8 where best[lane] < winnerDistance || (best[lane] == winnerDistance && Int(bestIndex[lane]) < winner) {
-            winner = Int(bestIndex[lane])
-            winnerDistance = best[lane]
-        }
-        for c in (groups * 8)..<k {
+            return dx * dx + dy * dy
+        }, one: { c in
             let dx = centroids[2 * c] - x, dy = centroids[2 * c + 1] - y
-            if dx * dx + dy * dy < winnerDistance { winnerDistance = dx * dx + dy * dy; winner = c }
-        }
-        return winner
+            return dx * dx + dy * dy
+        })
     }
 
-    /// `nearest` for dim 1, eight centroids at a time, as `nearest2`: the scalar loop's
-    /// result, ties included.
+    /// `nearest` for dim 1, eight centroids at a time.
     @inline(__always)
     private static func nearest1(_ x: Float, _ centroids: UnsafePointer<Float>, k: Int) -> Int {
-        let groups = k / 8
         let vx = SIMD8<Float>(repeating: x)
+        let raw = UnsafeRawPointer(centroids)
+        return nearestByEights(k, eight: { g in
+            let dx = raw.loadUnaligned(fromByteOffset: g * 32, as: SIMD8<Float>.self) - vx
+            return dx * dx
+        }, one: { c in (centroids[c] - x) * (centroids[c] - x) })
+    }
+
+    /// The least index of the least distance among k centroids, the scalar loop's answer
+    /// (ties included): `eight(g)` gives the distances of centroids 8g ..< 8g + 8, `one(c)`
+    /// those of the last k mod 8. Each lane keeps its first minimum and the lanes are
+    /// reduced by (distance, index), so the order of the visits does not matter.
+    @inline(__always)
+    private static func nearestByEights(_ k: Int, eight: (Int) -> SIMD8<Float>, one: (Int) -> Float) -> Int {
+        let groups = k / 8
         var best = SIMD8<Float>(repeating: .infinity)
         var bestIndex = SIMD8<Int32>(repeating: 0)
         var index = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
-        let raw = UnsafeRawPointer(centroids)
         for g in 0..<groups {
-            let dx = raw.loadUnaligned(fromByteOffset: g * 32, as: SIMD8<Float>.self) - vx
-            let distance = dx * dx
+            let distance = eight(g)
             let better = distance .< best
             best.replace(with: distance, where: better)
             bestIndex.replace(with: index, where: better)
@@ -163,8 +156,8 @@ enum KMeans {
             winnerDistance = best[lane]
         }
         for c in (groups * 8)..<k {
-            let dx = centroids[c] - x
-            if dx * dx < winnerDistance { winnerDistance = dx * dx; winner = c }
+            let distance = one(c)
+            if distance < winnerDistance { winnerDistance = distance; winner = c }
         }
         return winner
     }

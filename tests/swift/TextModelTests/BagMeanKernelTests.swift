@@ -7,8 +7,9 @@ import CKernels
 final class BagMeanKernelTests: XCTestCase {
     func testAVX2MeanMatchesTheSwiftLoop() throws {
         try XCTSkipUnless(InputStage.avx2, "this CPU has no AVX2")
-        // Odd E leaves a remainder past the vector lanes; lengths 0 and 1 are the edges.
-        for e in [1, 13, 100] {
+        // Odd E leaves a remainder past the vector lanes (4: a 4-lane block alone; 13, 36, 100,
+        // 103: 8- and 4-lane blocks in the last pass); lengths 0 and 1 are the edges.
+        for e in [1, 4, 13, 36, 100, 103] {
             var rng = SeededGenerator(seed: UInt64(e))
             let vocabulary = 50
             let table = (0..<(vocabulary * e)).map { _ in rng.uniform(-1, 1) * 1000 }
@@ -37,8 +38,9 @@ final class BagMeanKernelTests: XCTestCase {
 
     func testAVX2Int8MeanMatchesTheSwiftLoop() throws {
         try XCTSkipUnless(InputStage.avx2, "this CPU has no AVX2")
-        // E 1 and 13 leave remainders past the vector lanes; 100 and 72 run 64-, 32- and 8-lane blocks.
-        for e in [1, 13, 72, 100] {
+        // E 1, 13 and 103 leave remainders past the vector lanes; 4, 36 and 100 end with a 4-lane
+        // block; 72 and 100 run a 64-lane pass, then 8-lane blocks.
+        for e in [1, 4, 13, 36, 72, 100, 103] {
             var rng = SeededGenerator(seed: UInt64(e) + 7)
             let vocabulary = 50
             let values = (0..<(vocabulary * e)).map { _ in Int8(Int(rng.next() % 255) - 127) }
