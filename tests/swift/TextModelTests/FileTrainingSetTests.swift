@@ -81,12 +81,13 @@ final class FileTrainingSetTests: XCTestCase {
             for format in ["csv", "txt", "jsonl"] {
                 let path = dir.file("train-\(task.rawValue).\(format)")
                 write(data, format: format, to: path)
-                for (name, config) in configs(task) {
+                // Every config for single labels; the other tasks on the bag (for time).
+                for (name, config) in configs(task) where task == .singleLabel || name.hasPrefix("bag") {
                     let multi = task == .multiLabel
                     let whole = try TrainingSet(config: config, data: try LabelledTexts.read(path: path, config: config.data, multiLabel: multi),
                                                 validation: nil)
                     XCTAssertGreaterThan(whole.skippedMissingLabel + whole.skippedEmptyText, 0)
-                    for chunk in [97, 4096, 8 << 20] {
+                    for chunk in format == "csv" ? [97, 8 << 20] : [331] {
                         var source = LabelledFile(path: path, config: config.data, multiLabel: multi)
                         source.chunkBytes = chunk
                         let passes = try TrainingSet(config: config, file: source, validation: nil)
