@@ -213,6 +213,10 @@ typedef int (*tm_progress_fn)(const tm_progress *progress, void *user_data);
  * for ".jsonl" and ".ndjson", and fastText otherwise. Rows with an empty text or a missing label are
  * skipped and counted in the report. Training an already trained model starts
  * again from scratch (new vocabulary, labels and weights).
+ * A regular train_path file is read twice, a chunk at a time (to count the vocabulary
+ * and labels, then to encode), so its texts are never all in memory; it must not
+ * change during the call (TM_ERR_DATA if its rows do). A pipe or device is read once,
+ * its texts held until encoded. The report's timings include reading the file.
  *
  * progress may be NULL; user_data is passed to it untouched. If out_report_json is
  * not NULL it receives a JSON training report (per-epoch losses and accuracy,

@@ -161,11 +161,23 @@ public final class Model {
     public func train(file: String, validationFile: String? = nil,
                       progress: ProgressHandler? = nil) throws -> TrainingReport {
         try refuseReentrantTraining()   // before reading files it would not use
-        let data = try read(file)
-        let validation = try validationFile.map(read)
-        // Handed over, not shared: the file's texts are freed once encoded (a million
-        // texts are ~200 MB, as much as the encoded set and the weights together).
-        return try train(owned: consume data, validation: validation, progress: progress)
+        guard LabelledFile.canReadTwice(file) else {
+            // A pipe or a device: read once, its texts held until encoded.
+            let data = try read(file)
+            let validation = try validationFile.map(read)
+            // Handed over, not shared: the file's texts are freed once encoded (a million
+            // texts are ~200 MB, as much as the encoded set and the weights together).
+            return try train(owned: consume data, validation: validation, progress: progress)
+        }
+        // A regular file is read in passes, a chunk at a time, so that its texts are never
+        // all in memory (TrainingSet(config:file:)); the validation file is held, as before.
+        let validation: (() throws -> LabelledTexts)? = validationFile.map { path in { try self.read(path) } }
+        let source = LabelledFile(path: file, config: config.data, multiLabel: task == .multiLabel,
+                                  limit: config.training.maxMemoryMB * 1_048_576, limitName: "training.max_memory_mb")
+        return try runTraining {
+            let outcome = try Trainer(config: config, progress: progress).train(file: source, validation: validation)
+            return (outcome.model, outcome.report)
+        }
     }
 
     /// A labelled file, read as config.data says (multi-label fastText lines may carry

@@ -56,6 +56,13 @@ enum CSVReader {
             return records.position
         }
 
+        /// The rows parsed so far, handed over: the parser goes on from none (a file read
+        /// a chunk of rows at a time, LabelledFile).
+        mutating func takeRows() -> LabelledTexts {
+            defer { result = LabelledTexts() }
+            return result
+        }
+
         /// The rows, once the last chunk is consumed.
         func finish() throws -> LabelledTexts {
             if columns == nil {

@@ -33,6 +33,13 @@ enum FastTextReader {
                 try parseLine(line, line: number, source: source, labelSeparator: separator, into: &result)
             }
         }
+
+        /// The rows parsed so far, handed over: the parser goes on from none (a file read
+        /// a chunk of rows at a time, LabelledFile).
+        mutating func takeRows() -> LabelledTexts {
+            defer { result = LabelledTexts() }
+            return result
+        }
     }
 
     private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C }

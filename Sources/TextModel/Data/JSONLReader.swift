@@ -38,6 +38,13 @@ enum JSONLReader {
                                           labelField: labelField, labelSeparator: labelSeparator, into: &result)
             }
         }
+
+        /// The rows parsed so far, handed over: the parser goes on from none (a file read
+        /// a chunk of rows at a time, LabelledFile).
+        mutating func takeRows() -> LabelledTexts {
+            defer { result = LabelledTexts() }
+            return result
+        }
     }
 
     private static func parseLine(_ slice: Lines.Line, lineNumber: Int, source: String, textField: String, labelField: String,

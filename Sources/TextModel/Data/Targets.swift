@@ -11,9 +11,10 @@ struct Targets {
     var count: Int { task == .singleLabel ? classes.count : values.count / max(width, 1) }
 
     /// Targets of raw label fields against a model's labels (regression: numbers).
-    /// `what` names the data in messages ("the training data", "the evaluation data").
+    /// `what` names the data in messages ("the training data", "the evaluation data");
+    /// `firstRow`: the example number of the first label, less one (a chunk of a file).
     init(task: Config.Task, labels rawLabels: [String], labelIDs: [String: Int32], width: Int,
-         separator: String, what: String, knownLabels: [String]) throws {
+         separator: String, what: String, knownLabels: [String], firstRow: Int = 0) throws {
         self.task = task
         self.width = width
         switch task {
@@ -34,7 +35,7 @@ struct Targets {
         case .regression:
             values.reserveCapacity(rawLabels.count)
             for (row, field) in rawLabels.enumerated() {
-                values.append(Float(try Targets.number(field, row: row, what: what)))
+                values.append(Float(try Targets.number(field, row: firstRow + row, what: what)))
             }
         }
     }
@@ -82,6 +83,12 @@ struct Targets {
     /// gradients of any target scale near 1 (the model undoes it when predicting).
     mutating func standardize(_ scaling: TargetScaling) {
         for i in values.indices { values[i] = Float((Double(values[i]) - scaling.mean) / scaling.std) }
+    }
+
+    /// Appends `other`'s examples (of the same task and width) after these.
+    mutating func append(contentsOf other: Targets) {
+        classes.append(contentsOf: other.classes)
+        values.append(contentsOf: other.values)
     }
 
     /// Copies example `row`'s targets to the end of `classes` or `values`.

@@ -13,6 +13,12 @@ enum FileIO {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// True for a regular file (one that can be read again from its start, unlike a pipe or a device).
+    static func isRegularFile(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// True if something (a file, a directory, ...) exists at `path`.
     static func exists(_ path: String) -> Bool {
         var st = stat()

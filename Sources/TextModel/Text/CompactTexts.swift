@@ -44,10 +44,7 @@ struct CompactTexts {
     /// (FeatureEncoder.encodedLength); `tokens`: each text's token count.
     init(consuming texts: inout [String], lengths: [Int], tokens: [Int32], encoder: FeatureEncoder, threads: Int) {
         self.encoder = encoder
-        let vocabulary = encoder.vocabulary
-        wordHashes = vocabulary.tokens.enumerated().map { v, token in
-            v > Int(Vocabulary.unknownID) ? NGramHasher.fnv1a(token.utf8) : 0
-        }
+        wordHashes = CompactTexts.wordHashes(encoder.vocabulary)
         featureCount = lengths.reduce(0, +)
         longest = lengths.max() ?? 0
         mostTokens = Int(tokens.max() ?? 0)
@@ -58,19 +55,10 @@ struct CompactTexts {
             shares.withUnsafeMutableBufferPointer { out in
                 Parallel.run(workers) { w in
                     let range = (w * count / workers)..<((w + 1) * count / workers)
-                    var share = EncodedTexts(), scratch = FeatureEncoder.Scratch(), text = [Int32]()
-                    // Vocabulary ids below this have their subwords in the table (all, without one).
-                    let tabled = encoder.subwords?.words ?? Int32.max
                     // One id a token, and a margin for the few tokens stored whole.
                     let words = tokens[range].reduce(0) { $0 + Int($1) }
-                    share.reserve(texts: range.count, ids: words + words / 8 + 64)
-                    for i in range {
-                        CompactTexts.store(texts[i], encoder: encoder, tabled: tabled, scratch: &scratch, into: &text)
-                        texts[i] = ""
-                        share.append(text)
-                        if w == 0 && i % 65_536 == 65_535 { Memory.returnFreePages() }
-                    }
-                    out[w] = share
+                    out[w] = CompactTexts.store(texts, range, encoder: encoder, reserving: words + words / 8 + 64,
+                                                returningPages: w == 0)
                 }
             }
         }
@@ -87,6 +75,88 @@ struct CompactTexts {
             }
             stored = all
         }
+    }
+
+    /// No texts yet, for `append` to store a chunk of texts at a time (training from a
+    /// file, whose texts are never all in memory). The totals over every text to come:
+    /// `featureCount` its ids expanded, `longest` and `mostTokens` the most ids and tokens
+    /// of one text, `texts` and `storedIDs` what to reserve (`storedLength`).
+    init(encoder: FeatureEncoder, featureCount: Int, longest: Int, mostTokens: Int, texts: Int, storedIDs: Int) {
+        self.encoder = encoder
+        wordHashes = CompactTexts.wordHashes(encoder.vocabulary)
+        self.featureCount = featureCount
+        self.longest = longest
+        self.mostTokens = mostTokens
+        stored = EncodedTexts()
+        stored.reserve(texts: texts, ids: storedIDs)
+    }
+
+    /// Stores `texts` after those stored already, on up to `threads` threads, emptying them.
+    mutating func append(consuming texts: inout [String], threads: Int) {
+        let count = texts.count, encoder = self.encoder
+        let workers = Parallel.workers(threads: threads, items: count, minimumEach: 64)
+        var shares = [EncodedTexts](repeating: EncodedTexts(), count: workers)
+        texts.withUnsafeMutableBufferPointer { texts in
+            shares.withUnsafeMutableBufferPointer { out in
+                Parallel.run(workers) { w in
+                    let range = (w * count / workers)..<((w + 1) * count / workers)
+                    out[w] = CompactTexts.store(texts, range, encoder: encoder, reserving: 0, returningPages: false)
+                }
+            }
+        }
+        texts = []
+        for w in shares.indices {
+            stored.append(contentsOf: shares[w])
+            shares[w] = EncodedTexts()
+        }
+    }
+
+    /// How many Int32 the stored layout takes for texts whose tokens were counted by
+    /// `counter` (each token once per occurrence), with `encoder`'s vocabulary: one per
+    /// ASCII word the SubwordTable holds, 4 + its character n-grams for any other token.
+    /// So a set built a chunk at a time is reserved once, at its size.
+    static func storedLength(of counter: Vocabulary.Counter, encoder: FeatureEncoder) -> Int {
+        let tabled = encoder.subwords?.words ?? Int32.max
+        let characters = encoder.hasher.makesCharacterFeatures
+        var total = 0, one = TokenBuffer()
+        counter.forEachCount { bytes, hash, count in
+            let v = encoder.vocabulary.id(of: bytes, hash: hash)
+            if Tokenizer.isASCII(bytes) && v > Vocabulary.unknownID && v < tabled {
+                total += count
+                return
+            }
+            var whole = 4
+            if characters {
+                one.removeAll()
+                one.append(token: bytes)
+                whole += encoder.hasher.featureCount(of: one)
+            }
+            total += count * whole
+        }
+        return total
+    }
+
+    private static func wordHashes(_ vocabulary: Vocabulary) -> [UInt64] {
+        vocabulary.tokens.enumerated().map { v, token in
+            v > Int(Vocabulary.unknownID) ? NGramHasher.fnv1a(token.utf8) : 0
+        }
+    }
+
+    /// Texts `range` in the stored layout, each emptied once stored; with
+    /// `returningPages`, the freed pages go back to the system every 65,536 texts.
+    private static func store(_ texts: UnsafeMutableBufferPointer<String>, _ range: Range<Int>, encoder: FeatureEncoder,
+                              reserving ids: Int, returningPages: Bool) -> EncodedTexts {
+        var share = EncodedTexts(), scratch = FeatureEncoder.Scratch(), text = [Int32]()
+        // Vocabulary ids below this have their subwords in the table (all, without one).
+        let tabled = encoder.subwords?.words ?? Int32.max
+        share.reserve(texts: range.count, ids: ids)
+        for i in range {
+            CompactTexts.store(texts[i], encoder: encoder, tabled: tabled, scratch: &scratch, into: &text)
+            texts[i] = ""
+            share.append(text)
+            if returningPages && i % 65_536 == 65_535 { Memory.returnFreePages() }
+        }
+        return share
     }
 
     /// One text in the stored layout, into `out` (emptied first).

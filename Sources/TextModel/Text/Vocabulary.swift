@@ -42,27 +42,9 @@ public struct Vocabulary {
     /// `each(i, tokens)`, if given, sees text i's tokens, on the counting thread.
     static func build(texts: [String], tokenizer: Tokenizer, threads: Int, minFreq: Int, maxSize: Int,
                       each: ((Int, TokenBuffer) -> Void)? = nil) -> Vocabulary {
-        let workers = Parallel.workers(threads: threads, items: texts.count, minimumEach: 256)
-        var shares = [(table: TokenTable, counts: [Int])](repeating: (TokenTable(), []), count: workers)
-        shares.withUnsafeMutableBufferPointer { out in
-            Parallel.run(workers) { w in
-                var table = TokenTable(), counts = [Int](), buffer = TokenBuffer()
-                for i in (w * texts.count / workers)..<((w + 1) * texts.count / workers) {
-                    tokenizer.tokenize(texts[i], into: &buffer)
-                    each?(i, buffer)
-                    for t in 0..<buffer.count {
-                        let k = buffer.withToken(t) { table.insert($0, hash: buffer.hashes[t]) }
-                        if k == counts.count { counts.append(1) } else { counts[k] += 1 }
-                    }
-                }
-                out[w] = (table, counts)
-            }
-        }
-        var counts = [String: Int]()
-        for share in shares {
-            for k in 0..<share.table.count { counts[share.table.string(k), default: 0] += share.counts[k] }
-        }
-        return build(counts: counts, minFreq: minFreq, maxSize: maxSize)
+        var counter = Counter(tokenizer: tokenizer, threads: threads)
+        counter.add(texts, each: each)
+        return counter.vocabulary(minFreq: minFreq, maxSize: maxSize)
     }
 
     /// Builds a vocabulary from tokenized training texts.

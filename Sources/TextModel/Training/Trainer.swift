@@ -24,9 +24,6 @@ struct Trainer {
 
     func train(_ data: consuming LabelledTexts, validation: LabelledTexts?) throws -> Outcome {
         let started = Clock.now()
-        var report = TrainingReport()
-        report.skippedEmptyText = data.skippedEmptyText
-        report.skippedMissingLabel = data.skippedMissingLabel
         // Handed over, so the raw texts are freed when TrainingSet has encoded them
         // (if the caller handed them over too) rather than held through every epoch.
         try continuation.map(checkContinuation)
@@ -35,6 +32,26 @@ struct Trainer {
         // Those texts were a million small blocks: free()d, their pages stay with malloc
         // (and in the RSS) until trimmed, while the weights come next from fresh pages.
         Memory.returnFreePages()
+        return try train(set, started: started)
+    }
+
+    /// `train` on a labelled file read in passes (TrainingSet(config:file:)), never
+    /// holding all its texts; the report's seconds include reading it. Not for a
+    /// continuation or an exchange, whose counts come from every process's rows.
+    func train(file: LabelledFile, validation: (() throws -> LabelledTexts)?) throws -> Outcome {
+        let started = Clock.now()
+        guard continuation == nil && exchange == nil else {
+            throw TextModelError.state("training across processes takes its rows in memory, not from a file read in passes")
+        }
+        let set = try TrainingSet(config: config, file: file, validation: validation)
+        Memory.returnFreePages()
+        return try train(set, started: started)
+    }
+
+    private func train(_ set: TrainingSet, started: Double) throws -> Outcome {
+        var report = TrainingReport()
+        report.skippedEmptyText = set.skippedEmptyText
+        report.skippedMissingLabel = set.skippedMissingLabel
         // The set may have sized the hash buckets to the data (BucketSizing): the
         // network, the checkpoints and the saved model take the fitted count.
         if set.tokenizer.buckets != config.tokenizer.buckets {

@@ -19,6 +19,9 @@ struct TrainingSet {
     let validExamples: EncodedTexts
     let validTargets: Targets
     let validationSkipped: Int
+    /// Training rows skipped: with an empty text, with a missing label.
+    let skippedEmptyText: Int
+    let skippedMissingLabel: Int
 
     /// Outputs per example: the number of labels, or 1 for regression.
     var width: Int { targets.width }
@@ -35,15 +38,7 @@ struct TrainingSet {
         var trainRows = Array(0..<data.count)
         var heldOut = [Int]()
         if validation == nil && config.training.validationFraction > 0 {
-            // A seeded shuffle, so the same seed holds out the same rows.
-            var rng = SeededGenerator(seed: config.training.seed ^ 0x5EED_5A11)
-            rng.shuffle(&trainRows)
-            let n = Int((Double(data.count) * config.training.validationFraction).rounded())
-            heldOut = Array(trainRows.prefix(n)).sorted()
-            trainRows = Array(trainRows.dropFirst(n)).sorted()
-            guard !trainRows.isEmpty else {
-                throw TextModelError.data("training.validation_fraction \(config.training.validationFraction) leaves no training rows")
-            }
+            (trainRows, heldOut) = try TrainingSet.holdOut(rows: data.count, config: config)
         }
         let task = config.model.task, separator = config.data.labelSeparator
         // Rows move out of `data` (held-out ones first), so each string has one owner.
@@ -60,24 +55,11 @@ struct TrainingSet {
         data.labels = []
         // model.labels: the user's label set, in their order (training.privacy requires it).
         let labels = config.model.labels ?? counts?.labels ?? Targets.labels(of: trainLabels, task: task, separator: separator)
-        if task == .singleLabel && labels.count < 2 {
-            throw TextModelError.data("the training data has only one class (\"\(echo(labels.first ?? ""))\"); a classifier needs at least two")
-        }
-        if task == .multiLabel && labels.isEmpty {
-            throw TextModelError.data("the training data has no labels (data.label_separator is \"\(separator)\")")
-        }
-        var labelIDs = [String: Int32]()
-        for (i, l) in labels.enumerated() { labelIDs[l] = Int32(i) }
+        let labelIDs = try TrainingSet.labelIDs(labels, config: config)
         let width = task == .regression ? 1 : labels.count
         var targets = try Targets(task: task, labels: trainLabels, labelIDs: labelIDs, width: width,
                                   separator: separator, what: "the training data", knownLabels: labels)
-        scaling = task == .regression ? TargetScaling(of: targets.values) : .identity
-        if task == .regression {
-            if let first = targets.values.first, targets.values.allSatisfy({ $0 == first }) {
-                throw TextModelError.data("every training target is \(first); a regression model needs targets that vary")
-            }
-            targets.standardize(scaling)
-        }
+        scaling = try TrainingSet.standardize(&targets)
         self.targets = targets
         trainLabels = []
 
@@ -127,6 +109,62 @@ struct TrainingSet {
         }
         lengths = []
         tokenCounts = []
+        self.tokenizer = TrainingSet.fitBuckets(&examples, config: config, vocabulary: vocabulary, counts: counts)
+        encoder = FeatureEncoder(config: self.tokenizer, vocabulary: vocabulary)
+        self.examples = examples
+        self.labels = labels
+
+        skippedEmptyText = data.skippedEmptyText
+        skippedMissingLabel = data.skippedMissingLabel
+        (validExamples, validTargets, validationSkipped) = try TrainingSet.validation(
+            validation, heldOut: (validTexts, validLabels), encoder: encoder, labels: labels, labelIDs: labelIDs,
+            config: config)
+    }
+
+    /// Which of `rows` usable rows training.validation_fraction holds out: a seeded
+    /// shuffle (the same seed holds out the same rows), both lists in row order.
+    static func holdOut(rows: Int, config: Config) throws -> (train: [Int], heldOut: [Int]) {
+        var trainRows = Array(0..<rows)
+        var rng = SeededGenerator(seed: config.training.seed ^ 0x5EED_5A11)
+        rng.shuffle(&trainRows)
+        let n = Int((Double(rows) * config.training.validationFraction).rounded())
+        let heldOut = Array(trainRows.prefix(n)).sorted()
+        trainRows = Array(trainRows.dropFirst(n)).sorted()
+        guard !trainRows.isEmpty else {
+            throw TextModelError.data("training.validation_fraction \(config.training.validationFraction) leaves no training rows")
+        }
+        return (trainRows, heldOut)
+    }
+
+    /// Each label's output index, after checking there are enough labels for the task.
+    static func labelIDs(_ labels: [String], config: Config) throws -> [String: Int32] {
+        let task = config.model.task
+        if task == .singleLabel && labels.count < 2 {
+            throw TextModelError.data("the training data has only one class (\"\(echo(labels.first ?? ""))\"); a classifier needs at least two")
+        }
+        if task == .multiLabel && labels.isEmpty {
+            throw TextModelError.data("the training data has no labels (data.label_separator is \"\(config.data.labelSeparator)\")")
+        }
+        var labelIDs = [String: Int32]()
+        for (i, l) in labels.enumerated() { labelIDs[l] = Int32(i) }
+        return labelIDs
+    }
+
+    /// Standardises regression targets (refusing ones that do not vary); the scaling used.
+    static func standardize(_ targets: inout Targets) throws -> TargetScaling {
+        guard targets.task == .regression else { return .identity }
+        let scaling = TargetScaling(of: targets.values)
+        if let first = targets.values.first, targets.values.allSatisfy({ $0 == first }) {
+            throw TextModelError.data("every training target is \(first); a regression model needs targets that vary")
+        }
+        targets.standardize(scaling)
+        return scaling
+    }
+
+    /// With tokenizer.fit_buckets, the hashed buckets cut to those the examples use
+    /// (BucketSizing), the examples' ids folded to match; the tokenizer config they are in.
+    static func fitBuckets(_ examples: inout TrainingExamples, config: Config, vocabulary: Vocabulary,
+                           counts: CorpusCounts?) -> Config.Tokenizer {
         var tokenizer = config.tokenizer
         if tokenizer.fitBuckets && tokenizer.hashedFeatures > 0 {
             let base = vocabulary.count, configured = tokenizer.buckets
@@ -156,29 +194,33 @@ struct TrainingSet {
                 }
             }
         }
-        self.tokenizer = tokenizer
-        encoder = FeatureEncoder(config: tokenizer, vocabulary: vocabulary)
         if case .compact(var texts) = examples, tokenizer.buckets != config.tokenizer.buckets {
             examples = .flat(EncodedTexts())  // one owner, so the fold is in place
-            texts.refit(encoder)
+            texts.refit(FeatureEncoder(config: tokenizer, vocabulary: vocabulary))
             examples = .compact(texts)
         }
-        self.examples = examples
-        self.labels = labels
+        return tokenizer
+    }
 
+    /// The validation examples and targets: of the validation set if given (refused if
+    /// it has no usable rows), else of the rows held out; and the validation rows skipped.
+    static func validation(_ given: LabelledTexts?, heldOut: (texts: [String], labels: [String]), encoder: FeatureEncoder,
+                           labels: [String], labelIDs: [String: Int32],
+                           config: Config) throws -> (EncodedTexts, Targets, Int) {
+        var (texts, rawLabels) = heldOut
         var skipped = 0
-        if let v = validation {
+        if let v = given {
             guard v.count > 0 else {
                 throw TextModelError.data("no usable validation rows (\(v.skippedEmptyText) with an empty text and \(v.skippedMissingLabel) with a missing label were skipped)")
             }
-            validTexts = v.texts
-            validLabels = v.labels
+            texts = v.texts
+            rawLabels = v.labels
             skipped = v.skipped
         }
-        validTargets = try Targets(task: task, labels: validLabels, labelIDs: labelIDs, width: width,
-                                   separator: separator, what: "the validation data", knownLabels: labels)
-        validExamples = encoder.encode(validTexts, threads: threads)
-        validationSkipped = skipped
+        let task = config.model.task
+        let targets = try Targets(task: task, labels: rawLabels, labelIDs: labelIDs, width: task == .regression ? 1 : labels.count,
+                                  separator: config.data.labelSeparator, what: "the validation data", knownLabels: labels)
+        return (encoder.encode(texts, threads: config.training.threads), targets, skipped)
     }
 
     /// The string at `s`, leaving an empty one behind (so the string has one owner).

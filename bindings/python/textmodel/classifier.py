@@ -274,7 +274,8 @@ class _TextModel:
     def fit_files(self, train_path, valid_path=None, progress=None, verbose=False):
         """Train from a CSV, fastText or JSON Lines file (see the config's "data"
         section). ``progress`` and ``verbose`` are as in :meth:`fit`. Returns self.
-        ``classes_`` are the file's label strings.
+        ``classes_`` are the file's label strings. A regular file is read twice, a
+        chunk at a time, rather than held in memory (see ``tm_model_train_files``).
         """
         def train(native, handler):
             return native.train_files(train_path, valid_path, handler)

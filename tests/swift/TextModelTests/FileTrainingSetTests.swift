@@ -1,0 +1,151 @@
+import XCTest
+@testable import TextModel
+
+/// TrainingSet(config:file:), the training set of a file read in passes a chunk at a
+/// time, is the set of the same rows read whole (TrainingSet(config:data:)): the same
+/// vocabulary, labels, tokenizer (fitted buckets), encoded or compact ids, targets and
+/// validation examples, for CSV, fastText and JSON Lines, every task, held-out rows and
+/// chunks that cut anywhere; the compact store is reserved at exactly its size; and
+/// Model.train(file:) writes the same model bytes as training on the rows in memory.
+final class FileTrainingSetTests: XCTestCase {
+    private struct Rows {
+        var texts: [String]
+        var labels: [String]
+    }
+
+    private func rows(task: Config.Task) -> Rows {
+        let data = KeywordData.make(count: 700, seed: 5)
+        var texts = data.texts + ["émoji 🎉 ünïcode", "cafe\u{301} café", "rare wordz", "  "]
+        var labels = data.labels + ["food", "tech", "sport", "food"]
+        texts.append("a row without a label")
+        labels.append("")
+        switch task {
+        case .singleLabel: break
+        case .multiLabel: labels = labels.enumerated().map { i, l in l.isEmpty ? l : (i % 3 == 0 ? "\(l)|news" : l) }
+        case .regression: labels = labels.enumerated().map { i, l in l.isEmpty ? l : "\(Double(i % 17) * 0.5 - 2)" }
+        }
+        return Rows(texts: texts, labels: labels)
+    }
+
+    /// The rows' texts hold no quote or backslash, so quoting is all CSV and JSON need.
+    private func csvField(_ s: String) -> String { "\"" + s + "\"" }
+
+    private func write(_ rows: Rows, format: String, to path: String) {
+        var out = format == "csv" ? "label,text\n" : ""
+        for (text, label) in zip(rows.texts, rows.labels) {
+            switch format {
+            case "csv": out += "\(csvField(label)),\(csvField(text))\n"
+            case "jsonl": out += "{\"label\": \(label.isEmpty ? "null" : "\"\(label)\""), \"text\": \"\(text)\"}\n"
+            default:
+                let tags = label.split(separator: "|").map { "__label__\($0)" }.joined(separator: " ")
+                out += "\(tags) \(text)\n"
+            }
+        }
+        writeText(path, out)
+    }
+
+    private func assertSameSet(_ a: TrainingSet, _ b: TrainingSet, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.vocabulary.tokens, b.vocabulary.tokens, what, file: file, line: line)
+        XCTAssertEqual(a.labels, b.labels, what, file: file, line: line)
+        XCTAssertEqual(a.tokenizer.buckets, b.tokenizer.buckets, what, file: file, line: line)
+        XCTAssertEqual(a.examples.features(), b.examples.features(), what, file: file, line: line)
+        XCTAssertEqual(a.targets.classes, b.targets.classes, what, file: file, line: line)
+        XCTAssertEqual(a.targets.values, b.targets.values, what, file: file, line: line)
+        XCTAssertEqual(a.scaling, b.scaling, what, file: file, line: line)
+        XCTAssertEqual(a.validExamples, b.validExamples, what, file: file, line: line)
+        XCTAssertEqual(a.validTargets.classes, b.validTargets.classes, what, file: file, line: line)
+        XCTAssertEqual(a.validTargets.values, b.validTargets.values, what, file: file, line: line)
+        XCTAssertEqual(a.skippedEmptyText, b.skippedEmptyText, what, file: file, line: line)
+        XCTAssertEqual(a.skippedMissingLabel, b.skippedMissingLabel, what, file: file, line: line)
+        XCTAssertEqual(a.fingerprint(), b.fingerprint(), what, file: file, line: line)
+    }
+
+    private func configs(_ task: Config.Task) -> [(String, Config)] {
+        var bag = Config(modelType: .bag)
+        bag.model.task = task
+        bag.tokenizer.buckets = 20_000
+        bag.training.threads = 1
+        var heldOut = bag
+        heldOut.training.validationFraction = 0.2
+        var flat = bag
+        flat.training.hogwild = false
+        var lstm = tinyConfig()
+        lstm.model.task = task
+        return [("bag", bag), ("bag, validation_fraction 0.2", heldOut), ("bag without Hogwild", flat), ("lstm", lstm)]
+    }
+
+    func testFileSetIsTheSetOfTheRowsReadWhole() throws {
+        let dir = ScratchDirectory()
+        for task in [Config.Task.singleLabel, .multiLabel, .regression] {
+            let data = rows(task: task)
+            for format in ["csv", "txt", "jsonl"] {
+                let path = dir.file("train-\(task.rawValue).\(format)")
+                write(data, format: format, to: path)
+                // Every config for single labels; the other tasks on the bag (for time).
+                for (name, config) in configs(task) where task == .singleLabel || name.hasPrefix("bag") {
+                    let multi = task == .multiLabel
+                    let whole = try TrainingSet(config: config, data: try LabelledTexts.read(path: path, config: config.data, multiLabel: multi),
+                                                validation: nil)
+                    XCTAssertGreaterThan(whole.skippedMissingLabel + whole.skippedEmptyText, 0)
+                    for chunk in format == "csv" ? [97, 8 << 20] : [331] {
+                        var source = LabelledFile(path: path, config: config.data, multiLabel: multi)
+                        source.chunkBytes = chunk
+                        let passes = try TrainingSet(config: config, file: source, validation: nil)
+                        assertSameSet(passes, whole, "\(task.rawValue), \(format), \(name), chunks of \(chunk) bytes")
+                    }
+                }
+            }
+        }
+    }
+
+    func testAGivenValidationFileIsReadAfterTheFirstPass() throws {
+        let dir = ScratchDirectory()
+        let data = rows(task: .singleLabel)
+        let path = dir.file("train.csv")
+        write(data, format: "csv", to: path)
+        let config = configs(.singleLabel)[0].1
+        let validation = KeywordData.make(count: 50, seed: 9)
+        let whole = try TrainingSet(config: config, data: try LabelledTexts.read(path: path, config: config.data), validation: validation)
+        let passes = try TrainingSet(config: config, file: LabelledFile(path: path, config: config.data, multiLabel: false),
+                                     validation: { validation })
+        assertSameSet(passes, whole, "a validation set")
+        // A bad training file is reported, not the validation reader's error.
+        writeText(path, "label,text\nfood\n")
+        _ = assertThrowsTextModelError(.data, mentioning: ["field"]) {
+            _ = try TrainingSet(config: config, file: LabelledFile(path: path, config: config.data, multiLabel: false),
+                                validation: { throw TextModelError.data("validation read") })
+        }
+    }
+
+    func testCompactStoreIsReservedAtItsSize() throws {
+        let data = rows(task: .singleLabel)
+        for tokenizer in [Config(modelType: .bag).tokenizer, { var t = Config(modelType: .bag).tokenizer; t.charNgramsMax = 0; return t }()] {
+            var counter = Vocabulary.Counter(tokenizer: Tokenizer(tokenizer), threads: 2)
+            counter.add(Array(data.texts.prefix(400)))
+            counter.add(Array(data.texts.dropFirst(400)))
+            let vocabulary = counter.vocabulary(minFreq: 2, maxSize: 30)   // some words unknown
+            let encoder = FeatureEncoder(config: tokenizer, vocabulary: vocabulary)
+            var store = CompactTexts(encoder: encoder, featureCount: 0, longest: 0, mostTokens: 0, texts: 0, storedIDs: 0)
+            var texts = data.texts
+            store.append(consuming: &texts, threads: 2)
+            XCTAssertEqual(CompactTexts.storedLength(of: counter, encoder: encoder), store.stored.totalLength)
+            XCTAssertEqual(vocabulary.tokens, Vocabulary.build(texts: data.texts, tokenizer: Tokenizer(tokenizer), threads: 1,
+                                                               minFreq: 2, maxSize: 30).tokens)
+        }
+    }
+
+    func testTrainingFromAFileWritesTheModelOfItsRowsInMemory() throws {
+        let dir = ScratchDirectory()
+        let path = dir.file("train.csv")
+        write(rows(task: .singleLabel), format: "csv", to: path)
+        for (name, config) in configs(.singleLabel) {
+            var config = config
+            config.training.epochs = 2
+            let fromFile = Model(config: config), fromRows = Model(config: config)
+            let report = try fromFile.train(file: path)
+            try fromRows.train(try LabelledTexts.read(path: path, config: config.data))
+            XCTAssertEqual(try fromFile.serialized(), try fromRows.serialized(), name)
+            XCTAssertEqual(report.skippedMissingLabel, 1, name)
+        }
+    }
+}
