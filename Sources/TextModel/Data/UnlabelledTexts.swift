@@ -80,7 +80,7 @@ public enum UnlabelledTexts {
             }
         case .fasttext, .auto:   // format(of:) resolves auto
             try feed { chunk, first, last in
-                try Lines.forEach(in: chunk, first: first, last: last, number: &number) { line, _ in
+                Lines.forEach(in: chunk, first: first, last: last, number: &number) { line, _ in
                     texts.append(fromLine(withoutLabels(line)))
                 }
             }

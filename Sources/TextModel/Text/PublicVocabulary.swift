@@ -19,7 +19,7 @@ enum PublicVocabulary {
     /// file order, each once, at most `maxSize` (tokenizer.max_size less <pad> and <unk>).
     static func words(of bytes: [UInt8], maxSize: Int) throws -> [String] {
         var words = [String](), seen: Set<String> = [Vocabulary.paddingToken, Vocabulary.unknownToken]
-        try Lines.forEach(in: bytes) { line, lineNumber in
+        Lines.forEach(in: bytes) { line, lineNumber in
             guard words.count < maxSize else { return }
             var i = line.startIndex
             while i < line.endIndex && (line[i] == 0x20 || line[i] == 0x09) { i += 1 }

@@ -42,7 +42,7 @@ struct TrainingSet {
         }
         let task = config.model.task, separator = config.data.labelSeparator
         // Rows move out of `data` (held-out ones first), so each string has one owner.
-        var validTexts = heldOut.map { TrainingSet.take(&data.texts[$0]) }, validLabels = heldOut.map { TrainingSet.take(&data.labels[$0]) }
+        let validTexts = heldOut.map { TrainingSet.take(&data.texts[$0]) }, validLabels = heldOut.map { TrainingSet.take(&data.labels[$0]) }
         var trainTexts: [String], trainLabels: [String]
         if heldOut.isEmpty {
             trainTexts = data.texts
