@@ -8,34 +8,22 @@ Hogwild threads, so its accuracy varies a little from run to run: 0.7635-0.7656 
 0.740 for transformer.json (issue 10; its PyTorch twin, bench/run_torch_transformer.py,
 measured 0.749 here with seed 1, and transformer.json 0.747 with seed 1, 0.755 and
 0.744 with seeds 2 and 3).
-The corpus lives outside the repository (../shared/data/tweets, or the
-folder named by TWEETS_DIR, or /work/shared/data/tweets); without it the test is skipped,
-saying so.
+The models are trained once (conftest.py's tweets_model) and explained again by
+test_tweets_explain.py. Without the corpus (../shared/data/tweets, TWEETS_DIR or
+/work/shared/data/tweets) the test is skipped, saying so.
 """
-import os
-import pathlib
-import time
-
 import pytest
 
-from textmodel import TextClassifier
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-CANDIDATES = [ROOT.parent / "shared" / "data" / "tweets", pathlib.Path("/work/shared/data/tweets")]
-TWEETS = pathlib.Path(os.environ.get("TWEETS_DIR") or next(
-    (c for c in CANDIDATES if (c / "train.csv").exists()), CANDIDATES[0]))
+from conftest import TWEETS, needs_tweets
 
 
 BARS = {"lstm": 0.750, "bag": 0.745, "cnn": 0.750, "gru": 0.750, "bilstm": 0.750, "transformer": 0.740}
 
 
-@pytest.mark.skipif(not (TWEETS / "train.csv").exists(), reason=f"tweets corpus not found at {TWEETS}")
+@needs_tweets
 @pytest.mark.parametrize("name", list(BARS))
-def test_example_config_reaches_its_bar_on_tweets(name):
-    model = TextClassifier(str(ROOT / "examples" / "configs" / f"{name}.json"))
-    started = time.monotonic()
-    model.fit_files(str(TWEETS / "train.csv"), str(TWEETS / "valid.csv"))
-    seconds = time.monotonic() - started
+def test_example_config_reaches_its_bar_on_tweets(name, tweets_model):
+    model, seconds = tweets_model(name)
     metrics = model.evaluate_file(str(TWEETS / "test.csv"))
     epochs = len(model.history_)
     print(f"\ntweets, {name}.json: test accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}, "

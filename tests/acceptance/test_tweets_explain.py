@@ -6,49 +6,38 @@ models, <= 5% at 300 steps for the CNN. Faithfulness: deleting each tweet's
 top-attributed token (cut out of the text through its offsets) lowers the predicted
 label's probability on average at least 3x more than deleting a random token.
 
-The models are the example configs trained for 2 epochs instead of 5, to keep the run
-within a few minutes; the bars concern the explanations, not the accuracy. The
-recurrent model at 50 steps is lstm.json with mean pooling ("lstm-mean"): lstm.json
+The models are the example configs as shipped (5 epochs), the ones test_tweets.py
+checks the accuracy of (conftest.py's tweets_model trains each once); the bars concern
+the explanations, not the accuracy. The recurrent model at 50 steps is lstm.json with
+mean pooling ("lstm-mean", trained for 2 epochs: no other test needs it): lstm.json
 itself max-pools over time, which, like the CNN's ReLU and max-pooling, makes the path
 only piecewise smooth (the position holding each maximum changes along it), so every
 quadrature rule converges slowly there; it is held to the CNN's bar ("lstm", 300 steps,
 5%). Measured at 50 steps on lstm.json: 83% of the tweets within 1%, median gap 0.28%.
 Each test prints the distribution it checked (median and 95th percentile of the
 relative gap).
-Without the corpus (../shared/data/tweets, TWEETS_DIR or /work/shared/data/tweets) the
-tests are skipped, saying so.
+Without the corpus the tests are skipped, saying so.
 """
 import csv
-import json
-import os
-import pathlib
 import random
 
 import numpy as np
 import pytest
 
-from textmodel import TextClassifier
+from conftest import TWEETS, needs_tweets
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-CANDIDATES = [ROOT.parent / "shared" / "data" / "tweets", pathlib.Path("/work/shared/data/tweets")]
-TWEETS = pathlib.Path(os.environ.get("TWEETS_DIR") or next(
-    (c for c in CANDIDATES if (c / "train.csv").exists()), CANDIDATES[0]))
-pytestmark = pytest.mark.skipif(not (TWEETS / "train.csv").exists(), reason=f"tweets corpus not found at {TWEETS}")
+pytestmark = needs_tweets
 
 # config, steps, the largest relative gap allowed on 95% of the tweets
 COMPLETENESS = {"bag": (50, 0.01), "lstm-mean": (50, 0.01), "transformer": (50, 0.01), "cnn": (300, 0.05),
                 "lstm": (300, 0.05)}
-_models = {}
 
 
-def model(name):
-    if name not in _models:
-        config = json.loads((ROOT / "examples" / "configs" / f"{name.split('-')[0]}.json").read_text())
-        config["training"]["epochs"] = 2
-        if name == "lstm-mean":
-            config["model"]["pooling"] = "mean"
-        _models[name] = TextClassifier(config).fit_files(str(TWEETS / "train.csv"), str(TWEETS / "valid.csv"))
-    return _models[name]
+def model(tweets_model, name):
+    """The example config NAME trained ("lstm-mean": lstm.json with mean pooling, 2 epochs)."""
+    if name == "lstm-mean":
+        return tweets_model("lstm", epochs=2, pooling="mean")[0]
+    return tweets_model(name)[0]
 
 
 def tweets(n=500):
@@ -57,10 +46,10 @@ def tweets(n=500):
 
 
 @pytest.mark.parametrize("name", list(COMPLETENESS))
-def test_integrated_gradients_are_complete(name):
+def test_integrated_gradients_are_complete(name, tweets_model):
     steps, bar = COMPLETENESS[name]
     texts = tweets()
-    explanations = model(name).explain(texts, steps=steps)
+    explanations = model(tweets_model, name).explain(texts, steps=steps)
     gaps = np.array([abs(e.delta) / max(abs(e.output - e.reference_output), 1e-12) for e in explanations])
     within = float(np.mean(gaps <= bar))
     print(f"\n{name}.json, {steps} steps, 500 tweets: relative |delta| median {np.median(gaps):.2e}, "
@@ -69,8 +58,8 @@ def test_integrated_gradients_are_complete(name):
 
 
 @pytest.mark.parametrize("name", ["lstm", "bag"])
-def test_deleting_the_top_token_lowers_the_prediction_more_than_a_random_one(name):
-    clf = model(name)
+def test_deleting_the_top_token_lowers_the_prediction_more_than_a_random_one(name, tweets_model):
+    clf = model(tweets_model, name)
     texts = tweets()
     explanations = clf.explain(texts)
     rng = random.Random(1)
