@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 #: Version of ``include/textmodel.h`` these bindings were written against.
-HEADER_VERSION = (0, 5, 0)
+HEADER_VERSION = (0, 6, 0)
 
 LIBRARY_ENV = "TEXTMODEL_LIBRARY"
 LIBRARY_NAME = "libtextmodel.so"
