@@ -47,6 +47,13 @@ static inline int load4(const signed char *p) {
         j0 += 8 * (V) + 4 * (TAIL4);                                                           \
     } while (0)
 
+/* BAG_BLOCK with PREFETCH a compile-time constant: prefetching on the first pass only. */
+#define BAG_BLOCK_FIRST(V, TAIL4)                                                              \
+    do { if (first) BAG_BLOCK(V, TAIL4, 1); else BAG_BLOCK(V, TAIL4, 0); } while (0)
+/* ... and TAIL4 too: a 4-lane block after the V 8-lane ones when `tail4`. */
+#define BAG_BLOCK_TAIL(V)                                                                      \
+    do { if (tail4) BAG_BLOCK_FIRST(V, 1); else BAG_BLOCK_FIRST(V, 0); } while (0)
+
 /* Every lane of the mean: passes of 64 lanes, then one pass over what is left (V blocks
  * of 8, a block of 4), then the last dim mod 4 lanes one at a time; then the scale. */
 #define BAG_MEAN(SCALAR)                                                                       \
@@ -59,7 +66,7 @@ static inline int load4(const signed char *p) {
         long j0 = 0;                                                                           \
         int first = 1;                                                                         \
         while (j0 + 64 <= dim) {                                                               \
-            if (first) BAG_BLOCK(8, 0, 1); else BAG_BLOCK(8, 0, 0);                            \
+            BAG_BLOCK_FIRST(8, 0);                                                             \
             first = 0;                                                                         \
         }                                                                                      \
         long left = dim - j0;                                                                  \
@@ -67,21 +74,14 @@ static inline int load4(const signed char *p) {
             /* One pass: its 8-lane blocks and, if 4 or more lanes remain, a 4-lane one. */    \
             int tail4 = (left % 8) >= 4;                                                       \
             switch (left / 8) {                                                                \
-            case 0: if (first) BAG_BLOCK(0, 1, 1); else BAG_BLOCK(0, 1, 0); break;             \
-            case 1: if (tail4) { if (first) BAG_BLOCK(1, 1, 1); else BAG_BLOCK(1, 1, 0); }     \
-                    else { if (first) BAG_BLOCK(1, 0, 1); else BAG_BLOCK(1, 0, 0); } break;    \
-            case 2: if (tail4) { if (first) BAG_BLOCK(2, 1, 1); else BAG_BLOCK(2, 1, 0); }     \
-                    else { if (first) BAG_BLOCK(2, 0, 1); else BAG_BLOCK(2, 0, 0); } break;    \
-            case 3: if (tail4) { if (first) BAG_BLOCK(3, 1, 1); else BAG_BLOCK(3, 1, 0); }     \
-                    else { if (first) BAG_BLOCK(3, 0, 1); else BAG_BLOCK(3, 0, 0); } break;    \
-            case 4: if (tail4) { if (first) BAG_BLOCK(4, 1, 1); else BAG_BLOCK(4, 1, 0); }     \
-                    else { if (first) BAG_BLOCK(4, 0, 1); else BAG_BLOCK(4, 0, 0); } break;    \
-            case 5: if (tail4) { if (first) BAG_BLOCK(5, 1, 1); else BAG_BLOCK(5, 1, 0); }     \
-                    else { if (first) BAG_BLOCK(5, 0, 1); else BAG_BLOCK(5, 0, 0); } break;    \
-            case 6: if (tail4) { if (first) BAG_BLOCK(6, 1, 1); else BAG_BLOCK(6, 1, 0); }     \
-                    else { if (first) BAG_BLOCK(6, 0, 1); else BAG_BLOCK(6, 0, 0); } break;    \
-            default: if (tail4) { if (first) BAG_BLOCK(7, 1, 1); else BAG_BLOCK(7, 1, 0); }    \
-                    else { if (first) BAG_BLOCK(7, 0, 1); else BAG_BLOCK(7, 0, 0); } break;    \
+            case 0: BAG_BLOCK_FIRST(0, 1); break;                                              \
+            case 1: BAG_BLOCK_TAIL(1); break;                                                  \
+            case 2: BAG_BLOCK_TAIL(2); break;                                                  \
+            case 3: BAG_BLOCK_TAIL(3); break;                                                  \
+            case 4: BAG_BLOCK_TAIL(4); break;                                                  \
+            case 5: BAG_BLOCK_TAIL(5); break;                                                  \
+            case 6: BAG_BLOCK_TAIL(6); break;                                                  \
+            default: BAG_BLOCK_TAIL(7); break;                                                 \
             }                                                                                  \
         }                                                                                      \
         for (long j = j0; j < dim; j++) {                                                      \
