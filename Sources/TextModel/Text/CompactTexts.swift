@@ -49,21 +49,13 @@ struct CompactTexts {
         longest = lengths.max() ?? 0
         mostTokens = Int(tokens.max() ?? 0)
         let count = texts.count
-        let workers = Parallel.workers(threads: threads, items: count, minimumEach: 64)
-        var shares = [EncodedTexts](repeating: EncodedTexts(), count: workers)
-        texts.withUnsafeMutableBufferPointer { texts in
-            shares.withUnsafeMutableBufferPointer { out in
-                Parallel.run(workers) { w in
-                    let range = (w * count / workers)..<((w + 1) * count / workers)
-                    // One id a token, and a margin for the few tokens stored whole.
-                    let words = tokens[range].reduce(0) { $0 + Int($1) }
-                    out[w] = CompactTexts.store(texts, range, encoder: encoder, reserving: words + words / 8 + 64,
-                                                returningPages: w == 0)
-                }
-            }
+        var shares = CompactTexts.storeShares(consuming: &texts, encoder: encoder, threads: threads,
+                                              returningPages: true) { range in
+            // One id a token, and a margin for the few tokens stored whole.
+            let words = tokens[range].reduce(0) { $0 + Int($1) }
+            return words + words / 8 + 64
         }
-        texts = []
-        if workers == 1 {
+        if shares.count == 1 {
             stored = shares[0]
         } else {
             var all = EncodedTexts()
@@ -93,22 +85,34 @@ struct CompactTexts {
 
     /// Stores `texts` after those stored already, on up to `threads` threads, emptying them.
     mutating func append(consuming texts: inout [String], threads: Int) {
-        let count = texts.count, encoder = self.encoder
+        // Reserved at its full size already (init(encoder:...)): the shares reserve nothing.
+        var shares = CompactTexts.storeShares(consuming: &texts, encoder: encoder, threads: threads,
+                                              returningPages: false) { _ in 0 }
+        for w in shares.indices {
+            stored.append(contentsOf: shares[w])
+            shares[w] = EncodedTexts()
+        }
+    }
+
+    /// Stores `texts` (emptying them) on up to `threads` threads, each a run of consecutive
+    /// texts into its own share, reserved at `reserving(range)` ids; the shares in order.
+    /// `returningPages`: the first share hands freed text memory back to the system as it goes.
+    private static func storeShares(consuming texts: inout [String], encoder: FeatureEncoder, threads: Int,
+                                    returningPages: Bool, reserving: (Range<Int>) -> Int) -> [EncodedTexts] {
+        let count = texts.count
         let workers = Parallel.workers(threads: threads, items: count, minimumEach: 64)
         var shares = [EncodedTexts](repeating: EncodedTexts(), count: workers)
         texts.withUnsafeMutableBufferPointer { texts in
             shares.withUnsafeMutableBufferPointer { out in
                 Parallel.run(workers) { w in
                     let range = (w * count / workers)..<((w + 1) * count / workers)
-                    out[w] = CompactTexts.store(texts, range, encoder: encoder, reserving: 0, returningPages: false)
+                    out[w] = CompactTexts.store(texts, range, encoder: encoder, reserving: reserving(range),
+                                                returningPages: returningPages && w == 0)
                 }
             }
         }
         texts = []
-        for w in shares.indices {
-            stored.append(contentsOf: shares[w])
-            shares[w] = EncodedTexts()
-        }
+        return shares
     }
 
     /// How many Int32 the stored layout takes for texts whose tokens were counted by
