@@ -40,21 +40,25 @@ final class SingleTextPredictionTests: XCTestCase {
         var batchProbs = [Float](repeating: .nan, count: Self.texts.count)
         try model.predictTopK(Self.texts, k: 1, labels: &batchLabels, probabilities: &batchProbs)
         for (i, text) in Self.texts.enumerated() {
-            let one = try model.predictOne(text)
-            var label: Int32 = -1, prob: Float = .nan
-            try model.predictTopK([text], k: 1, labels: &label, probabilities: &prob)
-            XCTAssertEqual(Int32(one.label), label, "\(name) text \(i): label of a batch of one")
-            XCTAssertEqual(one.probability.bitPattern, prob.bitPattern, "\(name) text \(i): probability bits")
+            let one = try assertOneEqualsBatchOfOne(model, text, "\(name) text \(i)")
             XCTAssertEqual(Int32(one.label), batchLabels[i], "\(name) text \(i): label within the batch")
             XCTAssertEqual(one.probability, batchProbs[i], accuracy: 1e-6, "\(name) text \(i)")
         }
         for (i, text) in Self.edgeTexts.enumerated() {
-            let one = try model.predictOne(text)
-            var label: Int32 = -1, prob: Float = .nan
-            try model.predictTopK([text], k: 1, labels: &label, probabilities: &prob)
-            XCTAssertEqual(Int32(one.label), label, "\(name) edge text \(i): label of a batch of one")
-            XCTAssertEqual(one.probability.bitPattern, prob.bitPattern, "\(name) edge text \(i): probability bits")
+            try assertOneEqualsBatchOfOne(model, text, "\(name) edge text \(i)")
         }
+    }
+
+    /// predictOne(text) has the label and the probability bits of a batch of one; returns it.
+    @discardableResult
+    private func assertOneEqualsBatchOfOne(_ model: Model, _ text: String, _ what: String) throws
+        -> (label: Int, probability: Float) {
+        let one = try model.predictOne(text)
+        var label: Int32 = -1, prob: Float = .nan
+        try model.predictTopK([text], k: 1, labels: &label, probabilities: &prob)
+        XCTAssertEqual(Int32(one.label), label, "\(what): label of a batch of one")
+        XCTAssertEqual(one.probability.bitPattern, prob.bitPattern, "\(what): probability bits")
+        return one
     }
 
     func testPredictOneEqualsBatchPredictionForEveryEncoder() throws {
