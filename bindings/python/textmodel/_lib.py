@@ -475,6 +475,22 @@ def encode_texts(texts, what="texts"):
     return (c_char_p * len(encoded))(*encoded), len(encoded)
 
 
+def encode_training_rows(texts, labels, valid_texts=None, valid_labels=None):
+    """The C arrays of the training calls: ``(texts, labels, n, valid_texts, valid_labels,
+    valid_n)``, the validation pair None/0 when absent; counts that differ are a ValueError."""
+    t, n = encode_texts(texts)
+    y, m = encode_texts(labels, "labels")
+    if n != m:
+        raise ValueError(f"{n} texts but {m} labels")
+    vt, vy, vn = None, None, 0
+    if valid_texts is not None:
+        vt, vn = encode_texts(valid_texts, "validation texts")
+        vy, vm = encode_texts(valid_labels, "validation labels")
+        if vn != vm:
+            raise ValueError(f"{vn} validation texts but {vm} validation labels")
+    return t, y, n, vt, vy, vn
+
+
 def _nul_error(what, index, text):
     at = text.index(b"\0")
     return InvalidArgumentError(
@@ -645,16 +661,7 @@ class Model:
 
     def train(self, texts, labels, valid_texts=None, valid_labels=None, progress=None):
         """``tm_model_train``; returns ``(report_json, cancelled_by_progress)``."""
-        t, n = encode_texts(texts)
-        y, m = encode_texts(labels, "labels")
-        if n != m:
-            raise ValueError(f"{n} texts but {m} labels")
-        vt, vy, vn = None, None, 0
-        if valid_texts is not None:
-            vt, vn = encode_texts(valid_texts, "validation texts")
-            vy, vm = encode_texts(valid_labels, "validation labels")
-            if vn != vm:
-                raise ValueError(f"{vn} validation texts but {vm} validation labels")
+        t, y, n, vt, vy, vn = encode_training_rows(texts, labels, valid_texts, valid_labels)
         return self._train(lambda cb, out: lib().tm_model_train(
             self.handle, t, y, n, vt, vy, vn, cb, None, out), progress)
 
@@ -939,16 +946,7 @@ class Model:
         and is re-raised here. Returns ``(report_json, cancelled_by_progress)``."""
         if not callable(exchange):
             raise TypeError("exchange must be callable as exchange(parameters, step)")
-        t, n = encode_texts(texts)
-        y, m = encode_texts(labels, "labels")
-        if n != m:
-            raise ValueError(f"{n} texts but {m} labels")
-        vt, vy, vn = None, None, 0
-        if valid_texts is not None:
-            vt, vn = encode_texts(valid_texts, "validation texts")
-            vy, vm = encode_texts(valid_labels, "validation labels")
-            if vn != vm:
-                raise ValueError(f"{vn} validation texts but {vm} validation labels")
+        t, y, n, vt, vy, vn = encode_training_rows(texts, labels, valid_texts, valid_labels)
         counts = None if counts_json is None else counts_json.encode("utf-8")
         raised = []
 
