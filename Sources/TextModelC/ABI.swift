@@ -140,13 +140,7 @@ public func tm_model_train(_ model: OpaquePointer?, _ texts: CStringArray?, _ la
                            _ outReport: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     abiCall {
         let h = try handle(model)
-        let n = try checkedCount(count, "count")
-        guard n > 0 else { throw invalid("count is 0: there is nothing to train on") }
-        let data = try labelledTexts(texts, labels, n, textsName: "texts", labelsName: "labels")
-        let validation = validCount > 0
-            ? try labelledTexts(validTexts, validLabels, try checkedCount(validCount, "valid_count"),
-                                textsName: "valid_texts", labelsName: "valid_labels")
-            : nil
+        let (data, validation) = try trainingRows(texts, labels, count, validTexts, validLabels, validCount)
         let report = try h.model.train(data, validation: validation, progress: progressHandler(progress, userData))
         try finishTraining(report, outReport)
     }

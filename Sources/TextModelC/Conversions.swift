@@ -68,6 +68,21 @@ func labelledTexts(_ texts: UnsafePointer<UnsafePointer<CChar>?>?, _ labels: Uns
     return data
 }
 
+/// The training calls' rows: `count` (more than 0) texts and labels, and the validation
+/// rows when `validCount` is more than 0 (else nil).
+func trainingRows(_ texts: CStringArray?, _ labels: CStringArray?, _ count: UInt,
+                  _ validTexts: CStringArray?, _ validLabels: CStringArray?, _ validCount: UInt)
+    throws -> (data: LabelledTexts, validation: LabelledTexts?) {
+    let n = try checkedCount(count, "count")
+    guard n > 0 else { throw invalid("count is 0: there is nothing to train on") }
+    let data = try labelledTexts(texts, labels, n, textsName: "texts", labelsName: "labels")
+    let validation = validCount > 0
+        ? try labelledTexts(validTexts, validLabels, try checkedCount(validCount, "valid_count"),
+                            textsName: "valid_texts", labelsName: "valid_labels")
+        : nil
+    return (data, validation)
+}
+
 /// Hands a Swift string to C as a malloc'd copy the caller frees with tm_string_free.
 func output(_ s: String, to out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) throws {
     guard let copy = strdup(s) else { throw TextModelError(.resource, "out of memory copying a result string") }

@@ -32,13 +32,7 @@ public func tm_model_train_exchanging(_ model: OpaquePointer?, _ texts: CStringA
         guard syncEvery >= 0, syncEvery <= Int64(Int32.max) else {
             throw invalid("sync_every must be 0 (exchange at epoch ends only) or a positive number of optimizer steps up to 2^31-1; got \(syncEvery)")
         }
-        let n = try checkedCount(count, "count")
-        guard n > 0 else { throw invalid("count is 0: there is nothing to train on") }
-        let data = try labelledTexts(texts, labels, n, textsName: "texts", labelsName: "labels")
-        let validation = validCount > 0
-            ? try labelledTexts(validTexts, validLabels, try checkedCount(validCount, "valid_count"),
-                                textsName: "valid_texts", labelsName: "valid_labels")
-            : nil
+        let (data, validation) = try trainingRows(texts, labels, count, validTexts, validLabels, validCount)
         let counts = try countsJSON.map { try CorpusCounts(json: String(cString: $0), what: "counts_json") }
         let report = try h.model.train(data, validation: validation, counts: counts,
                                        exchange: CExchange(function: function, context: exchangeContext),
