@@ -11,8 +11,10 @@ compressed weights are that file's, so that runs of two libraries compare the sa
 model; the training is still timed), then compresses it
 `--reps` times per cutoff with `quantize(cutoff, dsub=2, qnorm=True, retrain=True)`
 (the retraining texts: the training set), on the same threads. Prints the training
-seconds, the median compression seconds (and every run), their ratio, the compressed
-file's bytes, SHA-1 (first 12 digits) and test accuracy, and the load average before and after.
+seconds, the median compression seconds (and every run), their ratio, the same in CPU
+seconds of the process (every thread; wall time is noisy on a shared machine), the
+compressed file's bytes, SHA-1 (first 12 digits) and test accuracy, and the load average
+before and after. Neither timing includes loading or saving a model file.
 """
 import argparse
 import hashlib
@@ -64,9 +66,9 @@ def main():
                       "tokenizer": {"word_ngrams": 2, "buckets": 2_000_000, "char_ngrams_min": 0, "char_ngrams_max": 0},
                       "training": {"epochs": s["epoch"], "learning_rate": s["lr"], "threads": threads}}
             model = Model.new(json.dumps(config))
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             model.train(train_texts, train_labels)
-            train_seconds = time.perf_counter() - started
+            train_seconds, train_cpu = time.perf_counter() - started, time.process_time() - cpu
             if a.model and os.path.exists(a.model):
                 model.close()
                 model = Model.load(a.model)   # the same weights for every library compared
@@ -77,12 +79,13 @@ def main():
             f32_accuracy = accuracy(model, test_texts, test_labels, labels_of)
             print(f"{threads} thread(s): trained in {train_seconds:.2f} s, accuracy {f32_accuracy:.4f}", flush=True)
             for cutoff in [int(c) for c in a.cutoffs.split(",")]:
-                times, size, acc, digest = [], None, None, None
+                times, cpus, size, acc, digest = [], [], None, None, None
                 for _ in range(a.reps):
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), time.process_time()
                     q = model.quantize(cutoff=cutoff, dsub=2, qnorm=True, retrain=True,
                                        train=(train_texts, train_labels), threads=threads)
                     times.append(time.perf_counter() - started)
+                    cpus.append(time.process_time() - cpu)
                     path = Path(work) / "q.tmmodel"
                     q.save(path)
                     size = path.stat().st_size
@@ -90,18 +93,21 @@ def main():
                     acc = accuracy(q, test_texts, test_labels, labels_of)
                     q.close()
                 row = dict(threads=threads, cutoff=cutoff, train_seconds=train_seconds, quantize_runs=times,
-                           quantize_seconds=statistics.median(times), bytes=size, sha1=digest, accuracy=acc,
+                           quantize_seconds=statistics.median(times), train_cpu=train_cpu, quantize_cpu_runs=cpus,
+                           quantize_cpu=statistics.median(cpus), bytes=size, sha1=digest, accuracy=acc,
                            f32_accuracy=f32_accuracy, load=os.getloadavg()[0])
                 rows.append(row)
                 print(json.dumps(row), flush=True)
             model.close()
     print(f"\nload average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
-    print("| threads | cutoff | train s | quantize s (median) | runs | quantize / train | file | sha1 | accuracy (f32) |")
-    print("|---:|---:|---:|---:|---|---:|---:|---|---|")
+    print("| threads | cutoff | train s | quantize s (median) | runs | quantize / train | CPU s train / quantize (ratio) "
+          "| file | sha1 | accuracy (f32) |")
+    print("|---:|---:|---:|---:|---|---:|---|---:|---|---|")
     for r in rows:
         runs = " ".join(f"{t:.2f}" for t in r["quantize_runs"])
         print(f"| {r['threads']} | {r['cutoff'] or 'none'} | {r['train_seconds']:.2f} | {r['quantize_seconds']:.2f} | "
-              f"{runs} | {r['quantize_seconds'] / r['train_seconds']:.2f} | {r['bytes'] / 1e6:.2f} MB | {r['sha1']} | "
+              f"{runs} | {r['quantize_seconds'] / r['train_seconds']:.2f} | {r['train_cpu']:.2f} / {r['quantize_cpu']:.2f} "
+              f"({r['quantize_cpu'] / r['train_cpu']:.2f}) | {r['bytes'] / 1e6:.2f} MB | {r['sha1']} | "
               f"{r['accuracy']:.4f} ({r['f32_accuracy']:.4f}) |")
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=1) + "\n")

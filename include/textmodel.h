@@ -677,7 +677,7 @@ typedef struct tm_quantize_options {
                              * (unreached hash buckets) before the cutoff */
     int32_t iterations;     /* k-means steps at most, 1..1000 (default 25) */
     size_t sample_rows;     /* rows k-means trains each codebook on at most, >= 256
-                             * (default 16384) */
+                             * (default 8192) */
     uint64_t seed;          /* k-means and retraining order (default 1) */
     int32_t threads;        /* threads, 0 = every core (default); results do not depend
                              * on it */

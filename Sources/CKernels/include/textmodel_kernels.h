@@ -56,6 +56,20 @@ __attribute__((visibility("hidden"))) void tm_bag_mean_int8_avx2(const signed ch
 __attribute__((visibility("hidden"))) void tm_nearest2_sorted_avx2(const float *xs, const float *ys, const int *ids, long k,
                                                                   const float *points, long stride, long count, int *out);
 
+/* out [2m] += weight × the row that `code` [m] stands for, with dsub = 2: codebooks
+ * [m × ksub × 2], each product rounded, then added, as ProductQuantizer.addDecoded
+ * (pq_decode.c). Call only when tm_kernels_avx2() is 1. */
+__attribute__((visibility("hidden"))) void tm_pq2_add_row_avx2(const unsigned char *code, const float *codebooks, long m, long ksub,
+                                                              float weight, float *out);
+
+/* Four rows at a time, whether each of `count` rows [dim] still equals its seeded
+ * uniform draws on [low, high) (seeded_rows.c): lane l reads rows[l] [count × dim],
+ * drawing from xoshiro256** state l (states [4 × 4]: word w of lane l at 4w + l,
+ * advanced on return), and sets out[l][r] to 1 when row r equals its draws, else 0.
+ * SeededGenerator.uniform's floats, bit for bit. Call only when tm_kernels_avx2() is 1. */
+__attribute__((visibility("hidden"))) void tm_untouched_rows4_avx2(unsigned long long *states, const float *const *rows, long count,
+                                                                  long dim, float low, float high, unsigned char *const *out);
+
 /* out [outputs] = bias + x [inputs] · Wᵀ (W [outputs × inputs] row-major): one row of
  * Linear.forward with OpenBLAS's Haswell/Zen sgemm sums, each output's products fused
  * in input order from 0, then added to its bias (linear_row.c). Call only when

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The bag model's input stage after compression (`Model.quantized`, model-file format
 /// 4): only the kept rows of `embedding.weight`, each product-quantized, looked up by
 /// feature id through a hash table of the kept ids. A text's features are the mean of
@@ -68,9 +70,13 @@ struct QuantizedBagInput {
     }
 
     /// features [B × E] = each text's mean decoded row over its kept features.
+    /// Nearly every feature's slot and code row is a cache miss: the slot `ahead`
+    /// tokens on and the code row of the feature found are prefetched, and a row is
+    /// added once the next one has been looked up (the same rows in the same order).
     func bagMean(_ pass: Pass, into features: UnsafeMutablePointer<Float>) {
         let e = dim, batch = pass.batch, m = quantizer.subspaces, dsub = quantizer.dsub, ksub = quantizer.ksub
         let normKsub = normCodebook?.count ?? 0
+        let ahead = 4, kernel = dsub == 2 && QuantizedBagInput.avx2
         slots.withUnsafeBufferPointer { slotBuffer in
         codes.withUnsafeBufferPointer { codeBuffer in
         quantizer.codebooks.withUnsafeBufferPointer { books in
@@ -78,22 +84,42 @@ struct QuantizedBagInput {
         (normCodes ?? []).withUnsafeBufferPointer { normCode in
         batch.tokens.withUnsafeBufferPointer { ids in
             let slots = slotBuffer.baseAddress!, mask = slotBuffer.count / 2 - 1
+            let codes = codeBuffer.baseAddress!, books = books.baseAddress!
+            func add(_ index: Int, into out: UnsafeMutablePointer<Float>) {
+                let weight: Float = normKsub > 0 ? normBook[Int(normCode[index])] : 1
+                if kernel {
+                    tm_pq2_add_row_avx2(codes + index * m, books, m, ksub, weight, out)
+                } else {
+                    ProductQuantizer.addDecoded(codes + index * m, codebooks: books, subspaces: m, dsub: dsub, ksub: ksub,
+                                                weight: weight, into: out)
+                }
+            }
             for b in 0..<batch.size {
-                let out = features + b * e
+                let out = features + b * e, length = batch.lengths[b]
                 out.update(repeating: 0, count: e)
-                var used = 0
-                for t in 0..<batch.lengths[b] {
+                for t in 0..<min(ahead, length) { prefetchSlot(ids[batch.stepOffsets[t] + b], slots) }
+                var used = 0, pending = -1
+                for t in 0..<length {
+                    if t + ahead < length { prefetchSlot(ids[batch.stepOffsets[t + ahead] + b], slots) }
                     guard let index = lookup(ids[batch.stepOffsets[t] + b], slots, mask) else { continue }
-                    let weight: Float = normKsub > 0 ? normBook[Int(normCode[index])] : 1
-                    ProductQuantizer.addDecoded(codeBuffer.baseAddress! + index * m, codebooks: books.baseAddress!,
-                                                subspaces: m, dsub: dsub, ksub: ksub, weight: weight, into: out)
+                    tm_prefetch_row(codes + index * m, m)
+                    if pending >= 0 { add(pending, into: out) }
+                    pending = index
                     used += 1
                 }
+                if pending >= 0 { add(pending, into: out) }
                 guard used > 0 else { continue }
                 let scale = 1 / Float(used)
                 for j in 0..<e { out[j] *= scale }
             }
         }}}}}}
+    }
+
+    private static let avx2 = tm_kernels_avx2() != 0
+
+    @inline(__always)
+    private func prefetchSlot(_ id: Int32, _ slots: UnsafePointer<Int32>) {
+        tm_prefetch_row(slots + 2 * QuantizedBagInput.hash(id, shift: shift), 8)
     }
 
     /// The decoded row of kept row `index` into out [E].

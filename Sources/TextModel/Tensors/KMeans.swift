@@ -32,6 +32,10 @@ enum KMeans {
             sums.deallocate()
         }
         var sizes = [Int](repeating: 0, count: k)
+        // Scalars: the points sorted once, so that each step walks them against the
+        // sorted centroids instead of searching for each (finite points only: NaN has no
+        // place in an order, and infinities could make NaN centroids).
+        let line = d == 1 ? SortedLine(points, count: n) : nil
         for _ in 0..<max(iterations, 1) {
             var changed = 0
             if d == 2, let plane = PlaneCentroids(centroids, k: k) {
@@ -43,7 +47,11 @@ enum KMeans {
                 let sorted = order.map { centroids[$0] }
                 sorted.withUnsafeBufferPointer { sorted in
                     order.withUnsafeBufferPointer { order in
-                        for i in 0..<n { nearestFound[i] = Int32(order[nearestSorted(points[i], sorted)]) }
+                        if let line = line {
+                            line.nearest(sorted, order, into: nearestFound)
+                        } else {
+                            for i in 0..<n { nearestFound[i] = Int32(order[nearestSorted(points[i], sorted)]) }
+                        }
                     }
                 }
             } else {
@@ -69,6 +77,38 @@ enum KMeans {
                 for j in 0..<d { centroids[c * d + j] = Float(sums[c * d + j] / Double(sizes[c])) }
             }
             splitEmpty(centroids, sizes: &sizes, k: k, dim: d)
+        }
+    }
+
+    /// Scalar points in increasing order with their indices: the nearest of sorted
+    /// centroids, for every point, in one merge-like walk (the lower bound of a point
+    /// only moves up as the points grow), the same answers as `nearestSorted`.
+    private struct SortedLine {
+        let values: [Float]
+        let indices: [Int32]
+
+        /// nil when a point is not finite (the caller then searches point by point).
+        init?(_ points: UnsafePointer<Float>, count n: Int) {
+            for i in 0..<n where !points[i].isFinite { return nil }
+            let order = (0..<n).sorted { points[$0] != points[$1] ? points[$0] < points[$1] : $0 < $1 }
+            values = order.map { points[$0] }
+            indices = order.map { Int32($0) }
+        }
+
+        func nearest(_ sorted: UnsafeBufferPointer<Float>, _ order: UnsafeBufferPointer<Int>,
+                     into out: UnsafeMutablePointer<Int32>) {
+            let k = sorted.count
+            var low = 0   // the first centroid >= the current point (k if none)
+            values.withUnsafeBufferPointer { values in
+                indices.withUnsafeBufferPointer { indices in
+                    for j in 0..<values.count {
+                        let x = values[j]
+                        while low < k && sorted[low] < x { low += 1 }
+                        let position = low == k ? k - 1 : low == 0 ? 0 : (x - sorted[low - 1] <= sorted[low] - x ? low - 1 : low)
+                        out[Int(indices[j])] = Int32(order[position])
+                    }
+                }
+            }
         }
     }
 

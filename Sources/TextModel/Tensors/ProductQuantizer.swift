@@ -34,8 +34,11 @@ struct ProductQuantizer {
 
     /// Learns the codebooks of `count` rows [count × dim]; dsub divides dim, count > 0.
     /// Each sub-space has its own generator (seed, sub-space), so the result does not
-    /// depend on the thread count.
-    static func train(rows: UnsafePointer<Float>, count: Int, dim: Int, dsub: Int, options: Training) -> ProductQuantizer {
+    /// depend on the thread count. `alongside`, when given, runs on the same threads as
+    /// one more piece of work, started first (BagQuantizer: the norms' k-means, longer
+    /// than any one sub-space's), so no thread waits for it alone.
+    static func train(rows: UnsafePointer<Float>, count: Int, dim: Int, dsub: Int, options: Training,
+                      alongside: (() -> Void)? = nil) -> ProductQuantizer {
         let m = dim / dsub
         let ksub = min(maxCentroids, count)
         var sampleRNG = SeededGenerator(seed: options.seed)
@@ -45,18 +48,29 @@ struct ProductQuantizer {
             for i in 0..<n { sample.swapAt(i, i + Int(sampleRNG.next() % UInt64(count - i))) }
             sample.removeLast(count - n)
         }
+        // The sampled rows side by side: each sub-space then reads them in order rather
+        // than gathering them again from the whole matrix.
+        var sampled = [Float](repeating: 0, count: n * dim)
+        sampled.withUnsafeMutableBufferPointer { out in
+            for (i, r) in sample.enumerated() { (out.baseAddress! + i * dim).update(from: rows + r * dim, count: dim) }
+        }
         var codebooks = [Float](repeating: 0, count: m * ksub * dsub)
+        let first = alongside == nil ? 0 : 1
         codebooks.withUnsafeMutableBufferPointer { books in
-            let base = books.baseAddress!
-            Parallel.forEach(m, workers: Parallel.threads(options.threads)) { s, _ in
-                var points = [Float](repeating: 0, count: n * dsub)
-                for (i, r) in sample.enumerated() {
-                    for j in 0..<dsub { points[i * dsub + j] = rows[r * dim + s * dsub + j] }
-                }
-                var rng = SeededGenerator(seed: options.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(s + 1))
-                points.withUnsafeBufferPointer { p in
-                    KMeans.cluster(points: p.baseAddress!, count: n, dim: dsub, k: ksub, iterations: options.iterations,
-                                   rng: &rng, centroids: base + s * ksub * dsub)
+            sampled.withUnsafeBufferPointer { sampled in
+                let base = books.baseAddress!, sampled = sampled.baseAddress!
+                Parallel.forEach(m + first, workers: Parallel.threads(options.threads)) { item, _ in
+                    if item < first { alongside?(); return }
+                    let s = item - first
+                    var points = [Float](repeating: 0, count: n * dsub)
+                    for i in 0..<n {
+                        for j in 0..<dsub { points[i * dsub + j] = sampled[i * dim + s * dsub + j] }
+                    }
+                    var rng = SeededGenerator(seed: options.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(s + 1))
+                    points.withUnsafeBufferPointer { p in
+                        KMeans.cluster(points: p.baseAddress!, count: n, dim: dsub, k: ksub, iterations: options.iterations,
+                                       rng: &rng, centroids: base + s * ksub * dsub)
+                    }
                 }
             }
         }

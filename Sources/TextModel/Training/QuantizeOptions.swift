@@ -17,9 +17,11 @@ public struct QuantizeOptions: Equatable {
     /// Drop rows that training never changed (they still hold their seeded initial
     /// values: hash buckets no training text reached), before the cutoff.
     public var pruneUntouched = true
-    /// k-means: Lloyd steps at most, and rows sampled at most per codebook.
+    /// k-means: Lloyd steps at most, and rows sampled at most per codebook (8,192: 32
+    /// per centroid; twice that cost 1.25× the compression time for the same accuracy
+    /// on the tweets, bench/RESULTS.md).
     public var iterations = 25
-    public var sampleRows = 16_384
+    public var sampleRows = 8_192
     public var seed: UInt64 = 1
     /// Threads for k-means, encoding and computing the retraining features (0 = every
     /// core); the result does not depend on it.

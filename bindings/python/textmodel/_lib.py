@@ -861,7 +861,7 @@ class Model:
     # ------------------------------------------------- bag-model compression
 
     def quantize(self, cutoff=0, dsub=2, qnorm=False, retrain=False, train=None, train_path=None,
-                 epochs=5, lr=0.1, prune_untouched=True, iterations=25, sample_rows=16384,
+                 epochs=5, lr=0.1, prune_untouched=True, iterations=25, sample_rows=8192,
                  seed=1, threads=0):
         """``tm_model_quantize``: a new, product-quantized :class:`Model` of this trained
         bag model (this one is unchanged); see :func:`quantize_options` for the options.
@@ -1031,7 +1031,7 @@ _SIGNATURES.update({
 
 
 def quantize_options(cutoff=0, dsub=2, qnorm=False, retrain=False, epochs=5, lr=0.1,
-                     prune_untouched=True, iterations=25, sample_rows=16384, seed=1, threads=0):
+                     prune_untouched=True, iterations=25, sample_rows=8192, seed=1, threads=0):
     """A ``tm_quantize_options`` from Python values.
 
     cutoff: rows kept at most (largest L2 norm first; 0 keeps every row training

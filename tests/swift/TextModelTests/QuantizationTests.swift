@@ -93,6 +93,11 @@ final class QuantizationTests: XCTestCase {
             XCTAssertEqual(BagQuantizer.untouchedRows(table: table, rows: rows, dim: e, model: plain, threads: threads,
                                                       minimumRowsEach: 1), untouched, "\(threads) threads")
         }
+        // The four-lane AVX2 redraw gives the one-lane loop's answers.
+        for threads in [1, 3] {
+            XCTAssertEqual(BagQuantizer.untouchedRows(table: table, rows: rows, dim: e, model: plain, threads: threads,
+                                                      minimumRowsEach: 1, vectorized: false), untouched, "\(threads) threads, one lane")
+        }
         let touched = untouched.filter { !$0 }.count
         XCTAssertGreaterThan(touched, 10)
         XCTAssertLessThan(touched, rows / 2, "most of the 2000 buckets are never reached by 200 short texts")
