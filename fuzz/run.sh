@@ -11,6 +11,8 @@
 #   FUZZ_ARGS      extra libFuzzer flags, e.g. "-jobs=2 -workers=2" or "-use_value_profile=1"
 #   FUZZ_SCRATCH   SwiftPM scratch path (default <repo>/.build-fuzz; never the main .build)
 #   FUZZ_NO_BUILD  set to 1 to reuse the binaries already built
+#   FUZZ_BUILD_ONLY  set to 1 to build the binaries and stop (scripts/test.sh builds them
+#                  beside other phases, then fuzzes with FUZZ_NO_BUILD=1)
 #   FUZZ_KEEP_CORPUS  set to 1 to keep the grown working corpus (path printed)
 #
 # Each run starts from a temporary copy of fuzz/corpus/<target>, so the committed corpus
@@ -37,6 +39,7 @@ if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
     swift build -c release --package-path "$here" --scratch-path "$scratch" \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing || { echo "build failed" >&2; exit 2; }
 fi
+[ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 bin="$(swift build -c release --package-path "$here" --scratch-path "$scratch" --show-bin-path \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing)"
 

@@ -21,6 +21,7 @@
 #               .build-tsan/debug, which scripts/test.sh's Swift sanitizer runs leave
 #               behind; built there if missing)
 #   MAKE_JOBS   parallel compile jobs (default 2)
+#   VALGRIND_JOBS  valgrind runs at a time (default 2)
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +34,7 @@ DATA_DIR=${DATA_DIR:-/work/shared/data/tweets}
 VALGRIND=${VALGRIND:-1}
 SANITIZERS=${SANITIZERS:-1}
 MAKE_JOBS=${MAKE_JOBS:-2}
+VALGRIND_JOBS=${VALGRIND_JOBS:-2}
 
 if [ ! -f "$LIBDIR/libtextmodel.so" ]; then
     echo "run.sh: $LIBDIR/libtextmodel.so not found (build the library first)" >&2
@@ -61,12 +63,41 @@ step() {
     fi
 }
 
+# queued_step NAME COMMAND...: step, started in the background with at most
+# $VALGRIND_JOBS running; its output goes to a file, which queued_steps_done prints (in
+# the order the steps were queued) once all have finished, recording their failures.
+# Valgrind runs a program's threads one at a time, so one run uses one core: its runs
+# (most of this script's time) go two at a time on a 2-core machine.
+queued=0
+queued_running=0
+queued_step() {
+    if [ "$queued_running" -ge "$VALGRIND_JOBS" ]; then
+        wait -n
+        queued_running=$((queued_running - 1))
+    fi
+    queued=$((queued + 1))
+    (failures=(); step "$@"; [ ${#failures[@]} -eq 0 ] || echo "$1" >"$work/queued.$queued.failed") \
+        >"$work/queued.$queued.out" 2>&1 &
+    queued_running=$((queued_running + 1))
+}
+queued_steps_done() {
+    local i
+    wait
+    for ((i = 1; i <= queued; i++)); do
+        cat "$work/queued.$i.out"
+        [ -f "$work/queued.$i.failed" ] && failures+=("$(cat "$work/queued.$i.failed")")
+    done
+    queued=0
+    queued_running=0
+    rm -f "$work"/queued.*
+}
+
 # vg COMMAND...: runs a command under valgrind; prints the summary, and the whole log if
 # valgrind found errors.
 vg_count=0
 vg() {
     vg_count=$((vg_count + 1))
-    local log="$work/valgrind.$vg_count.log" rc
+    local log="$work/valgrind.$BASHPID.$vg_count.log" rc
     # --fair-sched=yes: valgrind runs one thread at a time, and its default lock can
     # starve a thread for good; test_stress's main thread (which must wake up to say
     # stop) was once starved for 7 minutes while a dozen predicting threads ran.
@@ -89,20 +120,20 @@ vg_failing() {
     local pattern=$1
     shift
     vg_count=$((vg_count + 1))
-    local log="$work/valgrind.$vg_count.log" rc
+    local log="$work/valgrind.$BASHPID.$vg_count.log" out="$work/out.$BASHPID.$vg_count" rc
     valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-        --fair-sched=yes --log-file="$log" "$@" >"$work/out.$vg_count" 2>&1
+        --fair-sched=yes --log-file="$log" "$@" >"$out" 2>&1
     rc=$?
-    grep -- "$pattern" "$work/out.$vg_count"
+    grep -- "$pattern" "$out"
     grep -E "ERROR SUMMARY|definitely lost" "$log" | sed 's/^==[0-9]*== /valgrind: /'
     if [ "$rc" -ne 1 ]; then
         echo "expected exit status 1, got $rc"
-        cat "$work/out.$vg_count" "$log"
+        cat "$out" "$log"
         return 1
     fi
-    if ! grep -q -- "$pattern" "$work/out.$vg_count"; then
+    if ! grep -q -- "$pattern" "$out"; then
         echo "expected the output to contain: $pattern"
-        cat "$work/out.$vg_count"
+        cat "$out"
         return 1
     fi
     return 0
@@ -293,29 +324,30 @@ if [ "$VALGRIND" != 0 ]; then
     else
         tiny=(--set model.embedding_dim=8 --set model.hidden_dim=8 --set training.epochs=1
               --set training.threads=1 --set tokenizer.min_freq=1)
-        step "valgrind test_header_cpp" vg "$here/build/test_header_cpp"
-        step "valgrind test_errors --quick" vg "$here/build/test_errors" --quick
-        step "valgrind test_threads --quick" vg "$here/build/test_threads" --quick
-        step "valgrind test_determinism --quick" vg "$here/build/test_determinism" --quick
-        step "valgrind test_roundtrip --quick" vg "$here/build/test_roundtrip" --quick
-        step "valgrind test_memory --quick" vg "$here/build/test_memory" --quick
-        step "valgrind test_stress --quick" vg "$here/build/test_stress" --quick
-        step "valgrind test_crash_safety --quick" vg "$here/build/test_crash_safety" --quick
-        step "valgrind test_thread_exit --quick" vg "$here/build/test_thread_exit" --quick
-        step "valgrind test_explain --quick" vg "$here/build/test_explain" --quick
-        step "valgrind test_autotune --quick" vg "$here/build/test_autotune" --quick
-        step "valgrind test_quantize --quick" vg "$here/build/test_quantize" --quick
-        step "valgrind test_distributed --quick" vg "$here/build/test_distributed" --quick
-        step "valgrind test_privacy --quick" vg "$here/build/test_privacy" --quick
-        step "valgrind test_predict_one --quick" vg "$here/build/test_predict_one" --quick
-        step "valgrind classify (tiny)" vg "$classify" "${tiny[@]}" "$config" \
+        queued_step "valgrind test_header_cpp" vg "$here/build/test_header_cpp"
+        queued_step "valgrind test_errors --quick" vg "$here/build/test_errors" --quick
+        queued_step "valgrind test_threads --quick" vg "$here/build/test_threads" --quick
+        queued_step "valgrind test_determinism --quick" vg "$here/build/test_determinism" --quick
+        queued_step "valgrind test_roundtrip --quick" vg "$here/build/test_roundtrip" --quick
+        queued_step "valgrind test_memory --quick" vg "$here/build/test_memory" --quick
+        queued_step "valgrind test_stress --quick" vg "$here/build/test_stress" --quick
+        queued_step "valgrind test_crash_safety --quick" vg "$here/build/test_crash_safety" --quick
+        queued_step "valgrind test_thread_exit --quick" vg "$here/build/test_thread_exit" --quick
+        queued_step "valgrind test_explain --quick" vg "$here/build/test_explain" --quick
+        queued_step "valgrind test_autotune --quick" vg "$here/build/test_autotune" --quick
+        queued_step "valgrind test_quantize --quick" vg "$here/build/test_quantize" --quick
+        queued_step "valgrind test_distributed --quick" vg "$here/build/test_distributed" --quick
+        queued_step "valgrind test_privacy --quick" vg "$here/build/test_privacy" --quick
+        queued_step "valgrind test_predict_one --quick" vg "$here/build/test_predict_one" --quick
+        queued_step "valgrind classify (tiny)" vg "$classify" "${tiny[@]}" "$config" \
             "$work/small_train.txt" "$work/small_valid.txt" "$work/small_test.txt" \
             "$work/small.tmmodel" "thanks, great crew" "my bag is lost" ""
-        step "valgrind classify (config error path)" vg_failing "TM_ERR_CONFIG" "$classify" \
+        queued_step "valgrind classify (config error path)" vg_failing "TM_ERR_CONFIG" "$classify" \
             --set model.hidden_dim=-1 "$config" "$work/small_train.txt" - \
             "$work/small_test.txt" "$work/x.tmmodel"
-        step "valgrind classify (data error path)" vg_failing "TM_ERR_IO" "$classify" "${tiny[@]}" \
+        queued_step "valgrind classify (data error path)" vg_failing "TM_ERR_IO" "$classify" "${tiny[@]}" \
             "$config" "$work/small_train.txt" - "$work/missing.txt" "$work/x.tmmodel"
+        queued_steps_done
     fi
 fi
 
