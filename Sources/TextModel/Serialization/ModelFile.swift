@@ -251,7 +251,7 @@ enum ModelFile {
             }
             position += t.byteCount
         }
-        let parameters = try FloatBuffer.allocate(count: network.layout.count, what: "the model's weights")
+        let parameters = try FloatBuffer.allocate(count: network.layout.count, what: "the model's weights", hugePages: true)
         guard try field("checksum_data") == CRC32.hex(dataChecksum) else { throw bad("the weights checksum does not match (the file is corrupted)") }
         let quantized = try bytes.withUnsafeBytes { raw in
             try WeightEncoding.decode(UnsafeRawBufferPointer(rebasing: raw[dataStart...]), layout: network.layout,

@@ -28,7 +28,7 @@ final class QuantizedMatrix {
     init(quantizing weights: UnsafePointer<Float>, rows: Int, columns: Int) throws {
         self.rows = rows
         self.columns = columns
-        values = try Buffer<Int8>.allocate(count: rows * columns, what: "int8 weights")
+        values = try Buffer<Int8>.allocate(count: rows * columns, what: "int8 weights", hugePages: true)
         scales = try FloatBuffer.allocate(count: rows, what: "int8 weight scales")
         rowSums = try IndexBuffer.allocate(count: qmm_padded_columns(rows), what: "int8 weight row sums")
         packed = try QuantizedMatrix.packedBuffer(rows, columns)
@@ -58,7 +58,7 @@ final class QuantizedMatrix {
         guard source.count == rows * columns, scaleSource.count == rows * 4 else { return nil }
         self.rows = rows
         self.columns = columns
-        values = try Buffer<Int8>.allocate(count: rows * columns, what: "int8 weights")
+        values = try Buffer<Int8>.allocate(count: rows * columns, what: "int8 weights", hugePages: true)
         scales = try FloatBuffer.allocate(count: rows, what: "int8 weight scales")
         rowSums = try IndexBuffer.allocate(count: qmm_padded_columns(rows), what: "int8 weight row sums")
         packed = products ? try QuantizedMatrix.packedBuffer(rows, columns) : nil

@@ -13,6 +13,8 @@ struct TokenBuffer {
     private(set) var ends: [Int] = []
     /// FNV-1a of each token's bytes (NGramHasher.fnv1a), the same hash word n-grams use.
     private(set) var hashes: [UInt64] = []
+    /// The tokenizer's decoded scalars of a non-ASCII text, kept for their capacity.
+    private var scalars: [Unicode.Scalar] = []
 
     init() {}
 
@@ -129,6 +131,37 @@ struct TokenBuffer {
         }
     }
 
+    /// The reusable scalar array, moved out (so that filling it copies nothing).
+    mutating func takeScalars() -> [Unicode.Scalar] {
+        var out = [Unicode.Scalar]()
+        swap(&out, &scalars)
+        return out
+    }
+
+    /// Gives back what `takeScalars` took, to be reused by the next text.
+    mutating func returnScalars(_ array: [Unicode.Scalar]) { scalars = array }
+
     /// Token i as a String (tests and the non-ASCII vocabulary path).
     func string(_ i: Int) -> String { String(decoding: bytes[start(i)..<ends[i]], as: UTF8.self) }
+}
+
+/// The rule loop (Tokenizer.scan) writing tokens straight into the buffer, as UTF-8.
+extension TokenBuffer: TokenSink {
+    mutating func extendWord(_ s: Unicode.Scalar) { appendUTF8(s) }
+    mutating func endWord(_ range: Range<Int>) { closeToken() }
+    mutating func url(_ range: Range<Int>) { append(token: Tokenizer.urlTokenBytes) }
+    mutating func single(_ s: Unicode.Scalar, _ range: Range<Int>) {
+        closeToken()
+        appendUTF8(s)
+        closeToken()
+    }
+
+    private mutating func appendUTF8(_ s: Unicode.Scalar) {
+        let v = s.value
+        if v < 0x80 {
+            bytes.append(UInt8(v))
+        } else {
+            UTF8.encode(s) { bytes.append($0) }
+        }
+    }
 }

@@ -4,16 +4,16 @@
 /// Why: most texts are ASCII, and for them every rule of `tokenize(_:)` (separators,
 /// URLs, word characters, in-word apostrophes, one token per other character, ASCII
 /// lower-casing) is a test on one byte. The loop below applies those same rules to the
-/// bytes, with no `String`, scalar array or lower-cased copy of the text; any text with
-/// a non-ASCII byte goes through `tokenize(_:)` itself. TokenizerBytesTests checks that
-/// both give the same tokens.
+/// bytes, with no `String`, scalar array or lower-cased copy of the text. Any other
+/// text is decoded into the buffer's reusable scalars and read by the rule loop itself
+/// (`scan`), which writes its tokens' bytes straight into the buffer: no `String` either.
+/// TokenizerBytesTests checks that both give the tokens of `tokenize(_:)`.
 extension Tokenizer {
     /// `tokenize(text)` into `buffer`, which is emptied first.
     func tokenize(_ text: String, into buffer: inout TokenBuffer) {
         buffer.removeAll()
         let done = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            guard Tokenizer.isASCII(utf8) else { return false }
-            tokenizeASCII(utf8, into: &buffer)
+            tokenizeBytes(utf8, into: &buffer)
             return true
         }
         if done == true { return }
@@ -21,14 +21,49 @@ extension Tokenizer {
     }
 
     /// `tokenize(_:into:)` of the UTF-8 bytes of a C string (no NUL), without making a
-    /// String of an ASCII text; any other text is decoded as `String(cString:)` decodes
-    /// it (invalid sequences become U+FFFD), so both entries give the same tokens.
+    /// String: invalid sequences are read as `String(decoding:as:)` repairs them (one
+    /// U+FFFD each), so both entries give the same tokens.
     func tokenize(utf8 text: UnsafeBufferPointer<UInt8>, into buffer: inout TokenBuffer) {
         buffer.removeAll()
+        tokenizeBytes(text, into: &buffer)
+    }
+
+    private func tokenizeBytes(_ text: UnsafeBufferPointer<UInt8>, into buffer: inout TokenBuffer) {
         if Tokenizer.isASCII(text) {
             tokenizeASCII(text, into: &buffer)
         } else {
-            tokenize(String(decoding: text, as: UTF8.self), into: &buffer)
+            var scalars = buffer.takeScalars()
+            Tokenizer.decode(text, lowercase: lowercase, into: &scalars)
+            scan(scalars, into: &buffer)
+            buffer.returnScalars(scalars)
+        }
+    }
+
+    /// The scalars of `String(decoding: text, as: UTF8.self)`, lower-cased as
+    /// `lowercasedScalars` does when `lowercase`, appended to `out` (emptied first).
+    static func decode(_ text: UnsafeBufferPointer<UInt8>, lowercase: Bool, into out: inout [Unicode.Scalar]) {
+        out.removeAll(keepingCapacity: true)
+        out.reserveCapacity(text.count)
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = text.makeIterator()
+        while true {
+            let scalar: Unicode.Scalar
+            switch parser.parseScalar(from: &bytes) {
+            case .valid(let encoded): scalar = Unicode.UTF8.decode(encoded)
+            case .error: scalar = "\u{FFFD}"
+            case .emptyInput: return
+            }
+            if !lowercase {
+                out.append(scalar)
+            } else if scalar.isASCII {
+                out.append(scalar.value >= 0x41 && scalar.value <= 0x5A ? Unicode.Scalar(UInt8(scalar.value + 32)) : scalar)
+            } else if !scalar.properties.changesWhenLowercased {
+                // Its lowercaseMapping is itself (every scalar checked, TokenizerBytesTests),
+                // found without the mapping's String.
+                out.append(scalar)
+            } else {
+                out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+            }
         }
     }
 

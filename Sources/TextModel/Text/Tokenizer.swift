@@ -42,22 +42,31 @@ public struct Tokenizer {
     /// The token rules over (lower-cased) scalars: calls `emit` with each token, at most
     /// `maxLength` of them, and the range of `scalars` it was read from (a word's first
     /// to last kept scalar, joiners inside it included). `tokenize(_:)` and the byte
-    /// spans of `tokenizeWithSpans` share this one loop.
+    /// spans of `tokenizeWithSpans` share this one loop (scan(_:into:)).
     func scan(_ scalars: [Unicode.Scalar], _ emit: (String, Range<Int>) -> Void) {
+        withoutActuallyEscaping(emit) { emit in
+            var sink = StringTokens(emit: emit)
+            scan(scalars, into: &sink)
+        }
+    }
+
+    /// The one rule loop: tells `sink` each token, at most `maxLength` of them, as it
+    /// reads it from `scalars` (a word scalar by scalar, then its end).
+    func scan<Sink: TokenSink>(_ scalars: [Unicode.Scalar], into sink: inout Sink) {
         var count = 0
-        var word = String.UnicodeScalarView()
+        var wordOpen = false
         var wordStart = 0, wordEnd = 0
         var i = 0
         func flush() {
-            if !word.isEmpty {
-                emit(String(word), wordStart..<wordEnd)
+            if wordOpen {
+                sink.endWord(wordStart..<wordEnd)
                 count += 1
-                word = String.UnicodeScalarView()
+                wordOpen = false
             }
         }
         func extend(_ s: Unicode.Scalar) {
-            if word.isEmpty { wordStart = i }
-            word.append(s)
+            if !wordOpen { wordStart = i; wordOpen = true }
+            sink.extendWord(s)
             wordEnd = i + 1
         }
         while i < scalars.count && count < maxLength {
@@ -65,15 +74,14 @@ public struct Tokenizer {
             if Tokenizer.isSeparator(s) {
                 flush()
                 i += 1
-            } else if replaceURLs && word.isEmpty && Tokenizer.urlLength(scalars, at: i) > 0 {
-                let length = Tokenizer.urlLength(scalars, at: i)
-                emit(Tokenizer.urlToken, i..<(i + length))
+            } else if replaceURLs && !wordOpen, case let length = Tokenizer.urlLength(scalars, at: i), length > 0 {
+                sink.url(i..<(i + length))
                 count += 1
                 i += length
             } else if Tokenizer.isWordScalar(s) {
                 extend(s)
                 i += 1
-            } else if Tokenizer.isApostrophe(s), !word.isEmpty, i + 1 < scalars.count,
+            } else if Tokenizer.isApostrophe(s), wordOpen, i + 1 < scalars.count,
                       Tokenizer.isWordScalar(scalars[i + 1]) {
                 extend(s)
                 i += 1
@@ -82,7 +90,7 @@ public struct Tokenizer {
             } else {
                 flush()
                 if count < maxLength {
-                    emit(String(Character(s)), i..<(i + 1))
+                    sink.single(s, i..<(i + 1))
                     count += 1
                 }
                 i += 1
@@ -132,9 +140,35 @@ public struct Tokenizer {
             }
             return true
         }
-        guard hasPrefix("http://") || hasPrefix("https://") || hasPrefix("www.") else { return 0 }
+        // Most words start with neither letter: one test instead of three prefixes.
+        let first = scalars[i].value | 0x20
+        guard first == 0x68 || first == 0x77,
+              hasPrefix("http://") || hasPrefix("https://") || hasPrefix("www.") else { return 0 }
         var j = i
         while j < scalars.count && !isSeparator(scalars[j]) { j += 1 }
         return j - i
     }
+}
+
+/// What `Tokenizer.scan(_:into:)` tells as it reads tokens: a word's scalars, then
+/// its end; a folded URL; a token of one scalar. Ranges are indices into the scalars.
+protocol TokenSink {
+    mutating func extendWord(_ s: Unicode.Scalar)
+    mutating func endWord(_ range: Range<Int>)
+    mutating func url(_ range: Range<Int>)
+    mutating func single(_ s: Unicode.Scalar, _ range: Range<Int>)
+}
+
+/// Tokens as Strings, for `tokenize(_:)` and the span path.
+private struct StringTokens: TokenSink {
+    var word = String.UnicodeScalarView()
+    let emit: (String, Range<Int>) -> Void
+
+    mutating func extendWord(_ s: Unicode.Scalar) { word.append(s) }
+    mutating func endWord(_ range: Range<Int>) {
+        emit(String(word), range)
+        word = String.UnicodeScalarView()
+    }
+    func url(_ range: Range<Int>) { emit(Tokenizer.urlToken, range) }
+    func single(_ s: Unicode.Scalar, _ range: Range<Int>) { emit(String(Character(s)), range) }
 }

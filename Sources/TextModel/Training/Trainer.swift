@@ -96,7 +96,7 @@ struct Trainer {
         if !hogwild { for ws in workspaces { try ws.prepare(for: shard) } }
 
         let count = network.layout.count
-        let parameters = try FloatBuffer.allocate(count: count, what: "the model's weights")
+        let parameters = try FloatBuffer.allocate(count: count, what: "the model's weights", hugePages: true)
         var rng = SeededGenerator(seed: t.seed)
         network.initialize(parameters.pointer, rng: &rng)
         if let path = config.model.pretrainedVectors {

@@ -201,6 +201,29 @@ final class AllocationFreeTests: XCTestCase {
         }
     }
 
+    func testWarmTokenizingOfNonASCIITextsAllocatesNothing() {
+        // The tokenizer reads these from their bytes (no String): valid and invalid UTF-8,
+        // lower-casing that changes a scalar's length, emoji with joiners, a curly apostrophe.
+        let utf8 = ["Café crème brûlée 🎉", "ÉMOJI ünïcode ÇA 👩\u{200D}💻", "don\u{2019}t İstanbul ǅ ß",
+                    "http://ünï.com/x www.é.fr"].map { Array($0.utf8) } + [[0xFF, 0x61, 0x20, 0xC3], [0xE2, 0x82, 0x28, 0x41]]
+        let tokenizer = Tokenizer(config(.bag, threads: 1).tokenizer)
+        var buffer = TokenBuffer()
+        for text in utf8 { text.withUnsafeBufferPointer { tokenizer.tokenize(utf8: $0, into: &buffer) } }
+        var tokens = 0
+        let counted = allocations {
+            for _ in 0..<2 {
+                for text in utf8 {
+                    text.withUnsafeBufferPointer { tokenizer.tokenize(utf8: $0, into: &buffer) }
+                    tokens &+= buffer.count
+                }
+            }
+        }
+        XCTAssertGreaterThan(tokens, 0)
+        XCTAssertEqual(counted.count, 0, "warm non-ASCII tokenizing allocated \(counted.count) times (first: \(counted.firstSize) bytes)")
+        // (Encoding them may still allocate: the vocabulary looks up a non-ASCII token its
+        // table lacks as a String, for canonically equivalent spellings.)
+    }
+
     func testWarmBatchPredictionsOnOneThreadAllocateNothing() throws {
         for type in Self.types {
             for (precision, model) in try models(type) {

@@ -41,6 +41,61 @@ final class TokenizerBytesTests: XCTestCase {
         }
     }
 
+    /// The UTF-8 entry (a C text's bytes, valid or not) against `tokenize(_:)` of the
+    /// String it decodes to, with every token's hash.
+    private func assertUTF8EntryMatchesTokenize(_ t: Tokenizer, _ bytes: [UInt8], _ what: String) {
+        var buffer = TokenBuffer()
+        bytes.withUnsafeBufferPointer { t.tokenize(utf8: $0, into: &buffer) }
+        let expected = t.tokenize(String(decoding: bytes, as: UTF8.self)).map { Array($0.utf8) }
+        XCTAssertEqual((0..<buffer.count).map { buffer.withToken($0) { Array($0) } }, expected, what)
+        XCTAssertEqual(buffer.hashes, (0..<buffer.count).map { buffer.withToken($0) { NGramHasher.fnv1a($0) } }, what)
+    }
+
+    func testNonASCIIBytePathGivesTheTokensOfTokenizeOnEdgeTexts() {
+        let texts: [[UInt8]] = [
+            [], [0xFF], [0x80, 0x61], [0xC3], [0x61, 0xC3, 0x28, 0x62], [0xE2, 0x82], [0xE2, 0x82, 0x61],
+            [0xF0, 0x9F, 0x98], [0xF0, 0x9F, 0x98, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xF4, 0x90, 0x80, 0x80],
+            [0x68, 0x74, 0x74, 0x70, 0x3A, 0x2F, 0x2F, 0xFF, 0x2E, 0x63], Array("caf\u{E9} \u{301}x İstanbul ǅ ß ﬁ ΣΑΣ".utf8),
+            Array("ÉMOJI 🎉 and ünïcode ÇA 👩\u{200D}💻 x\u{FE0F}y".utf8), Array("don’t ’quote’ it’".utf8),
+            Array("HTTPS://Ünï.com/é www.é.fr wWw.x\u{A0}y".utf8), Array("\u{200B}a\u{200D}b\u{2028}c\u{85}d\u{3000}e".utf8),
+            Array(String(repeating: "Ünï ", count: 700).utf8) + [0xFF],
+        ]
+        for (lowercase, urls, maxLength) in [(true, true, 1024), (false, true, 1024), (true, false, 1024), (true, true, 3), (false, false, 1)] {
+            let t = tokenizer(lowercase: lowercase, replaceURLs: urls, maxLength: maxLength)
+            for text in texts {
+                assertUTF8EntryMatchesTokenize(t, text, "bytes \(text.prefix(40)), lowercase \(lowercase), urls \(urls), max \(maxLength)")
+            }
+        }
+    }
+
+    func testNonASCIIBytePathGivesTheTokensOfTokenizeOnRandomBytes() {
+        var rng = SeededGenerator(seed: 13)
+        let t = tokenizer(maxLength: 1024)
+        for _ in 0..<3000 {
+            // Random pieces, some cut mid-sequence, some bytes random: valid and invalid UTF-8.
+            var bytes = [UInt8]()
+            for _ in 0..<Int(rng.next() % 12) {
+                var piece = Array(randomText(&rng, ascii: false).utf8)
+                if rng.next() % 4 == 0, !piece.isEmpty { piece.removeLast(Int(rng.next() % UInt64(piece.count))) }
+                if rng.next() % 6 == 0 { piece.append(UInt8(truncatingIfNeeded: rng.next())) }
+                bytes += piece
+            }
+            assertUTF8EntryMatchesTokenize(t, bytes, "bytes \(bytes)")
+        }
+    }
+
+    func testScalarsThatDoNotChangeWhenLowercasedAreTheirOwnLowercaseMapping() {
+        // Tokenizer.decode takes a scalar as its own lower case when this property says
+        // so; lowercased() takes lowercaseMapping. Every scalar, to be sure they agree.
+        var checked = 0
+        for v in UInt32(0x80)...0x10FFFF {
+            guard let s = Unicode.Scalar(v), !s.properties.changesWhenLowercased else { continue }
+            XCTAssertEqual(Array(s.properties.lowercaseMapping.unicodeScalars), [s], "U+\(String(v, radix: 16))")
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 1_000_000)
+    }
+
     func testASCIIFastPathHashesAreFNV1aOfItsTokenBytes() {
         var rng = SeededGenerator(seed: 12)
         for _ in 0..<1000 {
