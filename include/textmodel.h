@@ -301,7 +301,8 @@ tm_status tm_model_evaluate_file(const tm_model *model, const char *path,
  * probable first. out_probs may be NULL. A text predicts the same whether it is alone
  * or in any batch (texts are never padded; probabilities may differ in the last bits
  * of float rounding, below 1e-6). An empty text is valid (it predicts from no
- * tokens). count may be 0 (nothing is written).
+ * tokens). count may be 0 (nothing is written). Texts are NUL-terminated UTF-8, read
+ * in place during the call (no copy is kept); invalid sequences read as U+FFFD.
  * Errors: TM_ERR_INVALID_ARGUMENT (NULL array or text, k == 0 or k > number of
  * labels, a regression model), TM_ERR_STATE (untrained). Thread-safe: many threads
  * may predict from one model at once. */
@@ -312,7 +313,9 @@ tm_status tm_model_predict(const tm_model *model, const char *const *texts, size
  * count * tm_model_num_labels floats, row-major, columns in label order. For a
  * single-label model each row sums to 1; for a multi-label model each entry is that
  * label's own probability, and the model predicts every label whose probability is
- * at least its model.threshold (see tm_model_config_json).
+ * at least its model.threshold (see tm_model_config_json). Texts as tm_model_predict's.
+ * On one thread (tm_model_set_threads 1, or a call too small to share) a warm call
+ * of ASCII texts allocates nothing: the working memory is kept for the next call.
  * Errors and thread-safety as tm_model_predict. */
 tm_status tm_model_predict_proba(const tm_model *model, const char *const *texts,
                                  size_t count, float *out_probs);

@@ -191,8 +191,7 @@ public func tm_model_predict(_ model: OpaquePointer?, _ texts: CStringArray?, _ 
         guard k >= 1, k <= UInt(max(labelCount, 1)) else {
             throw invalid("k must be between 1 and the number of labels (\(labelCount)); got \(k)")
         }
-        let input = try strings(texts, n, "texts").map { $0 ?? "" }
-        try h.model.predictTopK(input, k: Int(k), labels: labels, probabilities: outProbs)
+        try h.model.predictTopK(try utf8Texts(texts, n, "texts"), k: Int(k), labels: labels, probabilities: outProbs)
     }
 }
 
@@ -218,11 +217,11 @@ public func tm_model_predict_values(_ model: OpaquePointer?, _ texts: CStringArr
 /// the model, the texts (NULL inside the array is an error, see `strings`) and the array.
 private func predictionArguments(_ model: OpaquePointer?, _ texts: CStringArray?, _ count: UInt,
                                  _ out: UnsafeMutablePointer<Float>?, _ outName: String) throws
-    -> (ModelHandle, [String], UnsafeMutablePointer<Float>) {
+    -> (ModelHandle, UTF8Texts, UnsafeMutablePointer<Float>) {
     let h = try handle(model)
     let n = try checkedCount(count, "count")
     let output = try require(out, outName)
-    return (h, try strings(texts, n, "texts").map { $0 ?? "" }, output)
+    return (h, try utf8Texts(texts, n, "texts"), output)
 }
 
 @_cdecl("tm_model_set_threads")

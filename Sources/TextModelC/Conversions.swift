@@ -58,6 +58,15 @@ func strings(_ array: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int, _ nam
     }
 }
 
+/// `count` C strings read in place as UTF-8 (a batch prediction's texts): no String
+/// per text. A NULL array (count > 0) or entry is an error, as in `strings`.
+func utf8Texts(_ array: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int, _ name: String) throws -> UTF8Texts {
+    if count == 0 { return UTF8Texts(cStrings: nil, count: 0) }
+    let a = try require(array, name)
+    for i in 0..<count where a[i] == nil { throw invalid("\(name)[\(i)] is NULL") }
+    return UTF8Texts(cStrings: a, count: count)
+}
+
 /// Rows of texts and labels; a NULL text or label becomes a skipped row.
 func labelledTexts(_ texts: UnsafePointer<UnsafePointer<CChar>?>?, _ labels: UnsafePointer<UnsafePointer<CChar>?>?,
                    _ count: Int, textsName: String, labelsName: String) throws -> LabelledTexts {

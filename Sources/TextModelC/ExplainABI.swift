@@ -62,7 +62,7 @@ public func tm_model_transform(_ model: OpaquePointer?, _ texts: CStringArray?, 
         guard h.model.isTrained else {
             throw TextModelError(.state, "the model is not trained yet: train it or load a saved model first")
         }
-        try h.model.sentenceVectors(try strings(texts, n, "texts").map { $0 ?? "" }, into: features)
+        try h.model.sentenceVectors(try utf8Texts(texts, n, "texts"), into: features)
     }
 }
 

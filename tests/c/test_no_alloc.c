@@ -3,6 +3,8 @@
  * calloc, realloc or aligned allocation by the library, the Swift runtime inside it or
  * anything it calls, for the bag, CNN, LSTM, GRU and Transformer models in f32, f16 and
  * int8 (the promise of the header's tm_model_predict_one comment, counted for real).
+ * Neither does a warm one-thread batch tm_model_predict_proba of ASCII texts (read in
+ * place as UTF-8, into the pooled batch buffers).
  *
  * The counter is the Swift tests' (tests/swift/CAllocationCounter, linked in): it
  * defines malloc and its relatives in this executable, which take the place of libc's
@@ -51,6 +53,18 @@ static size_t predict_one_allocations(tm_model *m, const tu_dataset *test, int r
     return tm_test_allocations_end();
 }
 
+/* Allocations made by `rounds` one-thread tm_model_predict_proba calls on all of `test`, once warm. */
+static size_t predict_proba_allocations(tm_model *m, const tu_dataset *test, float *rows, int rounds)
+{
+    MUST(tm_model_set_threads(m, 1));
+    MUST(tm_model_predict_proba(m, (const char *const *)test->texts, test->count, rows));   /* warm */
+    tm_test_allocations_begin();
+    for (int r = 0; r < rounds; r++)
+        if (tm_model_predict_proba(m, (const char *const *)test->texts, test->count, rows) != TM_OK)
+            break;
+    return tm_test_allocations_end();
+}
+
 int main(int argc, char **argv)
 {
     if (!tm_test_allocation_counting_available()) {
@@ -61,7 +75,8 @@ int main(int argc, char **argv)
     tu_dataset train_set = tu_dataset_make(quick ? 150 : 300, 31);
     tu_dataset test = tu_dataset_make(quick ? 20 : 60, 32);
     int32_t *label_rows = malloc(test.count * sizeof *label_rows);
-    if (label_rows == NULL)
+    float *prob_rows = malloc(test.count * TU_NUM_CLASSES * sizeof *prob_rows);   /* every model has the 3 classes */
+    if (label_rows == NULL || prob_rows == NULL)
         return 1;
 
     /* The counter counts: one call that must allocate (a model's config text). */
@@ -89,21 +104,25 @@ int main(int argc, char **argv)
             size_t n = predict_one_allocations(m, &test, 3);
             CHECK(n == 0, "%s %s: %zu allocations in %zu warm tm_model_predict_one calls", configs[c][0], dtypes[d],
                   n, 3 * test.count);
-            /* The counter sees the library's own allocations: a batch call converts its
-             * char * texts to Swift strings and tokenises them into fresh arrays. */
+            size_t proba = predict_proba_allocations(m, &test, prob_rows, 3);
+            CHECK(proba == 0, "%s %s: %zu allocations in 3 warm one-thread tm_model_predict_proba calls",
+                  configs[c][0], dtypes[d], proba);
+            /* The counter sees the library's own allocations: a top-k call allocates its
+             * probability matrix and each row's label order, warm or not. */
             tm_test_allocations_begin();
             MUST(tm_model_predict(m, (const char *const *)test.texts, test.count, 1, &label_rows[0], NULL));
             size_t counted = tm_test_allocations_end();
             CHECK(counted > 0, "%s %s: no allocation seen in a batch tm_model_predict", configs[c][0], dtypes[d]);
             if (getenv("TM_TEST_VERBOSE"))
-                printf("%s %s: %zu allocations in warm predict_one calls, %zu in one batch call\n", configs[c][0],
-                       dtypes[d], n, counted);
+                printf("%s %s: %zu allocations in warm predict_one calls, %zu in warm predict_proba calls, %zu in one "
+                       "top-k call\n", configs[c][0], dtypes[d], n, proba, counted);
             tm_model_free(m);
         }
         tm_model_free(trained);
     }
 
     free(label_rows);
+    free(prob_rows);
     tu_dataset_free(&test);
     tu_dataset_free(&train_set);
     if (tu_failures == 0) printf("test_no_alloc: ok\n");

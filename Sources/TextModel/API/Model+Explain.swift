@@ -38,6 +38,10 @@ extension Model {
 
     /// Writes sentence vectors [N × featureDimension()] into caller memory.
     public func sentenceVectors(_ texts: [String], into out: UnsafeMutablePointer<Float>) throws {
+        try sentenceVectors(.strings(texts), into: out)
+    }
+
+    func sentenceVectors(_ texts: BatchTexts, into out: UnsafeMutablePointer<Float>) throws {
         try trainedModel().features(of: texts, into: out, threads: predictionThreads)
     }
 }

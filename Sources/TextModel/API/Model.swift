@@ -221,6 +221,10 @@ public final class Model {
 
     /// Writes probabilities [N × C] into caller memory.
     public func predictProbabilities(_ texts: [String], into out: UnsafeMutablePointer<Float>) throws {
+        try predictProbabilities(.strings(texts), into: out)
+    }
+
+    func predictProbabilities(_ texts: BatchTexts, into out: UnsafeMutablePointer<Float>) throws {
         try classifier("predicting probabilities").outputs(of: texts, into: out, threads: predictionThreads)
     }
 
@@ -250,6 +254,10 @@ public final class Model {
 
     /// Regression: writes the predicted values [N] into caller memory.
     public func predictValues(_ texts: [String], into out: UnsafeMutablePointer<Float>) throws {
+        try predictValues(.strings(texts), into: out)
+    }
+
+    func predictValues(_ texts: BatchTexts, into out: UnsafeMutablePointer<Float>) throws {
         try regressor().outputs(of: texts, into: out, threads: predictionThreads)
     }
 
@@ -265,6 +273,11 @@ public final class Model {
     /// written row-major into `labels` and (if given) `probabilities`, [N × k] each.
     public func predictTopK(_ texts: [String], k: Int, labels out: UnsafeMutablePointer<Int32>,
                             probabilities outProbs: UnsafeMutablePointer<Float>?) throws {
+        try predictTopK(.strings(texts), k: k, labels: out, probabilities: outProbs)
+    }
+
+    func predictTopK(_ texts: BatchTexts, k: Int, labels out: UnsafeMutablePointer<Int32>,
+                     probabilities outProbs: UnsafeMutablePointer<Float>?) throws {
         let model = try classifier("top-k prediction")
         let c = model.labels.count
         guard k >= 1, k <= c else {

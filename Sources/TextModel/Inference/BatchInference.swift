@@ -96,13 +96,22 @@ struct BatchInference {
         let groupSize = BatchInference.groupSize
         let groups = (sorted.count + groupSize - 1) / groupSize
         let misfit = Atomic<Bool>(false)   // a group larger than its workspace's shape: a planning bug
-        Parallel.forEach(groups, workers: min(workspaces.count, groups)) { g, w in
-            let ws = workspaces[w]
-            let rows = sorted[(g * groupSize)..<min((g + 1) * groupSize, sorted.count)]
-            ws.batch.pack(count: rows.count) { encoded[rows[rows.startIndex + $0]] }
-            guard BatchShape(ws.batch).fits(in: ws.shape) else { misfit.store(true, ordering: .relaxed); return }
-            network.forward(parameters, workspace: ws, inputTable: inputTable, quantized: quantized)
-            for (b, index) in rows.enumerated() { copy(ws, b, index) }
+        // The workers read the shared ids, offsets and order through raw pointers: a
+        // slice per text would retain and release the shared arrays from every thread.
+        encoded.withUnsafeStorage { ids, offsets in
+            sorted.withUnsafeBufferPointer { sorted in
+                Parallel.forEach(groups, workers: min(workspaces.count, groups)) { g, w in
+                    let ws = workspaces[w]
+                    let first = g * groupSize, rows = min(groupSize, sorted.count - first)
+                    ws.batch.pack(count: rows, ids: ids) { b in
+                        let i = sorted[first + b]
+                        return offsets[i]..<offsets[i + 1]
+                    }
+                    guard BatchShape(ws.batch).fits(in: ws.shape) else { misfit.store(true, ordering: .relaxed); return }
+                    network.forward(parameters, workspace: ws, inputTable: inputTable, quantized: quantized)
+                    for b in 0..<rows { copy(ws, b, sorted[first + b]) }
+                }
+            }
         }
         if misfit.load(ordering: .relaxed) { throw TextModelError(.internal, "an inference group is larger than its workspace was prepared for") }
     }

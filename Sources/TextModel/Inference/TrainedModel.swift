@@ -77,6 +77,11 @@ final class TrainedModel {
     /// threads run if their activations would not fit training.max_memory_mb, and none
     /// (TM_ERR_RESOURCE) if one does not (see BatchInference.workers).
     func outputs(of texts: [String], into out: UnsafeMutablePointer<Float>, threads: Int = 1) throws {
+        try outputs(of: .strings(texts), into: out, threads: threads)
+    }
+
+    /// `outputs(of:into:threads:)` of strings or of UTF-8 texts read in place.
+    func outputs(of texts: BatchTexts, into out: UnsafeMutablePointer<Float>, threads: Int = 1) throws {
         try run(texts, threads: threads) { inference, encoded, ws, table, order in
             try inference.outputs(of: encoded, into: out, workspaces: ws, inputTable: table, order: &order)
         }
@@ -85,6 +90,10 @@ final class TrainedModel {
     /// Sentence vectors of raw texts [N × featureDim] (see BatchInference.features),
     /// on up to `threads` threads as `outputs(of:into:threads:)`.
     func features(of texts: [String], into out: UnsafeMutablePointer<Float>, threads: Int = 1) throws {
+        try features(of: .strings(texts), into: out, threads: threads)
+    }
+
+    func features(of texts: BatchTexts, into out: UnsafeMutablePointer<Float>, threads: Int = 1) throws {
         try run(texts, threads: threads) { inference, encoded, ws, table, order in
             try inference.features(of: encoded, into: out, workspaces: ws, inputTable: table, order: &order)
         }
@@ -97,7 +106,7 @@ final class TrainedModel {
     /// that runs on one thread anyway (threads 1, or too few texts to share) borrows a
     /// pooled OneThreadBatch instead, whose buffers are reused: once warm it allocates
     /// nothing. Either way the results are the same.
-    private func run(_ texts: [String], threads: Int,
+    private func run(_ texts: BatchTexts, threads: Int,
                      _ body: (BatchInference, EncodedTexts, [Workspace], InputProjectionTable?, inout [Int]) throws -> Void) throws {
         let groups = (texts.count + BatchInference.groupSize - 1) / BatchInference.groupSize
         let inference = BatchInference(network: network, parameters: parameters.pointer, scaling: scaling, quantized: quantized)

@@ -42,23 +42,53 @@ final class PackedBatch {
     /// calls allocate nothing).
     func pack(count: Int, _ sequence: (Int) -> ArraySlice<Int32>) {
         if count == 1 { return pack(one: sequence(0)) }
+        layOut(count: count) { sequence($0).count }
+        tokens.withUnsafeMutableBufferPointer { out in
+            stepOffsets.withUnsafeBufferPointer { offsets in
+                for b in 0..<count {
+                    sequence(b).withUnsafeBufferPointer { s in
+                        for t in 0..<s.count { out[offsets[t] + b] = s[t] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `pack(count:_:)` of sequences in one flat buffer: sequence b is `ids[bounds(b)]`.
+    /// No array per sequence: threads packing from one shared buffer do not touch its
+    /// reference count (on one cache line for all of them).
+    func pack(count: Int, ids: UnsafeBufferPointer<Int32>, bounds: (Int) -> Range<Int>) {
+        if count == 1 { return pack(one: UnsafeBufferPointer(rebasing: ids[bounds(0)])) }
+        layOut(count: count) { bounds($0).count }
+        tokens.withUnsafeMutableBufferPointer { out in
+            stepOffsets.withUnsafeBufferPointer { offsets in
+                for b in 0..<count {
+                    let r = bounds(b)
+                    for t in 0..<r.count { out[offsets[t] + b] = ids[r.lowerBound + t] }
+                }
+            }
+        }
+    }
+
+    /// Everything of a packing but the tokens' values: lengths, steps, last rows, and
+    /// `tokens` at its final size for the caller to fill (row (t, b) at
+    /// stepOffsets[t] + b). Each sequence is read once, not once per token.
+    private func layOut(count: Int, length: (Int) -> Int) {
         lengths.removeAll(keepingCapacity: true)
         stepRows.removeAll(keepingCapacity: true)
         stepOffsets.removeAll(keepingCapacity: true)
         tokens.removeAll(keepingCapacity: true)
         lastRows.removeAll(keepingCapacity: true)
-        for b in 0..<count { lengths.append(sequence(b).count) }
+        for b in 0..<count { lengths.append(length(b)) }
         let maxLength = lengths.first ?? 0
-        var running = lengths.count
+        var running = lengths.count, rows = 0
         for t in 0..<maxLength {
             while running > 0 && lengths[running - 1] <= t { running -= 1 }
-            stepOffsets.append(tokens.count)
+            stepOffsets.append(rows)
             stepRows.append(running)
-            for b in 0..<running {
-                let s = sequence(b)
-                tokens.append(s[s.startIndex + t])
-            }
+            rows += running
         }
+        tokens.append(contentsOf: repeatElement(0, count: rows))
         for (b, length) in lengths.enumerated() {
             lastRows.append(length == 0 ? -1 : stepOffsets[length - 1] + b)
         }
@@ -67,7 +97,7 @@ final class PackedBatch {
     /// `pack` of one sequence, in a few bulk writes: every step runs one row, so step t
     /// starts at row t. The per-token appends of the general loop were a quarter of a
     /// one-text bag prediction's instructions.
-    private func pack(one s: ArraySlice<Int32>) {
+    private func pack<S: Collection>(one s: S) where S.Element == Int32 {
         let n = s.count
         lengths.removeAll(keepingCapacity: true)
         lengths.append(n)

@@ -75,18 +75,40 @@ struct FeatureEncoder {
     /// contiguous share into its own flat buffer; the shares are joined in order, so the
     /// result does not depend on the thread count.
     func encode(_ texts: [String], threads: Int) -> EncodedTexts {
-        texts.withUnsafeBufferPointer { texts in
-            encode(count: texts.count, threads: threads, text: { texts[$0] })
+        encode(.strings(texts), threads: threads)
+    }
+
+    /// `encode(_:threads:)` of strings or of UTF-8 texts read in place.
+    func encode(_ texts: BatchTexts, threads: Int) -> EncodedTexts {
+        switch texts {
+        case .strings(let strings):
+            return strings.withUnsafeBufferPointer { strings in
+                encode(count: strings.count, threads: threads) { encode(strings[$0], scratch: &$1) }
+            }
+        case .utf8(let utf8):
+            return encode(count: utf8.count, threads: threads) { encode(utf8: utf8[$0], scratch: &$1) }
         }
     }
 
     /// `encode(_:threads:)` on the calling thread into `out`, reusing its buffers and
     /// `scratch`: once they have grown to a batch's size, encoding it allocates nothing.
     func encode(_ texts: [String], into out: inout EncodedTexts, scratch: inout Scratch) {
+        encode(.strings(texts), into: &out, scratch: &scratch)
+    }
+
+    func encode(_ texts: BatchTexts, into out: inout EncodedTexts, scratch: inout Scratch) {
         out.removeAll()
-        for text in texts {
-            encode(text, scratch: &scratch)
-            out.append(scratch.ids)
+        switch texts {
+        case .strings(let strings):
+            for text in strings {
+                encode(text, scratch: &scratch)
+                out.append(scratch.ids)
+            }
+        case .utf8(let utf8):
+            for i in 0..<utf8.count {
+                encode(utf8: utf8[i], scratch: &scratch)
+                out.append(scratch.ids)
+            }
         }
     }
 
@@ -126,15 +148,15 @@ struct FeatureEncoder {
         return result
     }
 
-    /// Text i comes from `text(i)`, called on the worker threads.
-    private func encode(count: Int, threads: Int, text: (Int) -> String) -> EncodedTexts {
+    /// `encodeText(i, &scratch)` encodes text i into `scratch.ids`, on the worker threads.
+    private func encode(count: Int, threads: Int, encodeText: (Int, inout Scratch) -> Void) -> EncodedTexts {
         let workers = Parallel.workers(threads: threads, items: count, minimumEach: 64)
         var shares = [EncodedTexts](repeating: EncodedTexts(), count: workers)
         shares.withUnsafeMutableBufferPointer { out in
             Parallel.run(workers) { w in
                 var share = EncodedTexts(), scratch = Scratch()
                 for i in (w * count / workers)..<((w + 1) * count / workers) {
-                    encode(text(i), scratch: &scratch)
+                    encodeText(i, &scratch)
                     share.append(scratch.ids)
                 }
                 out[w] = share

@@ -596,6 +596,23 @@ def test_empty_batch_and_raw_bytes(clf):
     assert len(clf.predict([b"invalid \xff\xfe utf-8 pizza", b"\xc3"])) == 2
 
 
+def test_joined_marshalling_predicts_what_the_per_text_one_does(clf):
+    # A list or tuple of str goes to the library as one UTF-8 buffer (_lib._joined_texts);
+    # anything else text by text. Both give the same bytes, so the same probabilities.
+    texts = ["héllo wörld pizza 😀🎉", "", "lone \ud800 surrogate", "\udcff", "tab\tand\nnewline football",
+             "pizza " * 500, "a"]
+    joined = _lib._joined_texts(texts)
+    assert joined is not None
+    assert [ctypes.string_at(int(p)) for p in joined._pointers] == [t.encode("utf-8", "replace") for t in texts]
+    for other in ([None, "a"], [b"a", "b"], ["a\0b", "c"], iter(texts), []):
+        assert _lib._joined_texts(other) is None
+    per_text = clf.predict_proba([t.encode("utf-8", "replace") for t in texts])   # bytes: the per-text path
+    assert np.array_equal(clf.predict_proba(texts), per_text)
+    assert np.array_equal(clf.predict_proba(tuple(texts)), per_text)
+    with pytest.raises(InvalidArgumentError, match=r"texts\[1\] holds a NUL"):
+        clf.predict_proba(["ok", "a\0b"])
+
+
 def test_unicode_labels_sorted_by_utf8_bytes():
     texts, labels = [], []
     for i, label in enumerate(["é", "z", "a", "😀"] * 30):
