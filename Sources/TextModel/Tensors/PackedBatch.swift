@@ -79,7 +79,16 @@ final class PackedBatch {
         stepOffsets.removeAll(keepingCapacity: true)
         tokens.removeAll(keepingCapacity: true)
         lastRows.removeAll(keepingCapacity: true)
-        for b in 0..<count { lengths.append(length(b)) }
+        var sorted = true
+        for b in 0..<count {
+            let n = length(b)
+            if b > 0 && n > lengths[b - 1] { sorted = false }
+            lengths.append(n)
+        }
+        // Every caller sorts longest first (the scatter loops above write through unchecked
+        // pointers at offsets this layout gives); an unsorted batch is a bug in the library,
+        // stopped here rather than written out of bounds.
+        precondition(sorted, "PackedBatch: sequences must be sorted by length, longest first")
         let maxLength = lengths.first ?? 0
         var running = lengths.count, rows = 0
         for t in 0..<maxLength {
