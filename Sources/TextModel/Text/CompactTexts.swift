@@ -271,7 +271,7 @@ struct CompactTexts {
         stored.withUnsafeStorage { ids, offsets in
             wordHashes.withUnsafeBufferPointer { hashes in
                 func read(_ subwordIDs: UnsafeBufferPointer<Int32>, _ subwordOffsets: UnsafeBufferPointer<Int>) -> R {
-                    body(Reader(stored: ids, offsets: offsets, spill: spill, hashes: hashes, subwordIDs: subwordIDs,
+                    body(Reader(stored: ids, offsets: offsets, spill: spill.map { Unmanaged.passUnretained($0) }, hashes: hashes, subwordIDs: subwordIDs,
                                 subwordOffsets: subwordOffsets, hasher: encoder.hasher, base: encoder.vocabulary.count))
                 }
                 if let table = encoder.subwords { return table.withUnsafeStorage(read) }
@@ -284,8 +284,10 @@ struct CompactTexts {
     struct Reader {
         let stored: UnsafeBufferPointer<Int32>
         let offsets: UnsafeBufferPointer<Int>
-        /// Unowned: the set outlives its readers, and threads must not contend on a count.
-        unowned(unsafe) let spill: SpilledTexts?
+        /// Unretained: the set outlives its readers, and threads must not contend on a
+        /// count. (Not `unowned(unsafe) SpilledTexts?`: an Optional of this struct, with
+        /// that field nil, read as nil in the optimised build.)
+        let spill: Unmanaged<SpilledTexts>?
         let hashes: UnsafeBufferPointer<UInt64>
         let subwordIDs: UnsafeBufferPointer<Int32>
         /// Empty when the encoder makes no character n-grams.
@@ -309,7 +311,7 @@ struct CompactTexts {
             // The text's stored ids: a view of the store, or read from the file into the scratch.
             let stored: UnsafeBufferPointer<Int32>, start: Int, end: Int
             if let spill {
-                guard let n = spill.read(e, into: scratch.stored) else { return UnsafeBufferPointer(start: out, count: 0) }
+                guard let n = spill._withUnsafeGuaranteedRef({ $0.read(e, into: scratch.stored) }) else { return UnsafeBufferPointer(start: out, count: 0) }
                 (stored, start, end) = (UnsafeBufferPointer(start: scratch.stored, count: n), 0, n)
             } else {
                 (stored, start, end) = (self.stored, offsets[e], offsets[e + 1])

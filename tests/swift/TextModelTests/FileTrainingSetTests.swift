@@ -213,4 +213,3 @@ final class FileTrainingSetTests: XCTestCase {
         _ = assertThrowsTextModelError(.io, mentioning: ["TMPDIR"]) { try model.train(file: path) }
     }
 }
-}
