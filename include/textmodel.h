@@ -215,7 +215,10 @@ typedef int (*tm_progress_fn)(const tm_progress *progress, void *user_data);
  * again from scratch (new vocabulary, labels and weights).
  * A regular train_path file is read twice, a chunk at a time (to count the vocabulary
  * and labels, then to encode), so its texts are never all in memory; it must not
- * change during the call (TM_ERR_DATA if its rows do). A pipe or device is read once,
+ * change during the call (TM_ERR_DATA if its rows do). The bag model with Hogwild keeps
+ * such a file's encoded words (past 1 MB) in a temporary file in $TMPDIR or /tmp,
+ * deleted when training ends: TM_ERR_IO if it cannot be created, written or read back.
+ * The model is the same as from the rows in memory. A pipe or device is read once,
  * its texts held until encoded. The report's timings include reading the file.
  *
  * progress may be NULL; user_data is passed to it untouched. If out_report_json is

@@ -22,6 +22,9 @@ public final class Model {
     public var trainedConfig: Config { snapshot?.config ?? config }
     private var trained: TrainedModel?
     private var threadSetting = 0
+    /// Compact bag texts of a file larger than this go to a temporary file while training
+    /// (LabelledFile.spillBytes); tests lower it to train small files that way.
+    var fileSpillBytes = LabelledFile.defaultSpillBytes
     private var stateLock = pthread_mutex_t()
     private var trainingLock = pthread_mutex_t()
     /// The thread inside `train` (under stateLock), so that a progress callback (which
@@ -172,8 +175,9 @@ public final class Model {
         // A regular file is read in passes, a chunk at a time, so that its texts are never
         // all in memory (TrainingSet(config:file:)); the validation file is held, as before.
         let validation: (() throws -> LabelledTexts)? = validationFile.map { path in { try self.read(path) } }
-        let source = LabelledFile(path: file, config: config.data, multiLabel: task == .multiLabel,
+        var source = LabelledFile(path: file, config: config.data, multiLabel: task == .multiLabel,
                                   limit: config.training.maxMemoryMB * 1_048_576, limitName: "training.max_memory_mb")
+        source.spillBytes = fileSpillBytes
         return try runTraining {
             let outcome = try Trainer(config: config, progress: progress).train(file: source, validation: validation)
             return (outcome.model, outcome.report)

@@ -7,6 +7,11 @@ struct LabelledFile {
     let config: Config.Data
     let multiLabel: Bool
     var chunkBytes = 8 << 20
+    /// Compact bag texts larger than this are kept in a temporary file rather than in
+    /// memory (TrainingSet(config:file:)); smaller ones stay in memory, where reading
+    /// them costs no system call.
+    var spillBytes = LabelledFile.defaultSpillBytes
+    static let defaultSpillBytes = 1 << 20
     var limit = FileIO.defaultReadLimit
     var limitName = "the 8192 MB file size limit"
 

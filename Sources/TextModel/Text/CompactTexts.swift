@@ -15,9 +15,16 @@
 /// the table's. Any other token (unknown, or non-ASCII, whose bytes may differ from its
 /// vocabulary entry's and so hash otherwise) is stored whole:
 /// [-1 - c, its word id, its hash's low and high 32 bits, its c character n-gram ids].
+///
+/// The stored texts are in memory, or for a set read from a file (`init(encoder:...)`
+/// with `spilling`) in a temporary file (SpilledTexts), read back a text at a time into
+/// the thread's scratch: the same ids, so the same model, in memory that does not grow
+/// with the corpus's words.
 struct CompactTexts {
-    /// The stored texts, in the layout above.
+    /// The stored texts, in the layout above (empty when they are spilled).
     private(set) var stored: EncodedTexts
+    /// The stored texts when they are kept in a temporary file instead.
+    private let spill: SpilledTexts?
     /// The encoder whose ids the texts expand to (its buckets: the fitted ones, after `refit`).
     private(set) var encoder: FeatureEncoder
     /// FNV-1a of each vocabulary word's bytes (what TokenBuffer hashes an ASCII token to).
@@ -48,6 +55,7 @@ struct CompactTexts {
         featureCount = lengths.reduce(0, +)
         longest = lengths.max() ?? 0
         mostTokens = Int(tokens.max() ?? 0)
+        spill = nil
         let count = texts.count
         var shares = CompactTexts.storeShares(consuming: &texts, encoder: encoder, threads: threads,
                                               returningPages: true) { range in
@@ -73,23 +81,39 @@ struct CompactTexts {
     /// file, whose texts are never all in memory). The totals over every text to come:
     /// `featureCount` its ids expanded, `longest` and `mostTokens` the most ids and tokens
     /// of one text, `texts` and `storedIDs` what to reserve (`storedLength`).
-    init(encoder: FeatureEncoder, featureCount: Int, longest: Int, mostTokens: Int, texts: Int, storedIDs: Int) {
+    /// `spilling`: keep the texts in a temporary file (SpilledTexts), not in memory.
+    init(encoder: FeatureEncoder, featureCount: Int, longest: Int, mostTokens: Int, texts: Int, storedIDs: Int,
+         spilling: Bool = false) throws {
         self.encoder = encoder
         wordHashes = CompactTexts.wordHashes(encoder.vocabulary)
         self.featureCount = featureCount
         self.longest = longest
         self.mostTokens = mostTokens
         stored = EncodedTexts()
-        stored.reserve(texts: texts, ids: storedIDs)
+        if spilling {
+            spill = try SpilledTexts(count: texts)
+        } else {
+            spill = nil
+            stored.reserve(texts: texts, ids: storedIDs)
+        }
     }
 
+    /// Texts stored.
+    var count: Int { spill?.appended ?? stored.count }
+
+    /// Whether the texts are in a temporary file.
+    var isSpilled: Bool { spill != nil }
+
+    /// The error of a read of the temporary file that failed (its text expanded to no ids).
+    var readFailure: String? { spill?.failure }
+
     /// Stores `texts` after those stored already, on up to `threads` threads, emptying them.
-    mutating func append(consuming texts: inout [String], threads: Int) {
+    mutating func append(consuming texts: inout [String], threads: Int) throws {
         // Reserved at its full size already (init(encoder:...)): the shares reserve nothing.
         var shares = CompactTexts.storeShares(consuming: &texts, encoder: encoder, threads: threads,
                                               returningPages: false) { _ in 0 }
         for w in shares.indices {
-            stored.append(contentsOf: shares[w])
+            if let spill { try spill.append(shares[w]) } else { stored.append(contentsOf: shares[w]) }
             shares[w] = EncodedTexts()
         }
     }
@@ -194,9 +218,9 @@ struct CompactTexts {
     func distinctBuckets(buckets: Int) -> Int {
         var seen = [UInt64](repeating: 0, count: (buckets + 63) / 64)
         var used = 0
-        let scratch = ExpansionScratch(ids: longest, tokens: mostTokens)
+        let scratch = makeScratch()
         withReader { reader in
-            for e in 0..<stored.count {
+            for e in 0..<count {
                 used += BucketSizing.mark(reader.expand(e, into: scratch), base: encoder.vocabulary.count,
                                           buckets: buckets, seen: &seen)
             }
@@ -207,9 +231,10 @@ struct CompactTexts {
     /// Makes the texts expand to the ids of `fitted` (this encoder with `buckets`
     /// folded to a divisor, BucketSizing): the stored character n-gram ids are folded
     /// in place; the tables and the word n-grams come from `fitted` itself.
-    mutating func refit(_ fitted: FeatureEncoder) {
+    mutating func refit(_ fitted: FeatureEncoder) throws {
         let base = encoder.vocabulary.count, buckets = fitted.hasher.buckets
-        stored.withMutableIDs { ids in
+        // Runs of whole texts, so a token's header is read before its n-grams.
+        func fold(_ ids: UnsafeMutableBufferPointer<Int32>) {
             var k = 0
             while k < ids.count {
                 let v = ids[k]
@@ -221,18 +246,24 @@ struct CompactTexts {
                 k += 4 + c
             }
         }
+        if let spill { try spill.update(fold) } else { stored.withMutableIDs(fold) }
         encoder = fitted
     }
 
     /// Every text expanded, flat (a step that packs batches needs them so).
     func expandedAll() -> EncodedTexts {
-        let scratch = ExpansionScratch(ids: longest, tokens: mostTokens)
+        let scratch = makeScratch()
         var all = EncodedTexts()
-        all.reserve(texts: stored.count, ids: featureCount)
+        all.reserve(texts: count, ids: featureCount)
         withReader { reader in
-            for e in 0..<stored.count { all.append(reader.expand(e, into: scratch)) }
+            for e in 0..<count { all.append(reader.expand(e, into: scratch)) }
         }
         return all
+    }
+
+    /// Scratch for one thread's `Reader.expand` calls.
+    func makeScratch() -> ExpansionScratch {
+        ExpansionScratch(ids: longest, tokens: mostTokens, stored: spill?.longest ?? 0)
     }
 
     /// Calls `body` with a reader of these texts, valid only inside it.
@@ -240,7 +271,7 @@ struct CompactTexts {
         stored.withUnsafeStorage { ids, offsets in
             wordHashes.withUnsafeBufferPointer { hashes in
                 func read(_ subwordIDs: UnsafeBufferPointer<Int32>, _ subwordOffsets: UnsafeBufferPointer<Int>) -> R {
-                    body(Reader(stored: ids, offsets: offsets, hashes: hashes, subwordIDs: subwordIDs,
+                    body(Reader(stored: ids, offsets: offsets, spill: spill.map { Unmanaged.passUnretained($0) }, hashes: hashes, subwordIDs: subwordIDs,
                                 subwordOffsets: subwordOffsets, hasher: encoder.hasher, base: encoder.vocabulary.count))
                 }
                 if let table = encoder.subwords { return table.withUnsafeStorage(read) }
@@ -253,6 +284,10 @@ struct CompactTexts {
     struct Reader {
         let stored: UnsafeBufferPointer<Int32>
         let offsets: UnsafeBufferPointer<Int>
+        /// Unretained: the set outlives its readers, and threads must not contend on a
+        /// count. (Not `unowned(unsafe) SpilledTexts?`: an Optional of this struct, with
+        /// that field nil, read as nil in the optimised build.)
+        let spill: Unmanaged<SpilledTexts>?
         let hashes: UnsafeBufferPointer<UInt64>
         let subwordIDs: UnsafeBufferPointer<Int32>
         /// Empty when the encoder makes no character n-grams.
@@ -273,7 +308,14 @@ struct CompactTexts {
                 if let ids, count > 0 && n < capacity { (out + n).update(from: ids, count: min(count, capacity - n)) }
                 n += count
             }
-            let start = offsets[e], end = offsets[e + 1]
+            // The text's stored ids: a view of the store, or read from the file into the scratch.
+            let stored: UnsafeBufferPointer<Int32>, start: Int, end: Int
+            if let spill {
+                guard let n = spill._withUnsafeGuaranteedRef({ $0.read(e, into: scratch.stored) }) else { return UnsafeBufferPointer(start: out, count: 0) }
+                (stored, start, end) = (UnsafeBufferPointer(start: scratch.stored, count: n), 0, n)
+            } else {
+                (stored, start, end) = (self.stored, offsets[e], offsets[e + 1])
+            }
             var k = start, t = 0
             while k < end {
                 let v = stored[k]
@@ -319,21 +361,27 @@ final class ExpansionScratch {
     let idCapacity: Int
     let hashes: UnsafeMutablePointer<UInt64>
     let tokenCapacity: Int
+    /// A spilled text's stored ids, read from its file (room for the longest).
+    let stored: UnsafeMutablePointer<Int32>
     private let idBlock: UnsafeMutableRawPointer
     private let hashBlock: UnsafeMutableRawPointer
+    private let storedBlock: UnsafeMutableRawPointer
     private static let line = 64
 
-    init(ids: Int, tokens: Int) {
+    init(ids: Int, tokens: Int, stored: Int = 0) {
         idCapacity = max(ids, 0)
         tokenCapacity = max(tokens, 0)
         idBlock = UnsafeMutableRawPointer.allocate(byteCount: 4 * idCapacity + 2 * ExpansionScratch.line, alignment: ExpansionScratch.line)
         hashBlock = UnsafeMutableRawPointer.allocate(byteCount: 8 * tokenCapacity + 2 * ExpansionScratch.line, alignment: ExpansionScratch.line)
+        storedBlock = UnsafeMutableRawPointer.allocate(byteCount: 4 * max(stored, 0) + 2 * ExpansionScratch.line, alignment: ExpansionScratch.line)
         self.ids = (idBlock + ExpansionScratch.line).bindMemory(to: Int32.self, capacity: idCapacity)
         hashes = (hashBlock + ExpansionScratch.line).bindMemory(to: UInt64.self, capacity: tokenCapacity)
+        self.stored = (storedBlock + ExpansionScratch.line).bindMemory(to: Int32.self, capacity: max(stored, 0))
     }
 
     deinit {
         idBlock.deallocate()
         hashBlock.deallocate()
+        storedBlock.deallocate()
     }
 }

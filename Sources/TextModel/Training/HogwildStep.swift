@@ -147,6 +147,7 @@ struct HogwildStep: TrainingStep {
                 }
             }
         }
+        if let failure = examples.readFailure { throw TextModelError.io(failure) }
         var outcome = StepOutcome(examples: count, steps: count)
         for total in totals[0..<workers] {
             outcome.loss += total.loss

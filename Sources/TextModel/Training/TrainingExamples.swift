@@ -11,11 +11,17 @@ indirect enum TrainingExamples {
     var count: Int {
         switch self {
         case .flat(let texts): return texts.count
-        case .compact(let texts): return texts.stored.count
+        case .compact(let texts): return texts.count
         }
     }
 
     var isEmpty: Bool { count == 0 }
+
+    /// The error of a read of spilled examples that failed (CompactTexts.readFailure).
+    var readFailure: String? {
+        if case .compact(let texts) = self { return texts.readFailure }
+        return nil
+    }
 
     /// Feature ids of all examples.
     var totalLength: Int {
@@ -47,7 +53,7 @@ indirect enum TrainingExamples {
     func makeScratch() -> ExpansionScratch {
         switch self {
         case .flat: return ExpansionScratch(ids: 0, tokens: 0)
-        case .compact(let texts): return ExpansionScratch(ids: texts.longest, tokens: texts.mostTokens)
+        case .compact(let texts): return texts.makeScratch()
         }
     }
 

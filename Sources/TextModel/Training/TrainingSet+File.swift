@@ -2,7 +2,9 @@ extension TrainingSet {
     /// The training set of a labelled file, read a chunk of rows at a time (LabelledFile)
     /// in two passes instead of held: the first counts the vocabulary, the labels and the
     /// texts' sizes, the second encodes each chunk straight into the set (CompactTexts for
-    /// the bag with Hogwild, else the flat ids), reserved once at its size. When
+    /// the bag with Hogwild, else the flat ids), reserved once at its size. The compact
+    /// texts go to a temporary file (SpilledTexts) when they would take more than
+    /// `file.spillBytes`, so that memory stops growing with the corpus's words. When
     /// training.validation_fraction holds rows out, a pass before them counts the rows.
     ///
     /// Why: every line's `String`, held from reading until encoded, was the peak of
@@ -117,8 +119,9 @@ extension TrainingSet {
         if config.usesHogwild && config.model.type == .bag && CompactTexts.supports(configuredEncoder) {
             let storedIDs = fromData ? CompactTexts.storedLength(of: counter, encoder: configuredEncoder)
                 : tokenTotal + tokenTotal / 8 + 64
-            compact = CompactTexts(encoder: configuredEncoder, featureCount: featureCount, longest: longest,
-                                   mostTokens: mostTokens, texts: trainCount, storedIDs: storedIDs)
+            compact = try CompactTexts(encoder: configuredEncoder, featureCount: featureCount, longest: longest,
+                                       mostTokens: mostTokens, texts: trainCount, storedIDs: storedIDs,
+                                       spilling: 4 * storedIDs > file.spillBytes)
         } else {
             flat.reserve(texts: trainCount, ids: featureCount)
         }
@@ -138,7 +141,7 @@ extension TrainingSet {
             guard encoded <= trainCount else { return }
             if case .some(var store) = compact {
                 compact = nil  // one owner while appending, so no copy
-                store.append(consuming: &texts, threads: threads)
+                try store.append(consuming: &texts, threads: threads)
                 compact = store
             } else {
                 flat.append(contentsOf: configuredEncoder.encode(texts, threads: threads))
@@ -153,7 +156,8 @@ extension TrainingSet {
         var examples: TrainingExamples = compact.map { .compact($0) } ?? .flat(flat)
         compact = nil
         flat = EncodedTexts()
-        self.tokenizer = TrainingSet.fitBuckets(&examples, config: config, vocabulary: vocabulary, counts: nil)
+        self.tokenizer = try TrainingSet.fitBuckets(&examples, config: config, vocabulary: vocabulary, counts: nil)
+        if let failure = examples.readFailure { throw TextModelError.io(failure) }   // fitting read every text
         encoder = FeatureEncoder(config: self.tokenizer, vocabulary: vocabulary)
         self.examples = examples
         self.labels = labels

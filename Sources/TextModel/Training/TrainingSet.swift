@@ -109,7 +109,7 @@ struct TrainingSet {
         }
         lengths = []
         tokenCounts = []
-        self.tokenizer = TrainingSet.fitBuckets(&examples, config: config, vocabulary: vocabulary, counts: counts)
+        self.tokenizer = try TrainingSet.fitBuckets(&examples, config: config, vocabulary: vocabulary, counts: counts)
         encoder = FeatureEncoder(config: self.tokenizer, vocabulary: vocabulary)
         self.examples = examples
         self.labels = labels
@@ -164,7 +164,7 @@ struct TrainingSet {
     /// With tokenizer.fit_buckets, the hashed buckets cut to those the examples use
     /// (BucketSizing), the examples' ids folded to match; the tokenizer config they are in.
     static func fitBuckets(_ examples: inout TrainingExamples, config: Config, vocabulary: Vocabulary,
-                           counts: CorpusCounts?) -> Config.Tokenizer {
+                           counts: CorpusCounts?) throws -> Config.Tokenizer {
         var tokenizer = config.tokenizer
         if tokenizer.fitBuckets && tokenizer.hashedFeatures > 0 {
             let base = vocabulary.count, configured = tokenizer.buckets
@@ -196,7 +196,7 @@ struct TrainingSet {
         }
         if case .compact(var texts) = examples, tokenizer.buckets != config.tokenizer.buckets {
             examples = .flat(EncodedTexts())  // one owner, so the fold is in place
-            texts.refit(FeatureEncoder(config: tokenizer, vocabulary: vocabulary))
+            try texts.refit(FeatureEncoder(config: tokenizer, vocabulary: vocabulary))
             examples = .compact(texts)
         }
         return tokenizer

@@ -275,7 +275,8 @@ class _TextModel:
         """Train from a CSV, fastText or JSON Lines file (see the config's "data"
         section). ``progress`` and ``verbose`` are as in :meth:`fit`. Returns self.
         ``classes_`` are the file's label strings. A regular file is read twice, a
-        chunk at a time, rather than held in memory (see ``tm_model_train_files``).
+        chunk at a time, rather than held in memory; the bag model keeps its
+        encoded words in a temporary file in ``$TMPDIR`` (see ``tm_model_train_files``).
         """
         def train(native, handler):
             return native.train_files(train_path, valid_path, handler)

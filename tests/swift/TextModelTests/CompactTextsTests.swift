@@ -72,7 +72,7 @@ final class CompactTextsTests: XCTestCase {
         XCTAssertFalse(CompactTexts.supports(encoder(words, vocabularyFrom: extras)))
     }
 
-    func testRefittedTextsAreTheFittedEncodersIDs() {
+    func testRefittedTextsAreTheFittedEncodersIDs() throws {
         let all = texts(200, seed: 4)
         var tokenizer = Config(modelType: .bag).tokenizer
         tokenizer.buckets = 200_000
@@ -86,7 +86,7 @@ final class CompactTextsTests: XCTestCase {
         var narrow = tokenizer
         narrow.buckets = fitted
         let narrowEncoder = FeatureEncoder(config: narrow, vocabulary: wide.vocabulary)
-        texts.refit(narrowEncoder)
+        try texts.refit(narrowEncoder)
         XCTAssertEqual(texts.expandedAll(), narrowEncoder.encode(all, threads: 1))
     }
 

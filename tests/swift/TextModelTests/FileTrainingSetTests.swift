@@ -5,8 +5,10 @@ import XCTest
 /// time, is the set of the same rows read whole (TrainingSet(config:data:)): the same
 /// vocabulary, labels, tokenizer (fitted buckets), encoded or compact ids, targets and
 /// validation examples, for CSV, fastText and JSON Lines, every task, held-out rows and
-/// chunks that cut anywhere; the compact store is reserved at exactly its size; and
-/// Model.train(file:) writes the same model bytes as training on the rows in memory.
+/// chunks that cut anywhere, compact texts in memory or spilled to a temporary file;
+/// the compact store is reserved at exactly its size; Model.train(file:) writes the same
+/// model bytes as training on the rows in memory; and a file that changes between the
+/// passes or a temporary directory that cannot be written is an error, not a trap.
 final class FileTrainingSetTests: XCTestCase {
     private struct Rows {
         var texts: [String]
@@ -88,10 +90,15 @@ final class FileTrainingSetTests: XCTestCase {
                                                 validation: nil)
                     XCTAssertGreaterThan(whole.skippedMissingLabel + whole.skippedEmptyText, 0)
                     for chunk in format == "csv" ? [97, 8 << 20] : [331] {
-                        var source = LabelledFile(path: path, config: config.data, multiLabel: multi)
-                        source.chunkBytes = chunk
-                        let passes = try TrainingSet(config: config, file: source, validation: nil)
-                        assertSameSet(passes, whole, "\(task.rawValue), \(format), \(name), chunks of \(chunk) bytes")
+                        // Spilled (0) on the Hogwild bag configs, which keep compact texts.
+                        for spill in name.hasPrefix("bag") && !name.contains("without") ? [LabelledFile.defaultSpillBytes, 0] : [LabelledFile.defaultSpillBytes] {
+                            var source = LabelledFile(path: path, config: config.data, multiLabel: multi)
+                            source.chunkBytes = chunk
+                            source.spillBytes = spill
+                            let passes = try TrainingSet(config: config, file: source, validation: nil)
+                            if case .compact(let texts) = passes.examples { XCTAssertEqual(texts.isSpilled, spill == 0) }
+                            assertSameSet(passes, whole, "\(task.rawValue), \(format), \(name), chunks of \(chunk) bytes, spill over \(spill)")
+                        }
                     }
                 }
             }
@@ -125,9 +132,9 @@ final class FileTrainingSetTests: XCTestCase {
             counter.add(Array(data.texts.dropFirst(400)))
             let vocabulary = counter.vocabulary(minFreq: 2, maxSize: 30)   // some words unknown
             let encoder = FeatureEncoder(config: tokenizer, vocabulary: vocabulary)
-            var store = CompactTexts(encoder: encoder, featureCount: 0, longest: 0, mostTokens: 0, texts: 0, storedIDs: 0)
+            var store = try CompactTexts(encoder: encoder, featureCount: 0, longest: 0, mostTokens: 0, texts: 0, storedIDs: 0)
             var texts = data.texts
-            store.append(consuming: &texts, threads: 2)
+            try store.append(consuming: &texts, threads: 2)
             XCTAssertEqual(CompactTexts.storedLength(of: counter, encoder: encoder), store.stored.totalLength)
             XCTAssertEqual(vocabulary.tokens, Vocabulary.build(texts: data.texts, tokenizer: Tokenizer(tokenizer), threads: 1,
                                                                minFreq: 2, maxSize: 30).tokens)
@@ -141,11 +148,68 @@ final class FileTrainingSetTests: XCTestCase {
         for (name, config) in configs(.singleLabel) {
             var config = config
             config.training.epochs = 2
-            let fromFile = Model(config: config), fromRows = Model(config: config)
-            let report = try fromFile.train(file: path)
+            let fromRows = Model(config: config)
             try fromRows.train(try LabelledTexts.read(path: path, config: config.data))
-            XCTAssertEqual(try fromFile.serialized(), try fromRows.serialized(), name)
-            XCTAssertEqual(report.skippedMissingLabel, 1, name)
+            for spill in [LabelledFile.defaultSpillBytes, 0] {
+                let fromFile = Model(config: config)
+                fromFile.fileSpillBytes = spill
+                let report = try fromFile.train(file: path)
+                XCTAssertEqual(try fromFile.serialized(), try fromRows.serialized(), "\(name), spill over \(spill)")
+                XCTAssertEqual(report.skippedMissingLabel, 1, name)
+            }
         }
+    }
+
+    func testAFileThatChangesBetweenThePassesIsAnError() throws {
+        let dir = ScratchDirectory()
+        let path = dir.file("train.csv")
+        let data = rows(task: .singleLabel)
+        let config = configs(.singleLabel)[0].1
+        for (change, spill) in [(50, 0), (-50, 0), (50, LabelledFile.defaultSpillBytes)] {
+            write(data, format: "csv", to: path)
+            var source = LabelledFile(path: path, config: config.data, multiLabel: false)
+            source.spillBytes = spill
+            // The validation reader runs between the passes: it rewrites the file.
+            let changed = Rows(texts: change > 0 ? data.texts + Array(data.texts.prefix(change)) : Array(data.texts.dropFirst(-change)),
+                               labels: change > 0 ? data.labels + Array(data.labels.prefix(change)) : Array(data.labels.dropFirst(-change)))
+            _ = assertThrowsTextModelError(.data, mentioning: ["changed while it was read"]) {
+                _ = try TrainingSet(config: config, file: source, validation: {
+                    self.write(changed, format: "csv", to: path)
+                    return KeywordData.make(count: 20, seed: 9)
+                })
+            }
+        }
+    }
+
+    func testSpilledTextsReadBackAndFailCleanly() throws {
+        let texts = EncodedTexts([[1, 2, 3], [], [7, -3, 9, 9]])
+        let spill = try SpilledTexts(count: 3)
+        try spill.append(EncodedTexts([[1, 2, 3]]))
+        try spill.append(EncodedTexts([[], [7, -3, 9, 9]]))
+        XCTAssertEqual(spill.longest, 4)
+        var out = [Int32](repeating: 0, count: 4)
+        for e in 0..<3 {
+            let n = out.withUnsafeMutableBufferPointer { spill.read(e, into: $0.baseAddress!) }
+            XCTAssertEqual(n.map { Array(out[0..<$0]) }, Array(texts[e]))
+        }
+        XCTAssertNil(spill.failure)
+        XCTAssertNil(out.withUnsafeMutableBufferPointer { spill.read(9, into: $0.baseAddress!) })   // past the end
+        XCTAssertNotNil(spill.failure)
+        _ = assertThrowsTextModelError(.internal) { try spill.append(EncodedTexts([[1]])) }
+        try spill.update { ids in for i in ids.indices { ids[i] += 1 } }
+        XCTAssertEqual(out.withUnsafeMutableBufferPointer { spill.read(2, into: $0.baseAddress!) }, 4)
+        XCTAssertEqual(out, [8, -2, 10, 10])
+    }
+
+    func testAnUnwritableTemporaryDirectoryIsAnIOError() throws {
+        let dir = ScratchDirectory()
+        let path = dir.file("train.csv")
+        write(rows(task: .singleLabel), format: "csv", to: path)
+        let saved = getenv("TMPDIR").map { String(cString: $0) }
+        setenv("TMPDIR", dir.file("no-such-directory"), 1)
+        defer { if let saved { setenv("TMPDIR", saved, 1) } else { unsetenv("TMPDIR") } }
+        let model = Model(config: configs(.singleLabel)[0].1)
+        model.fileSpillBytes = 0
+        _ = assertThrowsTextModelError(.io, mentioning: ["TMPDIR"]) { try model.train(file: path) }
     }
 }
