@@ -77,7 +77,7 @@ def inference(args, tweets):
                 client = setups[n][1]
                 cpu_before = sum(client.run(time.process_time).values())
                 started = time.monotonic()
-                with client.as_current():  # else .compute() and the model's scatter use the newest client
+                with client.as_current():  # else .compute() uses the newest client
                     got = tmd.predict(model, data[n]).compute()
                 seconds = time.monotonic() - started
                 cpu = sum(client.run(time.process_time).values()) - cpu_before

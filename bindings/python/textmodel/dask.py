@@ -9,11 +9,14 @@ Inference::
     probs = textmodel.dask.predict_proba(clf, bag_of_texts)   # lazy dask Bag
     vecs = textmodel.dask.transform(clf, ["a.txt", "b.txt"])  # one partition per file
 
-The model travels to each worker once: its pickle (the model file's bytes,
-``tm_model_save_to_memory``) is scattered to every worker of the current client once
-(or, with no client, is one graph key named by its SHA-256), every partition's task
-depends on it, and a worker process loads it once and keeps it in a module-level cache
-under its digest, so no task pickles or sends the model again.
+The model travels to each worker once per computation: its pickle (the model file's
+bytes, ``tm_model_save_to_memory``) is one graph key named by its SHA-256, every
+partition's task depends on it, and a worker process loads it once and keeps it in a
+module-level cache under its digest, so no task pickles or sends the model again. A
+graph key, not a scattered future: the scheduler can rebuild a key from its graph when
+the worker holding it dies, while scattered data exists only on workers (Dask's active
+memory manager soon trims a broadcast to one copy), so losing that worker would cancel
+the whole computation.
 
 Training (``fit``): round-driven model averaging (local SGD), driven from the client
 with no connection between workers (no allreduce ports to collide or hang):
@@ -64,31 +67,15 @@ _LOADED_LOCK = threading.Lock()
 _KEEP_LOADED = 8
 
 
-#: (scheduler address, digest) -> future of the model's pickle scattered to every worker.
-_SCATTERED = {}
-
-
 def _shipped(model):
-    """The estimator's pickle and its digest. With a distributed client it is scattered
-    to every worker once per client and model (a future, which each task depends on
-    and finds in its worker's memory); without one, one graph key named by the digest."""
+    """The estimator's pickle and its digest, as one graph key named by the digest (the
+    same key in every computation of the same model)."""
     if not isinstance(model, TextClassifier):
         raise TypeError(f"model must be a fitted TextClassifier, not {type(model).__name__}")
     model._native("predict on Dask")  # NotFittedError before building any graph
     data = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     digest = hashlib.sha256(data).hexdigest()
-    try:
-        client = distributed.get_client()
-    except ValueError:
-        return digest, dask.delayed(data, name=f"textmodel-model-{digest}")
-    key = (client.scheduler.address, digest)
-    future = _SCATTERED.get(key)
-    if future is None or future.status != "finished":
-        while len(_SCATTERED) >= _KEEP_LOADED:
-            _SCATTERED.pop(next(iter(_SCATTERED)))
-        future = client.scatter(data, broadcast=True, hash=False)
-        _SCATTERED[key] = future
-    return digest, future
+    return digest, dask.delayed(data, name=f"textmodel-model-{digest}")
 
 
 def _loaded(digest, data, threads):
