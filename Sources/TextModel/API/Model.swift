@@ -20,12 +20,14 @@ public final class Model {
     /// fitted to the data, see BucketSizing), what a saved file stores; `config` until
     /// trained.
     public var trainedConfig: Config { snapshot?.config ?? config }
-    private var trained: TrainedModel?
+    /// Unchecked exclusivity here and on stateLock: both are touched only under that
+    /// lock, and every prediction reads them (a dynamic check each, per call).
+    @exclusivity(unchecked) private var trained: TrainedModel?
     private var threadSetting = 0
     /// Compact bag texts of a file larger than this go to a temporary file while training
     /// (LabelledFile.spillBytes); tests lower it to train small files that way.
     var fileSpillBytes = LabelledFile.defaultSpillBytes
-    private var stateLock = pthread_mutex_t()
+    @exclusivity(unchecked) private var stateLock = pthread_mutex_t()
     private var trainingLock = pthread_mutex_t()
     /// The thread inside `train` (under stateLock), so that a progress callback (which
     /// runs on that thread) calling back into this classifier's train gets an error

@@ -11,7 +11,9 @@
 final class SingleTextPrediction {
     /// One call's working memory.
     final class Slot {
-        var scratch = FeatureEncoder.Scratch()
+        /// Unchecked: one call at a time holds a slot (the pool's lock hands it over), so
+        /// the per-call dynamic exclusivity check (a thread-local access set) finds nothing.
+        @exclusivity(unchecked) var scratch = FeatureEncoder.Scratch()
         let workspace: Workspace
         init(workspace: Workspace) { self.workspace = workspace }
     }

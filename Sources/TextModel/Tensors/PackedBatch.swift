@@ -5,16 +5,23 @@
 /// `offset(t) + b`; step t's rows are contiguous, and so are the previous states of
 /// step t's sequences (a prefix of step t-1's rows). Work is proportional to real tokens
 /// and padding cannot change any result: a text computes the same alone or in a batch.
+///
+/// The arrays' exclusivity is unchecked: a batch belongs to one workspace, used by one
+/// call at a time, and the dynamic checks (ten per packed text, each through a
+/// thread-local access set) were a visible share of a one-text prediction.
 final class PackedBatch {
     /// Length of each sequence, longest first.
-    private(set) var lengths: [Int] = []
+    @exclusivity(unchecked) private(set) var lengths: [Int] = []
     /// Rows running at each step, and where each step's rows start.
-    private(set) var stepRows: [Int] = []
-    private(set) var stepOffsets: [Int] = []
+    @exclusivity(unchecked) private(set) var stepRows: [Int] = []
+    @exclusivity(unchecked) private(set) var stepOffsets: [Int] = []
     /// Token id of every packed row.
-    private(set) var tokens: [Int32] = []
+    @exclusivity(unchecked) private(set) var tokens: [Int32] = []
     /// Packed row holding each sequence's last token, or -1 for an empty sequence.
-    private(set) var lastRows: [Int] = []
+    @exclusivity(unchecked) private(set) var lastRows: [Int] = []
+    /// Whether the arrays hold a one-text packing (pack(one:)'s), which the next one
+    /// updates in place.
+    @exclusivity(unchecked) private var holdsOneText = false
 
     var size: Int { lengths.count }
     var steps: Int { stepRows.count }
@@ -74,6 +81,7 @@ final class PackedBatch {
     /// `tokens` at its final size for the caller to fill (row (t, b) at
     /// stepOffsets[t] + b). Each sequence is read once, not once per token.
     private func layOut(count: Int, length: (Int) -> Int) {
+        holdsOneText = false
         lengths.removeAll(keepingCapacity: true)
         stepRows.removeAll(keepingCapacity: true)
         stepOffsets.removeAll(keepingCapacity: true)
@@ -106,18 +114,31 @@ final class PackedBatch {
     /// `pack` of one sequence, in a few bulk writes: every step runs one row, so step t
     /// starts at row t. The per-token appends of the general loop were a quarter of a
     /// one-text bag prediction's instructions.
+    /// After a one-text packing only the length, the last row and the steps past the
+    /// shorter of the two texts change (single-text prediction packs one text per call).
     private func pack<S: Collection>(one s: S) where S.Element == Int32 {
         let n = s.count
-        lengths.removeAll(keepingCapacity: true)
-        lengths.append(n)
-        stepRows.removeAll(keepingCapacity: true)
-        stepRows.append(contentsOf: repeatElement(1, count: n))
-        stepOffsets.removeAll(keepingCapacity: true)
-        stepOffsets.append(contentsOf: 0..<n)
+        if !holdsOneText {
+            lengths.removeAll(keepingCapacity: true)
+            lengths.append(0)
+            stepRows.removeAll(keepingCapacity: true)
+            stepOffsets.removeAll(keepingCapacity: true)
+            lastRows.removeAll(keepingCapacity: true)
+            lastRows.append(0)
+            holdsOneText = true
+        }
+        let old = stepRows.count
+        if n > old {
+            stepRows.append(contentsOf: repeatElement(1, count: n - old))
+            stepOffsets.append(contentsOf: old..<n)
+        } else if n < old {
+            stepRows.removeLast(old - n)
+            stepOffsets.removeLast(old - n)
+        }
+        lengths[0] = n
+        lastRows[0] = n == 0 ? -1 : n - 1
         tokens.removeAll(keepingCapacity: true)
         tokens.append(contentsOf: s)
-        lastRows.removeAll(keepingCapacity: true)
-        lastRows.append(n == 0 ? -1 : n - 1)
     }
 
     /// Writes into `out` [N × width] each row's previous-step state: row (t, b) gets row

@@ -7,9 +7,11 @@ import Synchronization
 final class Workspace {
     let plan: ActivationPlan
     /// The shape the buffers are allocated for.
-    private(set) var shape = BatchShape.empty
-    private var floatBuffers: [FloatBuffer] = []
-    private var indexBuffers: [IndexBuffer] = []
+    /// Unchecked exclusivity: a workspace is used by one thread at a time, and every
+    /// pass reads these (a dynamic check per buffer handle otherwise).
+    @exclusivity(unchecked) private(set) var shape = BatchShape.empty
+    @exclusivity(unchecked) private var floatBuffers: [FloatBuffer] = []
+    @exclusivity(unchecked) private var indexBuffers: [IndexBuffer] = []
     let batch = PackedBatch()
 
     /// True while training: dropout is applied only then.

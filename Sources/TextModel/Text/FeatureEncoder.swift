@@ -29,6 +29,8 @@ struct FeatureEncoder {
     /// Appends the character n-gram ids of every token; `scratch.ids` starts with the
     /// tokens' word ids (one per token, as appendWordIDs writes them).
     private func characterFeatures(scratch: inout Scratch) {
+        // No loop over the tokens (a call each) when there are no character n-grams.
+        guard hasher.makesCharacterFeatures else { return }
         guard let table = subwords else {
             hasher.characterFeatures(of: scratch.tokens, base: vocabulary.count, into: &scratch.ids, scratch: &scratch.characters)
             return

@@ -130,9 +130,12 @@ extension Tokenizer {
         return any < 0x80
     }
 
+    /// 0-9, A-Z, a-z or _: one bit of a 128-bit set (bits 48-57 of the low word; 1-26,
+    /// 31 and 33-58 of the high one), a shift instead of four compares and branches.
     @inline(__always)
     static func isWordByte(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F
+        let low: UInt64 = 0x03FF_0000_0000_0000, high: UInt64 = 0x07FF_FFFE_87FF_FFFE
+        return b < 64 ? (low >> UInt64(b)) & 1 != 0 : b < 128 && (high >> UInt64(b &- 64)) & 1 != 0
     }
 
     /// Length in bytes of a URL at `i` of ASCII text (as `urlLength(_:at:)`), or nil.
