@@ -40,10 +40,12 @@ static inline float fast_exp(float x) {
 static inline float sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 static inline float tanh_float(float x) { return 1.0f - 2.0f / (fast_exp(2.0f * x) + 1.0f); }
 
-/* Stateless: the Swift side asks once and keeps the answer (a thread-safe global). */
+/* Stateless: the Swift side asks once and keeps the answer (a thread-safe global).
+ * FMA too: the int8 bag mean (bag_mean.c) fuses its multiply-adds; every AVX2 CPU
+ * made has it, so this rules out no real one. */
 int tm_kernels_avx2(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") ? 1 : 0;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
 }
 
 __attribute__((target("avx2")))

@@ -4,7 +4,7 @@
 /* Hot loops compiled for AVX2 (with FMA) or AVX-512 and chosen at run time (see lstm_cell.c,
  * recurrent_gemm.c). */
 
-/* 1 if this CPU runs the AVX2 kernels, else 0 (callers then run their own loops). */
+/* 1 if this CPU runs the AVX2 kernels (AVX2 and FMA), else 0 (callers then run their own loops). */
 __attribute__((visibility("hidden"))) int tm_kernels_avx2(void);
 
 /* One LSTM step over `rows` rows (see LSTMLayer.forward(projected:)): gates [rows × 4h]
@@ -22,14 +22,16 @@ __attribute__((visibility("hidden"))) void tm_lstm_step_avx2(float *gates, float
 __attribute__((visibility("hidden"))) void tm_lstm_backward_step_avx2(const float *gates, const float *cells, const float *previous_cells,
                                                                      const float *d_hidden, float *carry, float *d_gates, long rows, long h);
 
-/* Asks the CPU to start loading `bytes` bytes at `p` into cache (a hint: no effect on
- * results). The bag model sums rows of a large embedding table picked by token id,
- * so nearly every row is a cache miss; fetching the next token's row while the current
- * one is summed overlaps the misses. Swift has no prefetch of its own; this is inlined
- * into the Swift caller. */
+/* Asks the CPU to start loading every 64-byte cache line of the `bytes` bytes at `p`
+ * (a hint: no effect on results). The bag model sums rows of a large embedding table
+ * picked by token id, so nearly every row is a cache miss; fetching the next token's
+ * row while the current one is summed overlaps the misses. The lines counted from the
+ * row's first line, not from `p`: a 100-byte int8 row starting past byte 28 of a line
+ * spans three lines, of which steps of 64 from `p` reach only two. Swift has no
+ * prefetch of its own; this is inlined into the Swift caller. */
 static inline void tm_prefetch_row(const void *p, long bytes) {
-    const char *c = (const char *)p;
-    for (long k = 0; k < bytes; k += 64) __builtin_prefetch(c + k, 0, 3);
+    const char *c = (const char *)p, *end = c + bytes;
+    for (c -= (unsigned long)c % 64; c < end; c += 64) __builtin_prefetch(c, 0, 3);
 }
 
 /* Text b's mean embedding row of a packed batch (InputStage.bagMean): out [dim] =
@@ -40,8 +42,9 @@ __attribute__((visibility("hidden"))) void tm_bag_mean_avx2(const float *table, 
                                                            long b, long length, long ahead, float *restrict out);
 
 /* The same mean over an int8 table (row r = values_r · scales_r, each lane's product
- * rounded, then added in token order, as InputStage.bagMean(quantizedTable:)'s Swift
- * loop); rows `ahead` tokens on are prefetched. Call only when tm_kernels_avx2() is 1. */
+ * and sum as one fused multiply-add in token order, as
+ * InputStage.bagMean(quantizedTable:)'s Swift loop); rows `ahead` tokens on are
+ * prefetched. Call only when tm_kernels_avx2() is 1. */
 __attribute__((visibility("hidden"))) void tm_bag_mean_int8_avx2(const signed char *values, const float *scales, long dim,
                                                                 const int *ids, const long *offsets, long b, long length,
                                                                 long ahead, float *restrict out);

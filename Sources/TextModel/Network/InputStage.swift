@@ -100,4 +100,9 @@ struct InputStage {
     /// 8 rather than 4: one-text calls of the tweets bag model ran 5–7% less CPU time
     /// per call (bench/RESULTS.md, latency-16b), with all rows ahead no better.
     static let prefetchDistance = 8
+
+    /// The same for the int8 table, whose 100-byte rows are 2–3 cache lines against the
+    /// f32 table's 7: more rows ahead keep as many lines on their way, and its longer
+    /// sum per row (widen, convert, multiply, add) leaves more time for them to arrive.
+    static let int8PrefetchDistance = 16
 }
