@@ -14,18 +14,6 @@ final class SingleTextPredictionTests: XCTestCase {
                                     String(repeating: "Pizza", count: 1_000), "İstanbul ǅ ß ﬁ ΣΑΣ café e\u{301}", "\t\n"]
     private static let labels = ["food", "sport", "tech"]
 
-    private func config(_ type: Config.ModelType) -> Config {
-        var c = Config(modelType: type)
-        c.tokenizer.minFreq = 1
-        c.model.embeddingDim = 16
-        c.model.hiddenDim = 16
-        c.model.filters = 8
-        c.model.kernelSizes = [2, 3]
-        c.model.heads = 2
-        if type == .bag { c.tokenizer.buckets = 5_000 }
-        return c
-    }
-
     private func assertOneEqualsBatch(_ config: Config, _ name: String) throws {
         let f32 = Model(model: randomModel(config: config, texts: Self.texts, labels: Self.labels))
         try assertOneEqualsBatch(f32, name)
@@ -62,25 +50,25 @@ final class SingleTextPredictionTests: XCTestCase {
     }
 
     func testPredictOneEqualsBatchPredictionForEveryEncoder() throws {
-        try assertOneEqualsBatch(config(.bag), "bag with subwords")
-        var words = config(.bag)
+        try assertOneEqualsBatch(smallPredictionConfig(.bag), "bag with subwords")
+        var words = smallPredictionConfig(.bag)
         words.tokenizer.charNgramsMax = 0
         words.tokenizer.charNgramsMin = 0
         try assertOneEqualsBatch(words, "bag of words and bigrams")
         for type in [Config.ModelType.cnn, .lstm, .gru, .transformer] {
-            try assertOneEqualsBatch(config(type), type.rawValue)
+            try assertOneEqualsBatch(smallPredictionConfig(type), type.rawValue)
         }
-        var bidirectional = config(.lstm)
+        var bidirectional = smallPredictionConfig(.lstm)
         bidirectional.model.bidirectional = true
         bidirectional.model.layers = 2
         try assertOneEqualsBatch(bidirectional, "2-layer bidirectional lstm")
-        var multi = config(.bag)
+        var multi = smallPredictionConfig(.bag)
         multi.model.task = .multiLabel
         try assertOneEqualsBatch(multi, "multi-label bag")
     }
 
     func testTheUTF8EntryEqualsTheStringEntry() throws {
-        let model = Model(model: randomModel(config: config(.bag), texts: Self.texts, labels: Self.labels))
+        let model = Model(model: randomModel(config: smallPredictionConfig(.bag), texts: Self.texts, labels: Self.labels))
         for text in Self.texts + Self.edgeTexts + ["caf\u{E9} \u{301}x", "Tab\tand\nnewline", "http://example.com/x url"] {
             let bytes = Array(text.utf8)
             let viaBytes = try bytes.withUnsafeBufferPointer { try model.predictOne(utf8: $0) }
@@ -97,7 +85,7 @@ final class SingleTextPredictionTests: XCTestCase {
 
     func testWarmCallsAllocateNoWorkspace() throws {
         for type in [Config.ModelType.bag, .lstm] {
-            let model = Model(model: randomModel(config: config(type), texts: Self.texts, labels: Self.labels))
+            let model = Model(model: randomModel(config: smallPredictionConfig(type), texts: Self.texts, labels: Self.labels))
             for text in Self.texts { _ = try model.predictOne(text) }   // warm: longest text seen
             let before = Workspace.allocationCount
             for _ in 0..<3 { for text in Self.texts { _ = try model.predictOne(text) } }
@@ -106,7 +94,7 @@ final class SingleTextPredictionTests: XCTestCase {
     }
 
     func testRegressionAndUntrainedModelsAreRefused() throws {
-        var regression = config(.bag)
+        var regression = smallPredictionConfig(.bag)
         regression.model.task = .regression
         let model = Model(model: randomModel(config: regression, texts: Self.texts, labels: ["value"]))
         assertThrowsTextModelError(.invalidArgument, mentioning: ["regression"]) { _ = try model.predictOne("a b") }

@@ -391,3 +391,18 @@ func reloaded(_ model: Model, precision: WeightPrecision) throws -> Model {
     defer { free(bytes) }
     return try Model.load(copying: UnsafeRawBufferPointer(start: bytes, count: count), source: "\(precision) bytes")
 }
+
+/// A small model of `type` for prediction-path tests: 16-wide embeddings and hidden
+/// states, 8 CNN filters of widths 2 and 3, 2 attention heads, every token kept
+/// (minFreq 1), 5,000 buckets for the bag.
+func smallPredictionConfig(_ type: Config.ModelType) -> Config {
+    var c = Config(modelType: type)
+    c.tokenizer.minFreq = 1
+    c.model.embeddingDim = 16
+    c.model.hiddenDim = 16
+    c.model.filters = 8
+    c.model.kernelSizes = [2, 3]
+    c.model.heads = 2
+    if type == .bag { c.tokenizer.buckets = 5_000 }
+    return c
+}

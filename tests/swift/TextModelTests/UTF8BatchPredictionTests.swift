@@ -12,18 +12,6 @@ final class UTF8BatchPredictionTests: XCTestCase {
     /// Invalid UTF-8 (a lone 0xFF, a truncated sequence): U+FFFD, as String(cString:) reads it.
     private static let invalid: [UInt8] = [0x61, 0x20, 0xFF, 0xC3, 0x20, 0x62, 0xE2, 0x82]
 
-    private func config(_ type: Config.ModelType) -> Config {
-        var c = Config(modelType: type)
-        c.tokenizer.minFreq = 1
-        c.model.embeddingDim = 16
-        c.model.hiddenDim = 16
-        c.model.filters = 8
-        c.model.kernelSizes = [2, 3]
-        c.model.heads = 2
-        if type == .bag { c.tokenizer.buckets = 5_000 }
-        return c
-    }
-
     /// Calls `body` with the texts as NUL-terminated C strings and as the Strings
     /// String(cString:) makes of them.
     private func withCStrings<R>(_ body: (UTF8Texts, [String]) throws -> R) rethrows -> R {
@@ -66,11 +54,11 @@ final class UTF8BatchPredictionTests: XCTestCase {
     }
 
     func testUTF8BatchesEqualStringBatchesForEveryEncoderAndPrecision() throws {
-        var words = config(.bag)
+        var words = smallPredictionConfig(.bag)
         words.tokenizer.charNgramsMax = 0
         words.tokenizer.charNgramsMin = 0
-        for (name, c) in [("bag with subwords", config(.bag)), ("bag of words", words), ("cnn", config(.cnn)),
-                          ("lstm", config(.lstm)), ("transformer", config(.transformer))] {
+        for (name, c) in [("bag with subwords", smallPredictionConfig(.bag)), ("bag of words", words), ("cnn", smallPredictionConfig(.cnn)),
+                          ("lstm", smallPredictionConfig(.lstm)), ("transformer", smallPredictionConfig(.transformer))] {
             let f32 = Model(model: randomModel(config: c, texts: Self.texts, labels: Self.labels))
             try assertSameBits(f32, name)
             for precision in [WeightPrecision.f16, .int8] {
@@ -80,7 +68,7 @@ final class UTF8BatchPredictionTests: XCTestCase {
     }
 
     func testRegressionValuesAndEmptyBatches() throws {
-        var regression = config(.bag)
+        var regression = smallPredictionConfig(.bag)
         regression.model.task = .regression
         let model = Model(model: randomModel(config: regression, texts: Self.texts, labels: ["value"]))
         try withCStrings { utf8, strings in
