@@ -69,7 +69,9 @@ __attribute__((visibility("hidden"))) void tm_nearest2_sorted_avx2(const float *
  * exact when every centroid is finite). tm_plane_grid_nearest: out[i] = the index of the
  * centroid nearest to (points[i·stride], points[i·stride + 1]), or −1 when no distance
  * is finite (the caller then searches in full). Call only when tm_kernels_avx2() is 1,
- * and search only after a build whose centroids were all finite. */
+ * and search only after a build whose centroids were all finite. Not called yet: it is
+ * to replace the sorted search in ProductQuantizer's encoding (issue 12, PQ without a
+ * cutoff on one thread; bench/RESULTS.md, pq-12d). */
 __attribute__((visibility("hidden"))) long tm_plane_grid_bytes(long k, long g);
 __attribute__((visibility("hidden"))) void tm_plane_grid_init(void *workspace, long k, long g);
 __attribute__((visibility("hidden"))) int tm_plane_grid_build(void *workspace, const float *centroids);
