@@ -59,25 +59,6 @@ __attribute__((visibility("hidden"))) void tm_bag_mean_int8_avx2(const signed ch
 __attribute__((visibility("hidden"))) void tm_nearest2_sorted_avx2(const float *xs, const float *ys, const int *ids, long k,
                                                                   const float *points, long stride, long count, int *out);
 
-/* A grid over k 2-d centroids (g × g cells over their bounding box, each listing only the
- * centroids that can be nearest in it) for nearest-centroid searches with the answers of
- * tm_nearest2_sorted_avx2, bit for bit (nearest_grid.c). The caller owns the workspace:
- * tm_plane_grid_bytes(k, g) bytes, 64-byte aligned, set up once by tm_plane_grid_init
- * and rebuilt by tm_plane_grid_build for each new set of centroids [k × 2] (x and y
- * interleaved; it returns 0 when no grid could be made, a centroid not finite or beyond
- * 1e18 in magnitude, and the search then takes the sorted search for every point: still
- * exact when every centroid is finite). tm_plane_grid_nearest: out[i] = the index of the
- * centroid nearest to (points[i·stride], points[i·stride + 1]), or −1 when no distance
- * is finite (the caller then searches in full). Call only when tm_kernels_avx2() is 1,
- * and search only after a build whose centroids were all finite. Not called yet: it is
- * to replace the sorted search in ProductQuantizer's encoding (issue 12, PQ without a
- * cutoff on one thread; bench/RESULTS.md, pq-12d). */
-__attribute__((visibility("hidden"))) long tm_plane_grid_bytes(long k, long g);
-__attribute__((visibility("hidden"))) void tm_plane_grid_init(void *workspace, long k, long g);
-__attribute__((visibility("hidden"))) int tm_plane_grid_build(void *workspace, const float *centroids);
-__attribute__((visibility("hidden"))) void tm_plane_grid_nearest(const void *workspace, const float *points, long stride,
-                                                                 long count, int *out);
-
 /* out [2m] += weight × the row that `code` [m] stands for, with dsub = 2: codebooks
  * [m × ksub × 2], each product rounded, then added, as ProductQuantizer.addDecoded
  * (pq_decode.c). Call only when tm_kernels_avx2() is 1. */

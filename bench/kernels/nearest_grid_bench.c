@@ -4,12 +4,13 @@
  * prints build µs, ns per point (thread CPU time) and mismatches against the sorted and
  * the full search (the first 20,000 points).
  *
- *   K=Sources/CKernels; for f in nearest_grid nearest_centroid lstm_cell; do
- *     clang -O2 -I$K/include -I$K -c $K/$f.c -o /tmp/$f.o; done
- *   clang -O2 -I$K/include bench/nearest_grid_bench.c /tmp/nearest_grid.o /tmp/nearest_centroid.o \
+ *   K=Sources/CKernels; B=bench/kernels; for f in $B/nearest_grid $K/nearest_centroid $K/lstm_cell; do
+ *     clang -O2 -I$K/include -I$K -I$B -c $f.c -o /tmp/$(basename $f).o; done
+ *   clang -O2 -I$K/include -I$B $B/nearest_grid_bench.c /tmp/nearest_grid.o /tmp/nearest_centroid.o \
  *     /tmp/lstm_cell.o -lm -o /tmp/nearest_grid_bench && /tmp/nearest_grid_bench 8192 16
  */
 #include "textmodel_kernels.h"
+#include "nearest_grid.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <math.h>

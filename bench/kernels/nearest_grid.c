@@ -18,6 +18,7 @@
  * centroids is at most 1e18 in magnitude (else no grid), so no distance in the box
  * overflows. */
 #include "textmodel_kernels.h"
+#include "nearest_grid.h"
 
 #include <math.h>
 #include <stddef.h>
