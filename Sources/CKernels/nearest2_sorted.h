@@ -1,5 +1,5 @@
 /* The sorted 2-d nearest-centroid search of one point (nearest_centroid.c explains it),
- * shared with the grid search (nearest_grid.c), which falls back to it for points
+ * shared with the grid search (bench/kernels/nearest_grid.c, until the library calls it), which falls back to it for points
  * outside its grid. Private to CKernels. */
 #ifndef TM_NEAREST2_SORTED_H
 #define TM_NEAREST2_SORTED_H
