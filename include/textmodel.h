@@ -338,8 +338,11 @@ tm_status tm_model_predict_values(const tm_model *model, const char *const *text
  * label and probability, bit for bit, as tm_model_predict(model, &text, 1, 1, ...).
  * For a multi-label model, the label of the highest own probability. Runs on the
  * calling thread (tm_model_set_threads does not apply: no thread is started), and once
- * a few calls have run nothing is allocated per call: an ASCII text is tokenised from
- * its bytes, and the working memory is kept for the next call.
+ * a few calls have run nothing is allocated per call: a text is tokenised from its
+ * bytes, and the working memory is kept for the next call. (One exception: a token
+ * that is not in Unicode normal form C, such as a decomposed "é", or any non-ASCII
+ * token when the vocabulary itself holds such a spelling, is looked up as a string
+ * to find a canonically equivalent entry, and a string over 15 bytes allocates.)
  * Errors: TM_ERR_INVALID_ARGUMENT (NULL model, text or out_label; a regression model),
  * TM_ERR_STATE (untrained), TM_ERR_RESOURCE (a text too long for the model's
  * training.max_memory_mb). Thread-safe: many threads may call it on one model. */

@@ -14,6 +14,9 @@ public struct Vocabulary {
     /// Whether every token is ASCII: then a token the table lacks is unknown without
     /// asking `ids` (see id(of:hash:)).
     private var allASCII = true
+    /// Whether every token is in Unicode normal form C: then a token the table lacks
+    /// that is NFC too is unknown without asking `ids` (see id(of:hash:)).
+    private var allNFC = true
 
     public var count: Int { tokens.count }
 
@@ -80,6 +83,8 @@ public struct Vocabulary {
         for t in tokens {
             table.insert(t)
             allASCII = allASCII && t.utf8.allSatisfy { $0 < 0x80 }
+            var bytes = t
+            allNFC = allNFC && bytes.withUTF8 { Vocabulary.isNFC($0, quickCheck: false) }
         }
     }
 
@@ -89,8 +94,11 @@ public struct Vocabulary {
 
     /// The id of a token given as UTF-8 bytes with its FNV-1a hash. Bytes equal to a
     /// token's are that token. Otherwise the `String` lookup decides, since `String`
-    /// equality is canonical equivalence (a decomposed "é" is the precomposed one);
-    /// when every token and the asked one are ASCII, no other spelling can match.
+    /// equality is canonical equivalence (a decomposed "é" is the precomposed one).
+    /// Two canonically equivalent spellings have one NFC form, so when every token and
+    /// the asked one are in NFC (ASCII always is), other bytes cannot match and the
+    /// lookup makes no `String`: that would allocate for tokens over 15 bytes, on every
+    /// call that meets, say, a long unknown Cyrillic word.
     func id(of token: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32 {
         table.withLookup { id(of: token, hash: hash, in: $0) }
     }
@@ -99,7 +107,16 @@ public struct Vocabulary {
     private func id(of token: UnsafeBufferPointer<UInt8>, hash: UInt64, in lookup: TokenTable.Lookup) -> Int32 {
         if let i = lookup.index(of: token, hash: hash) { return Int32(truncatingIfNeeded: i) }
         if allASCII && Tokenizer.isASCII(token) { return Vocabulary.unknownID }
+        if allNFC && Vocabulary.isNFC(token, quickCheck: true) { return Vocabulary.unknownID }
         return ids[String(decoding: token, as: UTF8.self)] ?? Vocabulary.unknownID
+    }
+
+    /// Whether `bytes` are valid UTF-8 in normal form C. The quick check answers from
+    /// each scalar's properties without allocating and says false when unsure (a
+    /// combining mark that might compose); the full one normalizes to decide.
+    private static func isNFC(_ bytes: UnsafeBufferPointer<UInt8>, quickCheck: Bool) -> Bool {
+        guard var text = try? UTF8Span(validating: bytes.span) else { return false }
+        return text.checkForNFC(quickCheck: quickCheck)
     }
 
     /// The ids of a buffer's tokens, appended to `out`: the table's and the buffer's

@@ -220,8 +220,27 @@ final class AllocationFreeTests: XCTestCase {
         }
         XCTAssertGreaterThan(tokens, 0)
         XCTAssertEqual(counted.count, 0, "warm non-ASCII tokenizing allocated \(counted.count) times (first: \(counted.firstSize) bytes)")
-        // (Encoding them may still allocate: the vocabulary looks up a non-ASCII token its
-        // table lacks as a String, for canonically equivalent spellings.)
+    }
+
+    func testWarmSingleTextPredictionsOnNonASCIITextsAllocateNothing() throws {
+        // A vocabulary with non-ASCII words, asked for known and unknown ones longer than
+        // a small String's 15 bytes. (Texts not in NFC, like a decomposed "é", still make
+        // a String: canonical equivalence needs it.)
+        let trained = Self.texts + ["Café crème brûlée", "привет мир", "Ångström 🎉 naïve"]
+        let asked = ["Café crème brûlée 🎉", "непредсказуемость привет", "Ångströmångström naïveté",
+                     "ÉMOJI ünïcode ÇA 👩\u{200D}💻 здравствуйте"].map { Array($0.utf8) }
+        var c = config(.bag, threads: 1)
+        c.tokenizer.maxLength = 64
+        let model = Model(model: randomModel(config: c, texts: trained, labels: ["food", "sport", "tech"]))
+        for text in asked { _ = try text.withUnsafeBufferPointer { try model.predictOne(utf8: $0) } }
+        var labels = 0
+        let counted = try allocations {
+            for _ in 0..<2 {
+                for text in asked { labels &+= try text.withUnsafeBufferPointer { try model.predictOne(utf8: $0) }.label }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(labels, 0)
+        XCTAssertEqual(counted.count, 0, "warm non-ASCII predictOne calls allocated \(counted.count) times (first: \(counted.firstSize) bytes)")
     }
 
     func testWarmBatchPredictionsOnOneThreadAllocateNothing() throws {
