@@ -99,13 +99,13 @@ struct DataParallelStep: TrainingStep {
         .bound(texts: (batchSize + threads - 1) / threads, longest: max(longest, 1))
     }
 
-    mutating func run(_ rows: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
+    mutating func run(_ rows: ArraySlice<Int32>, epoch: Int, state: inout TrainingState,
                       progress: (Int, Double) -> Bool) throws -> StepOutcome {
         if augmenter.isActive {
-            for e in rows { sequences.augment(e, with: augmenter, rng: &state.rng) }
+            for e in rows { sequences.augment(Int(e), with: augmenter, rng: &state.rng) }
         }
         batch.removeAll(keepingCapacity: true)
-        batch.append(contentsOf: rows)
+        for e in rows { batch.append(Int(e)) }
         let sequences = self.sequences
         // In place: Array.sort's merge buffer would allocate for batches over 20.
         batch.heapSort { a, b in

@@ -117,7 +117,7 @@ final class CompactTextsTests: XCTestCase {
         c.tokenizer = tokenizer
         let network = NetworkBuilder.make(config: c, vocabularySize: enc.vocabulary.count, classes: 3)
         let targets = (0..<all.count).map { Int32($0 % 3) }
-        let order = Array((0..<all.count).reversed())
+        let order = Array((0..<Int32(all.count)).reversed())
         var results = [[Float]]()
         for examples in [TrainingExamples.flat(enc.encode(all, threads: 1)), .compact(compact(all, enc, threads: 1))] {
             let params = FloatBuffer.zeros(count: network.layout.count)
