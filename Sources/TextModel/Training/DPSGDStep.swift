@@ -102,7 +102,7 @@ struct DPSGDStep: TrainingStep {
         exampleGrads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a per-example gradient buffer") }
         sums = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a clipped-gradient sum") }
         scratch = (0..<threads).map { _ in WorkerScratch(rows: embedding.shape[0], width: set.width, longest: set.examples.longest) }
-        sequences = EpochExamples(set.examples.features(), augmenting: augmenter.isActive)
+        sequences = EpochExamples(try set.examples.features(), augmenting: augmenter.isActive)
         shards = [[Int]](repeating: [], count: threads)
         // A Poisson batch may hold every example: room for that, so no step grows them.
         batch.reserveCapacity(n)

@@ -142,7 +142,7 @@ final class CompactTextsTests: XCTestCase {
         plain.training.hogwild = false
         let flat = try TrainingSet(config: plain, data: KeywordData.make(count: 100, seed: 7), validation: nil)
         guard case .flat(let encoded) = flat.examples else { return XCTFail("data-parallel examples are compact") }
-        XCTAssertEqual(set.examples.features(), encoded)
+        XCTAssertEqual(try set.examples.features(), encoded)
         XCTAssertEqual(set.fingerprint(), flat.fingerprint())
         XCTAssertEqual(set.tokenizer.buckets, flat.tokenizer.buckets)
     }
