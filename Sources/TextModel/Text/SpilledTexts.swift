@@ -8,9 +8,10 @@ import Synchronization
 /// Texts of Int32 ids (an EncodedTexts' ids and offsets) kept in an unlinked temporary
 /// file instead of in memory, read back one text at a time with `pread` (which threads
 /// may call at once). Training from a file keeps its compact bag texts here
-/// (CompactTexts, TrainingSet(config:file:)), so its memory does not grow with the
-/// corpus's words; the kernel's page cache holds the file while there is room, as it
-/// holds the corpus fastText reads again each epoch.
+/// (CompactTexts, TrainingSet(config:file:)), and the other models their flat ids
+/// (TrainingExamples.spilled, which DataParallelStep reads a batch at a time), so its
+/// memory does not grow with the corpus's words; the kernel's page cache holds the file
+/// while there is room, as it holds the corpus fastText reads again each epoch.
 ///
 /// Layout: `count + 1` Int64 offsets (in ids), then the ids. The file is unlinked as soon
 /// as it is made, so nothing else can open it and it goes when this object does.
@@ -81,6 +82,27 @@ final class SpilledTexts {
             return nil
         }
         return n
+    }
+
+    /// Text e's ids appended to `texts` (which must have room for them, to allocate
+    /// nothing), read through `scratch` (room for `longest`); false (and `failure` set)
+    /// if the file could not be read.
+    func read(_ e: Int, appendingTo texts: inout EncodedTexts, scratch: UnsafeMutablePointer<Int32>) -> Bool {
+        guard let n = read(e, into: scratch) else { return false }
+        texts.append(UnsafeBufferPointer(start: scratch, count: n))
+        return true
+    }
+
+    /// Every text, read back into memory: for a step that needs them all at once (DP-SGD).
+    func readAll() throws -> EncodedTexts {
+        var all = EncodedTexts()
+        all.reserve(texts: count, ids: idCount)
+        let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: max(longest, 1))
+        defer { scratch.deallocate() }
+        for e in 0..<count where !read(e, appendingTo: &all, scratch: scratch) {
+            throw TextModelError.io(failure ?? "a read of the temporary file of the training texts failed")
+        }
+        return all
     }
 
     /// Calls `body` with runs of whole texts' ids (about a million ids each, in text

@@ -102,7 +102,7 @@ struct DPSGDStep: TrainingStep {
         exampleGrads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a per-example gradient buffer") }
         sums = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a clipped-gradient sum") }
         scratch = (0..<threads).map { _ in WorkerScratch(rows: embedding.shape[0], width: set.width, longest: set.examples.longest) }
-        sequences = EpochExamples(set.examples.features(), augmenting: augmenter.isActive)
+        sequences = EpochExamples(try set.examples.features(), augmenting: augmenter.isActive)
         shards = [[Int]](repeating: [], count: threads)
         // A Poisson batch may hold every example: room for that, so no step grows them.
         batch.reserveCapacity(n)
@@ -134,12 +134,12 @@ struct DPSGDStep: TrainingStep {
                       secureRNG: privacy.secureRNG)
     }
 
-    mutating func run(_ rows: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
+    mutating func run(_ rows: ArraySlice<Int32>, epoch: Int, state: inout TrainingState,
                       progress: (Int, Double) -> Bool) throws -> StepOutcome {
         var outcome = StepOutcome()
         let n = set.examples.count
         if augmenter.isActive {
-            for e in rows { sequences.augment(e, with: augmenter, rng: &state.rng) }
+            for e in rows { sequences.augment(Int(e), with: augmenter, rng: &state.rng) }
         }
         for s in 0..<stepsPerEpoch {
             batch.removeAll(keepingCapacity: true)
@@ -150,7 +150,7 @@ struct DPSGDStep: TrainingStep {
                 for e in 0..<n where state.rng.next() >> 11 < threshold { batch.append(e) }
             case .shuffle:
                 let start = rows.startIndex + s * batchSize
-                if start < rows.endIndex { batch.append(contentsOf: rows[start..<min(start + batchSize, rows.endIndex)]) }
+                if start < rows.endIndex { for e in rows[start..<min(start + batchSize, rows.endIndex)] { batch.append(Int(e)) } }
             }
             // Poisson: the noisy sum is divided by the expected batch size q·N whatever
             // was drawn; shuffle: by the batch's own size (an ordinary mean).

@@ -28,8 +28,15 @@ struct DataParallelStep: TrainingStep {
     private let workspaces: [Workspace]
     private let grads: [FloatBuffer]
     private var reducer: GradientReducer
-    /// What each example looks like this epoch: itself, or an augmented copy.
+    /// What each example looks like this epoch: itself, or an augmented copy. With
+    /// spilled examples, the step's batch as `run` read it (indexed by position).
     private var sequences: EpochExamples
+    /// The examples' file when they are spilled (TrainingSet.spillsFlatIDs), and what
+    /// `run` reads each batch into: the texts, each one's example, a text's read buffer.
+    private let spilled: SpilledTexts?
+    private var loaded = EncodedTexts()
+    private var loadedRows: [Int] = []
+    private let readBuffer: ExpansionScratch
     private var shards: [[Int]]
     private var shardTargets: [[Int32]]
     private var shardValues: [[Float]]
@@ -70,7 +77,17 @@ struct DataParallelStep: TrainingStep {
         self.workspaces = workspaces
         grads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a gradient buffer") }
         reducer = GradientReducer(network: network)
-        sequences = EpochExamples(set.examples.features(), augmenting: augmenter.isActive)
+        if case .spilled(let texts) = set.examples, !augmenter.isActive {
+            spilled = texts
+            sequences = EpochExamples(EncodedTexts())
+            loaded.reserve(texts: t.batchSize, ids: t.batchSize * texts.longest)
+            loadedRows.reserveCapacity(t.batchSize)
+            readBuffer = ExpansionScratch(ids: texts.longest, tokens: 0)
+        } else {
+            spilled = nil
+            readBuffer = ExpansionScratch(ids: 0, tokens: 0)
+            sequences = EpochExamples(try set.examples.features(), augmenting: augmenter.isActive)
+        }
         let perShard = (t.batchSize + threads - 1) / threads
         shards = [[Int]](repeating: [], count: threads)
         shardTargets = [[Int32]](repeating: [], count: threads)
@@ -99,17 +116,35 @@ struct DataParallelStep: TrainingStep {
         .bound(texts: (batchSize + threads - 1) / threads, longest: max(longest, 1))
     }
 
-    mutating func run(_ rows: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
+    mutating func run(_ rows: ArraySlice<Int32>, epoch: Int, state: inout TrainingState,
                       progress: (Int, Double) -> Bool) throws -> StepOutcome {
         if augmenter.isActive {
-            for e in rows { sequences.augment(e, with: augmenter, rng: &state.rng) }
+            for e in rows { sequences.augment(Int(e), with: augmenter, rng: &state.rng) }
         }
         batch.removeAll(keepingCapacity: true)
-        batch.append(contentsOf: rows)
-        let sequences = self.sequences
+        var sequences = self.sequences
+        if let spilled {
+            // The batch's texts read into `loaded` (no other reference is left from the
+            // last step, so this reuses its room); `batch` holds positions in it.
+            loaded.removeAll()
+            loadedRows.removeAll(keepingCapacity: true)
+            for e in rows {
+                guard spilled.read(Int(e), appendingTo: &loaded, scratch: readBuffer.ids) else {
+                    throw TextModelError.io(spilled.failure ?? "a read of the temporary file of the training texts failed")
+                }
+                batch.append(loadedRows.count)
+                loadedRows.append(Int(e))
+            }
+            sequences = EpochExamples(loaded)
+        } else {
+            for e in rows { batch.append(Int(e)) }
+        }
+        // Ties go by example, so a spilled batch is ordered as an in-memory one.
+        let example: [Int] = spilled == nil ? [] : loadedRows
         // In place: Array.sort's merge buffer would allocate for batches over 20.
         batch.heapSort { a, b in
-            sequences[a].count != sequences[b].count ? sequences[a].count > sequences[b].count : a < b
+            sequences[a].count != sequences[b].count ? sequences[a].count > sequences[b].count
+                : (example.isEmpty ? a < b : example[a] < example[b])
         }
         for w in 0..<threads {
             shards[w].removeAll(keepingCapacity: true)
@@ -118,9 +153,9 @@ struct DataParallelStep: TrainingStep {
             shardWeights[w].removeAll(keepingCapacity: true)
         }
         var batchWeight: Float = 0
-        for (i, e) in batch.enumerated() {
-            let w = i % threads
-            shards[w].append(e)
+        for (i, position) in batch.enumerated() {
+            let w = i % threads, e = example.isEmpty ? position : example[position]
+            shards[w].append(position)
             set.targets.append(row: e, classes: &shardTargets[w], values: &shardValues[w])
             let weight = weighted ? classWeights[Int(set.targets.classes[e])] : 1
             shardWeights[w].append(weight)

@@ -17,7 +17,10 @@ struct EpochLoop {
         let table = network.embeddingTensor, count = network.layout.count
         return [0..<table.offset, (table.offset + table.count)..<count]
     }
-    private var order: [Int]
+    /// The epoch's shuffled example indices, as Int32: 4 B a training example rather than
+    /// Int's 8, the one array the loop holds per example (checkpoints store it as I32
+    /// already). Trainer refuses sets of more than Int32.max examples.
+    private var order: [Int32]
     private var firstEpoch = 1
     /// Training time of the run a checkpoint continues.
     private var secondsBefore = 0.0
@@ -41,7 +44,7 @@ struct EpochLoop {
         self.started = started
         self.stopper = stopper
         self.continuation = continuation
-        order = Array(0..<set.examples.count)
+        order = Array(0..<Int32(truncatingIfNeeded: set.examples.count))
         let config = trainer.config
         identity = config.training.checkpointPath == nil && continuation == nil ? nil
             : TrainingCheckpoint.Identity(config: config.checkpointIdentity.serialized, data: set.fingerprint())

@@ -93,7 +93,7 @@ struct HogwildStep: TrainingStep {
     /// sequential count with one thread. Thread 0 calls `progress` each time its
     /// estimate of the global step passes a multiple of progress_every; returning true
     /// stops every thread after its current example.
-    mutating func run(_ order: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
+    mutating func run(_ order: ArraySlice<Int32>, epoch: Int, state: inout TrainingState,
                       progress: (Int, Double) -> Bool) throws -> StepOutcome {
         let workers = max(1, min(threads, order.count))
         let stop = Atomic<Bool>(false)
@@ -113,7 +113,7 @@ struct HogwildStep: TrainingStep {
                         let expansion = self.expansions[w]
                         for (k, position) in share.enumerated() {
                             if stop.load(ordering: .relaxed) { break }
-                            let e = order[base + position]
+                            let e = Int(order[base + position])
                             guard let target = targets.baseAddress.map({ $0 + e }) else { break }
                             let cls = Int(target.pointee)
                             let weight = classWeights[cls]

@@ -30,7 +30,7 @@ struct ParameterExchangeStep: TrainingStep {
     var examplesPerStep: Int { inner.examplesPerStep }
     func privacySpent(steps: Int) -> PrivacyRecord? { inner.privacySpent(steps: steps) }
 
-    mutating func run(_ examples: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
+    mutating func run(_ examples: ArraySlice<Int32>, epoch: Int, state: inout TrainingState,
                       progress: (Int, Double) -> Bool) throws -> StepOutcome {
         let before = state.step
         let outcome = try inner.run(examples, epoch: epoch, state: &state, progress: progress)

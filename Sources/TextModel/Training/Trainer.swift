@@ -122,6 +122,10 @@ struct Trainer {
         var state = TrainingState(parameters: parameters, optimizer: try makeOptimizer(t, count: count), rng: rng,
                                   totalSteps: totalSteps,
                                   schedule: LearningRateSchedule(config: t, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch))
+        // EpochLoop holds the epoch's order as Int32 (4 B an example, not 8).
+        guard set.examples.count <= Int(Int32.max) else {
+            throw TextModelError.data("\(set.examples.count) training examples; at most \(Int32.max) can be trained on in one run")
+        }
         var loop = EpochLoop(trainer: self, network: network, set: set, workspaces: workspaces, started: started,
                              stopper: t.earlyStopping == .none ? nil
                                 : EarlyStopping(metric: t.earlyStopping, patience: t.patience,

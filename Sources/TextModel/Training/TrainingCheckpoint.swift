@@ -36,14 +36,14 @@ struct TrainingCheckpoint {
     }
 
     /// Writes the checkpoint atomically (temporary file, fsync, rename).
-    func save(to path: String, identity: Identity, parameters: FloatBuffer, count: Int, order: [Int],
+    func save(to path: String, identity: Identity, parameters: FloatBuffer, count: Int, order: [Int32],
               optimizer: Optimizer, best: FloatBuffer?) throws {
         try FileIO.writeAtomically(path, parts: parts(identity: identity, parameters: parameters, count: count, order: order,
                                                       optimizer: optimizer, best: best))
     }
 
     /// The checkpoint file's bytes in memory (a TrainingContinuation's state).
-    func encoded(identity: Identity, parameters: FloatBuffer, count: Int, order: [Int],
+    func encoded(identity: Identity, parameters: FloatBuffer, count: Int, order: [Int32],
                  optimizer: Optimizer, best: FloatBuffer?) -> [UInt8] {
         var bytes = [UInt8]()
         for part in parts(identity: identity, parameters: parameters, count: count, order: order, optimizer: optimizer, best: best) {
@@ -52,7 +52,7 @@ struct TrainingCheckpoint {
         return bytes
     }
 
-    private func parts(identity: Identity, parameters: FloatBuffer, count: Int, order: [Int],
+    private func parts(identity: Identity, parameters: FloatBuffer, count: Int, order: [Int32],
                        optimizer: Optimizer, best: FloatBuffer?) -> [FileIO.Part] {
         var tensors = [SafeTensors.Tensor(name: "parameters", dtype: "F32", shape: [count],
                                           bytes: .borrowed(UnsafeRawBufferPointer(start: parameters.pointer, count: 4 * count)))]
@@ -60,9 +60,8 @@ struct TrainingCheckpoint {
             tensors.append(.init(name: "optimizer." + name, dtype: "F32", shape: [count],
                                  bytes: .borrowed(UnsafeRawBufferPointer(start: buffer.pointer, count: 4 * count))))
         }
-        let order32 = order.map { Int32(truncatingIfNeeded: $0) }
         tensors.append(.init(name: "order", dtype: "I32", shape: [order.count],
-                             bytes: order32.withUnsafeBufferPointer { [UInt8](rawBytesOf: $0.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: $0.count) }))
+                             bytes: order.withUnsafeBufferPointer { [UInt8](rawBytesOf: $0.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: $0.count) }))
         if let best = best {
             tensors.append(.init(name: "early_stopping.best", dtype: "F32", shape: [count],
                                  bytes: .borrowed(UnsafeRawBufferPointer(start: best.pointer, count: 4 * count))))
@@ -88,7 +87,7 @@ struct TrainingCheckpoint {
     /// Anything that does not match this run is an error that names the difference.
     /// `maxMemoryMB` (training.max_memory_mb) bounds the file: a checkpoint holds the
     /// weights and optimizer state the memory check already held to it.
-    static func load(from path: String, identity: Identity, parameters: FloatBuffer, count: Int, order: inout [Int],
+    static func load(from path: String, identity: Identity, parameters: FloatBuffer, count: Int, order: inout [Int32],
                      optimizer: inout Optimizer, best: FloatBuffer?, maxMemoryMB: Int = 8192) throws -> TrainingCheckpoint {
         let bytes = try FileIO.readAll(path, limit: maxMemoryMB * 1_048_576, limitName: "training.max_memory_mb")
         return try load(bytes: bytes, source: path, identity: identity, parameters: parameters, count: count,
@@ -97,7 +96,7 @@ struct TrainingCheckpoint {
 
     /// The same from the bytes of a checkpoint file; `path` names it in messages.
     static func load(bytes: [UInt8], source path: String, identity: Identity, parameters: FloatBuffer, count: Int,
-                     order: inout [Int], optimizer: inout Optimizer, best: FloatBuffer?) throws -> TrainingCheckpoint {
+                     order: inout [Int32], optimizer: inout Optimizer, best: FloatBuffer?) throws -> TrainingCheckpoint {
         func bad(_ why: String) -> TextModelError {
             .modelFormat("\(path) is not a usable checkpoint of this training run: \(why)")
         }
@@ -144,7 +143,7 @@ struct TrainingCheckpoint {
         guard Set(order32).count == order.count, order32.allSatisfy({ $0 >= 0 && Int($0) < order.count }) else {
             throw bad("its example order is not a permutation of the training examples")
         }
-        order = order32.map(Int.init)
+        order = order32
 
         guard let state = try? JSONValue.parse(values[4], what: "state"), let checkpoint = parse(state, optimizer: &optimizer) else {
             throw bad("its training state cannot be read")

@@ -1,17 +1,21 @@
 /// A training set's examples: their feature ids, flat (EncodedTexts), or, for the bag
 /// model trained with Hogwild, their words (CompactTexts), whose feature ids each
-/// thread makes again per example as it trains on it. Both give the same ids.
+/// thread makes again per example as it trains on it, or flat ids kept in a temporary
+/// file (SpilledTexts: a big file's sequence-model examples, which the data-parallel
+/// step reads a batch at a time). All give the same ids.
 /// Indirect (each payload boxed, the enum one reference): the two payloads differ in
 /// size, and copying an inline multi-payload enum reads the smaller one's unset spare
 /// bytes, which valgrind reports as a jump on uninitialised memory at every copy.
 indirect enum TrainingExamples {
     case flat(EncodedTexts)
     case compact(CompactTexts)
+    case spilled(SpilledTexts)
 
     var count: Int {
         switch self {
         case .flat(let texts): return texts.count
         case .compact(let texts): return texts.count
+        case .spilled(let texts): return texts.count
         }
     }
 
@@ -19,8 +23,11 @@ indirect enum TrainingExamples {
 
     /// The error of a read of spilled examples that failed (CompactTexts.readFailure).
     var readFailure: String? {
-        if case .compact(let texts) = self { return texts.readFailure }
-        return nil
+        switch self {
+        case .flat: return nil
+        case .compact(let texts): return texts.readFailure
+        case .spilled(let texts): return texts.failure
+        }
     }
 
     /// Feature ids of all examples.
@@ -28,6 +35,7 @@ indirect enum TrainingExamples {
         switch self {
         case .flat(let texts): return texts.totalLength
         case .compact(let texts): return texts.featureCount
+        case .spilled(let texts): return texts.idCount
         }
     }
 
@@ -36,16 +44,19 @@ indirect enum TrainingExamples {
         switch self {
         case .flat(let texts): return texts.longest
         case .compact(let texts): return texts.longest
+        case .spilled(let texts): return texts.longest
         }
     }
 
     /// The feature ids, flat. Compact examples are expanded into a new buffer of their
     /// full size: for a step that packs batches of them (the data-parallel and DP-SGD
-    /// steps), which the bag model with Hogwild never runs.
-    func features() -> EncodedTexts {
+    /// steps), which the bag model with Hogwild never runs; so are spilled ones (for the
+    /// DP-SGD step; the data-parallel step reads those a batch at a time instead).
+    func features() throws -> EncodedTexts {
         switch self {
         case .flat(let texts): return texts
         case .compact(let texts): return texts.expandedAll()
+        case .spilled(let texts): return try texts.readAll()
         }
     }
 
@@ -54,6 +65,7 @@ indirect enum TrainingExamples {
         switch self {
         case .flat: return ExpansionScratch(ids: 0, tokens: 0)
         case .compact(let texts): return texts.makeScratch()
+        case .spilled(let texts): return ExpansionScratch(ids: texts.longest, tokens: 0)
         }
     }
 
@@ -61,10 +73,13 @@ indirect enum TrainingExamples {
     func withReader<R>(_ body: (Reader) -> R) -> R {
         switch self {
         case .flat(let texts):
-            return texts.withUnsafeStorage { ids, offsets in body(Reader(flatIDs: ids, flatOffsets: offsets, compact: nil)) }
+            return texts.withUnsafeStorage { ids, offsets in body(Reader(flatIDs: ids, flatOffsets: offsets, compact: nil, spilled: nil)) }
         case .compact(let texts):
             return texts.withReader { body(Reader(flatIDs: UnsafeBufferPointer(start: nil, count: 0),
-                                                  flatOffsets: UnsafeBufferPointer(start: nil, count: 0), compact: $0)) }
+                                                  flatOffsets: UnsafeBufferPointer(start: nil, count: 0), compact: $0, spilled: nil)) }
+        case .spilled(let texts):
+            return body(Reader(flatIDs: UnsafeBufferPointer(start: nil, count: 0),
+                               flatOffsets: UnsafeBufferPointer(start: nil, count: 0), compact: nil, spilled: Unmanaged.passUnretained(texts)))
         }
     }
 
@@ -73,11 +88,15 @@ indirect enum TrainingExamples {
         fileprivate let flatIDs: UnsafeBufferPointer<Int32>
         fileprivate let flatOffsets: UnsafeBufferPointer<Int>
         fileprivate let compact: CompactTexts.Reader?
+        /// Unretained, as CompactTexts.Reader.spill (and for its reason, not unowned(unsafe)):
+        /// the TrainingExamples that made the reader keeps the file for its life.
+        fileprivate let spilled: Unmanaged<SpilledTexts>?
 
-        /// Example e's feature ids: a view of the flat buffer, or expanded into
-        /// `scratch` (valid until its next use).
+        /// Example e's feature ids: a view of the flat buffer, or expanded or read into
+        /// `scratch` (valid until its next use; no ids if a read failed, see readFailure).
         func ids(_ e: Int, scratch: ExpansionScratch) -> UnsafeBufferPointer<Int32> {
             if let compact { return compact.expand(e, into: scratch) }
+            if let spilled { return UnsafeBufferPointer(start: scratch.ids, count: spilled.takeUnretainedValue().read(e, into: scratch.ids) ?? 0) }
             return UnsafeBufferPointer(rebasing: flatIDs[flatOffsets[e]..<flatOffsets[e + 1]])
         }
     }

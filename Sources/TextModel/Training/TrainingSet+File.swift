@@ -3,8 +3,9 @@ extension TrainingSet {
     /// in two passes instead of held: the first counts the vocabulary, the labels and the
     /// texts' sizes, the second encodes each chunk straight into the set (CompactTexts for
     /// the bag with Hogwild, else the flat ids), reserved once at its size. The compact
-    /// texts go to a temporary file (SpilledTexts) when they would take more than
-    /// `file.spillBytes`, so that memory stops growing with the corpus's words. When
+    /// texts, and the flat ids of the data-parallel step (spillsFlatIDs), go to a
+    /// temporary file (SpilledTexts) when they would take more than `file.spillBytes`,
+    /// so that memory stops growing with the corpus's words. When
     /// training.validation_fraction holds rows out, a pass before them counts the rows.
     ///
     /// Why: every line's `String`, held from reading until encoded, was the peak of
@@ -115,13 +116,15 @@ extension TrainingSet {
             : PublicVocabulary.make(config: config)
         let configuredEncoder = FeatureEncoder(config: config.tokenizer, vocabulary: vocabulary)
         var compact: CompactTexts?
-        var flat = EncodedTexts()
+        var flat = EncodedTexts(), spilled: SpilledTexts?
         if config.usesHogwild && config.model.type == .bag && CompactTexts.supports(configuredEncoder) {
             let storedIDs = fromData ? CompactTexts.storedLength(of: counter, encoder: configuredEncoder)
                 : tokenTotal + tokenTotal / 8 + 64
             compact = try CompactTexts(encoder: configuredEncoder, featureCount: featureCount, longest: longest,
                                        mostTokens: mostTokens, texts: trainCount, storedIDs: storedIDs,
                                        spilling: 4 * storedIDs > file.spillBytes)
+        } else if TrainingSet.spillsFlatIDs(config: config, ids: featureCount, spillBytes: file.spillBytes) {
+            spilled = try SpilledTexts(count: trainCount)
         } else {
             flat.reserve(texts: trainCount, ids: featureCount)
         }
@@ -143,6 +146,9 @@ extension TrainingSet {
                 compact = nil  // one owner while appending, so no copy
                 try store.append(consuming: &texts, threads: threads)
                 compact = store
+            } else if let spilled {
+                try spilled.append(configuredEncoder.encode(texts, threads: threads))
+                texts = []
             } else {
                 flat.append(contentsOf: configuredEncoder.encode(texts, threads: threads))
                 texts = []
@@ -153,8 +159,9 @@ extension TrainingSet {
         }
         scaling = try TrainingSet.standardize(&targets)
         self.targets = targets
-        var examples: TrainingExamples = compact.map { .compact($0) } ?? .flat(flat)
+        var examples: TrainingExamples = compact.map { .compact($0) } ?? spilled.map { .spilled($0) } ?? .flat(flat)
         compact = nil
+        spilled = nil
         flat = EncodedTexts()
         self.tokenizer = try TrainingSet.fitBuckets(&examples, config: config, vocabulary: vocabulary, counts: nil)
         if let failure = examples.readFailure { throw TextModelError.io(failure) }   // fitting read every text
@@ -164,5 +171,19 @@ extension TrainingSet {
         (validExamples, validTargets, validationSkipped) = try TrainingSet.validation(
             validation, heldOut: (validTexts, validLabels), encoder: encoder, labels: labels, labelIDs: labelIDs,
             config: config)
+    }
+
+    /// Whether a file's flat ids (`ids` of them) go to a temporary file (SpilledTexts)
+    /// rather than memory: when larger than `spillBytes` and trained by the data-parallel
+    /// step without augmentation, which reads them a batch at a time (a few hundred
+    /// bytes a step, two `pread`s a text). Not for Hogwild or DP-SGD, which would read
+    /// them all back; nor when hashed buckets are fitted, which counts them in memory.
+    /// Why: the ids (4 B a word) were what grew with the corpus in a sequence model's
+    /// training (66 of ~90 B a line at 900k lines of the generated corpus).
+    static func spillsFlatIDs(config: Config, ids: Int, spillBytes: Int) -> Bool {
+        let t = config.training
+        return 4 * ids > spillBytes && !config.usesHogwild && t.privacy == nil
+            && t.augmentTokenDropout == 0 && t.augmentSwap == 0
+            && !(config.tokenizer.fitBuckets && config.tokenizer.hashedFeatures > 0)
     }
 }

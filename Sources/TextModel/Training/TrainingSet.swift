@@ -167,6 +167,9 @@ struct TrainingSet {
                            counts: CorpusCounts?) throws -> Config.Tokenizer {
         var tokenizer = config.tokenizer
         if tokenizer.fitBuckets && tokenizer.hashedFeatures > 0 {
+            // TrainingSet(config:file:) spills no examples whose buckets are fitted (see
+            // spillsFlatIDs); were some, they are read back to be counted and folded.
+            if case .spilled(let texts) = examples { examples = .flat(try texts.readAll()) }
             let base = vocabulary.count, configured = tokenizer.buckets
             // Training across processes sizes the buckets from every process's rows (the
             // merged counts), so every process, and one machine, fit the same count.
@@ -179,6 +182,8 @@ struct TrainingSet {
                     used = encoded.withUnsafeStorage { ids, _ in BucketSizing.distinctBuckets(ids, base: base, buckets: configured) }
                 case .compact(let texts):
                     used = texts.distinctBuckets(buckets: configured)
+                case .spilled:
+                    used = configured  // read back above: not reached
                 }
             }
             let fitted = BucketSizing.fitted(configured: configured, used: used)
@@ -191,6 +196,8 @@ struct TrainingSet {
                     examples = .flat(encoded)
                 case .compact:
                     break  // refitted below, to the encoder of the fitted count
+                case .spilled:
+                    break  // read back above: not reached
                 }
             }
         }

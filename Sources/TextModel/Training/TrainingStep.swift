@@ -56,9 +56,9 @@ protocol TrainingStep {
     /// reports after each `run` when a progress_every boundary has passed.
     var reportsProgress: Bool { get }
 
-    /// Trains on `examples` (indices into the training set), updating `state`.
+    /// Trains on `examples` (indices into the training set, as EpochLoop holds them), updating `state`.
     /// `progress(step, runningLoss)` returns true to cancel (steps that report).
-    mutating func run(_ examples: ArraySlice<Int>, epoch: Int, state: inout TrainingState,
+    mutating func run(_ examples: ArraySlice<Int32>, epoch: Int, state: inout TrainingState,
                       progress: (_ step: Int, _ runningLoss: Double) -> Bool) throws -> StepOutcome
 
     /// What `steps` steps of a differentially private step have spent (DPSGDStep); nil

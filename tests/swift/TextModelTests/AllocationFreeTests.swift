@@ -98,7 +98,7 @@ final class AllocationFreeTests: XCTestCase {
         let set = try TrainingSet(config: c, data: KeywordData.make(count: 300, seed: 3), validation: nil)
         let network = NetworkBuilder.make(config: c, vocabularySize: set.vocabulary.count, classes: set.width)
         let threads = c.training.threads, batch = c.training.batchSize
-        let order = Array(0..<300)
+        let order = Array(Int32(0)..<300)
         func makeStep() throws -> DataParallelStep {
             let workspaces = (0..<threads).map { _ in network.makeWorkspace() }
             let shard = DataParallelStep.shardShape(batchSize: batch, threads: threads, longest: set.examples.longest)
@@ -134,7 +134,7 @@ final class AllocationFreeTests: XCTestCase {
             let network = NetworkBuilder.make(config: c, vocabularySize: set.vocabulary.count, classes: set.width)
             var step = try HogwildStep(config: c, network: network, set: set, classWeights: [1, 1, 1], threads: threads)
             var state = try self.state(c, network, totalSteps: 240)
-            let order = Array(0..<120)
+            let order = Array(Int32(0)..<120)
             let counted = try allocations {
                 for epoch in 1...2 { _ = try step.run(order[...], epoch: epoch, state: &state) { _, _ in false } }
             }
@@ -163,7 +163,7 @@ final class AllocationFreeTests: XCTestCase {
                                          workspaces: workspaces, noiseMultiplier: 1.0)
                 let steps = 2 * DPSGDStep.stepsPerEpoch(examples: 64, batchSize: c.training.batchSize)
                 var state = try self.state(c, network, totalSteps: steps)
-                let order = Array(0..<64)
+                let order = Array(Int32(0)..<64)
                 let counted = try allocations {
                     for epoch in 1...2 { _ = try step.run(order[...], epoch: epoch, state: &state) { _, _ in false } }
                 }

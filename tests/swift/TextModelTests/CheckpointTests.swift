@@ -157,7 +157,7 @@ final class CheckpointTests: XCTestCase {
         try checkpoint.save(to: dir.file("c"), identity: .init(config: old, data: 9), parameters: FloatBuffer.zeros(count: count),
                             count: count, order: [1, 0], optimizer: optimizer, best: nil)
         func load(_ run: Config) throws -> TrainingCheckpoint {
-            var order = [0, 0]
+            var order: [Int32] = [0, 0]
             let loaded = try TrainingCheckpoint.load(from: dir.file("c"), identity: .init(config: run.checkpointIdentity.serialized, data: 9),
                                                      parameters: FloatBuffer.zeros(count: count), count: count, order: &order,
                                                      optimizer: &optimizer, best: nil)

@@ -117,7 +117,7 @@ final class CompactTextsTests: XCTestCase {
         c.tokenizer = tokenizer
         let network = NetworkBuilder.make(config: c, vocabularySize: enc.vocabulary.count, classes: 3)
         let targets = (0..<all.count).map { Int32($0 % 3) }
-        let order = Array((0..<all.count).reversed())
+        let order = Array((0..<Int32(all.count)).reversed())
         var results = [[Float]]()
         for examples in [TrainingExamples.flat(enc.encode(all, threads: 1)), .compact(compact(all, enc, threads: 1))] {
             let params = FloatBuffer.zeros(count: network.layout.count)
@@ -142,7 +142,7 @@ final class CompactTextsTests: XCTestCase {
         plain.training.hogwild = false
         let flat = try TrainingSet(config: plain, data: KeywordData.make(count: 100, seed: 7), validation: nil)
         guard case .flat(let encoded) = flat.examples else { return XCTFail("data-parallel examples are compact") }
-        XCTAssertEqual(set.examples.features(), encoded)
+        XCTAssertEqual(try set.examples.features(), encoded)
         XCTAssertEqual(set.fingerprint(), flat.fingerprint())
         XCTAssertEqual(set.tokenizer.buckets, flat.tokenizer.buckets)
     }

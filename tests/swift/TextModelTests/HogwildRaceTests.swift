@@ -90,7 +90,7 @@ final class HogwildRaceTests: XCTestCase {
         }
         XCTAssertGreaterThan(expected, 0)
         XCTAssertLessThan(expected, 40, "a discriminating case: neither none nor all right")
-        let order = Array((0..<40).reversed())
+        let order = Array((Int32(0)..<40).reversed())
         for threads in [1, 2] {
             var step = try HogwildStep(network: network, examples: .flat(EncodedTexts(texts)), targets: targets, classWeights: [1, 1, 1],
                                        smoothing: 0, learningRate: 0, updateEmbeddings: true, progressEvery: 1000, threads: threads)

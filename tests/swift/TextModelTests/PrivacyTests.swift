@@ -160,8 +160,8 @@ final class PrivacyTests: XCTestCase {
         let c = privateConfig(type: .lstm, sigma: 0, clip: 1e6, sampling: .shuffle)
         var r = try rig(c, data: data, sigma: 0)
         let start = r.weights
-        let batch = Array(0..<16)
-        _ = try r.step.step(on: batch, divisor: 16, state: &r.state)
+        let batch = Array(Int32(0)..<16)
+        _ = try r.step.step(on: batch.map(Int.init), divisor: 16, state: &r.state)
         let dp = r.weights
 
         var plain = c

@@ -213,7 +213,7 @@ final class TransformerTests: XCTestCase {
                                       schedule: LearningRateSchedule(config: c.training, totalSteps: 8, stepsPerEpoch: 8))
             let before = Workspace.allocationCount
             for k in 0..<8 {
-                _ = try step.run(Array(0..<120)[(k * 13)..<(k * 13 + 16)], epoch: 1, state: &state) { _, _ in false }
+                _ = try step.run(Array(Int32(0)..<120)[(k * 13)..<(k * 13 + 16)], epoch: 1, state: &state) { _, _ in false }
             }
             XCTAssertEqual(Workspace.allocationCount, before, "\(type): training steps allocated activations")
             XCTAssertEqual(state.step, 8)
