@@ -1,11 +1,10 @@
 /* One text's mean embedding row (InputStage.bagMean), 8 lanes at a time on CPUs with
  * AVX2: the same adds in the same order as the Swift loop (zeros, then each token's
- * row in token order, then one multiply by 1/length; no FMA but the int8 table's one
- * fused multiply-add a value, as its Swift loop), so every float equals the Swift
- * loop's. BagMeanKernelTests checks this. Unlike the Swift loop, each block
- * of lanes stays in registers over all the text's rows; a dim of 100 takes two passes
- * over the tokens (64 lanes, then 32 + 4), where one lane at a time would take four
- * more for its last 4 lanes. */
+ * row in token order, then one multiply by 1/length; no FMA), so every float equals the
+ * Swift loop's (the int8 table's mean: bag_mean_int8.c). BagMeanKernelTests checks
+ * this. Unlike the Swift loop, each block of lanes stays in registers over all the
+ * text's rows; a dim of 100 takes two passes over the tokens (64 lanes, then 32 + 4),
+ * where one lane at a time would take four more for its last 4 lanes. */
 #include "textmodel_kernels.h"
 
 #if defined(__x86_64__)
@@ -15,23 +14,11 @@
 #pragma clang fp contract(off)
 
 #if defined(__x86_64__)
-#include <math.h>
-#include <string.h>
-/* Four bytes from an unaligned address. */
-static inline int load4(const signed char *p) {
-    int v;
-    memcpy(&v, p, 4);
-    return v;
-}
-#endif
-
-#if defined(__x86_64__)
 
 /* Lanes j0 ..< j0 + 8·V (+ 4 more with TAIL4) of the sum over the text's rows, in
  * registers across all its tokens (each lane still adds the rows in token order): out
  * is stored once, not once a row. ADD8(acc, j, v) and ADD4(acc, j) are `acc` plus
- * lanes j + 8v ..< j + 8v + 8 and j ..< j + 4 of the row `row` (the int8 table: each
- * value times the row's scale, fused into one multiply-add). The first pass also
+ * lanes j + 8v ..< j + 8v + 8 and j ..< j + 4 of the row `row`. The first pass also
  * prefetches the rows `ahead` tokens on. */
 #define BAG_BLOCK(V, TAIL4, PREFETCH)                                                          \
     do {                                                                                       \
@@ -114,41 +101,7 @@ void tm_bag_mean_avx2(const float *table, long dim, const int *ids, const long *
 #undef ADD4
 }
 
-/* The int8 table's lanes (InputStage.bagMean(quantizedTable:)): each row's values are
- * widened to f32, then multiplied by the row's scale and added in one fused
- * multiply-add (one rounding, as the Swift loop's addingProduct): a third fewer
- * instructions a lane than a multiply, then an add. The row's bytes are a quarter of
- * the f32 table's. */
-__attribute__((target("avx2,fma")))
-void tm_bag_mean_int8_avx2(const signed char *values, const float *scales, long dim, const int *ids, const long *offsets,
-                           long b, long length, long ahead, float *restrict out) {
-#define ROW(t) (values + (long)ids[offsets[(t)] + b] * dim)
-#define ROW_BYTES dim
-#define ROW_SETUP(id)                                                                          \
-    const signed char *row = values + (id) * dim;                                              \
-    __m256 scale = _mm256_set1_ps(scales[id])
-#define ADD8(acc, j, v)                                                                        \
-    _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(row + (j) + 8 * (v))))), \
-                    scale, acc)
-#define ADD4(acc, j)                                                                           \
-    _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_cvtepi8_epi32(_mm_cvtsi32_si128(load4(row + (j))))),      \
-                 _mm256_castps256_ps128(scale), acc)
-#define INT8_SCALAR(sum, id, j) fmaf((float)values[(long)(id) * dim + (j)], scales[(id)], sum)
-    BAG_MEAN(INT8_SCALAR);
-#undef INT8_SCALAR
-#undef ROW
-#undef ROW_BYTES
-#undef ROW_SETUP
-#undef ADD8
-#undef ADD4
-}
-
 #else
-
-void tm_bag_mean_int8_avx2(const signed char *values, const float *scales, long dim, const int *ids, const long *offsets,
-                           long b, long length, long ahead, float *restrict out) {
-    (void)values; (void)scales; (void)dim; (void)ids; (void)offsets; (void)b; (void)length; (void)ahead; (void)out;
-}
 
 void tm_bag_mean_avx2(const float *table, long dim, const int *ids, const long *offsets, long b, long length,
                       long ahead, float *restrict out) {

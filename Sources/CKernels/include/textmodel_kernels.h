@@ -41,13 +41,18 @@ static inline void tm_prefetch_row(const void *p, long bytes) {
 __attribute__((visibility("hidden"))) void tm_bag_mean_avx2(const float *table, long dim, const int *ids, const long *offsets,
                                                            long b, long length, long ahead, float *restrict out);
 
-/* The same mean over an int8 table (row r = values_r · scales_r, each lane's product
- * and sum as one fused multiply-add in token order, as
- * InputStage.bagMean(quantizedTable:)'s Swift loop); rows `ahead` tokens on are
+/* Rows of an int8 table's text sum added in int32 before a flush into the float sums:
+ * 512 rows of at most 127 · 32767 each stay below 2^31 (bag_mean_int8.c). */
+#define TM_BAG_INT8_CHUNK 512
+
+/* The same mean over an int8 table whose row r is values_r · multipliers_r · unit
+ * (0 ≤ multipliers_r ≤ 32767, |values| ≤ 127), summed in int32 over each chunk of
+ * TM_BAG_INT8_CHUNK tokens, chunks added as floats, then × (unit / length), as
+ * InputStage.bagMean(quantizedTable:)'s Swift loop; rows `ahead` tokens on are
  * prefetched. Call only when tm_kernels_avx2() is 1. */
-__attribute__((visibility("hidden"))) void tm_bag_mean_int8_avx2(const signed char *values, const float *scales, long dim,
-                                                                const int *ids, const long *offsets, long b, long length,
-                                                                long ahead, float *restrict out);
+__attribute__((visibility("hidden"))) void tm_bag_mean_int8_avx2(const signed char *values, const short *multipliers,
+                                                                float unit, long dim, const int *ids, const long *offsets,
+                                                                long b, long length, long ahead, float *restrict out);
 
 /* The nearest of k 2-d centroids to each of `count` points (x at points[i·stride], y
  * next to it), as KMeans.nearest finds it (squared distance, the least index on ties),

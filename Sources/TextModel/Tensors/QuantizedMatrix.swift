@@ -20,6 +20,8 @@ final class QuantizedMatrix {
     let scales: FloatBuffer
     let rowSums: IndexBuffer
     let packed: Buffer<Int8>?
+    /// The scales as integer multipliers of one unit: what the int8 bag mean sums with.
+    let multipliers: RowMultipliers
 
     /// The kernel path every product runs (tests may pick another supported one).
     static let bestPath = Int32(qmm_best_path())
@@ -36,6 +38,7 @@ final class QuantizedMatrix {
             scales.pointer[r] = QuantizedMatrix.quantizeRow(weights + r * columns, count: columns,
                                                             into: values.pointer + r * columns)
         }
+        multipliers = try RowMultipliers(values: values.pointer, scales: scales.pointer, rows: rows, columns: columns)
         prepare()
     }
 
@@ -70,6 +73,7 @@ final class QuantizedMatrix {
         }
         for r in 0..<rows where !(scales.pointer[r].isFinite && scales.pointer[r] > 0) { return nil }
         for i in 0..<(rows * columns) where values.pointer[i] == -128 { return nil }
+        multipliers = try RowMultipliers(values: values.pointer, scales: scales.pointer, rows: rows, columns: columns)
         prepare()
     }
 
