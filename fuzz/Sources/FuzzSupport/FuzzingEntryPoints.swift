@@ -40,11 +40,11 @@ public enum FuzzingEntryPoints {
     /// the example order it restores.
     public static func loadCheckpoint(_ bytes: [UInt8], earlyStopping: Bool) throws -> (epoch: Int, order: [Int]) {
         var (parameters, optimizer, best) = try checkpointRun(best: earlyStopping)
-        var order = Array(0..<checkpointExamples)
+        var order = Array(0..<Int32(checkpointExamples))
         let checkpoint = try TrainingCheckpoint.load(bytes: bytes, source: "fuzz-input.ckpt", identity: checkpointIdentity,
                                                      parameters: parameters, count: checkpointWeights, order: &order,
                                                      optimizer: &optimizer, best: best)
-        return (checkpoint.epoch, order)
+        return (checkpoint.epoch, order.map(Int.init))
     }
 
     /// A valid checkpoint of that run, written through `path` (seed corpus).
@@ -60,6 +60,6 @@ public enum FuzzingEntryPoints {
         let checkpoint = TrainingCheckpoint(epoch: epoch, step: 3 * epoch, examplesSeen: 10 * epoch, seconds: 0.1 * Double(epoch),
                                             rng: SeededGenerator(seed: 7), earlyStopping: stopping, epochs: epochs)
         try checkpoint.save(to: path, identity: checkpointIdentity, parameters: parameters, count: checkpointWeights,
-                            order: Array((0..<checkpointExamples).reversed()), optimizer: optimizer, best: best)
+                            order: Array((0..<Int32(checkpointExamples)).reversed()), optimizer: optimizer, best: best)
     }
 }
