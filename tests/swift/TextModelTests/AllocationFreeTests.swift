@@ -188,17 +188,23 @@ final class AllocationFreeTests: XCTestCase {
         let utf8 = Self.texts.map { Array($0.utf8) }
         for type in Self.types {
             for (precision, model) in try models(type) {
-                for text in utf8 { _ = try text.withUnsafeBufferPointer { try model.predictOne(utf8: $0) } }
-                var labels = 0
-                let counted = try allocations {
-                    for _ in 0..<2 {
-                        for text in utf8 { labels &+= try text.withUnsafeBufferPointer { try model.predictOne(utf8: $0) }.label }
-                    }
-                }
-                XCTAssertGreaterThanOrEqual(labels, 0)
+                let counted = try warmPredictOneAllocations(model, utf8)
                 XCTAssertEqual(counted.count, 0, "\(type) \(precision): warm predictOne calls allocated \(counted.count) times (first: \(counted.firstSize) bytes)")
             }
         }
+    }
+
+    /// Allocations of two rounds of `predictOne` over `texts`, after one round to warm up.
+    private func warmPredictOneAllocations(_ model: Model, _ texts: [[UInt8]]) throws -> (count: Int, firstSize: Int) {
+        for text in texts { _ = try text.withUnsafeBufferPointer { try model.predictOne(utf8: $0) } }
+        var labels = 0
+        let counted = try allocations {
+            for _ in 0..<2 {
+                for text in texts { labels &+= try text.withUnsafeBufferPointer { try model.predictOne(utf8: $0) }.label }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(labels, 0)
+        return counted
     }
 
     func testWarmTokenizingOfNonASCIITextsAllocatesNothing() {
@@ -232,14 +238,7 @@ final class AllocationFreeTests: XCTestCase {
         var c = config(.bag, threads: 1)
         c.tokenizer.maxLength = 64
         let model = Model(model: randomModel(config: c, texts: trained, labels: ["food", "sport", "tech"]))
-        for text in asked { _ = try text.withUnsafeBufferPointer { try model.predictOne(utf8: $0) } }
-        var labels = 0
-        let counted = try allocations {
-            for _ in 0..<2 {
-                for text in asked { labels &+= try text.withUnsafeBufferPointer { try model.predictOne(utf8: $0) }.label }
-            }
-        }
-        XCTAssertGreaterThanOrEqual(labels, 0)
+        let counted = try warmPredictOneAllocations(model, asked)
         XCTAssertEqual(counted.count, 0, "warm non-ASCII predictOne calls allocated \(counted.count) times (first: \(counted.firstSize) bytes)")
     }
 
