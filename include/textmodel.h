@@ -151,10 +151,16 @@ tm_status tm_model_vocab_size(const tm_model *model, size_t *out_size);
 
 /* ----------------------------------------------------------------- training */
 
-/* What a progress report is about. */
+/* What a progress report is about. Kinds may be added in later versions: a callback
+ * should ignore (return 0 for) a kind it does not know. */
 typedef enum tm_progress_kind {
-    TM_PROGRESS_STEP = 0,  /* periodic report during an epoch          */
-    TM_PROGRESS_EPOCH = 1  /* end of an epoch, with validation results */
+    TM_PROGRESS_STEP = 0,   /* periodic report during an epoch          */
+    TM_PROGRESS_EPOCH = 1,  /* end of an epoch, with validation results */
+    /* tm_model_train_files reading a regular training file, before the first epoch:
+     * one report per 8 MB chunk of each pass (bytes_read, bytes_total, eta_seconds of
+     * the reading, elapsed_seconds; epoch, step and total_steps are 0, the losses and
+     * examples_per_sec NaN). Added in 0.4.x. */
+    TM_PROGRESS_LOADING = 2
 } tm_progress_kind;
 
 /* A progress report. Fields that do not apply are NaN (floats). The struct is
@@ -186,12 +192,21 @@ typedef struct tm_progress {
      * far (at the run's δ; see tm_model_privacy_json). NaN otherwise. Added in 0.4.x;
      * read it only if struct_size > offsetof(tm_progress, epsilon). */
     double epsilon;
+    /* TM_PROGRESS_LOADING: bytes of the training file read so far, over all of its
+     * passes, and what all the passes read (the file's size times the passes: 2, or 3
+     * with training.validation_fraction and no validation file); 0 for other kinds.
+     * Added in 0.4.x: read them only if struct_size > offsetof(tm_progress, bytes_total). */
+    int64_t bytes_read;
+    int64_t bytes_total;
 } tm_progress;
 
 /* Progress callback. Called on the thread that called tm_model_train*, never on
  * another. Return 0 to continue; any other value cancels training cleanly after the
  * current step: the model keeps the weights learned so far and is usable, and the
- * training call returns TM_ERR_CANCELLED.
+ * training call returns TM_ERR_CANCELLED. Cancelled on a TM_PROGRESS_LOADING report,
+ * reading stops after that chunk, nothing is trained and the model is left as it was
+ * before the call (untrained on a first training); the call returns TM_ERR_CANCELLED
+ * and its report has "cancelled_while_reading": true.
  *
  * Library calls inside the callback:
  *  - on the model being trained: every read-only call (predict, evaluate, save,
@@ -221,7 +236,10 @@ typedef int (*tm_progress_fn)(const tm_progress *progress, void *user_data);
  * The model is the same as from the rows in memory. A pipe or device is read once,
  * its texts held until encoded. The report's timings include reading the file.
  *
- * progress may be NULL; user_data is passed to it untouched. If out_report_json is
+ * progress may be NULL; user_data is passed to it untouched. For a regular file it
+ * also receives TM_PROGRESS_LOADING reports while the file is read, so that a cancel
+ * is heard within a chunk rather than after the whole reading (over a minute at ten
+ * million lines). If out_report_json is
  * not NULL it receives a JSON training report (per-epoch losses and accuracy,
  * examples used and skipped, vocabulary size, labels, timings) that the caller frees
  * with tm_string_free; it is also set when the result is TM_ERR_CANCELLED.

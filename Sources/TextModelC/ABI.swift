@@ -94,7 +94,11 @@ func progressHandler(_ callback: ProgressFunction?, _ userData: UnsafeMutableRaw
     return { p in
         var c = tm_progress()
         c.struct_size = MemoryLayout<tm_progress>.size
-        c.kind = p.kind == .step ? TM_PROGRESS_STEP : TM_PROGRESS_EPOCH
+        switch p.kind {
+        case .step: c.kind = TM_PROGRESS_STEP
+        case .epoch: c.kind = TM_PROGRESS_EPOCH
+        case .loading: c.kind = TM_PROGRESS_LOADING
+        }
         c.epoch = Int32(p.epoch)
         c.epochs = Int32(p.epochs)
         c.step = Int64(p.step)
@@ -108,6 +112,8 @@ func progressHandler(_ callback: ProgressFunction?, _ userData: UnsafeMutableRaw
         c.elapsed_seconds = p.elapsedSeconds
         c.train_accuracy = p.trainAccuracy
         c.epsilon = p.epsilon
+        c.bytes_read = Int64(p.bytesRead)
+        c.bytes_total = Int64(p.bytesTotal)
         return withUnsafePointer(to: &c) { callback($0, userData) } != 0
     }
 }
@@ -115,6 +121,9 @@ func progressHandler(_ callback: ProgressFunction?, _ userData: UnsafeMutableRaw
 /// Shared tail of both training entry points: report out, cancellation as a status.
 func finishTraining(_ report: TrainingReport, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) throws {
     if let out = out { try output(report.json.serialized, to: out) }
+    if report.cancelledWhileReading {
+        throw TextModelError(.cancelled, "training was cancelled by the progress callback while the training file was read, before the first step; the model is left as it was before the call")
+    }
     if report.cancelled {
         throw TextModelError(.cancelled, "training was cancelled by the progress callback after \(report.epochs.count) complete epoch(s); the model keeps the weights learned so far")
     }

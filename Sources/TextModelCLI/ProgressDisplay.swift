@@ -5,7 +5,9 @@ import TextModel
 
 /// Training progress on stderr. On a terminal: one bar redrawn in place (epoch, share of
 /// the run done, running loss, examples/s, ETA) and a kept line per epoch; otherwise
-/// (a log file, a pipe) only the epoch lines. Also turns SIGINT into a clean cancel.
+/// (a log file, a pipe) only the epoch lines. Before the first epoch, while a training
+/// file is read, the bar shows the share read. Also turns SIGINT into a clean cancel,
+/// heard while the file is read too.
 final class ProgressDisplay {
     private let terminal: Bool
     private let quiet: Bool
@@ -40,6 +42,12 @@ final class ProgressDisplay {
             if p.validAccuracy.isFinite { line += "  valid_acc \(Output.fixed(p.validAccuracy))" }
             line += "  [\(Output.duration(p.elapsedSeconds))]\n"
             Output.error(line)
+        case .loading:
+            if terminal && p.bytesTotal > 0 {
+                let done = min(1, Double(p.bytesRead) / Double(p.bytesTotal))
+                Output.error("\rreading the training data \(Output.format("%3.0f", done * 100))%  ETA \(Output.duration(p.etaSeconds))\u{1B}[K")
+                barShown = true
+            }
         }
         return wasInterrupted
     }

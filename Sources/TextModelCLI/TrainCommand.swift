@@ -51,7 +51,9 @@ enum TrainCommand: Command {
         }
         display.finish()
         if report.cancelled {
-            Output.error("textmodel train: interrupted after \(report.epochs.count) epoch\(report.epochs.count == 1 ? "" : "s"); no model written\n")
+            let when = report.cancelledWhileReading ? "while reading the training data"
+                : "after \(report.epochs.count) epoch\(report.epochs.count == 1 ? "" : "s")"
+            Output.error("textmodel train: interrupted \(when); no model written\n")
             return ExitStatus.interrupted
         }
         try model.save(to: output)

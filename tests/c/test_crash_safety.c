@@ -40,6 +40,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -637,6 +638,93 @@ static void cancel_case(const char *what, tm_progress_kind kind, int nth, int re
     tu_dataset_free(&other);
 }
 
+/* tm_model_train_files reports its reading (TM_PROGRESS_LOADING, before any step, the
+ * bytes of both passes); a cancel on such a report returns TM_ERR_CANCELLED at once,
+ * trains nothing and leaves the model as it was (untrained, or its old weights). */
+typedef struct reading_log {
+    int loading, others, after, cancel_on; /* cancel_on: nth loading report, 0: never */
+    int64_t last_read, total;
+} reading_log;
+
+static int reading(const tm_progress *p, void *user_data)
+{
+    reading_log *r = user_data;
+    if (r->cancel_on && r->loading >= r->cancel_on) {
+        r->after++;
+        return 1;
+    }
+    if (p->struct_size <= offsetof(tm_progress, bytes_total))
+        return 0;
+    if (p->kind != TM_PROGRESS_LOADING) {
+        r->others++;
+        return 0;
+    }
+    CHECK(r->others == 0, "a loading report after %d step or epoch reports", r->others);
+    CHECK(p->bytes_read > r->last_read && p->bytes_read <= p->bytes_total && p->epoch == 0 &&
+              p->step == 0 && isnan(p->running_loss),
+          "loading report: %lld of %lld bytes (last %lld), epoch %d, step %lld",
+          (long long)p->bytes_read, (long long)p->bytes_total, (long long)r->last_read, p->epoch,
+          (long long)p->step);
+    r->last_read = p->bytes_read;
+    r->total = p->bytes_total;
+    r->loading++;
+    return r->cancel_on && r->loading >= r->cancel_on;
+}
+
+static void reading_cancel(void)
+{
+    tu_dataset d = tu_dataset_make(240, 53);
+    char *path = tu_path(S.dir, "reading.csv"), *report = NULL;
+    tm_model *m = NULL;
+    reading_log r;
+    struct stat st_file;
+    float *before, *after;
+    int trained = -1, retrain;
+    tm_status st;
+
+    CHECK(tu_dataset_write(&d, path, 1) == 0 && stat(path, &st_file) == 0, "write %s", path);
+    MUST(tm_model_new(tu_tiny_config(NULL), &m));
+    memset(&r, 0, sizeof r);
+    MUST(tm_model_train_files(m, path, NULL, reading, &r, NULL));
+    CHECK(r.loading == 2 && r.last_read == r.total && r.total == 2 * (int64_t)st_file.st_size &&
+              r.others > 0,
+          "an uncancelled reading: %d loading reports, %lld of %lld bytes (file %lld), %d others",
+          r.loading, (long long)r.last_read, (long long)r.total, (long long)st_file.st_size,
+          r.others);
+    before = probabilities(m);
+    for (retrain = 0; retrain < 2; retrain++) {
+        tm_model *target = m;
+        if (!retrain)
+            MUST(tm_model_new(tu_tiny_config(NULL), &target));
+        memset(&r, 0, sizeof r);
+        r.cancel_on = 1;
+        st = tm_model_train_files(target, path, NULL, reading, &r, &report);
+        printf("  %-44s %s, %d reports after\n",
+               retrain ? "cancel a retraining while reading" : "cancel while reading",
+               tm_status_name(st), r.after);
+        CHECK(st == TM_ERR_CANCELLED && strstr(tm_last_error(), "while the training file was read"),
+              "cancel while reading returned %s: %s", tm_status_name(st), tm_last_error());
+        CHECK(r.after == 0, "%d progress reports after cancelling the reading", r.after);
+        CHECK(report != NULL && strstr(report, "\"cancelled_while_reading\":true") != NULL,
+              "the report does not say cancelled while reading: %s", report ? report : "(none)");
+        tm_string_free(report);
+        report = NULL;
+        MUST(tm_model_is_trained(target, &trained));
+        CHECK(trained == retrain, "after a cancelled reading is_trained = %d", trained);
+        if (!retrain)
+            tm_model_free(target);
+    }
+    after = probabilities(m);
+    CHECK(memcmp(before, after, sizeof *before * N_PROBE * S.labels) == 0,
+          "a cancelled reading changed the trained model's predictions");
+    free(before);
+    free(after);
+    tm_model_free(m);
+    unlink(path);
+    free(path);
+    tu_dataset_free(&d);
+}
+
 /* ------------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -658,6 +746,7 @@ int main(int argc, char **argv)
     cancel_case("cancel on the third step report", TM_PROGRESS_STEP, 3, 0);
     cancel_case("cancel on the first epoch report", TM_PROGRESS_EPOCH, 1, 0);
     cancel_case("cancel a retraining on its first step report", TM_PROGRESS_STEP, 1, 1);
+    reading_cancel();
     printf("  %.2f s\n", tu_now() - t0);
     {
         int foreign = 0;

@@ -295,3 +295,30 @@ def test_convert_writes_compact_models_that_predict_alike(model, tmp_path):
     assert run("convert", model, "-o", tmp_path / "x").returncode == 2
     assert run("convert", tmp_path / "missing", "--dtype", "int8", "-o", tmp_path / "x").returncode != 0
 
+
+
+def test_ctrl_c_while_the_training_file_is_read_stops_at_once(tmp_path):
+    """SIGINT is heard while a long file is read (TM_PROGRESS_LOADING reports, one per
+    8 MB chunk), not only once training starts: exit 130, no model written."""
+    import random
+    import signal
+    import time
+
+    rng = random.Random(7)
+    words = [f"w{i}" for i in range(5000)]
+    train = tmp_path / "big.txt"
+    with open(train, "w") as f:
+        for i in range(400_000):   # ~30 MB: seconds of reading in two passes
+            f.write(f"__label__{'abc'[i % 3]} " + " ".join(rng.choices(words, k=8)) + "\n")
+    out = tmp_path / "never.tmmodel"
+    process = subprocess.Popen([str(CLI), "train", str(train), "-o", str(out), "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    _, err = process.communicate(timeout=120)
+    waited = time.monotonic() - sent
+    assert process.returncode == 130, err
+    assert "interrupted while reading the training data; no model written" in err
+    assert not out.exists()
+    assert waited < 10, f"{waited:.1f} s from SIGINT to exit"

@@ -161,7 +161,9 @@ public final class Model {
         return result
     }
 
-    /// Trains from labelled files (format from `config.data`).
+    /// Trains from labelled files (format from `config.data`). A progress handler hears
+    /// of the reading of a regular file too (`.loading` reports); a cancel then returns a
+    /// report with `cancelledWhileReading`, the model left as it was.
     @discardableResult
     public func train(file: String, validationFile: String? = nil,
                       progress: ProgressHandler? = nil) throws -> TrainingReport {
@@ -180,9 +182,18 @@ public final class Model {
         var source = LabelledFile(path: file, config: config.data, multiLabel: task == .multiLabel,
                                   limit: config.training.maxMemoryMB * 1_048_576, limitName: "training.max_memory_mb")
         source.spillBytes = fileSpillBytes
-        return try runTraining {
-            let outcome = try Trainer(config: config, progress: progress).train(file: source, validation: validation)
-            return (outcome.model, outcome.report)
+        do {
+            return try runTraining {
+                let outcome = try Trainer(config: config, progress: progress).train(file: source, validation: validation)
+                return (outcome.model, outcome.report)
+            }
+        } catch let cancel as ReadingCancelled {
+            // Cancelled before the first step: nothing was trained, the model is unchanged.
+            var report = TrainingReport()
+            report.cancelled = true
+            report.cancelledWhileReading = true
+            report.seconds = cancel.seconds
+            return report
         }
     }
 

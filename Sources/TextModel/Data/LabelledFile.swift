@@ -20,15 +20,18 @@ struct LabelledFile {
     static func canReadTwice(_ path: String) -> Bool { FileIO.isRegularFile(path) }
 
     /// Reads the file once, calling `body` with the rows of each chunk in file order
-    /// (with the rows that chunk skipped counted in it). `body` may take the rows over.
-    func forEachChunk(_ body: (inout LabelledTexts) throws -> Void) throws {
+    /// (with the rows that chunk skipped counted in it) and the bytes of the file read
+    /// up to the chunk's end. `body` may take the rows over.
+    func forEachChunk(_ body: (inout LabelledTexts, _ bytesRead: Int) throws -> Void) throws {
         let separator = multiLabel ? config.labelSeparator : nil
         func feed(_ consume: (UnsafeBufferPointer<UInt8>, Bool, Bool) throws -> Int) throws {
             try ChunkedFile.forEachChunk(path, chunkBytes: chunkBytes, limit: limit, limitName: limitName, consume)
         }
         // The rows go to `body` with one owner, so it can take their strings without a copy.
-        func hand(_ rows: inout LabelledTexts) throws {
-            if rows.count > 0 || rows.skipped > 0 { try body(&rows) }
+        var bytesRead = 0
+        func hand(_ rows: inout LabelledTexts, taken: Int) throws {
+            bytesRead += taken
+            if rows.count > 0 || rows.skipped > 0 { try body(&rows, bytesRead) }
         }
         switch LabelledTexts.format(of: path, config: config) {
         case .csv:
@@ -36,7 +39,7 @@ struct LabelledFile {
             try feed { chunk, first, last in
                 let taken = try parser.consume(chunk, first: first, last: last)
                 var rows = parser.takeRows()
-                try hand(&rows)
+                try hand(&rows, taken: taken)
                 return taken
             }
             _ = try parser.finish()   // the error for a file without a header
@@ -46,7 +49,7 @@ struct LabelledFile {
             try feed { chunk, first, last in
                 let taken = try parser.consume(chunk, first: first, last: last)
                 var rows = parser.takeRows()
-                try hand(&rows)
+                try hand(&rows, taken: taken)
                 return taken
             }
         case .fasttext, .auto:   // format(of:) resolves auto
@@ -54,7 +57,7 @@ struct LabelledFile {
             try feed { chunk, first, last in
                 let taken = try parser.consume(chunk, first: first, last: last)
                 var rows = parser.takeRows()
-                try hand(&rows)
+                try hand(&rows, taken: taken)
                 return taken
             }
         }

@@ -19,6 +19,13 @@ enum FileIO {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// The size of a regular file; 0 for anything else (a pipe, a device, nothing).
+    static func regularFileSize(_ path: String) -> Int {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return 0 }
+        return Int(max(st.st_size, 0))
+    }
+
     /// True if something (a file, a directory, ...) exists at `path`.
     static func exists(_ path: String) -> Bool {
         var st = stat()

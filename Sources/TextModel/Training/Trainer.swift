@@ -38,12 +38,14 @@ struct Trainer {
     /// `train` on a labelled file read in passes (TrainingSet(config:file:)), never
     /// holding all its texts; the report's seconds include reading it. Not for a
     /// continuation or an exchange, whose counts come from every process's rows.
+    /// `progress` hears of the reading too (TrainingProgress.Kind.loading); a cancel then
+    /// throws ReadingCancelled.
     func train(file: LabelledFile, validation: (() throws -> LabelledTexts)?) throws -> Outcome {
         let started = Clock.now()
         guard continuation == nil && exchange == nil else {
             throw TextModelError.state("training across processes takes its rows in memory, not from a file read in passes")
         }
-        let set = try TrainingSet(config: config, file: file, validation: validation)
+        let set = try TrainingSet(config: config, file: file, validation: validation, progress: progress, started: started)
         Memory.returnFreePages()
         return try train(set, started: started)
     }

@@ -1,6 +1,8 @@
 /// What a progress callback receives during training (mirrors `tm_progress`).
 public struct TrainingProgress {
-    public enum Kind { case step, epoch }
+    /// `loading`: the training file is being read, before the first epoch (see
+    /// bytesRead); `step`: periodic, during an epoch; `epoch`: at an epoch's end.
+    public enum Kind { case step, epoch, loading }
 
     public var kind: Kind
     public var epoch: Int
@@ -19,6 +21,10 @@ public struct TrainingProgress {
     public var trainAccuracy: Double = .nan
     /// Epoch reports of training.privacy runs: ε spent so far; NaN otherwise.
     public var epsilon: Double = .nan
+    /// Loading reports: bytes of the training file read so far over all of its passes,
+    /// and what all the passes read (its size times the passes); 0 otherwise.
+    public var bytesRead: Int = 0
+    public var bytesTotal: Int = 0
 }
 
 /// Receives progress; returns true to cancel training.

@@ -28,6 +28,9 @@ public struct TrainingReport {
     public var threads = 1
     public var seconds = 0.0
     public var cancelled = false
+    /// Cancelled while the training file was read, before the first step: nothing was
+    /// trained and the model was left as it was before the call.
+    public var cancelledWhileReading = false
     /// With early stopping: the epoch whose weights the model kept, and whether training
     /// ended before the configured number of epochs.
     public var bestEpoch: Int? = nil
@@ -64,6 +67,7 @@ public struct TrainingReport {
             ("threads", .int(Int64(threads))),
             ("seconds", .double(seconds)),
             ("cancelled", .bool(cancelled)),
+            ("cancelled_while_reading", .bool(cancelledWhileReading)),
             ("best_epoch", bestEpoch.map { .int(Int64($0)) } ?? .null),
             ("stopped_early", .bool(stoppedEarly)),
             ("pretrained_found", pretrainedFound.map { .int(Int64($0)) } ?? .null),

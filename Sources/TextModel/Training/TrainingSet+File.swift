@@ -19,28 +19,40 @@ extension TrainingSet {
     /// token is kept.) A file that changes between the passes is an error.
     /// `validation` reads the validation rows, if any, after the first pass (so a bad
     /// training file is reported before a bad validation file, as when it was read whole).
-    init(config: Config, file: LabelledFile, validation readValidation: (() throws -> LabelledTexts)?) throws {
+    ///
+    /// `progress` hears of each chunk read (ReadingProgress) and may cancel the reading
+    /// (ReadingCancelled).
+    init(config: Config, file: LabelledFile, validation readValidation: (() throws -> LabelledTexts)?,
+         progress: ProgressHandler? = nil, started: Double = Clock.now()) throws {
         let task = config.model.task, separator = config.data.labelSeparator, threads = config.training.threads
         func noRows(_ empty: Int, _ missing: Int) -> TextModelError {
             .data("no usable training rows (\(empty) with an empty text and \(missing) with a missing label were skipped)")
         }
+        let countsHeldOut = readValidation == nil && config.training.validationFraction > 0
+        let reading = ReadingProgress(handler: progress, epochs: config.training.epochs, started: started,
+                                      fileBytes: FileIO.regularFileSize(file.path), passes: countsHeldOut ? 3 : 2)
+        var pass = 0
         // Rows (numbered over the usable rows) held out for validation, in row order.
         var heldOut = [Int]()
-        if readValidation == nil && config.training.validationFraction > 0 {
+        if countsHeldOut {
             var rows = 0, empty = 0, missing = 0
-            try file.forEachChunk { chunk in
+            try file.forEachChunk { chunk, bytesRead in
+                try reading.report(pass: pass, bytesRead: bytesRead)
                 rows += chunk.count
                 empty += chunk.skippedEmptyText
                 missing += chunk.skippedMissingLabel
             }
             guard rows > 0 else { throw noRows(empty, missing) }
             heldOut = try TrainingSet.holdOut(rows: rows, config: config).heldOut
+            pass += 1
         }
         /// Calls `body` with each chunk's training rows (texts and labels, taken out of the
         /// chunk) and its held-out rows; the number of the chunk's first training row.
         func forEachChunk(_ body: (inout [String], [String], _ heldOut: LabelledTexts, _ firstRow: Int) throws -> Void) throws {
             var row = 0, next = 0, trainRow = 0
-            try file.forEachChunk { chunk in
+            defer { pass += 1 }
+            try file.forEachChunk { chunk, bytesRead in
+                try reading.report(pass: pass, bytesRead: bytesRead)
                 var texts = [String](), labels = [String](), held = LabelledTexts()
                 held.skippedEmptyText = chunk.skippedEmptyText
                 held.skippedMissingLabel = chunk.skippedMissingLabel

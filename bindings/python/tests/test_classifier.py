@@ -527,6 +527,29 @@ def test_progress_cancel():
     assert len(model.predict(TEST[0])) == len(TEST[0])
 
 
+def test_fit_files_reports_its_reading_and_a_cancel_there_keeps_the_previous_fit(tmp_path):
+    path = tmp_path / "train.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["label", "text"])
+        w.writerows(zip(TRAIN[1], TRAIN[0]))
+    events = []
+    model = TextClassifier(TINY).fit_files(str(path), progress=events.append)
+    loading = [e for e in events if e["kind"] == "loading"]
+    assert len(loading) == 2 and events[:2] == loading      # one chunk, two passes, first
+    assert loading[-1]["bytes_read"] == loading[-1]["bytes_total"] == 2 * path.stat().st_size
+    before = model.predict_proba(TEST[0])
+
+    with pytest.raises(textmodel.CancelledError, match="while the training file was read"):
+        model.fit_files(str(path), progress=lambda e: e["kind"] == "loading")
+    assert model.is_fitted and not model.cancelled_
+    np.testing.assert_array_equal(model.predict_proba(TEST[0]), before)
+    fresh = TextClassifier(TINY)
+    with pytest.raises(textmodel.CancelledError):
+        fresh.fit_files(str(path), progress=lambda e: True)
+    assert not fresh.is_fitted
+
+
 def test_progress_exception_propagates():
     class Boom(Exception):
         pass

@@ -46,6 +46,7 @@ TM_ERR_INTERNAL = 99
 
 TM_PROGRESS_STEP = 0
 TM_PROGRESS_EPOCH = 1
+TM_PROGRESS_LOADING = 2
 
 
 class TextModelError(Exception):
@@ -151,6 +152,10 @@ class Progress(Structure):
         ("train_accuracy", c_double),
         # Appended for training.privacy: ε spent, on epoch reports of private runs.
         ("epsilon", c_double),
+        # Appended for TM_PROGRESS_LOADING: the training file's bytes read so far over
+        # all its passes, and what the passes read in all.
+        ("bytes_read", c_int64),
+        ("bytes_total", c_int64),
     ]
 
 
@@ -559,8 +564,8 @@ def progress_dict(p):
             out[name] = getattr(p, name)
         else:  # an older library with a shorter struct
             out[name] = math.nan if ctype is c_double else None
-    out["kind"] = {TM_PROGRESS_STEP: "step", TM_PROGRESS_EPOCH: "epoch"}.get(
-        out["kind"], out["kind"])
+    out["kind"] = {TM_PROGRESS_STEP: "step", TM_PROGRESS_EPOCH: "epoch",
+                   TM_PROGRESS_LOADING: "loading"}.get(out["kind"], out["kind"])
     return out
 
 

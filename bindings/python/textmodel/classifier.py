@@ -267,6 +267,12 @@ class _TextModel:
         except BaseException:
             native.close()
             raise
+        if cancelled and json.loads(report_json or "{}").get("cancelled_while_reading"):
+            native.close()   # nothing was trained
+            raise _lib.CancelledError(
+                "fit was cancelled by its progress callback while the training file was read, "
+                "before the first step: nothing was trained and the previous fit, if any, stays",
+                _lib.TM_ERR_CANCELLED, "TM_ERR_CANCELLED")
         self._adopt(native, labels, report_json, cancelled)
         self._threads_applied = self.threads
         return self
@@ -277,6 +283,9 @@ class _TextModel:
         ``classes_`` are the file's label strings. A regular file is read twice, a
         chunk at a time, rather than held in memory; the bag model keeps its
         encoded words in a temporary file in ``$TMPDIR`` (see ``tm_model_train_files``).
+        While a regular file is read, ``progress`` also receives reports of kind
+        "loading" (``bytes_read`` of ``bytes_total``, ``eta_seconds``); stopping on one
+        raises :class:`CancelledError`, and the previous fit, if any, stays.
         """
         def train(native, handler):
             return native.train_files(train_path, valid_path, handler)
@@ -896,7 +905,10 @@ class _Progress:
 
     def show(self, p):
         head = f"epoch {p['epoch']}/{p['epochs']}"
-        if p["kind"] == "epoch":
+        if p["kind"] == "loading":
+            share = p["bytes_read"] / p["bytes_total"] if p.get("bytes_total") else 0.0
+            line = f"reading the training data {share:4.0%}  ETA {_duration(p['eta_seconds'])}"
+        elif p["kind"] == "epoch":
             line = (f"{head}  train_loss {_num(p['train_loss'])}"
                     f"  train_acc {_num(p['train_accuracy'])}"
                     f"  valid_loss {_num(p['valid_loss'])}"

@@ -218,4 +218,56 @@ final class FileTrainingSetTests: XCTestCase {
         model.fileSpillBytes = 0
         _ = assertThrowsTextModelError(.io, mentioning: ["TMPDIR"]) { try model.train(file: path) }
     }
+
+    /// Each chunk read in each pass is a `.loading` report (bytes of all the passes, on
+    /// the calling thread, before any step), so that a cancel is heard while a long file
+    /// is read; a cancel there stops the reading: nothing is trained and the model,
+    /// trained before or not, stays as it was.
+    func testReadingReportsEachChunkAndACancelLeavesTheModelAsItWas() throws {
+        let dir = ScratchDirectory()
+        let path = dir.file("train.csv")
+        write(rows(task: .singleLabel), format: "csv", to: path)
+        let size = FileIO.regularFileSize(path)
+        XCTAssertGreaterThan(size, 4 * 4096)
+        for (name, config) in configs(.singleLabel) {
+            let passes = config.training.validationFraction > 0 ? 3 : 2
+            var source = LabelledFile(path: path, config: config.data, multiLabel: false)
+            source.chunkBytes = 4096
+            var seen = [TrainingProgress]()
+            _ = try TrainingSet(config: config, file: source, validation: nil, progress: { seen.append($0); return false })
+            XCTAssertGreaterThan(seen.count, passes * 4, name)
+            XCTAssert(seen.allSatisfy { $0.kind == .loading && $0.epoch == 0 && $0.step == 0 && $0.bytesTotal == passes * size }, name)
+            XCTAssertEqual(zip(seen, seen.dropFirst()).filter { $0.bytesRead >= $1.bytesRead }.count, 0, "\(name): bytes read went back")
+            XCTAssertEqual(seen.last?.bytesRead, passes * size, name)
+
+            // Through Model.train(file:): the loading reports come first, then the steps.
+            var kinds = [TrainingProgress.Kind]()
+            let trained = Model(config: config)
+            let report = try trained.train(file: path, progress: { kinds.append($0.kind); return false })
+            XCTAssertFalse(report.cancelled || report.cancelledWhileReading, name)
+            XCTAssertEqual(kinds.prefix { $0 == .loading }.count, passes, name)
+            XCTAssertFalse(kinds.dropFirst(passes).contains(.loading), name)
+            let before = try trained.serialized()
+
+            for cancelAt in [1, passes] {
+                for model in [Model(config: config), trained] {
+                    var reports = 0, after = 0
+                    let cancelled = try model.train(file: path, progress: { p in
+                        reports += 1
+                        if reports > cancelAt { after += 1 }
+                        XCTAssertEqual(p.kind, .loading, name)
+                        return reports >= cancelAt
+                    })
+                    XCTAssertTrue(cancelled.cancelled && cancelled.cancelledWhileReading, name)
+                    XCTAssertTrue(cancelled.epochs.isEmpty, name)
+                    XCTAssertEqual(after, 0, "\(name): reports after the cancel")
+                    if model === trained {
+                        XCTAssertEqual(try model.serialized(), before, "\(name): a cancelled reading changed the trained model")
+                    } else {
+                        XCTAssertFalse(model.isTrained, name)
+                    }
+                }
+            }
+        }
+    }
 }

@@ -31,6 +31,8 @@ final class TrainingTests: XCTestCase {
             case .epoch:
                 epochReports += 1
                 XCTAssertTrue(p.validAccuracy.isFinite)
+            case .loading:
+                XCTFail("training on rows in memory reads no file")
             }
             XCTAssertEqual(p.totalSteps, 5 * 19)   // ceil(300 / 16) steps per epoch
             return false
