@@ -4,6 +4,7 @@ bag (the default model) and LSTM (examples/configs/lstm.json) from 10^4 to 10^6 
 
     python3 bench/scaling.py [--lines 10000,100000,1000000] [--threads 2]
         [--lstm-epochs 1] [--lstm-max-lines 1000000] [--bag-epochs N] [--plot bench/scaling.svg]
+        [--max-seconds S] [--sample-rss S] [--data DIR]
     python3 bench/scaling.py --render ROWS.json[,MORE.json] [--plot bench/scaling.svg]
 
 Each run is the command-line tool in a child process (`textmodel train TRAIN.csv
@@ -19,6 +20,16 @@ its 5 default epochs (--bag-epochs N: N, e.g. 1 for 10^7 lines when time is shor
 memory does not depend on it); the LSTM 1 epoch (--lstm-epochs), on at most --lstm-max-lines
 lines, since one epoch of 10^6 lines takes minutes on this machine. Prints a Markdown
 table and writes the plot (matplotlib).
+
+--max-seconds S: each run stops at its first progress report past S seconds (`train
+--max-seconds`, reading the file included) and saves the model trained so far; such a row
+is marked "stopped" and its epochs are the fraction trained (examples trained at the last
+report ÷ training lines), so tokens/s is over what was trained (those examples' share of
+the epoch's tokens, the shuffle being uniform) and peak RSS is up to the stop (and the
+save). For the LSTM at 10^7 lines, whose epoch would take hours here. --sample-rss S adds
+the child's VmRSS every S seconds (/proc/PID/status) to the row: which phase (reading,
+encoding, training, saving) holds the memory. --data DIR: where the corpora are
+(corpus-N/, made if missing; default bench/.data, git-ignored; 10^7 lines is 2.4 GB).
 """
 import argparse
 import csv
@@ -28,6 +39,7 @@ import pathlib
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BENCH = pathlib.Path(__file__).resolve().parent
@@ -38,8 +50,8 @@ TOOL = ROOT / ".build" / "release" / "textmodel"
 DATA = BENCH / ".data"
 
 
-def corpus(lines):
-    out = DATA / f"corpus-{lines}"
+def corpus(lines, data=DATA):
+    out = pathlib.Path(data) / f"corpus-{lines}"
     subprocess.run([sys.executable, str(BENCH / "make_corpus.py"), "--lines", str(lines), "--seed", "1",
                     "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
     return out / "train.csv"
@@ -73,16 +85,21 @@ def count_words(train_csv):
     return total
 
 
-def train(model, train_csv, threads, epochs, work):
+def train(model, train_csv, threads, epochs, work, max_seconds=None, sample_every=None):
     config = work / f"{model}.json"
     config.write_text("{}" if model == "bag" else (ROOT / "examples" / "configs" / "lstm.json").read_text())
     cmd = [str(TOOL), "train", str(train_csv), "--config", str(config), "--set", f"training.threads={threads}",
            "-o", str(work / "model.tmmodel"), "--json", "--quiet"]
     if epochs:
         cmd += ["--set", f"training.epochs={epochs}"]
+    if max_seconds:
+        cmd += ["--max-seconds", str(max_seconds)]
     started = time.perf_counter()
     load = os.getloadavg()[0]
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    samples = []
+    if sample_every:
+        threading.Thread(target=sample_rss, args=(child.pid, started, sample_every, samples), daemon=True).start()
     stdout = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
@@ -91,12 +108,43 @@ def train(model, train_csv, threads, epochs, work):
     report = json.loads(stdout)
     size = (work / "model.tmmodel").stat().st_size
     epochs_run = len(report["epochs"])
-    return {"model": model, "train_lines": report["train_examples"], "tokens": report["train_tokens"],
-            "epochs": epochs_run, "train_seconds": report["seconds"], "wall_seconds": wall,
-            "tokens_per_second": report["train_tokens"] * epochs_run / report["seconds"],
-            "peak_rss_mb": usage.ru_maxrss / 1024, "vocabulary": report["vocabulary_size"],
-            "model_mb": size / 1e6, "threads": report["threads"], "load": load,
-            "cpu_seconds": usage.ru_utime + usage.ru_stime}
+    row = {"model": model, "train_lines": report["train_examples"], "tokens": report["train_tokens"],
+           "epochs": epochs_run, "train_seconds": report["seconds"], "wall_seconds": wall,
+           "tokens_per_second": report["train_tokens"] * epochs_run / report["seconds"],
+           "peak_rss_mb": usage.ru_maxrss / 1024, "vocabulary": report["vocabulary_size"],
+           "model_mb": size / 1e6, "threads": report["threads"], "load": load,
+           "load_after": os.getloadavg()[0], "cpu_seconds": usage.ru_utime + usage.ru_stime}
+    stopped = report.get("stopped_by_max_seconds")
+    if stopped:
+        # Epochs: the fraction of the training lines trained (the tool's progress reports
+        # count examples); the report's epoch list holds only the completed ones.
+        first, last = stopped["first_report"], stopped["last_report"]
+        row.update(stopped=True, max_seconds=max_seconds, examples_trained=last["examples"],
+                   epochs=last["examples"] / report["train_examples"],
+                   first_report=first, last_report=last)
+        row["tokens_per_second"] = report["train_tokens"] * row["epochs"] / report["seconds"]
+        if last["seconds"] > first["seconds"]:
+            # Training alone (after the first report, so without reading the file).
+            row["training_only_tokens_per_second"] = (report["train_tokens"] / report["train_examples"]
+                                                      * (last["examples"] - first["examples"])
+                                                      / (last["seconds"] - first["seconds"]))
+    if samples:
+        row["rss_samples"] = samples
+    return row
+
+
+def sample_rss(pid, started, every, samples):
+    """[seconds since the start, VmRSS MB] of process `pid` every `every` seconds until it ends."""
+    while True:
+        try:
+            status = pathlib.Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return
+        rss = next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")), None)
+        if rss is None:   # a zombie: ended, not yet reaped
+            return
+        samples.append([round(time.perf_counter() - started, 1), round(int(rss) / 1024, 1)])
+        time.sleep(every)
 
 
 def plot(rows, path):
@@ -110,9 +158,17 @@ def plot(rows, path):
             continue
         xs = [r["train_lines"] for r in rs]
         label = "bag (default model)" if model == "bag" else "lstm.json (1 epoch)"
-        left.plot(xs, [r["tokens_per_second"] for r in rs], marker=marker, label=label + ", per wall s")
-        left.plot(xs, [r["tokens_per_cpu_second"] for r in rs], marker=marker, linestyle="--", label=label + ", per CPU s")
-        right.plot(xs, [r["peak_rss_mb"] for r in rs], marker=marker, label=label)
+        wall = left.plot(xs, [r["tokens_per_second"] for r in rs], marker=marker, label=label + ", per wall s")[0]
+        cpu = left.plot(xs, [r["tokens_per_cpu_second"] for r in rs], marker=marker, linestyle="--", label=label + ", per CPU s")[0]
+        rss = right.plot(xs, [r["peak_rss_mb"] for r in rs], marker=marker, label=label)[0]
+        # A run stopped by --max-seconds: an open marker over its point (a part of an epoch).
+        for line, key in ((wall, "tokens_per_second"), (cpu, "tokens_per_cpu_second"), (rss, "peak_rss_mb")):
+            ax = left if line is not rss else right
+            stopped = [r for r in rs if r.get("stopped")]
+            if stopped:
+                ax.plot([r["train_lines"] for r in stopped], [r[key] for r in stopped], marker=marker, markersize=11,
+                        linestyle="none", markerfacecolor="none", color=line.get_color(),
+                        label=f"{model}: stopped after {stopped[0]['max_seconds']:g} s" if line is not cpu else None)
     for ax, title in ((left, "training tokens/s"), (right, "peak RSS (MB)")):
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -135,31 +191,41 @@ def main():
     p.add_argument("--plot", default=str(BENCH / "scaling.svg"))
     p.add_argument("--json", help="also write the rows here")
     p.add_argument("--render", help="only print the table and draw the plot of rows a --json run wrote")
+    p.add_argument("--max-seconds", type=float, help="stop each run at its first progress report past S seconds "
+                   "(train --max-seconds); the row reports what was trained")
+    p.add_argument("--sample-rss", type=float, help="record the child's VmRSS every S seconds")
+    p.add_argument("--data", default=str(DATA), help="directory of the corpora (corpus-N/)")
     a = p.parse_args()
     if a.render:
         rows = [r for path in a.render.split(",") for r in json.loads(pathlib.Path(path).read_text())]
         rows.sort(key=lambda r: (r["train_lines"], r["model"]))
         for r in rows:
             if r["model"] == "bag" and "words" not in r:   # rows of a run before words were counted
-                r["words"] = words(DATA / f"corpus-{round(r['train_lines'] / 0.9)}" / "train.csv")
+                r["words"] = words(pathlib.Path(a.data) / f"corpus-{round(r['train_lines'] / 0.9)}" / "train.csv")
         render(rows, a.plot)
         return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
         for lines in [int(x) for x in a.lines.split(",")]:
-            train_csv = corpus(lines)   # corpus lines; make_corpus keeps 90 % of them for training
+            train_csv = corpus(lines, a.data)   # corpus lines; make_corpus keeps 90 % of them for training
             for model in a.models.split(","):
                 if model == "lstm" and lines > a.lstm_max_lines:
                     continue
-                r = train(model, train_csv, a.threads, a.lstm_epochs if model == "lstm" else a.bag_epochs, work)
+                r = train(model, train_csv, a.threads, a.lstm_epochs if model == "lstm" else a.bag_epochs, work,
+                          a.max_seconds, a.sample_rss)
                 if model == "bag":
                     r["words"] = words(train_csv)
                 rows.append(r)
                 print(json.dumps(r), flush=True)
-    if a.json:
-        pathlib.Path(a.json).write_text(json.dumps(rows, indent=1))
+                if a.json:   # after each row: a long run stopped later keeps the rows done
+                    pathlib.Path(a.json).write_text(json.dumps(rows, indent=1))
     render(rows, a.plot)
+
+
+def load(r):
+    """The 1-minute load average at the run's start, and at its end when recorded."""
+    return f"{r['load']:.1f}" + (f"–{r['load_after']:.1f}" if "load_after" in r else "")
 
 
 def render(rows, plot_path):
@@ -176,9 +242,22 @@ def render(rows, plot_path):
     print("| model | train lines | tokens/epoch | epochs | train s | tokens/s | CPU s | tokens/CPU-s | peak RSS MB | vocabulary | model MB | load |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['model']} | {r['train_lines']:,} | {r['tokens']:,} | {r['epochs']} | {r['train_seconds']:.1f} "
+        epochs = f"{r['epochs']:.3f} (stopped at {r['max_seconds']:g} s)" if r.get("stopped") else f"{r['epochs']}"
+        print(f"| {r['model']} | {r['train_lines']:,} | {r['tokens']:,} | {epochs} | {r['train_seconds']:.1f} "
               f"| {r['tokens_per_second']:,.0f} | {r['cpu_seconds']:.1f} | {r['tokens_per_cpu_second']:,.0f} | {r['peak_rss_mb']:.0f} | {r['vocabulary']:,} | {r['model_mb']:.1f} "
-              f"| {r['load']:.1f} |")
+              f"| {load(r)} |")
+    # Memory per training line between consecutive sizes: what grows with the corpus.
+    for model in ("bag", "lstm"):
+        rs = [r for r in rows if r["model"] == model]
+        for a, b in zip(rs, rs[1:]):
+            slope = (b["peak_rss_mb"] - a["peak_rss_mb"]) * 2**20 / (b["train_lines"] - a["train_lines"])
+            print(f"{model}: {a['train_lines']:,} -> {b['train_lines']:,} lines: peak RSS {slope:+.1f} B a training line")
+    for r in rows:
+        if "training_only_tokens_per_second" in r:
+            print(f"{r['model']} {r['train_lines']:,} (stopped): {r['examples_trained']:,} examples in "
+                  f"{r['last_report']['seconds']:.0f} s; training alone (first to last progress report, "
+                  f"{r['first_report']['seconds']:.0f}-{r['last_report']['seconds']:.0f} s): "
+                  f"{r['training_only_tokens_per_second']:,.0f} tokens/s")
     plot(rows, plot_path)
     print(f"\nplot: {plot_path}")
 

@@ -7,15 +7,24 @@ import TextModel
 /// the run done, running loss, examples/s, ETA) and a kept line per epoch; otherwise
 /// (a log file, a pipe) only the epoch lines. Before the first epoch, while a training
 /// file is read, the bar shows the share read. Also turns SIGINT into a clean cancel,
-/// heard while the file is read too.
+/// heard while the file is read too, and cancels at the first step report past
+/// `maxSeconds` (train --max-seconds).
 final class ProgressDisplay {
     private let terminal: Bool
     private let quiet: Bool
+    private let maxSeconds: Double?
     private var lastDraw = -1.0
     private var barShown = false
+    /// The first and the last step reports seen: what a run stopped by `maxSeconds`
+    /// trained, and when training (after reading the data) began.
+    private(set) var firstStep: TrainingProgress?
+    private(set) var lastStep: TrainingProgress?
+    /// A step report came at or after `maxSeconds`, and was answered with a cancel.
+    private(set) var timedOut = false
 
-    init(quiet: Bool) {
+    init(quiet: Bool, maxSeconds: Double? = nil) {
         self.quiet = quiet
+        self.maxSeconds = maxSeconds
         terminal = Output.stderrIsTerminal
         ProgressDisplay.interrupted = 0
         signal(SIGINT) { _ in ProgressDisplay.interrupted = 1 }
@@ -27,7 +36,12 @@ final class ProgressDisplay {
 
     /// The engine's progress callback: returns true to cancel.
     func report(_ p: TrainingProgress) -> Bool {
-        if quiet { return wasInterrupted }
+        if p.kind == .step {
+            if firstStep == nil { firstStep = p }
+            lastStep = p
+            if let limit = maxSeconds, p.elapsedSeconds >= limit { timedOut = true }
+        }
+        if quiet { return wasInterrupted || timedOut }
         switch p.kind {
         case .step:
             if terminal && (lastDraw < 0 || p.elapsedSeconds - lastDraw >= 0.1) {
@@ -49,7 +63,7 @@ final class ProgressDisplay {
                 barShown = true
             }
         }
-        return wasInterrupted
+        return wasInterrupted || timedOut
     }
 
     /// Removes the bar before anything else is printed.

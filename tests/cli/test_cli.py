@@ -113,7 +113,23 @@ def test_train_reads_a_config_file_and_the_report_json(tmp_path):
     assert result.stderr == ""
 
 
+def test_train_max_seconds_stops_saves_and_reports_what_it_trained(tmp_path):
+    # Every 10 steps a report; the first one is past 1 ms (reading the file counts).
+    result = run("train", DATA / "train.csv", "--set", "training.epochs=50", "--set", "training.progress_every=10",
+                 "--max-seconds", "0.001", "-o", tmp_path / "m.tmmodel", "--json", "--quiet", check=0)
+    report = json.loads(result.stdout)
+    assert report["cancelled"] is True and len(report["epochs"]) < 50
+    stopped = report["stopped_by_max_seconds"]
+    assert stopped["first_report"]["seconds"] >= 0.001 and stopped["last_report"]["examples"] >= 10
+    assert run("predict", tmp_path / "m.tmmodel", "-", input="my parcel never came\n", check=0).stdout.startswith("__label__")
+    # Without --max-seconds the report has no such key.
+    full = json.loads(run("train", DATA / "train.csv", "--set", "training.epochs=1", "-o", tmp_path / "n.tmmodel",
+                          "--json", "--quiet", check=0).stdout)
+    assert full["cancelled"] is False and "stopped_by_max_seconds" not in full
+
+
 @pytest.mark.parametrize("args, status, message", [
+    (["train", DATA / "train.csv", "-o", "{tmp}/m", "--max-seconds", "0"], 2, "--max-seconds must be a positive number"),
     (["train", DATA / "train.csv", "-o", "{tmp}/m", "--set", "model.hiden_dim=3"], 3, "model.hiden_dim is not a known key"),
     (["train", DATA / "train.csv", "-o", "{tmp}/m", "--set", "epochs"], 3, "KEY=VALUE"),
     (["train", DATA / "train.csv", "-o", "{tmp}/m", "--config", "{tmp}/empty.json"], 3, "is empty"),
