@@ -17,6 +17,10 @@ each text's tokens, so it cannot change the states max-pooled over). PyTorch's C
 backward through packed sequences is slow (SliceBackward zero-fills the whole packed
 gradient at every time step), so this shows what the same model costs on PyTorch's
 faster path.
+
+--sparse: nn.Embedding(sparse=True) with SparseAdam for the table and Adam for the rest,
+PyTorch's counterpart of lstm.json with training.sparse_updates (only the embedding rows
+of a batch are updated, with their moments).
 """
 import argparse
 import collections
@@ -33,10 +37,10 @@ PAD, UNK = 0, 1
 
 
 class LSTMClassifier(nn.Module):
-    def __init__(self, vocab_size, classes, padded=False):
+    def __init__(self, vocab_size, classes, padded=False, sparse=False):
         super().__init__()
         self.padded = padded
-        self.embedding = nn.Embedding(vocab_size, 100, padding_idx=PAD)
+        self.embedding = nn.Embedding(vocab_size, 100, padding_idx=PAD, sparse=sparse)
         self.lstm = nn.LSTM(100, 128, batch_first=True)
         self.linear = nn.Linear(128, classes)
 
@@ -94,6 +98,7 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--result", required=True)
     p.add_argument("--padded", action="store_true")
+    p.add_argument("--sparse", action="store_true", help="sparse embedding gradients, SparseAdam on the table")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -102,8 +107,12 @@ def main():
     started = time.perf_counter()
     classes, vocab, encoded, targets = read_training_set(a.train, MAX_LENGTH)
 
-    model = LSTMClassifier(len(vocab) + 2, len(classes), a.padded)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model = LSTMClassifier(len(vocab) + 2, len(classes), a.padded, a.sparse)
+    if a.sparse:
+        dense = [p for name, p in model.named_parameters() if not name.startswith("embedding.")]
+        optimizers = [torch.optim.SparseAdam([model.embedding.weight], lr=1e-3), torch.optim.Adam(dense, lr=1e-3)]
+    else:
+        optimizers = [torch.optim.Adam(model.parameters(), lr=1e-3)]
     loss_fn = nn.CrossEntropyLoss()
     model.train()
     for _ in range(a.epochs):
@@ -111,10 +120,12 @@ def main():
         for i in range(0, len(order), 64):
             rows = order[i:i + 64]
             ids, lengths = batch([encoded[r] for r in rows])
-            optimizer.zero_grad()
+            for optimizer in optimizers:
+                optimizer.zero_grad()
             loss = loss_fn(model(ids, lengths), targets[rows])
             loss.backward()
-            optimizer.step()
+            for optimizer in optimizers:
+                optimizer.step()
     train_seconds = time.perf_counter() - started
     rss_after = common.max_rss_mb()
 
@@ -131,7 +142,7 @@ def main():
     torch.save({"state_dict": model.state_dict(), "vocab": vocab, "classes": classes}, a.model)
     common.finish_run(
         a, result, rss_before, rss_after,
-        system="PyTorch" + (" padded" if a.padded else " packed"),
+        system="PyTorch" + (" padded" if a.padded else " packed") + (" sparse" if a.sparse else ""),
         version=torch.__version__,
         train_seconds=train_seconds,
         epochs=a.epochs,

@@ -1,6 +1,9 @@
 """Scaling figures (issue 16, deliverable 4): training tokens/s and peak memory of the
 bag (the default model) and LSTM (examples/configs/lstm.json) from 10^4 to 10^6 lines
-(10^7 with --lines) of the generated corpus (bench/make_corpus.py, seed 1).
+(10^7 with --lines) of the generated corpus (bench/make_corpus.py, seed 1). Model
+`lstm-sparse` (--models bag,lstm,lstm-sparse) is lstm.json with training.sparse_updates:
+Adam then updates only the embedding rows a step used, so a step's cost does not grow
+with the vocabulary.
 
     python3 bench/scaling.py [--lines 10000,100000,1000000] [--threads 2]
         [--lstm-epochs 1] [--lstm-max-lines 1000000] [--bag-epochs N] [--plot bench/scaling.svg]
@@ -90,6 +93,8 @@ def train(model, train_csv, threads, epochs, work, max_seconds=None, sample_ever
     config.write_text("{}" if model == "bag" else (ROOT / "examples" / "configs" / "lstm.json").read_text())
     cmd = [str(TOOL), "train", str(train_csv), "--config", str(config), "--set", f"training.threads={threads}",
            "-o", str(work / "model.tmmodel"), "--json", "--quiet"]
+    if model == "lstm-sparse":
+        cmd += ["--set", "training.sparse_updates=true"]
     if epochs:
         cmd += ["--set", f"training.epochs={epochs}"]
     if max_seconds:
@@ -147,17 +152,21 @@ def sample_rss(pid, started, every, samples):
         time.sleep(every)
 
 
+MARKERS = {"bag": "o", "lstm": "s", "lstm-sparse": "^"}
+
+
 def plot(rows, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for model, marker in (("bag", "o"), ("lstm", "s")):
+    for model, marker in MARKERS.items():
         rs = [r for r in rows if r["model"] == model]
         if not rs:
             continue
         xs = [r["train_lines"] for r in rs]
-        label = "bag (default model)" if model == "bag" else "lstm.json (1 epoch)"
+        label = {"bag": "bag (default model)", "lstm": "lstm.json (1 epoch)",
+                 "lstm-sparse": "lstm.json + sparse_updates (1 epoch)"}[model]
         wall = left.plot(xs, [r["tokens_per_second"] for r in rs], marker=marker, label=label + ", per wall s")[0]
         cpu = left.plot(xs, [r["tokens_per_cpu_second"] for r in rs], marker=marker, linestyle="--", label=label + ", per CPU s")[0]
         rss = right.plot(xs, [r["peak_rss_mb"] for r in rs], marker=marker, label=label)[0]
@@ -210,9 +219,9 @@ def main():
         for lines in [int(x) for x in a.lines.split(",")]:
             train_csv = corpus(lines, a.data)   # corpus lines; make_corpus keeps 90 % of them for training
             for model in a.models.split(","):
-                if model == "lstm" and lines > a.lstm_max_lines:
+                if model != "bag" and lines > a.lstm_max_lines:
                     continue
-                r = train(model, train_csv, a.threads, a.lstm_epochs if model == "lstm" else a.bag_epochs, work,
+                r = train(model, train_csv, a.threads, a.bag_epochs if model == "bag" else a.lstm_epochs, work,
                           a.max_seconds, a.sample_rss)
                 if model == "bag":
                     r["words"] = words(train_csv)
@@ -247,7 +256,7 @@ def render(rows, plot_path):
               f"| {r['tokens_per_second']:,.0f} | {r['cpu_seconds']:.1f} | {r['tokens_per_cpu_second']:,.0f} | {r['peak_rss_mb']:.0f} | {r['vocabulary']:,} | {r['model_mb']:.1f} "
               f"| {load(r)} |")
     # Memory per training line between consecutive sizes: what grows with the corpus.
-    for model in ("bag", "lstm"):
+    for model in MARKERS:
         rs = [r for r in rows if r["model"] == model]
         for a, b in zip(rs, rs[1:]):
             slope = (b["peak_rss_mb"] - a["peak_rss_mb"]) * 2**20 / (b["train_lines"] - a["train_lines"])

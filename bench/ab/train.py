@@ -6,7 +6,8 @@ TREE: the source tree whose Python binding to use (this checkout, or an older co
 unpacked with `git archive COMMIT | tar -x -C DIR`). CONFIG: a config file; EPOCHS
 overrides its epochs. Prints: fit_files seconds, training tokens per second (the
 report's train_tokens × epochs / seconds), test accuracy, macro-F1, threads used.
-With SAVE=PATH the model is saved there (for bench/ab/infer.py).
+With SAVE=PATH the model is saved there (for bench/ab/infer.py). TRAINING='{"k": v}'
+merges those keys into the config's "training" section (e.g. '{"sparse_updates": true}').
 """
 import json, os, sys, time
 
@@ -17,6 +18,7 @@ from textmodel import TextClassifier  # noqa: E402
 TWEETS = os.environ.get("TWEETS_DIR", "/work/shared/data/tweets")
 cfg = json.load(open(config)) if config != "default" else {}
 cfg.setdefault("training", {})["threads"] = threads
+cfg["training"].update(json.loads(os.environ.get("TRAINING") or "{}"))
 if len(sys.argv) > 4:
     cfg["training"]["epochs"] = int(sys.argv[4])
 clf = TextClassifier(cfg, threads=threads)

@@ -128,6 +128,10 @@ public struct Config {
         public var seed: UInt64 = 1
         public var threads = 0
         public var hogwild = false
+        /// Adam, AdamW and SGD with momentum or weight decay update only the embedding
+        /// rows the step's texts used (and their optimizer state), as PyTorch's SparseAdam
+        /// does: a step then costs what its texts touch, not the vocabulary.
+        public var sparseUpdates = false
         public var progressEvery = 50
         public var maxMemoryMB = 8192
         public var lrSchedule = LRSchedule.constant
@@ -227,6 +231,7 @@ public struct Config {
             .int("seed", \.training.seed, 0...(1 << 53), default: 1),
             .int("threads", \.training.threads, 0...1024, default: 0),
             .bool("hogwild", \.training.hogwild, default: false, bag: true),
+            .newBool("sparse_updates", \.training.sparseUpdates, default: false),
             .int("progress_every", \.training.progressEvery, 1...Int(Int32.max), default: 50, bag: 1000),
             .int("max_memory_mb", \.training.maxMemoryMB, 1...(1 << 30), default: 8192),
             .choice("lr_schedule", \.training.lrSchedule, default: .constant, bag: .linear),
@@ -350,6 +355,9 @@ public struct Config {
                 throw TextModelError.config("training.hogwild needs " + hogwildBlockers.joined(separator: ", "))
             }
             training.hogwild = false
+        }
+        if training.sparseUpdates && training.privacy != nil {
+            throw TextModelError.config("training.sparse_updates does not apply with training.privacy: DP-SGD adds noise to every parameter, so every embedding row moves at every step")
         }
         try checkPrivacyAndSources()
         if training.lrSchedule == .step && training.lrStepEpochs == 0 {

@@ -25,6 +25,9 @@ struct DataParallelStep: TrainingStep {
     private let augmenter: Augmenter
     /// Parts of the buffer the optimizer may change: all, or all but frozen embeddings.
     private let trainable: [Range<Int>]
+    /// training.sparse_updates: the optimizer visits only the embedding rows the step
+    /// used (with frozen embeddings, none: the dense update already skips the table).
+    private let sparseEmbeddingUpdates: Bool
     private let workspaces: [Workspace]
     private let grads: [FloatBuffer]
     private var reducer: GradientReducer
@@ -53,6 +56,9 @@ struct DataParallelStep: TrainingStep {
     private let team: WorkerTeam
     private let shardSection: TeamSection<ShardInput>
     private let updateSection: TeamSection<UpdateInput>
+    /// The update of everything outside the embedding table, split across the team: a
+    /// sparse step's dense part (its embedding rows follow on the calling thread).
+    private let outsideTableSection: TeamSection<UpdateInput>
 
     /// `workspaces`: one per thread, already prepared for the largest shard.
     init(config: Config, network: Network, set: TrainingSet, classWeights: [Float], workspaces: [Workspace]) throws {
@@ -72,8 +78,9 @@ struct DataParallelStep: TrainingStep {
         threads = workspaces.count
         examplesPerCall = t.batchSize
         let count = network.layout.count, embedding = network.embeddingTensor
-        trainable = config.model.freezeEmbeddings
-            ? [0..<embedding.offset, (embedding.offset + embedding.count)..<count] : [0..<count]
+        let outsideTable = [0..<embedding.offset, (embedding.offset + embedding.count)..<count]
+        trainable = config.model.freezeEmbeddings ? outsideTable : [0..<count]
+        sparseEmbeddingUpdates = t.sparseUpdates && !config.model.freezeEmbeddings
         self.workspaces = workspaces
         grads = try (0..<threads).map { _ in try FloatBuffer.allocate(count: count, what: "a gradient buffer") }
         reducer = GradientReducer(network: network)
@@ -109,6 +116,7 @@ struct DataParallelStep: TrainingStep {
                                                      weighted: weighted, smoothing: smoothing, hasAccuracy: hasAccuracy,
                                                      threshold: threshold, width: set.width)
         updateSection = DataParallelStep.updateSection(trainable: trainable, threads: threads)
+        outsideTableSection = DataParallelStep.updateSection(trainable: outsideTable, threads: threads)
     }
 
     /// The largest shard a worker runs: its workspaces' shape.
@@ -180,7 +188,9 @@ struct DataParallelStep: TrainingStep {
     /// Returns the gradient's norm when clipping computed it, else nil.
     private mutating func update(_ state: inout TrainingState) -> Double? {
         let params = state.parameters.pointer, sum = grads[0].pointer, embedding = network.embeddingTensor
-        let sparseUpdates = (state.optimizer as? SGD)?.skipsZeroGradients ?? false
+        // Plain SGD leaves an untouched row as it is anyway; Adam, momentum and weight
+        // decay would move it, unless training.sparse_updates says not to.
+        let sparseUpdates = sparseEmbeddingUpdates || ((state.optimizer as? SGD)?.skipsZeroGradients ?? false)
         reducer.sum(grads, workspaces: workspaces, workers: threads)
         if freezeEmbeddings {
             reducer.forEachTouchedRange(workspaces: workspaces, workers: threads) { range in
@@ -200,8 +210,10 @@ struct DataParallelStep: TrainingStep {
         state.optimizer.beginStep(learningRateScale: state.schedule.multiplier(atStep: state.step + 1))
         let optimizer = state.optimizer
         if sparseUpdates {
-            // Untouched embedding rows have zero gradient: plain SGD would not move them.
-            reducer.forEachTouchedRange(workspaces: workspaces, workers: threads) { range in
+            // The dense tensors on every thread, then the embedding rows some worker's
+            // batch used (an update is elementwise, so the split does not change a bit).
+            team.run(outsideTableSection, UpdateInput(optimizer: optimizer, params: params, sum: sum))
+            reducer.forEachTouchedRow(workspaces: workspaces, workers: threads) { range in
                 optimizer.update(params: params, grads: sum, range: range)
             }
         } else {

@@ -46,6 +46,13 @@ struct GradientReducer {
     /// Calls `body` with every part of the buffer a step may have changed: each embedding
     /// row some worker's batch used (once), and everything outside the embedding table.
     mutating func forEachTouchedRange(workspaces: [Workspace], workers: Int, _ body: (Range<Int>) -> Void) {
+        forEachTouchedRow(workspaces: workspaces, workers: workers, body)
+        body(0..<embeddingRange.lowerBound)
+        body(embeddingRange.upperBound..<total)
+    }
+
+    /// Calls `body` with the range of each embedding row some worker's batch used, once.
+    mutating func forEachTouchedRow(workspaces: [Workspace], workers: Int, _ body: (Range<Int>) -> Void) {
         stamp += 1
         for w in 0..<workers {
             for id in workspaces[w].batch.tokens {
@@ -56,7 +63,5 @@ struct GradientReducer {
                 body(base..<(base + rowWidth))
             }
         }
-        body(0..<embeddingRange.lowerBound)
-        body(embeddingRange.upperBound..<total)
     }
 }

@@ -190,6 +190,19 @@ def test_config_is_resolved(clf, tmp_path):
     assert TextClassifier().resolved_config()["model"]["hidden_dim"] == 128
 
 
+def test_sparse_updates_train_a_different_model_that_learns():
+    # training.sparse_updates: Adam moves only the embedding rows of each step's texts.
+    with TextClassifier(tiny(sparse_updates=True)) as sparse, TextClassifier(TINY) as dense:
+        sparse.fit(*TRAIN)
+        dense.fit(*TRAIN)
+        assert sparse.config_["training"]["sparse_updates"] is True
+        assert "sparse_updates" not in dense.config_["training"]   # left out at its default
+        assert sparse.score(*TEST) > 0.8
+        assert not np.array_equal(sparse.predict_proba(TEST[0]), dense.predict_proba(TEST[0]))
+    with pytest.raises(ConfigError, match="sparse_updates"):
+        TextClassifier(tiny(sparse_updates=True, privacy={"max_grad_norm": 1, "noise_multiplier": 1})).fit(*TRAIN)
+
+
 def test_same_seed_same_model(clf):
     again = TextClassifier(TINY).fit(*TRAIN, validation=VALID)
     np.testing.assert_array_equal(again.predict_proba(TEST[0]), clf.predict_proba(TEST[0]))

@@ -314,7 +314,7 @@ final class ConfigTests: XCTestCase {
             }
         }
         XCTAssertEqual(Config.sections.map(\.name), ["tokenizer", "model", "training", "data"])
-        XCTAssertEqual(order.count, 60)
+        XCTAssertEqual(order.count, 61)
         let documented = try documentedKeys()
         XCTAssertEqual(Set(documented.keys), Set(order), "documented keys vs the key table")
 
