@@ -159,7 +159,7 @@ def plot(rows, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.5))
     for model, marker in MARKERS.items():
         rs = [r for r in rows if r["model"] == model]
         if not rs:
@@ -184,7 +184,7 @@ def plot(rows, path):
         ax.set_xlabel("training lines (90 % of the generated corpus)")
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
 
