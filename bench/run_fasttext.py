@@ -67,12 +67,23 @@ def main():
     common.finish_run(
         a, result, rss_before, rss_after,
         system="fastText",
-        version=importlib.metadata.version("fasttext"),
+        version=fasttext_version(),
         train_seconds=train_seconds,
         train_cpu_seconds=train_cpu_seconds,
         epochs=a.epochs,
         effective_threads=a.threads,
     )
+
+
+def fasttext_version():
+    """The installed distribution's version: `fasttext`, or `fasttext-wheel` (its prebuilt
+    copy, which bench/run.sh falls back to), which imports as the same module."""
+    for name in ("fasttext", "fasttext-wheel"):
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return "unknown"
 
 
 if __name__ == "__main__":
