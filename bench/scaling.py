@@ -93,8 +93,7 @@ def train(model, train_csv, threads, epochs, work, max_seconds=None, sample_ever
     config.write_text("{}" if model == "bag" else (ROOT / "examples" / "configs" / "lstm.json").read_text())
     cmd = [str(TOOL), "train", str(train_csv), "--config", str(config), "--set", f"training.threads={threads}",
            "-o", str(work / "model.tmmodel"), "--json", "--quiet"]
-    if model == "lstm-sparse":
-        cmd += ["--set", "training.sparse_updates=true"]
+    cmd += MODELS[model]["set"]
     if epochs:
         cmd += ["--set", f"training.epochs={epochs}"]
     if max_seconds:
@@ -152,7 +151,13 @@ def sample_rss(pid, started, every, samples):
         time.sleep(every)
 
 
-MARKERS = {"bag": "o", "lstm": "s", "lstm-sparse": "^"}
+# The models a run can train: the plot's marker and label, and `--set`s on the tool's config.
+MODELS = {
+    "bag": {"marker": "o", "label": "bag (default model)", "set": []},
+    "lstm": {"marker": "s", "label": "lstm.json (1 epoch)", "set": []},
+    "lstm-sparse": {"marker": "^", "label": "lstm.json + sparse_updates (1 epoch)",
+                    "set": ["--set", "training.sparse_updates=true"]},
+}
 
 
 def plot(rows, path):
@@ -160,13 +165,12 @@ def plot(rows, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.5))
-    for model, marker in MARKERS.items():
+    for model, spec in MODELS.items():
+        marker, label = spec["marker"], spec["label"]
         rs = [r for r in rows if r["model"] == model]
         if not rs:
             continue
         xs = [r["train_lines"] for r in rs]
-        label = {"bag": "bag (default model)", "lstm": "lstm.json (1 epoch)",
-                 "lstm-sparse": "lstm.json + sparse_updates (1 epoch)"}[model]
         wall = left.plot(xs, [r["tokens_per_second"] for r in rs], marker=marker, label=label + ", per wall s")[0]
         cpu = left.plot(xs, [r["tokens_per_cpu_second"] for r in rs], marker=marker, linestyle="--", label=label + ", per CPU s")[0]
         rss = right.plot(xs, [r["peak_rss_mb"] for r in rs], marker=marker, label=label)[0]
@@ -205,6 +209,9 @@ def main():
     p.add_argument("--sample-rss", type=float, help="record the child's VmRSS every S seconds")
     p.add_argument("--data", default=str(DATA), help="directory of the corpora (corpus-N/)")
     a = p.parse_args()
+    unknown = [m for m in a.models.split(",") if m not in MODELS]
+    if unknown:
+        p.error(f"--models: unknown {', '.join(unknown)} (known: {', '.join(MODELS)})")
     if a.render:
         rows = [r for path in a.render.split(",") for r in json.loads(pathlib.Path(path).read_text())]
         rows.sort(key=lambda r: (r["train_lines"], r["model"]))
@@ -256,7 +263,7 @@ def render(rows, plot_path):
               f"| {r['tokens_per_second']:,.0f} | {r['cpu_seconds']:.1f} | {r['tokens_per_cpu_second']:,.0f} | {r['peak_rss_mb']:.0f} | {r['vocabulary']:,} | {r['model_mb']:.1f} "
               f"| {load(r)} |")
     # Memory per training line between consecutive sizes: what grows with the corpus.
-    for model in MARKERS:
+    for model in MODELS:
         rs = [r for r in rows if r["model"] == model]
         for a, b in zip(rs, rs[1:]):
             slope = (b["peak_rss_mb"] - a["peak_rss_mb"]) * 2**20 / (b["train_lines"] - a["train_lines"])

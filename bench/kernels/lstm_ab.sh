@@ -30,9 +30,10 @@ for rep in $(seq 1 "${REPS:-2}"); do
     echo "A t=$t rep=$rep: $(TRAINING=${A_TRAINING:-} TEXTMODEL_LIBRARY=$BASE_LIB python3 "$tree/bench/ab/train.py" "$BASE_TREE" "$config" "$t" "$epochs")"
     echo "B t=$t rep=$rep: $(TRAINING=${B_TRAINING:-} TEXTMODEL_LIBRARY=$lib python3 "$tree/bench/ab/train.py" "$tree" "$config" "$t" "$epochs")"
     for variant in torch ${TORCH_SPARSE:+torch-sparse}; do
+      sparse=()
+      [ "$variant" = torch-sparse ] && sparse=(--sparse)
       (cd "$tree/bench" && ${PY:-python3} run_torch.py "$tweets/train.csv" "$tweets/test.csv" --threads "$t" --epochs "$epochs" \
-         --model "$out/lstm.pt" ${TORCH_SPARSE:+$([ "$variant" = torch-sparse ] && echo --sparse)} \
-         --result "$out/torch.json" >/dev/null 2>&1)
+         --model "$out/lstm.pt" "${sparse[@]}" --result "$out/torch.json" >/dev/null 2>&1)
       echo "$variant t=$t rep=$rep: $(python3 -c "import json,sys; r=json.load(open('$out/torch.json')); print(round(r['train_seconds'],2), r.get('accuracy'))")"
     done
   done
